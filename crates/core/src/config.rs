@@ -1,0 +1,323 @@
+//! Where requests go and how they are signed and encoded.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use base64::Engine as _;
+
+use crate::error::Error;
+use crate::validate;
+
+/// The public CloudMQTT API.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudmqtt.com/api";
+
+/// How request bodies are encoded. The API accepts both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// `application/json` (the default).
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+/// A secret string (API key or password) whose `Debug` shows nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Self::new(secret)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Self::new(secret)
+    }
+}
+
+/// A validated client configuration: base URL, API key, body encoding.
+///
+/// `Debug` hides the key.
+#[derive(Clone)]
+pub struct ApiConfig {
+    base_url: String,
+    api_key: Secret,
+    authorization: String,
+    encoding: Encoding,
+}
+
+impl ApiConfig {
+    /// A configuration for the public API with JSON bodies.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the key is empty or has control characters.
+    pub fn new(api_key: impl Into<Secret>) -> Result<Self, Error> {
+        Self::builder(api_key).build()
+    }
+
+    /// Starts a configuration to adjust before [`ApiConfigBuilder::build`].
+    pub fn builder(api_key: impl Into<Secret>) -> ApiConfigBuilder {
+        ApiConfigBuilder {
+            api_key: api_key.into(),
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            allow_insecure_http: false,
+            encoding: Encoding::Json,
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The body encoding.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// The API key (to scrub it from text, or for a transport that signs
+    /// requests itself).
+    pub fn api_key(&self) -> &Secret {
+        &self.api_key
+    }
+
+    /// The `Authorization` header value: Basic with an empty user name and
+    /// the key as password.
+    pub(crate) fn authorization(&self) -> &str {
+        &self.authorization
+    }
+}
+
+impl fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+/// Builds an [`ApiConfig`].
+#[derive(Debug, Clone)]
+pub struct ApiConfigBuilder {
+    api_key: Secret,
+    base_url: String,
+    allow_insecure_http: bool,
+    encoding: Encoding,
+}
+
+impl ApiConfigBuilder {
+    /// Sends requests to another base URL (a trailing slash is fine).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Allows plain `http://` to hosts other than loopback, which sends the
+    /// API key in clear. Off by default.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Chooses the body encoding.
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Validates and builds the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `apiKey` or `baseUrl`.
+    pub fn build(self) -> Result<ApiConfig, Error> {
+        validate::api_key(self.api_key.expose())?;
+        let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
+        let credentials = format!(":{}", self.api_key.expose());
+        let authorization = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        );
+        Ok(ApiConfig {
+            base_url,
+            api_key: self.api_key,
+            authorization,
+            encoding: self.encoding,
+        })
+    }
+}
+
+/// Checks a base URL and returns it without trailing slashes.
+fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let invalid = |reason: &str| Error::invalid("baseUrl", reason);
+    let url = url.trim();
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(invalid("must not contain spaces or control characters"));
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| invalid("must start with https:// or http://"))?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(invalid("must start with https:// or http://")),
+    };
+    if rest.contains(['?', '#']) {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.contains('@') {
+        return Err(invalid("must not contain credentials"));
+    }
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| invalid("has an unclosed IPv6 address"))?;
+        check_port(after, &invalid)?;
+        host
+    } else {
+        let (host, port) = authority
+            .split_once(':')
+            .map_or((authority, ""), |(host, port)| (host, port));
+        if !port.is_empty() || authority.ends_with(':') {
+            check_port(&format!(":{port}"), &invalid)?;
+        }
+        host
+    };
+    if host.is_empty() {
+        return Err(invalid("has no host"));
+    }
+    if !secure && !allow_insecure_http && !is_loopback(host) {
+        return Err(invalid(
+            "uses plain http to a host that is not loopback; the API key would travel in clear (use https, or allow insecure http explicitly)",
+        ));
+    }
+    let path = path.trim_end_matches('/');
+    Ok(format!(
+        "{}://{authority}{path}",
+        scheme.to_ascii_lowercase()
+    ))
+}
+
+fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), Error> {
+    if after_host.is_empty() {
+        return Ok(());
+    }
+    let port = after_host
+        .strip_prefix(':')
+        .ok_or_else(|| invalid("has a malformed host"))?;
+    match port.parse::<u16>() {
+        Ok(_) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(invalid("has an invalid port")),
+    }
+}
+
+/// Whether a host name or address is on this machine.
+fn is_loopback(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(url: &str, insecure: bool) -> Result<String, Error> {
+        ApiConfig::builder("key")
+            .base_url(url)
+            .allow_insecure_http(insecure)
+            .build()
+            .map(|config| config.base_url().to_owned())
+    }
+
+    #[test]
+    fn base_urls() {
+        let ok = [
+            (
+                "https://api.cloudmqtt.com/api",
+                "https://api.cloudmqtt.com/api",
+            ),
+            (
+                "https://api.cloudmqtt.com/api/",
+                "https://api.cloudmqtt.com/api",
+            ),
+            ("HTTPS://example.test//", "https://example.test"),
+            ("http://127.0.0.1:8080/api", "http://127.0.0.1:8080/api"),
+            ("http://127.9.9.9/api", "http://127.9.9.9/api"),
+            ("http://localhost:1/", "http://localhost:1"),
+            ("http://[::1]:99/api", "http://[::1]:99/api"),
+            ("https://[2001:db8::1]/x", "https://[2001:db8::1]/x"),
+        ];
+        for (input, expected) in ok {
+            assert_eq!(base(input, false).as_deref(), Ok(expected), "{input}");
+        }
+        let bad = [
+            "ftp://x",
+            "api.cloudmqtt.com",
+            "http://example.test/api",
+            "http://10.0.0.1/api",
+            "https://",
+            "https://:80",
+            "https://h:99999",
+            "https://h:x",
+            "https://u:p@h",
+            "https://h/a?b",
+            "https://h/a#b",
+            "https://h /a",
+            "https://[::1",
+        ];
+        for input in bad {
+            let error = base(input, false).unwrap_err();
+            assert_eq!(error.field(), Some("baseUrl"), "{input}");
+        }
+        assert_eq!(
+            base("http://example.test/api", true).as_deref(),
+            Ok("http://example.test/api")
+        );
+    }
+
+    #[test]
+    fn authorization_is_basic_with_empty_user() {
+        let config = ApiConfig::new("secret-key").unwrap();
+        assert_eq!(config.authorization(), "Basic OnNlY3JldC1rZXk=");
+        assert_eq!(config.base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let config = ApiConfig::new("secret-key").unwrap();
+        let shown = format!("{config:?} {:?}", ApiConfig::builder("secret-key"));
+        assert!(!shown.contains("secret-key"), "{shown}");
+        assert!(!shown.contains("OnNlY3JldC1rZXk"), "{shown}");
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        assert_eq!(ApiConfig::new("").unwrap_err().field(), Some("apiKey"));
+        assert_eq!(ApiConfig::new("a\nb").unwrap_err().field(), Some("apiKey"));
+    }
+}

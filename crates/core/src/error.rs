@@ -1,0 +1,616 @@
+//! The one error type, and how a failed response becomes one.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::http::Response;
+
+/// Everything that can go wrong with a call, in a form a caller can act on.
+///
+/// Secrets never appear here: the API key and passwords are scrubbed from any
+/// text the server sent back before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was rejected before anything was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument at fault, as the API names it (`username`, `limit`, ...).
+        field: &'static str,
+        /// What is wrong with it, in lowercase words.
+        reason: String,
+    },
+    /// 401: the API key was missing or wrong.
+    #[error("unauthorized: the API key was rejected{}", Suffix(.0))]
+    Unauthorized(Reply),
+    /// 403: the key may not do this.
+    #[error("forbidden{}", Suffix(.0))]
+    Forbidden(Reply),
+    /// 404: the user (or path) does not exist.
+    #[error("not found{}", Suffix(.0))]
+    NotFound(Reply),
+    /// 405: the server does not allow this method here.
+    #[error("method not allowed{}", Suffix(.0))]
+    MethodNotAllowed(Reply),
+    /// 429: too many requests.
+    #[error("rate limited{}{}", RetryHint(.retry_after), Suffix(.reply))]
+    RateLimited {
+        /// The response.
+        reply: Reply,
+        /// When the server said to come back, if it did.
+        retry_after: Option<RetryAfter>,
+    },
+    /// 400: the server rejected the request's content.
+    #[error("bad request{}", Suffix(.0))]
+    BadRequest(Reply),
+    /// 5xx: the server failed.
+    #[error("server error {}{}", .0.status, Suffix(.0))]
+    Server(Reply),
+    /// Any other status that is not a success (including redirects, which are
+    /// never followed).
+    #[error("unexpected status {}{}", .0.status, Suffix(.0))]
+    UnexpectedStatus(Reply),
+    /// A success response whose body could not be understood.
+    #[error("could not decode the response: {reason}")]
+    Decode {
+        /// What did not fit.
+        reason: String,
+        /// The start of the body, as text.
+        body: String,
+    },
+    /// The request never got a response (DNS, connection, TLS, CORS, ...).
+    #[error("network error: {message}")]
+    Network {
+        /// What the transport reported.
+        message: String,
+    },
+    /// One attempt took longer than its timeout.
+    #[error("request timed out")]
+    Timeout,
+    /// The caller cancelled the call.
+    #[error("request aborted")]
+    Aborted,
+    /// A wait for a change to become visible passed its deadline.
+    #[error("gave up after {}s waiting for {what}", .waited.as_secs())]
+    WaitTimedOut {
+        /// What was awaited, e.g. `user "alice" to exist`.
+        what: String,
+        /// How long the wait lasted.
+        waited: Duration,
+    },
+}
+
+/// A stable, machine-readable name for each kind of [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// See [`Error::InvalidInput`].
+    InvalidInput,
+    /// See [`Error::Unauthorized`].
+    Unauthorized,
+    /// See [`Error::Forbidden`].
+    Forbidden,
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::MethodNotAllowed`].
+    MethodNotAllowed,
+    /// See [`Error::RateLimited`].
+    RateLimited,
+    /// See [`Error::BadRequest`].
+    BadRequest,
+    /// See [`Error::Server`].
+    ServerError,
+    /// See [`Error::UnexpectedStatus`].
+    UnexpectedStatus,
+    /// See [`Error::Decode`].
+    Decode,
+    /// See [`Error::Network`].
+    Network,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Aborted`].
+    Aborted,
+    /// See [`Error::WaitTimedOut`].
+    WaitTimeout,
+}
+
+impl ErrorCode {
+    /// The code as an upper-case identifier, e.g. `"RATE_LIMITED"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::ServerError => "SERVER_ERROR",
+            Self::UnexpectedStatus => "UNEXPECTED_STATUS",
+            Self::Decode => "DECODE",
+            Self::Network => "NETWORK",
+            Self::Timeout => "TIMEOUT",
+            Self::Aborted => "ABORTED",
+            Self::WaitTimeout => "WAIT_TIMEOUT",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What came back with a failed response: its status, the server's own
+/// message if one could be found, and the start of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The server's message, from a JSON `error`/`message`/`reason`/`errors`
+    /// field or else the body text (trimmed, bounded, HTML reduced to text).
+    pub message: Option<String>,
+    /// The start of the raw body, decoded lossily as UTF-8.
+    pub body: String,
+}
+
+/// When a rate-limited request may be tried again, as the server said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`.
+    Delay(Duration),
+    /// `Retry-After: <HTTP-date>`.
+    At(SystemTime),
+}
+
+impl RetryAfter {
+    /// Parses a `Retry-After` header value (seconds or an HTTP-date).
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(Self::Delay(Duration::from_secs(seconds)));
+        }
+        if let Ok(seconds) = value.parse::<f64>() {
+            if seconds.is_finite() && seconds >= 0.0 && seconds < 1e12 {
+                return Some(Self::Delay(Duration::from_secs_f64(seconds)));
+            }
+            return None;
+        }
+        httpdate::parse_http_date(value).ok().map(Self::At)
+    }
+
+    /// How long to wait from `now`; zero when the date has passed.
+    pub fn delay_from(self, now: SystemTime) -> Duration {
+        match self {
+            Self::Delay(delay) => delay,
+            Self::At(at) => at.duration_since(now).unwrap_or_default(),
+        }
+    }
+}
+
+impl Error {
+    /// The kind of error as a stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::Server(_) => ErrorCode::ServerError,
+            Self::UnexpectedStatus(_) => ErrorCode::UnexpectedStatus,
+            Self::Decode { .. } => ErrorCode::Decode,
+            Self::Network { .. } => ErrorCode::Network,
+            Self::Timeout => ErrorCode::Timeout,
+            Self::Aborted => ErrorCode::Aborted,
+            Self::WaitTimedOut { .. } => ErrorCode::WaitTimeout,
+        }
+    }
+
+    /// The failed response, when the error came from one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Self::Unauthorized(reply)
+            | Self::Forbidden(reply)
+            | Self::NotFound(reply)
+            | Self::MethodNotAllowed(reply)
+            | Self::RateLimited { reply, .. }
+            | Self::BadRequest(reply)
+            | Self::Server(reply)
+            | Self::UnexpectedStatus(reply) => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when a response came.
+    pub fn status(&self) -> Option<u16> {
+        self.reply().map(|reply| reply.status)
+    }
+
+    /// What the server said, when it said anything.
+    pub fn server_message(&self) -> Option<&str> {
+        self.reply().and_then(|reply| reply.message.as_deref())
+    }
+
+    /// The argument at fault, for [`Error::InvalidInput`].
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// For [`Error::RateLimited`]: how long the server asked to wait, from `now`.
+    pub fn retry_after(&self, now: SystemTime) -> Option<Duration> {
+        match self {
+            Self::RateLimited {
+                retry_after: Some(after),
+                ..
+            } => Some(after.delay_from(now)),
+            _ => None,
+        }
+    }
+
+    /// Builds the error for a response that is not a success.
+    ///
+    /// A 2xx response is not an error; this still returns
+    /// [`Error::UnexpectedStatus`] for it, so call it only for failures.
+    pub fn from_response(response: &Response) -> Self {
+        let reply = Reply {
+            status: response.status,
+            message: server_message(response),
+            body: body_snippet(&response.body),
+        };
+        match response.status {
+            400 => Self::BadRequest(reply),
+            401 => Self::Unauthorized(reply),
+            403 => Self::Forbidden(reply),
+            404 => Self::NotFound(reply),
+            405 => Self::MethodNotAllowed(reply),
+            429 => Self::RateLimited {
+                retry_after: response.header("retry-after").and_then(RetryAfter::parse),
+                reply,
+            },
+            500..=599 => Self::Server(reply),
+            _ => Self::UnexpectedStatus(reply),
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn decode(reason: impl Into<String>, body: &[u8]) -> Self {
+        Self::Decode {
+            reason: reason.into(),
+            body: body_snippet(body),
+        }
+    }
+
+    /// Replaces every occurrence of each secret in the error's text with
+    /// `[redacted]`. Empty secrets are ignored.
+    pub fn redact(mut self, secrets: &[&str]) -> Self {
+        let scrub = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret) {
+                    *text = text.replace(secret, "[redacted]");
+                }
+            }
+        };
+        match &mut self {
+            Self::Unauthorized(reply)
+            | Self::Forbidden(reply)
+            | Self::NotFound(reply)
+            | Self::MethodNotAllowed(reply)
+            | Self::RateLimited { reply, .. }
+            | Self::BadRequest(reply)
+            | Self::Server(reply)
+            | Self::UnexpectedStatus(reply) => {
+                if let Some(message) = &mut reply.message {
+                    scrub(message);
+                }
+                scrub(&mut reply.body);
+            }
+            Self::Decode { reason, body } => {
+                scrub(reason);
+                scrub(body);
+            }
+            Self::Network { message } => scrub(message),
+            Self::InvalidInput { reason, .. } => scrub(reason),
+            Self::WaitTimedOut { what, .. } => scrub(what),
+            Self::Timeout | Self::Aborted => {}
+        }
+        self
+    }
+}
+
+struct Suffix<'a>(&'a Reply);
+
+impl fmt::Display for Suffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.message {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct RetryHint<'a>(&'a Option<RetryAfter>);
+
+impl fmt::Display for RetryHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(RetryAfter::Delay(delay)) => write!(f, " (retry after {}s)", delay.as_secs()),
+            Some(RetryAfter::At(at)) => {
+                write!(f, " (retry after {})", httpdate::fmt_http_date(*at))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Longest server message kept, in characters.
+const MESSAGE_LIMIT: usize = 300;
+/// Longest body snippet kept, in bytes.
+const SNIPPET_LIMIT: usize = 1024;
+
+/// The start of a body as text, bounded to [`SNIPPET_LIMIT`] bytes.
+pub(crate) fn body_snippet(body: &[u8]) -> String {
+    let head = &body[..body.len().min(SNIPPET_LIMIT)];
+    String::from_utf8_lossy(head).into_owned()
+}
+
+/// Finds the server's own words in an error response.
+fn server_message(response: &Response) -> Option<String> {
+    let text = String::from_utf8_lossy(&response.body);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Some(message) = json_message(&value) {
+            return bounded(&message);
+        }
+    }
+    let is_html = response
+        .header("content-type")
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+        || text.starts_with('<');
+    if is_html {
+        return bounded(&html_to_text(text));
+    }
+    bounded(text)
+}
+
+/// The message in a JSON error body: `error`, `message`, `reason` or `errors`.
+fn json_message(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Object(map) => {
+            for key in ["error", "message", "reason", "error_description", "detail"] {
+                match map.get(key) {
+                    Some(Value::String(text)) if !text.trim().is_empty() => {
+                        return Some(text.clone());
+                    }
+                    Some(nested @ Value::Object(_)) => {
+                        if let Some(text) = json_message(nested) {
+                            return Some(text);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            map.get("errors").and_then(errors_message)
+        }
+        _ => None,
+    }
+}
+
+/// Joins an `errors` field: a list of strings or objects, or a map of field
+/// names to messages.
+fn errors_message(errors: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let parts: Vec<String> = match errors {
+        Value::String(text) => vec![text.clone()],
+        Value::Array(items) => items.iter().filter_map(json_message).collect(),
+        Value::Object(map) => map
+            .iter()
+            .filter_map(|(field, value)| {
+                let text = match value {
+                    Value::Array(items) => {
+                        let texts: Vec<String> = items.iter().filter_map(json_message).collect();
+                        (!texts.is_empty()).then(|| texts.join(", "))
+                    }
+                    other => json_message(other),
+                }?;
+                Some(format!("{field}: {text}"))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Reduces an HTML page to its readable text: tags, scripts and styles
+/// dropped, common entities decoded, white space folded.
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(4096));
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        let tag = &rest[start..];
+        let lower: String = tag.chars().take(8).collect::<String>().to_ascii_lowercase();
+        let skip_to = if lower.starts_with("<script") {
+            find_ci(tag, "</script>").map(|i| i + "</script>".len())
+        } else if lower.starts_with("<style") {
+            find_ci(tag, "</style>").map(|i| i + "</style>".len())
+        } else if lower.starts_with("<!--") {
+            tag.find("-->").map(|i| i + 3)
+        } else {
+            tag.find('>').map(|i| i + 1)
+        };
+        match skip_to {
+            Some(end) => rest = &tag[end..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.to_ascii_lowercase().find(needle)
+}
+
+/// Trims and bounds a message; `None` when nothing is left.
+fn bounded(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.char_indices().nth(MESSAGE_LIMIT) {
+        Some((cut, _)) => Some(format!("{}…", text[..cut].trim_end())),
+        None => Some(text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &str) -> Response {
+        let mut headers = Vec::new();
+        if !content_type.is_empty() {
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
+        }
+        Response::new(status, headers, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn status_maps_to_variant() {
+        let cases = [
+            (400, ErrorCode::BadRequest),
+            (401, ErrorCode::Unauthorized),
+            (403, ErrorCode::Forbidden),
+            (404, ErrorCode::NotFound),
+            (405, ErrorCode::MethodNotAllowed),
+            (429, ErrorCode::RateLimited),
+            (500, ErrorCode::ServerError),
+            (503, ErrorCode::ServerError),
+            (302, ErrorCode::UnexpectedStatus),
+            (418, ErrorCode::UnexpectedStatus),
+        ];
+        for (status, code) in cases {
+            let error = Error::from_response(&response(status, "", ""));
+            assert_eq!(error.code(), code, "status {status}");
+            assert_eq!(error.status(), Some(status));
+        }
+    }
+
+    #[test]
+    fn message_comes_from_json_text_html_or_nothing() {
+        let cases = [
+            (
+                r#"{"error":"Username taken"}"#,
+                "application/json",
+                Some("Username taken"),
+            ),
+            (r#"{"message":"bad"}"#, "application/json", Some("bad")),
+            (r#"{"reason":"why not"}"#, "", Some("why not")),
+            (r#"{"error":{"message":"nested"}}"#, "", Some("nested")),
+            (r#"{"errors":["a","b"]}"#, "", Some("a; b")),
+            (r#"{"errors":[{"message":"a"}]}"#, "", Some("a")),
+            (
+                r#"{"errors":{"username":["is taken"]}}"#,
+                "",
+                Some("username: is taken"),
+            ),
+            (r#""plain json string""#, "", Some("plain json string")),
+            (
+                "  Service Unavailable \n",
+                "text/plain",
+                Some("Service Unavailable"),
+            ),
+            (
+                "<html><head><title>502 Bad Gateway</title><style>b{}</style></head><body><h1>Bad &amp; Gateway</h1><script>x()</script></body></html>",
+                "text/html",
+                Some("502 Bad Gateway Bad & Gateway"),
+            ),
+            ("", "", None),
+            ("   ", "text/plain", None),
+            ("{}", "application/json", Some("{}")),
+        ];
+        for (body, content_type, expected) in cases {
+            let error = Error::from_response(&response(500, content_type, body));
+            assert_eq!(error.server_message(), expected, "body {body:?}");
+        }
+    }
+
+    #[test]
+    fn long_messages_are_bounded() {
+        let body = "x".repeat(5000);
+        let error = Error::from_response(&response(500, "text/plain", &body));
+        let message = error.server_message().unwrap();
+        assert_eq!(message.chars().count(), MESSAGE_LIMIT + 1);
+        assert!(message.ends_with('…'));
+        assert_eq!(error.reply().unwrap().body.len(), SNIPPET_LIMIT);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(
+            RetryAfter::parse("7").map(|r| r.delay_from(now)),
+            Some(Duration::from_secs(7))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            RetryAfter::parse(&date).map(|r| r.delay_from(now)),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(
+            RetryAfter::parse(&past).map(|r| r.delay_from(now)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(RetryAfter::parse("soon"), None);
+        assert_eq!(RetryAfter::parse("-1"), None);
+        let mut limited = response(429, "", "");
+        limited.headers.push(("Retry-After".into(), "3".into()));
+        let error = Error::from_response(&limited);
+        assert_eq!(error.retry_after(now), Some(Duration::from_secs(3)));
+        assert_eq!(error.to_string(), "rate limited (retry after 3s)");
+    }
+
+    #[test]
+    fn redact_scrubs_every_text() {
+        let error = Error::from_response(&response(
+            400,
+            "application/json",
+            r#"{"error":"password hunter2 is too weak"}"#,
+        ))
+        .redact(&["hunter2", ""]);
+        assert_eq!(
+            error.to_string(),
+            "bad request: password [redacted] is too weak"
+        );
+        assert!(!format!("{error:?}").contains("hunter2"));
+    }
+}

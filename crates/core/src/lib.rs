@@ -1,0 +1,88 @@
+//! A sans-IO client for the [CloudMQTT](https://www.cloudmqtt.com) management
+//! API: restart and reset an instance, manage MQTT users and ACL rules.
+//!
+//! # In scope
+//! - Building every request as a plain value ([`Request`]: method, URL,
+//!   headers, body bytes) and parsing every response ([`Response`]) into a
+//!   typed result or one [`Error`].
+//! - Validating every argument before anything is sent ([`validate`]).
+//! - Retry ([`RetryPolicy`], [`Call`]), pagination ([`Paginator`]) and waiting
+//!   for asynchronous changes ([`Poller`]) as pure state machines.
+//!
+//! # Out of scope
+//! Sockets, TLS, timers, clocks and random numbers. The caller passes `now`
+//! and a seed in and carries requests however it likes: this crate is
+//! driven the same way by `fetch` in WebAssembly and by a blocking client in
+//! a command-line tool.
+//!
+//! # The life of a call
+//! ```text
+//!  Operation ──build_request──▶ Request ──(your transport)──▶ Response
+//!      ▲                                                          │
+//!      └──────────────── parse_response ◀─────────────────────────┘
+//!
+//!  Call<Op> (a Machine):  poll_output(now) ─▶ Send(Request) | WaitUntil(t) | Done(result)
+//!                         handle_input(Response | Failed, now)
+//! ```
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use cloudmqtt_api::{
+//!     ApiConfig, Call, Input, ListUsers, Machine, Output, Response, RetryPolicy, User,
+//! };
+//!
+//! let config = ApiConfig::new("my-api-key")?;
+//! let mut call = Call::new(&config, ListUsers::default(), RetryPolicy::default(), 42);
+//!
+//! // A fake transport: busy once, then answers.
+//! let mut replies = vec![
+//!     Response::new(200, vec![], br#"[{"username":"test"}]"#.to_vec()),
+//!     Response::new(503, vec![], b"try later".to_vec()),
+//! ];
+//! let mut send = |request: cloudmqtt_api::Request| {
+//!     assert_eq!(request.url, "https://api.cloudmqtt.com/api/user");
+//!     Input::Response(replies.pop().unwrap())
+//! };
+//!
+//! // A virtual clock that jumps instead of sleeping.
+//! let mut now = SystemTime::UNIX_EPOCH;
+//! let users = loop {
+//!     match call.poll_output(now) {
+//!         Output::Send(request) => call.handle_input(send(request), now),
+//!         Output::WaitUntil(at) => now = at,
+//!         Output::Done(result) => break result?,
+//!     }
+//! };
+//! assert_eq!(users, vec![User { username: "test".into() }]);
+//! assert_eq!(call.retries(), 1);
+//! # Ok::<(), cloudmqtt_api::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod http;
+mod machine;
+mod model;
+mod ops;
+mod paginate;
+mod poll;
+mod retry;
+pub mod validate;
+
+pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
+pub use error::{Error, ErrorCode, Reply, RetryAfter};
+pub use http::{Method, Request, Response};
+pub use machine::{Input, Machine, Output, TransportError, run};
+pub use model::{
+    AclKind, AclRule, NewAclRule, User, UserAcl, UserInfo, parse_acl_rules, parse_user_info,
+    parse_users,
+};
+pub use ops::{
+    CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, GetUser, ListAclRules, ListUsers,
+    Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
+};
+pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
+pub use poll::{Poller, WaitOptions, WaitTarget};
+pub use retry::{Call, Failure, RetryPolicy};

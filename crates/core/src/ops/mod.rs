@@ -1,0 +1,181 @@
+//! Every endpoint as a pure pair: build a request value, parse a response value.
+//!
+//! One module per resource; each operation's request, response and errors
+//! live together.
+
+mod acl;
+mod instance;
+mod users;
+
+pub use acl::{CreateAclRule, DeleteAclRule, ListAclRules};
+pub use instance::{ResetInstance, RestartInstance};
+pub use users::{CreateUser, DeleteUser, GetUser, ListUsers, UpdatePassword};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::config::{ApiConfig, Encoding};
+use crate::error::Error;
+use crate::http::{Method, Request, Response};
+use crate::poll::WaitTarget;
+
+/// One API endpoint: how to build its request and read its response.
+pub trait Operation {
+    /// What a successful call returns.
+    type Output: Clone;
+
+    /// Validates the arguments and builds the request.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the argument at fault.
+    fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
+
+    /// Reads the response: any 2xx is a success, anything else the matching
+    /// [`Error`].
+    ///
+    /// # Errors
+    /// The error the status stands for, or [`Error::Decode`] for a success
+    /// whose body does not fit.
+    fn parse_response(&self, response: &Response) -> Result<Self::Output, Error>;
+
+    /// Secrets the operation carries (passwords), to scrub from errors.
+    fn secrets(&self) -> Vec<&str> {
+        Vec::new()
+    }
+
+    /// What to wait for until the change becomes visible, for operations the
+    /// server applies asynchronously (creating and deleting users and rules).
+    fn wait_target(&self) -> Option<WaitTarget> {
+        None
+    }
+}
+
+/// Characters left as they are in a path segment: RFC 3986's unreserved set.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a value so that it stays exactly one path segment.
+pub fn encode_path_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// A body field's value.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Text(&'a str),
+    Flag(bool),
+}
+
+/// Starts a request: URL from the base, path segments and query, plus the
+/// authorization and accept headers.
+fn request(
+    config: &ApiConfig,
+    method: Method,
+    segments: &[&str],
+    query: &[(&str, String)],
+) -> Request {
+    let mut url = config.base_url().to_owned();
+    for segment in segments {
+        url.push('/');
+        url.push_str(&encode_path_segment(segment));
+    }
+    if !query.is_empty() {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in query {
+            serializer.append_pair(name, value);
+        }
+        url.push('?');
+        url.push_str(&serializer.finish());
+    }
+    Request {
+        method,
+        url,
+        headers: vec![
+            (
+                "authorization".to_owned(),
+                config.authorization().to_owned(),
+            ),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ],
+        body: Vec::new(),
+    }
+}
+
+/// Adds a body in the configured encoding, fields in the given order.
+fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_>)]) -> Request {
+    let (content_type, body) = match encoding {
+        Encoding::Json => {
+            let mut body = String::from("{");
+            for (index, (name, value)) in fields.iter().enumerate() {
+                if index > 0 {
+                    body.push(',');
+                }
+                push_json_string(&mut body, name);
+                body.push(':');
+                match value {
+                    Field::Text(text) => push_json_string(&mut body, text),
+                    Field::Flag(flag) => body.push_str(if *flag { "true" } else { "false" }),
+                }
+            }
+            body.push('}');
+            ("application/json", body)
+        }
+        Encoding::Form => {
+            let mut serializer = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in fields {
+                match value {
+                    Field::Text(text) => serializer.append_pair(name, text),
+                    Field::Flag(flag) => {
+                        serializer.append_pair(name, if *flag { "true" } else { "false" })
+                    }
+                };
+            }
+            ("application/x-www-form-urlencoded", serializer.finish())
+        }
+    };
+    request
+        .headers
+        .push(("content-type".to_owned(), content_type.to_owned()));
+    request.body = body.into_bytes();
+    request
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    // Serialising a &str to JSON cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+}
+
+/// Any 2xx is a success with nothing to read; anything else is an error.
+fn expect_success(response: &Response) -> Result<(), Error> {
+    if response.is_success() {
+        Ok(())
+    } else {
+        Err(Error::from_response(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_stay_single() {
+        let cases = [
+            ("alice", "alice"),
+            ("a/b", "a%2Fb"),
+            ("../x", "..%2Fx"),
+            ("%", "%25"),
+            ("?", "%3F"),
+            ("#", "%23"),
+            ("with space", "with%20space"),
+            ("jürgen", "j%C3%BCrgen"),
+            ("a.b-c_d~e", "a.b-c_d~e"),
+            ("+", "%2B"),
+        ];
+        for (raw, encoded) in cases {
+            assert_eq!(encode_path_segment(raw), encoded);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Walking the user list page by page.
+
+use std::collections::BTreeSet;
+
+use crate::error::Error;
+use crate::model::User;
+use crate::ops::ListUsers;
+use crate::validate;
+
+/// The page size used when none is given.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Walks `GET /user` from page 1 until a short or empty page.
+///
+/// It never yields a user twice, and it stops rather than loops when the
+/// server ignores paging: a full page that brings no user not seen before
+/// ends the walk.
+///
+/// ```
+/// use cloudmqtt_api::{Paginator, User};
+///
+/// let mut pages = Paginator::new(None, 2).unwrap();
+/// let first = pages.next_request().unwrap();
+/// assert_eq!(first.page, Some(1));
+/// let fresh = pages.handle_page(vec![User { username: "a".into() }, User { username: "b".into() }]);
+/// assert_eq!(fresh.len(), 2);
+/// assert_eq!(pages.next_request().unwrap().page, Some(2));
+/// pages.handle_page(vec![User { username: "c".into() }]); // short page: the end
+/// assert!(pages.next_request().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Paginator {
+    query: Option<String>,
+    page_size: u32,
+    next_page: u32,
+    seen: BTreeSet<String>,
+    finished: bool,
+}
+
+impl Paginator {
+    /// Starts a walk over users whose names start with `query` (all when
+    /// `None`), `page_size` users a page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `pageSize` (1 to 1000) or `query`.
+    pub fn new(query: Option<String>, page_size: u32) -> Result<Self, Error> {
+        validate::limit("pageSize", page_size)?;
+        if let Some(query) = &query {
+            validate::query(query)?;
+        }
+        Ok(Self {
+            query: query.filter(|q| !q.is_empty()),
+            page_size,
+            next_page: 1,
+            seen: BTreeSet::new(),
+            finished: false,
+        })
+    }
+
+    /// The request for the next page, or `None` when the walk is over.
+    pub fn next_request(&self) -> Option<ListUsers> {
+        (!self.finished).then(|| ListUsers {
+            limit: Some(self.page_size),
+            page: Some(self.next_page),
+            query: self.query.clone(),
+        })
+    }
+
+    /// Takes the users of the page just fetched and returns those not seen
+    /// before, in the server's order.
+    pub fn handle_page(&mut self, users: Vec<User>) -> Vec<User> {
+        if self.finished {
+            return Vec::new();
+        }
+        let full = users.len() >= self.page_size as usize;
+        let fresh: Vec<User> = users
+            .into_iter()
+            .filter(|user| self.seen.insert(user.username.clone()))
+            .collect();
+        match self.next_page.checked_add(1) {
+            Some(next) if full && !fresh.is_empty() => self.next_page = next,
+            _ => self.finished = true,
+        }
+        fresh
+    }
+
+    /// Whether the walk is over.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(names: &[&str]) -> Vec<User> {
+        names
+            .iter()
+            .map(|name| User {
+                username: (*name).to_owned(),
+            })
+            .collect()
+    }
+
+    fn names(users: &[User]) -> Vec<&str> {
+        users.iter().map(|user| user.username.as_str()).collect()
+    }
+
+    /// Runs a walk against a fake server that answers page `n` with
+    /// `serve(n)`; returns every user yielded and the pages asked for.
+    fn walk(page_size: u32, serve: impl Fn(u32) -> Vec<User>) -> (Vec<String>, Vec<u32>) {
+        let mut pages = Paginator::new(Some("q".into()), page_size).unwrap();
+        let (mut yielded, mut asked) = (Vec::new(), Vec::new());
+        while let Some(request) = pages.next_request() {
+            assert_eq!(request.limit, Some(page_size));
+            assert_eq!(request.query.as_deref(), Some("q"));
+            let page = request.page.unwrap();
+            asked.push(page);
+            assert!(asked.len() < 100, "the walk must end");
+            yielded.extend(
+                pages
+                    .handle_page(serve(page))
+                    .into_iter()
+                    .map(|u| u.username),
+            );
+        }
+        (yielded, asked)
+    }
+
+    #[test]
+    fn stops_on_a_short_page() {
+        let (yielded, asked) = walk(2, |page| match page {
+            1 => users(&["a", "b"]),
+            2 => users(&["c"]),
+            _ => unreachable!(),
+        });
+        assert_eq!(
+            (yielded, asked),
+            (vec!["a".into(), "b".into(), "c".into()], vec![1, 2])
+        );
+    }
+
+    #[test]
+    fn stops_on_an_empty_page_after_exact_pages() {
+        let (yielded, asked) = walk(2, |page| match page {
+            1 => users(&["a", "b"]),
+            2 => users(&["c", "d"]),
+            _ => users(&[]),
+        });
+        assert_eq!(yielded.len(), 4);
+        assert_eq!(asked, [1, 2, 3]);
+    }
+
+    #[test]
+    fn stops_when_the_server_ignores_paging() {
+        let (yielded, asked) = walk(2, |_| users(&["a", "b"]));
+        assert_eq!((yielded, asked), (vec!["a".into(), "b".into()], vec![1, 2]));
+    }
+
+    #[test]
+    fn never_yields_a_user_twice_across_overlapping_pages() {
+        let (yielded, asked) = walk(3, |page| match page {
+            1 => users(&["a", "b", "c"]),
+            2 => users(&["c", "d", "e"]),
+            3 => users(&["e", "f"]),
+            _ => unreachable!(),
+        });
+        assert_eq!(yielded, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(asked, [1, 2, 3]);
+    }
+
+    #[test]
+    fn validates_and_finishes() {
+        assert_eq!(
+            Paginator::new(None, 0).unwrap_err().field(),
+            Some("pageSize")
+        );
+        assert_eq!(
+            Paginator::new(None, 1001).unwrap_err().field(),
+            Some("pageSize")
+        );
+        assert!(Paginator::new(Some("\n".into()), 10).is_err());
+        let mut pages = Paginator::new(Some(String::new()), 10).unwrap();
+        assert_eq!(pages.next_request().unwrap().query, None);
+        assert!(names(&pages.handle_page(users(&["x"]))) == ["x"]);
+        assert!(pages.is_finished());
+        assert!(pages.handle_page(users(&["y"])).is_empty());
+    }
+}

@@ -1,0 +1,255 @@
+//! The rules every argument must pass before anything is sent.
+//!
+//! Clients and servers share these: the emulator rejects exactly what the
+//! client refuses to send.
+
+use crate::error::Error;
+use crate::model::AclKind;
+
+/// Most bytes a user name or topic filter may have (MQTT's string limit).
+pub const MAX_STRING_BYTES: usize = 65_535;
+/// Largest `limit` the user list accepts.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Checks an API key: not empty, no control characters.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `apiKey`.
+pub fn api_key(key: &str) -> Result<(), Error> {
+    if key.is_empty() {
+        return Err(Error::invalid("apiKey", "must not be empty"));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "apiKey",
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a user name: not empty, at most 65,535 bytes, no control
+/// characters, and not `.` or `..` (URL parsers collapse those even when
+/// percent-encoded, so the request would reach another resource).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username`.
+pub fn username(name: &str) -> Result<(), Error> {
+    named_username("username", name)
+}
+
+pub(crate) fn named_username(field: &'static str, name: &str) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if name.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid(field, "must be at most 65535 bytes"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    if name == "." || name == ".." {
+        return Err(Error::invalid(field, "must not be \".\" or \"..\""));
+    }
+    Ok(())
+}
+
+/// Checks a password: not empty, at most 65,535 bytes.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `password`.
+pub fn password(password: &str) -> Result<(), Error> {
+    if password.is_empty() {
+        return Err(Error::invalid("password", "must not be empty"));
+    }
+    if password.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid("password", "must be at most 65535 bytes"));
+    }
+    Ok(())
+}
+
+/// Checks an MQTT topic filter: not empty, at most 65,535 bytes, no NUL,
+/// `+` and `#` only as a whole level, `#` only last.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
+    if filter.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if filter.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid(field, "must be at most 65535 bytes"));
+    }
+    if filter.contains('\0') {
+        return Err(Error::invalid(field, "must not contain NUL"));
+    }
+    let levels: Vec<&str> = filter.split('/').collect();
+    for (index, level) in levels.iter().enumerate() {
+        if level.contains('+') && *level != "+" {
+            return Err(Error::invalid(field, "'+' must fill a whole topic level"));
+        }
+        if level.contains('#') {
+            if *level != "#" {
+                return Err(Error::invalid(field, "'#' must fill a whole topic level"));
+            }
+            if index != levels.len() - 1 {
+                return Err(Error::invalid(field, "'#' must be the last level"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a new ACL rule's parts: a `topic` rule names a valid user, a
+/// `pattern` rule names none, and the pattern is a valid topic filter.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username` or `pattern`.
+pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<(), Error> {
+    match (kind, username) {
+        (AclKind::Topic, None) => {
+            return Err(Error::invalid("username", "is required for a topic rule"));
+        }
+        (AclKind::Topic, Some(name)) => named_username("username", name)?,
+        (AclKind::Pattern, Some(_)) => {
+            return Err(Error::invalid(
+                "username",
+                "must not be given for a pattern rule (it applies to every user)",
+            ));
+        }
+        (AclKind::Pattern, None) => {}
+    }
+    topic_filter("pattern", pattern)
+}
+
+/// Checks a page size for the user list: 1 to 1000.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn limit(field: &'static str, limit: u32) -> Result<(), Error> {
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Error::invalid(field, "must be from 1 to 1000"));
+    }
+    Ok(())
+}
+
+/// Checks a page number: 1 or more (pages are 1-indexed).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `page`.
+pub fn page(page: u32) -> Result<(), Error> {
+    if page == 0 {
+        return Err(Error::invalid(
+            "page",
+            "must be 1 or more (pages start at 1)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a user-list prefix query: at most 65,535 bytes, no control
+/// characters.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `query`.
+pub fn query(query: &str) -> Result<(), Error> {
+    if query.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid("query", "must be at most 65535 bytes"));
+    }
+    if query.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "query",
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        let long = "a".repeat(MAX_STRING_BYTES);
+        for good in [
+            "alice",
+            "a/b",
+            "../x",
+            "%",
+            "?",
+            "#",
+            "with space",
+            "jürgen",
+            "名前",
+            "+",
+            &long,
+        ] {
+            assert_eq!(username(good), Ok(()), "{good:?}");
+        }
+        let too_long = "a".repeat(MAX_STRING_BYTES + 1);
+        for bad in [
+            "", ".", "..", "a\nb", "tab\t", "nul\0", "\u{7f}", "\u{85}", &too_long,
+        ] {
+            let error = username(bad).unwrap_err();
+            assert_eq!(error.field(), Some("username"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn topic_filters() {
+        for good in [
+            "a",
+            "a/b",
+            "+",
+            "#",
+            "a/+/c",
+            "a/#",
+            "/",
+            "sensor/%u/data",
+            "+/+",
+            "a//b",
+        ] {
+            assert_eq!(topic_filter("pattern", good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "a+", "a/b+/c", "#/a", "a/#/b", "a#", "x\0y", "++"] {
+            assert!(topic_filter("pattern", bad).is_err(), "{bad:?}");
+        }
+        assert!(topic_filter("pattern", &"a".repeat(MAX_STRING_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn acl_rules() {
+        assert_eq!(acl_rule(AclKind::Topic, Some("u"), "a/#"), Ok(()));
+        assert_eq!(acl_rule(AclKind::Pattern, None, "a/%u"), Ok(()));
+        assert_eq!(
+            acl_rule(AclKind::Topic, None, "a").unwrap_err().field(),
+            Some("username")
+        );
+        assert_eq!(
+            acl_rule(AclKind::Pattern, Some("u"), "a")
+                .unwrap_err()
+                .field(),
+            Some("username")
+        );
+        assert_eq!(
+            acl_rule(AclKind::Topic, Some("u"), "a#")
+                .unwrap_err()
+                .field(),
+            Some("pattern")
+        );
+    }
+
+    #[test]
+    fn keys_passwords_limits_pages_queries() {
+        assert!(api_key("k").is_ok());
+        assert!(api_key("").is_err());
+        assert!(api_key("k\r\n").is_err());
+        assert!(password("p").is_ok());
+        assert_eq!(password("").unwrap_err().field(), Some("password"));
+        assert!(limit("limit", 1).is_ok() && limit("limit", 1000).is_ok());
+        assert!(limit("limit", 0).is_err() && limit("limit", 1001).is_err());
+        assert!(page(1).is_ok() && page(0).is_err());
+        assert!(query("").is_ok() && query("al").is_ok() && query("a\u{1}").is_err());
+    }
+}
