@@ -172,7 +172,7 @@ impl RetryAfter {
             return Some(Self::Delay(Duration::from_secs(seconds)));
         }
         if let Ok(seconds) = value.parse::<f64>() {
-            if seconds.is_finite() && seconds >= 0.0 && seconds < 1e12 {
+            if (0.0..1e12).contains(&seconds) {
                 return Some(Self::Delay(Duration::from_secs_f64(seconds)));
             }
             return None;
@@ -373,10 +373,10 @@ fn server_message(response: &Response) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        if let Some(message) = json_message(&value) {
-            return bounded(&message);
-        }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(message) = json_message(&value)
+    {
+        return bounded(&message);
     }
     let is_html = response
         .header("content-type")

@@ -1,0 +1,217 @@
+//! Waiting for asynchronous changes, on a virtual clock.
+
+use std::time::{Duration, SystemTime};
+
+use cloudmqtt_api::{
+    AclKind, ApiConfig, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error, ErrorCode,
+    Input, Machine, NewAclRule, Operation, Output, Poller, Request, Response, TransportError,
+    WaitOptions, WaitTarget,
+};
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn config() -> ApiConfig {
+    ApiConfig::new("poller-test-key").unwrap()
+}
+
+/// Runs a poller; `answer(n, request)` gives the outcome of probe `n`.
+/// Returns the result and the probe instants (seconds after the start).
+fn drive(
+    mut poller: Poller,
+    mut answer: impl FnMut(usize, &Request) -> Input,
+) -> (Result<(), Error>, Vec<f64>) {
+    let mut now = t0();
+    let mut probes = Vec::new();
+    loop {
+        match poller.poll_output(now) {
+            Output::Send(request) => {
+                probes.push(now.duration_since(t0()).unwrap().as_secs_f64());
+                assert!(probes.len() < 1000, "the wait must end");
+                let input = answer(probes.len() - 1, &request);
+                poller.handle_input(input, now);
+            }
+            Output::WaitUntil(at) => now = at,
+            Output::Done(result) => return (result, probes),
+        }
+    }
+}
+
+fn status(code: u16) -> Input {
+    Input::Response(Response::new(code, vec![], Vec::new()))
+}
+
+fn body(code: u16, text: &str) -> Input {
+    Input::Response(Response::new(code, vec![], text.as_bytes().to_vec()))
+}
+
+fn options(interval: u64, timeout: u64) -> WaitOptions {
+    WaitOptions {
+        interval: Duration::from_secs(interval),
+        timeout: Duration::from_secs(timeout),
+        ..WaitOptions::default()
+    }
+}
+
+#[test]
+fn waits_for_a_created_user_to_appear() {
+    let op = CreateUser {
+        username: "a/b".into(),
+        password: "pw".into(),
+    };
+    let poller = Poller::new(&config(), op.wait_target().unwrap(), options(2, 90));
+    let (result, probes) = drive(poller, |n, request| {
+        assert_eq!(request.url, "https://api.cloudmqtt.com/api/user/a%2Fb");
+        if n < 3 { status(404) } else { status(200) }
+    });
+    assert_eq!(result, Ok(()));
+    assert_eq!(probes, [0.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn waits_for_a_deleted_user_to_go() {
+    let op = DeleteUser {
+        username: "u".into(),
+    };
+    let poller = Poller::new(&config(), op.wait_target().unwrap(), options(1, 90));
+    let (result, probes) = drive(
+        poller,
+        |n, _| if n == 0 { status(200) } else { status(404) },
+    );
+    assert_eq!(result, Ok(()));
+    assert_eq!(probes, [0.0, 1.0]);
+}
+
+#[test]
+fn times_out_with_a_last_probe_at_the_deadline() {
+    let poller = Poller::new(&config(), WaitTarget::user("u", true), options(2, 5));
+    let (result, probes) = drive(poller, |_, _| status(404));
+    assert_eq!(probes, [0.0, 2.0, 4.0, 5.0]);
+    let error = result.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::WaitTimeout);
+    assert_eq!(
+        error.to_string(),
+        "gave up after 5s waiting for user \"u\" to exist"
+    );
+}
+
+#[test]
+fn slows_down_on_429_and_rides_out_5xx_and_network_failures() {
+    let poller = Poller::new(&config(), WaitTarget::user("u", true), options(1, 120));
+    let (result, probes) = drive(poller, |n, _| match n {
+        0 => status(503),
+        1 => Input::Failed(TransportError::Network("reset".into())),
+        2 => Input::Failed(TransportError::Timeout),
+        3 => status(429),
+        4 => Input::Response(Response::new(
+            429,
+            vec![("Retry-After".into(), "10".into())],
+            vec![],
+        )),
+        5 => status(404),
+        _ => status(200),
+    });
+    assert_eq!(result, Ok(()));
+    // 1 s apart, then 2 s after the first 429, then max(4 s, 10 s), then 4 s.
+    assert_eq!(probes, [0.0, 1.0, 2.0, 3.0, 5.0, 15.0, 19.0]);
+}
+
+#[test]
+fn fails_fast_on_other_errors() {
+    let poller = Poller::new(&config(), WaitTarget::user("u", true), options(1, 60));
+    let (result, probes) = drive(poller, |_, _| body(401, r#"{"error":"bad key"}"#));
+    let error = result.unwrap_err();
+    assert_eq!(
+        (error.code(), error.server_message()),
+        (ErrorCode::Unauthorized, Some("bad key"))
+    );
+    assert_eq!(probes.len(), 1);
+}
+
+#[test]
+fn waits_for_acl_rules_to_appear_and_go() {
+    let rule = NewAclRule::Topic {
+        username: "u".into(),
+        pattern: "a/#".into(),
+        read: true,
+        write: false,
+    };
+    let listed =
+        r#"{"items":[{"type":"topic","pattern":"a/#","read":true,"write":false,"username":"u"}]}"#;
+    let other = r#"[{"type":"pattern","pattern":"a/#","read":true,"write":false,"username":null},
+                    {"type":"topic","pattern":"a/#","read":true,"write":false,"username":"v"}]"#;
+    let create = CreateAclRule { rule };
+    let poller = Poller::new(&config(), create.wait_target().unwrap(), options(1, 60));
+    let (result, probes) = drive(poller, |n, request| {
+        assert_eq!(request.url, "https://api.cloudmqtt.com/api/acl");
+        if n < 2 {
+            body(200, other)
+        } else {
+            body(200, listed)
+        }
+    });
+    assert_eq!((result, probes.len()), (Ok(()), 3));
+
+    let delete = DeleteAclRule {
+        username: "u".into(),
+        topic: "a/#".into(),
+    };
+    let poller = Poller::new(&config(), delete.wait_target().unwrap(), options(1, 60));
+    let (result, probes) = drive(poller, |n, _| {
+        if n == 0 {
+            body(200, listed)
+        } else {
+            body(200, other)
+        }
+    });
+    assert_eq!((result, probes.len()), (Ok(()), 2));
+
+    let pattern = WaitTarget::Acl {
+        kind: Some(AclKind::Pattern),
+        username: None,
+        pattern: "a/#".into(),
+        exists: true,
+    };
+    let poller = Poller::new(&config(), pattern, options(1, 60));
+    let (result, probes) = drive(poller, |_, _| body(200, other));
+    assert_eq!((result, probes.len()), (Ok(()), 1));
+}
+
+#[test]
+fn an_undecodable_acl_list_fails_fast() {
+    let target = WaitTarget::Acl {
+        kind: None,
+        username: Some("u".into()),
+        pattern: "t".into(),
+        exists: true,
+    };
+    let poller = Poller::new(&config(), target, options(1, 60));
+    let (result, _) = drive(poller, |_, _| body(200, "<html>oops</html>"));
+    assert_eq!(result.unwrap_err().code(), ErrorCode::Decode);
+}
+
+#[test]
+fn invalid_targets_fail_before_probing() {
+    let targets = [
+        WaitTarget::user("..", true),
+        WaitTarget::Acl {
+            kind: Some(AclKind::Topic),
+            username: None,
+            pattern: "a".into(),
+            exists: true,
+        },
+        WaitTarget::Acl {
+            kind: None,
+            username: Some("u".into()),
+            pattern: "a/#/b".into(),
+            exists: false,
+        },
+    ];
+    for target in targets {
+        let poller = Poller::new(&config(), target, options(1, 60));
+        let (result, probes) = drive(poller, |_, _| unreachable!());
+        assert_eq!(result.unwrap_err().code(), ErrorCode::InvalidInput);
+        assert!(probes.is_empty());
+    }
+}
