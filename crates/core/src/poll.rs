@@ -151,6 +151,19 @@ impl Default for WaitOptions {
     }
 }
 
+impl WaitOptions {
+    /// Checks that the interval is not zero (which would probe without pause).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `intervalMs`.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.interval.is_zero() || self.max_interval.is_zero() {
+            return Err(Error::invalid("intervalMs", "must be greater than 0"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 enum State {
     Ready,
@@ -181,7 +194,10 @@ pub struct Poller {
 impl Poller {
     /// Prepares a wait.
     pub fn new(config: &ApiConfig, target: WaitTarget, options: WaitOptions) -> Self {
-        let built = target.validate().and_then(|()| target.probe(config));
+        let built = options
+            .validate()
+            .and_then(|()| target.validate())
+            .and_then(|()| target.probe(config));
         let (probe, state) = match built {
             Ok(probe) => (Some(probe), State::Ready),
             Err(error) => (None, State::Done(Err(error))),

@@ -208,8 +208,13 @@ fn invalid_targets_fail_before_probing() {
             exists: false,
         },
     ];
-    for target in targets {
-        let poller = Poller::new(&config(), target, options(1, 60));
+    let zero_interval = (WaitTarget::user("u", true), options(0, 60));
+    for (target, options) in targets
+        .map(|t| (t, options(1, 60)))
+        .into_iter()
+        .chain([zero_interval])
+    {
+        let poller = Poller::new(&config(), target, options);
         let (result, probes) = drive(poller, |_, _| unreachable!());
         assert_eq!(result.unwrap_err().code(), ErrorCode::InvalidInput);
         assert!(probes.is_empty());

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs everything the test command needs, and nothing that is already
+# there: Debian packages (Mosquitto, Chromium and its driver), the wasm32
+# toolchain and wasm-bindgen-cli (scripts/setup-wasm.sh), and the npm
+# packages of npm/ and tests/. Safe to run again; fast when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages, installed only when missing.
+apt_packages=(mosquitto mosquitto-clients)
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  apt_packages+=(chromium chromium-driver)
+fi
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The broker is started by the tests themselves, never as a service.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  as_root systemctl stop mosquitto || true
+fi
+
+# The wasm32 toolchain and wasm-bindgen-cli.
+if [ -x scripts/setup-wasm.sh ]; then
+  scripts/setup-wasm.sh
+fi
+
+# npm packages: installed when node_modules is missing or older than the lock.
+npm_install() {
+  local dir=$1
+  [ -f "$dir/package.json" ] || return 0
+  local stamp="$dir/node_modules/.installed"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package.json" ] \
+    && { [ ! -f "$dir/package-lock.json" ] || [ "$stamp" -nt "$dir/package-lock.json" ]; }; then
+    return 0
+  fi
+  log "installing npm packages in $dir"
+  if [ -f "$dir/package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+  touch "$stamp"
+}
+npm_install npm
+npm_install tests
+
+log "ready"
