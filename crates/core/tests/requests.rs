@@ -58,6 +58,9 @@ impl<O: Operation> BuildRequest for O {
     }
 }
 
+/// One operation and what it must send in each encoding.
+type Case<'a> = (&'a dyn BuildRequest, [(Encoding, Expected); 2]);
+
 const JSON: Option<&str> = Some("application/json");
 const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 
@@ -110,7 +113,7 @@ fn every_operation_in_both_encodings() {
         };
         [(Encoding::Json, expected), (Encoding::Form, expected)]
     };
-    let table: Vec<(&dyn BuildRequest, [(Encoding, Expected); 2])> = vec![
+    let table: Vec<Case> = vec![
         (&RestartInstance, no_body(Method::Post, "/instance/restart")),
         (&ResetInstance, no_body(Method::Post, "/instance/reset")),
         (
