@@ -1,0 +1,327 @@
+//! The command line: global options, commands and their arguments.
+//!
+//! Parsing only: every value the API will see is checked by the core, so
+//! nothing here decides what a valid user name, topic or page is.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use cloudmqtt_api::{AclKind, Encoding};
+
+/// The environment variable that holds the API key.
+pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
+
+/// The environment variable that overrides the API's base URL.
+pub const BASE_URL_ENV: &str = "CLOUDMQTT_BASE_URL";
+
+const AFTER_HELP: &str = "\
+The API key comes from the CLOUDMQTT_API_KEY environment variable or from
+--api-key-file; it is never taken as an option value, which would show in
+process lists. Passwords come from --password-stdin or a prompt that does
+not echo.
+
+Exit codes: 0 success, 1 API or network error, 2 usage or invalid input,
+3 not found, 4 authentication or permission failure.";
+
+/// Manage the users, ACL rules and instance of a CloudMQTT broker.
+#[derive(Debug, Parser)]
+#[command(name = "cloudmqtt", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Options that apply to every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read the API key from this file (first line) instead of
+    /// CLOUDMQTT_API_KEY.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// The API's base URL.
+    #[arg(
+        long,
+        global = true,
+        env = BASE_URL_ENV,
+        hide_env_values = true,
+        value_name = "URL",
+        default_value = cloudmqtt_api::DEFAULT_BASE_URL
+    )]
+    pub base_url: String,
+
+    /// Allow plain http:// to a host that is not loopback (sends the API key
+    /// in clear).
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+
+    /// How request bodies are encoded.
+    #[arg(long, global = true, value_enum, default_value_t = EncodingArg::Json)]
+    pub encoding: EncodingArg,
+
+    /// Seconds one HTTP attempt may take.
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// How many times a failed request is retried (POST only when the
+    /// server did not act: 429).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Print the API's data as JSON on stdout instead of tables; mutations
+    /// print nothing.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The body encodings, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodingArg {
+    /// application/json
+    Json,
+    /// application/x-www-form-urlencoded
+    Form,
+}
+
+impl From<EncodingArg> for Encoding {
+    fn from(encoding: EncodingArg) -> Self {
+        match encoding {
+            EncodingArg::Json => Encoding::Json,
+            EncodingArg::Form => Encoding::Form,
+        }
+    }
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, show, create and delete MQTT users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// List, create and delete ACL rules.
+    #[command(subcommand)]
+    Acl(AclCommand),
+    /// Restart or reset the instance.
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// `cloudmqtt users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users: one page, or every page with --all.
+    List(ListUsersArgs),
+    /// Show a user and its ACL entries.
+    Get {
+        /// The user.
+        name: String,
+    },
+    /// Create a user.
+    Create {
+        /// The new user's name.
+        name: String,
+        /// How the password is read.
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Waiting until the user exists.
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Set a user's password.
+    SetPassword {
+        /// The user.
+        name: String,
+        /// How the password is read.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Delete a user.
+    Delete {
+        /// The user.
+        name: String,
+        /// Waiting until the user is gone.
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// Arguments of `users list`.
+#[derive(Debug, Args)]
+pub struct ListUsersArgs {
+    /// Only users whose names start with this.
+    #[arg(long, value_name = "Q")]
+    pub query: Option<String>,
+    /// Users per page (page size of the walk with --all, 100 by default).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// The page to show, from 1.
+    #[arg(long, value_name = "P", conflicts_with = "all")]
+    pub page: Option<u32>,
+    /// Walk every page and list all users.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// How a password is read.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of stdin instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Whether and how long to wait for an asynchronous change.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait until the change is visible.
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds to wait before giving up.
+    #[arg(long, value_name = "SECONDS", default_value = "90", value_parser = parse_seconds, requires = "wait")]
+    pub wait_timeout: Duration,
+    /// Seconds between checks.
+    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds, requires = "wait")]
+    pub wait_interval: Duration,
+}
+
+/// `cloudmqtt acl ...`
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// List every ACL rule.
+    List,
+    /// Create a rule: a topic rule for one user, or a pattern rule for all.
+    Create(CreateAclArgs),
+    /// Delete a user's rules for a topic.
+    Delete {
+        /// The user whose rules go.
+        #[arg(long, value_name = "U")]
+        user: String,
+        /// The rules' topic filter.
+        #[arg(long, value_name = "T")]
+        topic: String,
+        /// Waiting until the rule is gone.
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// Arguments of `acl create`.
+#[derive(Debug, Args)]
+pub struct CreateAclArgs {
+    /// Topic (one user) or pattern (every user).
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: AclKindArg,
+    /// The user of a topic rule.
+    #[arg(long, value_name = "U")]
+    pub user: Option<String>,
+    /// The topic filter (`%u` and `%c` stand for user name and client id in
+    /// pattern rules).
+    #[arg(long, value_name = "P")]
+    pub pattern: String,
+    /// Allow subscribing.
+    #[arg(long)]
+    pub read: bool,
+    /// Allow publishing.
+    #[arg(long)]
+    pub write: bool,
+    /// Waiting until the rule exists.
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// The rule kinds, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AclKindArg {
+    /// A rule for one user.
+    Topic,
+    /// A rule for every user.
+    Pattern,
+}
+
+impl From<AclKindArg> for AclKind {
+    fn from(kind: AclKindArg) -> Self {
+        match kind {
+            AclKindArg::Topic => AclKind::Topic,
+            AclKindArg::Pattern => AclKind::Pattern,
+        }
+    }
+}
+
+/// `cloudmqtt instance ...`
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Restart the broker.
+    Restart,
+    /// Reset the instance (asks first on a terminal).
+    Reset {
+        /// Do not ask; required when not on a terminal.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Reads a positive number of seconds, decimals allowed (`30`, `0.5`).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
+        return Err("must be more than 0 and at most 86400 seconds".to_owned());
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_seconds(" 0.25 "), Ok(Duration::from_millis(250)));
+        for bad in ["0", "-1", "x", "NaN", "inf", "86401"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = Cli::try_parse_from(["cloudmqtt", "users", "list", "--json", "--retries", "5"])
+            .unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.retries, 5);
+    }
+
+    #[test]
+    fn page_and_all_exclude_each_other() {
+        let error = Cli::try_parse_from(["cloudmqtt", "users", "list", "--all", "--page", "2"])
+            .unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn there_is_no_api_key_option() {
+        let error =
+            Cli::try_parse_from(["cloudmqtt", "--api-key", "k", "acl", "list"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+}

@@ -1,0 +1,387 @@
+//! Carrying out each command: build the core's operation, drive it with the
+//! blocking transport, print the result.
+
+use std::hash::{BuildHasher, RandomState};
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, SystemTime};
+
+use clap::CommandFactory;
+use cloudmqtt_api::{
+    ApiConfig, Call, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error, GetUser,
+    ListAclRules, ListUsers, Machine, NewAclRule, Operation, Paginator, Poller, ResetInstance,
+    RestartInstance, RetryPolicy, UpdatePassword, WaitOptions, WaitTarget,
+};
+
+use crate::args::{
+    AclCommand, Cli, Command, GlobalArgs, InstanceCommand, ListUsersArgs, UsersCommand, WaitArgs,
+};
+use crate::failure::Failure;
+use crate::input;
+use crate::output;
+use crate::transport::HttpTransport;
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// The first failure: invalid input, an API or network error, or output
+/// that could not be written.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    let json = cli.global.json;
+    let command = match cli.command {
+        Command::Completions { shell } => {
+            // Generated into memory first: the generator panics on a
+            // failed write, and a closed pipe must stay a quiet exit.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cloudmqtt", &mut script);
+            stdout.write_all(&script)?;
+            return Ok(());
+        }
+        command => command,
+    };
+    let mut client = Client::new(&cli.global)?;
+    match command {
+        Command::Users(command) => users(&mut client, command, json, &mut stdout),
+        Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
+        Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
+        Command::Completions { .. } => Ok(()),
+    }
+}
+
+fn users(
+    client: &mut Client,
+    command: UsersCommand,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    match command {
+        UsersCommand::List(args) => {
+            let users = list_users(client, args)?;
+            if json {
+                output::write_json(out, &users)?;
+            } else {
+                output::write_users(out, &users)?;
+            }
+        }
+        UsersCommand::Get { name } => {
+            let info = client.call(GetUser { username: name })?;
+            if json {
+                output::write_json(out, &info)?;
+            } else {
+                output::write_user_info(out, &info)?;
+            }
+        }
+        UsersCommand::Create {
+            name,
+            password,
+            wait,
+        } => {
+            let password = input::password(password.password_stdin)?;
+            let what = format!("user {name:?}");
+            let op = CreateUser {
+                username: name,
+                password,
+            };
+            mutate(client, op, &wait, json, out, &format!("created {what}"))?;
+        }
+        UsersCommand::SetPassword { name, password } => {
+            let password = input::password(password.password_stdin)?;
+            let done = format!("set the password of user {name:?}");
+            client.call(UpdatePassword {
+                username: name,
+                password,
+            })?;
+            confirm_done(json, out, &done)?;
+        }
+        UsersCommand::Delete { name, wait } => {
+            let done = format!("deleted user {name:?}");
+            mutate(
+                client,
+                DeleteUser { username: name },
+                &wait,
+                json,
+                out,
+                &done,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One page, or with `--all` every page through the core's [`Paginator`].
+fn list_users(
+    client: &mut Client,
+    args: ListUsersArgs,
+) -> Result<Vec<cloudmqtt_api::User>, Failure> {
+    if !args.all {
+        return Ok(client.call(ListUsers {
+            limit: args.limit,
+            page: args.page,
+            query: args.query,
+        })?);
+    }
+    let page_size = args.limit.unwrap_or(cloudmqtt_api::DEFAULT_PAGE_SIZE);
+    let mut pages = Paginator::new(args.query, page_size)?;
+    let mut users = Vec::new();
+    while let Some(request) = pages.next_request() {
+        let page = client.call(request)?;
+        users.extend(pages.handle_page(page));
+    }
+    Ok(users)
+}
+
+fn acl(
+    client: &mut Client,
+    command: AclCommand,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    match command {
+        AclCommand::List => {
+            let rules = client.call(ListAclRules)?;
+            if json {
+                output::write_json(out, &rules)?;
+            } else {
+                output::write_acl_rules(out, &rules)?;
+            }
+        }
+        AclCommand::Create(args) => {
+            let rule = NewAclRule::from_parts(
+                args.kind.into(),
+                args.user,
+                args.pattern,
+                args.read,
+                args.write,
+            )?;
+            let done = match rule.username() {
+                Some(user) => format!(
+                    "created {} rule {:?} for user {user:?}",
+                    rule.kind().as_str(),
+                    rule.pattern()
+                ),
+                None => format!("created {} rule {:?}", rule.kind().as_str(), rule.pattern()),
+            };
+            mutate(client, CreateAclRule { rule }, &args.wait, json, out, &done)?;
+        }
+        AclCommand::Delete { user, topic, wait } => {
+            let done = format!("deleted the rules of user {user:?} for topic {topic:?}");
+            let op = DeleteAclRule {
+                username: user,
+                topic,
+            };
+            mutate(client, op, &wait, json, out, &done)?;
+        }
+    }
+    Ok(())
+}
+
+fn instance(
+    client: &mut Client,
+    command: InstanceCommand,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    match command {
+        InstanceCommand::Restart => {
+            client.call(RestartInstance)?;
+            confirm_done(json, out, "restart requested")
+        }
+        InstanceCommand::Reset { yes } => {
+            if !yes && !input::confirm("Reset the instance?")? {
+                return Err(Failure::Usage(
+                    "reset not confirmed; nothing was sent".to_owned(),
+                ));
+            }
+            client.call(ResetInstance)?;
+            confirm_done(json, out, "reset requested")
+        }
+    }
+}
+
+/// Sends an asynchronous change, then with `--wait` polls until it shows.
+fn mutate<O: Operation>(
+    client: &mut Client,
+    op: O,
+    wait: &WaitArgs,
+    json: bool,
+    out: &mut impl Write,
+    done: &str,
+) -> Result<(), Failure> {
+    let target = op.wait_target();
+    client.call(op)?;
+    match target.filter(|_| wait.wait) {
+        Some(target) => {
+            let options = WaitOptions {
+                interval: wait.wait_interval,
+                timeout: wait.wait_timeout,
+                ..WaitOptions::default()
+            };
+            client.wait(target, options)?;
+            confirm_done(json, out, done)
+        }
+        None => confirm_done(
+            json,
+            out,
+            &format!("{done} (the server may take up to a minute to apply it; --wait waits)"),
+        ),
+    }
+}
+
+/// Tells a person that a change went through; scripts (`--json`) get
+/// nothing on stdout and read the exit code.
+fn confirm_done(json: bool, out: &mut impl Write, done: &str) -> Result<(), Failure> {
+    if !json {
+        writeln!(out, "{done}")?;
+    }
+    Ok(())
+}
+
+/// The configuration, transport and retry policy shared by every call of
+/// one command.
+struct Client {
+    config: ApiConfig,
+    transport: HttpTransport,
+    policy: RetryPolicy,
+    seed: u64,
+}
+
+impl Client {
+    fn new(global: &GlobalArgs) -> Result<Self, Failure> {
+        let key = input::api_key(global.api_key_file.as_deref())?;
+        let config = ApiConfig::builder(key)
+            .base_url(global.base_url.as_str())
+            .encoding(global.encoding.into())
+            .allow_insecure_http(global.allow_insecure_http)
+            .build()?;
+        let policy = RetryPolicy {
+            max_retries: global.retries,
+            ..RetryPolicy::default()
+        };
+        Ok(Self {
+            config,
+            transport: HttpTransport::new(global.timeout),
+            policy,
+            seed: RandomState::new().hash_one(now()),
+        })
+    }
+
+    /// Carries out one operation with retries.
+    fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
+        self.seed = self.seed.wrapping_add(1);
+        let mut call = Call::new(&self.config, op, self.policy, self.seed);
+        drive(&mut call, &self.transport, &mut |delay| sleep(delay))
+    }
+
+    /// Polls until `target` is reached, showing progress on a terminal.
+    fn wait(&self, target: WaitTarget, options: WaitOptions) -> Result<(), Error> {
+        let label = describe(&target);
+        let mut poller = Poller::new(&self.config, target, options);
+        if !io::stderr().is_terminal() {
+            return drive(&mut poller, &self.transport, &mut |delay| sleep(delay));
+        }
+        let mut progress = Progress::new(label);
+        let result = drive(&mut poller, &self.transport, &mut |delay| {
+            progress.sleep(delay);
+        });
+        progress.clear();
+        result
+    }
+}
+
+/// Runs a machine with the wall clock and the blocking transport.
+fn drive<M: Machine>(
+    machine: &mut M,
+    transport: &HttpTransport,
+    sleep: &mut dyn FnMut(Duration),
+) -> Result<M::Value, Error> {
+    cloudmqtt_api::run(machine, now, sleep, |request| transport.send(request))
+}
+
+/// The wall clock: the CLI is the driver, so it is the one place that reads
+/// time for the core.
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// Blocks where the core asks the driver to wait.
+fn sleep(delay: Duration) {
+    std::thread::sleep(delay);
+}
+
+/// What a wait is for, as a person reads it.
+fn describe(target: &WaitTarget) -> String {
+    let state = |exists: bool| if exists { "appear" } else { "go away" };
+    match target {
+        WaitTarget::User { username, exists } => {
+            format!("waiting for user {username:?} to {}", state(*exists))
+        }
+        WaitTarget::Acl {
+            username,
+            pattern,
+            exists,
+            ..
+        } => match username {
+            Some(user) => format!(
+                "waiting for the rule {pattern:?} of user {user:?} to {}",
+                state(*exists)
+            ),
+            None => format!("waiting for the rule {pattern:?} to {}", state(*exists)),
+        },
+    }
+}
+
+/// A one-line spinner with elapsed seconds on stderr.
+struct Progress {
+    label: String,
+    started: SystemTime,
+    frame: usize,
+}
+
+impl Progress {
+    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+    const TICK: Duration = Duration::from_millis(100);
+
+    fn new(label: String) -> Self {
+        let progress = Self {
+            label,
+            started: now(),
+            frame: 0,
+        };
+        progress.draw();
+        progress
+    }
+
+    /// Sleeps for `delay`, redrawing every tick.
+    fn sleep(&mut self, delay: Duration) {
+        let mut left = delay;
+        while !left.is_zero() {
+            let step = left.min(Self::TICK);
+            sleep(step);
+            left -= step;
+            self.frame = (self.frame + 1) % Self::FRAMES.len();
+            self.draw();
+        }
+    }
+
+    fn draw(&self) {
+        let elapsed = now()
+            .duration_since(self.started)
+            .unwrap_or_default()
+            .as_secs();
+        let mut stderr = io::stderr().lock();
+        // Progress is best effort: a failed write must not fail the wait.
+        let _ = write!(
+            stderr,
+            "\r\x1b[2K{} {} ({elapsed}s)",
+            Self::FRAMES[self.frame],
+            self.label
+        );
+        let _ = stderr.flush();
+    }
+
+    fn clear(&self) {
+        let mut stderr = io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[2K");
+        let _ = stderr.flush();
+    }
+}

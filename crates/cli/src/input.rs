@@ -1,0 +1,94 @@
+//! Secrets and answers read from the environment, files and the terminal.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use cloudmqtt_api::Secret;
+
+use crate::args::API_KEY_ENV;
+use crate::failure::Failure;
+
+/// The API key: from the file when one is named, else from the environment.
+/// Surrounding whitespace (the file's trailing newline) is dropped; the core
+/// checks what is left.
+///
+/// # Errors
+/// [`Failure::Usage`] when there is no key or the file cannot be read.
+pub fn api_key(file: Option<&Path>) -> Result<Secret, Failure> {
+    let key = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                Failure::Usage(format!(
+                    "cannot read the API key file {}: {error}",
+                    path.display()
+                ))
+            })?;
+            text.lines().next().unwrap_or_default().trim().to_owned()
+        }
+        None => std::env::var(API_KEY_ENV)
+            .map_err(|_| {
+                Failure::Usage(format!(
+                    "no API key: set {API_KEY_ENV} or pass --api-key-file PATH"
+                ))
+            })?
+            .trim()
+            .to_owned(),
+    };
+    Ok(Secret::new(key))
+}
+
+/// A password: the first line of stdin with `from_stdin`, else typed twice
+/// at a prompt that does not echo.
+///
+/// # Errors
+/// [`Failure::Usage`] when stdin is not a terminal and `--password-stdin`
+/// was not given, when the two entries differ, or when reading fails.
+pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
+    if from_stdin {
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|error| Failure::Usage(format!("cannot read the password: {error}")))?;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        return Ok(Secret::new(line));
+    }
+    if !io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "no password: pass --password-stdin or run on a terminal to be asked".to_owned(),
+        ));
+    }
+    let prompt = |text: &str| {
+        rpassword::prompt_password(text)
+            .map_err(|error| Failure::Usage(format!("cannot read the password: {error}")))
+    };
+    let first = prompt("Password: ")?;
+    let second = prompt("Repeat password: ")?;
+    if first != second {
+        return Err(Failure::Usage("the passwords do not match".to_owned()));
+    }
+    Ok(Secret::new(first))
+}
+
+/// Asks a yes/no question on the terminal; only `y` or `yes` is a yes.
+///
+/// # Errors
+/// [`Failure::Usage`] when stdin or stderr is not a terminal: there is nobody
+/// to ask, so the caller must have been told `--yes`.
+pub fn confirm(question: &str) -> Result<bool, Failure> {
+    if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
+        return Err(Failure::Usage(
+            "refusing to reset without --yes when not on a terminal".to_owned(),
+        ));
+    }
+    let mut stderr = io::stderr().lock();
+    write!(stderr, "{question} [y/N] ")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

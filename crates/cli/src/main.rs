@@ -1,0 +1,48 @@
+//! `cloudmqtt`: manage the users, ACL rules and instance of a CloudMQTT
+//! broker from a shell or a script.
+//!
+//! The tool is a thin transport around the sans-IO `cloudmqtt-api` core:
+//! the core builds every request, validates every argument, decides on
+//! retries, pagination and polling, and turns every failure into one error;
+//! this binary parses the command line, carries requests with a blocking
+//! HTTP client ([`transport`]) and prints results ([`output`]).
+//!
+//! Output: aligned tables by default; with `--json`, exactly the API's data
+//! as one line of JSON on stdout, and nothing on stdout for changes.
+//! Failures print one line on stderr and exit with 1 (API or network),
+//! 2 (usage or invalid input), 3 (not found) or 4 (authentication).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod args;
+mod commands;
+mod failure;
+mod input;
+mod output;
+mod transport;
+
+use std::io::ErrorKind;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::failure::{EXIT_OK, Failure, error_line};
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Prints help or version (exit 0) or the usage error (exit 2).
+        Err(error) => error.exit(),
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        // A closed pipe (`cloudmqtt users list | head -1`) is not an error.
+        Err(Failure::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
+            ExitCode::from(EXIT_OK)
+        }
+        Err(failure) => {
+            eprintln!("{}", error_line(&failure));
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
