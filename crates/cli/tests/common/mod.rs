@@ -364,3 +364,118 @@ pub fn basic_auth(key: &str) -> String {
     let _ = write!(header, "Basic {encoded}");
     header
 }
+
+/// A command run on a pseudo-terminal (through util-linux `script`), so
+/// that its stdin, stdout and stderr are all a terminal. Input is typed
+/// only when asked for, as a person would.
+pub struct Terminal {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    transcript: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Terminal {
+    /// Starts `cloudmqtt ARGS` on a terminal with these environment
+    /// variables (and none of the API ones inherited).
+    pub fn start(env: &[(&str, &str)], args: &[&str]) -> Self {
+        let quote = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+        let mut line = quote(env!("CARGO_BIN_EXE_cloudmqtt"));
+        for arg in args {
+            line.push(' ');
+            line.push_str(&quote(arg));
+        }
+        let command = cloudmqtt();
+        let mut script = Command::new("script");
+        for (name, value) in command.get_envs() {
+            match value {
+                Some(value) => script.env(name, value),
+                None => script.env_remove(name),
+            };
+        }
+        script
+            .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            .envs(env.iter().copied())
+            .env("TERM", "dumb")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = script.spawn().expect("start `script` (util-linux)");
+        let input = child.stdin.take().expect("stdin");
+        let mut output = child.stdout.take().expect("stdout");
+        let transcript = Arc::new(Mutex::new(String::new()));
+        let reader = {
+            let transcript = transcript.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = output.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    transcript
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                }
+            })
+        };
+        Self {
+            child,
+            input,
+            transcript,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits until the screen shows `text` (failing the test after 20 s).
+    #[track_caller]
+    pub fn expect(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.transcript.lock().unwrap().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} never showed; the screen: {:?}",
+                self.transcript.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Types `text`.
+    pub fn type_text(&mut self, text: &str) {
+        self.input.write_all(text.as_bytes()).expect("type");
+        self.input.flush().expect("type");
+    }
+
+    /// Waits for the command to end; returns its exit code and everything
+    /// the terminal showed.
+    pub fn finish(mut self) -> (i32, String) {
+        let deadline = Instant::now() + RUN_LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for `script`") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the command on the terminal ran longer than {RUN_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let transcript = self.transcript.lock().unwrap().clone();
+        (status.code().expect("exit code"), transcript)
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave the process behind.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
