@@ -1,0 +1,502 @@
+//! Starting, reloading, restarting and stopping a real Mosquitto broker.
+//!
+//! One supervisor thread owns the broker process and does everything to it,
+//! in order, on commands from the API. On Linux the broker is started
+//! through `setpriv --pdeathsig KILL` when that tool is there, so that it
+//! dies with the supervisor thread even when the emulator is killed with
+//! `SIGKILL`; a broker left over from such a kill is also stopped on the
+//! next start in the same data directory (its process id is kept in
+//! `mosquitto.pid`). Signals go through the `kill` command so that this
+//! crate needs no `unsafe`.
+//!
+//! A reload rewrites the `password_file` and `acl_file` atomically, sends
+//! `SIGHUP`, and waits until the broker's log shows it reloaded, so that a
+//! change the API shows as applied is already enforced. A broker that dies
+//! on its own is started again on the same port.
+
+use std::fs;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::mosquitto;
+use crate::store::{Snapshot, write_atomically};
+
+/// How long a broker has to start accepting connections.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a broker has to reload its files after `SIGHUP`.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a broker has to exit after `SIGTERM` before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the supervisor checks that the broker still runs.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+/// The file holding the running broker's process id.
+const PID_FILE: &str = "mosquitto.pid";
+/// The file receiving the broker's standard error.
+const STDERR_FILE: &str = "mosquitto.stderr";
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct BrokerSettings {
+    /// The `mosquitto` executable.
+    pub program: PathBuf,
+    /// Where its configuration, password, ACL and log files go.
+    pub dir: PathBuf,
+    /// The loopback port to listen on; 0 picks a free one.
+    pub port: u16,
+}
+
+/// The broker's password and ACL files' contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerFiles {
+    /// The `password_file`.
+    pub passwords: String,
+    /// The `acl_file`.
+    pub acl: String,
+}
+
+impl BrokerFiles {
+    /// The files for a snapshot of the API's state.
+    pub fn from_snapshot(snapshot: &Snapshot) -> Self {
+        Self {
+            passwords: mosquitto::password_file(snapshot),
+            acl: mosquitto::acl_file(snapshot),
+        }
+    }
+}
+
+enum Order {
+    Reload(BrokerFiles, mpsc::Sender<io::Result<()>>),
+    Restart(BrokerFiles, mpsc::Sender<io::Result<()>>),
+    Stop(mpsc::Sender<()>),
+}
+
+/// A handle on the supervised broker.
+#[derive(Debug)]
+pub struct Broker {
+    commands: mpsc::Sender<Order>,
+    port: u16,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Reload(..) => "Reload",
+            Self::Restart(..) => "Restart",
+            Self::Stop(_) => "Stop",
+        })
+    }
+}
+
+impl Broker {
+    /// Starts the broker with `files` and waits until it accepts
+    /// connections.
+    ///
+    /// # Errors
+    /// When the broker cannot be started or does not come up in time.
+    pub fn start(settings: BrokerSettings, files: BrokerFiles) -> io::Result<Self> {
+        let (commands, inbox) = mpsc::channel();
+        let (started, started_rx) = mpsc::channel();
+        let thread = thread::Builder::new()
+            .name("broker".into())
+            .spawn(move || {
+                let mut process = match Process::start(&settings, &files) {
+                    Ok(process) => {
+                        let _ = started.send(Ok(process.port));
+                        process
+                    }
+                    Err(error) => {
+                        let _ = started.send(Err(error));
+                        return;
+                    }
+                };
+                supervise(&settings, &mut process, files, &inbox);
+            })?;
+        match started_rx.recv() {
+            Ok(Ok(port)) => Ok(Self {
+                commands,
+                port,
+                thread: Some(thread),
+            }),
+            Ok(Err(error)) => {
+                let _ = thread.join();
+                Err(error)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(io::Error::other("the broker supervisor stopped"))
+            }
+        }
+    }
+
+    /// The loopback port the broker listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Writes new files and makes the broker reload them; returns once it
+    /// has.
+    ///
+    /// # Errors
+    /// When the files cannot be written or the broker does not reload.
+    pub fn reload(&self, files: BrokerFiles) -> io::Result<()> {
+        self.ask(|reply| Order::Reload(files, reply))
+    }
+
+    /// Stops the broker and starts it again on the same port with `files`;
+    /// returns once it accepts connections.
+    ///
+    /// # Errors
+    /// When the broker does not come back.
+    pub fn restart(&self, files: BrokerFiles) -> io::Result<()> {
+        self.ask(|reply| Order::Restart(files, reply))
+    }
+
+    fn ask(&self, command: impl FnOnce(mpsc::Sender<io::Result<()>>) -> Order) -> io::Result<()> {
+        let (reply, answer) = mpsc::channel();
+        self.commands
+            .send(command(reply))
+            .map_err(|_| io::Error::other("the broker supervisor stopped"))?;
+        answer
+            .recv()
+            .map_err(|_| io::Error::other("the broker supervisor stopped"))?
+    }
+
+    /// Stops the broker (`SIGTERM`, then `SIGKILL` if it lingers) and its
+    /// supervisor.
+    pub fn stop(&mut self) {
+        let (reply, answer) = mpsc::channel();
+        if self.commands.send(Order::Stop(reply)).is_ok() {
+            let _ = answer.recv();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The supervisor's loop: run commands, restart a broker that died.
+fn supervise(
+    settings: &BrokerSettings,
+    process: &mut Process,
+    mut files: BrokerFiles,
+    inbox: &mpsc::Receiver<Order>,
+) {
+    loop {
+        match inbox.recv_timeout(WATCH_INTERVAL) {
+            Ok(Order::Reload(new_files, reply)) => {
+                files = new_files;
+                let _ = reply.send(process.reload(&settings.dir, &files));
+            }
+            Ok(Order::Restart(new_files, reply)) => {
+                files = new_files;
+                process.stop(&settings.dir);
+                let result =
+                    Process::start_on(settings, process.port, &files).map(|fresh| *process = fresh);
+                let _ = reply.send(result);
+            }
+            Ok(Order::Stop(reply)) => {
+                process.stop(&settings.dir);
+                let _ = reply.send(());
+                return;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if process.has_exited() {
+                    eprintln!(
+                        "cloudmqtt-emulator: the broker exited; starting it again on port {}",
+                        process.port
+                    );
+                    match Process::start_on(settings, process.port, &files) {
+                        Ok(fresh) => *process = fresh,
+                        Err(error) => {
+                            eprintln!("cloudmqtt-emulator: could not restart the broker: {error}");
+                        }
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                process.stop(&settings.dir);
+                return;
+            }
+        }
+    }
+}
+
+/// One running broker process.
+struct Process {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Process {
+    /// Starts a broker; with port 0, on a free port (trying a few in case
+    /// another process takes the one picked).
+    fn start(settings: &BrokerSettings, files: &BrokerFiles) -> io::Result<Self> {
+        stop_leftover(&settings.dir);
+        if settings.port != 0 {
+            return Self::start_on(settings, settings.port, files);
+        }
+        let mut last_error = io::Error::other("no free port");
+        for _ in 0..5 {
+            let port = free_port()?;
+            match Self::start_on(settings, port, files) {
+                Ok(process) => return Ok(process),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Writes every file, starts the broker on `port` and waits until it
+    /// accepts connections.
+    fn start_on(settings: &BrokerSettings, port: u16, files: &BrokerFiles) -> io::Result<Self> {
+        let dir = &settings.dir;
+        write_files(dir, files)?;
+        write_atomically(
+            &dir.join(mosquitto::CONFIG_FILE),
+            mosquitto::config_file(dir, port, running_as_root()).as_bytes(),
+        )?;
+        let stderr = fs::File::create(dir.join(STDERR_FILE))?;
+        let mut command = match setpriv() {
+            Some(setpriv) => {
+                let mut command = Command::new(setpriv);
+                command
+                    .arg("--pdeathsig")
+                    .arg("KILL")
+                    .arg(&settings.program);
+                command
+            }
+            None => Command::new(&settings.program),
+        };
+        let child = command
+            .arg("-c")
+            .arg(dir.join(mosquitto::CONFIG_FILE))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|error| {
+                io::Error::new(
+                    error.kind(),
+                    format!("cannot run {}: {error}", settings.program.display()),
+                )
+            })?;
+        let _ = write_atomically(&dir.join(PID_FILE), child.id().to_string().as_bytes());
+        let mut process = Self {
+            child: Some(child),
+            port,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if process.has_exited() {
+                return Err(io::Error::other(format!(
+                    "mosquitto exited at start: {}",
+                    tail(dir)
+                )));
+            }
+            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                return Ok(process);
+            }
+            if Instant::now() >= deadline {
+                process.stop(dir);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("mosquitto did not accept connections on port {port} in time"),
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn has_exited(&mut self) -> bool {
+        match &mut self.child {
+            Some(child) => !matches!(child.try_wait(), Ok(None)),
+            None => true,
+        }
+    }
+
+    /// Rewrites the files, sends `SIGHUP`, and waits for the broker's log to
+    /// say it reloaded.
+    fn reload(&mut self, dir: &Path, files: &BrokerFiles) -> io::Result<()> {
+        write_files(dir, files)?;
+        let Some(child) = &self.child else {
+            return Err(io::Error::other("the broker is not running"));
+        };
+        let log = dir.join(mosquitto::LOG_FILE);
+        let before = reload_count(&log);
+        signal(child.id(), "HUP")?;
+        let deadline = Instant::now() + RELOAD_TIMEOUT;
+        while reload_count(&log) <= before {
+            if Instant::now() >= deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the broker did not reload its files in time",
+                ));
+            }
+            thread::sleep(Duration::from_millis(2));
+        }
+        // The log line comes just before the files are read; reading them
+        // takes the broker well under this.
+        thread::sleep(Duration::from_millis(20));
+        Ok(())
+    }
+
+    /// Stops the broker: `SIGTERM`, then `SIGKILL` after a grace period.
+    fn stop(&mut self, dir: &Path) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = signal(child.id(), "TERM");
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        let _ = fs::remove_file(dir.join(PID_FILE));
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn write_files(dir: &Path, files: &BrokerFiles) -> io::Result<()> {
+    write_atomically(
+        &dir.join(mosquitto::PASSWORD_FILE),
+        files.passwords.as_bytes(),
+    )?;
+    write_atomically(&dir.join(mosquitto::ACL_FILE), files.acl.as_bytes())
+}
+
+/// How many times the broker's log says it reloaded its configuration.
+fn reload_count(log: &Path) -> usize {
+    fs::read(log)
+        .map(|bytes| {
+            bytes
+                .windows(b"Reloading config".len())
+                .filter(|window| *window == b"Reloading config")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Sends a signal through the `kill` command.
+fn signal(pid: u32, name: &str) -> io::Result<()> {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("kill -{name} {pid} failed")))
+    }
+}
+
+/// Stops a broker left running by an emulator that was killed, if its
+/// process still runs this data directory's configuration.
+fn stop_leftover(dir: &Path) {
+    let Ok(pid) = fs::read_to_string(dir.join(PID_FILE)) else {
+        return;
+    };
+    let Ok(pid) = pid.trim().parse::<u32>() else {
+        return;
+    };
+    let config = dir.join(mosquitto::CONFIG_FILE);
+    let ours = fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        let config = config.as_os_str().as_encoded_bytes();
+        cmdline.windows(config.len()).any(|window| window == config)
+    });
+    if ours {
+        eprintln!("cloudmqtt-emulator: stopping a broker left running (pid {pid})");
+        let _ = signal(pid, "KILL");
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = fs::remove_file(dir.join(PID_FILE));
+}
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Whether this process runs as root (from `/proc/self/status`).
+fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+/// `setpriv`, if the machine has it.
+fn setpriv() -> Option<PathBuf> {
+    find_program("setpriv", &[])
+}
+
+/// Finds `mosquitto` on `PATH` or in the places Linux distributions install
+/// it (`/usr/sbin` is often not on a user's `PATH`).
+pub fn find_mosquitto() -> Option<PathBuf> {
+    find_program(
+        "mosquitto",
+        &["/usr/sbin", "/usr/local/sbin", "/opt/homebrew/sbin"],
+    )
+}
+
+fn find_program(name: &str, extra_dirs: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(extra_dirs.iter().map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// The last lines the broker wrote, to explain a failed start.
+fn tail(dir: &Path) -> String {
+    let mut text = fs::read_to_string(dir.join(STDERR_FILE)).unwrap_or_default();
+    if text.trim().is_empty() {
+        text = fs::read_to_string(dir.join(mosquitto::LOG_FILE)).unwrap_or_default();
+    }
+    let lines: Vec<&str> = text.lines().rev().take(3).collect();
+    let joined = lines.into_iter().rev().collect::<Vec<_>>().join(" | ");
+    if joined.is_empty() {
+        "no output".to_owned()
+    } else {
+        joined
+    }
+}

@@ -1,0 +1,263 @@
+//! A stand-alone emulator of the [CloudMQTT](https://www.cloudmqtt.com)
+//! management API that manages a real Mosquitto broker, so that users and
+//! ACL rules created through the API govern real MQTT connections. It plays
+//! the part stripe-mock and LocalStack play for their services: offline
+//! development, and the server for the SDK's integration tests.
+//!
+//! # In scope
+//! - Every endpoint of the reference, with its authentication, statuses and
+//!   body shapes, validating arguments with the very rules the client uses
+//!   ([`cloudmqtt_api::validate`]). See [`api`] for the choices made where the
+//!   reference is silent.
+//! - Asynchronous application of creates and deletes after a configurable
+//!   delay, persisted so that nothing acknowledged is lost ([`store`]).
+//! - A supervised Mosquitto broker whose `password_file` and `acl_file`
+//!   follow the API's state ([`broker`], [`mosquitto`]).
+//! - Fault injection for client tests ([`faults`]).
+//!
+//! # Out of scope
+//! TLS, several instances, and the hosted service's console. The broker
+//! listens on loopback only.
+//!
+//! # Running it
+//! ```text
+//! $ cloudmqtt-emulator --apply-delay-ms 100
+//! ready api=http://127.0.0.1:41235/api mqtt=mqtt://127.0.0.1:40111 key=4f0c...
+//! ```
+//! The binary is [`Emulator::start`] plus signal handling; the same can be
+//! run in-process:
+//! ```
+//! use cloudmqtt_emulator::{Emulator, Options};
+//!
+//! let options = Options { no_broker: true, api_key: Some("secret".into()), ..Options::default() };
+//! let emulator = Emulator::start(options)?;
+//! assert!(emulator.ready_line().starts_with("ready api=http://127.0.0.1:"));
+//! assert!(emulator.ready_line().ends_with(" key=secret"));
+//! emulator.shutdown();
+//! # Ok::<(), cloudmqtt_emulator::StartError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod broker;
+pub mod faults;
+pub mod mosquitto;
+pub mod options;
+pub mod server;
+pub mod store;
+
+use std::fmt;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+pub use api::{ApiRequest, ApiResponse, App, AppSettings};
+pub use options::Options;
+
+use broker::{Broker, BrokerFiles, BrokerSettings};
+use faults::Faults;
+use server::HttpServer;
+use store::Store;
+
+/// Why the emulator could not start.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn fail(context: &str) -> impl FnOnce(std::io::Error) -> StartError + '_ {
+    move |error| StartError(format!("{context}: {error}"))
+}
+
+/// A running emulator: HTTP API, applier thread and (optionally) broker.
+#[derive(Debug)]
+pub struct Emulator {
+    app: Arc<App>,
+    server: HttpServer,
+    applier: thread::JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+    api_key: String,
+    mqtt_port: Option<u16>,
+    data_dir: PathBuf,
+    temp_dir: Option<tempfile::TempDir>,
+}
+
+impl Emulator {
+    /// Starts everything and returns once the API and the broker accept
+    /// connections.
+    ///
+    /// Without `--data-dir` the state lives in a fresh temporary directory
+    /// that [`Emulator::shutdown`] removes. Without `--no-broker` and with no
+    /// `mosquitto` to be found, the API runs alone (with a warning on
+    /// standard error); an explicit `--mosquitto` that fails is an error.
+    ///
+    /// # Errors
+    /// A [`StartError`] saying what failed: a bad key, an unreadable state
+    /// file, a port in use, a broker that would not start.
+    pub fn start(options: Options) -> Result<Self, StartError> {
+        let api_key = match options.api_key {
+            Some(key) => {
+                cloudmqtt_api::validate::api_key(&key)
+                    .map_err(|error| StartError(format!("--api-key: {error}")))?;
+                key
+            }
+            None => generate_key().map_err(fail("generating an API key"))?,
+        };
+        let (data_dir, temp_dir) = match options.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir).map_err(fail("creating --data-dir"))?;
+                (dir, None)
+            }
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("cloudmqtt-emulator-")
+                    .tempdir()
+                    .map_err(fail("creating a temporary data directory"))?;
+                (temp.path().to_owned(), Some(temp))
+            }
+        };
+        let mut store = Store::open(&data_dir).map_err(fail("reading the state"))?;
+        // Apply what fell due while the emulator was down before the broker
+        // reads the files.
+        store
+            .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
+            .map_err(fail("saving the state"))?;
+        let program = if options.no_broker {
+            None
+        } else if let Some(program) = options.mosquitto {
+            Some(program)
+        } else {
+            let found = broker::find_mosquitto();
+            if found.is_none() {
+                eprintln!(
+                    "cloudmqtt-emulator: mosquitto not found (install it, or pass --mosquitto PATH); running the API without a broker"
+                );
+            }
+            found
+        };
+        let broker = match program {
+            Some(program) => Some(
+                Broker::start(
+                    BrokerSettings {
+                        program,
+                        dir: data_dir.clone(),
+                        port: options.mqtt_port,
+                    },
+                    BrokerFiles::from_snapshot(&store.state().applied),
+                )
+                .map_err(fail("starting mosquitto"))?,
+            ),
+            None => None,
+        };
+        let mqtt_port = broker.as_ref().map(Broker::port);
+        let listener = TcpListener::bind(options.listen).map_err(fail("binding --listen"))?;
+        let seed = match options.seed {
+            Some(seed) => seed,
+            None => getrandom::u64().map_err(|error| StartError(format!("seeding: {error}")))?,
+        };
+        let app = Arc::new(App::new(
+            AppSettings {
+                api_key: api_key.clone(),
+                apply_delay: Duration::from_millis(options.apply_delay_ms),
+                faults: Faults::new(
+                    Duration::from_millis(options.latency_ms),
+                    options.fail_rate,
+                    options.rate_limit,
+                    seed,
+                ),
+            },
+            store,
+            broker,
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let applier = {
+            let app = Arc::clone(&app);
+            let stop = Arc::clone(&stop);
+            thread::Builder::new()
+                .name("applier".into())
+                .spawn(move || app.run_applier(&stop))
+                .map_err(fail("starting the applier"))?
+        };
+        let server = HttpServer::start(listener, Arc::clone(&app), api_key.clone())
+            .map_err(fail("starting the HTTP server"))?;
+        eprintln!(
+            "cloudmqtt-emulator: data in {}, changes apply after {} ms",
+            data_dir.display(),
+            options.apply_delay_ms
+        );
+        Ok(Self {
+            app,
+            server,
+            applier,
+            stop,
+            api_key,
+            mqtt_port,
+            data_dir,
+            temp_dir,
+        })
+    }
+
+    /// The API's base URL, e.g. `http://127.0.0.1:41235/api`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api", self.server.address())
+    }
+
+    /// The broker's URL, when one runs.
+    pub fn mqtt_url(&self) -> Option<String> {
+        self.mqtt_port
+            .map(|port| format!("mqtt://127.0.0.1:{port}"))
+    }
+
+    /// The API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// Where the state lives.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// `ready api=... mqtt=... key=...`, the line the binary prints when
+    /// ready (`mqtt=` left out without a broker).
+    pub fn ready_line(&self) -> String {
+        match self.mqtt_url() {
+            Some(mqtt) => format!(
+                "ready api={} mqtt={mqtt} key={}",
+                self.api_url(),
+                self.api_key
+            ),
+            None => format!("ready api={} key={}", self.api_url(), self.api_key),
+        }
+    }
+
+    /// Stops the HTTP server, the applier and the broker, and removes a
+    /// temporary data directory.
+    pub fn shutdown(self) {
+        self.server.stop();
+        self.stop.store(true, Ordering::SeqCst);
+        self.app.wake();
+        let _ = self.applier.join();
+        if let Some(mut broker) = self.app.take_broker() {
+            broker.stop();
+        }
+        drop(self.temp_dir);
+    }
+}
+
+/// A random API key: 32 hexadecimal digits.
+fn generate_key() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}

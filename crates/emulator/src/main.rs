@@ -1,0 +1,40 @@
+//! `cloudmqtt-emulator`: the CloudMQTT management API, offline, over a real
+//! Mosquitto broker. See the library's documentation.
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use cloudmqtt_emulator::{Emulator, Options};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+fn main() -> ExitCode {
+    let options = Options::parse();
+    // Listen for signals before starting anything, so that none is missed.
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("cloudmqtt-emulator: cannot handle signals: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let emulator = match Emulator::start(options) {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("cloudmqtt-emulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", emulator.ready_line());
+    let _ = stdout.flush();
+    let signal = signals.forever().next();
+    eprintln!(
+        "cloudmqtt-emulator: shutting down (signal {})",
+        signal.unwrap_or_default()
+    );
+    emulator.shutdown();
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,259 @@
+//! Mosquitto's file formats: hashed passwords, the `password_file`, the
+//! `acl_file` and the broker's configuration.
+//!
+//! # What the broker can and cannot represent
+//! Mosquitto reads a `password_file` line as `name:hash`, splitting at the
+//! first `:`, skipping lines that start with `#` and trimming blanks around
+//! the name; it trims blanks around a topic in the `acl_file` too. The API
+//! accepts every name and filter the client may send, so a user whose name
+//! contains `:`, starts with `#` or has blanks at either end, and a rule
+//! whose filter has blanks at either end, are kept and listed by the API but
+//! left out of the broker's files (see [`representable_name`]); such a user
+//! cannot connect.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cloudmqtt_api::{AclKind, AclRule};
+use sha2::{Digest as _, Sha512};
+
+use crate::store::Snapshot;
+
+/// Bytes of salt in a password hash (what `mosquitto_passwd` uses).
+pub const SALT_BYTES: usize = 12;
+
+/// Hashes a password in Mosquitto's `$6$` format: `$6$<base64 salt>$<base64
+/// SHA-512(password || salt)>`, which Mosquitto 2.0 accepts in its
+/// `password_file`.
+pub fn hash_password(password: &str, salt: &[u8; SALT_BYTES]) -> String {
+    let mut digest = Sha512::new();
+    digest.update(password.as_bytes());
+    digest.update(salt);
+    format!(
+        "$6${}${}",
+        STANDARD.encode(salt),
+        STANDARD.encode(digest.finalize())
+    )
+}
+
+/// Hashes a password with a fresh random salt.
+///
+/// # Errors
+/// When the operating system has no randomness to give.
+pub fn hash_new_password(password: &str) -> Result<String, getrandom::Error> {
+    let mut salt = [0u8; SALT_BYTES];
+    getrandom::fill(&mut salt)?;
+    Ok(hash_password(password, &salt))
+}
+
+/// Checks a password against a `$6$` hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    let mut parts = hash.split('$');
+    let (Some(""), Some("6"), Some(salt), Some(_), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let Ok(salt) = STANDARD.decode(salt) else {
+        return false;
+    };
+    let Ok(salt) = <[u8; SALT_BYTES]>::try_from(salt.as_slice()) else {
+        return false;
+    };
+    hash_password(password, &salt) == hash
+}
+
+/// Whether Mosquitto can read `name` back from its files unchanged.
+pub fn representable_name(name: &str) -> bool {
+    !name.contains(':') && !name.starts_with('#') && name.trim() == name && !name.is_empty()
+}
+
+/// Whether Mosquitto can read a topic filter back from its `acl_file`
+/// unchanged.
+pub fn representable_topic(topic: &str) -> bool {
+    topic.trim() == topic && !topic.is_empty()
+}
+
+/// The `password_file` for a snapshot: one `name:hash` line per user.
+pub fn password_file(snapshot: &Snapshot) -> String {
+    let mut out = String::new();
+    for (name, hash) in &snapshot.users {
+        if representable_name(name) {
+            let _ = writeln!(out, "{name}:{hash}");
+        }
+    }
+    out
+}
+
+/// The access word for a rule's two flags.
+pub fn access(read: bool, write: bool) -> &'static str {
+    match (read, write) {
+        (true, true) => "readwrite",
+        (true, false) => "read",
+        (false, true) => "write",
+        (false, false) => "deny",
+    }
+}
+
+/// The `acl_file` for a snapshot: every pattern rule as a `pattern` line
+/// (they apply to every user), then each user's topic rules under a `user`
+/// line.
+pub fn acl_file(snapshot: &Snapshot) -> String {
+    let mut out = String::from("# Written by cloudmqtt-emulator from its API state.\n");
+    for rule in &snapshot.rules {
+        if rule.kind == AclKind::Pattern && representable_topic(&rule.pattern) {
+            let _ = writeln!(
+                out,
+                "pattern {} {}",
+                access(rule.read, rule.write),
+                rule.pattern
+            );
+        }
+    }
+    let mut by_user: std::collections::BTreeMap<&str, Vec<&AclRule>> = Default::default();
+    for rule in &snapshot.rules {
+        if let (AclKind::Topic, Some(name)) = (rule.kind, rule.username.as_deref())
+            && representable_name(name)
+            && representable_topic(&rule.pattern)
+        {
+            by_user.entry(name).or_default().push(rule);
+        }
+    }
+    for (name, rules) in by_user {
+        let _ = writeln!(out, "\nuser {name}");
+        for rule in rules {
+            let _ = writeln!(
+                out,
+                "topic {} {}",
+                access(rule.read, rule.write),
+                rule.pattern
+            );
+        }
+    }
+    out
+}
+
+/// The broker's configuration: a loopback listener on `port`, no anonymous
+/// clients, the password and ACL files, no persistence, and a log file, all
+/// in `dir`. `run_as_root` keeps a broker started by root from dropping to
+/// the `mosquitto` user, which could not read a private directory.
+pub fn config_file(dir: &Path, port: u16, run_as_root: bool) -> String {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let mut out = format!(
+        "# Written by cloudmqtt-emulator.\n\
+         listener {port} 127.0.0.1\n\
+         allow_anonymous false\n\
+         password_file {}\n\
+         acl_file {}\n\
+         persistence false\n\
+         log_dest file {}\n\
+         log_type error\n\
+         log_type warning\n\
+         log_type notice\n\
+         log_type information\n\
+         log_timestamp true\n",
+        path(PASSWORD_FILE),
+        path(ACL_FILE),
+        path(LOG_FILE),
+    );
+    if run_as_root {
+        out.push_str("user root\n");
+    }
+    out
+}
+
+/// The `password_file`'s name in the data directory.
+pub const PASSWORD_FILE: &str = "mosquitto.passwd";
+/// The `acl_file`'s name in the data directory.
+pub const ACL_FILE: &str = "mosquitto.acl";
+/// The broker's configuration file's name in the data directory.
+pub const CONFIG_FILE: &str = "mosquitto.conf";
+/// The broker's log file's name in the data directory.
+pub const LOG_FILE: &str = "mosquitto.log";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Change;
+
+    #[test]
+    fn hashes_match_mosquitto_passwd() {
+        // `mosquitto_passwd -H sha512 -b pw alice secret` wrote this line.
+        let written = "$6$luCJ+KqD7Q1uy6bE$KJgXhaIkOpOuRFi1YwXrk1YC9J8TJNmAAUjfbheKWyWaOsDIa9tNFTxd/GSMYn/TldzsUZQRe0NwiIhzLpG6CA==";
+        let salt: [u8; SALT_BYTES] = STANDARD
+            .decode("luCJ+KqD7Q1uy6bE")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(hash_password("secret", &salt), written);
+        assert!(verify_password("secret", written));
+        assert!(!verify_password("Secret", written));
+        assert!(!verify_password("secret", "$7$101$x$y"));
+        assert!(!verify_password("secret", "garbage"));
+        let fresh = hash_new_password("pw").unwrap();
+        assert!(verify_password("pw", &fresh));
+        assert_ne!(fresh, hash_new_password("pw").unwrap(), "salts differ");
+    }
+
+    #[test]
+    fn files_from_a_snapshot() {
+        let mut snapshot = Snapshot::default();
+        for name in ["alice", "bob", "a:b", "#hash", " pad"] {
+            snapshot.apply(&Change::CreateUser {
+                username: name.into(),
+                password_hash: "$6$s$h".into(),
+            });
+        }
+        let rules = [
+            (AclKind::Topic, Some("alice"), "alice/out", false, true),
+            (AclKind::Pattern, None, "home/%u/#", true, true),
+            (AclKind::Topic, Some("bob"), "alice/#", true, false),
+            (AclKind::Topic, Some("alice"), "secret", false, false),
+            (AclKind::Topic, Some("a:b"), "x", true, true),
+            (AclKind::Pattern, None, "dev/%c", false, true),
+            (AclKind::Pattern, None, " spaced", true, true),
+        ];
+        for (kind, username, pattern, read, write) in rules {
+            snapshot.apply(&Change::CreateRule {
+                rule: AclRule {
+                    kind,
+                    pattern: pattern.into(),
+                    read,
+                    write,
+                    username: username.map(str::to_owned),
+                },
+            });
+        }
+        assert_eq!(password_file(&snapshot), "alice:$6$s$h\nbob:$6$s$h\n");
+        assert_eq!(
+            acl_file(&snapshot),
+            "# Written by cloudmqtt-emulator from its API state.\n\
+             pattern readwrite home/%u/#\n\
+             pattern write dev/%c\n\
+             \n\
+             user alice\n\
+             topic write alice/out\n\
+             topic deny secret\n\
+             \n\
+             user bob\n\
+             topic read alice/#\n"
+        );
+    }
+
+    #[test]
+    fn config_keeps_the_broker_on_loopback() {
+        let config = config_file(Path::new("/data"), 1883, true);
+        assert!(config.contains("listener 1883 127.0.0.1\n"));
+        assert!(config.contains("allow_anonymous false\n"));
+        assert!(config.contains("password_file /data/mosquitto.passwd\n"));
+        assert!(config.contains("acl_file /data/mosquitto.acl\n"));
+        assert!(config.ends_with("user root\n"));
+        assert!(!config_file(Path::new("/data"), 1, false).contains("user root"));
+    }
+}

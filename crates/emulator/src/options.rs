@@ -1,0 +1,122 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A stand-alone CloudMQTT management API that manages a real Mosquitto
+/// broker.
+///
+/// When ready it prints one line to standard output:
+/// `ready api=http://HOST:PORT/api mqtt=mqtt://127.0.0.1:PORT key=KEY`
+/// (`mqtt=` left out when no broker runs), then logs one line per request
+/// to standard error.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "cloudmqtt-emulator", version, about, long_about = None)]
+pub struct Options {
+    /// Address for the HTTP API (loopback unless told otherwise).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+
+    /// The API key clients must send as the Basic password (generated when
+    /// not given).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+
+    /// Where state and broker files live (default: a temporary directory,
+    /// removed at exit).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Loopback port for the MQTT broker (0 picks a free one).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub mqtt_port: u16,
+
+    /// Run the API alone, without a broker.
+    #[arg(long)]
+    pub no_broker: bool,
+
+    /// The mosquitto executable (default: found on PATH or in /usr/sbin).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_broker")]
+    pub mosquitto: Option<PathBuf>,
+
+    /// Milliseconds before creates and deletes of users and ACL rules
+    /// become visible and take effect on the broker.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub apply_delay_ms: u64,
+
+    /// Requests per second before answering 429 with Retry-After.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+
+    /// Probability (0 to 1) of answering a request with 500.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub fail_rate: f64,
+
+    /// Milliseconds added before answering each request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Seed for injected failures (random when not given).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err("must be a number from 0 to 1".to_owned()),
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self::parse_from(["cloudmqtt-emulator"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_flags() {
+        let options = Options::default();
+        assert_eq!(options.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(options.apply_delay_ms, 1000);
+        assert_eq!(options.mqtt_port, 0);
+        assert!(!options.no_broker && options.api_key.is_none());
+        let options = Options::try_parse_from([
+            "e",
+            "--listen",
+            "127.0.0.1:8080",
+            "--api-key",
+            "k",
+            "--no-broker",
+            "--rate-limit",
+            "5",
+            "--fail-rate",
+            "0.25",
+            "--latency-ms",
+            "10",
+            "--seed",
+            "42",
+            "--apply-delay-ms",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(options.rate_limit, Some(5));
+        assert_eq!(options.fail_rate, 0.25);
+        assert_eq!(options.seed, Some(42));
+        assert!(options.no_broker);
+        for bad in [
+            &["e", "--fail-rate", "1.5"][..],
+            &["e", "--rate-limit", "0"],
+            &["e", "--listen", "nowhere"],
+            &["e", "--no-broker", "--mosquitto", "/bin/x"],
+        ] {
+            assert!(Options::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+}
