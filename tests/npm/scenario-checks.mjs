@@ -1,0 +1,49 @@
+// The calls every non-Node runtime makes against the fixed scenario of
+// server.mjs, and the results they must report. Shared by the workerd,
+// Deno and Chromium tests so the three prove the same thing.
+import assert from "node:assert/strict";
+import { RUNTIME_KEY } from "./scenario-client.mjs";
+
+export { RUNTIME_KEY };
+
+/** Checks the JSON a runtime reported (see any runtime's main script). */
+export function checkReport(report) {
+  assert.equal(report.fatal, undefined, `the runtime failed: ${report.fatal}\n${report.stack ?? ""}`);
+  assert.deepEqual(report.users, [{ username: "alice" }, { username: "bob" }]);
+  assert.equal(report.created, true);
+  assert.deepEqual(report.missing, { isCloudMqttError: true, isError: true, name: "CloudMqttError", code: "NOT_FOUND", status: 404, serverMessage: "no such user" });
+  assert.deepEqual(report.user, { username: "a/b", acls: [{ topic: "sensor/%u", read: false, write: true }] });
+  assert.deepEqual(report.acls, [
+    { type: "topic", pattern: "test/users/topic", read: true, write: true, username: "custom-user" },
+    { type: "pattern", pattern: "sensor/%u/data", read: true, write: false, username: null },
+  ]);
+  assert.deepEqual(report.walked, ["alice", "bob"]);
+  assert.deepEqual(report.unauthorized, { code: "UNAUTHORIZED", status: 401, serverMessage: "bad key" });
+  assert.deepEqual(report.invalid, { isCloudMqttError: true, code: "INVALID_INPUT", field: "username" });
+  assert.deepEqual(report.aborted, { code: "ABORTED" });
+  assert.equal(report.keyLeaked, false);
+}
+
+/** Checks the requests the server recorded from a runtime. */
+export function checkRequests(calls) {
+  const auth = `Basic ${Buffer.from(`:${RUNTIME_KEY}`).toString("base64")}`;
+  const seen = calls.map((r) => `${r.method} ${r.url}`);
+  for (const expected of [
+    "GET /api/user",
+    "POST /api/user",
+    "GET /api/user/missing",
+    "GET /api/user/a%2Fb",
+    "GET /api/acl",
+    "GET /api/user?limit=10&page=1",
+    "POST /api/instance/restart",
+  ]) {
+    assert.ok(seen.includes(expected), `no ${expected} in ${seen.join(", ")}`);
+  }
+  for (const call of calls) {
+    assert.equal(call.headers.authorization, auth, `${call.method} ${call.url}`);
+    assert.equal(call.headers.accept, "application/json");
+  }
+  const post = calls.find((r) => r.method === "POST" && r.url === "/api/user");
+  assert.equal(post.headers["content-type"], "application/json");
+  assert.equal(post.text, '{"username":"runtime-user","password":"runtime-pass"}');
+}

@@ -1,0 +1,59 @@
+// The calls every non-Node runtime makes, written for any runtime with
+// fetch and WebAssembly. `lib` is the imported package, `baseUrl` the test
+// server's API URL. Returns a JSON-ready report (see scenario-checks.mjs).
+export const RUNTIME_KEY = "runtime-key-0042";
+
+export async function runScenario(lib, baseUrl) {
+  const { CloudMqtt, CloudMqttError } = lib;
+  const report = {};
+  try {
+    const client = new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl, maxRetries: 0 });
+    report.users = await client.listUsers();
+    await client.createUser({ username: "runtime-user", password: "runtime-pass" });
+    report.created = true;
+    try {
+      await client.getUser("missing");
+      report.missing = "no error";
+    } catch (error) {
+      report.missing = {
+        isCloudMqttError: error instanceof CloudMqttError,
+        isError: error instanceof Error,
+        name: error.name,
+        code: error.code,
+        status: error.status,
+        serverMessage: error.serverMessage,
+      };
+    }
+    report.user = await client.getUser("a/b");
+    report.acls = await client.listAcls();
+    report.walked = [];
+    for await (const user of client.users({ pageSize: 10 })) report.walked.push(user.username);
+    let texts = String(client) + JSON.stringify(client);
+    try {
+      await client.restartInstance();
+      report.unauthorized = "no error";
+    } catch (error) {
+      report.unauthorized = { code: error.code, status: error.status, serverMessage: error.serverMessage };
+      texts += error.message + error.stack + String(error);
+    }
+    try {
+      await client.getUser(42);
+      report.invalid = "no error";
+    } catch (error) {
+      report.invalid = { isCloudMqttError: error instanceof CloudMqttError, code: error.code, field: error.field };
+    }
+    try {
+      const controller = new AbortController();
+      controller.abort("stop");
+      await client.listUsers({}, { signal: controller.signal });
+      report.aborted = "no error";
+    } catch (error) {
+      report.aborted = { code: error.code };
+    }
+    report.keyLeaked = texts.includes(RUNTIME_KEY);
+  } catch (error) {
+    report.fatal = `${error?.name}: ${error?.message} (code ${error?.code})`;
+    report.stack = String(error?.stack);
+  }
+  return report;
+}

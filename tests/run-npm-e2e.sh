@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# End-to-end tests of the npm package `cloudmqtt-api`.
+#
+# Packs npm/ (its prepack builds what is missing), installs the tarball into
+# a scratch project the way a user would, and runs against the installed
+# copy: the node:test suites, a CommonJS require test, workerd, Deno,
+# headless Chromium, `tsc --strict` on a typed usage file, publint, attw and
+# the size budget. Ends with a line "N passed, N failed" (N counts test
+# cases: each node:test case, and each check that is one command).
+#
+# Usage: tests/run-npm-e2e.sh [step ...]
+#   steps: node require workerd deno browser types publint attw budget
+#   (default: all). CLOUDMQTT_TARBALL=path.tgz skips packing and uses that file.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TESTS="$ROOT/tests"
+WORK="$ROOT/target/npm-e2e"
+APP="$WORK/app"
+LOGS="$WORK/logs"
+PIDFILE="$WORK/pids"
+STEP_TIMEOUT="${E2E_STEP_TIMEOUT:-300}"
+
+ALL_STEPS=(node require workerd deno browser types publint attw budget)
+if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
+
+mkdir -p "$WORK"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+: >"$PIDFILE"
+export E2E_PIDFILE="$PIDFILE"
+
+# Stop whatever a step left running: its own process group, and the groups
+# of the processes the tests started (recorded in $PIDFILE).
+CURRENT_PGID=""
+cleanup() {
+  if [ -n "$CURRENT_PGID" ]; then kill -TERM -- "-$CURRENT_PGID" 2>/dev/null || true; fi
+  if [ -s "$PIDFILE" ]; then
+    while read -r pid; do
+      [ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null || true
+    done <"$PIDFILE"
+  fi
+  if [ -n "$CURRENT_PGID" ]; then kill -KILL -- "-$CURRENT_PGID" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
+
+say() { printf '\n=== %s\n' "$*"; }
+die() {
+  echo "error: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+# --- test tooling ---------------------------------------------------------
+say "test tooling (tests/package.json)"
+stamp="$TESTS/node_modules/.e2e-stamp"
+lock_sum="$(cat "$TESTS/package.json" "$TESTS/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ ! -d "$TESTS/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  if [ -f "$TESTS/package-lock.json" ]; then
+    (cd "$TESTS" && npm ci --no-audit --no-fund) || die "npm ci in tests/ failed"
+  else
+    (cd "$TESTS" && npm install --no-audit --no-fund) || die "npm install in tests/ failed"
+  fi
+  echo "$lock_sum" >"$stamp"
+else
+  echo "up to date"
+fi
+export E2E_TOOLS_BIN="$TESTS/node_modules/.bin"
+
+# --- pack -------------------------------------------------------------------
+if [ -n "${CLOUDMQTT_TARBALL:-}" ]; then
+  TARBALL="$(cd "$(dirname "$CLOUDMQTT_TARBALL")" && pwd)/$(basename "$CLOUDMQTT_TARBALL")"
+  say "using $TARBALL"
+else
+  say "npm pack (npm/)"
+  [ -f "$ROOT/npm/package.json" ] || die "npm/package.json does not exist"
+  rm -rf "$WORK/pack"
+  mkdir -p "$WORK/pack"
+  (cd "$ROOT/npm" && npm pack --pack-destination "$WORK/pack") >"$LOGS/pack.log" 2>&1 || {
+    tail -50 "$LOGS/pack.log"
+    die "npm pack failed (log: $LOGS/pack.log)"
+  }
+  tail -25 "$LOGS/pack.log"
+  TARBALL="$(ls "$WORK"/pack/*.tgz 2>/dev/null | head -1)"
+  [ -n "$TARBALL" ] || die "npm pack produced no tarball"
+fi
+echo "tarball: $TARBALL ($(wc -c <"$TARBALL") bytes)"
+
+# --- install as a user would ----------------------------------------------
+say "installing into a scratch project ($APP)"
+rm -rf "$APP"
+mkdir -p "$APP"
+(
+  cd "$APP" &&
+    npm init -y >/dev/null &&
+    npm install --no-audit --no-fund "$TARBALL"
+) >"$LOGS/install.log" 2>&1 || {
+  cat "$LOGS/install.log"
+  die "npm install of the tarball failed"
+}
+PKG_DIR="$APP/node_modules/cloudmqtt-api"
+[ -f "$PKG_DIR/package.json" ] || die "the tarball did not install node_modules/cloudmqtt-api"
+mkdir -p "$APP/test"
+cp -r "$TESTS/npm" "$TESTS/workerd" "$TESTS/deno" "$TESTS/browser" "$TESTS/types" "$APP/test/"
+export CLOUDMQTT_PKG_DIR="$PKG_DIR"
+echo "installed $(node -p "require('$PKG_DIR/package.json').version")"
+
+# --- steps --------------------------------------------------------------------
+PASSED=0
+FAILED=0
+SUMMARY=()
+
+# run_step NAME KIND COMMAND...  (KIND: tap = node:test, counted per test; one = one check)
+run_step() {
+  local name="$1" kind="$2"
+  shift 2
+  local log="$LOGS/$name.log" tap="$LOGS/$name.tap"
+  say "$name"
+  local start=$SECONDS
+  (
+    cd "$APP" || exit 1
+    if [ "$kind" = tap ]; then
+      exec setsid -w timeout -k 10 "$STEP_TIMEOUT" "$1" --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" "${@:2}"
+    else
+      exec setsid -w timeout -k 10 "$STEP_TIMEOUT" "$@"
+    fi
+  ) > >(tee "$log") 2>&1 &
+  local pid=$!
+  CURRENT_PGID=$pid
+  wait "$pid"
+  local rc=$?
+  CURRENT_PGID=""
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  local took=$((SECONDS - start))
+  local pass=0 fail=0
+  if [ "$kind" = tap ] && [ -f "$tap" ]; then
+    pass="$(grep -E '^# pass ' "$tap" | tail -1 | awk '{print $3}')"
+    fail="$(grep -E '^# fail ' "$tap" | tail -1 | awk '{print $3}')"
+    local cancelled
+    cancelled="$(grep -E '^# cancelled ' "$tap" | tail -1 | awk '{print $3}')"
+    pass="${pass:-0}"
+    fail=$((${fail:-0} + ${cancelled:-0}))
+    if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+  elif [ "$rc" -eq 0 ]; then
+    pass=1
+  else
+    fail=1
+  fi
+  PASSED=$((PASSED + pass))
+  FAILED=$((FAILED + fail))
+  local verdict=ok
+  [ "$rc" -eq 0 ] || verdict="FAILED (exit $rc)"
+  SUMMARY+=("$(printf '%-9s %-18s %3d passed %3d failed  %4ss' "$name" "$verdict" "$pass" "$fail" "$took")")
+}
+
+NODE_TESTS=()
+for f in "$APP"/test/npm/*.test.mjs; do NODE_TESTS+=("$f"); done
+
+for step in "${STEPS[@]}"; do
+  case "$step" in
+    node) run_step node tap node --test --test-concurrency=2 "${NODE_TESTS[@]}" ;;
+    require) run_step require tap node --test "$APP/test/npm/require.test.cjs" ;;
+    workerd) run_step workerd tap node --test "$APP/test/workerd/workerd.test.mjs" ;;
+    deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" ;;
+    browser) run_step browser tap node --test "$APP/test/browser/browser.test.mjs" ;;
+    types) run_step types one "$E2E_TOOLS_BIN/tsc" -p "$APP/test/types/tsconfig.json" --noEmit --strict ;;
+    publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
+    attw) run_step attw one "$E2E_TOOLS_BIN/attw" "$TARBALL" ;;
+    budget) run_step budget one node "$ROOT/bench/run.mjs" --size-only --package "$PKG_DIR" ;;
+    *) die "unknown step $step (steps: ${ALL_STEPS[*]})" ;;
+  esac
+done
+
+say "summary (logs: $LOGS)"
+for line in "${SUMMARY[@]}"; do echo "$line"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
