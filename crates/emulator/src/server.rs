@@ -113,8 +113,10 @@ fn respond(mut request: tiny_http::Request, app: &App, api_key: &str) {
     };
     let status = response.status;
     let close = status == 413;
+    // Always a Content-Length, never chunked: simpler for every client.
     let mut reply = tiny_http::Response::from_data(response.body)
-        .with_status_code(tiny_http::StatusCode(status));
+        .with_status_code(tiny_http::StatusCode(status))
+        .with_chunked_threshold(usize::MAX);
     for (name, value) in response.headers {
         if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             reply.add_header(header);
@@ -123,7 +125,6 @@ fn respond(mut request: tiny_http::Request, app: &App, api_key: &str) {
     if close && let Ok(header) = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
         reply.add_header(header);
     }
-    let _ = request.respond(reply);
     let path = url.split('?').next().unwrap_or("");
     let path = if api_key.is_empty() {
         path.to_owned()
@@ -134,6 +135,9 @@ fn respond(mut request: tiny_http::Request, app: &App, api_key: &str) {
         "{method} {path} {status} {:.1}ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
+    // Logged before the response goes out, so a client that got its
+    // answer can count on the line being there.
+    let _ = request.respond(reply);
 }
 
 /// Copies what the handler needs out of the request, reading a bounded

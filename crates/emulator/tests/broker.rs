@@ -1,0 +1,237 @@
+//! End to end with a real Mosquitto and real MQTT clients: what the API
+//! says is what the broker enforces.
+//!
+//! These tests need `mosquitto` and `mosquitto-clients`. Without them they
+//! fail with a message saying so, unless `CLOUDMQTT_SKIP_BROKER_TESTS=1`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Body, Emulator, Published, Subscriber, can_connect, process_alive, publish_v5};
+use serde_json::json;
+
+const KEY: &str = "broker-key";
+const SHORT: Duration = Duration::from_millis(300);
+const LONG: Duration = Duration::from_secs(5);
+
+fn emulator(delay_ms: &str) -> Emulator {
+    let emulator = Emulator::start(&["--apply-delay-ms", delay_ms, "--api-key", KEY]);
+    emulator.mqtt();
+    emulator
+}
+
+/// A user that may read and write everything, to watch the others.
+fn observer(emulator: &Emulator) -> Subscriber {
+    emulator.create_user("observer", "observer-pw");
+    emulator.create_rule("topic", Some("observer"), "#", true, true);
+    Subscriber::start(emulator.mqtt(), "observer", "observer-pw", &["#"])
+        .expect("the observer may subscribe to everything")
+}
+
+#[test]
+fn users_and_topic_rules_govern_real_connections() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("400");
+    let port = emulator.mqtt();
+    let mut watch = observer(&emulator);
+
+    // Created through the API: refused until the change applies, then in.
+    let reply = emulator.call(
+        "POST",
+        "/user",
+        Some(Body::Json(
+            json!({"username": "alice", "password": "alice-pw"}),
+        )),
+    );
+    assert_eq!(reply.status, 204);
+    assert!(!can_connect(port, "alice", "alice-pw"), "not applied yet");
+    emulator.wait_user("alice", true);
+    assert!(can_connect(port, "alice", "alice-pw"));
+    assert!(!can_connect(port, "alice", "wrong"));
+    assert!(!can_connect(port, "nobody", "alice-pw"));
+
+    emulator.create_rule("topic", Some("alice"), "alice/out", false, true);
+    emulator.create_rule("topic", Some("alice"), "alice/in/#", true, false);
+
+    // Publishes where `write` allows...
+    assert_eq!(
+        publish_v5(port, "alice", "alice-pw", "alice/out", "m1"),
+        Published::Accepted
+    );
+    assert!(watch.received("alice/out", "m1", LONG));
+    // ...and is refused where it does not (read-only, or no rule at all).
+    for topic in ["alice/in/x", "elsewhere"] {
+        assert_eq!(
+            publish_v5(port, "alice", "alice-pw", topic, "m2"),
+            Published::Refused,
+            "{topic}"
+        );
+    }
+    assert_eq!(
+        publish_v5(port, "alice", "alice-pw", "alice/out", "m3"),
+        Published::Accepted
+    );
+    assert!(watch.received("alice/out", "m3", LONG));
+    assert!(!watch.received("alice/in/x", "m2", SHORT));
+    assert!(!watch.received("elsewhere", "m2", SHORT));
+
+    // Receives only where `read` allows.
+    let mut alice = Subscriber::start(port, "alice", "alice-pw", &["alice/out", "alice/in/#"])
+        .expect("subscribing is allowed; delivery is filtered");
+    assert_eq!(
+        publish_v5(port, "observer", "observer-pw", "alice/out", "r1"),
+        Published::Accepted
+    );
+    assert_eq!(
+        publish_v5(port, "observer", "observer-pw", "alice/in/a", "r2"),
+        Published::Accepted
+    );
+    assert!(alice.received("alice/in/a", "r2", LONG));
+    assert!(!alice.received("alice/out", "r1", SHORT));
+
+    // A rule with both flags off denies.
+    emulator.create_rule("topic", Some("alice"), "alice/out", false, false);
+    assert_eq!(
+        publish_v5(port, "alice", "alice-pw", "alice/out", "m4"),
+        Published::Refused
+    );
+}
+
+#[test]
+fn a_pattern_rule_with_the_user_name_works_for_every_user() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("100");
+    let port = emulator.mqtt();
+    let mut watch = observer(&emulator);
+    emulator.create_user("u1", "pw1");
+    emulator.create_user("u2", "pw2");
+    emulator.create_rule("pattern", None, "home/%u/#", true, true);
+    for (user, password, other) in [("u1", "pw1", "u2"), ("u2", "pw2", "u1")] {
+        let own = format!("home/{user}/t");
+        let foreign = format!("home/{other}/t");
+        assert_eq!(
+            publish_v5(port, user, password, &foreign, "no"),
+            Published::Refused
+        );
+        assert_eq!(
+            publish_v5(port, user, password, &own, "yes"),
+            Published::Accepted
+        );
+        assert!(watch.received(&own, "yes", LONG));
+        assert!(!watch.received(&foreign, "no", SHORT));
+        let mut sub = Subscriber::start(port, user, password, &[&format!("home/{user}/#")])
+            .expect("own subtree");
+        assert_eq!(
+            publish_v5(port, "observer", "observer-pw", &own, "hello"),
+            Published::Accepted
+        );
+        assert!(sub.received(&own, "hello", LONG));
+    }
+    // Deleting the rule takes the access away.
+    let reply = emulator.call("DELETE", "/acl?topic=home%2F%25u%2F%23", None);
+    assert_eq!(reply.status, 204);
+    emulator.wait_until("pattern rule gone", || {
+        emulator
+            .call("GET", "/acl", None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+            == 1
+    });
+    assert_eq!(
+        publish_v5(port, "u1", "pw1", "home/u1/t", "late"),
+        Published::Refused
+    );
+}
+
+#[test]
+fn changed_passwords_and_deleted_users() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("100");
+    let port = emulator.mqtt();
+    emulator.create_user("carol", "old-pw");
+    assert!(can_connect(port, "carol", "old-pw"));
+    // A password change takes effect as soon as it is acknowledged.
+    let reply = emulator.call(
+        "PUT",
+        "/user/carol",
+        Some(Body::Json(json!({"password": "new-pw"}))),
+    );
+    assert_eq!(reply.status, 204);
+    assert!(!can_connect(port, "carol", "old-pw"));
+    assert!(can_connect(port, "carol", "new-pw"));
+    // A deleted user can no longer connect once the delete applies.
+    assert_eq!(emulator.call("DELETE", "/user/carol", None).status, 204);
+    emulator.wait_user("carol", false);
+    assert!(!can_connect(port, "carol", "new-pw"));
+}
+
+#[test]
+fn restart_keeps_users_and_reset_removes_them() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("50");
+    let port = emulator.mqtt();
+    emulator.create_user("dave", "dave-pw");
+    emulator.create_rule("topic", Some("dave"), "dave/#", true, true);
+    let first = emulator.broker_pid();
+
+    assert_eq!(emulator.call("POST", "/instance/restart", None).status, 204);
+    let second = emulator.broker_pid();
+    assert_ne!(first, second, "a new broker process");
+    assert!(!process_alive(first));
+    assert_eq!(emulator.call("GET", "/user/dave", None).status, 200);
+    assert_eq!(
+        publish_v5(port, "dave", "dave-pw", "dave/x", "after restart"),
+        Published::Accepted
+    );
+
+    assert_eq!(emulator.call("POST", "/instance/reset", None).status, 204);
+    assert_ne!(emulator.broker_pid(), second);
+    assert_eq!(emulator.call("GET", "/user", None).json(), json!([]));
+    assert_eq!(emulator.call("GET", "/acl", None).json(), json!([]));
+    assert!(!can_connect(port, "dave", "dave-pw"));
+}
+
+#[test]
+fn a_broker_that_dies_is_started_again() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("0");
+    let port = emulator.mqtt();
+    emulator.create_user("erin", "erin-pw");
+    let first = emulator.broker_pid();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &first.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    emulator.wait_until("a new broker", || {
+        std::fs::read_to_string(emulator.data_dir.join("mosquitto.pid"))
+            .is_ok_and(|pid| pid.trim() != first.to_string())
+            && can_connect(port, "erin", "erin-pw")
+    });
+}
+
+#[test]
+fn stopping_the_emulator_stops_the_broker() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let mut emulator = emulator("0");
+    let broker = emulator.broker_pid();
+    assert!(process_alive(broker));
+    let status = emulator.signal_and_wait("TERM");
+    assert!(status.success());
+    assert!(!process_alive(broker));
+}

@@ -1,0 +1,617 @@
+//! Helpers shared by the end-to-end tests: run the real binary, talk HTTP to
+//! it over a plain socket, and drive `mosquitto_pub` / `mosquitto_sub`.
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+/// A running `cloudmqtt-emulator`, killed (with its broker) when dropped.
+pub struct Emulator {
+    child: Option<Child>,
+    pub api: SocketAddr,
+    pub mqtt_port: Option<u16>,
+    pub key: String,
+    pub data_dir: PathBuf,
+    pub stderr: PathBuf,
+    stdout: Option<mpsc::Receiver<String>>,
+    _scratch: tempfile::TempDir,
+}
+
+/// Fails with a clear message when the machine has no Mosquitto, unless
+/// `CLOUDMQTT_SKIP_BROKER_TESTS=1` says to skip broker tests; returns
+/// whether they should run.
+pub fn broker_tests_enabled() -> bool {
+    if std::env::var("CLOUDMQTT_SKIP_BROKER_TESTS").as_deref() == Ok("1") {
+        eprintln!("CLOUDMQTT_SKIP_BROKER_TESTS=1: skipping a test that needs Mosquitto");
+        return false;
+    }
+    for tool in ["mosquitto_pub", "mosquitto_sub"] {
+        assert!(
+            Command::new(tool)
+                .arg("--help")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok(),
+            "{tool} is missing: install mosquitto and mosquitto-clients \
+             (or set CLOUDMQTT_SKIP_BROKER_TESTS=1 to skip broker tests)"
+        );
+    }
+    true
+}
+
+impl Emulator {
+    /// Starts the binary with these arguments and a fresh data directory.
+    pub fn start(args: &[&str]) -> Self {
+        let scratch = tempfile::tempdir().unwrap();
+        let data_dir = scratch.path().join("data");
+        Self::start_in(scratch, data_dir, args)
+    }
+
+    /// Starts the binary on an existing data directory.
+    pub fn start_in(scratch: tempfile::TempDir, data_dir: PathBuf, args: &[&str]) -> Self {
+        let stderr = scratch.path().join(format!(
+            "stderr-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines, inbox) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if lines.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut emulator = Self {
+            child: Some(child),
+            api: "127.0.0.1:1".parse().unwrap(),
+            mqtt_port: None,
+            key: String::new(),
+            data_dir,
+            stderr,
+            stdout: None,
+            _scratch: scratch,
+        };
+        let line = match inbox.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => panic!(
+                "no ready line; stderr:\n{}",
+                std::fs::read_to_string(&emulator.stderr).unwrap_or_default()
+            ),
+        };
+        emulator.stdout = Some(inbox);
+        let mut parts = line.split(' ');
+        assert_eq!(parts.next(), Some("ready"), "{line}");
+        for part in parts {
+            let (name, value) = part.split_once('=').unwrap();
+            match name {
+                "api" => {
+                    let address = value
+                        .strip_prefix("http://")
+                        .and_then(|rest| rest.strip_suffix("/api"))
+                        .unwrap();
+                    emulator.api = address.parse().unwrap();
+                }
+                "mqtt" => {
+                    let port = value.strip_prefix("mqtt://127.0.0.1:").unwrap();
+                    emulator.mqtt_port = Some(port.parse().unwrap());
+                }
+                "key" => emulator.key = value.to_owned(),
+                other => panic!("unknown field {other} in {line}"),
+            }
+        }
+        emulator
+    }
+
+    /// Lines printed to stdout after the ready line so far.
+    pub fn extra_stdout(&self) -> Vec<String> {
+        self.stdout
+            .as_ref()
+            .map(|lines| lines.try_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// The broker's port; panics with a clear message when none runs.
+    pub fn mqtt(&self) -> u16 {
+        self.mqtt_port
+            .expect("the emulator started no broker: is mosquitto installed?")
+    }
+
+    /// The process id of the emulator.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// The broker's process id, from its pid file.
+    pub fn broker_pid(&self) -> u32 {
+        std::fs::read_to_string(self.data_dir.join("mosquitto.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Sends a signal to the emulator and waits for it to exit.
+    pub fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the emulator did not exit after SIG{signal}");
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Hands over the scratch directory (to start again on the same data).
+    pub fn into_scratch(mut self) -> (tempfile::TempDir, PathBuf) {
+        self.stop_child();
+        let scratch = std::mem::replace(&mut self._scratch, tempfile::tempdir().unwrap());
+        (scratch, self.data_dir.clone())
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends a request with the API key.
+    pub fn call(&self, method: &str, path: &str, body: Option<Body>) -> Reply {
+        let auth = basic(&self.key);
+        self.call_with(method, path, &[("Authorization", auth.as_str())], body)
+    }
+
+    /// Sends a request with exactly these headers (plus Host and
+    /// Content-Length).
+    pub fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+    ) -> Reply {
+        let mut head = format!(
+            "{method} /api{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.api
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let bytes = match body {
+            None => Vec::new(),
+            Some(Body::Json(value)) => {
+                head.push_str("Content-Type: application/json\r\n");
+                value.to_string().into_bytes()
+            }
+            Some(Body::Form(pairs)) => {
+                head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+                let mut form = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in pairs {
+                    form.append_pair(name, &value);
+                }
+                form.finish().into_bytes()
+            }
+            Some(Body::Raw(content_type, bytes)) => {
+                head.push_str(&format!("Content-Type: {content_type}\r\n"));
+                bytes
+            }
+        };
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+        let mut request = head.into_bytes();
+        request.extend_from_slice(&bytes);
+        raw(self.api, &request).unwrap()
+    }
+
+    /// Polls until `check` holds, for up to 10 seconds.
+    pub fn wait_until(&self, what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !check() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until `GET /user/{name}` says the user exists (or is gone).
+    pub fn wait_user(&self, name: &str, exists: bool) {
+        let path = format!("/user/{name}");
+        self.wait_until(&format!("user {name} exists={exists}"), || {
+            let status = self.call("GET", &path, None).status;
+            status == if exists { 200 } else { 404 }
+        });
+    }
+
+    /// Creates a user and waits until it is applied.
+    pub fn create_user(&self, name: &str, password: &str) {
+        let reply = self.call(
+            "POST",
+            "/user",
+            Some(Body::Json(
+                serde_json::json!({"username": name, "password": password}),
+            )),
+        );
+        assert_eq!(reply.status, 204, "{}", reply.text());
+        self.wait_user(name, true);
+    }
+
+    /// Creates a rule and waits until the rule list shows it.
+    pub fn create_rule(
+        &self,
+        kind: &str,
+        user: Option<&str>,
+        pattern: &str,
+        read: bool,
+        write: bool,
+    ) {
+        let mut body =
+            serde_json::json!({"type": kind, "pattern": pattern, "read": read, "write": write});
+        if let Some(user) = user {
+            body["username"] = user.into();
+        }
+        let reply = self.call("POST", "/acl", Some(Body::Json(body)));
+        assert_eq!(reply.status, 204, "{}", reply.text());
+        self.wait_until(&format!("rule {pattern}"), || {
+            self.call("GET", "/acl", None)
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|rule| {
+                    rule["pattern"] == pattern
+                        && rule["username"].as_str() == user
+                        && rule["read"] == read
+                        && rule["write"] == write
+                })
+        });
+    }
+
+    fn stop_child(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // SIGTERM first so that the emulator stops its broker; SIGKILL if
+        // that does not do it.
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A request body.
+pub enum Body {
+    Json(serde_json::Value),
+    Form(Vec<(&'static str, String)>),
+    Raw(&'static str, Vec<u8>),
+}
+
+/// A parsed response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {:?}", self.text()))
+    }
+
+    /// The `error` message of an error body (which must be exactly
+    /// `{"error": "..."}`).
+    pub fn error(&self) -> String {
+        let json = self.json();
+        let object = json.as_object().unwrap();
+        assert_eq!(object.len(), 1, "{json}");
+        object["error"].as_str().unwrap().to_owned()
+    }
+}
+
+/// `Basic base64(":key")`.
+pub fn basic(key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(":{key}"))
+    )
+}
+
+/// Sends raw bytes and reads a whole `Connection: close` response.
+pub fn raw(address: SocketAddr, request: &[u8]) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(request)?;
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes)?;
+    parse_reply(&bytes).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "unparsable response: {:?}",
+            String::from_utf8_lossy(&bytes)
+        ))
+    })
+}
+
+fn parse_reply(bytes: &[u8]) -> Option<Reply> {
+    let end = bytes.windows(4).position(|window| window == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let mut body = bytes[end + 4..].to_vec();
+    if let Some((_, length)) = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+    {
+        body.truncate(length.parse().ok()?);
+    }
+    Some(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Runs a command with a timeout; returns its exit code and output.
+fn run(command: &mut Command, timeout: Duration) -> (Option<i32>, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mosquitto clients are installed");
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut output = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut output)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut output)
+                .unwrap();
+            return (status.code(), output);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, "timed out".into());
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Publishes one QoS 1 message; `Ok` when the broker accepted the
+/// connection (a publish the ACL refuses is dropped, not an error), `Err`
+/// with the exit code and output otherwise.
+pub fn publish(
+    port: u16,
+    user: &str,
+    password: &str,
+    topic: &str,
+    message: &str,
+) -> Result<(), String> {
+    let (code, output) = run(
+        Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-u", user, "-P", password])
+            .args(["-t", topic, "-m", message, "-q", "1"]),
+        Duration::from_secs(10),
+    );
+    if code == Some(0) {
+        Ok(())
+    } else {
+        Err(format!("exit {code:?}: {output}"))
+    }
+}
+
+/// What happened to an MQTT 5 QoS 1 publish.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Published {
+    /// The broker acknowledged it.
+    Accepted,
+    /// The broker answered "not authorized" (the ACL refused it).
+    Refused,
+    /// The connection itself failed.
+    NotConnected(String),
+}
+
+/// Publishes one QoS 1 message over MQTT 5, whose acknowledgement says
+/// whether the ACL let it through.
+pub fn publish_v5(port: u16, user: &str, password: &str, topic: &str, message: &str) -> Published {
+    let (code, output) = run(
+        Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-u", user, "-P", password, "-V", "mqttv5", "-d"])
+            .args(["-t", topic, "-m", message, "-q", "1"]),
+        Duration::from_secs(10),
+    );
+    if code != Some(0) {
+        return Published::NotConnected(format!("exit {code:?}: {output}"));
+    }
+    if output.contains("RC:0)") || output.contains("RC:16)") {
+        Published::Accepted
+    } else if output.contains("Not authorized") || output.contains("RC:135") {
+        Published::Refused
+    } else {
+        Published::NotConnected(output)
+    }
+}
+
+/// Whether the broker accepts a connection with these credentials.
+pub fn can_connect(port: u16, user: &str, password: &str) -> bool {
+    publish(port, user, password, "connect/check", "x").is_ok()
+}
+
+/// A running `mosquitto_sub`, killed when dropped.
+pub struct Subscriber {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Subscriber {
+    /// Subscribes and waits for the broker's answer; `None` when the
+    /// connection or every subscription was refused.
+    pub fn start(port: u16, user: &str, password: &str, topics: &[&str]) -> Option<Self> {
+        // Line-buffered, so each line reaches the pipe as it is printed.
+        let mut command = Command::new("stdbuf");
+        command
+            .args(["-oL", "-eL", "mosquitto_sub"])
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-u", user, "-P", password]);
+        for topic in topics {
+            command.args(["-t", topic]);
+        }
+        let mut child = command
+            .args(["-q", "1", "-v", "-d"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mosquitto_sub is installed");
+        let (send, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let send = send.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    if send.send(line.unwrap_or_default()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut subscriber = Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let line = subscriber
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .ok()?;
+            subscriber.seen.push(line.clone());
+            // "Subscribed (mid: 1): 1, 1" grants QoS 1 per topic; 128 or
+            // more refuses.
+            if let Some(granted) = line.strip_prefix("Subscribed (mid: 1): ") {
+                let all = granted
+                    .split(',')
+                    .all(|code| code.trim().parse::<u8>().is_ok_and(|code| code < 128));
+                return all.then_some(subscriber);
+            }
+            if line.contains("Connection error") || line.contains("not authorised") {
+                return None;
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the message `payload` on `topic`.
+    pub fn received(&mut self, topic: &str, payload: &str, timeout: Duration) -> bool {
+        let wanted = format!("{topic} {payload}");
+        if self.seen.contains(&wanted) {
+            return true;
+        }
+        let deadline = Instant::now() + timeout;
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            let found = line == wanted;
+            self.seen.push(line);
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a process runs (a zombie counts as gone).
+pub fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Whether the path exists.
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}
