@@ -279,7 +279,7 @@ fn create_wait_gives_up_at_the_wait_timeout() {
         "{result:?}"
     );
     let probes = stub.requests().len() - 1;
-    assert!((3..=8).contains(&probes), "{probes} probes in 0.5 s");
+    assert!((2..=10).contains(&probes), "{probes} probes in 0.5 s");
 }
 
 #[test]
