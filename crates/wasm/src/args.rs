@@ -1,0 +1,188 @@
+//! Reading arguments from untyped JavaScript values.
+//!
+//! Every function here turns a wrong type into [`Error::InvalidInput`]
+//! naming the argument, so that a caller passing `getUser(42)` gets an
+//! error object and never a panic or a bare string.
+
+use std::time::Duration;
+
+use cloudmqtt_api::Error;
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+/// An [`Error::InvalidInput`] for `field`.
+pub(crate) fn invalid(field: &'static str, reason: &str) -> Error {
+    Error::InvalidInput {
+        field,
+        reason: reason.to_owned(),
+    }
+}
+
+/// Whether a value stands for "not given": `undefined` or `null`.
+pub(crate) fn is_absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+/// An optional object argument: `None` when absent.
+///
+/// # Errors
+/// When the value is present but not an object.
+pub(crate) fn opt_object(value: JsValue, field: &'static str) -> Result<Option<Object>, Error> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    if value.is_object() && !value.is_function() {
+        Ok(Some(value.unchecked_into()))
+    } else {
+        Err(invalid(field, "must be an object"))
+    }
+}
+
+/// A required object argument.
+///
+/// # Errors
+/// When the value is absent or not an object.
+pub(crate) fn object(value: JsValue, field: &'static str) -> Result<Object, Error> {
+    opt_object(value, field)?.ok_or_else(|| invalid(field, "must be an object"))
+}
+
+/// The property `name` of an optional object; `undefined` when there is no
+/// object.
+///
+/// # Errors
+/// When reading the property throws (a getter that fails).
+pub(crate) fn get(object: Option<&Object>, name: &'static str) -> Result<JsValue, Error> {
+    match object {
+        None => Ok(JsValue::UNDEFINED),
+        Some(object) => Reflect::get(object, &JsValue::from_str(name))
+            .map_err(|_| invalid(name, "could not be read")),
+    }
+}
+
+/// An optional string.
+///
+/// # Errors
+/// When the value is present but not a string.
+pub(crate) fn opt_string(value: &JsValue, field: &'static str) -> Result<Option<String>, Error> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    value
+        .as_string()
+        .map(Some)
+        .ok_or_else(|| invalid(field, "must be a string"))
+}
+
+/// A required string.
+///
+/// # Errors
+/// When the value is absent or not a string.
+pub(crate) fn string(value: &JsValue, field: &'static str) -> Result<String, Error> {
+    opt_string(value, field)?.ok_or_else(|| invalid(field, "must be a string"))
+}
+
+/// An optional boolean.
+///
+/// # Errors
+/// When the value is present but not a boolean.
+pub(crate) fn opt_bool(value: &JsValue, field: &'static str) -> Result<Option<bool>, Error> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    value
+        .as_bool()
+        .map(Some)
+        .ok_or_else(|| invalid(field, "must be a boolean"))
+}
+
+/// A required boolean.
+///
+/// # Errors
+/// When the value is absent or not a boolean.
+pub(crate) fn boolean(value: &JsValue, field: &'static str) -> Result<bool, Error> {
+    opt_bool(value, field)?.ok_or_else(|| invalid(field, "must be a boolean"))
+}
+
+/// An optional whole number from 0 to `u32::MAX`.
+///
+/// # Errors
+/// When the value is present but not such a number.
+pub(crate) fn opt_u32(value: &JsValue, field: &'static str) -> Result<Option<u32>, Error> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(number) if number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number) => {
+            // In range and whole, so the conversion is exact.
+            Ok(Some(number as u32))
+        }
+        _ => Err(invalid(
+            field,
+            "must be a whole number from 0 to 4294967295",
+        )),
+    }
+}
+
+/// An optional duration in milliseconds: a finite number, at least
+/// `min_ms`.
+///
+/// # Errors
+/// When the value is present but not such a number.
+pub(crate) fn opt_millis(
+    value: &JsValue,
+    field: &'static str,
+    min_ms: f64,
+) -> Result<Option<Duration>, Error> {
+    if is_absent(value) {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        // A cap of about 31 years keeps `Duration` and timer arithmetic safe.
+        Some(ms) if ms.is_finite() && ms >= min_ms && ms <= 1e12 => {
+            Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+        }
+        _ if min_ms > 0.0 => Err(invalid(field, "must be a positive number of milliseconds")),
+        _ => Err(invalid(
+            field,
+            "must be a non-negative number of milliseconds",
+        )),
+    }
+}
+
+/// An optional function.
+///
+/// # Errors
+/// When the value is present but not a function.
+pub(crate) fn opt_function(value: JsValue, field: &'static str) -> Result<Option<Function>, Error> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| invalid(field, "must be a function"))
+}
+
+/// An optional abort signal: any object with `aborted` and
+/// `addEventListener`, so that signals from another realm work too.
+///
+/// # Errors
+/// When the value is present but does not look like an `AbortSignal`.
+pub(crate) fn opt_signal(
+    value: JsValue,
+    field: &'static str,
+) -> Result<Option<AbortSignal>, Error> {
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    let looks_right = value.is_object()
+        && Reflect::get(&value, &JsValue::from_str("addEventListener"))
+            .is_ok_and(|listen| listen.is_function())
+        && Reflect::get(&value, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
+    if looks_right {
+        Ok(Some(value.unchecked_into()))
+    } else {
+        Err(invalid(field, "must be an AbortSignal"))
+    }
+}

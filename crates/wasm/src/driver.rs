@@ -1,0 +1,306 @@
+//! The one loop that drives a core [`Machine`] with `fetch` and timers.
+//!
+//! The core decides everything (what to send, whether to retry, how long to
+//! wait); this module only carries requests, tells the time and sleeps. A
+//! user's abort signal ends a call at once, in flight or asleep.
+
+use std::time::{Duration, SystemTime};
+
+use cloudmqtt_api::{Error, Input, Machine, Output, Request, Response, TransportError};
+use gloo_net::http::{Method as GlooMethod, RequestBuilder};
+use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestRedirect};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, millis: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// The longest single timer: browsers fire at once past 2^31 - 1 ms.
+const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// The current time from `Date.now()` (`SystemTime::now` panics on wasm32).
+pub(crate) fn now() -> SystemTime {
+    let millis = js_sys::Date::now().max(0.0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs_f64(millis / 1000.0)
+}
+
+/// A random seed for the backoff jitter, from `Math.random()`.
+pub(crate) fn seed() -> u64 {
+    // Both factors are below 2^53, so the products are exact in f64.
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (high << 32) | low
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1000.0).ceil().min(MAX_TIMER_MS)
+}
+
+fn is_aborted(signal: Option<&AbortSignal>) -> bool {
+    signal.is_some_and(AbortSignal::aborted)
+}
+
+/// How requests travel: the `fetch` to call and the per-attempt timeout.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    /// A caller's `fetch(request)`; the global `fetch` when `None`.
+    pub(crate) fetch: Option<Function>,
+}
+
+/// Per-call settings for [`drive`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits<'a> {
+    /// The user's abort signal.
+    pub(crate) signal: Option<&'a AbortSignal>,
+    /// How long one attempt may take, response body included.
+    pub(crate) attempt_timeout: Duration,
+    /// No attempt runs past this instant by more than a second (for waits,
+    /// whose deadline the core checks once an attempt ends).
+    pub(crate) deadline: Option<SystemTime>,
+}
+
+/// Runs a machine to completion: sends what it asks for, sleeps when it
+/// asks, and returns its result.
+///
+/// # Errors
+/// The machine's error, or [`Error::Aborted`] as soon as the signal fires.
+pub(crate) async fn drive<M: Machine>(
+    machine: &mut M,
+    transport: &Transport,
+    limits: Limits<'_>,
+) -> Result<M::Value, Error> {
+    loop {
+        let now = now();
+        match machine.poll_output(now) {
+            Output::Done(result) => return result,
+            Output::WaitUntil(at) => {
+                sleep(at.duration_since(now).unwrap_or_default(), limits.signal).await?;
+            }
+            Output::Send(request) => {
+                if is_aborted(limits.signal) {
+                    return Err(Error::Aborted);
+                }
+                let mut timeout = limits.attempt_timeout;
+                if let Some(deadline) = limits.deadline {
+                    let left = deadline.duration_since(now).unwrap_or_default();
+                    timeout = timeout.min(left.max(Duration::from_secs(1)));
+                }
+                let input = send(request, transport, limits.signal, timeout).await?;
+                machine.handle_input(input, self::now());
+            }
+        }
+    }
+}
+
+/// Sleeps for `duration`, or less if the signal fires.
+///
+/// # Errors
+/// [`Error::Aborted`] when the signal fired (before or during the sleep).
+pub(crate) async fn sleep(duration: Duration, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    if is_aborted(signal) {
+        return Err(Error::Aborted);
+    }
+    let mut timer = JsValue::UNDEFINED;
+    let mut wake = None;
+    let promise = Promise::new(&mut |resolve: Function, _reject| {
+        timer = set_timeout(&resolve, millis(duration));
+        if let Some(signal) = signal {
+            // A signal that cannot take a listener still ends the sleep on
+            // time; the abort is then seen when the sleep ends.
+            let _ = signal.add_event_listener_with_callback("abort", &resolve);
+        }
+        wake = Some(resolve);
+    });
+    // The promise only ever resolves.
+    let _ = JsFuture::from(promise).await;
+    clear_timeout(&timer);
+    if let (Some(signal), Some(wake)) = (signal, &wake) {
+        let _ = signal.remove_event_listener_with_callback("abort", wake);
+    }
+    if is_aborted(signal) {
+        return Err(Error::Aborted);
+    }
+    Ok(())
+}
+
+/// One attempt's abort controller: aborted by the timer or by the user's
+/// signal. Dropping it clears the timer and the listener.
+struct Attempt<'a> {
+    controller: AbortController,
+    abort: Function,
+    timer: JsValue,
+    user: Option<&'a AbortSignal>,
+    /// Rejects when the attempt is aborted, to race against promises that
+    /// ignore the signal (a caller's `fetch` may).
+    aborted: Promise,
+}
+
+impl<'a> Attempt<'a> {
+    fn start(user: Option<&'a AbortSignal>, timeout: Duration) -> Result<Self, JsValue> {
+        let controller = AbortController::new()?;
+        let abort_method: Function = Reflect::get(&controller, &"abort".into())?.dyn_into()?;
+        // Abort with an Error so that every rejection is an Error object.
+        let reason = js_sys::Error::new("the request was aborted");
+        let abort: Function = abort_method.bind1(&controller, &reason).unchecked_into();
+        let signal = controller.signal();
+        let aborted = Promise::new(&mut |_resolve, reject: Function| {
+            let _ = signal.add_event_listener_with_callback("abort", &reject);
+        });
+        let timer = set_timeout(&abort, millis(timeout));
+        if let Some(user) = user {
+            user.add_event_listener_with_callback("abort", &abort)?;
+        }
+        Ok(Self {
+            controller,
+            abort,
+            timer,
+            user,
+            aborted,
+        })
+    }
+
+    /// Waits for `promise`, or fails as soon as the attempt is aborted.
+    async fn race(&self, promise: Promise) -> Result<JsValue, JsValue> {
+        let both = Array::of2(&promise, &self.aborted);
+        JsFuture::from(Promise::race(&both)).await
+    }
+
+    /// Why a failed step failed: the user's abort, the timeout, or the
+    /// network.
+    fn failure(&self, error: &JsValue) -> Result<Input, Error> {
+        if is_aborted(self.user) {
+            Err(Error::Aborted)
+        } else if self.controller.signal().aborted() {
+            Ok(Input::Failed(TransportError::Timeout))
+        } else {
+            Ok(Input::Failed(TransportError::Network(describe(error))))
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        if let Some(user) = self.user {
+            let _ = user.remove_event_listener_with_callback("abort", &self.abort);
+        }
+    }
+}
+
+/// A JavaScript error as text: `name: message`, with its cause's message
+/// (Node's fetch puts the socket error there).
+fn describe(error: &JsValue) -> String {
+    let text = |value: &JsValue| -> Option<String> {
+        let message = Reflect::get(value, &"message".into()).ok()?.as_string()?;
+        let name = Reflect::get(value, &"name".into())
+            .ok()
+            .and_then(|name| name.as_string())
+            .unwrap_or_else(|| "Error".to_owned());
+        Some(format!("{name}: {message}"))
+    };
+    if !error.is_object() {
+        return error
+            .as_string()
+            .unwrap_or_else(|| "the request failed".to_owned());
+    }
+    let mut description = text(error).unwrap_or_else(|| "the request failed".to_owned());
+    if let Some(cause) = Reflect::get(error, &"cause".into())
+        .ok()
+        .filter(JsValue::is_object)
+        .and_then(|cause| text(&cause))
+    {
+        description.push_str(" (");
+        description.push_str(&cause);
+        description.push(')');
+    }
+    description
+}
+
+/// Builds the `fetch` request: credentials omitted, redirects not followed.
+fn build(request: &Request, signal: &AbortSignal) -> Result<web_sys::Request, JsValue> {
+    let method = match request.method {
+        cloudmqtt_api::Method::Get => GlooMethod::GET,
+        cloudmqtt_api::Method::Post => GlooMethod::POST,
+        cloudmqtt_api::Method::Put => GlooMethod::PUT,
+        cloudmqtt_api::Method::Delete => GlooMethod::DELETE,
+    };
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .credentials(RequestCredentials::Omit)
+        .redirect(RequestRedirect::Manual)
+        .abort_signal(Some(signal));
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let built = if request.body.is_empty() {
+        builder.build()
+    } else {
+        builder.body(Uint8Array::from(request.body.as_slice()))
+    };
+    built
+        .map(web_sys::Request::from)
+        .map_err(|error| JsValue::from_str(&error.to_string()))
+}
+
+/// Calls the caller's `fetch` or the global one with a `Request`.
+fn call_fetch(transport: &Transport, request: &web_sys::Request) -> Result<Promise, JsValue> {
+    let global = js_sys::global();
+    let fetch: Function = match &transport.fetch {
+        Some(fetch) => fetch.clone(),
+        None => Reflect::get(&global, &"fetch".into())?
+            .dyn_into()
+            .map_err(|_| js_sys::Error::new("no global fetch function"))?,
+    };
+    let returned = fetch.call1(&global, request)?;
+    Ok(Promise::resolve(&returned))
+}
+
+/// Sends one request and reads the whole response within `timeout`.
+///
+/// # Errors
+/// Only [`Error::Aborted`]; every other failure is an [`Input::Failed`] for
+/// the machine to judge.
+async fn send(
+    request: Request,
+    transport: &Transport,
+    signal: Option<&AbortSignal>,
+    timeout: Duration,
+) -> Result<Input, Error> {
+    let attempt = match Attempt::start(signal, timeout) {
+        Ok(attempt) => attempt,
+        Err(error) => return Ok(Input::Failed(TransportError::Network(describe(&error)))),
+    };
+    let fetched = async {
+        let web_request = build(&request, &attempt.controller.signal())?;
+        let response = attempt.race(call_fetch(transport, &web_request)?).await?;
+        let response: web_sys::Response = response
+            .dyn_into()
+            .map_err(|_| js_sys::Error::new("fetch did not return a Response"))?;
+        let status = response.status();
+        let headers = gloo_net::http::Headers::from_raw(response.headers())
+            .entries()
+            .collect();
+        let buffer: ArrayBuffer = attempt
+            .race(response.array_buffer()?)
+            .await?
+            .dyn_into()
+            .map_err(|_| js_sys::Error::new("the body was not an ArrayBuffer"))?;
+        Ok::<_, JsValue>(Response::new(
+            status,
+            headers,
+            Uint8Array::new(&buffer).to_vec(),
+        ))
+    };
+    match fetched.await {
+        Ok(response) => Ok(Input::Response(response)),
+        Err(error) => attempt.failure(&error),
+    }
+}
