@@ -300,10 +300,8 @@ fn retries_ride_out_the_rate_limit() {
             .run_with_password(&["users", "create", name, "--retries", "5"])
             .expect_code(0);
     }
-    for _ in 0..3 {
-        let users = emulator.json(&["users", "list", "--all", "--limit", "1", "--retries", "5"]);
-        assert_eq!(users.as_array().unwrap().len(), 4);
-    }
+    let users = emulator.json(&["users", "list", "--all", "--limit", "1", "--retries", "5"]);
+    assert_eq!(users.as_array().unwrap().len(), 4);
     // One walk of five pages at two requests a second, without retries:
     // the bucket runs dry within the walk, whatever the machine's speed.
     let limited = emulator.run(&["users", "list", "--all", "--limit", "1", "--retries", "0"]);
