@@ -150,6 +150,9 @@ impl Inner {
     /// Applies the changes due at `now`, then makes the broker enforce them
     /// before anyone can read them.
     fn apply_due(&mut self, now: SystemTime) {
+        if self.store.state().next_due().is_none_or(|due| due > now) {
+            return;
+        }
         match self
             .store
             .update(|state| Ok::<_, io::Error>(state.apply_due(now)))

@@ -15,13 +15,21 @@ fn statuses(emulator: &Emulator, count: usize) -> Vec<u16> {
 #[test]
 fn rate_limit_answers_429_with_retry_after() {
     let emulator = Emulator::start(&["--no-broker", "--rate-limit", "5"]);
+    let started = Instant::now();
     let burst: Vec<_> = (0..12)
         .map(|_| emulator.call("GET", "/user", None))
         .collect();
+    let elapsed = started.elapsed().as_secs_f64();
     let codes: Vec<u16> = burst.iter().map(|reply| reply.status).collect();
+    // A burst of 5 passes; after that only what refilled meanwhile (5 per
+    // second) does.
     assert_eq!(&codes[..5], &[200; 5], "{codes:?}");
+    let passed = codes.iter().filter(|status| **status == 200).count();
+    let refilled = (elapsed * 5.0).ceil() as usize;
+    assert!(passed <= 5 + refilled, "{codes:?} in {elapsed}s");
     let limited: Vec<_> = burst.iter().filter(|reply| reply.status == 429).collect();
-    assert!(limited.len() >= 5, "{codes:?}");
+    assert_eq!(limited.len() + passed, 12, "{codes:?}");
+    assert!(!limited.is_empty(), "{codes:?} in {elapsed}s");
     for reply in limited {
         let retry_after: u64 = reply.header("Retry-After").unwrap().parse().unwrap();
         assert!(retry_after >= 1);
