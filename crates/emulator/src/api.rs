@@ -132,7 +132,7 @@ impl ApiResponse {
 #[derive(Debug)]
 pub struct AppSettings {
     /// The API key clients must present.
-    pub api_key: String,
+    pub api_key: cloudmqtt_api::Secret,
     /// How long creates and deletes take to apply.
     pub apply_delay: Duration,
     /// Injected faults.
@@ -342,7 +342,7 @@ impl App {
     /// A new app over a store and, optionally, a broker that mirrors it.
     pub fn new(settings: AppSettings, store: Store, broker: Option<Broker>) -> Self {
         Self {
-            key_digest: Sha256::digest(settings.api_key.as_bytes()).into(),
+            key_digest: Sha256::digest(settings.api_key.expose().as_bytes()).into(),
             apply_delay: settings.apply_delay,
             faults: settings.faults,
             inner: Mutex::new(Inner { store, broker }),

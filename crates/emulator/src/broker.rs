@@ -335,10 +335,10 @@ impl Process {
             return Err(io::Error::other("the broker is not running"));
         };
         let log = dir.join(mosquitto::LOG_FILE);
-        let before = reload_count(&log);
+        let offset = fs::metadata(&log).map_or(0, |meta| meta.len());
         signal(child.id(), "HUP")?;
         let deadline = Instant::now() + RELOAD_TIMEOUT;
-        while reload_count(&log) <= before {
+        while !reloaded_since(&log, offset) {
             if Instant::now() >= deadline {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -388,16 +388,17 @@ fn write_files(dir: &Path, files: &BrokerFiles) -> io::Result<()> {
     write_atomically(&dir.join(mosquitto::ACL_FILE), files.acl.as_bytes())
 }
 
-/// How many times the broker's log says it reloaded its configuration.
-fn reload_count(log: &Path) -> usize {
-    fs::read(log)
-        .map(|bytes| {
-            bytes
-                .windows(b"Reloading config".len())
-                .filter(|window| *window == b"Reloading config")
-                .count()
-        })
-        .unwrap_or(0)
+/// Whether the broker's log says, past `offset`, that it reloaded its
+/// configuration.
+fn reloaded_since(log: &Path, offset: u64) -> bool {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    const NEEDLE: &[u8] = b"Reloading config";
+    let mut tail = Vec::new();
+    let read = fs::File::open(log).and_then(|mut file| {
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_to_end(&mut tail)
+    });
+    read.is_ok() && tail.windows(NEEDLE.len()).any(|window| window == NEEDLE)
 }
 
 /// Sends a signal through the `kill` command.

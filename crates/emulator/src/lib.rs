@@ -86,7 +86,7 @@ pub struct Emulator {
     server: HttpServer,
     applier: thread::JoinHandle<()>,
     stop: Arc<AtomicBool>,
-    api_key: String,
+    api_key: cloudmqtt_api::Secret,
     mqtt_port: Option<u16>,
     data_dir: PathBuf,
     temp_dir: Option<tempfile::TempDir>,
@@ -167,7 +167,7 @@ impl Emulator {
         };
         let app = Arc::new(App::new(
             AppSettings {
-                api_key: api_key.clone(),
+                api_key: cloudmqtt_api::Secret::new(api_key.clone()),
                 apply_delay: Duration::from_millis(options.apply_delay_ms),
                 faults: Faults::new(
                     Duration::from_millis(options.latency_ms),
@@ -200,7 +200,7 @@ impl Emulator {
             server,
             applier,
             stop,
-            api_key,
+            api_key: cloudmqtt_api::Secret::new(api_key),
             mqtt_port,
             data_dir,
             temp_dir,
@@ -220,7 +220,7 @@ impl Emulator {
 
     /// The API key.
     pub fn api_key(&self) -> &str {
-        &self.api_key
+        self.api_key.expose()
     }
 
     /// Where the state lives.
@@ -235,9 +235,9 @@ impl Emulator {
             Some(mqtt) => format!(
                 "ready api={} mqtt={mqtt} key={}",
                 self.api_url(),
-                self.api_key
+                self.api_key()
             ),
-            None => format!("ready api={} key={}", self.api_url(), self.api_key),
+            None => format!("ready api={} key={}", self.api_url(), self.api_key()),
         }
     }
 

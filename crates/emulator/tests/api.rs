@@ -590,11 +590,30 @@ fn requests_are_logged_without_secrets() {
 fn sigterm_and_sigint_stop_it_cleanly() {
     for signal in ["TERM", "INT"] {
         let mut emulator = emulator();
-        let data_dir = emulator.data_dir.clone();
+        emulator.create_user("kept", "pw");
         let status = emulator.signal_and_wait(signal);
         assert!(status.success(), "SIG{signal}: {status:?}");
         assert!(emulator.stderr_text().contains("shutting down"));
-        // A data directory that was given is kept.
-        assert!(data_dir.join("state.json").exists() || data_dir.exists());
+        // A data directory that was given is kept, state and all.
+        assert!(emulator.data_dir.join("state.json").exists());
     }
+}
+
+#[test]
+fn a_temporary_data_directory_is_removed_at_exit() {
+    let mut emulator = Emulator::start_with_temporary_data(&["--no-broker"]);
+    assert!(
+        emulator.data_dir.is_dir(),
+        "{}",
+        emulator.data_dir.display()
+    );
+    let reply = emulator.call(
+        "POST",
+        "/user",
+        form(&[("username", "t"), ("password", "p")]),
+    );
+    assert_eq!(reply.status, 204);
+    assert!(emulator.data_dir.join("state.json").exists());
+    assert!(emulator.signal_and_wait("TERM").success());
+    assert!(!emulator.data_dir.exists());
 }

@@ -235,3 +235,44 @@ fn stopping_the_emulator_stops_the_broker() {
     assert!(status.success());
     assert!(!process_alive(broker));
 }
+
+#[test]
+fn a_fixed_mqtt_port_is_used_and_kept_across_restarts() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let emulator = Emulator::start(&[
+        "--apply-delay-ms",
+        "0",
+        "--api-key",
+        KEY,
+        "--mqtt-port",
+        &port.to_string(),
+    ]);
+    assert_eq!(emulator.mqtt(), port);
+    emulator.create_user("gina", "gina-pw");
+    assert!(can_connect(port, "gina", "gina-pw"));
+    assert_eq!(emulator.call("POST", "/instance/restart", None).status, 204);
+    assert!(can_connect(port, "gina", "gina-pw"));
+}
+
+#[test]
+fn a_named_mosquitto_that_cannot_run_is_an_error() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+        .arg("--data-dir")
+        .arg(scratch.path())
+        .args(["--mosquitto", "/nonexistent/mosquitto"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("starting mosquitto"), "{stderr}");
+    assert!(stderr.contains("/nonexistent/mosquitto"), "{stderr}");
+}

@@ -57,6 +57,15 @@ impl Emulator {
 
     /// Starts the binary on an existing data directory.
     pub fn start_in(scratch: tempfile::TempDir, data_dir: PathBuf, args: &[&str]) -> Self {
+        Self::launch(scratch, Some(data_dir), args)
+    }
+
+    /// Starts the binary without `--data-dir` (it makes a temporary one).
+    pub fn start_with_temporary_data(args: &[&str]) -> Self {
+        Self::launch(tempfile::tempdir().unwrap(), None, args)
+    }
+
+    fn launch(scratch: tempfile::TempDir, data_dir: Option<PathBuf>, args: &[&str]) -> Self {
         let stderr = scratch.path().join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now()
@@ -64,9 +73,11 @@ impl Emulator {
                 .unwrap()
                 .as_nanos()
         ));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
-            .arg("--data-dir")
-            .arg(&data_dir)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"));
+        if let Some(dir) = &data_dir {
+            command.arg("--data-dir").arg(dir);
+        }
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -87,7 +98,7 @@ impl Emulator {
             api: "127.0.0.1:1".parse().unwrap(),
             mqtt_port: None,
             key: String::new(),
-            data_dir,
+            data_dir: data_dir.unwrap_or_default(),
             stderr,
             stdout: None,
             _scratch: scratch,
@@ -99,6 +110,17 @@ impl Emulator {
                 std::fs::read_to_string(&emulator.stderr).unwrap_or_default()
             ),
         };
+        if emulator.data_dir.as_os_str().is_empty() {
+            // The emulator names its temporary directory on stderr.
+            let stderr = emulator.stderr_text();
+            let named = stderr
+                .lines()
+                .find_map(|line| line.strip_prefix("cloudmqtt-emulator: data in "))
+                .and_then(|rest| rest.rsplit_once(", changes apply"))
+                .map(|(dir, _)| PathBuf::from(dir))
+                .expect("the data directory is named on stderr");
+            emulator.data_dir = named;
+        }
         emulator.stdout = Some(inbox);
         let mut parts = line.split(' ');
         assert_eq!(parts.next(), Some("ready"), "{line}");
