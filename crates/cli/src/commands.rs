@@ -274,7 +274,7 @@ impl Client {
 
     /// Polls until `target` is reached, showing progress on a terminal.
     fn wait(&self, target: WaitTarget, options: WaitOptions) -> Result<(), Error> {
-        let label = describe(&target);
+        let label = format!("waiting for {target}");
         let mut poller = Poller::new(&self.config, target, options);
         if !io::stderr().is_terminal() {
             return drive(&mut poller, &self.transport, &mut |delay| sleep(delay));
@@ -306,28 +306,6 @@ fn now() -> SystemTime {
 /// Blocks where the core asks the driver to wait.
 fn sleep(delay: Duration) {
     std::thread::sleep(delay);
-}
-
-/// What a wait is for, as a person reads it.
-fn describe(target: &WaitTarget) -> String {
-    let state = |exists: bool| if exists { "appear" } else { "go away" };
-    match target {
-        WaitTarget::User { username, exists } => {
-            format!("waiting for user {username:?} to {}", state(*exists))
-        }
-        WaitTarget::Acl {
-            username,
-            pattern,
-            exists,
-            ..
-        } => match username {
-            Some(user) => format!(
-                "waiting for the rule {pattern:?} of user {user:?} to {}",
-                state(*exists)
-            ),
-            None => format!("waiting for the rule {pattern:?} to {}", state(*exists)),
-        },
-    }
 }
 
 /// A one-line spinner with elapsed seconds on stderr.

@@ -111,7 +111,7 @@ fn wait_shows_progress_on_a_terminal_and_clears_it() {
     let (code, screen) = terminal.finish();
     assert_eq!(code, 0, "{screen:?}");
     assert!(
-        screen.contains("waiting for user \"alice\" to appear (0s)"),
+        screen.contains("waiting for user \"alice\" to exist (0s)"),
         "{screen:?}"
     );
     let cleared = screen

@@ -4,6 +4,7 @@
 //! background ("may take up to a minute"). A [`Poller`] probes until the
 //! change shows, with an interval and a deadline.
 
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::config::ApiConfig;
@@ -43,30 +44,6 @@ impl WaitTarget {
         Self::User {
             username: username.to_owned(),
             exists,
-        }
-    }
-
-    fn describe(&self) -> String {
-        let state = |exists: bool| if exists { "exist" } else { "be gone" };
-        match self {
-            Self::User { username, exists } => {
-                format!("user {username:?} to {}", state(*exists))
-            }
-            Self::Acl {
-                kind,
-                username,
-                pattern,
-                exists,
-            } => {
-                let kind = kind.map_or("ACL", AclKind::as_str);
-                match username {
-                    Some(user) => format!(
-                        "{kind} rule {pattern:?} of user {user:?} to {}",
-                        state(*exists)
-                    ),
-                    None => format!("{kind} rule {pattern:?} to {}", state(*exists)),
-                }
-            }
         }
     }
 
@@ -125,6 +102,31 @@ impl WaitTarget {
                         && rule.username == *username
                 });
                 Ok(Some(found == *exists))
+            }
+        }
+    }
+}
+
+/// Reads as the end of "waiting for …", e.g. `user "alice" to exist`.
+impl fmt::Display for WaitTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = |exists: bool| if exists { "exist" } else { "be gone" };
+        match self {
+            Self::User { username, exists } => {
+                write!(f, "user {username:?} to {}", state(*exists))
+            }
+            Self::Acl {
+                kind,
+                username,
+                pattern,
+                exists,
+            } => {
+                let kind = kind.map_or("ACL", AclKind::as_str);
+                write!(f, "{kind} rule {pattern:?}")?;
+                if let Some(user) = username {
+                    write!(f, " of user {user:?}")?;
+                }
+                write!(f, " to {}", state(*exists))
             }
         }
     }
@@ -229,7 +231,7 @@ impl Poller {
                 .duration_since(self.started.unwrap_or(now))
                 .unwrap_or_default();
             self.state = State::Done(Err(Error::WaitTimedOut {
-                what: self.target.describe(),
+                what: self.target.to_string(),
                 waited,
             }));
         } else {
