@@ -29,6 +29,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 : >"$PIDFILE"
 export E2E_PIDFILE="$PIDFILE"
+export NO_COLOR=1 FORCE_COLOR=0
 
 # Stop whatever a step left running: its own process group, and the groups
 # of the processes the tests started (recorded in $PIDFILE).
