@@ -42,8 +42,9 @@ pub struct Options {
     pub mosquitto: Option<PathBuf>,
 
     /// Milliseconds before creates and deletes of users and ACL rules
-    /// become visible and take effect on the broker.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    /// become visible and take effect on the broker (at most a day).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(..=86_400_000))]
     pub apply_delay_ms: u64,
 
     /// Requests per second before answering 429 with Retry-After.
@@ -54,8 +55,10 @@ pub struct Options {
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
     pub fail_rate: f64,
 
-    /// Milliseconds added before answering each request.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Milliseconds added before answering each request (at most a
+    /// minute).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(..=60_000))]
     pub latency_ms: u64,
 
     /// Seed for injected failures (random when not given).
@@ -113,6 +116,8 @@ mod tests {
         for bad in [
             &["e", "--fail-rate", "1.5"][..],
             &["e", "--rate-limit", "0"],
+            &["e", "--apply-delay-ms", "86400001"],
+            &["e", "--latency-ms", "18446744073709551615"],
             &["e", "--listen", "nowhere"],
             &["e", "--no-broker", "--mosquitto", "/bin/x"],
         ] {

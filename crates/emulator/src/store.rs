@@ -356,6 +356,7 @@ impl Store {
     /// refuses to start rather than lose data.
     pub fn open(dir: &Path) -> io::Result<Self> {
         let path = dir.join("state.json");
+        remove_leftover_temporaries(dir);
         let state = match fs::read(&path) {
             Ok(bytes) => {
                 let state: State = serde_json::from_slice(&bytes).map_err(|error| {
@@ -438,6 +439,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// Removes temporary files that a write interrupted by a kill left behind
+/// (they never hold acknowledged state: the rename is the commit).
+fn remove_leftover_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".state.json.") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Creates (or truncates) a file only its owner can read.
@@ -657,6 +673,22 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, ["state.json"]);
+    }
+
+    #[test]
+    fn leftover_temporary_files_are_ignored_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .update(|state| {
+                state.applied.apply(&create("kept"));
+                Ok::<_, io::Error>(())
+            })
+            .unwrap();
+        fs::write(dir.path().join(".state.json.999.tmp"), b"{\"torn").unwrap();
+        let reopened = Store::open(dir.path()).unwrap();
+        assert!(reopened.state().applied.has_user("kept"));
+        assert!(!dir.path().join(".state.json.999.tmp").exists());
     }
 
     #[test]
