@@ -6,7 +6,7 @@
 //! dies with the supervisor thread even when the emulator is killed with
 //! `SIGKILL`; a broker left over from such a kill is also stopped on the
 //! next start in the same data directory (its process id is kept in
-//! `mosquitto.pid`). Signals go through the `kill` command so that this
+//! `mosquitto.pid`). Signals are sent with `rustix`'s safe `kill`, so this
 //! crate needs no `unsafe`.
 //!
 //! A reload rewrites the `password_file` and `acl_file` atomically, sends
@@ -22,6 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal};
 
 use crate::mosquitto;
 use crate::store::{Snapshot, write_atomically};
@@ -336,7 +338,7 @@ impl Process {
         };
         let log = dir.join(mosquitto::LOG_FILE);
         let offset = fs::metadata(&log).map_or(0, |meta| meta.len());
-        signal(child.id(), "HUP")?;
+        signal(child.id(), Signal::HUP)?;
         let deadline = Instant::now() + RELOAD_TIMEOUT;
         while !reloaded_since(&log, offset) {
             if Instant::now() >= deadline {
@@ -359,7 +361,7 @@ impl Process {
             return;
         };
         if matches!(child.try_wait(), Ok(None)) {
-            let _ = signal(child.id(), "TERM");
+            let _ = signal(child.id(), Signal::TERM);
             let deadline = Instant::now() + STOP_TIMEOUT;
             while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(10));
@@ -401,20 +403,13 @@ fn reloaded_since(log: &Path, offset: u64) -> bool {
     read.is_ok() && tail.windows(NEEDLE.len()).any(|window| window == NEEDLE)
 }
 
-/// Sends a signal through the `kill` command.
-fn signal(pid: u32, name: &str) -> io::Result<()> {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!("kill -{name} {pid} failed")))
-    }
+/// Sends a signal to a process.
+fn signal(pid: u32, signal: Signal) -> io::Result<()> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| io::Error::other(format!("invalid process id {pid}")))?;
+    rustix::process::kill_process(pid, signal).map_err(io::Error::from)
 }
 
 /// Stops a broker left running by an emulator that was killed, if its
@@ -433,7 +428,7 @@ fn stop_leftover(dir: &Path) {
     });
     if ours {
         eprintln!("cloudmqtt-emulator: stopping a broker left running (pid {pid})");
-        let _ = signal(pid, "KILL");
+        let _ = signal(pid, Signal::KILL);
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(10));

@@ -211,11 +211,8 @@ fn a_broker_that_dies_is_started_again() {
     let port = emulator.mqtt();
     emulator.create_user("erin", "erin-pw");
     let first = emulator.broker_pid();
-    let killed = std::process::Command::new("kill")
-        .args(["-KILL", &first.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    assert!(process_alive(first));
+    common::send_signal(first, "KILL");
     emulator.wait_until("a new broker", || {
         std::fs::read_to_string(emulator.data_dir.join("mosquitto.pid"))
             .is_ok_and(|pid| pid.trim() != first.to_string())

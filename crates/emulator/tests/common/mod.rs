@@ -176,12 +176,7 @@ impl Emulator {
     /// Sends a signal to the emulator and waits for it to exit.
     pub fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        send_signal(child.id(), signal);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -328,10 +323,7 @@ impl Drop for Emulator {
         // SIGTERM first so that the emulator stops its broker; SIGKILL if
         // that does not do it.
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
+            send_signal(child.id(), "TERM");
             let deadline = Instant::now() + Duration::from_secs(10);
             while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(10));
@@ -620,6 +612,20 @@ impl Drop for Subscriber {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends `SIGTERM`, `SIGINT` or `SIGKILL` (by name) to a process.
+pub fn send_signal(pid: u32, name: &str) {
+    use rustix::process::{Pid, Signal, kill_process};
+    let signal = match name {
+        "TERM" => Signal::TERM,
+        "INT" => Signal::INT,
+        "KILL" => Signal::KILL,
+        other => panic!("no signal {other} here"),
+    };
+    let pid = Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
+    // The process may already be gone; that is fine for every caller.
+    let _ = kill_process(pid, signal);
 }
 
 /// Whether a process runs (a zombie counts as gone).
