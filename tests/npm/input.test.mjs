@@ -82,6 +82,26 @@ describe("validation before sending", () => {
     await invalid(() => new CloudMqtt({ apiKey: API_KEY, baseUrl, encoding: "xml" }), "encoding");
   });
 
+  test("wrongly typed client and call options name the option", async () => {
+    const baseUrl = server().baseUrl;
+    const make = (extra) => () => new CloudMqtt({ apiKey: API_KEY, baseUrl, ...extra });
+    await invalid(make({ timeoutMs: -5 }), "timeoutMs");
+    await invalid(make({ timeoutMs: 0 }), "timeoutMs");
+    await invalid(make({ timeoutMs: "100" }), "timeoutMs");
+    await invalid(make({ maxRetries: -1 }), "maxRetries");
+    await invalid(make({ maxRetries: 1.5 }), "maxRetries");
+    await invalid(make({ fetch: "fetch" }), "fetch");
+    await invalid(make({ allowInsecureHttp: "yes" }), "allowInsecureHttp");
+    await invalid(make({ baseUrl: 42 }), "baseUrl");
+    const client = clientFor(server());
+    await invalid(() => client.listUsers({}, { signal: "stop" }), "signal");
+    await invalid(() => client.listUsers({}, { timeoutMs: -1 }), "timeoutMs");
+    await invalid(() => client.createUser({ username: "a", password: "b" }, { wait: "soon" }), "wait");
+    await invalid(() => client.waitForUser("a", { intervalMs: 0 }), "intervalMs");
+    await invalid(() => client.waitForUser("a", { timeoutMs: Number.POSITIVE_INFINITY }), "timeoutMs");
+    assert.equal(server().calls.length, 0);
+  });
+
   test("a client without options or with null -> INVALID_INPUT", async () => {
     await failure(() => new CloudMqtt(), "INVALID_INPUT", "no options");
     await failure(() => new CloudMqtt(null), "INVALID_INPUT", "null options");
@@ -219,6 +239,11 @@ describe("transport", () => {
     });
     await failure(client.listAcls(), "NETWORK");
     assert.equal(attempts, 2, "a GET is retried once after a network failure");
+  });
+
+  test("a custom fetch that does not return a Response -> NETWORK", async () => {
+    const client = new CloudMqtt({ apiKey: API_KEY, baseUrl: "https://api.example.test/api", maxRetries: 0, fetch: async () => "not a response" });
+    await failure(client.listUsers(), "NETWORK");
   });
 
   test("without a custom fetch the global fetch is used", async () => {

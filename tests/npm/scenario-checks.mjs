@@ -7,7 +7,7 @@ import { RUNTIME_KEY } from "./scenario-client.mjs";
 export { RUNTIME_KEY };
 
 /** Checks the JSON a runtime reported (see any runtime's main script). */
-export function checkReport(report) {
+export function checkReport(report, { browser = false } = {}) {
   assert.equal(report.fatal, undefined, `the runtime failed: ${report.fatal}\n${report.stack ?? ""}`);
   assert.deepEqual(report.users, [{ username: "alice" }, { username: "bob" }]);
   assert.equal(report.created, true);
@@ -21,6 +21,13 @@ export function checkReport(report) {
   assert.deepEqual(report.unauthorized, { code: "UNAUTHORIZED", status: 401, serverMessage: "bad key" });
   assert.deepEqual(report.invalid, { isCloudMqttError: true, code: "INVALID_INPUT", field: "username" });
   assert.deepEqual(report.aborted, { code: "ABORTED" });
+  // A redirect is not followed. Browsers hide a manual redirect's status
+  // (an "opaqueredirect" response has status 0), other runtimes show it.
+  assert.equal(report.redirect?.code, "UNEXPECTED_STATUS", JSON.stringify(report.redirect));
+  if (!browser) assert.equal(report.redirect.status, 302);
+  assert.deepEqual(report.timeout, { code: "TIMEOUT" });
+  assert.deepEqual(report.retried, { username: "flaky", acls: [] });
+  assert.equal(report.waited, true);
   assert.equal(report.keyLeaked, false);
 }
 
@@ -43,6 +50,9 @@ export function checkRequests(calls) {
     assert.equal(call.headers.authorization, auth, `${call.method} ${call.url}`);
     assert.equal(call.headers.accept, "application/json");
   }
+  assert.ok(!calls.some((r) => r.path.startsWith("/trap/")), "a redirect was followed");
+  assert.ok(seen.includes("GET /redirecting/user"), "the redirecting request was not made");
+  assert.equal(seen.filter((s) => s === "GET /api/user/flaky").length, 2, "GET /api/user/flaky was not retried once");
   const post = calls.find((r) => r.method === "POST" && r.url === "/api/user");
   assert.equal(post.headers["content-type"], "application/json");
   assert.equal(post.text, '{"username":"runtime-user","password":"runtime-pass"}');

@@ -50,6 +50,24 @@ export async function runScenario(lib, baseUrl) {
     } catch (error) {
       report.aborted = { code: error.code };
     }
+    const origin = baseUrl.replace(/\/api$/, "");
+    try {
+      await new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl: `${origin}/redirecting`, maxRetries: 0 }).listUsers();
+      report.redirect = "no error";
+    } catch (error) {
+      report.redirect = { code: error.code, status: error.status };
+      texts += error.message + error.stack;
+    }
+    try {
+      await new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl, maxRetries: 0, timeoutMs: 300 }).getUser("slow");
+      report.timeout = "no error";
+    } catch (error) {
+      report.timeout = { code: error.code };
+    }
+    const retrying = new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl, maxRetries: 2 });
+    report.retried = await retrying.getUser("flaky");
+    await retrying.waitForUser("alice", { intervalMs: 50, timeoutMs: 5000 });
+    report.waited = true;
     report.keyLeaked = texts.includes(RUNTIME_KEY);
   } catch (error) {
     report.fatal = `${error?.name}: ${error?.message} (code ${error?.code})`;

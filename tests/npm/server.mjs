@@ -37,6 +37,16 @@ const CORS_HEADERS = {
 /** The scenario the cross-runtime tests rely on. */
 export function fixedScenario(req) {
   const { method, path } = req;
+  if (path.startsWith("/redirecting/")) {
+    return { status: 302, headers: { location: `/trap/${path.slice("/redirecting/".length)}` }, body: "" };
+  }
+  if (method === "GET" && path === "/api/user/slow") {
+    return { status: 200, json: { username: "slow" }, delayMs: 3000 };
+  }
+  if (method === "GET" && path === "/api/user/flaky") {
+    // Every first try fails; the retry succeeds.
+    return req.repeat % 2 === 0 ? { status: 503, body: "busy" } : { status: 200, json: { username: "flaky" } };
+  }
   if (method === "GET" && path === "/api/user") {
     return { status: 200, json: [{ username: "alice" }, { user: "bob" }] };
   }
@@ -100,6 +110,8 @@ export async function startServer({ cors = false, scenario = null, host = "127.0
         at: Date.now(),
         preflight: req.method === "OPTIONS" && cors,
       };
+      // How many requests with the same method and URL came before.
+      record.repeat = requests.filter((r) => r.method === record.method && r.url === record.url).length;
       requests.push(record);
       if (record.preflight) {
         res.writeHead(204, CORS_HEADERS);
