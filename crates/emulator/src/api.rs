@@ -141,7 +141,7 @@ pub struct AppSettings {
 
 /// The state behind the lock: the store and the broker that mirrors it.
 #[derive(Debug)]
-pub struct Inner {
+struct Inner {
     store: Store,
     broker: Option<Broker>,
 }
@@ -179,13 +179,22 @@ impl Inner {
 }
 
 /// The emulated service: settings, state, broker.
-#[derive(Debug)]
 pub struct App {
     key_digest: [u8; 32],
     apply_delay: Duration,
     faults: Faults,
     inner: Mutex<Inner>,
     changed: Condvar,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key's digest stays out of debug output.
+        f.debug_struct("App")
+            .field("apply_delay", &self.apply_delay)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a write failed.
@@ -653,4 +662,77 @@ fn hash(password: &str) -> Result<String, ApiResponse> {
         eprintln!("cloudmqtt-emulator: no randomness for a password salt: {error}");
         ApiResponse::error(500, "internal error: could not hash the password")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let cases = [
+            ("/api/user", Some(Route::Users)),
+            ("/api/user/", Some(Route::Users)),
+            ("/api/user/a%2Fb", Some(Route::User("a%2Fb".into()))),
+            ("/api/user/a/b", None),
+            ("/api/user//", None),
+            ("/api/acl", Some(Route::Acl)),
+            ("/api/instance/restart", Some(Route::Restart)),
+            ("/api/instance/reset/", Some(Route::Reset)),
+            ("/api/instance", None),
+            ("/api", None),
+            ("/user", None),
+            ("http://host/api/user", None),
+            ("", None),
+        ];
+        for (path, route) in cases {
+            assert_eq!(Route::parse(path), route, "{path}");
+        }
+    }
+
+    #[test]
+    fn flags_in_every_spelling() {
+        let request = |body: &str| ApiRequest {
+            method: "POST".into(),
+            url: "/api/acl".into(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+        };
+        let flag = |body: &str| {
+            Fields::parse(&request(body), "")
+                .ok()
+                .and_then(|fields| fields.flag("read").ok())
+        };
+        for (body, expected) in [
+            (r#"{"read":true}"#, Some(true)),
+            (r#"{"read":false}"#, Some(false)),
+            (r#"{"read":1}"#, Some(true)),
+            (r#"{"read":0}"#, Some(false)),
+            (r#"{"read":"TRUE"}"#, Some(true)),
+            (r#"{"read":"off"}"#, Some(false)),
+            (r#"{"read":null}"#, Some(false)),
+            (r#"{}"#, Some(false)),
+            (r#"{"read":2}"#, None),
+            (r#"{"read":"maybe"}"#, None),
+            (r#"{"read":{}}"#, None),
+        ] {
+            assert_eq!(flag(body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn query_fields_fill_in_for_missing_body_fields() {
+        let request = ApiRequest {
+            method: "DELETE".into(),
+            url: "/api/acl".into(),
+            headers: Vec::new(),
+            body: b"topic=from-body".to_vec(),
+        };
+        let fields = Fields::parse(&request, "topic=from-query&username=u").unwrap();
+        assert_eq!(
+            fields.text("topic").ok().flatten().as_deref(),
+            Some("from-body")
+        );
+        assert_eq!(fields.text("username").ok().flatten().as_deref(), Some("u"));
+    }
 }

@@ -273,3 +273,22 @@ fn a_named_mosquitto_that_cannot_run_is_an_error() {
     assert!(stderr.contains("starting mosquitto"), "{stderr}");
     assert!(stderr.contains("/nonexistent/mosquitto"), "{stderr}");
 }
+
+#[test]
+fn names_the_broker_cannot_store_are_listed_but_cannot_connect() {
+    if !common::broker_tests_enabled() {
+        return;
+    }
+    let emulator = emulator("0");
+    let port = emulator.mqtt();
+    // Mosquitto splits password_file lines at the first ':'.
+    emulator.create_user("a:b", "pw");
+    emulator.create_user("plain", "pw");
+    assert_eq!(
+        emulator.call("GET", "/user", None).json(),
+        json!([{"username": "a:b"}, {"username": "plain"}])
+    );
+    assert!(can_connect(port, "plain", "pw"));
+    assert!(!can_connect(port, "a:b", "pw"));
+    assert!(!can_connect(port, "a", "b:pw"));
+}
