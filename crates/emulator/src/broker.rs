@@ -10,9 +10,11 @@
 //! crate needs no `unsafe`.
 //!
 //! A reload rewrites the `password_file` and `acl_file` atomically, sends
-//! `SIGHUP`, and waits until the broker's log shows it reloaded, so that a
-//! change the API shows as applied is already enforced. A broker that dies
-//! on its own is started again on the same port.
+//! `SIGHUP`, waits until the broker's log shows the reload began, then
+//! until the broker answers an MQTT `CONNECT` (which its single-threaded
+//! loop can only do once the reload is done), so that a change the API
+//! shows as applied is already enforced. Start-up waits for such an answer
+//! too. A broker that dies on its own is started again on the same port.
 
 use std::fs;
 use std::io;
@@ -307,8 +309,8 @@ impl Process {
                     tail(dir)
                 )));
             }
-            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            // Ready when it answers MQTT, not merely when the port is open.
+            if mqtt_round_trip(port).is_ok() {
                 return Ok(process);
             }
             if Instant::now() >= deadline {
@@ -349,10 +351,10 @@ impl Process {
             }
             thread::sleep(Duration::from_millis(2));
         }
-        // The log line comes just before the files are read; reading them
-        // takes the broker well under this.
-        thread::sleep(Duration::from_millis(20));
-        Ok(())
+        // The log line comes just before the files are read, in the same
+        // step of the broker's single-threaded loop: a connection it
+        // answers from now on is answered after the reload.
+        mqtt_round_trip(self.port)
     }
 
     /// Stops the broker: `SIGTERM`, then `SIGKILL` after a grace period.
@@ -401,6 +403,29 @@ fn reloaded_since(log: &Path, offset: u64) -> bool {
         file.read_to_end(&mut tail)
     });
     read.is_ok() && tail.windows(NEEDLE.len()).any(|window| window == NEEDLE)
+}
+
+/// Sends an anonymous MQTT 3.1.1 CONNECT and waits for the CONNACK (a
+/// refusal, since anonymous clients are not allowed): proof that the broker
+/// has gone once more around its loop.
+fn mqtt_round_trip(port: u16) -> io::Result<()> {
+    use std::io::{Read as _, Write as _};
+    // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 10 s,
+    // empty client id.
+    const CONNECT: [u8; 14] = [0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 10, 0, 0];
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = TcpStream::connect_timeout(&address, RELOAD_TIMEOUT)?;
+    stream.set_read_timeout(Some(RELOAD_TIMEOUT))?;
+    stream.write_all(&CONNECT)?;
+    let mut connack = [0u8; 4];
+    stream.read_exact(&mut connack)?;
+    if connack[0] == 0x20 {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "the broker answered CONNECT with something else",
+        ))
+    }
 }
 
 /// Sends a signal to a process.
