@@ -30,7 +30,8 @@
 //!   `POST /instance/reset` removes every user and rule, pending changes
 //!   included, at once, then restarts the broker; the instance is as new.
 //! - Request bodies are JSON when `Content-Type` says so
-//!   (`application/json` or `+json`), form-urlencoded otherwise.
+//!   (`application/json` or `+json`), `multipart/form-data` (a browser's
+//!   `FormData`) when it says that, and form-urlencoded otherwise.
 
 use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -280,13 +281,18 @@ struct Fields(Map<String, Value>);
 
 impl Fields {
     fn parse(request: &ApiRequest, query: &str) -> Result<Self, ApiResponse> {
-        let is_json = request.header("content-type").is_some_and(|value| {
-            let media = value.split(';').next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("application/json")
-                || media.to_ascii_lowercase().ends_with("+json")
-        });
+        let content_type = request.header("content-type").unwrap_or("");
+        let media = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let is_json = media == "application/json" || media.ends_with("+json");
         let mut map = if request.body.iter().all(u8::is_ascii_whitespace) {
             Map::new()
+        } else if media == "multipart/form-data" {
+            parse_multipart(&request.body, content_type)?
         } else if is_json {
             match serde_json::from_slice::<Value>(&request.body) {
                 Ok(Value::Object(map)) => map,
@@ -338,6 +344,75 @@ impl Fields {
             Some(_) => Err(bad()),
         }
     }
+}
+
+/// Reads the text fields of a `multipart/form-data` body (what a browser's
+/// `FormData` sends).
+fn parse_multipart(body: &[u8], content_type: &str) -> Result<Map<String, Value>, ApiResponse> {
+    let boundary = content_type
+        .split(';')
+        .skip(1)
+        .filter_map(|param| param.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, value)| value.trim().trim_matches('"'))
+        .filter(|boundary| !boundary.is_empty())
+        .ok_or_else(|| invalid("body", "multipart/form-data needs a boundary"))?;
+    let delimiter = format!("--{boundary}");
+    let delimiter = delimiter.as_bytes();
+    let malformed = || invalid("body", "malformed multipart/form-data");
+    let mut map = Map::new();
+    let mut parts = split_bytes(body, delimiter).skip(1);
+    for part in &mut parts {
+        if part.starts_with(b"--") {
+            return Ok(map);
+        }
+        let part = part.strip_prefix(b"\r\n").ok_or_else(malformed)?;
+        let part = part.strip_suffix(b"\r\n").ok_or_else(malformed)?;
+        let split = part
+            .windows(4)
+            .position(|window| window == b"\r\n\r\n")
+            .ok_or_else(malformed)?;
+        let head = String::from_utf8_lossy(&part[..split]);
+        let value = &part[split + 4..];
+        let name = head
+            .split("\r\n")
+            .filter(|line| {
+                line.split(':')
+                    .next()
+                    .is_some_and(|name| name.trim().eq_ignore_ascii_case("content-disposition"))
+            })
+            .flat_map(|line| line.split(';'))
+            .filter_map(|param| param.split_once('='))
+            .find(|(key, _)| key.trim().eq_ignore_ascii_case("name"))
+            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+            .ok_or_else(malformed)?;
+        map.insert(
+            name,
+            Value::String(String::from_utf8_lossy(value).into_owned()),
+        );
+    }
+    Err(malformed())
+}
+
+/// Splits `bytes` at every occurrence of `delimiter`.
+fn split_bytes<'a>(bytes: &'a [u8], delimiter: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current
+            .windows(delimiter.len())
+            .position(|window| window == delimiter)
+        {
+            Some(at) => {
+                rest = Some(&current[at + delimiter.len()..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
 }
 
 /// Reads a whole-number query parameter.
@@ -717,6 +792,58 @@ mod tests {
             (r#"{"read":{}}"#, None),
         ] {
             assert_eq!(flag(body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn multipart_form_data() {
+        let body = "--XyZ\r\n\
+            Content-Disposition: form-data; name=\"username\"\r\n\r\n\
+            alice\r\n\
+            --XyZ\r\n\
+            content-disposition: form-data; name=password\r\n\
+            Content-Type: text/plain\r\n\r\n\
+            line one\r\nline two\r\n\
+            --XyZ--\r\n";
+        let request = ApiRequest {
+            method: "POST".into(),
+            url: "/api/user".into(),
+            headers: vec![(
+                "Content-Type".into(),
+                "multipart/form-data; boundary=\"XyZ\"".into(),
+            )],
+            body: body.as_bytes().to_vec(),
+        };
+        let fields = Fields::parse(&request, "").unwrap();
+        assert_eq!(fields.required("username").ok().as_deref(), Some("alice"));
+        assert_eq!(
+            fields.required("password").ok().as_deref(),
+            Some("line one\r\nline two")
+        );
+        for (content_type, body) in [
+            ("multipart/form-data", body),
+            (
+                "multipart/form-data; boundary=XyZ",
+                "--XyZ\r\nno blank line\r\n--XyZ--",
+            ),
+            (
+                "multipart/form-data; boundary=XyZ",
+                "--XyZ\r\n\r\nno name\r\n--XyZ--",
+            ),
+            (
+                "multipart/form-data; boundary=XyZ",
+                "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated",
+            ),
+        ] {
+            let request = ApiRequest {
+                headers: vec![("content-type".into(), content_type.into())],
+                body: body.as_bytes().to_vec(),
+                ..request.clone()
+            };
+            let error = Fields::parse(&request, "")
+                .err()
+                .map(|response| response.status);
+            assert_eq!(error, Some(400), "{content_type} {body:?}");
         }
     }
 

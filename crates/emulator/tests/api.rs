@@ -318,6 +318,18 @@ fn bodies_of_every_kind() {
         )),
     );
     assert_eq!(reply.status, 204);
+    // A browser's FormData.
+    let multipart = "--b0undary\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nfd\r\n--b0undary\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\npw\r\n--b0undary--\r\n";
+    let reply = emulator.call(
+        "POST",
+        "/user",
+        Some(Body::Raw(
+            "multipart/form-data; boundary=b0undary",
+            multipart.as_bytes().to_vec(),
+        )),
+    );
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    emulator.wait_user("fd", true);
     let reply = emulator.call_with(
         "POST",
         "/user",
