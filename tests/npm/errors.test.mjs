@@ -93,6 +93,12 @@ describe("error body shapes", () => {
     });
   }
 
+  test("a body that is not UTF-8 still gives an error", async () => {
+    server().reply({ status: 400, headers: { "content-type": "text/plain" }, body: Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe]) });
+    const error = await failure(clientFor(server()).listAcls(), "BAD_REQUEST");
+    assert.ok(error.serverMessage.startsWith("bad "), error.serverMessage);
+  });
+
   test("a long message is bounded", async () => {
     server().reply({ status: 400, headers: { "content-type": "text/plain" }, body: "x".repeat(5000) });
     const error = await failure(clientFor(server()).listAcls(), "BAD_REQUEST");

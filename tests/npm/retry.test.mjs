@@ -162,6 +162,32 @@ describe("timeouts", () => {
     assert.equal(server().calls.length, 2);
   });
 
+  test("the timeout covers a body that never finishes", async () => {
+    server().reply({ status: 200, headers: { "content-type": "application/json" }, body: '[{"username":"a"},', stall: true });
+    const start = Date.now();
+    await failure(clientFor(server(), { timeoutMs: 300, maxRetries: 0 }).listUsers(), "TIMEOUT");
+    assert.ok(since(start) < 2000, `took ${since(start)} ms`);
+  });
+
+  test("a custom fetch's Request carries a signal that fires on timeout", async () => {
+    let seen;
+    const client = clientFor(server(), {
+      timeoutMs: 200,
+      maxRetries: 0,
+      fetch: (request) => {
+        seen = request;
+        return new Promise((resolve, reject) => {
+          request.signal.addEventListener("abort", () => reject(request.signal.reason ?? new Error("aborted")));
+        });
+      },
+    });
+    const start = Date.now();
+    await failure(client.listUsers(), "TIMEOUT");
+    assert.ok(since(start) < 2000, `took ${since(start)} ms`);
+    assert.ok(seen instanceof Request);
+    assert.equal(seen.signal.aborted, true);
+  });
+
   test("a slow POST is not retried", async () => {
     server().reply({ status: 201, delayMs: 3000 }, { status: 201 });
     await failure(clientFor(server(), { timeoutMs: 200 }).createUser({ username: "u", password: "p" }), "TIMEOUT");
@@ -203,6 +229,31 @@ describe("aborts", () => {
       assert.equal(server().calls.length, 1);
     });
   }
+
+  test("an abort while the body is arriving ends the call at once", async () => {
+    server().reply({ status: 200, headers: { "content-type": "application/json" }, body: "[", stall: true });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("enough")), 200);
+    const start = Date.now();
+    await failure(clientFor(server()).listUsers({}, { signal: controller.signal }), "ABORTED");
+    assert.ok(since(start) < 2000, `took ${since(start)} ms`);
+  });
+
+  test("an abort reaches a custom fetch through the Request's signal", async () => {
+    let seen;
+    const client = clientFor(server(), {
+      fetch: (request) => {
+        seen = request;
+        return new Promise((resolve, reject) => {
+          request.signal.addEventListener("abort", () => reject(request.signal.reason ?? new Error("aborted")));
+        });
+      },
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort("stop"), 100);
+    await failure(client.getUser("u", { signal: controller.signal }), "ABORTED");
+    assert.equal(seen.signal.aborted, true);
+  });
 
   test("an abort during a backoff sleep ends the call at once", async () => {
     server().reply({ status: 429, headers: { "retry-after": "30" } }, { status: 200, json: [] });

@@ -11,7 +11,8 @@
 //
 // A reply is { status, headers, body (string | Buffer), json (any: sent as
 // JSON), delayMs (wait before answering), destroy (true: drop the socket
-// without an answer, a network error for the client) }.
+// without an answer, a network error for the client), stall (true: send the
+// head and `body`, then never finish) }.
 //
 // Child-process use (workerd, Deno, Chromium tests):
 //   node server.mjs [--cors] [--scenario fixed]
@@ -145,6 +146,12 @@ export async function startServer({ cors = false, scenario = null, host = "127.0
       }
       if (res.destroyed) return;
       res.writeHead(reply.status ?? 200, headers);
+      if (reply.stall) {
+        // Send the head and the start of the body, then nothing more.
+        res.flushHeaders();
+        res.write(body);
+        return;
+      }
       res.end(body);
     };
     if (reply.delayMs) {

@@ -85,6 +85,15 @@ describe("wait on createUser / deleteUser", () => {
     assert.equal(server().calls.filter((r) => r.method === "GET").length, 3);
   });
 
+  test("the wait rides out a dropped connection and a slow probe", async () => {
+    server().route("POST /api/user", { status: 201 });
+    sequence("GET /api/user/x", [{ destroy: true }, { status: 404, delayMs: 3000 }, { status: 200, json: { username: "x" } }]);
+    const start = Date.now();
+    await clientFor(server(), { timeoutMs: 300, maxRetries: 0 }).createUser({ username: "x", password: "p" }, { wait: fast });
+    assert.equal(server().calls.filter((r) => r.method === "GET").length, 3);
+    assert.ok(since(start) < 2500, `took ${since(start)} ms`);
+  });
+
   test("the wait fails fast on another error", async () => {
     server().route("DELETE /api/user/x", { status: 204 });
     server().route("GET /api/user/x", { status: 403, json: { error: "hidden" } });

@@ -65,7 +65,15 @@ for (const encoding of ["json", "form"]) {
       assert.equal(only(server()).url, "/api/user?limit=10&page=2&query=al+ice%26x%3D1");
     });
 
-    test("listUsers with limit 1000 and an empty query sends only the limit", async () => {
+    test("listUsers encodes a query with non-ASCII characters and plus signs", async () => {
+    server().reply({ status: 200, json: [] }, { status: 200, json: [] });
+    const client = clientFor(server(), { encoding });
+    await client.listUsers({ query: "jürgen+1/2" });
+    await client.listUsers({ page: 3 });
+    assert.deepEqual(server().calls.map((r) => r.url), ["/api/user?query=j%C3%BCrgen%2B1%2F2", "/api/user?page=3"]);
+  });
+
+  test("listUsers with limit 1000 and an empty query sends only the limit", async () => {
       server().reply({ status: 200, json: [] });
       await clientFor(server(), { encoding }).listUsers({ limit: 1000, query: "" });
       assert.equal(only(server()).url, "/api/user?limit=1000");
