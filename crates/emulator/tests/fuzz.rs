@@ -54,6 +54,8 @@ fn bodies() -> impl Strategy<Value = (Option<&'static str>, Vec<u8>)> {
         Just(Some("application/json")),
         Just(Some("application/x-www-form-urlencoded")),
         Just(Some("text/plain; charset=utf-8")),
+        Just(Some("multipart/form-data; boundary=x")),
+        Just(Some("multipart/form-data")),
     ];
     let json = prop_oneof![
         Just(serde_json::json!({})),
@@ -75,6 +77,8 @@ fn bodies() -> impl Strategy<Value = (Option<&'static str>, Vec<u8>)> {
         json,
         prop::collection::vec(any::<u8>(), 0..200),
         "[a-z]{0,6}=[^&]{0,10}(&[a-z]{0,8}=[^&]{0,10}){0,4}".prop_map(String::into_bytes),
+        "(--x(--)?(\r\n)?([a-zA-Z-]{0,20}(: form-data; name=\"?[a-z]{0,8}\"?)?\r\n){0,2}(\r\n)?[a-z]{0,5}\r\n){0,3}"
+            .prop_map(String::into_bytes),
     ];
     (content_type, body)
 }
