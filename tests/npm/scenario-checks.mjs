@@ -25,6 +25,7 @@ export function checkReport(report, { browser = false } = {}) {
   // (an "opaqueredirect" response has status 0), other runtimes show it.
   assert.equal(report.redirect?.code, "UNEXPECTED_STATUS", JSON.stringify(report.redirect));
   if (!browser) assert.equal(report.redirect.status, 302);
+  if (browser) assert.deepEqual(report.cors, { code: "NETWORK" }, "a CORS refusal must be a NETWORK error");
   assert.deepEqual(report.timeout, { code: "TIMEOUT" });
   assert.deepEqual(report.retried, { username: "flaky", acls: [] });
   assert.equal(report.waited, true);

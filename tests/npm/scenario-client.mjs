@@ -3,7 +3,7 @@
 // server's API URL. Returns a JSON-ready report (see scenario-checks.mjs).
 export const RUNTIME_KEY = "runtime-key-0042";
 
-export async function runScenario(lib, baseUrl) {
+export async function runScenario(lib, baseUrl, { browser = false } = {}) {
   const { CloudMqtt, CloudMqttError } = lib;
   const report = {};
   try {
@@ -68,6 +68,17 @@ export async function runScenario(lib, baseUrl) {
     report.retried = await retrying.getUser("flaky");
     await retrying.waitForUser("alice", { intervalMs: 50, timeoutMs: 5000 });
     report.waited = true;
+    if (browser) {
+      // A server that does not allow this origin: the browser hides the
+      // answer, which is a network error.
+      try {
+        await new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl: `${origin}/nocors/api`, maxRetries: 0 }).listUsers();
+        report.cors = "no error";
+      } catch (error) {
+        report.cors = { code: error.code, status: error.status };
+        texts += error.message + error.stack;
+      }
+    }
     report.keyLeaked = texts.includes(RUNTIME_KEY);
   } catch (error) {
     report.fatal = `${error?.name}: ${error?.message} (code ${error?.code})`;

@@ -23,7 +23,8 @@
 //   POST /__control/reply      body: a reply or a list of replies to queue
 //   POST /__control/route      body: {"route": "GET /api/x", "reply": {...}}
 // With --cors every answer carries Access-Control-Allow-Origin: * and
-// OPTIONS preflights are answered (and recorded with preflight: true).
+// OPTIONS preflights are answered (and recorded with preflight: true),
+// except under /nocors/, which behaves like a server that knows no CORS.
 
 import http from "node:http";
 import { fileURLToPath } from "node:url";
@@ -111,11 +112,12 @@ export async function startServer({ cors = false, scenario = null, host = "127.0
         at: Date.now(),
         preflight: req.method === "OPTIONS" && cors,
       };
+      const corsHere = cors && !parsed.pathname.startsWith("/nocors/");
       // How many requests with the same method and URL came before.
       record.repeat = requests.filter((r) => r.method === record.method && r.url === record.url).length;
       requests.push(record);
       if (record.preflight) {
-        res.writeHead(204, CORS_HEADERS);
+        res.writeHead(corsHere ? 204 : 404, corsHere ? CORS_HEADERS : {});
         res.end();
         return;
       }
@@ -126,17 +128,17 @@ export async function startServer({ cors = false, scenario = null, host = "127.0
       } else if (handler) reply = handler(record);
       else reply = { status: 200, body: "" };
       if (typeof reply === "function") reply = reply(record);
-      send(reply ?? { status: 200 }, req, res);
+      send(reply ?? { status: 200 }, req, res, corsHere);
     });
   });
 
-  function send(reply, req, res) {
+  function send(reply, req, res, corsHere) {
     const go = () => {
       if (reply.destroy) {
         req.socket.destroy();
         return;
       }
-      const headers = { ...(cors ? { "access-control-allow-origin": "*" } : {}), ...(reply.headers ?? {}) };
+      const headers = { ...(corsHere ? { "access-control-allow-origin": "*" } : {}), ...(reply.headers ?? {}) };
       let body = reply.body ?? "";
       if (reply.json !== undefined) {
         body = JSON.stringify(reply.json);
