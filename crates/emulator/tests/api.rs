@@ -629,3 +629,33 @@ fn a_temporary_data_directory_is_removed_at_exit() {
     assert!(emulator.signal_and_wait("TERM").success());
     assert!(!emulator.data_dir.exists());
 }
+
+#[test]
+fn concurrent_writes_all_land() {
+    let emulator = Emulator::start(&["--no-broker", "--apply-delay-ms", "20", "--api-key", KEY]);
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let emulator = &emulator;
+            scope.spawn(move || {
+                for index in 0..25 {
+                    let name = format!("t{thread}-{index:02}");
+                    let reply = emulator.call(
+                        "POST",
+                        "/user",
+                        form(&[("username", name.as_str()), ("password", "pw")]),
+                    );
+                    assert_eq!(reply.status, 204, "{name}: {}", reply.text());
+                }
+            });
+        }
+    });
+    emulator.wait_until("200 users", || {
+        emulator
+            .call("GET", "/user", None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+            == 200
+    });
+}

@@ -20,7 +20,7 @@ pub struct Emulator {
     pub key: String,
     pub data_dir: PathBuf,
     pub stderr: PathBuf,
-    stdout: Option<mpsc::Receiver<String>>,
+    stdout: std::sync::Mutex<Option<mpsc::Receiver<String>>>,
     _scratch: tempfile::TempDir,
 }
 
@@ -100,7 +100,7 @@ impl Emulator {
             key: String::new(),
             data_dir: data_dir.unwrap_or_default(),
             stderr,
-            stdout: None,
+            stdout: std::sync::Mutex::new(None),
             _scratch: scratch,
         };
         let line = match inbox.recv_timeout(Duration::from_secs(30)) {
@@ -121,7 +121,7 @@ impl Emulator {
                 .expect("the data directory is named on stderr");
             emulator.data_dir = named;
         }
-        emulator.stdout = Some(inbox);
+        emulator.stdout = std::sync::Mutex::new(Some(inbox));
         let mut parts = line.split(' ');
         assert_eq!(parts.next(), Some("ready"), "{line}");
         for part in parts {
@@ -148,6 +148,8 @@ impl Emulator {
     /// Lines printed to stdout after the ready line so far.
     pub fn extra_stdout(&self) -> Vec<String> {
         self.stdout
+            .lock()
+            .unwrap()
             .as_ref()
             .map(|lines| lines.try_iter().collect())
             .unwrap_or_default()
