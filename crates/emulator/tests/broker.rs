@@ -2,7 +2,7 @@
 //! says is what the broker enforces.
 //!
 //! These tests need `mosquitto` and `mosquitto-clients`. Without them they
-//! fail with a message saying so, unless `CLOUDMQTT_SKIP_BROKER_TESTS=1`.
+//! fail with a message saying so.
 
 mod common;
 
@@ -31,9 +31,7 @@ fn observer(emulator: &Emulator) -> Subscriber {
 
 #[test]
 fn users_and_topic_rules_govern_real_connections() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("400");
     let port = emulator.mqtt();
     let mut watch = observer(&emulator);
@@ -102,9 +100,7 @@ fn users_and_topic_rules_govern_real_connections() {
 
 #[test]
 fn a_pattern_rule_with_the_user_name_works_for_every_user() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("100");
     let port = emulator.mqtt();
     let mut watch = observer(&emulator);
@@ -152,9 +148,7 @@ fn a_pattern_rule_with_the_user_name_works_for_every_user() {
 
 #[test]
 fn changed_passwords_and_deleted_users() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("100");
     let port = emulator.mqtt();
     emulator.create_user("carol", "old-pw");
@@ -176,9 +170,7 @@ fn changed_passwords_and_deleted_users() {
 
 #[test]
 fn restart_keeps_users_and_reset_removes_them() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("50");
     let port = emulator.mqtt();
     emulator.create_user("dave", "dave-pw");
@@ -204,9 +196,7 @@ fn restart_keeps_users_and_reset_removes_them() {
 
 #[test]
 fn a_broker_that_dies_is_started_again() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("0");
     let port = emulator.mqtt();
     emulator.create_user("erin", "erin-pw");
@@ -222,9 +212,7 @@ fn a_broker_that_dies_is_started_again() {
 
 #[test]
 fn stopping_the_emulator_stops_the_broker() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let mut emulator = emulator("0");
     let broker = emulator.broker_pid();
     assert!(process_alive(broker));
@@ -235,9 +223,7 @@ fn stopping_the_emulator_stops_the_broker() {
 
 #[test]
 fn a_fixed_mqtt_port_is_used_and_kept_across_restarts() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -276,9 +262,7 @@ fn a_named_mosquitto_that_cannot_run_is_an_error() {
 
 #[test]
 fn names_the_broker_cannot_store_are_listed_but_cannot_connect() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let emulator = emulator("0");
     let port = emulator.mqtt();
     // Mosquitto splits password_file lines at the first ':'.

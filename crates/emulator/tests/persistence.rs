@@ -15,9 +15,7 @@ const KEY: &str = "persist-key";
 
 #[test]
 fn users_rules_and_pending_changes_survive_kill_9() {
-    if !common::broker_tests_enabled() {
-        return;
-    }
+    common::require_broker_tools();
     let args = ["--apply-delay-ms", "500", "--api-key", KEY];
     let mut first = Emulator::start(&args);
     first.mqtt();

@@ -24,14 +24,9 @@ pub struct Emulator {
     _scratch: tempfile::TempDir,
 }
 
-/// Fails with a clear message when the machine has no Mosquitto, unless
-/// `CLOUDMQTT_SKIP_BROKER_TESTS=1` says to skip broker tests; returns
-/// whether they should run.
-pub fn broker_tests_enabled() -> bool {
-    if std::env::var("CLOUDMQTT_SKIP_BROKER_TESTS").as_deref() == Ok("1") {
-        eprintln!("CLOUDMQTT_SKIP_BROKER_TESTS=1: skipping a test that needs Mosquitto");
-        return false;
-    }
+/// Fails with a clear message when the machine has no Mosquitto clients
+/// (scripts/setup.sh installs them).
+pub fn require_broker_tools() {
     for tool in ["mosquitto_pub", "mosquitto_sub"] {
         assert!(
             Command::new(tool)
@@ -40,11 +35,9 @@ pub fn broker_tests_enabled() -> bool {
                 .stderr(Stdio::null())
                 .status()
                 .is_ok(),
-            "{tool} is missing: install mosquitto and mosquitto-clients \
-             (or set CLOUDMQTT_SKIP_BROKER_TESTS=1 to skip broker tests)"
+            "{tool} is missing: install mosquitto and mosquitto-clients"
         );
     }
-    true
 }
 
 impl Emulator {
