@@ -34,6 +34,15 @@ describe("429 Too Many Requests", () => {
     assert.ok(since(start) < 4500, `took ${since(start)} ms`);
   });
 
+  test("a Retry-After date in the past retries at once", async () => {
+    const past = new Date(Date.now() - 60000).toUTCString();
+    server().reply({ status: 429, headers: { "retry-after": past } }, { status: 200, json: [] });
+    const start = Date.now();
+    await clientFor(server()).listAcls();
+    assert.equal(server().calls.length, 2);
+    assert.ok(since(start) < 500, `took ${since(start)} ms`);
+  });
+
   test("429 is retried even for POST (the server did not act)", async () => {
     server().reply({ status: 429, headers: { "retry-after": "0" } }, { status: 201 });
     await clientFor(server()).createUser({ username: "u", password: "p" });

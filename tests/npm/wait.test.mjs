@@ -112,6 +112,13 @@ describe("wait on createUser / deleteUser", () => {
     assert.ok(second.at - first.at >= 380, `probes ${second.at - first.at} ms apart after a 429`);
   });
 
+  test("the wait honours Retry-After on 429", async () => {
+    sequence("GET /api/user/x", [{ status: 429, headers: { "retry-after": "1" } }, { status: 200, json: { username: "x" } }]);
+    await clientFor(server()).waitForUser("x", fast);
+    const [first, second] = server().calls;
+    assert.ok(second.at - first.at >= 950, `probes ${second.at - first.at} ms apart after Retry-After: 1`);
+  });
+
   test("an abort during the wait ends it at once", async () => {
     server().route("POST /api/user", { status: 201 });
     server().route("GET /api/user/x", { status: 404 });
