@@ -67,16 +67,69 @@ pub(crate) struct Limits<'a> {
     pub(crate) deadline: Option<SystemTime>,
 }
 
+/// Adapts a machine to hand its value over as JavaScript data, so that one
+/// non-generic [`drive`] serves every operation (one copy of the driver in
+/// the `.wasm` instead of one per operation).
+pub(crate) struct ToJs<M>(pub(crate) M);
+
+impl<M> Machine for ToJs<M>
+where
+    M: Machine,
+    M::Value: IntoJs,
+{
+    type Value = JsValue;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
+        match self.0.poll_output(now) {
+            Output::Send(request) => Output::Send(request),
+            Output::WaitUntil(at) => Output::WaitUntil(at),
+            Output::Done(result) => Output::Done(result.and_then(|value| value.into_js())),
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        self.0.handle_input(input, now);
+    }
+}
+
+/// A machine's result as a JavaScript value.
+pub(crate) trait IntoJs {
+    /// Converts the value.
+    ///
+    /// # Errors
+    /// When the value cannot be represented (it always can for the API's
+    /// types).
+    fn into_js(self) -> Result<JsValue, Error>;
+}
+
+impl IntoJs for () {
+    fn into_js(self) -> Result<JsValue, Error> {
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
+impl<T: serde::Serialize> IntoJs for Vec<T> {
+    fn into_js(self) -> Result<JsValue, Error> {
+        crate::to_js(&self)
+    }
+}
+
+impl IntoJs for cloudmqtt_api::UserInfo {
+    fn into_js(self) -> Result<JsValue, Error> {
+        crate::to_js(&self)
+    }
+}
+
 /// Runs a machine to completion: sends what it asks for, sleeps when it
 /// asks, and returns its result.
 ///
 /// # Errors
 /// The machine's error, or [`Error::Aborted`] as soon as the signal fires.
-pub(crate) async fn drive<M: Machine>(
-    machine: &mut M,
+pub(crate) async fn drive(
+    machine: &mut dyn Machine<Value = JsValue>,
     transport: &Transport,
     limits: Limits<'_>,
-) -> Result<M::Value, Error> {
+) -> Result<JsValue, Error> {
     loop {
         let now = now();
         match machine.poll_output(now) {

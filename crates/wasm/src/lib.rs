@@ -25,13 +25,13 @@ mod driver;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AclKind, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_PAGE_SIZE, DeleteAclRule,
-    DeleteUser, Encoding, Error, GetUser, ListAclRules, ListUsers, NewAclRule, Operation,
-    Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret, UpdatePassword,
-    WaitOptions, WaitTarget,
+    DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, NewAclRule,
+    Operation, Output, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret,
+    UpdatePassword, WaitOptions, WaitTarget,
 };
 use js_sys::{Object, Promise, Reflect};
 use serde::Serialize;
@@ -40,7 +40,7 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use crate::args::{get, invalid};
-use crate::driver::{Limits, Transport, drive};
+use crate::driver::{IntoJs, Limits, ToJs, Transport, drive};
 
 /// The per-attempt timeout when none is given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,6 +104,21 @@ struct Wait {
     signal: Option<AbortSignal>,
 }
 
+/// One machine to drive, with its limits.
+struct Step {
+    machine: Box<dyn Machine<Value = JsValue>>,
+    signal: Option<AbortSignal>,
+    attempt_timeout: Duration,
+    /// For waits: the total time, counted from when the step starts.
+    wait_timeout: Option<Duration>,
+}
+
+/// A method's work, prepared synchronously from its arguments: steps run in
+/// order, and the last one's value is the result. Every method funnels
+/// through [`WasmClient::start`], so the `.wasm` holds one async driver
+/// rather than one per method.
+type Plan = Result<Vec<Step>, Error>;
+
 impl Inner {
     fn call_options(&self, value: JsValue) -> Result<(CallOptions, Option<Object>), Error> {
         let object = args::opt_object(value, "options")?;
@@ -148,57 +163,64 @@ impl Inner {
         Self::wait_options(object.as_ref(), call.signal.as_ref()).map(Some)
     }
 
-    async fn run<O: Operation>(&self, op: O, options: &CallOptions) -> Result<O::Output, Error> {
-        let mut call = Call::new(&self.config, op, self.policy, driver::seed());
-        let limits = Limits {
-            signal: options.signal.as_ref(),
+    /// One operation carried out with retries.
+    fn call<O>(&self, op: O, options: &CallOptions) -> Step
+    where
+        O: Operation + 'static,
+        O::Output: IntoJs,
+    {
+        Step {
+            machine: Box::new(ToJs(Call::new(
+                &self.config,
+                op,
+                self.policy,
+                driver::seed(),
+            ))),
+            signal: options.signal.clone(),
             attempt_timeout: options.timeout,
-            deadline: None,
-        };
-        drive(&mut call, &self.transport, limits).await
-    }
-
-    async fn wait(&self, target: WaitTarget, wait: &Wait) -> Result<(), Error> {
-        let mut poller = Poller::new(&self.config, target, wait.options);
-        let limits = Limits {
-            signal: wait.signal.as_ref(),
-            attempt_timeout: self.timeout,
-            deadline: Some(driver::now() + wait.options.timeout),
-        };
-        drive(&mut poller, &self.transport, limits).await
-    }
-
-    /// Runs a create or delete, then waits for it when asked to.
-    async fn run_and_wait<O: Operation>(
-        &self,
-        op: O,
-        options: &CallOptions,
-        wait: Option<Wait>,
-    ) -> Result<(), Error> {
-        let target = op.wait_target();
-        self.run(op, options).await?;
-        match (wait, target) {
-            (Some(wait), Some(target)) => self.wait(target, &wait).await,
-            _ => Ok(()),
+            wait_timeout: None,
         }
+    }
+
+    /// A wait until `target` is reached.
+    fn wait(&self, target: WaitTarget, wait: Wait) -> Step {
+        Step {
+            machine: Box::new(ToJs(Poller::new(&self.config, target, wait.options))),
+            signal: wait.signal,
+            attempt_timeout: self.timeout,
+            wait_timeout: Some(wait.options.timeout),
+        }
+    }
+
+    /// A create or delete, then a wait for it when asked to.
+    fn call_and_wait<O>(&self, op: O, options: JsValue) -> Plan
+    where
+        O: Operation<Output = ()> + 'static,
+    {
+        let (options, object) = self.call_options(options)?;
+        let wait = Self::wait_for(object.as_ref(), &options)?;
+        let target = op.wait_target();
+        let mut steps = vec![self.call(op, &options)];
+        if let (Some(wait), Some(target)) = (wait, target) {
+            steps.push(self.wait(target, wait));
+        }
+        Ok(steps)
+    }
+
+    /// A single call with `{ signal, timeoutMs }` options.
+    fn single<O>(&self, op: Result<O, Error>, options: JsValue) -> Plan
+    where
+        O: Operation + 'static,
+        O::Output: IntoJs,
+    {
+        let op = op?;
+        let (options, _) = self.call_options(options)?;
+        Ok(vec![self.call(op, &options)])
     }
 
     fn secret(&self) -> String {
         self.config.api_key().expose().to_owned()
     }
-}
-
-/// Runs a future to a `Promise`; a failure rejects with [`error_object`],
-/// the API key scrubbed from its text.
-fn promise<F>(secret: String, future: F) -> Promise
-where
-    F: Future<Output = Result<JsValue, Error>> + 'static,
-{
-    future_to_promise(async move {
-        future
-            .await
-            .map_err(|error| error_object(&error.redact(&[&secret])))
-    })
 }
 
 /// Reads an ACL rule's `type`.
@@ -273,44 +295,54 @@ impl WasmClient {
         self.inner.config.base_url().to_owned()
     }
 
+    /// Runs a plan to a `Promise`; a failure rejects with
+    /// [`error_object`], the API key scrubbed from its text.
+    fn start(&self, plan: Plan) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let run = async {
+                let mut value = JsValue::UNDEFINED;
+                for mut step in plan? {
+                    let limits = Limits {
+                        signal: step.signal.as_ref(),
+                        attempt_timeout: step.attempt_timeout,
+                        deadline: step.wait_timeout.map(|timeout| driver::now() + timeout),
+                    };
+                    value = drive(step.machine.as_mut(), &inner.transport, limits).await?;
+                }
+                Ok(value)
+            };
+            run.await
+                .map_err(|error: Error| error_object(&error.redact(&[&inner.secret()])))
+        })
+    }
+
     /// `POST /instance/restart`. Resolves to `undefined`.
     #[wasm_bindgen(js_name = restartInstance)]
     pub fn restart_instance(&self, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let (options, _) = inner.call_options(options)?;
-            inner.run(RestartInstance, &options).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.start(self.inner.single(Ok(RestartInstance), options))
     }
 
     /// `POST /instance/reset`. Resolves to `undefined`.
     #[wasm_bindgen(js_name = resetInstance)]
     pub fn reset_instance(&self, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let (options, _) = inner.call_options(options)?;
-            inner.run(ResetInstance, &options).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.start(self.inner.single(Ok(ResetInstance), options))
     }
 
     /// `GET /user` with `{ limit?, page?, query? }`. Resolves to an array
     /// of `{ username }`.
     #[wasm_bindgen(js_name = listUsers)]
     pub fn list_users(&self, params: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let op = (|| {
             let params = args::opt_object(params, "params")?;
             let params = params.as_ref();
-            let op = ListUsers {
+            Ok(ListUsers {
                 limit: args::opt_u32(&get(params, "limit")?, "limit")?,
                 page: args::opt_u32(&get(params, "page")?, "page")?,
                 query: args::opt_string(&get(params, "query")?, "query")?,
-            };
-            let (options, _) = inner.call_options(options)?;
-            to_js(&inner.run(op, &options).await?)
-        })
+            })
+        })();
+        self.start(self.inner.single(op, options))
     }
 
     /// Starts a walk over the user list with `{ query?, pageSize? }`.
@@ -328,7 +360,9 @@ impl WasmClient {
         })();
         match pages {
             Ok(pages) => Ok(WasmUserPages {
-                inner: Rc::clone(&self.inner),
+                client: WasmClient {
+                    inner: Rc::clone(&self.inner),
+                },
                 pages: Rc::new(RefCell::new(pages)),
             }),
             Err(error) => Err(error_object(&error.redact(&[&self.inner.secret()]))),
@@ -338,33 +372,24 @@ impl WasmClient {
     /// `GET /user/{username}`. Resolves to `{ username, acls }`.
     #[wasm_bindgen(js_name = getUser)]
     pub fn get_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let username = args::string(&username, "username")?;
-            let (options, _) = inner.call_options(options)?;
-            to_js(&inner.run(GetUser { username }, &options).await?)
-        })
+        let op = args::string(&username, "username").map(|username| GetUser { username });
+        self.start(self.inner.single(op, options))
     }
 
     /// `POST /user` with `{ username, password }`; with `wait`, resolves
     /// once the user exists.
     #[wasm_bindgen(js_name = createUser)]
     pub fn create_user(&self, user: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let plan = (|| {
             let user = args::object(user, "user")?;
             let user = Some(&user);
-            let username = args::string(&get(user, "username")?, "username")?;
-            let password = args::string(&get(user, "password")?, "password")?;
-            let (options, object) = inner.call_options(options)?;
-            let wait = Inner::wait_for(object.as_ref(), &options)?;
             let op = CreateUser {
-                username,
-                password: Secret::new(password),
+                username: args::string(&get(user, "username")?, "username")?,
+                password: Secret::new(args::string(&get(user, "password")?, "password")?),
             };
-            inner.run_and_wait(op, &options, wait).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+            self.inner.call_and_wait(op, options)
+        })();
+        self.start(plan)
     }
 
     /// `PUT /user/{username}` with the new password.
@@ -375,52 +400,35 @@ impl WasmClient {
         password: JsValue,
         options: JsValue,
     ) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let username = args::string(&username, "username")?;
-            let password = args::string(&password, "password")?;
-            let (options, _) = inner.call_options(options)?;
-            let op = UpdatePassword {
-                username,
-                password: Secret::new(password),
-            };
-            inner.run(op, &options).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let op = (|| {
+            Ok(UpdatePassword {
+                username: args::string(&username, "username")?,
+                password: Secret::new(args::string(&password, "password")?),
+            })
+        })();
+        self.start(self.inner.single(op, options))
     }
 
     /// `DELETE /user/{username}`; with `wait`, resolves once it is gone.
     #[wasm_bindgen(js_name = deleteUser)]
     pub fn delete_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let username = args::string(&username, "username")?;
-            let (options, object) = inner.call_options(options)?;
-            let wait = Inner::wait_for(object.as_ref(), &options)?;
-            inner
-                .run_and_wait(DeleteUser { username }, &options, wait)
-                .await?;
-            Ok(JsValue::UNDEFINED)
-        })
+        let plan = args::string(&username, "username")
+            .and_then(|username| self.inner.call_and_wait(DeleteUser { username }, options));
+        self.start(plan)
     }
 
     /// `GET /acl`. Resolves to an array of `{ type, pattern, read, write,
     /// username }`.
     #[wasm_bindgen(js_name = listAcls)]
     pub fn list_acls(&self, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
-            let (options, _) = inner.call_options(options)?;
-            to_js(&inner.run(ListAclRules, &options).await?)
-        })
+        self.start(self.inner.single(Ok(ListAclRules), options))
     }
 
     /// `POST /acl` with `{ type, username?, pattern, read, write }`; with
     /// `wait`, resolves once the rule is listed.
     #[wasm_bindgen(js_name = createAcl)]
     pub fn create_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let plan = (|| {
             let rule = args::object(rule, "rule")?;
             let rule = Some(&rule);
             let kind = acl_kind(&get(rule, "type")?)?;
@@ -429,40 +437,31 @@ impl WasmClient {
             let read = args::boolean(&get(rule, "read")?, "read")?;
             let write = args::boolean(&get(rule, "write")?, "write")?;
             let rule = NewAclRule::from_parts(kind, username, pattern, read, write)?;
-            let (options, object) = inner.call_options(options)?;
-            let wait = Inner::wait_for(object.as_ref(), &options)?;
-            inner
-                .run_and_wait(CreateAclRule { rule }, &options, wait)
-                .await?;
-            Ok(JsValue::UNDEFINED)
-        })
+            self.inner.call_and_wait(CreateAclRule { rule }, options)
+        })();
+        self.start(plan)
     }
 
     /// `DELETE /acl` with `{ username, topic }`; with `wait`, resolves once
     /// no such rule is listed.
     #[wasm_bindgen(js_name = deleteAcl)]
     pub fn delete_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let plan = (|| {
             let rule = args::object(rule, "rule")?;
             let rule = Some(&rule);
             let username = args::string(&get(rule, "username")?, "username")?;
             let topic = args::string(&get(rule, "topic")?, "topic")?;
-            let (options, object) = inner.call_options(options)?;
-            let wait = Inner::wait_for(object.as_ref(), &options)?;
-            inner
-                .run_and_wait(DeleteAclRule { username, topic }, &options, wait)
-                .await?;
-            Ok(JsValue::UNDEFINED)
-        })
+            self.inner
+                .call_and_wait(DeleteAclRule { username, topic }, options)
+        })();
+        self.start(plan)
     }
 
     /// Waits until a user exists (or, with `exists: false`, is gone).
     /// Options: `{ signal?, timeoutMs?, intervalMs?, exists? }`.
     #[wasm_bindgen(js_name = waitForUser)]
     pub fn wait_for_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let plan = (|| {
             let username = args::string(&username, "username")?;
             let options = args::opt_object(options, "options")?;
             let exists = args::opt_bool(&get(options.as_ref(), "exists")?, "exists")?;
@@ -471,17 +470,16 @@ impl WasmClient {
                 username,
                 exists: exists.unwrap_or(true),
             };
-            inner.wait(target, &wait).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+            Ok(vec![self.inner.wait(target, wait)])
+        })();
+        self.start(plan)
     }
 
     /// Waits until an ACL rule `{ type, username?, pattern }` is listed
     /// (or, with `exists: false`, is not).
     #[wasm_bindgen(js_name = waitForAcl)]
     pub fn wait_for_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(self.inner.secret(), async move {
+        let plan = (|| {
             let rule = args::object(rule, "rule")?;
             let rule = Some(&rule);
             let kind = acl_kind(&get(rule, "type")?)?;
@@ -496,9 +494,9 @@ impl WasmClient {
                 pattern,
                 exists: exists.unwrap_or(true),
             };
-            inner.wait(target, &wait).await?;
-            Ok(JsValue::UNDEFINED)
-        })
+            Ok(vec![self.inner.wait(target, wait)])
+        })();
+        self.start(plan)
     }
 }
 
@@ -507,7 +505,7 @@ impl WasmClient {
 /// when the walk is over.
 #[wasm_bindgen]
 pub struct WasmUserPages {
-    inner: Rc<Inner>,
+    client: WasmClient,
     pages: Rc<RefCell<Paginator>>,
 }
 
@@ -516,19 +514,65 @@ impl WasmUserPages {
     /// Fetches the next page (with `{ signal?, timeoutMs? }`). Resolves to
     /// an array of new users, or `null` when there are no more pages.
     pub fn next(&self, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        let pages = Rc::clone(&self.pages);
-        promise(self.inner.secret(), async move {
-            let (options, _) = inner.call_options(options)?;
-            let Some(request) = pages.borrow().next_request() else {
-                return Ok(JsValue::NULL);
+        let inner = &self.client.inner;
+        let plan = inner.call_options(options).map(|(options, _)| {
+            let request = self.pages.borrow().next_request();
+            let machine: Box<dyn Machine<Value = JsValue>> = match request {
+                Some(request) => Box::new(Page {
+                    call: Call::new(&inner.config, request, inner.policy, driver::seed()),
+                    pages: Rc::clone(&self.pages),
+                }),
+                None => Box::new(Finished),
             };
-            let users = inner.run(request, &options).await?;
-            let fresh = pages.borrow_mut().handle_page(users);
-            if fresh.is_empty() && pages.borrow().is_finished() {
-                return Ok(JsValue::NULL);
-            }
-            to_js(&fresh)
-        })
+            vec![Step {
+                machine,
+                signal: options.signal,
+                attempt_timeout: options.timeout,
+                wait_timeout: None,
+            }]
+        });
+        self.client.start(plan)
     }
+}
+
+/// One page of a walk: the call for it, then the paginator's verdict.
+struct Page {
+    call: Call<ListUsers>,
+    pages: Rc<RefCell<Paginator>>,
+}
+
+impl Machine for Page {
+    type Value = JsValue;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
+        match self.call.poll_output(now) {
+            Output::Send(request) => Output::Send(request),
+            Output::WaitUntil(at) => Output::WaitUntil(at),
+            Output::Done(result) => Output::Done(result.and_then(|users| {
+                let fresh = self.pages.borrow_mut().handle_page(users);
+                if fresh.is_empty() {
+                    Ok(JsValue::NULL)
+                } else {
+                    to_js(&fresh)
+                }
+            })),
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        self.call.handle_input(input, now);
+    }
+}
+
+/// A walk that is over: resolves to `null` at once.
+struct Finished;
+
+impl Machine for Finished {
+    type Value = JsValue;
+
+    fn poll_output(&mut self, _now: SystemTime) -> Output<JsValue> {
+        Output::Done(Ok(JsValue::NULL))
+    }
+
+    fn handle_input(&mut self, _input: Input, _now: SystemTime) {}
 }
