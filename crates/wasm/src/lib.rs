@@ -27,6 +27,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use cloudmqtt_api::{
     AclKind, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_PAGE_SIZE, DeleteAclRule,
     DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, NewAclRule,
@@ -218,8 +220,13 @@ impl Inner {
         Ok(vec![self.call(op, &options)])
     }
 
-    fn secret(&self) -> String {
-        self.config.api_key().expose().to_owned()
+    /// Scrubs the API key from an error's text, as given and as it travels
+    /// in the `Authorization` header (base64 of `:key`), in case a server
+    /// echoes either back.
+    fn redact(&self, error: Error) -> Error {
+        let key = self.config.api_key().expose();
+        let encoded = STANDARD_NO_PAD.encode(format!(":{key}"));
+        error.redact(&[key, &encoded])
     }
 }
 
@@ -313,7 +320,7 @@ impl WasmClient {
                 Ok(value)
             };
             run.await
-                .map_err(|error: Error| error_object(&error.redact(&[&inner.secret()])))
+                .map_err(|error: Error| error_object(&inner.redact(error)))
         })
     }
 
@@ -365,7 +372,7 @@ impl WasmClient {
                 },
                 pages: Rc::new(RefCell::new(pages)),
             }),
-            Err(error) => Err(error_object(&error.redact(&[&self.inner.secret()]))),
+            Err(error) => Err(error_object(&self.inner.redact(error))),
         }
     }
 

@@ -429,6 +429,19 @@ async fn the_key_and_passwords_never_appear_in_errors() {
 }
 
 #[wasm_bindgen_test]
+async fn an_echoed_authorization_header_is_scrubbed() {
+    let fake = server(&format!(
+        r#"[{{"status": 401, "body": "header was {AUTHORIZATION}"}}]"#
+    ));
+    let api = client(&fake, "{}");
+    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
+    assert_eq!(code(&error), "UNAUTHORIZED");
+    let shown = text(&error);
+    assert!(!shown.contains("OnRlc3Qta2V5LTAxMjM"), "{shown}");
+    assert!(shown.contains("[redacted]"), "{shown}");
+}
+
+#[wasm_bindgen_test]
 async fn user_pages_yield_each_user_once() {
     let fake = server(
         r#"[
