@@ -140,7 +140,7 @@ pub(crate) fn opt_millis(
     match value.as_f64() {
         // A cap of about 31 years keeps `Duration` and timer arithmetic safe.
         Some(ms) if ms.is_finite() && ms >= min_ms && ms <= 1e12 => {
-            Ok(Some(Duration::from_secs_f64(ms / 1000.0)))
+            Ok(Some(Duration::from_micros((ms * 1000.0).round() as u64)))
         }
         _ if min_ms > 0.0 => Err(invalid(field, "must be a positive number of milliseconds")),
         _ => Err(invalid(

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::convert::IntoJs;
 use cloudmqtt_api::{Error, Input, Machine, Output, Request, Response, TransportError};
 use gloo_net::http::{Method as GlooMethod, RequestBuilder};
 use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
@@ -28,8 +29,9 @@ const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
 /// The current time from `Date.now()` (`SystemTime::now` panics on wasm32).
 pub(crate) fn now() -> SystemTime {
-    let millis = js_sys::Date::now().max(0.0);
-    SystemTime::UNIX_EPOCH + Duration::from_secs_f64(millis / 1000.0)
+    // Whole milliseconds: `Date.now()` has no finer grain to keep.
+    let millis = js_sys::Date::now().max(0.0) as u64;
+    SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
 }
 
 /// A random seed for the backoff jitter, from `Math.random()`.
@@ -83,40 +85,12 @@ where
         match self.0.poll_output(now) {
             Output::Send(request) => Output::Send(request),
             Output::WaitUntil(at) => Output::WaitUntil(at),
-            Output::Done(result) => Output::Done(result.and_then(|value| value.into_js())),
+            Output::Done(result) => Output::Done(result.map(IntoJs::into_js)),
         }
     }
 
     fn handle_input(&mut self, input: Input, now: SystemTime) {
         self.0.handle_input(input, now);
-    }
-}
-
-/// A machine's result as a JavaScript value.
-pub(crate) trait IntoJs {
-    /// Converts the value.
-    ///
-    /// # Errors
-    /// When the value cannot be represented (it always can for the API's
-    /// types).
-    fn into_js(self) -> Result<JsValue, Error>;
-}
-
-impl IntoJs for () {
-    fn into_js(self) -> Result<JsValue, Error> {
-        Ok(JsValue::UNDEFINED)
-    }
-}
-
-impl<T: serde::Serialize> IntoJs for Vec<T> {
-    fn into_js(self) -> Result<JsValue, Error> {
-        crate::to_js(&self)
-    }
-}
-
-impl IntoJs for cloudmqtt_api::UserInfo {
-    fn into_js(self) -> Result<JsValue, Error> {
-        crate::to_js(&self)
     }
 }
 
