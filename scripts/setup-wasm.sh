@@ -10,8 +10,11 @@
 #   2. wasm-bindgen-cli (wasm-bindgen and wasm-bindgen-test-runner) at exactly
 #      the version of the `wasm-bindgen` crate in Cargo.lock, installed into
 #      <repo>/.tools/bin.
+#   3. With --size (the npm build): a toolchain that can rebuild the standard
+#      library for a smaller .wasm: rustup's nightly with rust-src, or
+#      Debian's toolchain above. Without one the build still works, larger.
 #
-# Usage: scripts/setup-wasm.sh [--quiet]
+# Usage: scripts/setup-wasm.sh [--quiet] [--size]
 # Prints the toolchain chosen and the commands to use.
 set -euo pipefail
 
@@ -19,7 +22,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
 target=wasm32-unknown-unknown
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+size=false
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=true ;;
+    --size) size=true ;;
+    *) echo "setup-wasm: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { $quiet || echo "setup-wasm: $*" >&2; }
 
@@ -62,6 +72,29 @@ if [ -z "$toolchain" ]; then
   fi
   has_debian_toolchain || { echo "setup-wasm: Debian's wasm toolchain is incomplete" >&2; exit 1; }
   toolchain=debian
+fi
+
+has_nightly_src() {
+  command -v rustup >/dev/null 2>&1 &&
+    rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'
+}
+
+if $size && ! has_nightly_src && ! has_debian_toolchain; then
+  if command -v rustup >/dev/null 2>&1 && [ ! -e "$tools/nightly-src-unavailable" ]; then
+    say "adding rust-src to rustup's nightly toolchain (to rebuild std for size)"
+    if ! timeout 600 rustup toolchain install nightly --profile minimal --component rust-src >&2; then
+      say "could not set up nightly with rust-src"
+      touch "$tools/nightly-src-unavailable"
+    fi
+  fi
+  if ! has_nightly_src && [ "$(id -u)" -eq 0 ]; then
+    say "installing Debian's rustc-web, cargo-web, rust-web-src and lld-22 (to rebuild std for size)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        rustc-web cargo-web rust-web-src lld-22; } >&2 || say "apt-get failed"
+  fi
+  if ! has_nightly_src && ! has_debian_toolchain; then
+    say "warning: no toolchain can rebuild std here; the .wasm will be larger"
+  fi
 fi
 
 # wasm-bindgen-cli, pinned to the wasm-bindgen crate in Cargo.lock.

@@ -113,7 +113,7 @@ function commonJs(source) {
 }
 
 function build() {
-  run("bash", [join(root, "scripts/setup-wasm.sh"), "--quiet"]);
+  run("bash", [join(root, "scripts/setup-wasm.sh"), "--quiet", "--size"]);
   const env = {
     ...process.env,
     CARGO_TARGET_DIR: targetDir,
