@@ -33,6 +33,7 @@ phase "core builds for wasm32" scripts/cargo-wasm build -p cloudmqtt-api --lib
 phase "wasm-bindgen tests (Node, Chromium)" scripts/wasm-test.sh
 phase "npm package end to end" tests/run-npm-e2e.sh
 phase "size and speed benchmark" node bench/run.mjs
+phase "README demo" scripts/demo.sh
 
 printf '\n=== summary\n'
 for name in "${passed[@]}"; do printf 'ok      %s\n' "$name"; done
