@@ -95,6 +95,8 @@ struct CallOptions {
 struct Wait {
     options: WaitOptions,
     signal: Option<AbortSignal>,
+    /// The timeout of each probe: the call's, or the client's.
+    attempt_timeout: Duration,
 }
 
 /// One machine to drive, with its limits.
@@ -122,9 +124,12 @@ impl Inner {
     }
 
     /// Reads `{ signal, timeoutMs, intervalMs }` (a wait's options).
+    /// `call` is the options of the create or delete the wait follows: its
+    /// signal and per-attempt timeout apply unless the wait has its own.
     fn wait_options(
+        &self,
         object: Option<&Object>,
-        fallback_signal: Option<&AbortSignal>,
+        call: Option<&CallOptions>,
     ) -> Result<Wait, Error> {
         let defaults = WaitOptions::default();
         let signal = args::opt_signal(get(object, "signal")?, "signal")?;
@@ -137,23 +142,28 @@ impl Inner {
                 timeout: timeout.unwrap_or(defaults.timeout),
                 max_interval: defaults.max_interval.max(interval),
             },
-            signal: signal.or_else(|| fallback_signal.cloned()),
+            signal: signal.or_else(|| call.and_then(|call| call.signal.clone())),
+            attempt_timeout: call.map_or(self.timeout, |call| call.timeout),
         })
     }
 
     /// Reads the `wait` option of a create or delete: absent or `false`
     /// (no wait), `true` (defaults) or an object of wait options.
-    fn wait_for(options: Option<&Object>, call: &CallOptions) -> Result<Option<Wait>, Error> {
+    fn wait_for(
+        &self,
+        options: Option<&Object>,
+        call: &CallOptions,
+    ) -> Result<Option<Wait>, Error> {
         let wait = get(options, "wait")?;
         if args::is_absent(&wait) || wait.as_bool() == Some(false) {
             return Ok(None);
         }
         if wait.as_bool() == Some(true) {
-            return Self::wait_options(None, call.signal.as_ref()).map(Some);
+            return self.wait_options(None, Some(call)).map(Some);
         }
         let object = args::opt_object(wait, "wait")
             .map_err(|_| invalid("wait", "must be a boolean or an object"))?;
-        Self::wait_options(object.as_ref(), call.signal.as_ref()).map(Some)
+        self.wait_options(object.as_ref(), Some(call)).map(Some)
     }
 
     /// One operation carried out with retries.
@@ -180,7 +190,7 @@ impl Inner {
         Step {
             machine: Box::new(ToJs(Poller::new(&self.config, target, wait.options))),
             signal: wait.signal,
-            attempt_timeout: self.timeout,
+            attempt_timeout: wait.attempt_timeout,
             wait_timeout: Some(wait.options.timeout),
         }
     }
@@ -191,7 +201,7 @@ impl Inner {
         O: Operation<Output = ()> + 'static,
     {
         let (options, object) = self.call_options(options)?;
-        let wait = Self::wait_for(object.as_ref(), &options)?;
+        let wait = self.wait_for(object.as_ref(), &options)?;
         let target = op.wait_target();
         let mut steps = vec![self.call(op, &options)];
         if let (Some(wait), Some(target)) = (wait, target) {
@@ -465,7 +475,7 @@ impl WasmClient {
             let username = args::string(&username, "username")?;
             let options = args::opt_object(options, "options")?;
             let exists = args::opt_bool(&get(options.as_ref(), "exists")?, "exists")?;
-            let wait = Inner::wait_options(options.as_ref(), None)?;
+            let wait = self.inner.wait_options(options.as_ref(), None)?;
             let target = WaitTarget::User {
                 username,
                 exists: exists.unwrap_or(true),
@@ -487,7 +497,7 @@ impl WasmClient {
             let pattern = args::string(&get(rule, "pattern")?, "pattern")?;
             let options = args::opt_object(options, "options")?;
             let exists = args::opt_bool(&get(options.as_ref(), "exists")?, "exists")?;
-            let wait = Inner::wait_options(options.as_ref(), None)?;
+            let wait = self.inner.wait_options(options.as_ref(), None)?;
             let target = WaitTarget::Acl {
                 kind: Some(kind),
                 username,

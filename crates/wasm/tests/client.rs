@@ -505,6 +505,21 @@ async fn create_with_wait_polls_until_visible() {
 }
 
 #[wasm_bindgen_test]
+async fn the_wait_after_a_create_uses_the_calls_attempt_timeout() {
+    let fake = server(r#"[{"status": 201}, {"hang": true}]"#);
+    let api = client(&fake, "{}");
+    let started = now();
+    let error = rejects(api.create_user(
+        js(r#"{"username": "u", "password": "p"}"#),
+        js(r#"{"timeoutMs": 50, "wait": {"timeoutMs": 300, "intervalMs": 10}}"#),
+    ))
+    .await;
+    assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
+    assert!(now() - started < 900.0, "probes time out after 50 ms each");
+    assert!(fake.count() >= 3, "the create and several probes");
+}
+
+#[wasm_bindgen_test]
 async fn a_wait_past_its_deadline_is_wait_timeout() {
     let fake = server(r#"[{"status": 404}]"#);
     let api = client(&fake, "{}");
