@@ -9,6 +9,7 @@
 // .wasm file is over 61,440 bytes (60 KiB) gzipped.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -95,6 +96,7 @@ const median = (values) => {
 const pkgDir = findPackage();
 const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
 console.log(`package ${pkg.name}@${pkg.version} at ${pkgDir}`);
+console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} (timings scale with load)`);
 
 // --- sizes -------------------------------------------------------------------
 console.log("\n# sizes");
