@@ -164,6 +164,32 @@ pub enum RetryAfter {
     At(SystemTime),
 }
 
+/// Reads fractional seconds such as `1.5` (below 10^12 s, nanosecond
+/// precision) with integer arithmetic: parsing floats would add tens of
+/// kilobytes to the WebAssembly build.
+fn decimal_seconds(value: &str) -> Option<Duration> {
+    let (whole, fraction) = value.strip_prefix('+').unwrap_or(value).split_once('.')?;
+    let digits = |text: &str| text.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 12 {
+        return None;
+    }
+    let seconds: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |nanos, digit| nanos * 10 + u32::from(digit - b'0'));
+    Some(Duration::new(seconds, nanos))
+}
+
 impl RetryAfter {
     /// Parses a `Retry-After` header value (seconds or an HTTP-date).
     pub fn parse(value: &str) -> Option<Self> {
@@ -171,11 +197,8 @@ impl RetryAfter {
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(Self::Delay(Duration::from_secs(seconds)));
         }
-        if let Ok(seconds) = value.parse::<f64>() {
-            if (0.0..1e12).contains(&seconds) {
-                return Some(Self::Delay(Duration::from_secs_f64(seconds)));
-            }
-            return None;
+        if let Some(delay) = decimal_seconds(value) {
+            return Some(Self::Delay(delay));
         }
         httpdate::parse_http_date(value).ok().map(Self::At)
     }
@@ -592,6 +615,22 @@ mod tests {
         );
         assert_eq!(RetryAfter::parse("soon"), None);
         assert_eq!(RetryAfter::parse("-1"), None);
+        let seconds = |text: &str| RetryAfter::parse(text).map(|r| r.delay_from(now));
+        assert_eq!(seconds("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(seconds(".25"), Some(Duration::from_millis(250)));
+        assert_eq!(seconds("2."), Some(Duration::from_secs(2)));
+        assert_eq!(
+            seconds("0.1234567891"),
+            Some(Duration::from_nanos(123_456_789))
+        );
+        assert_eq!(
+            seconds("999999999999.5"),
+            Some(Duration::new(999_999_999_999, 500_000_000))
+        );
+        assert_eq!(seconds("1000000000000.5"), None);
+        assert_eq!(seconds("."), None);
+        assert_eq!(seconds("1.5.2"), None);
+        assert_eq!(seconds("-1.5"), None);
         let mut limited = response(429, "", "");
         limited.headers.push(("Retry-After".into(), "3".into()));
         let error = Error::from_response(&limited);

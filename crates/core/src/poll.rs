@@ -113,7 +113,7 @@ impl fmt::Display for WaitTarget {
         let state = |exists: bool| if exists { "exist" } else { "be gone" };
         match self {
             Self::User { username, exists } => {
-                write!(f, "user {username:?} to {}", state(*exists))
+                write!(f, "user \"{username}\" to {}", state(*exists))
             }
             Self::Acl {
                 kind,
@@ -122,9 +122,9 @@ impl fmt::Display for WaitTarget {
                 exists,
             } => {
                 let kind = kind.map_or("ACL", AclKind::as_str);
-                write!(f, "{kind} rule {pattern:?}")?;
+                write!(f, "{kind} rule \"{pattern}\"")?;
                 if let Some(user) = username {
-                    write!(f, " of user {user:?}")?;
+                    write!(f, " of user \"{user}\"")?;
                 }
                 write!(f, " to {}", state(*exists))
             }
