@@ -142,6 +142,7 @@ function build() {
     run("node", [
       opt,
       "-Oz",
+      "--converge",
       "--enable-bulk-memory",
       "--enable-nontrapping-float-to-int",
       "--enable-sign-ext",
