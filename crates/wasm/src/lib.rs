@@ -23,6 +23,7 @@
 mod args;
 mod convert;
 mod driver;
+mod erased;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,6 +45,7 @@ use web_sys::AbortSignal;
 use crate::args::{get, invalid};
 use crate::convert::IntoJs;
 use crate::driver::{Limits, ToJs, Transport, drive};
+use crate::erased::{Erased, Outcome};
 
 /// The per-attempt timeout when none is given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -175,7 +177,7 @@ impl Inner {
         Step {
             machine: Box::new(ToJs(Call::new(
                 &self.config,
-                op,
+                Erased::new(op),
                 self.policy,
                 driver::seed(),
             ))),
@@ -529,7 +531,12 @@ impl WasmUserPages {
             let request = self.pages.borrow().next_request();
             let machine: Box<dyn Machine<Value = JsValue>> = match request {
                 Some(request) => Box::new(Page {
-                    call: Call::new(&inner.config, request, inner.policy, driver::seed()),
+                    call: Call::new(
+                        &inner.config,
+                        Erased::user_page(request),
+                        inner.policy,
+                        driver::seed(),
+                    ),
                     pages: Rc::clone(&self.pages),
                 }),
                 None => Box::new(Finished),
@@ -547,7 +554,7 @@ impl WasmUserPages {
 
 /// One page of a walk: the call for it, then the paginator's verdict.
 struct Page {
-    call: Call<ListUsers>,
+    call: Call<Erased>,
     pages: Rc<RefCell<Paginator>>,
 }
 
@@ -558,13 +565,16 @@ impl Machine for Page {
         match self.call.poll_output(now) {
             Output::Send(request) => Output::Send(request),
             Output::WaitUntil(at) => Output::WaitUntil(at),
-            Output::Done(result) => Output::Done(result.map(|users| {
-                let fresh = self.pages.borrow_mut().handle_page(users);
-                if fresh.is_empty() {
-                    JsValue::NULL
-                } else {
-                    fresh.into_js()
+            Output::Done(result) => Output::Done(result.map(|outcome| match outcome {
+                Outcome::Users(users) => {
+                    let fresh = self.pages.borrow_mut().handle_page(users);
+                    if fresh.is_empty() {
+                        JsValue::NULL
+                    } else {
+                        fresh.into_js()
+                    }
                 }
+                Outcome::Js(value) => value,
             })),
         }
     }
