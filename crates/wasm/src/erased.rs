@@ -2,33 +2,20 @@
 //! [`Call`](cloudmqtt_api::Call) is compiled once rather than once per
 //! endpoint (about 2 KB of `.wasm` each).
 
-use cloudmqtt_api::{ApiConfig, Error, ListUsers, Operation, Request, Response, User, WaitTarget};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cloudmqtt_api::{
+    ApiConfig, Error, ListUsers, Operation, Paginator, Request, Response, WaitTarget,
+};
 use wasm_bindgen::JsValue;
 
 use crate::convert::IntoJs;
 
-/// What an erased operation produces.
-#[derive(Clone)]
-pub(crate) enum Outcome {
-    /// The result as JavaScript data.
-    Js(JsValue),
-    /// A page of users, kept in Rust for the paginator.
-    Users(Vec<User>),
-}
-
-impl IntoJs for Outcome {
-    fn into_js(self) -> JsValue {
-        match self {
-            Outcome::Js(value) => value,
-            Outcome::Users(users) => users.into_js(),
-        }
-    }
-}
-
 /// The object-safe part of [`Operation`].
 trait DynOperation {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
-    fn parse_response(&self, response: &Response) -> Result<Outcome, Error>;
+    fn parse_response(&self, response: &Response) -> Result<JsValue, Error>;
     fn secrets(&self) -> Vec<&str>;
     fn wait_target(&self) -> Option<WaitTarget>;
 }
@@ -45,10 +32,8 @@ where
         self.0.build_request(config)
     }
 
-    fn parse_response(&self, response: &Response) -> Result<Outcome, Error> {
-        self.0
-            .parse_response(response)
-            .map(|output| Outcome::Js(output.into_js()))
+    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
+        self.0.parse_response(response).map(IntoJs::into_js)
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -60,16 +45,29 @@ where
     }
 }
 
-/// A page of the user list, kept as Rust values.
-struct UserPage(ListUsers);
+/// A page of a walk over the user list: the paginator takes the users and
+/// the result is those not seen before, or `null` when there are none
+/// (the walk is then over).
+struct UserPage {
+    op: ListUsers,
+    pages: Rc<RefCell<Paginator>>,
+}
 
 impl DynOperation for UserPage {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
-        self.0.build_request(config)
+        self.op.build_request(config)
     }
 
-    fn parse_response(&self, response: &Response) -> Result<Outcome, Error> {
-        self.0.parse_response(response).map(Outcome::Users)
+    /// Runs once, for the successful response (a failure never reaches the
+    /// paginator).
+    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
+        let users = self.op.parse_response(response)?;
+        let fresh = self.pages.borrow_mut().handle_page(users);
+        Ok(if fresh.is_empty() {
+            JsValue::NULL
+        } else {
+            fresh.into_js()
+        })
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -94,20 +92,20 @@ impl Erased {
         Self(Box::new(ToJsOutput(op)))
     }
 
-    /// A user-list page whose users stay in Rust ([`Outcome::Users`]).
-    pub(crate) fn user_page(op: ListUsers) -> Self {
-        Self(Box::new(UserPage(op)))
+    /// The next page of a walk over the user list.
+    pub(crate) fn user_page(op: ListUsers, pages: Rc<RefCell<Paginator>>) -> Self {
+        Self(Box::new(UserPage { op, pages }))
     }
 }
 
 impl Operation for Erased {
-    type Output = Outcome;
+    type Output = JsValue;
 
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
         self.0.build_request(config)
     }
 
-    fn parse_response(&self, response: &Response) -> Result<Outcome, Error> {
+    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
         self.0.parse_response(response)
     }
 

@@ -45,7 +45,7 @@ use web_sys::AbortSignal;
 use crate::args::{get, invalid};
 use crate::convert::IntoJs;
 use crate::driver::{Limits, ToJs, Transport, drive};
-use crate::erased::{Erased, Outcome};
+use crate::erased::Erased;
 
 /// The per-attempt timeout when none is given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -175,12 +175,12 @@ impl Inner {
         O::Output: IntoJs,
     {
         Step {
-            machine: Box::new(ToJs(Call::new(
+            machine: Box::new(Call::new(
                 &self.config,
                 Erased::new(op),
                 self.policy,
                 driver::seed(),
-            ))),
+            )),
             signal: options.signal.clone(),
             attempt_timeout: options.timeout,
             wait_timeout: None,
@@ -530,15 +530,12 @@ impl WasmUserPages {
         let plan = inner.call_options(options).map(|(options, _)| {
             let request = self.pages.borrow().next_request();
             let machine: Box<dyn Machine<Value = JsValue>> = match request {
-                Some(request) => Box::new(Page {
-                    call: Call::new(
-                        &inner.config,
-                        Erased::user_page(request),
-                        inner.policy,
-                        driver::seed(),
-                    ),
-                    pages: Rc::clone(&self.pages),
-                }),
+                Some(request) => Box::new(Call::new(
+                    &inner.config,
+                    Erased::user_page(request, Rc::clone(&self.pages)),
+                    inner.policy,
+                    driver::seed(),
+                )),
                 None => Box::new(Finished),
             };
             vec![Step {
@@ -549,38 +546,6 @@ impl WasmUserPages {
             }]
         });
         self.client.start(plan)
-    }
-}
-
-/// One page of a walk: the call for it, then the paginator's verdict.
-struct Page {
-    call: Call<Erased>,
-    pages: Rc<RefCell<Paginator>>,
-}
-
-impl Machine for Page {
-    type Value = JsValue;
-
-    fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
-        match self.call.poll_output(now) {
-            Output::Send(request) => Output::Send(request),
-            Output::WaitUntil(at) => Output::WaitUntil(at),
-            Output::Done(result) => Output::Done(result.map(|outcome| match outcome {
-                Outcome::Users(users) => {
-                    let fresh = self.pages.borrow_mut().handle_page(users);
-                    if fresh.is_empty() {
-                        JsValue::NULL
-                    } else {
-                        fresh.into_js()
-                    }
-                }
-                Outcome::Js(value) => value,
-            })),
-        }
-    }
-
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        self.call.handle_input(input, now);
     }
 }
 
