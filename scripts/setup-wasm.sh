@@ -82,7 +82,12 @@ has_nightly_src() {
 if $size && ! has_nightly_src && ! has_debian_toolchain; then
   if command -v rustup >/dev/null 2>&1 && [ ! -e "$tools/nightly-src-unavailable" ]; then
     say "adding rust-src to rustup's nightly toolchain (to rebuild std for size)"
-    if ! timeout 600 rustup toolchain install nightly --profile minimal --component rust-src >&2; then
+    if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+      add_src=(rustup component add rust-src --toolchain nightly)
+    else
+      add_src=(rustup toolchain install nightly --profile minimal --component rust-src)
+    fi
+    if ! timeout 600 "${add_src[@]}" >&2; then
       say "could not set up nightly with rust-src"
       touch "$tools/nightly-src-unavailable"
     fi
