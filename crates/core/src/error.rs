@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::http::Response;
+use crate::json::{self, Json};
 
 /// Everything that can go wrong with a call, in a form a caller can act on.
 ///
@@ -396,7 +397,7 @@ fn server_message(response: &Response) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+    if let Ok(value) = json::parse(text.as_bytes())
         && let Some(message) = json_message(&value)
     {
         return bounded(&message);
@@ -412,17 +413,16 @@ fn server_message(response: &Response) -> Option<String> {
 }
 
 /// The message in a JSON error body: `error`, `message`, `reason` or `errors`.
-fn json_message(value: &serde_json::Value) -> Option<String> {
-    use serde_json::Value;
+fn json_message(value: &Json) -> Option<String> {
     match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Object(map) => {
+        Json::String(text) => Some(text.clone()),
+        Json::Object(_) => {
             for key in ["error", "message", "reason", "error_description", "detail"] {
-                match map.get(key) {
-                    Some(Value::String(text)) if !text.trim().is_empty() => {
+                match value.get(key) {
+                    Some(Json::String(text)) if !text.trim().is_empty() => {
                         return Some(text.clone());
                     }
-                    Some(nested @ Value::Object(_)) => {
+                    Some(nested @ Json::Object(_)) => {
                         if let Some(text) = json_message(nested) {
                             return Some(text);
                         }
@@ -430,7 +430,7 @@ fn json_message(value: &serde_json::Value) -> Option<String> {
                     _ => {}
                 }
             }
-            map.get("errors").and_then(errors_message)
+            value.get("errors").and_then(errors_message)
         }
         _ => None,
     }
@@ -438,16 +438,15 @@ fn json_message(value: &serde_json::Value) -> Option<String> {
 
 /// Joins an `errors` field: a list of strings or objects, or a map of field
 /// names to messages.
-fn errors_message(errors: &serde_json::Value) -> Option<String> {
-    use serde_json::Value;
+fn errors_message(errors: &Json) -> Option<String> {
     let parts: Vec<String> = match errors {
-        Value::String(text) => vec![text.clone()],
-        Value::Array(items) => items.iter().filter_map(json_message).collect(),
-        Value::Object(map) => map
+        Json::String(text) => vec![text.clone()],
+        Json::Array(items) => items.iter().filter_map(json_message).collect(),
+        Json::Object(members) => members
             .iter()
             .filter_map(|(field, value)| {
                 let text = match value {
-                    Value::Array(items) => {
+                    Json::Array(items) => {
                         let texts: Vec<String> = items.iter().filter_map(json_message).collect();
                         (!texts.is_empty()).then(|| texts.join(", "))
                     }

@@ -63,6 +63,7 @@
 mod config;
 mod error;
 mod http;
+mod json;
 mod machine;
 mod model;
 mod ops;

@@ -6,9 +6,9 @@
 //! documented shape.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::Error;
+use crate::json::{self, Json};
 use crate::validate;
 
 /// A user, as the user list shows it.
@@ -189,8 +189,8 @@ impl NewAclRule {
 pub fn parse_users(body: &[u8]) -> Result<Vec<User>, Error> {
     parse_list(body, "users", |item| {
         let username = match item {
-            Value::String(name) => Some(name.clone()),
-            Value::Object(_) => name_field(item),
+            Json::String(name) => Some(name.clone()),
+            Json::Object(_) => name_field(item),
             _ => None,
         };
         username.map(|username| User { username })
@@ -206,10 +206,10 @@ pub fn parse_user_info(body: &[u8], requested: &str) -> Result<UserInfo, Error> 
     let value = parse_json(body)?;
     let object = unwrap_object(&value, &["user", "data"])
         .ok_or_else(|| Error::decode("expected a JSON object describing the user", body))?;
-    let username = name_field_of(object).unwrap_or_else(|| requested.to_owned());
+    let username = name_field(object).unwrap_or_else(|| requested.to_owned());
     let acls = match object.get("acls").or_else(|| object.get("acl")) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Array(items)) => items
             .iter()
             .map(|item| {
                 user_acl(item)
@@ -230,30 +230,29 @@ pub fn parse_acl_rules(body: &[u8]) -> Result<Vec<AclRule>, Error> {
     parse_list(body, "ACL rules", acl_rule)
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body)
-        .map_err(|error| Error::decode(format!("invalid JSON: {error}"), body))
+fn parse_json(body: &[u8]) -> Result<Json, Error> {
+    json::parse(body).map_err(|error| Error::decode(format!("invalid JSON: {error}"), body))
 }
 
 fn parse_list<T>(
     body: &[u8],
     what: &str,
-    item: impl Fn(&Value) -> Option<T>,
+    item: impl Fn(&Json) -> Option<T>,
 ) -> Result<Vec<T>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
     let value = parse_json(body)?;
     let items = match &value {
-        Value::Array(items) => items,
-        Value::Object(map) => ["items", "users", "acls", "rules", "data"]
+        Json::Array(items) => items,
+        Json::Object(_) => ["items", "users", "acls", "rules", "data"]
             .iter()
-            .find_map(|key| match map.get(*key) {
-                Some(Value::Array(items)) => Some(items),
+            .find_map(|key| match value.get(key) {
+                Some(Json::Array(items)) => Some(items),
                 _ => None,
             })
             .ok_or_else(|| Error::decode(format!("expected a list of {what}"), body))?,
-        Value::Null => return Ok(Vec::new()),
+        Json::Null => return Ok(Vec::new()),
         _ => return Err(Error::decode(format!("expected a list of {what}"), body)),
     };
     items
@@ -271,37 +270,32 @@ fn parse_list<T>(
 }
 
 /// An object, or the object under one of `keys` of a wrapper object.
-fn unwrap_object<'a>(
-    value: &'a Value,
-    keys: &[&str],
-) -> Option<&'a serde_json::Map<String, Value>> {
-    let object = value.as_object()?;
-    if name_field_of(object).is_none() {
+fn unwrap_object<'a>(value: &'a Json, keys: &[&str]) -> Option<&'a Json> {
+    if !value.is_object() {
+        return None;
+    }
+    if name_field(value).is_none() {
         for key in keys {
-            if let Some(Value::Object(inner)) = object.get(*key) {
+            if let Some(inner @ Json::Object(_)) = value.get(key) {
                 return Some(inner);
             }
         }
     }
-    Some(object)
+    Some(value)
 }
 
-fn name_field(value: &Value) -> Option<String> {
-    value.as_object().and_then(name_field_of)
-}
-
-fn name_field_of(object: &serde_json::Map<String, Value>) -> Option<String> {
+/// The user name of an object: `username`, `user` or `name`.
+fn name_field(object: &Json) -> Option<String> {
     ["username", "user", "name"]
         .iter()
-        .find_map(|key| object.get(*key).and_then(Value::as_str))
+        .find_map(|key| object.get(key).and_then(Json::as_str))
         .map(str::to_owned)
 }
 
-fn user_acl(value: &Value) -> Option<UserAcl> {
-    let object = value.as_object()?;
+fn user_acl(object: &Json) -> Option<UserAcl> {
     let topic = ["topic", "pattern"]
         .iter()
-        .find_map(|key| object.get(*key).and_then(Value::as_str))?
+        .find_map(|key| object.get(key).and_then(Json::as_str))?
         .to_owned();
     Some(UserAcl {
         topic,
@@ -310,14 +304,13 @@ fn user_acl(value: &Value) -> Option<UserAcl> {
     })
 }
 
-fn acl_rule(value: &Value) -> Option<AclRule> {
-    let object = value.as_object()?;
+fn acl_rule(object: &Json) -> Option<AclRule> {
     let pattern = ["pattern", "topic"]
         .iter()
-        .find_map(|key| object.get(*key).and_then(Value::as_str))?
+        .find_map(|key| object.get(key).and_then(Json::as_str))?
         .to_owned();
-    let username = name_field_of(object).filter(|name| !name.is_empty());
-    let kind = match object.get("type").and_then(Value::as_str) {
+    let username = name_field(object).filter(|name| !name.is_empty());
+    let kind = match object.get("type").and_then(Json::as_str) {
         Some(text) => AclKind::parse(text).ok()?,
         None if username.is_some() => AclKind::Topic,
         None => AclKind::Pattern,
@@ -332,11 +325,15 @@ fn acl_rule(value: &Value) -> Option<AclRule> {
 }
 
 /// Reads a permission flag sent as a boolean, a number or a string.
-fn flag(value: Option<&Value>) -> bool {
+fn flag(value: Option<&Json>) -> bool {
     match value {
-        Some(Value::Bool(flag)) => *flag,
-        Some(Value::Number(number)) => number.as_f64().is_some_and(|n| n != 0.0),
-        Some(Value::String(text)) => {
+        Some(Json::Bool(flag)) => *flag,
+        // Non-zero when a digit before the exponent is.
+        Some(Json::Number(number)) => number
+            .bytes()
+            .take_while(|byte| !matches!(byte, b'e' | b'E'))
+            .any(|byte| matches!(byte, b'1'..=b'9')),
+        Some(Json::String(text)) => {
             matches!(
                 text.trim().to_ascii_lowercase().as_str(),
                 "true" | "1" | "yes" | "on"

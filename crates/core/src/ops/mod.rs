@@ -142,9 +142,31 @@ fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_
     request
 }
 
+/// Appends `text` as a JSON string: quotes, backslashes and control
+/// characters escaped, everything else as is (JSON is UTF-8); the same
+/// bytes as `serde_json` and JavaScript's `JSON.stringify` produce.
 fn push_json_string(out: &mut String, text: &str) {
-    // Serialising a &str to JSON cannot fail.
-    out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let code = c as usize;
+                out.push_str("\\u00");
+                out.push(HEX[code >> 4] as char);
+                out.push(HEX[code & 0xf] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Any 2xx is a success with nothing to read; anything else is an error.
