@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test command needs, and nothing that is already
-# there: Debian packages (Mosquitto, Chromium and its driver), the wasm32
-# toolchain and wasm-bindgen-cli (scripts/setup-wasm.sh), and the npm
-# packages of npm/ and tests/. Safe to run again; fast when all is present.
+# there: Debian packages (Mosquitto; Chromium and its driver unless
+# CHROMIUM_BIN names a browser), the wasm32 toolchain and wasm-bindgen-cli
+# (scripts/setup-wasm.sh), and the npm packages of npm/ and tests/. Safe to run again; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ as_root() {
 
 # Debian packages, installed only when missing.
 apt_packages=(mosquitto mosquitto-clients)
-if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ -z "${CHROMIUM_BIN:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   apt_packages+=(chromium chromium-driver)
 fi
 missing=()
