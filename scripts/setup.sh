@@ -2,7 +2,8 @@
 # Installs everything the test command needs, and nothing that is already
 # there: Debian packages (Mosquitto; Chromium and its driver unless
 # CHROMIUM_BIN names a browser), the wasm32 toolchain and wasm-bindgen-cli
-# (scripts/setup-wasm.sh), and the npm packages of npm/ and tests/. Safe to run again; fast when all is present.
+# (scripts/setup-wasm.sh), and the npm packages of npm/ and tests/.
+# Safe to run again; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
