@@ -106,6 +106,17 @@ impl ApiConfig {
     pub(crate) fn authorization(&self) -> &str {
         &self.authorization
     }
+
+    /// What to scrub from errors for this key: the key, and the base64
+    /// credentials of the `Authorization` header (without padding, so that
+    /// an echo cut short is caught too).
+    pub(crate) fn key_secrets(&self) -> [Secret; 2] {
+        let credentials = self.authorization.trim_start_matches("Basic ");
+        [
+            self.api_key.clone(),
+            Secret::new(credentials.trim_end_matches('=')),
+        ]
+    }
 }
 
 impl fmt::Debug for ApiConfig {
@@ -186,9 +197,20 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
     if rest.contains(['?', '#']) {
         return Err(invalid("must not have a query or fragment"));
     }
+    if rest.contains('\\') {
+        // URL parsers in browsers and Node read `\` as `/`, which would move
+        // the host: `http://evil.test\.localhost/` goes to evil.test.
+        return Err(invalid("must not contain a backslash"));
+    }
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     if authority.contains('@') {
         return Err(invalid("must not contain credentials"));
+    }
+    if !authority
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | ':' | '[' | ']'))
+    {
+        return Err(invalid("has a host with characters a host cannot have"));
     }
     let host = if let Some(bracketed) = authority.strip_prefix('[') {
         let (host, after) = bracketed
@@ -287,6 +309,12 @@ mod tests {
             "https://u:p@h",
             "https://h/a?b",
             "https://h/a#b",
+            "http://evil.test\\.localhost/api",
+            "https://h\\x/api",
+            "https://h/a\\b",
+            "http://evil.test%2F.localhost/api",
+            "http://evil.test^.localhost/api",
+            "https://h|x/api",
             "https://h /a",
             "https://[::1",
         ];

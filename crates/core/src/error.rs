@@ -318,12 +318,14 @@ impl Error {
     }
 
     /// Replaces every occurrence of each secret in the error's text with
-    /// `[redacted]`. Empty secrets are ignored.
+    /// `[redacted]`: as is, and in the forms a server may echo it in
+    /// (JSON-escaped, form- or percent-encoded). Empty secrets are ignored.
     pub fn redact(mut self, secrets: &[&str]) -> Self {
+        let forms = secret_forms(secrets);
         let scrub = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if text.contains(secret) {
-                    *text = text.replace(secret, "[redacted]");
+            for form in &forms {
+                if text.contains(form.as_str()) {
+                    *text = text.replace(form.as_str(), REDACTED);
                 }
             }
         };
@@ -354,6 +356,85 @@ impl Error {
     }
 }
 
+/// What a secret is replaced with.
+const REDACTED: &str = "[redacted]";
+
+/// Every form of each secret worth scrubbing: the text itself, JSON-escaped
+/// (as `JSON.stringify` writes it, with `\u` escapes for everything beyond
+/// ASCII, and either with `/` escaped), form-urlencoded, and percent-encoded
+/// as a path segment. Longest first, so that no shorter form cuts a longer
+/// one apart.
+pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
+    let mut forms: Vec<String> = Vec::new();
+    for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        let mut json = String::new();
+        crate::ops::push_json_string(&mut json, secret);
+        let json = json[1..json.len() - 1].to_owned();
+        let mut ascii = String::new();
+        for unit in json.encode_utf16() {
+            match char::from_u32(u32::from(unit)) {
+                Some(c) if c.is_ascii() => ascii.push(c),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    ascii.push_str("\\u");
+                    for shift in [12, 8, 4, 0] {
+                        ascii.push(HEX[usize::from(unit >> shift) & 0xf] as char);
+                    }
+                }
+            }
+        }
+        // PHP's json_encode also escapes `/`.
+        let json_slashed = json.replace('/', "\\/");
+        let ascii_slashed = ascii.replace('/', "\\/");
+        let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let segment = crate::ops::encode_path_segment(secret);
+        for candidate in [
+            (*secret).to_owned(),
+            json,
+            ascii,
+            json_slashed,
+            ascii_slashed,
+            form,
+            segment,
+        ] {
+            if !forms.contains(&candidate) {
+                forms.push(candidate);
+            }
+        }
+    }
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms
+}
+
+/// The response with every form of each secret replaced in its body, so
+/// that nothing read from it (message, snippet) can hold a secret, not even
+/// part of one cut off at a length limit.
+pub(crate) fn scrub_response(response: &Response, secrets: &[&str]) -> Response {
+    let mut body = response.body.clone();
+    for form in secret_forms(secrets) {
+        body = replace_bytes(&body, form.as_bytes(), REDACTED.as_bytes());
+    }
+    Response {
+        body,
+        ..response.clone()
+    }
+}
+
+fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while !rest.is_empty() {
+        if rest.starts_with(needle) {
+            out.extend_from_slice(with);
+            rest = &rest[needle.len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out
+}
+
 struct Suffix<'a>(&'a Reply);
 
 impl fmt::Display for Suffix<'_> {
@@ -381,6 +462,8 @@ impl fmt::Display for RetryHint<'_> {
 
 /// Longest server message kept, in characters.
 const MESSAGE_LIMIT: usize = 300;
+/// How much of an error body is searched for the server's message, in bytes.
+const MESSAGE_SOURCE_LIMIT: usize = 64 * 1024;
 /// Longest body snippet kept, in bytes.
 const SNIPPET_LIMIT: usize = 1024;
 
@@ -392,7 +475,8 @@ pub(crate) fn body_snippet(body: &[u8]) -> String {
 
 /// Finds the server's own words in an error response.
 fn server_message(response: &Response) -> Option<String> {
-    let text = String::from_utf8_lossy(&response.body);
+    let head = &response.body[..response.body.len().min(MESSAGE_SOURCE_LIMIT)];
+    let text = String::from_utf8_lossy(head);
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -463,30 +547,33 @@ fn errors_message(errors: &Json) -> Option<String> {
 /// Reduces an HTML page to its readable text: tags, scripts and styles
 /// dropped, common entities decoded, white space folded.
 fn html_to_text(html: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so positions found in
+    // `lower` apply to `html`.
+    let lower = html.to_ascii_lowercase();
     let mut out = String::with_capacity(html.len().min(4096));
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
+    let mut at = 0;
+    while let Some(start) = html[at..].find('<').map(|i| at + i) {
+        out.push_str(&html[at..start]);
         out.push(' ');
-        let tag = &rest[start..];
-        let lower: String = tag.chars().take(8).collect::<String>().to_ascii_lowercase();
-        let skip_to = if lower.starts_with("<script") {
-            find_ci(tag, "</script>").map(|i| i + "</script>".len())
-        } else if lower.starts_with("<style") {
-            find_ci(tag, "</style>").map(|i| i + "</style>".len())
-        } else if lower.starts_with("<!--") {
+        let tag = &lower[start..];
+        let end = if tag.starts_with("<script") {
+            tag.find("</script>").map(|i| i + "</script>".len())
+        } else if tag.starts_with("<style") {
+            tag.find("</style>").map(|i| i + "</style>".len())
+        } else if tag.starts_with("<!--") {
             tag.find("-->").map(|i| i + 3)
         } else {
             tag.find('>').map(|i| i + 1)
         };
-        match skip_to {
-            Some(end) => rest = &tag[end..],
+        match end {
+            Some(end) => at = start + end,
             None => {
-                rest = "";
+                at = html.len();
+                break;
             }
         }
     }
-    out.push_str(rest);
+    out.push_str(&html[at..]);
     let decoded = out
         .replace("&nbsp;", " ")
         .replace("&lt;", "<")
@@ -495,10 +582,6 @@ fn html_to_text(html: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&");
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack.to_ascii_lowercase().find(needle)
 }
 
 /// Trims and bounds a message; `None` when nothing is left.

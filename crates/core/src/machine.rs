@@ -57,10 +57,27 @@ pub trait Machine {
     type Value;
 
     /// The next thing to do, as of `now`.
+    ///
+    /// Polling again after [`Output::Send`] without handing in its outcome
+    /// counts the request as lost, like a dropped connection: an idempotent
+    /// request may go out again, a POST never does.
     fn poll_output(&mut self, now: SystemTime) -> Output<Self::Value>;
 
     /// Takes the outcome of the last [`Output::Send`], received at `now`.
     fn handle_input(&mut self, input: Input, now: SystemTime);
+}
+
+/// The network failure a request counts as when its outcome never came back.
+pub(crate) const LOST: &str = "the outcome of the request was never handed in";
+
+/// `now + delay`, or a century from `now` when that does not fit in a
+/// [`SystemTime`] (a server's `Retry-After` or a caller's timeout can be
+/// absurdly large).
+pub(crate) fn later(now: SystemTime, delay: Duration) -> SystemTime {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }
 
 /// Drives a machine to completion with blocking functions: `clock` tells the

@@ -198,11 +198,18 @@ pub fn parse_users(body: &[u8]) -> Result<Vec<User>, Error> {
 }
 
 /// Parses one user's info. A missing name falls back to `requested`;
-/// missing `acls` is an empty list.
+/// missing `acls` is an empty list; an empty body is both.
 ///
 /// # Errors
 /// [`Error::Decode`] when the body is not a JSON object of that shape.
 pub fn parse_user_info(body: &[u8], requested: &str) -> Result<UserInfo, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        // A success with no body (204): the user exists, nothing more known.
+        return Ok(UserInfo {
+            username: requested.to_owned(),
+            acls: Vec::new(),
+        });
+    }
     let value = parse_json(body)?;
     let object = unwrap_object(&value, &["user", "data"])
         .ok_or_else(|| Error::decode("expected a JSON object describing the user", body))?;
@@ -411,7 +418,8 @@ mod tests {
         let info = parse_user_info(br#"{"user":{"username":"x","acls":[]}}"#, "x").unwrap();
         assert_eq!(info.username, "x");
         assert!(parse_user_info(b"[]", "x").is_err());
-        assert!(parse_user_info(b"", "x").is_err());
+        let empty = parse_user_info(b" ", "x").unwrap();
+        assert_eq!((empty.username.as_str(), empty.acls.len()), ("x", 0));
         assert!(parse_user_info(br#"{"acls":[{"read":true}]}"#, "x").is_err());
         assert!(parse_user_info(br#"{"acls":"x"}"#, "x").is_err());
     }

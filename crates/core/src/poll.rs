@@ -7,10 +7,10 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::ApiConfig;
-use crate::error::{Error, RetryAfter};
+use crate::config::{ApiConfig, Secret};
+use crate::error::{Error, RetryAfter, scrub_response};
 use crate::http::{Request, Response};
-use crate::machine::{Input, Machine, Output};
+use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
 use crate::model::{AclKind, parse_acl_rules};
 use crate::ops::{GetUser, ListAclRules, Operation};
 use crate::validate;
@@ -189,7 +189,7 @@ pub struct Poller {
     options: WaitOptions,
     interval: Duration,
     started: Option<SystemTime>,
-    secret: String,
+    secrets: [Secret; 2],
     state: State,
 }
 
@@ -210,7 +210,7 @@ impl Poller {
             interval: options.interval,
             options,
             started: None,
-            secret: config.api_key().expose().to_owned(),
+            secrets: config.key_secrets(),
             state,
         }
     }
@@ -221,7 +221,7 @@ impl Poller {
     }
 
     fn deadline(&self, now: SystemTime) -> SystemTime {
-        self.started.unwrap_or(now) + self.options.timeout
+        later(self.started.unwrap_or(now), self.options.timeout)
     }
 
     fn schedule(&mut self, delay: Duration, now: SystemTime) {
@@ -235,7 +235,7 @@ impl Poller {
                 waited,
             }));
         } else {
-            self.state = State::Waiting((now + delay).min(deadline));
+            self.state = State::Waiting(later(now, delay).min(deadline));
         }
     }
 
@@ -244,8 +244,8 @@ impl Poller {
             Ok(Some(true)) => self.state = State::Done(Ok(())),
             Ok(Some(false)) => self.schedule(self.interval, now),
             Ok(None) if response.status == 429 => {
-                self.interval =
-                    (self.interval * 2).min(self.options.max_interval.max(self.interval));
+                self.interval = (self.interval.saturating_mul(2))
+                    .min(self.options.max_interval.max(self.interval));
                 let asked = response
                     .header("retry-after")
                     .and_then(RetryAfter::parse)
@@ -255,10 +255,14 @@ impl Poller {
             }
             Ok(None) if response.status >= 500 => self.schedule(self.interval, now),
             Ok(None) => {
-                let error = Error::from_response(response).redact(&[&self.secret]);
-                self.state = State::Done(Err(error));
+                let secrets = self.secrets.each_ref().map(Secret::expose);
+                let error = Error::from_response(&scrub_response(response, &secrets));
+                self.state = State::Done(Err(error.redact(&secrets)));
             }
-            Err(error) => self.state = State::Done(Err(error.redact(&[&self.secret]))),
+            Err(error) => {
+                let secrets = self.secrets.each_ref().map(Secret::expose);
+                self.state = State::Done(Err(error.redact(&secrets)));
+            }
         }
     }
 }
@@ -270,7 +274,13 @@ impl Machine for Poller {
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
-            State::Ready | State::Sent | State::Waiting(_) => {}
+            State::Sent => {
+                // The probe's outcome was never handed in: count it as lost.
+                let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
+                self.handle_input(lost, now);
+                return self.poll_output(now);
+            }
+            State::Ready | State::Waiting(_) => {}
         }
         self.started.get_or_insert(now);
         self.state = State::Sent;

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::config::ApiConfig;
-use crate::error::{Error, RetryAfter};
+use crate::config::{ApiConfig, Secret};
+use crate::error::{Error, RetryAfter, scrub_response};
 use crate::http::{Method, Request, Response};
-use crate::machine::{Input, Machine, Output, TransportError};
+use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
 use crate::ops::Operation;
 
 /// When to try a failed request again.
@@ -133,7 +133,7 @@ enum State<T> {
 pub struct Call<O: Operation> {
     op: O,
     request: Option<Request>,
-    secrets: Vec<String>,
+    secrets: Vec<Secret>,
     policy: RetryPolicy,
     jitter: Jitter,
     retries: u32,
@@ -143,8 +143,8 @@ pub struct Call<O: Operation> {
 impl<O: Operation> Call<O> {
     /// Prepares a call. `seed` feeds the backoff jitter.
     pub fn new(config: &ApiConfig, op: O, policy: RetryPolicy, seed: u64) -> Self {
-        let mut secrets: Vec<String> = op.secrets().into_iter().map(str::to_owned).collect();
-        secrets.push(config.api_key().expose().to_owned());
+        let mut secrets: Vec<Secret> = op.secrets().into_iter().map(Secret::new).collect();
+        secrets.extend(config.key_secrets());
         let (request, state) = match op.build_request(config) {
             Ok(request) => (Some(request), State::Ready),
             Err(error) => (None, State::Done(Err(error))),
@@ -171,7 +171,7 @@ impl<O: Operation> Call<O> {
     }
 
     fn finish(&mut self, result: Result<O::Output, Error>) {
-        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
         self.state = State::Done(result.map_err(|error| error.redact(&secrets)));
     }
 
@@ -184,7 +184,7 @@ impl<O: Operation> Call<O> {
         {
             Some(delay) => {
                 self.retries += 1;
-                self.state = State::Waiting(now + delay);
+                self.state = State::Waiting(later(now, delay));
             }
             None => {
                 let error = error(self);
@@ -198,6 +198,8 @@ impl<O: Operation> Call<O> {
             let result = self.op.parse_response(&response);
             return self.finish(result);
         }
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let response = scrub_response(&response, &secrets);
         let retry_after = response.header("retry-after").and_then(RetryAfter::parse);
         let failure = Failure::Status(response.status, retry_after);
         self.retry_or(failure, now, |call| {
@@ -216,7 +218,15 @@ impl<O: Operation> Machine for Call<O> {
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
-            State::Ready | State::Sent | State::Waiting(_) => {}
+            State::Sent => {
+                // The outcome of the request was never handed in: it may have
+                // reached the server, so it counts as a lost connection
+                // (retried only when the method is idempotent).
+                let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
+                self.handle_input(lost, now);
+                return self.poll_output(now);
+            }
+            State::Ready | State::Waiting(_) => {}
         }
         self.state = State::Sent;
         match &self.request {

@@ -68,8 +68,9 @@ pub fn password(password: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks an MQTT topic filter: not empty, at most 65,535 bytes, no NUL,
-/// `+` and `#` only as a whole level, `#` only last.
+/// Checks an MQTT topic filter: not empty, at most 65,535 bytes, no NUL or
+/// other control character, `+` and `#` only as a whole level, `#` only
+/// last.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] naming `field`.
@@ -82,6 +83,12 @@ pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
     }
     if filter.contains('\0') {
         return Err(Error::invalid(field, "must not contain NUL"));
+    }
+    // MQTT says filters should not hold control characters; a line break
+    // would also split the broker's ACL file into lines of the sender's
+    // choosing.
+    if filter.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must not contain control characters"));
     }
     let levels: Vec<&str> = filter.split('/').collect();
     for (index, level) in levels.iter().enumerate() {
@@ -212,7 +219,21 @@ mod tests {
         ] {
             assert_eq!(topic_filter("pattern", good), Ok(()), "{good:?}");
         }
-        for bad in ["", "a+", "a/b+/c", "#/a", "a/#/b", "a#", "x\0y", "++"] {
+        for bad in [
+            "",
+            "a+",
+            "a/b+/c",
+            "#/a",
+            "a/#/b",
+            "a#",
+            "x\0y",
+            "++",
+            "x\ntopic readwrite victim/#",
+            "a\rb",
+            "tab\tb",
+            "\u{1b}]0;t\u{7}",
+            "\u{85}",
+        ] {
             assert!(topic_filter("pattern", bad).is_err(), "{bad:?}");
         }
         assert!(topic_filter("pattern", &"a".repeat(MAX_STRING_BYTES + 1)).is_err());

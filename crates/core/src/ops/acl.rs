@@ -37,7 +37,7 @@ impl Operation for ListAclRules {
     }
 
     fn parse_response(&self, response: &Response) -> Result<Vec<AclRule>, Error> {
-        expect_success(response)?;
+        expect_success(response, &[])?;
         parse_acl_rules(&response.body)
     }
 }
@@ -62,7 +62,7 @@ impl Operation for CreateAclRule {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &[])
     }
 
     fn wait_target(&self) -> Option<WaitTarget> {
@@ -90,7 +90,7 @@ impl Operation for DeleteAclRule {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &[])
     }
 
     fn wait_target(&self) -> Option<WaitTarget> {

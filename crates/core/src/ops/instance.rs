@@ -21,7 +21,7 @@ impl Operation for RestartInstance {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &[])
     }
 }
 
@@ -33,7 +33,7 @@ impl Operation for ResetInstance {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &[])
     }
 }
 

@@ -14,7 +14,7 @@ pub use users::{CreateUser, DeleteUser, GetUser, ListUsers, UpdatePassword};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::{ApiConfig, Encoding};
-use crate::error::Error;
+use crate::error::{Error, scrub_response};
 use crate::http::{Method, Request, Response};
 use crate::poll::WaitTarget;
 
@@ -30,7 +30,12 @@ pub trait Operation {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
 
     /// Reads the response: any 2xx is a success, anything else the matching
-    /// [`Error`].
+    /// [`Error`]. The operation's own [`secrets`](Self::secrets) are
+    /// scrubbed from the error; the API key is scrubbed by [`Call`] and
+    /// [`Poller`], which know the configuration.
+    ///
+    /// [`Call`]: crate::Call
+    /// [`Poller`]: crate::Poller
     ///
     /// # Errors
     /// The error the status stands for, or [`Error::Decode`] for a success
@@ -145,7 +150,7 @@ fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_
 /// Appends `text` as a JSON string: quotes, backslashes and control
 /// characters escaped, everything else as is (JSON is UTF-8); the same
 /// bytes as `serde_json` and JavaScript's `JSON.stringify` produce.
-fn push_json_string(out: &mut String, text: &str) {
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -169,12 +174,15 @@ fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// Any 2xx is a success with nothing to read; anything else is an error.
-fn expect_success(response: &Response) -> Result<(), Error> {
+/// Any 2xx is a success with nothing to read; anything else is an error,
+/// read from the body with every form of `secrets` scrubbed first.
+fn expect_success(response: &Response, secrets: &[&str]) -> Result<(), Error> {
     if response.is_success() {
         Ok(())
-    } else {
+    } else if secrets.is_empty() {
         Err(Error::from_response(response))
+    } else {
+        Err(Error::from_response(&scrub_response(response, secrets)).redact(secrets))
     }
 }
 

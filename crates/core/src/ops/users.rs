@@ -72,7 +72,7 @@ impl Operation for ListUsers {
     }
 
     fn parse_response(&self, response: &Response) -> Result<Vec<User>, Error> {
-        expect_success(response)?;
+        expect_success(response, &[])?;
         parse_users(&response.body)
     }
 }
@@ -86,7 +86,7 @@ impl Operation for GetUser {
     }
 
     fn parse_response(&self, response: &Response) -> Result<UserInfo, Error> {
-        expect_success(response)?;
+        expect_success(response, &[])?;
         parse_user_info(&response.body, &self.username)
     }
 }
@@ -106,7 +106,7 @@ impl Operation for CreateUser {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &self.secrets())
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -130,7 +130,7 @@ impl Operation for UpdatePassword {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &self.secrets())
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -152,7 +152,7 @@ impl Operation for DeleteUser {
     }
 
     fn parse_response(&self, response: &Response) -> Result<(), Error> {
-        expect_success(response)
+        expect_success(response, &[])
     }
 
     fn wait_target(&self) -> Option<WaitTarget> {

@@ -1,0 +1,316 @@
+//! Secrets never leave the machines: not in errors (whatever form a server
+//! echoes them in, whole or cut short), not in `Debug` output. And no reply
+//! or option makes a machine panic.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cloudmqtt_api::{
+    ApiConfig, Call, CreateUser, Error, ErrorCode, GetUser, Input, ListUsers, Machine, Operation,
+    Output, Poller, Response, RetryPolicy, TransportError, UpdatePassword, WaitOptions, WaitTarget,
+};
+use proptest::prelude::*;
+
+const KEY: &str = "Key-4f0c9d2e-77aa-4e1b-b1f3";
+const PASSWORD: &str = "pä\"ss w/rd&=+%";
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn config() -> ApiConfig {
+    ApiConfig::new(KEY).unwrap()
+}
+
+fn create() -> CreateUser {
+    CreateUser {
+        username: "alice".into(),
+        password: PASSWORD.into(),
+    }
+}
+
+/// Every form of the secrets a leak could take, plus their first halves.
+fn leaks() -> Vec<String> {
+    let mut forms = key_forms();
+    forms.extend([
+        PASSWORD.to_owned(),
+        serde_json::to_string(PASSWORD)
+            .unwrap()
+            .trim_matches('"')
+            .to_owned(),
+        form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect(),
+    ]);
+    with_halves(forms)
+}
+
+/// The key and the base64 credentials it travels as.
+fn key_forms() -> Vec<String> {
+    let credentials = STANDARD.encode(format!(":{KEY}"));
+    vec![KEY.to_owned(), credentials.trim_end_matches('=').to_owned()]
+}
+
+fn with_halves(mut forms: Vec<String>) -> Vec<String> {
+    let halves: Vec<String> = forms
+        .iter()
+        .map(|form| form.chars().take(form.chars().count() / 2 + 1).collect())
+        .collect();
+    forms.extend(halves);
+    forms
+}
+
+fn assert_clean(text: &str) {
+    assert_free_of(text, &leaks());
+}
+
+fn assert_free_of(text: &str, leaks: &[String]) {
+    for leak in leaks {
+        assert!(!text.contains(leak.as_str()), "{leak:?} leaked in {text:?}");
+    }
+}
+
+fn assert_error_clean(error: &Error) {
+    assert_clean(&error.to_string());
+    assert_clean(&format!("{error:?}"));
+    if let Some(reply) = error.reply() {
+        assert_clean(&reply.body);
+        assert_clean(reply.message.as_deref().unwrap_or(""));
+    }
+}
+
+/// Runs a machine whose every attempt gets `reply`.
+fn finish<M: Machine>(machine: &mut M, reply: &Response) -> Result<M::Value, Error> {
+    let mut now = t0();
+    for _ in 0..100 {
+        match machine.poll_output(now) {
+            Output::Send(_) => machine.handle_input(Input::Response(reply.clone()), now),
+            Output::WaitUntil(at) => now = at,
+            Output::Done(result) => return result,
+        }
+    }
+    panic!("the machine did not finish");
+}
+
+fn echoes() -> Vec<(String, String)> {
+    let credentials = STANDARD.encode(format!(":{KEY}"));
+    let json_escaped = serde_json::to_string(PASSWORD).unwrap();
+    let ascii_escaped = "\"p\\u00e4\\\"ss w\\/rd&=+%\"".to_owned();
+    let form: String = form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
+    let mut echoes = vec![
+        ("text/plain".into(), format!("bad key {KEY}")),
+        ("text/plain".into(), format!("bad password {PASSWORD}")),
+        (
+            "text/plain".into(),
+            format!("bad header Basic {credentials}"),
+        ),
+        (
+            "application/json".into(),
+            format!(r#"{{"error":"bad password","password":{json_escaped}}}"#),
+        ),
+        (
+            "application/json".into(),
+            format!(r#"{{"error":"bad password","password":{ascii_escaped}}}"#),
+        ),
+        (
+            "application/json".into(),
+            format!(
+                r#"{{"error":{}}}"#,
+                serde_json::to_string(&format!("key {KEY}")).unwrap()
+            ),
+        ),
+        (
+            "text/plain".into(),
+            format!("body was username=alice&password={form}"),
+        ),
+        ("text/html".into(), format!("<p>key <b>{KEY}</b></p>")),
+    ];
+    // A secret cut in half where the message or the snippet is bounded.
+    for pad in 280..300 {
+        echoes.push(("text/plain".into(), format!("{} {KEY}", "x".repeat(pad))));
+        echoes.push((
+            "text/plain".into(),
+            format!("{} {PASSWORD}", "x".repeat(pad)),
+        ));
+        echoes.push((
+            "text/plain".into(),
+            format!("{} {credentials}", "x".repeat(pad)),
+        ));
+    }
+    for pad in 1000..1024 {
+        echoes.push(("text/plain".into(), format!("{} {KEY}", "x".repeat(pad))));
+    }
+    echoes
+}
+
+#[test]
+fn echoed_secrets_are_scrubbed_from_call_errors() {
+    for status in [400, 403, 500, 422] {
+        for (content_type, body) in echoes() {
+            let reply = Response::new(
+                status,
+                vec![("content-type".into(), content_type)],
+                body.clone().into_bytes(),
+            );
+            let mut call = Call::new(&config(), create(), RetryPolicy::never(), 7);
+            let error = finish(&mut call, &reply).unwrap_err();
+            assert_error_clean(&error);
+            if body.len() < 1000 {
+                // (Longer bodies are cut within the marker itself.)
+                let shown = format!("{error:?}");
+                assert!(shown.contains("[redacted]"), "{status} {body}: {shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn echoed_secrets_are_scrubbed_from_wait_errors() {
+    for (content_type, body) in echoes() {
+        let reply = Response::new(
+            403,
+            vec![("content-type".into(), content_type)],
+            body.into_bytes(),
+        );
+        let mut poller = Poller::new(
+            &config(),
+            WaitTarget::user("alice", true),
+            WaitOptions::default(),
+        );
+        let error = finish(&mut poller, &reply).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::Forbidden);
+        // A wait knows the key, not the password of the create before it.
+        let leaks = with_halves(key_forms());
+        assert_free_of(&error.to_string(), &leaks);
+        assert_free_of(&format!("{error:?}"), &leaks);
+    }
+}
+
+#[test]
+fn an_operation_scrubs_its_own_password_without_a_call() {
+    for (content_type, body) in echoes() {
+        if key_forms().iter().any(|form| body.contains(form.as_str())) {
+            continue; // The key is the config's, which only Call and Poller know.
+        }
+        let reply = Response::new(
+            400,
+            vec![("content-type".into(), content_type)],
+            body.into_bytes(),
+        );
+        assert_error_clean(&create().parse_response(&reply).unwrap_err());
+        let update = UpdatePassword {
+            username: "alice".into(),
+            password: PASSWORD.into(),
+        };
+        assert_error_clean(&update.parse_response(&reply).unwrap_err());
+    }
+}
+
+#[test]
+fn debug_output_shows_no_secret() {
+    let call = Call::new(&config(), create(), RetryPolicy::default(), 1);
+    assert_clean(&format!("{call:?}"));
+    let poller = Poller::new(
+        &config(),
+        WaitTarget::user("alice", true),
+        WaitOptions::default(),
+    );
+    assert_clean(&format!("{poller:?}"));
+    assert_clean(&format!("{:?} {:?}", create(), config()));
+    // The request carries both; its Debug hides them.
+    let request = create().build_request(&config()).unwrap();
+    assert_clean(&format!("{request:?}"));
+}
+
+#[test]
+fn polling_again_before_the_outcome_counts_the_request_as_lost() {
+    let now = t0();
+    // A POST is never sent twice.
+    let mut call = Call::new(&config(), create(), RetryPolicy::default(), 1);
+    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    match call.poll_output(now) {
+        Output::Done(Err(error)) => assert_eq!(error.code(), ErrorCode::Network),
+        other => panic!("expected a network error, got {other:?}"),
+    }
+    // A GET goes out again after a backoff.
+    let mut call = Call::new(&config(), ListUsers::default(), RetryPolicy::default(), 1);
+    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    let mut sends = 0;
+    let mut at = now;
+    for _ in 0..10 {
+        match call.poll_output(at) {
+            Output::Send(_) => {
+                sends += 1;
+                break;
+            }
+            Output::WaitUntil(next) => at = next,
+            Output::Done(result) => panic!("finished early: {result:?}"),
+        }
+    }
+    assert_eq!(sends, 1);
+    assert_eq!(call.retries(), 1);
+    // A wait's probe is a GET: it counts as a failed probe.
+    let mut poller = Poller::new(
+        &config(),
+        WaitTarget::user("alice", true),
+        WaitOptions::default(),
+    );
+    assert!(matches!(poller.poll_output(now), Output::Send(_)));
+    assert!(matches!(poller.poll_output(now), Output::WaitUntil(_)));
+}
+
+#[test]
+fn huge_durations_do_not_overflow_the_clock() {
+    let huge = Response::new(
+        429,
+        vec![("retry-after".into(), u64::MAX.to_string())],
+        Vec::new(),
+    );
+    let mut poller = Poller::new(
+        &config(),
+        WaitTarget::user("alice", true),
+        WaitOptions {
+            interval: Duration::MAX,
+            timeout: Duration::MAX,
+            max_interval: Duration::MAX,
+        },
+    );
+    let now = t0();
+    assert!(matches!(poller.poll_output(now), Output::Send(_)));
+    poller.handle_input(Input::Response(huge.clone()), now);
+    assert!(matches!(poller.poll_output(now), Output::WaitUntil(_)));
+
+    let policy = RetryPolicy {
+        max_retries: 3,
+        base_delay: Duration::MAX,
+        max_delay: Duration::MAX,
+        max_retry_after: Duration::MAX,
+    };
+    let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
+    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    call.handle_input(Input::Response(huge), now);
+    assert!(matches!(call.poll_output(now), Output::WaitUntil(_)));
+    let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
+    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    call.handle_input(Input::Failed(TransportError::Timeout), now);
+    assert!(!matches!(call.poll_output(now), Output::Done(Ok(_))));
+}
+
+proptest! {
+    #[test]
+    fn any_retry_after_is_safe_in_calls_and_waits(
+        value in "\\PC{0,40}|[0-9]{1,30}(\\.[0-9]{0,12})?",
+        status in prop_oneof![Just(429u16), Just(503u16)],
+        elapsed in 0u64..1_000_000_000,
+    ) {
+        let reply = Response::new(status, vec![("Retry-After".into(), value)], Vec::new());
+        let now = t0() + Duration::from_secs(elapsed);
+        let mut call = Call::new(&config(), GetUser { username: "a".into() }, RetryPolicy::default(), 5);
+        prop_assert!(matches!(call.poll_output(now), Output::Send(_)));
+        call.handle_input(Input::Response(reply.clone()), now);
+        let _ = call.poll_output(now);
+        let mut poller = Poller::new(&config(), WaitTarget::user("a", true), WaitOptions::default());
+        prop_assert!(matches!(poller.poll_output(now), Output::Send(_)));
+        poller.handle_input(Input::Response(reply), now);
+        let _ = poller.poll_output(now);
+    }
+}
