@@ -3,12 +3,16 @@
 //! Parsing only: every value the API will see is checked by the core, so
 //! nothing here decides what a valid user name, topic or page is.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 use cloudmqtt_api::{AclKind, Encoding};
+
+use crate::failure::Failure;
 
 /// The environment variable that holds the API key.
 pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
@@ -284,10 +288,109 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// Turns a command-line mistake into one usage failure: clap's reason
+/// (its first paragraph and any tips, without the `error: ` prefix, or for
+/// a missing subcommand the ones to choose from) and the `--help` to read.
+///
+/// `args` is the whole command line, program name first; it names the
+/// subcommand whose help is meant.
+pub fn usage_failure(error: &clap::Error, args: &[OsString]) -> Failure {
+    let root = Cli::command();
+    let (path, command) = subcommand_path(&root, args);
+    let reason = match error.kind() {
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let names: Vec<&str> = command
+                .get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .map(clap::Command::get_name)
+                .collect();
+            match path.last() {
+                _ if names.is_empty() => "arguments are missing".to_owned(),
+                None => format!("a command is needed: {}", names.join(", ")),
+                Some(name) => format!("'{name}' needs a subcommand: {}", names.join(", ")),
+            }
+        }
+        _ => clap_reason(&error.to_string()),
+    };
+    let mut help = String::from("cloudmqtt");
+    for name in &path {
+        help.push(' ');
+        help.push_str(name);
+    }
+    Failure::Usage(format!("{reason} (try '{help} --help')"))
+}
+
+/// The reason in clap's rendered error: the first paragraph without its
+/// `error: ` prefix, then the tips, if any, after `; `. The usage lines and
+/// the closing "For more information" are left out.
+fn clap_reason(rendered: &str) -> String {
+    let mut paragraphs = rendered.trim().split("\n\n");
+    let first = paragraphs.next().unwrap_or_default().trim();
+    let mut reason = first
+        .strip_prefix("error:")
+        .unwrap_or(first)
+        .trim()
+        .to_owned();
+    for tip in paragraphs
+        .flat_map(str::lines)
+        .filter_map(|line| line.trim().strip_prefix("tip:"))
+    {
+        reason.push_str("; ");
+        reason.push_str(tip.trim());
+    }
+    reason
+}
+
+/// The subcommands named on the command line (`["users", "list"]`) and the
+/// last one's definition. Options are skipped with their values; a word
+/// that is not a subcommand of the one reached so far is a positional
+/// argument (or a mistake) and does not change the path.
+fn subcommand_path<'a>(
+    root: &'a clap::Command,
+    args: &[OsString],
+) -> (Vec<String>, &'a clap::Command) {
+    let mut path = Vec::new();
+    let mut command = root;
+    // Options of the commands passed through: global options are defined
+    // on the root and may follow any subcommand.
+    let mut options: Vec<&clap::Arg> = root.get_arguments().collect();
+    let takes_value = |options: &[&clap::Arg], matches: &dyn Fn(&clap::Arg) -> bool| {
+        options
+            .iter()
+            .any(|arg| matches(arg) && arg.get_action().takes_values())
+    };
+    let mut words = args.iter().skip(1).map(|word| word.to_string_lossy());
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            if !long.contains('=') && takes_value(&options, &|arg| arg.get_long() == Some(long)) {
+                words.next();
+            }
+        } else if let Some(shorts) = word.strip_prefix('-').filter(|rest| !rest.is_empty()) {
+            // `-abc` is a cluster of flags; the first that takes a value
+            // takes the rest of the word, or the next word if nothing is left.
+            for (index, short) in shorts.char_indices() {
+                if takes_value(&options, &|arg| arg.get_short() == Some(short)) {
+                    if index + short.len_utf8() == shorts.len() {
+                        words.next();
+                    }
+                    break;
+                }
+            }
+        } else if let Some(sub) = command.find_subcommand(word.as_ref()) {
+            path.push(sub.get_name().to_owned());
+            options.extend(sub.get_arguments());
+            command = sub;
+        }
+    }
+    (path, command)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_definition_is_consistent() {
@@ -316,6 +419,65 @@ mod tests {
         let error = Cli::try_parse_from(["cloudmqtt", "users", "list", "--all", "--page", "2"])
             .unwrap_err();
         assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn there_is_no_password_option() {
+        for command in ["create", "set-password"] {
+            let error =
+                Cli::try_parse_from(["cloudmqtt", "users", command, "alice", "--password", "pw"])
+                    .unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{command}"
+            );
+        }
+    }
+
+    /// The usage failure's message for this command line.
+    fn usage_message(args: &[&str]) -> String {
+        let args: Vec<OsString> = std::iter::once("cloudmqtt")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let error = Cli::try_parse_from(&args).unwrap_err();
+        let failure = usage_failure(&error, &args);
+        assert_eq!(failure.exit_code(), crate::failure::EXIT_USAGE);
+        failure.to_string()
+    }
+
+    #[test]
+    fn usage_failures_give_the_reason_and_the_help_to_read() {
+        assert_eq!(
+            usage_message(&["users", "list", "--limit", "many"]),
+            "invalid value 'many' for '--limit <N>': invalid digit found in string \
+             (try 'cloudmqtt users list --help')"
+        );
+        assert_eq!(
+            usage_message(&["users"]),
+            "'users' needs a subcommand: list, get, create, set-password, delete \
+             (try 'cloudmqtt users --help')"
+        );
+        assert_eq!(
+            usage_message(&["--json", "instance"]),
+            "'instance' needs a subcommand: restart, reset (try 'cloudmqtt instance --help')"
+        );
+        assert_eq!(
+            usage_message(&[]),
+            "a command is needed: users, acl, instance, completions (try 'cloudmqtt --help')"
+        );
+        // Option values are skipped, whatever they look like.
+        assert_eq!(
+            usage_message(&["--base-url", "users", "acl", "delete", "--user", "u"]),
+            "the following required arguments were not provided:\n  --topic <T> \
+             (try 'cloudmqtt acl delete --help')"
+        );
+        assert_eq!(
+            usage_message(&["users", "lisst"]),
+            "unrecognized subcommand 'lisst'; a similar subcommand exists: 'list' \
+             (try 'cloudmqtt users --help')"
+        );
     }
 
     #[test]

@@ -341,6 +341,17 @@ impl Progress {
         }
     }
 
+    /// What one redraw writes after `elapsed` seconds: clear the line, then
+    /// the spinner frame, the label and the time. The label's control
+    /// characters are escaped, since a user name or pattern may hold any.
+    fn line(&self, elapsed: u64) -> String {
+        format!(
+            "\r\x1b[2K{} {} ({elapsed}s)",
+            Self::FRAMES[self.frame],
+            output::cell(&self.label)
+        )
+    }
+
     fn draw(&self) {
         let elapsed = now()
             .duration_since(self.started)
@@ -348,12 +359,7 @@ impl Progress {
             .as_secs();
         let mut stderr = io::stderr().lock();
         // Progress is best effort: a failed write must not fail the wait.
-        let _ = write!(
-            stderr,
-            "\r\x1b[2K{} {} ({elapsed}s)",
-            Self::FRAMES[self.frame],
-            self.label
-        );
+        let _ = stderr.write_all(self.line(elapsed).as_bytes());
         let _ = stderr.flush();
     }
 
@@ -361,5 +367,27 @@ impl Progress {
         let mut stderr = io::stderr().lock();
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_escapes_control_characters() {
+        let progress = Progress {
+            label: "waiting for pattern rule \"a\u{1b}]0;x\u{7}\u{1b}[2Jb\" to exist".to_owned(),
+            started: now(),
+            frame: 1,
+        };
+        let line = progress.line(3);
+        assert_eq!(
+            line,
+            "\r\x1b[2K/ waiting for pattern rule \"a\\u{1b}]0;x\\u{7}\\u{1b}[2Jb\" to exist (3s)"
+        );
+        // The one escape sequence left is the line clear the spinner sends.
+        assert_eq!(line.matches('\u{1b}').count(), 1, "{line:?}");
+        assert!(!line.contains('\u{7}'), "{line:?}");
     }
 }

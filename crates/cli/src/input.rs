@@ -37,19 +37,27 @@ pub fn api_key(file: Option<&Path>) -> Result<Secret, Failure> {
     Ok(Secret::new(key))
 }
 
-/// A password: the first line of stdin with `from_stdin`, else typed twice
-/// at a prompt that does not echo.
+/// A password: the first line of stdin with `from_stdin` (read without
+/// echo when stdin is a terminal), else typed twice at a prompt that does
+/// not echo.
 ///
 /// # Errors
 /// [`Failure::Usage`] when stdin is not a terminal and `--password-stdin`
 /// was not given, when the two entries differ, or when reading fails.
 pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
+    let unreadable =
+        |error: io::Error| Failure::Usage(format!("cannot read the password: {error}"));
     if from_stdin {
+        if io::stdin().is_terminal() {
+            return rpassword::read_password()
+                .map(Secret::new)
+                .map_err(unreadable);
+        }
         let mut line = String::new();
         io::stdin()
             .lock()
             .read_line(&mut line)
-            .map_err(|error| Failure::Usage(format!("cannot read the password: {error}")))?;
+            .map_err(unreadable)?;
         let line = line.strip_suffix('\n').unwrap_or(&line);
         let line = line.strip_suffix('\r').unwrap_or(line);
         return Ok(Secret::new(line));
@@ -59,10 +67,7 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
             "no password: pass --password-stdin or run on a terminal to be asked".to_owned(),
         ));
     }
-    let prompt = |text: &str| {
-        rpassword::prompt_password(text)
-            .map_err(|error| Failure::Usage(format!("cannot read the password: {error}")))
-    };
+    let prompt = |text: &str| rpassword::prompt_password(text).map_err(unreadable);
     let first = prompt("Password: ")?;
     let second = prompt("Repeat password: ")?;
     if first != second {
@@ -74,8 +79,10 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
 /// Asks a yes/no question on the terminal; only `y` or `yes` is a yes.
 ///
 /// # Errors
-/// [`Failure::Usage`] when stdin or stderr is not a terminal: there is nobody
-/// to ask, so the caller must have been told `--yes`.
+/// [`Failure::Usage`] when stdin or stderr is not a terminal (there is
+/// nobody to ask, so the caller must have been told `--yes`) or when the
+/// answer cannot be read; [`Failure::Output`] when the question cannot be
+/// written.
 pub fn confirm(question: &str) -> Result<bool, Failure> {
     if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
         return Err(Failure::Usage(
@@ -86,7 +93,10 @@ pub fn confirm(question: &str) -> Result<bool, Failure> {
     write!(stderr, "{question} [y/N] ")?;
     stderr.flush()?;
     let mut answer = String::new();
-    io::stdin().lock().read_line(&mut answer)?;
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| Failure::Usage(format!("cannot read the answer: {error}")))?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"

@@ -25,14 +25,26 @@ use std::io::ErrorKind;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind as ClapErrorKind;
 
 use crate::failure::{EXIT_OK, Failure, error_line};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
-        // Prints help or version (exit 0) or the usage error (exit 2).
-        Err(error) => error.exit(),
+        // Help and version go to stdout with exit 0, as asked for.
+        Err(error)
+            if matches!(
+                error.kind(),
+                ClapErrorKind::DisplayHelp | ClapErrorKind::DisplayVersion
+            ) =>
+        {
+            error.exit()
+        }
+        Err(error) => {
+            let args: Vec<_> = std::env::args_os().collect();
+            return fail(&args::usage_failure(&error, &args));
+        }
     };
     match commands::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
@@ -40,9 +52,12 @@ fn main() -> ExitCode {
         Err(Failure::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
             ExitCode::from(EXIT_OK)
         }
-        Err(failure) => {
-            eprintln!("{}", error_line(&failure));
-            ExitCode::from(failure.exit_code())
-        }
+        Err(failure) => fail(&failure),
     }
+}
+
+/// Prints the failure's one line on stderr and returns its exit code.
+fn fail(failure: &Failure) -> ExitCode {
+    eprintln!("{}", error_line(failure));
+    ExitCode::from(failure.exit_code())
 }

@@ -71,9 +71,10 @@ fn yes_no(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_owned()
 }
 
-/// Makes server text safe for a terminal: control characters are shown as
-/// escapes instead of being sent raw.
-fn cell(text: &str) -> String {
+/// Makes server or user text safe for a terminal: control characters are
+/// shown as escapes instead of being sent raw. Tables and the `--wait`
+/// progress line both go through it.
+pub fn cell(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             if c.is_control() {

@@ -205,10 +205,42 @@ fn users_set_password_puts_the_new_password() {
     let request = &stub.requests()[0];
     assert_eq!(request.method, "PUT");
     assert_eq!(request.target, "/api/user/alice");
+    assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(
         request.body_text(),
         format!(r#"{{"password":"{PASSWORD}"}}"#)
     );
+}
+
+#[test]
+fn users_set_password_puts_the_new_password_as_a_form() {
+    let stub = Stub::start([Reply::new(200, "{}")]);
+    let result = run(
+        against(
+            &stub.base_url(),
+            KEY,
+            &[
+                "users",
+                "set-password",
+                "alice",
+                "--password-stdin",
+                "--encoding",
+                "form",
+            ],
+        ),
+        "p&w=1 +x\n",
+    );
+    result.expect_code(0);
+    assert_eq!(result.stdout, "set the password of user \"alice\"\n");
+    let request = &stub.requests()[0];
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.target, "/api/user/alice");
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(request.body_text(), "password=p%26w%3D1+%2Bx");
+    assert_signed(&stub);
 }
 
 #[test]
@@ -444,10 +476,50 @@ fn acl_delete_sends_user_and_topic_in_the_body() {
         (request.method.as_str(), request.target.as_str()),
         ("DELETE", "/api/acl")
     );
+    assert_eq!(request.header("content-type"), Some("application/json"));
     assert_eq!(
         request.body_text(),
         r#"{"username":"test","topic":"readonly"}"#
     );
+}
+
+#[test]
+fn acl_delete_sends_user_and_topic_as_a_form() {
+    let stub = Stub::start([Reply::new(204, "")]);
+    let result = run(
+        against(
+            &stub.base_url(),
+            KEY,
+            &[
+                "acl",
+                "delete",
+                "--user",
+                "test",
+                "--topic",
+                "sensor/+/a b",
+                "--encoding",
+                "form",
+                "--json",
+            ],
+        ),
+        "",
+    );
+    result.expect_code(0);
+    assert_eq!(result.stdout, "");
+    let request = &stub.requests()[0];
+    assert_eq!(
+        (request.method.as_str(), request.target.as_str()),
+        ("DELETE", "/api/acl")
+    );
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        request.body_text(),
+        "username=test&topic=sensor%2F%2B%2Fa+b"
+    );
+    assert_signed(&stub);
 }
 
 #[test]
@@ -654,19 +726,116 @@ fn a_closed_port_is_a_network_error() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let cases: [&[&str]; 7] = [
-        &["users"],
-        &["users", "list", "--all", "--page", "2"],
-        &["users", "list", "--limit", "many"],
-        &["acl", "create", "--type", "wildcard", "--pattern", "x"],
-        &["users", "list", "--timeout", "0"],
-        &["users", "delete", "x", "--wait-timeout", "5"],
-        &["frobnicate"],
+    // The command line and the `--help` the line must point at.
+    let cases: [(&[&str], &str); 14] = [
+        // Missing subcommand, with and without other arguments.
+        (&[], "cloudmqtt --help"),
+        (&["users"], "cloudmqtt users --help"),
+        (&["--json", "acl"], "cloudmqtt acl --help"),
+        // Unknown subcommand.
+        (&["frobnicate"], "cloudmqtt --help"),
+        (&["users", "lisst"], "cloudmqtt users --help"),
+        // Bad values.
+        (
+            &["users", "list", "--limit", "many"],
+            "cloudmqtt users list --help",
+        ),
+        (
+            &["acl", "create", "--type", "wildcard", "--pattern", "x"],
+            "cloudmqtt acl create --help",
+        ),
+        (
+            &["--timeout", "0", "users", "list"],
+            "cloudmqtt users list --help",
+        ),
+        // Unknown flags.
+        (&["users", "list", "--bogus"], "cloudmqtt users list --help"),
+        (
+            &["users", "create", "alice", "--password", PASSWORD],
+            "cloudmqtt users create --help",
+        ),
+        // Missing arguments.
+        (&["users", "get"], "cloudmqtt users get --help"),
+        (
+            &["acl", "delete", "--user", "u"],
+            "cloudmqtt acl delete --help",
+        ),
+        // Conflicting or incomplete options.
+        (
+            &["users", "list", "--all", "--page", "2"],
+            "cloudmqtt users list --help",
+        ),
+        (
+            &["users", "delete", "x", "--wait-timeout", "5"],
+            "cloudmqtt users delete --help",
+        ),
     ];
-    for args in cases {
+    for (args, help) in cases {
         let result = run(against("http://127.0.0.1:9/api", KEY, args), "");
         result.expect_code(2);
-        assert!(!result.stderr.is_empty(), "{args:?}");
+        assert_eq!(result.stdout, "", "{args:?}");
+        let line = result
+            .stderr
+            .strip_suffix('\n')
+            .unwrap_or_else(|| panic!("{args:?}: {result:?}"));
+        assert!(!line.contains('\n'), "{args:?}: not one line: {line:?}");
+        assert!(line.starts_with("cloudmqtt: "), "{args:?}: {line:?}");
+        assert!(!line.contains("error:"), "{args:?}: {line:?}");
+        assert!(
+            line.ends_with(&format!(" (try '{help}')")),
+            "{args:?}: {line:?}"
+        );
+        assert!(!line.contains(PASSWORD), "{args:?}: {line:?}");
+    }
+    let bad_value = run(
+        against(
+            "http://127.0.0.1:9/api",
+            KEY,
+            &["users", "list", "--limit", "many"],
+        ),
+        "",
+    );
+    assert_eq!(
+        bad_value.stderr,
+        "cloudmqtt: invalid value 'many' for '--limit <N>': invalid digit found in string \
+         (try 'cloudmqtt users list --help')\n"
+    );
+    let no_subcommand = run(against("http://127.0.0.1:9/api", KEY, &["users"]), "");
+    assert_eq!(
+        no_subcommand.stderr,
+        "cloudmqtt: 'users' needs a subcommand: list, get, create, set-password, delete \
+         (try 'cloudmqtt users --help')\n"
+    );
+    let missing = run(
+        against("http://127.0.0.1:9/api", KEY, &["users", "get"]),
+        "",
+    );
+    assert_eq!(
+        missing.stderr,
+        "cloudmqtt: the following required arguments were not provided: <NAME> \
+         (try 'cloudmqtt users get --help')\n"
+    );
+}
+
+#[test]
+fn there_is_no_password_option() {
+    for command in ["create", "set-password"] {
+        let result = run(
+            against(
+                "http://127.0.0.1:9/api",
+                KEY,
+                &["users", command, "alice", "--password", PASSWORD],
+            ),
+            "",
+        );
+        result.expect_code(2);
+        assert!(
+            result
+                .stderr
+                .starts_with("cloudmqtt: unexpected argument '--password' found"),
+            "{result:?}"
+        );
+        assert!(!result.all_output().contains(PASSWORD), "{result:?}");
     }
 }
 

@@ -1,5 +1,6 @@
 //! The binary on a terminal: the reset confirmation, the password prompt
-//! that does not echo, and the progress shown while `--wait` polls.
+//! and `--password-stdin` that do not echo, and the progress shown while
+//! `--wait` polls.
 
 mod common;
 
@@ -48,6 +49,49 @@ fn reset_asks_and_a_yes_resets() {
     let requests = stub.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].target, "/api/instance/reset");
+}
+
+#[test]
+fn an_unreadable_answer_is_a_usage_error() {
+    let stub = Stub::start([Reply::new(200, "")]);
+    let mut terminal = start(&stub, &["instance", "reset"]);
+    terminal.expect("Reset the instance? [y/N] ");
+    terminal.type_bytes(b"y\xff\xfe\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 2, "{screen:?}");
+    assert!(
+        screen.contains("cloudmqtt: cannot read the answer: "),
+        "{screen:?}"
+    );
+    assert!(!screen.contains("cannot write output"), "{screen:?}");
+    assert!(stub.requests().is_empty());
+}
+
+#[test]
+fn password_stdin_on_a_terminal_does_not_echo() {
+    let stub = Stub::start([Reply::new(200, "{}")]);
+    let mut terminal = start(
+        &stub,
+        &["users", "set-password", "alice", "--password-stdin"],
+    );
+    // There is no prompt to wait for: give the binary time to switch the
+    // echo off before typing, as a person would take.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    terminal.type_text(&format!("{PASSWORD}\n"));
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 0, "{screen:?}");
+    assert!(
+        !screen.contains(PASSWORD),
+        "the password was shown: {screen:?}"
+    );
+    assert!(
+        screen.contains("set the password of user \"alice\""),
+        "{screen:?}"
+    );
+    assert_eq!(
+        stub.requests()[0].body_text(),
+        format!(r#"{{"password":"{PASSWORD}"}}"#)
+    );
 }
 
 #[test]

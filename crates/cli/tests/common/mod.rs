@@ -443,7 +443,12 @@ impl Terminal {
 
     /// Types `text`.
     pub fn type_text(&mut self, text: &str) {
-        self.input.write_all(text.as_bytes()).expect("type");
+        self.type_bytes(text.as_bytes());
+    }
+
+    /// Types raw bytes, which need not be UTF-8.
+    pub fn type_bytes(&mut self, bytes: &[u8]) {
+        self.input.write_all(bytes).expect("type");
         self.input.flush().expect("type");
     }
 
