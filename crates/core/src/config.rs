@@ -111,7 +111,7 @@ impl ApiConfig {
     /// credentials of the `Authorization` header (without padding, so that
     /// an echo cut short is caught too).
     pub(crate) fn key_secrets(&self) -> [Secret; 2] {
-        let credentials = self.authorization.trim_start_matches("Basic ");
+        let credentials = &self.authorization["Basic ".len()..];
         [
             self.api_key.clone(),
             Secret::new(credentials.trim_end_matches('=')),
@@ -206,10 +206,13 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
     if authority.contains('@') {
         return Err(invalid("must not contain credentials"));
     }
-    if !authority
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | ':' | '[' | ']'))
-    {
+    // Letters, digits and the punctuation of names, ports and IPv6
+    // addresses; non-ASCII letters are left to IDNA.
+    if !authority.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || !c.is_ascii()
+            || matches!(c, '-' | '.' | '_' | '~' | ':' | '[' | ']')
+    }) {
         return Err(invalid("has a host with characters a host cannot have"));
     }
     let host = if let Some(bracketed) = authority.strip_prefix('[') {

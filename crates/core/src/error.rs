@@ -201,7 +201,7 @@ impl RetryAfter {
         if let Some(delay) = decimal_seconds(value) {
             return Some(Self::Delay(delay));
         }
-        httpdate::parse_http_date(value).ok().map(Self::At)
+        crate::date::parse_http_date(value).map(Self::At)
     }
 
     /// How long to wait from `now`; zero when the date has passed.
@@ -398,11 +398,11 @@ pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
             segment,
         ] {
             if !forms.contains(&candidate) {
-                forms.push(candidate);
+                let at = forms.partition_point(|form| form.len() >= candidate.len());
+                forms.insert(at, candidate);
             }
         }
     }
-    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
     forms
 }
 
@@ -453,7 +453,7 @@ impl fmt::Display for RetryHint<'_> {
         match self.0 {
             Some(RetryAfter::Delay(delay)) => write!(f, " (retry after {}s)", delay.as_secs()),
             Some(RetryAfter::At(at)) => {
-                write!(f, " (retry after {})", httpdate::fmt_http_date(*at))
+                write!(f, " (retry after {})", crate::date::HttpDate(*at))
             }
             None => Ok(()),
         }

@@ -61,6 +61,7 @@
 #![deny(missing_docs)]
 
 mod config;
+mod date;
 mod error;
 mod http;
 mod json;
