@@ -37,9 +37,9 @@ pub fn api_key(file: Option<&Path>) -> Result<Secret, Failure> {
     Ok(Secret::new(key))
 }
 
-/// A password: the first line of stdin with `from_stdin` (read without
-/// echo when stdin is a terminal), else typed twice at a prompt that does
-/// not echo.
+/// A password: the first line of stdin with `from_stdin` (typed once at a
+/// prompt without echo when stdin is a terminal), else typed twice at a
+/// prompt that does not echo.
 ///
 /// # Errors
 /// [`Failure::Usage`] when stdin is not a terminal and `--password-stdin`
@@ -49,7 +49,8 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
         |error: io::Error| Failure::Usage(format!("cannot read the password: {error}"));
     if from_stdin {
         if io::stdin().is_terminal() {
-            return rpassword::read_password()
+            // Someone is typing: say what is expected, once, without echo.
+            return rpassword::prompt_password("Password: ")
                 .map(Secret::new)
                 .map_err(unreadable);
         }

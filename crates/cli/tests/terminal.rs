@@ -74,9 +74,7 @@ fn password_stdin_on_a_terminal_does_not_echo() {
         &stub,
         &["users", "set-password", "alice", "--password-stdin"],
     );
-    // There is no prompt to wait for: give the binary time to switch the
-    // echo off before typing, as a person would take.
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    terminal.expect("Password: ");
     terminal.type_text(&format!("{PASSWORD}\n"));
     let (code, screen) = terminal.finish();
     assert_eq!(code, 0, "{screen:?}");
