@@ -88,3 +88,8 @@ pub use ops::{
 pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
 pub use poll::{Poller, WaitOptions, WaitTarget};
 pub use retry::{Call, Failure, RetryPolicy};
+
+/// The repository README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctest;
