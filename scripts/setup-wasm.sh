@@ -5,7 +5,7 @@
 #      - rustup's target when installed, or added with `rustup target add`
 #        (a stock CI runner or developer machine);
 #      - otherwise Debian's rustc-web, cargo-web, rust-web-src and lld-22
-#        (installed with apt-get when missing and running as root), which
+#        (installed with apt-get when missing, through sudo unless root), which
 #        scripts/cargo-wasm drives with -Zbuild-std.
 #   2. wasm-bindgen-cli (wasm-bindgen and wasm-bindgen-test-runner) at exactly
 #      the version of the `wasm-bindgen` crate in Cargo.lock, installed into
@@ -33,7 +33,15 @@ done
 
 say() { $quiet || echo "setup-wasm: $*" >&2; }
 
+# Root runs apt-get itself; anyone else through sudo when it is there.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+can_be_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
+
 mkdir -p "$tools"
+# A remembered rustup failure is retried after a day: the network may be back.
+find "$tools" -maxdepth 1 -name '*-unavailable' -mmin +1440 -delete 2>/dev/null || true
 
 has_rustup_target() {
   command -v rustup >/dev/null 2>&1 &&
@@ -61,14 +69,14 @@ elif command -v rustup >/dev/null 2>&1 && [ ! -e "$tools/rustup-target-unavailab
 fi
 if [ -z "$toolchain" ]; then
   if ! has_debian_toolchain; then
-    if [ "$(id -u)" -ne 0 ]; then
+    if ! can_be_root; then
       echo "setup-wasm: no $target toolchain; as root run:" >&2
       echo "  apt-get update && apt-get install -y rustc-web cargo-web rust-web-src lld-22" >&2
       exit 1
     fi
     say "installing Debian's rustc-web, cargo-web, rust-web-src and lld-22"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src lld-22 >&2
+    as_root apt-get update -qq >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc-web cargo-web rust-web-src lld-22 >&2
   fi
   has_debian_toolchain || { echo "setup-wasm: Debian's wasm toolchain is incomplete" >&2; exit 1; }
   toolchain=debian
@@ -92,9 +100,9 @@ if $size && ! has_nightly_src && ! has_debian_toolchain; then
       touch "$tools/nightly-src-unavailable"
     fi
   fi
-  if ! has_nightly_src && [ "$(id -u)" -eq 0 ]; then
+  if ! has_nightly_src && can_be_root; then
     say "installing Debian's rustc-web, cargo-web, rust-web-src and lld-22 (to rebuild std for size)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         rustc-web cargo-web rust-web-src lld-22; } >&2 || say "apt-get failed"
   fi
   if ! has_nightly_src && ! has_debian_toolchain; then
