@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the test command needs, and nothing that is already
 # there: Debian packages (Mosquitto; Chromium and its driver unless
-# CHROMIUM_BIN names a browser), the wasm32 toolchain and wasm-bindgen-cli
-# (scripts/setup-wasm.sh), and the npm packages of npm/ and tests/.
-# Safe to run again; fast when all is present.
+# CHROMIUM_BIN names a browser; Node.js and npm when either is missing),
+# the wasm32 toolchain and wasm-bindgen-cli (scripts/setup-wasm.sh), and
+# the npm packages of npm/ and tests/. Needs a Rust toolchain (rustup) and
+# apt. Safe to run again; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ apt_packages=(mosquitto mosquitto-clients)
 if [ -z "${CHROMIUM_BIN:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   apt_packages+=(chromium chromium-driver)
 fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt_packages+=(nodejs npm)
+fi
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -26,6 +30,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The npm test tools need Node.js 20 or newer, which some releases' apt
+# does not have (Debian 12 and Ubuntu 24.04 ship 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  log "warning: Node.js $(node --version 2>/dev/null || echo '(none)') is older than 20, which the npm tests need; install Node.js 20 or newer (nodejs.org, NodeSource)"
 fi
 
 # The broker is started by the tests themselves, never as a service.

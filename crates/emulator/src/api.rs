@@ -3,7 +3,10 @@
 //! [`App::handle`] does everything but the socket work, so tests can drive
 //! it with any bytes. Order of checks: added latency, rate limit, injected
 //! failure, authentication, path (404), method (405), body and arguments
-//! (400), then the operation (404 for unknown users, 204 on success).
+//! (400), then the operation (404 for unknown users, 204 on success). A
+//! body over the size limit never gets here: the HTTP layer answers 413 at
+//! once, before latency, rate limit, injected failure and authentication
+//! (see [`crate::server`]).
 //!
 //! Endpoints, under `/api`:
 //!
@@ -161,7 +164,7 @@ impl Inner {
             Ok(true) => self.sync_broker(),
             Ok(false) => {}
             Err(error) => {
-                eprintln!("cloudmqtt-emulator: could not save applied changes: {error}");
+                log!("cloudmqtt-emulator: could not save applied changes: {error}");
             }
         }
     }
@@ -174,7 +177,7 @@ impl Inner {
         if let Some(broker) = &self.broker
             && let Err(error) = broker.reload(self.files())
         {
-            eprintln!("cloudmqtt-emulator: the broker did not reload: {error}");
+            log!("cloudmqtt-emulator: the broker did not reload: {error}");
         }
     }
 }
@@ -221,7 +224,7 @@ impl From<WriteError> for ApiResponse {
                 ApiResponse::error(status, refusal.to_string())
             }
             WriteError::Io(error) => {
-                eprintln!("cloudmqtt-emulator: could not save the state: {error}");
+                log!("cloudmqtt-emulator: could not save the state: {error}");
                 ApiResponse::error(500, "internal error: could not save the state")
             }
         }
@@ -415,11 +418,15 @@ fn split_bytes<'a>(bytes: &'a [u8], delimiter: &'a [u8]) -> impl Iterator<Item =
     })
 }
 
-/// Reads a whole-number query parameter.
+/// Reads a whole-number query parameter. A number too large for a `u32`
+/// reads as `u32::MAX`, so that a range check names the range rather than
+/// calling it no number at all.
 fn number(field: &'static str, text: &str) -> Result<u32, ApiResponse> {
-    text.trim()
-        .parse::<u32>()
-        .map_err(|_| invalid(field, "must be a whole number"))
+    match text.trim().parse::<u64>() {
+        Ok(number) => Ok(u32::try_from(number).unwrap_or(u32::MAX)),
+        Err(error) if *error.kind() == std::num::IntErrorKind::PosOverflow => Ok(u32::MAX),
+        Err(_) => Err(invalid(field, "must be a whole number")),
+    }
 }
 
 impl App {
@@ -715,7 +722,7 @@ impl App {
 fn restart_broker(inner: &Inner) -> Result<ApiResponse, ApiResponse> {
     if let Some(broker) = &inner.broker {
         broker.restart(inner.files()).map_err(|error| {
-            eprintln!("cloudmqtt-emulator: the broker did not restart: {error}");
+            log!("cloudmqtt-emulator: the broker did not restart: {error}");
             ApiResponse::error(500, "internal error: the broker did not restart")
         })?;
     }
@@ -734,7 +741,7 @@ fn decode_segment(segment: &str) -> Result<String, ApiResponse> {
 
 fn hash(password: &str) -> Result<String, ApiResponse> {
     mosquitto::hash_new_password(password).map_err(|error| {
-        eprintln!("cloudmqtt-emulator: no randomness for a password salt: {error}");
+        log!("cloudmqtt-emulator: no randomness for a password salt: {error}");
         ApiResponse::error(500, "internal error: could not hash the password")
     })
 }

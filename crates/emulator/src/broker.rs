@@ -217,14 +217,14 @@ fn supervise(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if process.has_exited() {
-                    eprintln!(
+                    log!(
                         "cloudmqtt-emulator: the broker exited; starting it again on port {}",
                         process.port
                     );
                     match Process::start_on(settings, process.port, &files) {
                         Ok(fresh) => *process = fresh,
                         Err(error) => {
-                            eprintln!("cloudmqtt-emulator: could not restart the broker: {error}");
+                            log!("cloudmqtt-emulator: could not restart the broker: {error}");
                         }
                     }
                 }
@@ -452,7 +452,7 @@ fn stop_leftover(dir: &Path) {
         cmdline.windows(config.len()).any(|window| window == config)
     });
     if ours {
-        eprintln!("cloudmqtt-emulator: stopping a broker left running (pid {pid})");
+        log!("cloudmqtt-emulator: stopping a broker left running (pid {pid})");
         let _ = signal(pid, Signal::KILL);
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {

@@ -39,6 +39,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Writes one line to standard error with `format!` arguments, through
+/// [`log_line`].
+macro_rules! log {
+    ($($arg:tt)*) => {
+        $crate::log_line(format_args!($($arg)*))
+    };
+}
+
 pub mod api;
 pub mod broker;
 pub mod faults;
@@ -48,7 +56,8 @@ pub mod server;
 pub mod store;
 
 use std::fmt;
-use std::net::TcpListener;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +83,13 @@ impl fmt::Display for StartError {
 }
 
 impl std::error::Error for StartError {}
+
+/// Writes one line to standard error, ignoring a failed write: with
+/// standard error closed (a broken pipe) the emulator keeps serving rather
+/// than panicking, as `eprintln!` would.
+pub fn log_line(line: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 fn fail(context: &str) -> impl FnOnce(std::io::Error) -> StartError + '_ {
     move |error| StartError(format!("{context}: {error}"))
@@ -101,14 +117,25 @@ impl Emulator {
     /// `mosquitto` to be found, the API runs alone (with a warning on
     /// standard error); an explicit `--mosquitto` that fails is an error.
     ///
+    /// The seed for injected failures is named on standard error
+    /// (`seed=N`), so that a run with a random one can be repeated.
+    ///
     /// # Errors
-    /// A [`StartError`] saying what failed: a bad key, an unreadable state
-    /// file, a port in use, a broker that would not start.
+    /// A [`StartError`] saying what failed: a bad key (empty, or with white
+    /// space or control characters, which the space-separated ready line
+    /// could not carry), an unreadable state file, a port in use, a broker
+    /// that would not start.
     pub fn start(options: Options) -> Result<Self, StartError> {
         let api_key = match options.api_key {
             Some(key) => {
                 cloudmqtt_api::validate::api_key(&key)
                     .map_err(|error| StartError(format!("--api-key: {error}")))?;
+                if key.chars().any(char::is_whitespace) {
+                    return Err(StartError(
+                        "--api-key: must not contain white space (the ready line separates its fields with spaces)"
+                            .to_owned(),
+                    ));
+                }
                 key
             }
             None => generate_key().map_err(fail("generating an API key"))?,
@@ -139,7 +166,7 @@ impl Emulator {
         } else {
             let found = broker::find_mosquitto();
             if found.is_none() {
-                eprintln!(
+                log!(
                     "cloudmqtt-emulator: mosquitto not found (install it, or pass --mosquitto PATH); running the API without a broker"
                 );
             }
@@ -165,6 +192,7 @@ impl Emulator {
             Some(seed) => seed,
             None => getrandom::u64().map_err(|error| StartError(format!("seeding: {error}")))?,
         };
+        log!("cloudmqtt-emulator: seed={seed}");
         let app = Arc::new(App::new(
             AppSettings {
                 api_key: cloudmqtt_api::Secret::new(api_key.clone()),
@@ -190,7 +218,7 @@ impl Emulator {
         };
         let server = HttpServer::start(listener, Arc::clone(&app), api_key.clone())
             .map_err(fail("starting the HTTP server"))?;
-        eprintln!(
+        log!(
             "cloudmqtt-emulator: data in {}, changes apply after {} ms",
             data_dir.display(),
             options.apply_delay_ms
@@ -207,9 +235,11 @@ impl Emulator {
         })
     }
 
-    /// The API's base URL, e.g. `http://127.0.0.1:41235/api`.
+    /// The API's base URL, e.g. `http://127.0.0.1:41235/api`. When the
+    /// API listens on every address (`0.0.0.0` or `[::]`), the URL names
+    /// loopback, which a client can connect to.
     pub fn api_url(&self) -> String {
-        format!("http://{}/api", self.server.address())
+        format!("http://{}/api", connectable(self.server.address()))
     }
 
     /// The broker's URL, when one runs.
@@ -255,9 +285,52 @@ impl Emulator {
     }
 }
 
+/// `address`, with an unspecified IP (`0.0.0.0`, `::`) replaced by the
+/// loopback address of the same family.
+fn connectable(address: SocketAddr) -> SocketAddr {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, address.port())
+}
+
 /// A random API key: 32 hexadecimal digits.
 fn generate_key() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|error| std::io::Error::other(error.to_string()))?;
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_line_names_an_address_clients_can_connect_to() {
+        for (listening, named) in [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:8080", "[::1]:8080"),
+            ("127.0.0.1:8080", "127.0.0.1:8080"),
+            ("192.0.2.7:8080", "192.0.2.7:8080"),
+            ("[2001:db8::1]:8080", "[2001:db8::1]:8080"),
+        ] {
+            let address = connectable(listening.parse().unwrap());
+            assert_eq!(address.to_string(), named, "{listening}");
+        }
+    }
+
+    #[test]
+    fn keys_the_ready_line_cannot_carry_are_refused() {
+        for key in ["a b", "a\tb", " lead", "trail ", "nb\u{a0}sp", "a\nb", ""] {
+            let options = Options {
+                no_broker: true,
+                api_key: Some(key.into()),
+                ..Options::default()
+            };
+            let error = Emulator::start(options).unwrap_err().to_string();
+            assert!(error.starts_with("--api-key: "), "{key:?}: {error}");
+        }
+    }
 }

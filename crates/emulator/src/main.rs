@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use cloudmqtt_emulator::{Emulator, Options};
+use cloudmqtt_emulator::{Emulator, Options, log_line};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -16,14 +16,16 @@ fn main() -> ExitCode {
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(signals) => signals,
         Err(error) => {
-            eprintln!("cloudmqtt-emulator: cannot handle signals: {error}");
+            log_line(format_args!(
+                "cloudmqtt-emulator: cannot handle signals: {error}"
+            ));
             return ExitCode::FAILURE;
         }
     };
     let emulator = match Emulator::start(options) {
         Ok(emulator) => emulator,
         Err(error) => {
-            eprintln!("cloudmqtt-emulator: {error}");
+            log_line(format_args!("cloudmqtt-emulator: {error}"));
             return ExitCode::FAILURE;
         }
     };
@@ -31,10 +33,10 @@ fn main() -> ExitCode {
     let _ = writeln!(stdout, "{}", emulator.ready_line());
     let _ = stdout.flush();
     let signal = signals.forever().next();
-    eprintln!(
+    log_line(format_args!(
         "cloudmqtt-emulator: shutting down (signal {})",
         signal.unwrap_or_default()
-    );
+    ));
     emulator.shutdown();
     ExitCode::SUCCESS
 }

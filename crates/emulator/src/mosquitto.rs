@@ -2,14 +2,20 @@
 //! `acl_file` and the broker's configuration.
 //!
 //! # What the broker can and cannot represent
-//! Mosquitto reads a `password_file` line as `name:hash`, splitting at the
-//! first `:`, skipping lines that start with `#` and trimming blanks around
-//! the name; it trims blanks around a topic in the `acl_file` too. The API
+//! Mosquitto reads its files a line at a time. It reads a `password_file`
+//! line as `name:hash`, splitting at the first `:`, skipping lines that
+//! start with `#` and trimming ASCII blanks (C's `isspace`) around the name;
+//! it trims them around a topic in the `acl_file` too. Other white space,
+//! such as a no-break space, is kept: Mosquitto 2.0 lets a user named
+//! `"\u{a0}x\u{a0}"` connect, and matches a topic with such edges. The API
 //! accepts every name and filter the client may send, so a user whose name
-//! contains `:`, starts with `#` or has blanks at either end, and a rule
-//! whose filter has blanks at either end, are kept and listed by the API but
-//! left out of the broker's files (see [`representable_name`]); such a user
-//! cannot connect.
+//! contains `:`, starts with `#` or has ASCII blanks at either end, and a
+//! rule whose filter has ASCII blanks at either end, are kept and listed by
+//! the API but left out of the broker's files (see [`representable_name`]
+//! and [`representable_topic`]); such a user cannot connect. A name or
+//! filter with a control character, a line break above all, is left out
+//! too, so that nothing read from the API's state can add a line of its own
+//! to either file (the API refuses those already).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -69,15 +75,24 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     hash_password(password, &salt) == hash
 }
 
-/// Whether Mosquitto can read `name` back from its files unchanged.
+/// Whether Mosquitto can read `name` back from its files unchanged, and
+/// writing it adds no line of its own.
 pub fn representable_name(name: &str) -> bool {
-    !name.contains(':') && !name.starts_with('#') && name.trim() == name && !name.is_empty()
+    !name.contains(':') && !name.starts_with('#') && fits_on_a_line(name)
 }
 
 /// Whether Mosquitto can read a topic filter back from its `acl_file`
-/// unchanged.
+/// unchanged, and writing it adds no line of its own.
 pub fn representable_topic(topic: &str) -> bool {
-    topic.trim() == topic && !topic.is_empty()
+    fits_on_a_line(topic)
+}
+
+/// Not empty, no control characters (`\n` and `\r` above all), and no
+/// ASCII blanks at either end, which Mosquitto trims.
+fn fits_on_a_line(text: &str) -> bool {
+    !text.is_empty()
+        && !text.chars().any(char::is_control)
+        && text.trim_matches(|c: char| c.is_ascii_whitespace()) == text
 }
 
 /// The `password_file` for a snapshot: one `name:hash` line per user.
@@ -204,7 +219,17 @@ mod tests {
     #[test]
     fn files_from_a_snapshot() {
         let mut snapshot = Snapshot::default();
-        for name in ["alice", "bob", "a:b", "#hash", " pad"] {
+        for name in [
+            "alice",
+            "bob",
+            "a:b",
+            "#hash",
+            " pad",
+            "pad\t",
+            "eve\nuser alice",
+            "del\u{7f}",
+            "\u{a0}nbsp\u{a0}",
+        ] {
             snapshot.apply(&Change::CreateUser {
                 username: name.into(),
                 password_hash: "$6$s$h".into(),
@@ -218,6 +243,23 @@ mod tests {
             (AclKind::Topic, Some("a:b"), "x", true, true),
             (AclKind::Pattern, None, "dev/%c", false, true),
             (AclKind::Pattern, None, " spaced", true, true),
+            (AclKind::Pattern, None, "x\ntopic readwrite #", true, true),
+            (
+                AclKind::Topic,
+                Some("bob"),
+                "x\rtopic readwrite #",
+                true,
+                true,
+            ),
+            (AclKind::Topic, Some("bob"), "c1\u{85}", true, true),
+            (AclKind::Topic, Some("eve\nuser alice"), "#", true, true),
+            (
+                AclKind::Topic,
+                Some("\u{a0}nbsp\u{a0}"),
+                "\u{a0}t",
+                true,
+                false,
+            ),
         ];
         for (kind, username, pattern, read, write) in rules {
             snapshot.apply(&Change::CreateRule {
@@ -230,7 +272,10 @@ mod tests {
                 },
             });
         }
-        assert_eq!(password_file(&snapshot), "alice:$6$s$h\nbob:$6$s$h\n");
+        assert_eq!(
+            password_file(&snapshot),
+            "alice:$6$s$h\nbob:$6$s$h\n\u{a0}nbsp\u{a0}:$6$s$h\n"
+        );
         assert_eq!(
             acl_file(&snapshot),
             "# Written by cloudmqtt-emulator from its API state.\n\
@@ -242,7 +287,10 @@ mod tests {
              topic deny secret\n\
              \n\
              user bob\n\
-             topic read alice/#\n"
+             topic read alice/#\n\
+             \n\
+             user \u{a0}nbsp\u{a0}\n\
+             topic read \u{a0}t\n"
         );
     }
 

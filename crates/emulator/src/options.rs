@@ -15,12 +15,13 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "cloudmqtt-emulator", version, about, long_about = None)]
 pub struct Options {
-    /// Address for the HTTP API (loopback unless told otherwise).
+    /// Address for the HTTP API (loopback unless told otherwise; the ready
+    /// line names loopback for an unspecified address, 0.0.0.0 or ::).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
 
     /// The API key clients must send as the Basic password (generated when
-    /// not given).
+    /// not given; no white space or control characters).
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
 
@@ -61,7 +62,8 @@ pub struct Options {
           value_parser = clap::value_parser!(u64).range(..=60_000))]
     pub latency_ms: u64,
 
-    /// Seed for injected failures (random when not given).
+    /// Seed for injected failures (random when not given; either way
+    /// printed on standard error as seed=N).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
 }

@@ -217,13 +217,20 @@ fn user_list_paging_and_prefix() {
         ("?limit=1001", validate::limit("limit", 1001)),
         ("?page=0", validate::page(0)),
         ("?query=a%01", validate::query("a\u{1}")),
+        // Past what a u32 (or even a u64) holds: still out of range.
+        ("?limit=1000000000000", validate::limit("limit", u32::MAX)),
+        (
+            "?limit=99999999999999999999999999",
+            validate::limit("limit", u32::MAX),
+        ),
     ];
     for (query, expected) in cases {
         let reply = emulator.call("GET", &format!("/user{query}"), None);
         assert_eq!(reply.status, 400, "{query}");
         assert_eq!(reply.error(), expected.unwrap_err().to_string());
     }
-    for query in ["?limit=abc", "?limit=-1", "?page=1.5"] {
+    assert_eq!(names("?page=1000000000000"), json!([]));
+    for query in ["?limit=abc", "?limit=-1", "?page=1.5", "?limit="] {
         let reply = emulator.call("GET", &format!("/user{query}"), None);
         assert_eq!(reply.status, 400, "{query}");
         assert!(reply.error().ends_with("must be a whole number"));
@@ -588,14 +595,87 @@ fn requests_are_logged_without_secrets() {
     );
     emulator.call("PUT", "/user/logged", form(&[("password", password)]));
     emulator.call("GET", &format!("/user/{KEY}"), None);
+    // Percent-encoded, wholly or in part: the handler decodes the path, so
+    // the log hides these too.
+    let encoded = [
+        "%74est-key",
+        "test%2Dkey",
+        "%74%65%73%74%2d%6B%65%79",
+        "x%74est-keyx",
+    ];
+    for spelling in encoded {
+        emulator.call("GET", &format!("/user/{spelling}"), None);
+    }
     emulator.call_with("GET", "/user", &[], None);
     let log = emulator.stderr_text();
     assert!(log.contains("POST /api/user 204 "), "{log}");
     assert!(log.contains("GET /api/user 401 "), "{log}");
     assert!(log.contains("GET /api/user/[redacted] 404 "), "{log}");
+    assert!(log.contains("GET /api/user/x[redacted]x 404 "), "{log}");
+    assert_eq!(log.matches("[redacted]").count(), 5, "{log}");
+    for spelling in encoded {
+        assert!(!log.contains(spelling), "{spelling}: {log}");
+    }
+    assert!(!log.contains("est-key"), "{log}");
     assert!(!log.contains(KEY), "{log}");
     assert!(!log.contains(password), "{log}");
     assert!(!log.contains(&common::basic(KEY)), "{log}");
+}
+
+#[test]
+fn a_closed_standard_error_does_not_stop_the_api() {
+    let mut emulator = Emulator::start_with_stderr_piped(&[
+        "--no-broker",
+        "--apply-delay-ms",
+        "0",
+        "--api-key",
+        KEY,
+    ]);
+    // Every request now logs into a broken pipe, on every worker.
+    emulator.close_stderr();
+    for round in 0..6 {
+        let name = format!("u{round}");
+        let reply = emulator.call(
+            "POST",
+            "/user",
+            form(&[("username", name.as_str()), ("password", "pw")]),
+        );
+        assert_eq!(reply.status, 204, "{name}: {}", reply.text());
+        let reply = emulator.call("GET", &format!("/user/{name}"), None);
+        assert_eq!(reply.status, 200, "{name}: {}", reply.text());
+        assert_eq!(reply.json(), json!({"username": name, "acls": []}));
+        assert_eq!(emulator.call("GET", "/nowhere", None).status, 404);
+        assert_eq!(emulator.call_with("GET", "/user", &[], None).status, 401);
+    }
+    let users = emulator.call("GET", "/user", None);
+    assert_eq!(users.json().as_array().map(Vec::len), Some(6));
+    // Its last words go nowhere either, and it still exits cleanly.
+    let status = emulator.signal_and_wait("TERM");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn keys_the_ready_line_cannot_carry_are_refused() {
+    for key in [
+        "two words",
+        "trailing ",
+        "tab\there",
+        "no\u{a0}break",
+        "line\nbreak",
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+            .args(["--no-broker", "--api-key", key])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{key:?}");
+        assert!(output.stdout.is_empty(), "{key:?}: no ready line");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cloudmqtt-emulator: --api-key: ")
+                && stderr.contains("must not contain"),
+            "{key:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

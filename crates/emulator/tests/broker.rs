@@ -90,10 +90,142 @@ fn users_and_topic_rules_govern_real_connections() {
     assert!(alice.received("alice/in/a", "r2", LONG));
     assert!(!alice.received("alice/out", "r1", SHORT));
 
-    // A rule with both flags off denies.
-    emulator.create_rule("topic", Some("alice"), "alice/out", false, false);
+    // A rule with both flags off denies, even where another rule allows.
+    emulator.create_rule("pattern", None, "home/%u/#", true, true);
+    for topic in ["home/alice/secret", "home/alice/other"] {
+        assert_eq!(
+            publish_v5(port, "alice", "alice-pw", topic, "before"),
+            Published::Accepted,
+            "{topic}"
+        );
+    }
+    emulator.create_rule("topic", Some("alice"), "home/alice/secret", false, false);
     assert_eq!(
-        publish_v5(port, "alice", "alice-pw", "alice/out", "m4"),
+        publish_v5(port, "alice", "alice-pw", "home/alice/secret", "m4"),
+        Published::Refused
+    );
+    assert_eq!(
+        publish_v5(port, "alice", "alice-pw", "home/alice/other", "m5"),
+        Published::Accepted
+    );
+    assert!(watch.received("home/alice/other", "m5", LONG));
+    assert!(!watch.received("home/alice/secret", "m4", SHORT));
+}
+
+#[test]
+fn changes_reach_the_broker_only_once_they_apply() {
+    common::require_broker_tools();
+    let emulator = emulator("400");
+    let port = emulator.mqtt();
+    emulator.create_user("frank", "frank-pw");
+    let publishes = |topic: &str| publish_v5(port, "frank", "frank-pw", topic, "x");
+    assert_eq!(publishes("frank/t"), Published::Refused, "no rule yet");
+
+    // A rule create: still refused right after the API's answer, allowed
+    // once it applies.
+    let reply = emulator.call(
+        "POST",
+        "/acl",
+        Some(Body::Json(json!({
+            "type": "topic", "username": "frank", "pattern": "frank/t",
+            "read": false, "write": true,
+        }))),
+    );
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    assert_eq!(publishes("frank/t"), Published::Refused, "not applied yet");
+    emulator.wait_until("the rule to apply", || {
+        publishes("frank/t") == Published::Accepted
+    });
+
+    // A rule delete: still allowed right after, refused once it applies.
+    let reply = emulator.call("DELETE", "/acl?username=frank&topic=frank%2Ft", None);
+    assert_eq!(reply.status, 204, "{}", reply.text());
+    assert_eq!(publishes("frank/t"), Published::Accepted, "not applied yet");
+    emulator.wait_until("the rule delete to apply", || {
+        publishes("frank/t") == Published::Refused
+    });
+
+    // A user delete: still connects right after, refused once it applies.
+    assert_eq!(emulator.call("DELETE", "/user/frank", None).status, 204);
+    assert!(can_connect(port, "frank", "frank-pw"), "not applied yet");
+    emulator.wait_until("the user delete to apply", || {
+        !can_connect(port, "frank", "frank-pw")
+    });
+    assert_eq!(emulator.call("GET", "/user/frank", None).status, 404);
+}
+
+#[test]
+fn a_line_break_cannot_add_a_line_to_the_acl_file() {
+    common::require_broker_tools();
+    let emulator = emulator("0");
+    let port = emulator.mqtt();
+    emulator.create_user("mallory", "mallory-pw");
+    emulator.create_user("victim", "victim-pw");
+    let injected = "x\ntopic readwrite victim/#";
+    for body in [
+        json!({"type": "topic", "username": "mallory", "pattern": injected, "read": true, "write": true}),
+        json!({"type": "pattern", "pattern": injected, "read": true, "write": true}),
+        json!({"type": "topic", "username": "mallory", "pattern": "x\r\ntopic readwrite victim/#"}),
+    ] {
+        let reply = emulator.call("POST", "/acl", Some(Body::Json(body.clone())));
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+    }
+    // A rule that does apply rewrites the file; the refused ones are not
+    // in it.
+    emulator.create_rule("topic", Some("mallory"), "mallory/#", true, true);
+    let acl = std::fs::read_to_string(emulator.data_dir.join("mosquitto.acl")).unwrap();
+    assert!(acl.contains("topic readwrite mallory/#\n"), "{acl}");
+    assert!(!acl.contains("victim"), "{acl}");
+    assert_eq!(
+        emulator
+            .call("GET", "/acl", None)
+            .json()
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        publish_v5(port, "mallory", "mallory-pw", "victim/x", "m"),
+        Published::Refused
+    );
+}
+
+#[test]
+fn a_mosquitto_named_by_path_is_used() {
+    common::require_broker_tools();
+    let program = ["/usr/sbin/mosquitto"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|path| path.is_file())
+        .or_else(|| {
+            let output = std::process::Command::new("sh")
+                .args(["-c", "command -v mosquitto"])
+                .output()
+                .ok()?;
+            let found = String::from_utf8(output.stdout).ok()?;
+            Some(std::path::PathBuf::from(found.trim())).filter(|path| path.is_file())
+        })
+        .expect("mosquitto is installed");
+    let emulator = Emulator::start(&[
+        "--apply-delay-ms",
+        "0",
+        "--api-key",
+        KEY,
+        "--mosquitto",
+        program.to_str().unwrap(),
+    ]);
+    let port = emulator.mqtt();
+    // The broker that runs is that executable.
+    let running = std::fs::read_link(format!("/proc/{}/exe", emulator.broker_pid())).unwrap();
+    assert_eq!(running, program.canonicalize().unwrap());
+    emulator.create_user("hank", "hank-pw");
+    emulator.create_rule("topic", Some("hank"), "hank/#", true, true);
+    assert_eq!(
+        publish_v5(port, "hank", "hank-pw", "hank/x", "m"),
+        Published::Accepted
+    );
+    assert_eq!(
+        publish_v5(port, "hank", "hank-pw", "other", "m"),
         Published::Refused
     );
 }
@@ -275,4 +407,21 @@ fn names_the_broker_cannot_store_are_listed_but_cannot_connect() {
     assert!(can_connect(port, "plain", "pw"));
     assert!(!can_connect(port, "a:b", "pw"));
     assert!(!can_connect(port, "a", "b:pw"));
+    // Mosquitto trims ASCII blanks only: a name with other white space at
+    // its ends is written, and connects.
+    for (name, in_path) in [
+        (" ascii", "%20ascii"),
+        ("\u{a0}no-break\u{a0}", "%C2%A0no-break%C2%A0"),
+    ] {
+        let reply = emulator.call(
+            "POST",
+            "/user",
+            Some(Body::Json(json!({"username": name, "password": "pw"}))),
+        );
+        assert_eq!(reply.status, 204, "{}", reply.text());
+        emulator.wait_user(in_path, true);
+    }
+    assert!(!can_connect(port, " ascii", "pw"));
+    assert!(can_connect(port, "\u{a0}no-break\u{a0}", "pw"));
+    assert!(!can_connect(port, "no-break", "pw"));
 }

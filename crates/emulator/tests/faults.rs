@@ -63,6 +63,62 @@ fn fail_rate_is_reproducible_under_a_seed() {
 }
 
 #[test]
+fn a_random_seed_is_named_on_standard_error() {
+    let random = Emulator::start(&["--no-broker", "--fail-rate", "0.5"]);
+    let seed = random
+        .stderr_text()
+        .lines()
+        .find_map(|line| line.strip_prefix("cloudmqtt-emulator: seed="))
+        .map(|seed| seed.parse::<u64>().unwrap())
+        .expect("the seed is on stderr");
+    let first = statuses(&random, 40);
+    assert!(random.extra_stdout().is_empty(), "stdout is the ready line");
+    // Passing it back repeats the run.
+    let again = Emulator::start(&[
+        "--no-broker",
+        "--fail-rate",
+        "0.5",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    assert!(
+        again
+            .stderr_text()
+            .contains(&format!("cloudmqtt-emulator: seed={seed}\n"))
+    );
+    assert_eq!(statuses(&again, 40), first);
+}
+
+#[test]
+fn an_oversized_body_is_refused_before_any_fault() {
+    let emulator = Emulator::start(&[
+        "--no-broker",
+        "--fail-rate",
+        "1",
+        "--latency-ms",
+        "2000",
+        "--rate-limit",
+        "1",
+    ]);
+    let big = vec![b'a'; (1 << 20) + 1];
+    for _ in 0..3 {
+        let started = Instant::now();
+        let reply = emulator.call(
+            "POST",
+            "/user",
+            Some(common::Body::Raw("text/plain", big.clone())),
+        );
+        assert_eq!(reply.status, 413);
+        assert!(started.elapsed() < Duration::from_millis(2000));
+    }
+    // None of them used up the rate limit's one token; this one takes the
+    // latency and the injected failure.
+    let started = Instant::now();
+    assert_eq!(emulator.call("GET", "/user", None).status, 500);
+    assert!(started.elapsed() >= Duration::from_millis(2000));
+}
+
+#[test]
 fn latency_delays_every_answer() {
     let emulator = Emulator::start(&["--no-broker", "--latency-ms", "300"]);
     for (method, path) in [("GET", "/user"), ("GET", "/nowhere")] {

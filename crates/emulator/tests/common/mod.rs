@@ -21,6 +21,8 @@ pub struct Emulator {
     pub data_dir: PathBuf,
     pub stderr: PathBuf,
     stdout: std::sync::Mutex<Option<mpsc::Receiver<String>>>,
+    /// The read end of standard error, when it is a pipe.
+    stderr_pipe: Option<std::process::ChildStderr>,
     _scratch: tempfile::TempDir,
 }
 
@@ -50,15 +52,34 @@ impl Emulator {
 
     /// Starts the binary on an existing data directory.
     pub fn start_in(scratch: tempfile::TempDir, data_dir: PathBuf, args: &[&str]) -> Self {
-        Self::launch(scratch, Some(data_dir), args)
+        Self::launch(scratch, Some(data_dir), args, false)
     }
 
     /// Starts the binary without `--data-dir` (it makes a temporary one).
     pub fn start_with_temporary_data(args: &[&str]) -> Self {
-        Self::launch(tempfile::tempdir().unwrap(), None, args)
+        Self::launch(tempfile::tempdir().unwrap(), None, args, false)
     }
 
-    fn launch(scratch: tempfile::TempDir, data_dir: Option<PathBuf>, args: &[&str]) -> Self {
+    /// Starts the binary with its standard error on a pipe (see
+    /// [`Emulator::close_stderr`]) rather than in a file.
+    pub fn start_with_stderr_piped(args: &[&str]) -> Self {
+        let scratch = tempfile::tempdir().unwrap();
+        let data_dir = scratch.path().join("data");
+        Self::launch(scratch, Some(data_dir), args, true)
+    }
+
+    /// Closes the read end of a piped standard error: the emulator's next
+    /// writes there fail with a broken pipe.
+    pub fn close_stderr(&mut self) {
+        drop(self.stderr_pipe.take().expect("stderr is piped"));
+    }
+
+    fn launch(
+        scratch: tempfile::TempDir,
+        data_dir: Option<PathBuf>,
+        args: &[&str],
+        pipe_stderr: bool,
+    ) -> Self {
         let stderr = scratch.path().join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now()
@@ -74,10 +95,15 @@ impl Emulator {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
+            .stderr(if pipe_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::from(std::fs::File::create(&stderr).unwrap())
+            })
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr_pipe = child.stderr.take();
         let (lines, inbox) = mpsc::channel();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -94,6 +120,7 @@ impl Emulator {
             data_dir: data_dir.unwrap_or_default(),
             stderr,
             stdout: std::sync::Mutex::new(None),
+            stderr_pipe,
             _scratch: scratch,
         };
         let line = match inbox.recv_timeout(Duration::from_secs(30)) {
