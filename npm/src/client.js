@@ -28,7 +28,7 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
 export function bind(wasm) {
-  const { WasmClient } = wasm;
+  const { WasmClient, Method } = wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -95,79 +95,102 @@ export function bind(wasm) {
     }
 
     restartInstance(options) {
-      return call(() => this.#client.restartInstance(options));
+      return CloudMqtt.#run(this, Method.RestartInstance, options);
     }
 
     resetInstance(options) {
-      return call(() => this.#client.resetInstance(options));
+      return CloudMqtt.#run(this, Method.ResetInstance, options);
     }
 
     listUsers(params, options) {
-      return call(() => this.#client.listUsers(params, options));
+      return CloudMqtt.#run(this, Method.ListUsers, params, options);
     }
 
     users(params, options) {
-      return walkUsers(this.#client, params, options);
+      return walkUsers(() => CloudMqtt.#inner(this), params, options);
     }
 
     getUser(username, options) {
-      return call(() => this.#client.getUser(username, options));
+      return CloudMqtt.#run(this, Method.GetUser, username, options);
     }
 
     createUser(user, options) {
-      return call(() => this.#client.createUser(user, options));
+      return CloudMqtt.#run(this, Method.CreateUser, user, options);
     }
 
     updateUserPassword(username, password, options) {
-      return call(() => this.#client.updateUserPassword(username, password, options));
+      return CloudMqtt.#run(this, Method.UpdateUserPassword, username, password, options);
     }
 
     deleteUser(username, options) {
-      return call(() => this.#client.deleteUser(username, options));
+      return CloudMqtt.#run(this, Method.DeleteUser, username, options);
     }
 
     listAcls(options) {
-      return call(() => this.#client.listAcls(options));
+      return CloudMqtt.#run(this, Method.ListAcls, options);
     }
 
     createAcl(rule, options) {
-      return call(() => this.#client.createAcl(rule, options));
+      return CloudMqtt.#run(this, Method.CreateAcl, rule, options);
     }
 
     deleteAcl(rule, options) {
-      return call(() => this.#client.deleteAcl(rule, options));
+      return CloudMqtt.#run(this, Method.DeleteAcl, rule, options);
     }
 
     waitForUser(username, options) {
-      return call(() => this.#client.waitForUser(username, options));
+      return CloudMqtt.#run(this, Method.WaitForUser, username, options);
     }
 
     waitForAcl(rule, options) {
-      return call(() => this.#client.waitForAcl(rule, options));
+      return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
+    }
+
+    /** Runs `method` of the WebAssembly client behind `self`. */
+    static #run(self, method, ...args) {
+      return call(() => CloudMqtt.#inner(self).run(method, ...args));
+    }
+
+    /** The WebAssembly client behind `self`: a method called without its client fails. */
+    static #inner(self) {
+      if (#client in Object(self)) return self.#client;
+      throw new CloudMqttError(
+        "INVALID_INPUT",
+        "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
+        { field: "this" },
+      );
     }
 
     get [Symbol.toStringTag]() {
       return "CloudMqtt";
     }
 
+    /** `CloudMqtt { baseUrl: "…" }`: the base URL, never the key. */
+    toString() {
+      return #baseUrl in Object(this) ? `CloudMqtt { baseUrl: ${JSON.stringify(this.#baseUrl)} }` : "CloudMqtt {}";
+    }
+
     toJSON() {
-      return { baseUrl: this.#baseUrl };
+      return #baseUrl in Object(this) ? { baseUrl: this.#baseUrl } : {};
     }
 
     [inspect]() {
-      return `CloudMqtt { baseUrl: ${JSON.stringify(this.#baseUrl)} }`;
+      return this.toString();
     }
 
     [denoInspect]() {
-      return `CloudMqtt { baseUrl: ${JSON.stringify(this.#baseUrl)} }`;
+      return this.toString();
     }
   }
 
-  /** Every user once, page by page; the Rust paginator decides the pages. */
+  /**
+   * Every user once, page by page; the Rust paginator decides the pages.
+   * Nothing runs before the first `next()`, which rejects on a bad argument.
+   */
   async function* walkUsers(client, params, options) {
     let pages;
     try {
-      pages = client.userPages(params);
+      pages = client().userPages(params);
     } catch (thrown) {
       throw toError(thrown);
     }

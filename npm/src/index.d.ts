@@ -26,7 +26,7 @@ export interface CallOptions {
 
 /** How to wait until a change is visible. */
 export interface WaitOptions {
-  /** Cancels the wait (ABORTED). */
+  /** Cancels the wait (ABORTED); the signal of the call it follows does too. */
   signal?: AbortSignal;
   /** Total time to wait, in milliseconds; default 90000 (then WAIT_TIMEOUT). */
   timeoutMs?: number;
@@ -69,7 +69,10 @@ export type NewAclRule =
   | { type: "topic"; username: string; pattern: string; read: boolean; write: boolean }
   | { type: "pattern"; pattern: string; read: boolean; write: boolean };
 
-/** A client for the CloudMQTT management API. */
+/**
+ * A client for the CloudMQTT management API. `String(client)` is
+ * `CloudMqtt { baseUrl: "…" }`; the key never shows.
+ */
 export class CloudMqtt {
   constructor(options: ClientOptions);
   restartInstance(options?: CallOptions): Promise<void>;
@@ -111,12 +114,12 @@ export type ErrorCode =
 export class CloudMqttError extends Error {
   readonly name: "CloudMqttError";
   readonly code: ErrorCode;
-  /** HTTP status, when a response came. */
+  /** HTTP status, when a response came (a browser hides a redirect's). */
   readonly status?: number;
   /** What the server said, when it said anything. */
   readonly serverMessage?: string;
   /** RATE_LIMITED: how long the server asked to wait, when known. */
   readonly retryAfterMs?: number;
-  /** INVALID_INPUT: which argument. */
+  /** INVALID_INPUT: which argument (`this` for a method called without its client). */
   readonly field?: string;
 }

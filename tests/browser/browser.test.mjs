@@ -21,7 +21,6 @@ const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
   ".json": "application/json",
   ".map": "application/json",
 };
@@ -31,10 +30,13 @@ let site;
 let chromium;
 let profile;
 let reportReceived;
-const pageErrors = [];
+let pageErrors = [];
 
-/** Serves the page, the shared scenario script and the package's files. */
-function startSite(entry) {
+/**
+ * Serves the page, the shared scenario script and the package's files, the
+ * .wasm with the content type `wasmType`.
+ */
+function startSite(entry, wasmType) {
   let resolveReport;
   reportReceived = new Promise((resolve) => {
     resolveReport = resolve;
@@ -72,7 +74,8 @@ function startSite(entry) {
     }
     try {
       if (!file || !statSync(file).isFile()) throw new Error("missing");
-      res.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+      const type = path.extname(file) === ".wasm" ? wasmType : TYPES[path.extname(file)];
+      res.writeHead(200, { "content-type": type ?? "application/octet-stream" });
       res.end(readFileSync(file));
     } catch {
       res.writeHead(404);
@@ -88,10 +91,16 @@ before(async () => {
   api = await startServer({ cors: true, scenario: fixedScenario });
 });
 
-after(async () => {
+/** Stops the browser and the page's site of the last run. */
+async function stopPage() {
   await stop(chromium);
   if (profile) rmSync(profile, { recursive: true, force: true });
   if (site) await new Promise((resolve) => site.close(resolve));
+  chromium = profile = site = undefined;
+}
+
+after(async () => {
+  await stopPage();
   await api?.close();
 });
 
@@ -99,12 +108,15 @@ test("the exports map has a browser condition", () => {
   assert.ok(exportsMention(packageJson(), "browser"), JSON.stringify(packageJson().exports));
 });
 
-test("the browser entry runs in headless Chromium against a CORS API server", async (t) => {
+/** Loads the page in headless Chromium and checks what it reports. */
+async function runPage(t, wasmType) {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (Debian package chromium; or set CHROMIUM_BIN)`);
   const resolved = resolveExport(packageJson(), CONDITIONS);
   assert.ok(resolved, "the exports map resolves nothing for browsers");
   t.diagnostic(`entry ${resolved.target} via ${resolved.conditions.join(" > ")}`);
-  site = await startSite(resolved.target);
+  api.reset();
+  pageErrors = [];
+  site = await startSite(resolved.target, wasmType);
   const siteUrl = `http://127.0.0.1:${site.address().port}/`;
   profile = mkdtempSync(path.join(os.tmpdir(), "cloudmqtt-chromium-"));
   chromium = start(CHROMIUM, [
@@ -136,6 +148,7 @@ test("the browser entry runs in headless Chromium against a CORS API server", as
   t.diagnostic(`redirect in the browser: ${JSON.stringify(report.redirect)}`);
   assert.deepEqual(pageErrors, []);
   checkReport(report, { browser: true });
+  assert.deepEqual(report.printed, [], "the package printed to the console");
   const calls = api.calls;
   checkRequests(calls);
   const preflights = api.requests.filter((r) => r.preflight);
@@ -144,4 +157,13 @@ test("the browser entry runs in headless Chromium against a CORS API server", as
     assert.equal(call.headers.origin, siteUrl.slice(0, -1), `${call.method} ${call.url} without the page's Origin`);
     assert.equal(call.headers.cookie, undefined);
   }
+  await stopPage();
+}
+
+test("the browser entry runs in headless Chromium against a CORS API server", async (t) => {
+  await runPage(t, "application/wasm");
+});
+
+test("the browser entry loads a .wasm served without application/wasm, printing nothing", async (t) => {
+  await runPage(t, "application/octet-stream");
 });

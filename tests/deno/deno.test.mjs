@@ -43,4 +43,9 @@ test("the package runs in Deno and calls the loopback server", async (t) => {
   checkReport(report);
   checkRequests(server.calls);
   assert.equal(code, 0, deno.output);
+  // The report is the only output: the package printed nothing (Deno
+  // serves file: URLs without a content type, the case where a loader
+  // might warn).
+  const other = deno.output.split("\n").filter((l) => l.trim() !== "" && l !== line);
+  assert.deepEqual(other, [], "deno printed more than the report");
 });

@@ -180,6 +180,17 @@ describe("secrets stay secret", () => {
     assertClean(texts);
   });
 
+  test("the client shows its base URL and nothing else", () => {
+    const client = clientFor(server());
+    const shown = `CloudMqtt { baseUrl: ${JSON.stringify(server().baseUrl)} }`;
+    assert.equal(String(client), shown);
+    assert.equal(`${client}`, shown);
+    assert.equal(inspect(client), shown);
+    assert.equal(JSON.stringify(client), JSON.stringify({ baseUrl: server().baseUrl }));
+    assert.equal(Object.prototype.toString.call(client), "[object CloudMqtt]");
+    assert.equal(String(Object.getPrototypeOf(client)), "CloudMqtt {}");
+  });
+
   test("an echoed key is scrubbed from every text of the error", async () => {
     server().reply({ status: 401, json: { error: `key ${API_KEY} is wrong` } });
     const error = await failure(clientFor(server()).listUsers(), "UNAUTHORIZED");

@@ -1,12 +1,20 @@
 // Shared helpers for the node:test suites. The suites run from a scratch
 // project that installed the packed tarball, so `cloudmqtt-api` resolves
 // exactly as it does for a user.
+// quiet.mjs comes first: it records console output from the moment the
+// package loads.
+import { printed } from "./quiet.mjs";
 import assert from "node:assert/strict";
 import { after, before, beforeEach } from "node:test";
 import { CloudMqtt, CloudMqttError } from "cloudmqtt-api";
 import { startServer } from "./server.mjs";
 
-export { CloudMqtt, CloudMqttError, startServer };
+export { CloudMqtt, CloudMqttError, printed, startServer };
+
+// Whatever a suite did, the package printed nothing.
+after(() => {
+  assert.deepEqual(printed, [], "the package printed to the console");
+});
 
 export const API_KEY = "k3y-S3cret-Value-4711";
 export const AUTHORIZATION = `Basic ${Buffer.from(`:${API_KEY}`).toString("base64")}`;

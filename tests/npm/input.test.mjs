@@ -183,6 +183,65 @@ describe("wrong argument types from untyped JavaScript", () => {
   });
 });
 
+describe("methods called without their client", () => {
+  const methods = [
+    "restartInstance",
+    "resetInstance",
+    "listUsers",
+    "getUser",
+    "createUser",
+    "updateUserPassword",
+    "deleteUser",
+    "listAcls",
+    "createAcl",
+    "deleteAcl",
+    "waitForUser",
+    "waitForAcl",
+  ];
+
+  test("an unbound method rejects with INVALID_INPUT naming `this`", async () => {
+    const client = clientFor(server());
+    for (const name of methods) {
+      const method = client[name];
+      for (const self of [undefined, null, {}, 42, Object.create(client)]) {
+        let promise;
+        assert.doesNotThrow(() => {
+          promise = method.call(self, "x");
+        }, name);
+        assert.ok(promise instanceof Promise, name);
+        const error = await invalid(promise, "this", `${name} on ${String(self)}`);
+        assert.match(error.message, /CloudMqtt client/);
+      }
+    }
+    assert.equal(server().calls.length, 0);
+  });
+
+  test("an unbound users() returns an iterator whose first next() rejects", async () => {
+    const { users } = clientFor(server());
+    let iterator;
+    assert.doesNotThrow(() => {
+      iterator = users({ pageSize: 10 });
+    });
+    assert.equal(typeof iterator[Symbol.asyncIterator], "function");
+    await invalid(iterator.next(), "this");
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+    await invalid(async () => {
+      for await (const user of users.call({})) assert.fail(`yielded ${user.username}`);
+    }, "this");
+    assert.equal(server().calls.length, 0);
+  });
+
+  test("a method bound to its client works", async () => {
+    const client = clientFor(server());
+    server().reply({ status: 200, json: [{ username: "a" }] }, { status: 200, json: [{ username: "a" }] });
+    const listUsers = client.listUsers.bind(client);
+    assert.deepEqual(await listUsers(), [{ username: "a" }]);
+    const users = [];
+    for await (const user of client.users.call(client, { pageSize: 5 })) users.push(user.username);
+    assert.deepEqual(users, ["a"]);
+  });
+});
+
 describe("transport", () => {
   test("a custom fetch is called with a Request carrying credentials omit and no redirect following", async () => {
     const seen = [];

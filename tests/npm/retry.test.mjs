@@ -275,12 +275,28 @@ describe("aborts", () => {
   });
 
   test("an abort during a 5xx backoff ends the call at once", async () => {
-    server().handle(() => ({ status: 503 }));
-    const controller = new AbortController();
-    const start = Date.now();
-    setTimeout(() => controller.abort("string"), 100);
-    await failure(clientFor(server(), { maxRetries: 1000 }).listAcls({ signal: controller.signal }), "ABORTED");
-    assert.ok(since(start) < 2000, `took ${since(start)} ms`);
+    // Math.random seeds the backoff's jitter. Pinned, the first backoff
+    // after a 503 is close to its 500 ms ceiling, which the first call
+    // checks; an abort 100 ms in must then end the call long before that.
+    const random = Math.random;
+    Math.random = () => 0.999;
+    try {
+      server().reply({ status: 503 }, { status: 200, json: [] });
+      await clientFor(server()).listAcls();
+      const [first, second] = server().calls;
+      assert.ok(second.at - first.at >= 400, `the pinned first backoff is only ${second.at - first.at} ms`);
+
+      server().reset();
+      server().handle(() => ({ status: 503 }));
+      const controller = new AbortController();
+      const start = Date.now();
+      setTimeout(() => controller.abort("string"), 100);
+      await failure(clientFor(server(), { maxRetries: 1000 }).listAcls({ signal: controller.signal }), "ABORTED");
+      assert.ok(since(start) < 350, `took ${since(start)} ms: the backoff sleep ignored the abort`);
+      assert.equal(server().calls.length, 1);
+    } finally {
+      Math.random = random;
+    }
   });
 
   test("a POST aborted mid-flight -> ABORTED, not retried", async () => {

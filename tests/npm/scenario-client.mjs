@@ -28,6 +28,7 @@ export async function runScenario(lib, baseUrl, { browser = false } = {}) {
     report.acls = await client.listAcls();
     report.walked = [];
     for await (const user of client.users({ pageSize: 10 })) report.walked.push(user.username);
+    report.described = String(client);
     let texts = String(client) + JSON.stringify(client);
     try {
       await client.restartInstance();
@@ -55,7 +56,7 @@ export async function runScenario(lib, baseUrl, { browser = false } = {}) {
       await new CloudMqtt({ apiKey: RUNTIME_KEY, baseUrl: `${origin}/redirecting`, maxRetries: 0 }).listUsers();
       report.redirect = "no error";
     } catch (error) {
-      report.redirect = { code: error.code, status: error.status };
+      report.redirect = { code: error.code, status: error.status, hasStatus: "status" in error, message: error.message };
       texts += error.message + error.stack;
     }
     try {

@@ -144,6 +144,51 @@ describe("wait on createUser / deleteUser", () => {
     await failure(clientFor(server()).deleteUser("x", { signal: controller.signal, wait: { intervalMs: 5000, timeoutMs: 60000 } }), "ABORTED");
     assert.ok(since(start) < 1500, `took ${since(start)} ms`);
   });
+
+  test("the call's signal aborts the wait even when the wait has a signal of its own", async () => {
+    server().route("DELETE /api/user/x", { status: 204 });
+    server().route("GET /api/user/x", { status: 200, json: { username: "x" } });
+    const call = new AbortController();
+    const wait = new AbortController();
+    setTimeout(() => call.abort(), 250);
+    const start = Date.now();
+    await failure(
+      clientFor(server()).deleteUser("x", { signal: call.signal, wait: { signal: wait.signal, intervalMs: 100, timeoutMs: 1500 } }),
+      "ABORTED",
+    );
+    assert.ok(since(start) < 900, `took ${since(start)} ms`);
+    assert.equal(wait.signal.aborted, false);
+  });
+
+  test("the wait's own signal aborts it when the call has a signal too", async () => {
+    server().route("DELETE /api/user/x", { status: 204 });
+    server().route("GET /api/user/x", { status: 200, json: { username: "x" } });
+    const call = new AbortController();
+    const wait = new AbortController();
+    setTimeout(() => wait.abort("enough"), 250);
+    const start = Date.now();
+    await failure(
+      clientFor(server()).deleteUser("x", { signal: call.signal, wait: { signal: wait.signal, intervalMs: 100, timeoutMs: 1500 } }),
+      "ABORTED",
+    );
+    assert.ok(since(start) < 900, `took ${since(start)} ms`);
+  });
+
+  test("a probe that never answers ends with WAIT_TIMEOUT at the deadline, not a second later", async () => {
+    server().route("POST /api/user", { status: 201 });
+    server().route("GET /api/user/u", { status: 200, json: { username: "u" }, delayMs: 60000 });
+    let start = Date.now();
+    await failure(clientFor(server()).waitForUser("u", { timeoutMs: 300, intervalMs: 50 }), "WAIT_TIMEOUT");
+    let took = since(start);
+    assert.ok(took >= 250 && took < 900, `waitForUser took ${took} ms for a 300 ms wait`);
+    start = Date.now();
+    await failure(
+      clientFor(server()).createUser({ username: "u", password: "p" }, { wait: { timeoutMs: 300, intervalMs: 50 } }),
+      "WAIT_TIMEOUT",
+    );
+    took = since(start);
+    assert.ok(took >= 250 && took < 900, `the wait of createUser took ${took} ms for a 300 ms wait`);
+  });
 });
 
 describe("waitForUser / waitForAcl", () => {

@@ -127,5 +127,6 @@ const mainWorker :Workerd.Worker = (
     assert.fail(`workerd answered ${response.status}: ${text}\n${workerd.output}`);
   }
   checkReport(report);
+  assert.deepEqual(report.printed, [], "the package printed to the console");
   checkRequests(server.calls);
 });

@@ -47,25 +47,12 @@ pub(crate) fn object(value: JsValue, field: &'static str) -> Result<Object, Erro
     opt_object(value, field)?.ok_or_else(|| invalid(field, "must be an object"))
 }
 
-/// The property `name` of an optional object; `undefined` when there is no
-/// object.
-///
-/// # Errors
-/// When reading the property throws (a getter that fails).
-pub(crate) fn get(object: Option<&Object>, name: &'static str) -> Result<JsValue, Error> {
-    match object {
-        None => Ok(JsValue::UNDEFINED),
-        Some(object) => Reflect::get(object, &JsValue::from_str(name))
-            .map_err(|_| invalid(name, "could not be read")),
-    }
-}
-
 /// An optional string.
 ///
 /// # Errors
 /// When the value is present but not a string.
-pub(crate) fn opt_string(value: &JsValue, field: &'static str) -> Result<Option<String>, Error> {
-    if is_absent(value) {
+pub(crate) fn opt_string(value: JsValue, field: &'static str) -> Result<Option<String>, Error> {
+    if is_absent(&value) {
         return Ok(None);
     }
     value
@@ -78,7 +65,7 @@ pub(crate) fn opt_string(value: &JsValue, field: &'static str) -> Result<Option<
 ///
 /// # Errors
 /// When the value is absent or not a string.
-pub(crate) fn string(value: &JsValue, field: &'static str) -> Result<String, Error> {
+pub(crate) fn string(value: JsValue, field: &'static str) -> Result<String, Error> {
     opt_string(value, field)?.ok_or_else(|| invalid(field, "must be a string"))
 }
 
@@ -86,7 +73,7 @@ pub(crate) fn string(value: &JsValue, field: &'static str) -> Result<String, Err
 ///
 /// # Errors
 /// When the value is present but not a boolean.
-pub(crate) fn opt_bool(value: &JsValue, field: &'static str) -> Result<Option<bool>, Error> {
+fn opt_bool(value: &JsValue, field: &'static str) -> Result<Option<bool>, Error> {
     if is_absent(value) {
         return Ok(None);
     }
@@ -96,19 +83,11 @@ pub(crate) fn opt_bool(value: &JsValue, field: &'static str) -> Result<Option<bo
         .ok_or_else(|| invalid(field, "must be a boolean"))
 }
 
-/// A required boolean.
-///
-/// # Errors
-/// When the value is absent or not a boolean.
-pub(crate) fn boolean(value: &JsValue, field: &'static str) -> Result<bool, Error> {
-    opt_bool(value, field)?.ok_or_else(|| invalid(field, "must be a boolean"))
-}
-
 /// An optional whole number from 0 to `u32::MAX`.
 ///
 /// # Errors
 /// When the value is present but not such a number.
-pub(crate) fn opt_u32(value: &JsValue, field: &'static str) -> Result<Option<u32>, Error> {
+fn opt_u32(value: &JsValue, field: &'static str) -> Result<Option<u32>, Error> {
     if is_absent(value) {
         return Ok(None);
     }
@@ -129,7 +108,7 @@ pub(crate) fn opt_u32(value: &JsValue, field: &'static str) -> Result<Option<u32
 ///
 /// # Errors
 /// When the value is present but not such a number.
-pub(crate) fn opt_millis(
+fn opt_millis(
     value: &JsValue,
     field: &'static str,
     min_ms: f64,
@@ -150,39 +129,88 @@ pub(crate) fn opt_millis(
     }
 }
 
-/// An optional function.
-///
-/// # Errors
-/// When the value is present but not a function.
-pub(crate) fn opt_function(value: JsValue, field: &'static str) -> Result<Option<Function>, Error> {
-    if is_absent(&value) {
-        return Ok(None);
-    }
-    value
-        .dyn_into::<Function>()
-        .map(Some)
-        .map_err(|_| invalid(field, "must be a function"))
-}
+/// The properties of an optional object argument, each read and checked in
+/// one step (and named after the property in errors). Without an object,
+/// every property is absent.
+#[derive(Clone, Copy)]
+pub(crate) struct Props<'a>(pub(crate) Option<&'a Object>);
 
-/// An optional abort signal: any object with `aborted` and
-/// `addEventListener`, so that signals from another realm work too.
-///
-/// # Errors
-/// When the value is present but does not look like an `AbortSignal`.
-pub(crate) fn opt_signal(
-    value: JsValue,
-    field: &'static str,
-) -> Result<Option<AbortSignal>, Error> {
-    if is_absent(&value) {
-        return Ok(None);
+impl Props<'_> {
+    /// The property `name`; `undefined` when there is no object.
+    ///
+    /// # Errors
+    /// When reading the property throws (a getter that fails).
+    pub(crate) fn get(self, name: &'static str) -> Result<JsValue, Error> {
+        match self.0 {
+            None => Ok(JsValue::UNDEFINED),
+            Some(object) => Reflect::get(object, &JsValue::from_str(name))
+                .map_err(|_| invalid(name, "could not be read")),
+        }
     }
-    let looks_right = value.is_object()
-        && Reflect::get(&value, &JsValue::from_str("addEventListener"))
-            .is_ok_and(|listen| listen.is_function())
-        && Reflect::get(&value, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
-    if looks_right {
-        Ok(Some(value.unchecked_into()))
-    } else {
-        Err(invalid(field, "must be an AbortSignal"))
+
+    /// A required string property.
+    pub(crate) fn string(self, name: &'static str) -> Result<String, Error> {
+        string(self.get(name)?, name)
+    }
+
+    /// An optional string property.
+    pub(crate) fn opt_string(self, name: &'static str) -> Result<Option<String>, Error> {
+        opt_string(self.get(name)?, name)
+    }
+
+    /// A required boolean property.
+    pub(crate) fn boolean(self, name: &'static str) -> Result<bool, Error> {
+        self.opt_bool(name)?
+            .ok_or_else(|| invalid(name, "must be a boolean"))
+    }
+
+    /// An optional boolean property.
+    pub(crate) fn opt_bool(self, name: &'static str) -> Result<Option<bool>, Error> {
+        opt_bool(&self.get(name)?, name)
+    }
+
+    /// An optional whole number property from 0 to `u32::MAX`.
+    pub(crate) fn opt_u32(self, name: &'static str) -> Result<Option<u32>, Error> {
+        opt_u32(&self.get(name)?, name)
+    }
+
+    /// An optional duration property in milliseconds, at least `min_ms`.
+    pub(crate) fn opt_millis(
+        self,
+        name: &'static str,
+        min_ms: f64,
+    ) -> Result<Option<Duration>, Error> {
+        opt_millis(&self.get(name)?, name, min_ms)
+    }
+
+    /// An optional function property.
+    pub(crate) fn opt_function(self, name: &'static str) -> Result<Option<Function>, Error> {
+        let value = self.get(name)?;
+        if is_absent(&value) {
+            return Ok(None);
+        }
+        value
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| invalid(name, "must be a function"))
+    }
+
+    /// An optional abort signal property: any object with `aborted` and
+    /// `addEventListener`, so that signals from another realm work too.
+    pub(crate) fn opt_signal(self, name: &'static str) -> Result<Option<AbortSignal>, Error> {
+        let value = self.get(name)?;
+        if is_absent(&value) {
+            return Ok(None);
+        }
+        let looks_right = value.is_object()
+            && Reflect::get(&value, &JsValue::from_str("addEventListener"))
+                .is_ok_and(|listen| listen.is_function())
+            && Reflect::get(&value, &JsValue::from_str("aborted"))
+                .is_ok_and(|a| a.as_bool().is_some());
+        if looks_right {
+            Ok(Some(value.unchecked_into()))
+        } else {
+            Err(invalid(name, "must be an AbortSignal"))
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The core decides everything (what to send, whether to retry, how long to
 //! wait); this module only carries requests, tells the time and sleeps. A
-//! user's abort signal ends a call at once, in flight or asleep.
+//! user's abort signal (any of them, for a wait that follows a call) ends a
+//! call at once, in flight or asleep.
 
 use std::time::{Duration, SystemTime};
 
@@ -46,8 +47,12 @@ fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).ceil().min(MAX_TIMER_MS)
 }
 
-fn is_aborted(signal: Option<&AbortSignal>) -> bool {
-    signal.is_some_and(AbortSignal::aborted)
+/// The shortest attempt of a wait, however close its deadline: the last
+/// probe goes out at the deadline and gets this long to answer.
+const MIN_PROBE: Duration = Duration::from_millis(100);
+
+fn is_aborted(signals: &[AbortSignal]) -> bool {
+    signals.iter().any(AbortSignal::aborted)
 }
 
 /// How requests travel: the `fetch` to call and the per-attempt timeout.
@@ -60,12 +65,12 @@ pub(crate) struct Transport {
 /// Per-call settings for [`drive`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits<'a> {
-    /// The user's abort signal.
-    pub(crate) signal: Option<&'a AbortSignal>,
+    /// The user's abort signals: any of them ends the call.
+    pub(crate) signals: &'a [AbortSignal],
     /// How long one attempt may take, response body included.
     pub(crate) attempt_timeout: Duration,
-    /// No attempt runs past this instant by more than a second (for waits,
-    /// whose deadline the core checks once an attempt ends).
+    /// For waits, whose deadline the core checks once an attempt ends: no
+    /// attempt runs past this instant by more than [`MIN_PROBE`].
     pub(crate) deadline: Option<SystemTime>,
 }
 
@@ -109,39 +114,39 @@ pub(crate) async fn drive(
         match machine.poll_output(now) {
             Output::Done(result) => return result,
             Output::WaitUntil(at) => {
-                sleep(at.duration_since(now).unwrap_or_default(), limits.signal).await?;
+                sleep(at.duration_since(now).unwrap_or_default(), limits.signals).await?;
             }
             Output::Send(request) => {
-                if is_aborted(limits.signal) {
+                if is_aborted(limits.signals) {
                     return Err(Error::Aborted);
                 }
                 let mut timeout = limits.attempt_timeout;
                 if let Some(deadline) = limits.deadline {
                     let left = deadline.duration_since(now).unwrap_or_default();
-                    timeout = timeout.min(left.max(Duration::from_secs(1)));
+                    timeout = timeout.min(left.max(MIN_PROBE));
                 }
-                let input = send(request, transport, limits.signal, timeout).await?;
+                let input = send(request, transport, limits.signals, timeout).await?;
                 machine.handle_input(input, self::now());
             }
         }
     }
 }
 
-/// Sleeps for `duration`, or less if the signal fires.
+/// Sleeps for `duration`, or less if a signal fires.
 ///
 /// # Errors
-/// [`Error::Aborted`] when the signal fired (before or during the sleep).
-pub(crate) async fn sleep(duration: Duration, signal: Option<&AbortSignal>) -> Result<(), Error> {
-    if is_aborted(signal) {
+/// [`Error::Aborted`] when a signal fired (before or during the sleep).
+pub(crate) async fn sleep(duration: Duration, signals: &[AbortSignal]) -> Result<(), Error> {
+    if is_aborted(signals) {
         return Err(Error::Aborted);
     }
     let mut timer = JsValue::UNDEFINED;
     let mut wake = None;
     let promise = Promise::new(&mut |resolve: Function, _reject| {
         timer = set_timeout(&resolve, millis(duration));
-        if let Some(signal) = signal {
-            // A signal that cannot take a listener still ends the sleep on
-            // time; the abort is then seen when the sleep ends.
+        // A signal that cannot take a listener still ends the sleep on
+        // time; the abort is then seen when the sleep ends.
+        for signal in signals {
             let _ = signal.add_event_listener_with_callback("abort", &resolve);
         }
         wake = Some(resolve);
@@ -149,29 +154,31 @@ pub(crate) async fn sleep(duration: Duration, signal: Option<&AbortSignal>) -> R
     // The promise only ever resolves.
     let _ = JsFuture::from(promise).await;
     clear_timeout(&timer);
-    if let (Some(signal), Some(wake)) = (signal, &wake) {
-        let _ = signal.remove_event_listener_with_callback("abort", wake);
+    if let Some(wake) = &wake {
+        for signal in signals {
+            let _ = signal.remove_event_listener_with_callback("abort", wake);
+        }
     }
-    if is_aborted(signal) {
+    if is_aborted(signals) {
         return Err(Error::Aborted);
     }
     Ok(())
 }
 
-/// One attempt's abort controller: aborted by the timer or by the user's
-/// signal. Dropping it clears the timer and the listener.
+/// One attempt's abort controller: aborted by the timer or by a user's
+/// signal. Dropping it clears the timer and the listeners.
 struct Attempt<'a> {
     controller: AbortController,
     abort: Function,
     timer: JsValue,
-    user: Option<&'a AbortSignal>,
+    user: &'a [AbortSignal],
     /// Rejects when the attempt is aborted, to race against promises that
     /// ignore the signal (a caller's `fetch` may).
     aborted: Promise,
 }
 
 impl<'a> Attempt<'a> {
-    fn start(user: Option<&'a AbortSignal>, timeout: Duration) -> Result<Self, JsValue> {
+    fn start(user: &'a [AbortSignal], timeout: Duration) -> Result<Self, JsValue> {
         let controller = AbortController::new()?;
         let abort_method: Function = Reflect::get(&controller, &"abort".into())?.dyn_into()?;
         // Abort with an Error so that every rejection is an Error object.
@@ -182,16 +189,19 @@ impl<'a> Attempt<'a> {
             let _ = signal.add_event_listener_with_callback("abort", &reject);
         });
         let timer = set_timeout(&abort, millis(timeout));
-        if let Some(user) = user {
-            user.add_event_listener_with_callback("abort", &abort)?;
-        }
-        Ok(Self {
+        let attempt = Self {
             controller,
             abort,
             timer,
             user,
             aborted,
-        })
+        };
+        for signal in user {
+            // On an error, dropping the attempt clears the timer and removes
+            // the listeners added so far.
+            signal.add_event_listener_with_callback("abort", &attempt.abort)?;
+        }
+        Ok(attempt)
     }
 
     /// Waits for `promise`, or fails as soon as the attempt is aborted.
@@ -216,8 +226,8 @@ impl<'a> Attempt<'a> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         clear_timeout(&self.timer);
-        if let Some(user) = self.user {
-            let _ = user.remove_event_listener_with_callback("abort", &self.abort);
+        for signal in self.user {
+            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
         }
     }
 }
@@ -298,10 +308,10 @@ fn call_fetch(transport: &Transport, request: &web_sys::Request) -> Result<Promi
 async fn send(
     request: Request,
     transport: &Transport,
-    signal: Option<&AbortSignal>,
+    signals: &[AbortSignal],
     timeout: Duration,
 ) -> Result<Input, Error> {
-    let attempt = match Attempt::start(signal, timeout) {
+    let attempt = match Attempt::start(signals, timeout) {
         Ok(attempt) => attempt,
         Err(error) => return Ok(Input::Failed(TransportError::Network(describe(&error)))),
     };

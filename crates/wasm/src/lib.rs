@@ -9,7 +9,8 @@
 //!
 //! # In scope
 //! - [`WasmClient`]: one method per endpoint plus the waits, each returning
-//!   a `Promise`; [`WasmUserPages`]: the user list, one page at a time.
+//!   a `Promise`, exported to JavaScript as one [`run`](WasmClient::run)
+//!   (see [`Method`]); [`WasmUserPages`]: the user list, one page at a time.
 //! - Failures as plain objects `{ code, message, status?, serverMessage?,
 //!   retryAfterMs?, field? }` (see [`error_object`]), which the npm
 //!   package's JavaScript layer turns into `CloudMqttError`.
@@ -29,8 +30,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use cloudmqtt_api::{
     AclKind, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_PAGE_SIZE, DeleteAclRule,
     DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, NewAclRule,
@@ -42,13 +41,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use crate::args::{get, invalid};
-use crate::convert::IntoJs;
+use crate::args::{Props, invalid};
 use crate::driver::{Limits, ToJs, Transport, drive};
 use crate::erased::Erased;
 
 /// The per-attempt timeout when none is given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The message of a redirect whose status the runtime hides.
+const OPAQUE_REDIRECT: &str =
+    "unexpected status: the server redirected (redirects are not followed)";
 
 /// Turns an error into the plain object the JavaScript layer expects:
 /// `code`, `message`, and `status`, `serverMessage`, `retryAfterMs`,
@@ -60,9 +62,16 @@ pub fn error_object(error: &Error) -> JsValue {
         let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
     };
     set("code", error.code().as_str().into());
-    set("message", error.to_string().into());
-    if let Some(status) = error.status() {
-        set("status", status.into());
+    match error.status() {
+        // Status 0 is a browser's opaque answer to `redirect: "manual"`: a
+        // redirect whose status the page may not see.
+        Some(0) => set("message", OPAQUE_REDIRECT.into()),
+        status => {
+            set("message", error.to_string().into());
+            if let Some(status) = status {
+                set("status", status.into());
+            }
+        }
     }
     if let Some(message) = error.server_message() {
         set("serverMessage", message.into());
@@ -93,10 +102,11 @@ struct CallOptions {
     timeout: Duration,
 }
 
-/// How to wait for a change: the poller's options and the signal.
+/// How to wait for a change: the poller's options and the signals.
 struct Wait {
     options: WaitOptions,
-    signal: Option<AbortSignal>,
+    /// The wait's own signal and that of the call it follows: either ends it.
+    signals: Vec<AbortSignal>,
     /// The timeout of each probe: the call's, or the client's.
     attempt_timeout: Duration,
 }
@@ -104,7 +114,7 @@ struct Wait {
 /// One machine to drive, with its limits.
 struct Step {
     machine: Box<dyn Machine<Value = JsValue>>,
-    signal: Option<AbortSignal>,
+    signals: Vec<AbortSignal>,
     attempt_timeout: Duration,
     /// For waits: the total time, counted from when the step starts.
     wait_timeout: Option<Duration>,
@@ -117,71 +127,44 @@ struct Step {
 type Plan = Result<Vec<Step>, Error>;
 
 impl Inner {
+    /// Reads `{ signal, timeoutMs }` (a call's options), and hands back the
+    /// object for the options that follow (`wait`).
     fn call_options(&self, value: JsValue) -> Result<(CallOptions, Option<Object>), Error> {
         let object = args::opt_object(value, "options")?;
-        let signal = args::opt_signal(get(object.as_ref(), "signal")?, "signal")?;
-        let timeout = args::opt_millis(&get(object.as_ref(), "timeoutMs")?, "timeoutMs", 1.0)?
-            .unwrap_or(self.timeout);
+        let props = Props(object.as_ref());
+        let signal = props.opt_signal("signal")?;
+        let timeout = props.opt_millis("timeoutMs", 1.0)?.unwrap_or(self.timeout);
         Ok((CallOptions { signal, timeout }, object))
     }
 
     /// Reads `{ signal, timeoutMs, intervalMs }` (a wait's options).
     /// `call` is the options of the create or delete the wait follows: its
-    /// signal and per-attempt timeout apply unless the wait has its own.
-    fn wait_options(
-        &self,
-        object: Option<&Object>,
-        call: Option<&CallOptions>,
-    ) -> Result<Wait, Error> {
+    /// signal ends the wait too, and its per-attempt timeout applies.
+    fn wait_options(&self, props: Props<'_>, call: Option<&CallOptions>) -> Result<Wait, Error> {
         let defaults = WaitOptions::default();
-        let signal = args::opt_signal(get(object, "signal")?, "signal")?;
-        let timeout = args::opt_millis(&get(object, "timeoutMs")?, "timeoutMs", 0.0)?;
-        let interval = args::opt_millis(&get(object, "intervalMs")?, "intervalMs", 1.0)?;
+        let mut signals: Vec<AbortSignal> = props.opt_signal("signal")?.into_iter().collect();
+        let timeout = props.opt_millis("timeoutMs", 0.0)?;
+        let interval = props.opt_millis("intervalMs", 1.0)?;
         let interval = interval.unwrap_or(defaults.interval);
+        if let Some(call) = call {
+            signals.extend(call.signal.clone());
+        }
         Ok(Wait {
             options: WaitOptions {
                 interval,
                 timeout: timeout.unwrap_or(defaults.timeout),
                 max_interval: defaults.max_interval.max(interval),
             },
-            signal: signal.or_else(|| call.and_then(|call| call.signal.clone())),
+            signals,
             attempt_timeout: call.map_or(self.timeout, |call| call.timeout),
         })
     }
 
-    /// Reads the `wait` option of a create or delete: absent or `false`
-    /// (no wait), `true` (defaults) or an object of wait options.
-    fn wait_for(
-        &self,
-        options: Option<&Object>,
-        call: &CallOptions,
-    ) -> Result<Option<Wait>, Error> {
-        let wait = get(options, "wait")?;
-        if args::is_absent(&wait) || wait.as_bool() == Some(false) {
-            return Ok(None);
-        }
-        if wait.as_bool() == Some(true) {
-            return self.wait_options(None, Some(call)).map(Some);
-        }
-        let object = args::opt_object(wait, "wait")
-            .map_err(|_| invalid("wait", "must be a boolean or an object"))?;
-        self.wait_options(object.as_ref(), Some(call)).map(Some)
-    }
-
     /// One operation carried out with retries.
-    fn call<O>(&self, op: O, options: &CallOptions) -> Step
-    where
-        O: Operation + 'static,
-        O::Output: IntoJs,
-    {
+    fn call(&self, op: Erased, options: &CallOptions) -> Step {
         Step {
-            machine: Box::new(Call::new(
-                &self.config,
-                Erased::new(op),
-                self.policy,
-                driver::seed(),
-            )),
-            signal: options.signal.clone(),
+            machine: Box::new(Call::new(&self.config, op, self.policy, driver::seed())),
+            signals: options.signal.clone().into_iter().collect(),
             attempt_timeout: options.timeout,
             wait_timeout: None,
         }
@@ -191,19 +174,28 @@ impl Inner {
     fn wait(&self, target: WaitTarget, wait: Wait) -> Step {
         Step {
             machine: Box::new(ToJs(Poller::new(&self.config, target, wait.options))),
-            signal: wait.signal,
+            signals: wait.signals,
             attempt_timeout: wait.attempt_timeout,
             wait_timeout: Some(wait.options.timeout),
         }
     }
 
-    /// A create or delete, then a wait for it when asked to.
-    fn call_and_wait<O>(&self, op: O, options: JsValue) -> Plan
-    where
-        O: Operation<Output = ()> + 'static,
-    {
+    /// A create or delete, then a wait for it when its `wait` option asks:
+    /// absent or `false` (no wait), `true` (defaults) or wait options.
+    fn call_and_wait(&self, op: Result<Erased, Error>, options: JsValue) -> Plan {
+        let op = op?;
         let (options, object) = self.call_options(options)?;
-        let wait = self.wait_for(object.as_ref(), &options)?;
+        let wait = Props(object.as_ref()).get("wait")?;
+        let wait = match wait.as_bool() {
+            _ if args::is_absent(&wait) => None,
+            Some(false) => None,
+            Some(true) => Some(self.wait_options(Props(None), Some(&options))?),
+            None => {
+                let object = args::opt_object(wait, "wait")
+                    .map_err(|_| invalid("wait", "must be a boolean or an object"))?;
+                Some(self.wait_options(Props(object.as_ref()), Some(&options))?)
+            }
+        };
         let target = op.wait_target();
         let mut steps = vec![self.call(op, &options)];
         if let (Some(wait), Some(target)) = (wait, target) {
@@ -213,33 +205,71 @@ impl Inner {
     }
 
     /// A single call with `{ signal, timeoutMs }` options.
-    fn single<O>(&self, op: Result<O, Error>, options: JsValue) -> Plan
-    where
-        O: Operation + 'static,
-        O::Output: IntoJs,
-    {
+    fn single(&self, op: Result<Erased, Error>, options: JsValue) -> Plan {
         let op = op?;
         let (options, _) = self.call_options(options)?;
         Ok(vec![self.call(op, &options)])
     }
 
-    /// Scrubs the API key from an error's text, as given and as it travels
-    /// in the `Authorization` header (base64 of `:key`), in case a server
-    /// echoes either back.
+    /// A wait on its own, with `{ signal?, timeoutMs?, intervalMs?,
+    /// exists? }`; `target` makes the target from `exists`.
+    fn wait_for(
+        &self,
+        target: Result<impl FnOnce(bool) -> WaitTarget, Error>,
+        options: JsValue,
+    ) -> Plan {
+        let target = target?;
+        let options = args::opt_object(options, "options")?;
+        let props = Props(options.as_ref());
+        let exists = props.opt_bool("exists")?.unwrap_or(true);
+        let wait = self.wait_options(props, None)?;
+        Ok(vec![self.wait(target(exists), wait)])
+    }
+
+    /// Scrubs the API key from an error's text. The core's machines scrub
+    /// the key in every form from what a server says; this catches any
+    /// other error that might quote it (an argument, say).
     fn redact(&self, error: Error) -> Error {
-        let key = self.config.api_key().expose();
-        // The same engine as the core's (one copy of its code in the .wasm);
-        // without the padding, an echo cut short is caught as well.
-        let encoded = STANDARD.encode(format!(":{key}"));
-        error.redact(&[key, encoded.trim_end_matches('=')])
+        error.redact(&[self.config.api_key().expose()])
     }
 }
 
 /// Reads an ACL rule's `type`.
-fn acl_kind(value: &JsValue) -> Result<AclKind, Error> {
-    let text = args::string(value, "type")
+fn acl_kind(rule: Props<'_>) -> Result<AclKind, Error> {
+    let text = rule
+        .string("type")
         .map_err(|_| invalid("type", "must be \"topic\" or \"pattern\""))?;
     AclKind::parse(&text)
+}
+
+/// The methods of [`WasmClient::run`], by number.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// [`WasmClient::restart_instance`]: `(options)`.
+    RestartInstance = 0,
+    /// [`WasmClient::reset_instance`]: `(options)`.
+    ResetInstance = 1,
+    /// [`WasmClient::list_users`]: `(params, options)`.
+    ListUsers = 2,
+    /// [`WasmClient::get_user`]: `(username, options)`.
+    GetUser = 3,
+    /// [`WasmClient::create_user`]: `(user, options)`.
+    CreateUser = 4,
+    /// [`WasmClient::update_user_password`]: `(username, password, options)`.
+    UpdateUserPassword = 5,
+    /// [`WasmClient::delete_user`]: `(username, options)`.
+    DeleteUser = 6,
+    /// [`WasmClient::list_acls`]: `(options)`.
+    ListAcls = 7,
+    /// [`WasmClient::create_acl`]: `(rule, options)`.
+    CreateAcl = 8,
+    /// [`WasmClient::delete_acl`]: `(rule, options)`.
+    DeleteAcl = 9,
+    /// [`WasmClient::wait_for_user`]: `(username, options)`.
+    WaitForUser = 10,
+    /// [`WasmClient::wait_for_acl`]: `(rule, options)`.
+    WaitForAcl = 11,
 }
 
 /// A client for one API key, with async methods that take plain JavaScript
@@ -263,34 +293,35 @@ impl WasmClient {
 
     fn from_options(options: JsValue) -> Result<WasmClient, Error> {
         let options = args::object(options, "options")?;
-        let options = Some(&options);
-        let api_key = args::string(&get(options, "apiKey")?, "apiKey")?;
-        Self::with_key(options, &api_key).map_err(|error| error.redact(&[&api_key]))
+        let props = Props(Some(&options));
+        let api_key = props.string("apiKey")?;
+        Self::with_key(props, &api_key).map_err(|error| error.redact(&[&api_key]))
     }
 
-    fn with_key(options: Option<&Object>, api_key: &str) -> Result<WasmClient, Error> {
+    fn with_key(props: Props<'_>, api_key: &str) -> Result<WasmClient, Error> {
         let mut builder = ApiConfig::builder(Secret::new(api_key));
-        if let Some(base_url) = args::opt_string(&get(options, "baseUrl")?, "baseUrl")? {
+        if let Some(base_url) = props.opt_string("baseUrl")? {
             builder = builder.base_url(base_url);
         }
-        let encoding = match args::opt_string(&get(options, "encoding")?, "encoding")?.as_deref() {
+        let encoding = match props.opt_string("encoding")?.as_deref() {
             None | Some("json") => Encoding::Json,
             Some("form") => Encoding::Form,
             Some(_) => return Err(invalid("encoding", "must be \"json\" or \"form\"")),
         };
-        let insecure = args::opt_bool(&get(options, "allowInsecureHttp")?, "allowInsecureHttp")?;
+        let insecure = props.opt_bool("allowInsecureHttp")?;
         let config = builder
             .encoding(encoding)
             .allow_insecure_http(insecure.unwrap_or(false))
             .build()?;
-        let timeout = args::opt_millis(&get(options, "timeoutMs")?, "timeoutMs", 1.0)?
+        let timeout = props
+            .opt_millis("timeoutMs", 1.0)?
             .unwrap_or(DEFAULT_TIMEOUT);
-        let max_retries = args::opt_u32(&get(options, "maxRetries")?, "maxRetries")?;
+        let max_retries = props.opt_u32("maxRetries")?;
         let policy = RetryPolicy {
             max_retries: max_retries.unwrap_or(RetryPolicy::default().max_retries),
             ..RetryPolicy::default()
         };
-        let fetch = args::opt_function(get(options, "fetch")?, "fetch")?;
+        let fetch = props.opt_function("fetch")?;
         Ok(WasmClient {
             inner: Rc::new(Inner {
                 config,
@@ -307,54 +338,38 @@ impl WasmClient {
         self.inner.config.base_url().to_owned()
     }
 
-    /// Runs a plan to a `Promise`; a failure rejects with
-    /// [`error_object`], the API key scrubbed from its text.
-    fn start(&self, plan: Plan) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
-            let run = async {
-                let mut value = JsValue::UNDEFINED;
-                for mut step in plan? {
-                    let limits = Limits {
-                        signal: step.signal.as_ref(),
-                        attempt_timeout: step.attempt_timeout,
-                        deadline: step.wait_timeout.map(|timeout| driver::now() + timeout),
-                    };
-                    value = drive(step.machine.as_mut(), &inner.transport, limits).await?;
-                }
-                Ok(value)
-            };
-            run.await
-                .map_err(|error: Error| error_object(&inner.redact(error)))
-        })
-    }
-
-    /// `POST /instance/restart`. Resolves to `undefined`.
-    #[wasm_bindgen(js_name = restartInstance)]
-    pub fn restart_instance(&self, options: JsValue) -> Promise {
-        self.start(self.inner.single(Ok(RestartInstance), options))
-    }
-
-    /// `POST /instance/reset`. Resolves to `undefined`.
-    #[wasm_bindgen(js_name = resetInstance)]
-    pub fn reset_instance(&self, options: JsValue) -> Promise {
-        self.start(self.inner.single(Ok(ResetInstance), options))
-    }
-
-    /// `GET /user` with `{ limit?, page?, query? }`. Resolves to an array
-    /// of `{ username }`.
-    #[wasm_bindgen(js_name = listUsers)]
-    pub fn list_users(&self, params: JsValue, options: JsValue) -> Promise {
-        let op = (|| {
-            let params = args::opt_object(params, "params")?;
-            let params = params.as_ref();
-            Ok(ListUsers {
-                limit: args::opt_u32(&get(params, "limit")?, "limit")?,
-                page: args::opt_u32(&get(params, "page")?, "page")?,
-                query: args::opt_string(&get(params, "query")?, "query")?,
-            })
-        })();
-        self.start(self.inner.single(op, options))
+    /// Calls `method` with its arguments (`a`, `b`, `c`, as many as it
+    /// takes; see [`Method`]). One entry point for every method keeps the
+    /// `.wasm` small: each export costs glue of its own.
+    pub fn run(&self, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Promise {
+        let inner = &self.inner;
+        let plan = match method {
+            Method::RestartInstance => inner.single(Ok(Erased::new(RestartInstance)), a),
+            Method::ResetInstance => inner.single(Ok(Erased::new(ResetInstance)), a),
+            Method::ListUsers => inner.single(list_users(a), b),
+            Method::GetUser => {
+                let op = args::string(a, "username").map(|username| GetUser { username });
+                inner.single(op.map(Erased::new), b)
+            }
+            Method::CreateUser => inner.call_and_wait(create_user(a), b),
+            Method::UpdateUserPassword => inner.single(update_password(a, b), c),
+            Method::DeleteUser => {
+                let op = args::string(a, "username").map(|username| DeleteUser { username });
+                inner.call_and_wait(op.map(Erased::new), b)
+            }
+            Method::ListAcls => inner.single(Ok(Erased::new(ListAclRules)), a),
+            Method::CreateAcl => inner.call_and_wait(create_acl(a), b),
+            Method::DeleteAcl => inner.call_and_wait(delete_acl(a), b),
+            Method::WaitForUser => {
+                let username = args::string(a, "username");
+                inner.wait_for(
+                    username.map(|username| |exists| WaitTarget::User { username, exists }),
+                    b,
+                )
+            }
+            Method::WaitForAcl => inner.wait_for(acl_target(a), b),
+        };
+        self.start(plan)
     }
 
     /// Starts a walk over the user list with `{ query?, pageSize? }`.
@@ -365,9 +380,9 @@ impl WasmClient {
     pub fn user_pages(&self, params: JsValue) -> Result<WasmUserPages, JsValue> {
         let pages = (|| {
             let params = args::opt_object(params, "params")?;
-            let params = params.as_ref();
-            let query = args::opt_string(&get(params, "query")?, "query")?;
-            let size = args::opt_u32(&get(params, "pageSize")?, "pageSize")?;
+            let props = Props(params.as_ref());
+            let query = props.opt_string("query")?;
+            let size = props.opt_u32("pageSize")?;
             Paginator::new(query, size.unwrap_or(DEFAULT_PAGE_SIZE))
         })();
         match pages {
@@ -380,136 +395,176 @@ impl WasmClient {
             Err(error) => Err(error_object(&self.inner.redact(error))),
         }
     }
+}
+
+/// The driver, and the methods one by one for Rust callers (JavaScript
+/// calls [`run`](WasmClient::run)).
+impl WasmClient {
+    /// Runs a plan to a `Promise`; a failure rejects with
+    /// [`error_object`], the API key scrubbed from its text.
+    fn start(&self, plan: Plan) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let run = async {
+                let mut value = JsValue::UNDEFINED;
+                for mut step in plan? {
+                    let limits = Limits {
+                        signals: &step.signals,
+                        attempt_timeout: step.attempt_timeout,
+                        deadline: step.wait_timeout.map(|timeout| driver::now() + timeout),
+                    };
+                    value = drive(step.machine.as_mut(), &inner.transport, limits).await?;
+                }
+                Ok(value)
+            };
+            run.await
+                .map_err(|error: Error| error_object(&inner.redact(error)))
+        })
+    }
+
+    /// [`run`](Self::run) for a method of at most two arguments.
+    fn run2(&self, method: Method, a: JsValue, b: JsValue) -> Promise {
+        self.run(method, a, b, JsValue::UNDEFINED)
+    }
+
+    /// `POST /instance/restart`. Resolves to `undefined`.
+    pub fn restart_instance(&self, options: JsValue) -> Promise {
+        self.run2(Method::RestartInstance, options, JsValue::UNDEFINED)
+    }
+
+    /// `POST /instance/reset`. Resolves to `undefined`.
+    pub fn reset_instance(&self, options: JsValue) -> Promise {
+        self.run2(Method::ResetInstance, options, JsValue::UNDEFINED)
+    }
+
+    /// `GET /user` with `{ limit?, page?, query? }`. Resolves to an array
+    /// of `{ username }`.
+    pub fn list_users(&self, params: JsValue, options: JsValue) -> Promise {
+        self.run2(Method::ListUsers, params, options)
+    }
 
     /// `GET /user/{username}`. Resolves to `{ username, acls }`.
-    #[wasm_bindgen(js_name = getUser)]
     pub fn get_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let op = args::string(&username, "username").map(|username| GetUser { username });
-        self.start(self.inner.single(op, options))
+        self.run2(Method::GetUser, username, options)
     }
 
     /// `POST /user` with `{ username, password }`; with `wait`, resolves
     /// once the user exists.
-    #[wasm_bindgen(js_name = createUser)]
     pub fn create_user(&self, user: JsValue, options: JsValue) -> Promise {
-        let plan = (|| {
-            let user = args::object(user, "user")?;
-            let user = Some(&user);
-            let op = CreateUser {
-                username: args::string(&get(user, "username")?, "username")?,
-                password: Secret::new(args::string(&get(user, "password")?, "password")?),
-            };
-            self.inner.call_and_wait(op, options)
-        })();
-        self.start(plan)
+        self.run2(Method::CreateUser, user, options)
     }
 
     /// `PUT /user/{username}` with the new password.
-    #[wasm_bindgen(js_name = updateUserPassword)]
     pub fn update_user_password(
         &self,
         username: JsValue,
         password: JsValue,
         options: JsValue,
     ) -> Promise {
-        let op = (|| {
-            Ok(UpdatePassword {
-                username: args::string(&username, "username")?,
-                password: Secret::new(args::string(&password, "password")?),
-            })
-        })();
-        self.start(self.inner.single(op, options))
+        self.run(Method::UpdateUserPassword, username, password, options)
     }
 
     /// `DELETE /user/{username}`; with `wait`, resolves once it is gone.
-    #[wasm_bindgen(js_name = deleteUser)]
     pub fn delete_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let plan = args::string(&username, "username")
-            .and_then(|username| self.inner.call_and_wait(DeleteUser { username }, options));
-        self.start(plan)
+        self.run2(Method::DeleteUser, username, options)
     }
 
     /// `GET /acl`. Resolves to an array of `{ type, pattern, read, write,
     /// username }`.
-    #[wasm_bindgen(js_name = listAcls)]
     pub fn list_acls(&self, options: JsValue) -> Promise {
-        self.start(self.inner.single(Ok(ListAclRules), options))
+        self.run2(Method::ListAcls, options, JsValue::UNDEFINED)
     }
 
     /// `POST /acl` with `{ type, username?, pattern, read, write }`; with
     /// `wait`, resolves once the rule is listed.
-    #[wasm_bindgen(js_name = createAcl)]
     pub fn create_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let plan = (|| {
-            let rule = args::object(rule, "rule")?;
-            let rule = Some(&rule);
-            let kind = acl_kind(&get(rule, "type")?)?;
-            let username = args::opt_string(&get(rule, "username")?, "username")?;
-            let pattern = args::string(&get(rule, "pattern")?, "pattern")?;
-            let read = args::boolean(&get(rule, "read")?, "read")?;
-            let write = args::boolean(&get(rule, "write")?, "write")?;
-            let rule = NewAclRule::from_parts(kind, username, pattern, read, write)?;
-            self.inner.call_and_wait(CreateAclRule { rule }, options)
-        })();
-        self.start(plan)
+        self.run2(Method::CreateAcl, rule, options)
     }
 
     /// `DELETE /acl` with `{ username, topic }`; with `wait`, resolves once
     /// no such rule is listed.
-    #[wasm_bindgen(js_name = deleteAcl)]
     pub fn delete_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let plan = (|| {
-            let rule = args::object(rule, "rule")?;
-            let rule = Some(&rule);
-            let username = args::string(&get(rule, "username")?, "username")?;
-            let topic = args::string(&get(rule, "topic")?, "topic")?;
-            self.inner
-                .call_and_wait(DeleteAclRule { username, topic }, options)
-        })();
-        self.start(plan)
+        self.run2(Method::DeleteAcl, rule, options)
     }
 
     /// Waits until a user exists (or, with `exists: false`, is gone).
     /// Options: `{ signal?, timeoutMs?, intervalMs?, exists? }`.
-    #[wasm_bindgen(js_name = waitForUser)]
     pub fn wait_for_user(&self, username: JsValue, options: JsValue) -> Promise {
-        let plan = (|| {
-            let username = args::string(&username, "username")?;
-            let options = args::opt_object(options, "options")?;
-            let exists = args::opt_bool(&get(options.as_ref(), "exists")?, "exists")?;
-            let wait = self.inner.wait_options(options.as_ref(), None)?;
-            let target = WaitTarget::User {
-                username,
-                exists: exists.unwrap_or(true),
-            };
-            Ok(vec![self.inner.wait(target, wait)])
-        })();
-        self.start(plan)
+        self.run2(Method::WaitForUser, username, options)
     }
 
     /// Waits until an ACL rule `{ type, username?, pattern }` is listed
     /// (or, with `exists: false`, is not).
-    #[wasm_bindgen(js_name = waitForAcl)]
     pub fn wait_for_acl(&self, rule: JsValue, options: JsValue) -> Promise {
-        let plan = (|| {
-            let rule = args::object(rule, "rule")?;
-            let rule = Some(&rule);
-            let kind = acl_kind(&get(rule, "type")?)?;
-            let username = args::opt_string(&get(rule, "username")?, "username")?;
-            let pattern = args::string(&get(rule, "pattern")?, "pattern")?;
-            let options = args::opt_object(options, "options")?;
-            let exists = args::opt_bool(&get(options.as_ref(), "exists")?, "exists")?;
-            let wait = self.inner.wait_options(options.as_ref(), None)?;
-            let target = WaitTarget::Acl {
-                kind: Some(kind),
-                username,
-                pattern,
-                exists: exists.unwrap_or(true),
-            };
-            Ok(vec![self.inner.wait(target, wait)])
-        })();
-        self.start(plan)
+        self.run2(Method::WaitForAcl, rule, options)
     }
+}
+
+/// `{ limit?, page?, query? }` of `GET /user`.
+fn list_users(params: JsValue) -> Result<Erased, Error> {
+    let params = args::opt_object(params, "params")?;
+    let props = Props(params.as_ref());
+    Ok(Erased::new(ListUsers {
+        limit: props.opt_u32("limit")?,
+        page: props.opt_u32("page")?,
+        query: props.opt_string("query")?,
+    }))
+}
+
+/// `{ username, password }` of `POST /user`.
+fn create_user(user: JsValue) -> Result<Erased, Error> {
+    let user = args::object(user, "user")?;
+    let props = Props(Some(&user));
+    Ok(Erased::new(CreateUser {
+        username: props.string("username")?,
+        password: Secret::new(props.string("password")?),
+    }))
+}
+
+/// The name and new password of `PUT /user/{username}`.
+fn update_password(username: JsValue, password: JsValue) -> Result<Erased, Error> {
+    Ok(Erased::new(UpdatePassword {
+        username: args::string(username, "username")?,
+        password: Secret::new(args::string(password, "password")?),
+    }))
+}
+
+/// `{ type, username?, pattern, read, write }` of `POST /acl`.
+fn create_acl(rule: JsValue) -> Result<Erased, Error> {
+    let rule = args::object(rule, "rule")?;
+    let props = Props(Some(&rule));
+    let kind = acl_kind(props)?;
+    let username = props.opt_string("username")?;
+    let pattern = props.string("pattern")?;
+    let read = props.boolean("read")?;
+    let write = props.boolean("write")?;
+    let rule = NewAclRule::from_parts(kind, username, pattern, read, write)?;
+    Ok(Erased::new(CreateAclRule { rule }))
+}
+
+/// `{ username, topic }` of `DELETE /acl`.
+fn delete_acl(rule: JsValue) -> Result<Erased, Error> {
+    let rule = args::object(rule, "rule")?;
+    let props = Props(Some(&rule));
+    Ok(Erased::new(DeleteAclRule {
+        username: props.string("username")?,
+        topic: props.string("topic")?,
+    }))
+}
+
+/// `{ type, username?, pattern }` of a rule to wait for.
+fn acl_target(rule: JsValue) -> Result<impl FnOnce(bool) -> WaitTarget, Error> {
+    let rule = args::object(rule, "rule")?;
+    let props = Props(Some(&rule));
+    let kind = acl_kind(props)?;
+    let username = props.opt_string("username")?;
+    let pattern = props.string("pattern")?;
+    Ok(move |exists| WaitTarget::Acl {
+        kind: Some(kind),
+        username,
+        pattern,
+        exists,
+    })
 }
 
 /// A walk over the user list: each call to [`next`](WasmUserPages::next)
@@ -540,7 +595,7 @@ impl WasmUserPages {
             };
             vec![Step {
                 machine,
-                signal: options.signal,
+                signals: options.signal.into_iter().collect(),
                 attempt_timeout: options.timeout,
                 wait_timeout: None,
             }]

@@ -396,11 +396,15 @@ async fn redirects_are_not_followed() {
     assert_eq!(prop(&error, "status").as_f64(), Some(302.0));
     assert_eq!(fake.count(), 1);
 
-    // What a browser hands back for a redirect under `redirect: "manual"`.
+    // What a browser hands back for a redirect under `redirect: "manual"`:
+    // status 0, which is no HTTP status, so the error has none.
     let fake = server(r#"[{"error": true}]"#);
     let api = client(&fake, "{}");
     let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
     assert_eq!(code(&error), "UNEXPECTED_STATUS");
+    assert!(prop(&error, "status").is_undefined(), "{}", text(&error));
+    let message = prop_string(&error, "message").unwrap();
+    assert!(message.contains("redirect"), "{message}");
 }
 
 #[wasm_bindgen_test]
@@ -529,6 +533,33 @@ async fn a_wait_past_its_deadline_is_wait_timeout() {
     assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
     assert!(fake.count() >= 2);
     assert!(now() - started < 5000.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_probe_that_never_answers_ends_at_the_deadline() {
+    let fake = server(r#"[{"hang": true}]"#);
+    let api = client(&fake, "{}");
+    let started = now();
+    let error =
+        rejects(api.wait_for_user("u".into(), js(r#"{"timeoutMs": 300, "intervalMs": 50}"#))).await;
+    assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
+    let took = now() - started;
+    assert!(took < 900.0, "took {took} ms, the deadline was 300 ms");
+}
+
+#[wasm_bindgen_test]
+async fn the_calls_signal_ends_a_wait_that_has_its_own() {
+    let fake = server(r#"[{"status": 204}, {"status": 200, "body": "{}"}]"#);
+    let api = client(&fake, "{}");
+    let options = js(r#"{"wait": {"intervalMs": 100, "timeoutMs": 1500}}"#);
+    let own = abort_after(60_000.0, JsValue::UNDEFINED, false);
+    Reflect::set(&prop(&options, "wait"), &"signal".into(), &own).unwrap();
+    let call = abort_after(250.0, JsValue::UNDEFINED, false);
+    Reflect::set(&options, &"signal".into(), &call).unwrap();
+    let started = now();
+    let error = rejects(api.delete_user("u".into(), options)).await;
+    assert_eq!(code(&error), "ABORTED", "{}", text(&error));
+    assert!(now() - started < 1000.0);
 }
 
 #[wasm_bindgen_test]
