@@ -497,14 +497,14 @@ fn server_message(response: &Response) -> Option<String> {
 }
 
 /// The message in a JSON error body: `error`, `message`, `reason` or `errors`.
-fn json_message(value: &Json) -> Option<String> {
+fn json_message(value: &Json<'_>) -> Option<String> {
     match value {
-        Json::String(text) => Some(text.clone()),
+        Json::String(text) => Some(text.to_string()),
         Json::Object(_) => {
             for key in ["error", "message", "reason", "error_description", "detail"] {
                 match value.get(key) {
                     Some(Json::String(text)) if !text.trim().is_empty() => {
-                        return Some(text.clone());
+                        return Some(text.to_string());
                     }
                     Some(nested @ Json::Object(_)) => {
                         if let Some(text) = json_message(nested) {
@@ -522,9 +522,9 @@ fn json_message(value: &Json) -> Option<String> {
 
 /// Joins an `errors` field: a list of strings or objects, or a map of field
 /// names to messages.
-fn errors_message(errors: &Json) -> Option<String> {
+fn errors_message(errors: &Json<'_>) -> Option<String> {
     let parts: Vec<String> = match errors {
-        Json::String(text) => vec![text.clone()],
+        Json::String(text) => vec![text.to_string()],
         Json::Array(items) => items.iter().filter_map(json_message).collect(),
         Json::Object(members) => members
             .iter()

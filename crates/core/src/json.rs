@@ -5,9 +5,11 @@
 //! its `BTreeMap`-backed `Value` cost more than the rest of the parsing
 //! together. This reader accepts exactly RFC 8259 JSON into a plain tree:
 //! objects keep their members in document order (a repeated key: the last
-//! one counts, as in `serde_json`), numbers keep their text, and nesting is
-//! bounded so that no input can exhaust the stack.
+//! one counts, as in `serde_json`), numbers keep their text, strings without
+//! escapes borrow from the body, and nesting is bounded so that no input
+//! can exhaust the stack.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// How deep arrays and objects may nest (the same bound as `serde_json`).
@@ -15,20 +17,20 @@ const MAX_DEPTH: usize = 128;
 
 /// A parsed JSON value.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
+pub(crate) enum Json<'a> {
     Null,
     Bool(bool),
     /// A number, as written.
-    Number(String),
-    String(String),
-    Array(Vec<Json>),
+    Number(Cow<'a, str>),
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
     /// Members in document order.
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
-impl Json {
+impl<'a> Json<'a> {
     /// The value of member `key` of an object (the last, if repeated).
-    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json<'a>> {
         match self {
             Self::Object(members) => members
                 .iter()
@@ -67,7 +69,7 @@ impl fmt::Display for SyntaxError {
 }
 
 /// Parses a whole JSON text (white space allowed around it).
-pub(crate) fn parse(bytes: &[u8]) -> Result<Json, SyntaxError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Json<'_>, SyntaxError> {
     let mut reader = Reader { bytes, pos: 0 };
     let value = reader.value(0)?;
     reader.skip_space();
@@ -82,7 +84,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn error(&self, reason: &'static str) -> SyntaxError {
         SyntaxError {
             offset: self.pos,
@@ -110,7 +112,7 @@ impl Reader<'_> {
         found
     }
 
-    fn literal(&mut self, word: &[u8], value: Json) -> Result<Json, SyntaxError> {
+    fn literal(&mut self, word: &[u8], value: Json<'a>) -> Result<Json<'a>, SyntaxError> {
         if self.bytes[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(value)
@@ -119,7 +121,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, SyntaxError> {
         self.skip_space();
         match self.peek() {
             Some(b'n') => self.literal(b"null", Json::Null),
@@ -189,7 +191,7 @@ impl Reader<'_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<Json, SyntaxError> {
+    fn number(&mut self) -> Result<Json<'a>, SyntaxError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -217,36 +219,52 @@ impl Reader<'_> {
             }
         }
         // Only ASCII digits and signs were consumed.
-        let text = String::from_utf8_lossy(&self.bytes[start..self.pos]).into_owned();
-        Ok(Json::Number(text))
+        let text = std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or_default();
+        Ok(Json::Number(Cow::Borrowed(text)))
     }
 
-    /// Reads a string, the reader on its opening quote.
-    fn string(&mut self) -> Result<String, SyntaxError> {
+    /// Reads a string, the reader on its opening quote. Without escapes it
+    /// borrows from the body.
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+        let bytes = self.bytes;
         let opening = self.pos;
         self.pos += 1;
-        let mut out = Vec::new();
+        let invalid = || SyntaxError {
+            offset: opening,
+            reason: "invalid UTF-8 in a string",
+        };
+        let mut owned: Option<Vec<u8>> = None;
         loop {
             let start = self.pos;
-            while let Some(byte) = self.peek()
+            while let Some(&byte) = bytes.get(self.pos)
                 && byte != b'"'
                 && byte != b'\\'
                 && byte >= 0x20
             {
                 self.pos += 1;
             }
-            out.extend_from_slice(&self.bytes[start..self.pos]);
+            let run = &bytes[start..self.pos];
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return String::from_utf8(out).map_err(|_| SyntaxError {
-                        offset: opening,
-                        reason: "invalid UTF-8 in a string",
-                    });
+                    return match owned {
+                        None => std::str::from_utf8(run)
+                            .map(Cow::Borrowed)
+                            .map_err(|_| invalid()),
+                        Some(mut out) => {
+                            out.extend_from_slice(run);
+                            String::from_utf8(out)
+                                .map(Cow::Owned)
+                                .map_err(|_| invalid())
+                        }
+                    };
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
-                    let simple = match self.peek() {
+                    let out = owned.get_or_insert_with(Vec::new);
+                    out.extend_from_slice(run);
+                    let escape = bytes.get(self.pos + 1).copied();
+                    self.pos += 2;
+                    let unescaped = match escape {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
                         Some(b'/') => '/',
@@ -255,17 +273,15 @@ impl Reader<'_> {
                         Some(b'n') => '\n',
                         Some(b'r') => '\r',
                         Some(b't') => '\t',
-                        Some(b'u') => '\0',
-                        _ => return Err(self.error("invalid escape")),
+                        Some(b'u') => self.unicode_escape()?,
+                        _ => {
+                            return Err(SyntaxError {
+                                offset: self.pos - 1,
+                                reason: "invalid escape",
+                            });
+                        }
                     };
-                    self.pos += 1;
-                    let unescaped = if simple == '\0' {
-                        self.unicode_escape()?
-                    } else {
-                        simple
-                    };
-                    let mut buffer = [0; 4];
-                    out.extend_from_slice(unescaped.encode_utf8(&mut buffer).as_bytes());
+                    out.extend_from_slice(unescaped.encode_utf8(&mut [0; 4]).as_bytes());
                 }
                 Some(_) => return Err(self.error("control character in a string")),
                 None => return Err(self.error("unterminated string")),
@@ -315,8 +331,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn text(value: &str) -> Json {
-        Json::String(value.to_owned())
+    fn text(value: &str) -> Json<'_> {
+        Json::String(Cow::Borrowed(value))
     }
 
     #[test]
@@ -416,25 +432,19 @@ mod tests {
     }
 
     /// The same tree `serde_json` reads, for comparison.
-    fn from_serde(value: &serde_json::Value) -> Json {
+    fn from_serde(value: &serde_json::Value) -> Json<'_> {
         use serde_json::Value;
         match value {
             Value::Null => Json::Null,
             Value::Bool(flag) => Json::Bool(*flag),
-            Value::Number(number) => Json::Number(number.to_string()),
-            Value::String(text) => text.as_str().into(),
+            Value::Number(number) => Json::Number(number.to_string().into()),
+            Value::String(text) => Json::String(text.as_str().into()),
             Value::Array(items) => Json::Array(items.iter().map(from_serde).collect()),
             Value::Object(map) => Json::Object(
                 map.iter()
-                    .map(|(name, value)| (name.clone(), from_serde(value)))
+                    .map(|(name, value)| (name.as_str().into(), from_serde(value)))
                     .collect(),
             ),
-        }
-    }
-
-    impl From<&str> for Json {
-        fn from(text: &str) -> Self {
-            Json::String(text.to_owned())
         }
     }
 

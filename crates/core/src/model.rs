@@ -189,7 +189,7 @@ impl NewAclRule {
 pub fn parse_users(body: &[u8]) -> Result<Vec<User>, Error> {
     parse_list(body, "users", |item| {
         let username = match item {
-            Json::String(name) => Some(name.clone()),
+            Json::String(name) => Some(name.to_string()),
             Json::Object(_) => name_field(item),
             _ => None,
         };
@@ -237,14 +237,14 @@ pub fn parse_acl_rules(body: &[u8]) -> Result<Vec<AclRule>, Error> {
     parse_list(body, "ACL rules", acl_rule)
 }
 
-fn parse_json(body: &[u8]) -> Result<Json, Error> {
+fn parse_json(body: &[u8]) -> Result<Json<'_>, Error> {
     json::parse(body).map_err(|error| Error::decode(format!("invalid JSON: {error}"), body))
 }
 
 fn parse_list<T>(
     body: &[u8],
     what: &str,
-    item: impl Fn(&Json) -> Option<T>,
+    item: impl Fn(&Json<'_>) -> Option<T>,
 ) -> Result<Vec<T>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
@@ -277,7 +277,7 @@ fn parse_list<T>(
 }
 
 /// An object, or the object under one of `keys` of a wrapper object.
-fn unwrap_object<'a>(value: &'a Json, keys: &[&str]) -> Option<&'a Json> {
+fn unwrap_object<'a, 'b>(value: &'a Json<'b>, keys: &[&str]) -> Option<&'a Json<'b>> {
     if !value.is_object() {
         return None;
     }
@@ -292,14 +292,14 @@ fn unwrap_object<'a>(value: &'a Json, keys: &[&str]) -> Option<&'a Json> {
 }
 
 /// The user name of an object: `username`, `user` or `name`.
-fn name_field(object: &Json) -> Option<String> {
+fn name_field(object: &Json<'_>) -> Option<String> {
     ["username", "user", "name"]
         .iter()
         .find_map(|key| object.get(key).and_then(Json::as_str))
         .map(str::to_owned)
 }
 
-fn user_acl(object: &Json) -> Option<UserAcl> {
+fn user_acl(object: &Json<'_>) -> Option<UserAcl> {
     let topic = ["topic", "pattern"]
         .iter()
         .find_map(|key| object.get(key).and_then(Json::as_str))?
@@ -311,7 +311,7 @@ fn user_acl(object: &Json) -> Option<UserAcl> {
     })
 }
 
-fn acl_rule(object: &Json) -> Option<AclRule> {
+fn acl_rule(object: &Json<'_>) -> Option<AclRule> {
     let pattern = ["pattern", "topic"]
         .iter()
         .find_map(|key| object.get(key).and_then(Json::as_str))?
@@ -332,7 +332,7 @@ fn acl_rule(object: &Json) -> Option<AclRule> {
 }
 
 /// Reads a permission flag sent as a boolean, a number or a string.
-fn flag(value: Option<&Json>) -> bool {
+fn flag(value: Option<&Json<'_>>) -> bool {
     match value {
         Some(Json::Bool(flag)) => *flag,
         // Non-zero when a digit before the exponent is.

@@ -10,13 +10,37 @@ pub(crate) trait IntoJs {
     fn into_js(self) -> JsValue;
 }
 
+/// The property names of the API's data.
+#[derive(Clone, Copy)]
+enum Key {
+    Username,
+    Acls,
+    Topic,
+    Read,
+    Write,
+    Type,
+    Pattern,
+}
+
+const NAMES: [&str; 7] = [
+    "username", "acls", "topic", "read", "write", "type", "pattern",
+];
+
+thread_local! {
+    /// The names as JavaScript strings, made once: a list of a thousand
+    /// users then passes no name across the boundary again.
+    static KEYS: Vec<JsValue> = NAMES.iter().map(|name| JsValue::from_str(name)).collect();
+}
+
 /// A plain object with these properties, in this order.
-fn object(properties: &[(&str, JsValue)]) -> JsValue {
+fn object(properties: &[(Key, JsValue)]) -> JsValue {
     let object = Object::new();
-    for (name, value) in properties {
-        // Defining a property of a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
-    }
+    KEYS.with(|keys| {
+        for (key, value) in properties {
+            // Defining a property of a fresh plain object cannot fail.
+            let _ = Reflect::set(&object, &keys[*key as usize], value);
+        }
+    });
     object.into()
 }
 
@@ -37,16 +61,16 @@ impl<T: IntoJs> IntoJs for Vec<T> {
 
 impl IntoJs for User {
     fn into_js(self) -> JsValue {
-        object(&[("username", self.username.into())])
+        object(&[(Key::Username, self.username.into())])
     }
 }
 
 impl IntoJs for UserAcl {
     fn into_js(self) -> JsValue {
         object(&[
-            ("topic", self.topic.into()),
-            ("read", self.read.into()),
-            ("write", self.write.into()),
+            (Key::Topic, self.topic.into()),
+            (Key::Read, self.read.into()),
+            (Key::Write, self.write.into()),
         ])
     }
 }
@@ -54,8 +78,8 @@ impl IntoJs for UserAcl {
 impl IntoJs for UserInfo {
     fn into_js(self) -> JsValue {
         object(&[
-            ("username", self.username.into()),
-            ("acls", self.acls.into_js()),
+            (Key::Username, self.username.into()),
+            (Key::Acls, self.acls.into_js()),
         ])
     }
 }
@@ -63,12 +87,12 @@ impl IntoJs for UserInfo {
 impl IntoJs for AclRule {
     fn into_js(self) -> JsValue {
         object(&[
-            ("type", self.kind.as_str().into()),
-            ("pattern", self.pattern.into()),
-            ("read", self.read.into()),
-            ("write", self.write.into()),
+            (Key::Type, self.kind.as_str().into()),
+            (Key::Pattern, self.pattern.into()),
+            (Key::Read, self.read.into()),
+            (Key::Write, self.write.into()),
             (
-                "username",
+                Key::Username,
                 self.username.map_or(JsValue::NULL, JsValue::from),
             ),
         ])
