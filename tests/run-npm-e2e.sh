@@ -57,6 +57,12 @@ die() {
 say "test tooling (tests/package.json)"
 stamp="$TESTS/node_modules/.e2e-stamp"
 lock_sum="$(cat "$TESTS/package.json" "$TESTS/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+# scripts/setup.sh leaves node_modules/.installed after its own install.
+installed="$TESTS/node_modules/.installed"
+if [ ! -f "$stamp" ] && [ -f "$installed" ] && [ "$installed" -nt "$TESTS/package.json" ] \
+  && { [ ! -f "$TESTS/package-lock.json" ] || [ "$installed" -nt "$TESTS/package-lock.json" ]; }; then
+  echo "$lock_sum" >"$stamp"
+fi
 if [ ! -d "$TESTS/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   if [ -f "$TESTS/package-lock.json" ]; then
     (cd "$TESTS" && npm ci --no-audit --no-fund) || die "npm ci in tests/ failed"
@@ -64,6 +70,7 @@ if [ ! -d "$TESTS/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_s
     (cd "$TESTS" && npm install --no-audit --no-fund) || die "npm install in tests/ failed"
   fi
   echo "$lock_sum" >"$stamp"
+  touch "$installed"
 else
   echo "up to date"
 fi
