@@ -320,10 +320,21 @@ impl Error {
     /// Replaces every occurrence of each secret in the error's text with
     /// `[redacted]`: as is, and in the forms a server may echo it in
     /// (JSON-escaped, form- or percent-encoded). Empty secrets are ignored.
-    pub fn redact(mut self, secrets: &[&str]) -> Self {
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        self.redact_forms(&secret_forms(secrets))
+    }
+
+    /// The error a failed response stands for, with every form of
+    /// `secrets` scrubbed from the body before anything is read or cut from
+    /// it, and from the text read out of it.
+    pub(crate) fn from_response_with_secrets(response: &Response, secrets: &[&str]) -> Self {
         let forms = secret_forms(secrets);
+        Self::from_response(&scrub_forms(response, &forms)).redact_forms(&forms)
+    }
+
+    fn redact_forms(mut self, forms: &[String]) -> Self {
         let scrub = |text: &mut String| {
-            for form in &forms {
+            for form in forms {
                 if text.contains(form.as_str()) {
                     *text = text.replace(form.as_str(), REDACTED);
                 }
@@ -374,13 +385,7 @@ pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
         for unit in json.encode_utf16() {
             match char::from_u32(u32::from(unit)) {
                 Some(c) if c.is_ascii() => ascii.push(c),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    ascii.push_str("\\u");
-                    for shift in [12, 8, 4, 0] {
-                        ascii.push(HEX[usize::from(unit >> shift) & 0xf] as char);
-                    }
-                }
+                _ => crate::ops::push_unicode_escape(&mut ascii, unit),
             }
         }
         // PHP's json_encode also escapes `/`.
@@ -410,8 +415,12 @@ pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
 /// that nothing read from it (message, snippet) can hold a secret, not even
 /// part of one cut off at a length limit.
 pub(crate) fn scrub_response(response: &Response, secrets: &[&str]) -> Response {
+    scrub_forms(response, &secret_forms(secrets))
+}
+
+fn scrub_forms(response: &Response, forms: &[String]) -> Response {
     let mut body = response.body.clone();
-    for form in secret_forms(secrets) {
+    for form in forms {
         body = replace_bytes(&body, form.as_bytes(), REDACTED.as_bytes());
     }
     Response {

@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{ApiConfig, Secret};
-use crate::error::{Error, RetryAfter, scrub_response};
+use crate::error::{Error, RetryAfter};
 use crate::http::{Request, Response};
 use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
 use crate::model::{AclKind, parse_acl_rules};
@@ -256,8 +256,8 @@ impl Poller {
             Ok(None) if response.status >= 500 => self.schedule(self.interval, now),
             Ok(None) => {
                 let secrets = self.secrets.each_ref().map(Secret::expose);
-                let error = Error::from_response(&scrub_response(response, &secrets));
-                self.state = State::Done(Err(error.redact(&secrets)));
+                let error = Error::from_response_with_secrets(response, &secrets);
+                self.state = State::Done(Err(error));
             }
             Err(error) => {
                 let secrets = self.secrets.each_ref().map(Secret::expose);

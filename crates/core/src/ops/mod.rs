@@ -14,7 +14,7 @@ pub use users::{CreateUser, DeleteUser, GetUser, ListUsers, UpdatePassword};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::{ApiConfig, Encoding};
-use crate::error::{Error, scrub_response};
+use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::poll::WaitTarget;
 
@@ -161,17 +161,20 @@ pub(crate) fn push_json_string(out: &mut String, text: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let code = c as usize;
-                out.push_str("\\u00");
-                out.push(HEX[code >> 4] as char);
-                out.push(HEX[code & 0xf] as char);
-            }
+            c if c < ' ' => push_unicode_escape(out, c as u16),
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// Appends a JSON `\uXXXX` escape of one UTF-16 code unit (lower-case hex).
+pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from(unit >> shift) & 0xf] as char);
+    }
 }
 
 /// Any 2xx is a success with nothing to read; anything else is an error,
@@ -179,10 +182,8 @@ pub(crate) fn push_json_string(out: &mut String, text: &str) {
 fn expect_success(response: &Response, secrets: &[&str]) -> Result<(), Error> {
     if response.is_success() {
         Ok(())
-    } else if secrets.is_empty() {
-        Err(Error::from_response(response))
     } else {
-        Err(Error::from_response(&scrub_response(response, secrets)).redact(secrets))
+        Err(Error::from_response_with_secrets(response, secrets))
     }
 }
 
