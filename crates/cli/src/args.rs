@@ -207,13 +207,22 @@ pub enum AclCommand {
     List,
     /// Create a rule: a topic rule for one user, or a pattern rule for all.
     Create(CreateAclArgs),
-    /// Delete a user's rules for a topic.
+    /// Delete a user's topic rules for a filter, or the pattern rules for a
+    /// filter (`--type pattern`).
     Delete {
-        /// The user whose rules go.
+        /// Topic rules of one user (the default) or pattern rules.
+        #[arg(
+            long = "type",
+            value_enum,
+            value_name = "TYPE",
+            default_value = "topic"
+        )]
+        kind: AclKindArg,
+        /// The user whose topic rules go (not for pattern rules).
         #[arg(long, value_name = "U")]
-        user: String,
+        user: Option<String>,
         /// The rules' topic filter.
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", visible_alias = "pattern")]
         topic: String,
         /// Waiting until the rule is gone.
         #[command(flatten)]

@@ -163,11 +163,19 @@ fn acl(
             };
             mutate(client, CreateAclRule { rule }, &args.wait, json, out, &done)?;
         }
-        AclCommand::Delete { user, topic, wait } => {
-            let done = format!("deleted the rules of user {user:?} for topic {topic:?}");
-            let op = DeleteAclRule {
-                username: user,
-                topic,
+        AclCommand::Delete {
+            kind,
+            user,
+            topic,
+            wait,
+        } => {
+            let op = DeleteAclRule::from_parts(Some(kind.into()), user, topic)?;
+            let done = match &op.username {
+                Some(user) => format!(
+                    "deleted the rules of user {user:?} for topic {:?}",
+                    op.topic
+                ),
+                None => format!("deleted the pattern rules for {:?}", op.topic),
             };
             mutate(client, op, &wait, json, out, &done)?;
         }

@@ -332,11 +332,12 @@ impl Error {
         Self::from_response(&scrub_forms(response, &forms)).redact_forms(&forms)
     }
 
-    fn redact_forms(mut self, forms: &[String]) -> Self {
+    fn redact_forms(mut self, forms: &[SecretForm]) -> Self {
         let scrub = |text: &mut String| {
             for form in forms {
-                if text.contains(form.as_str()) {
-                    *text = text.replace(form.as_str(), REDACTED);
+                if let Some(scrubbed) = form.replace_in(text.as_bytes()) {
+                    // Only whole UTF-8 sequences are replaced, by ASCII.
+                    *text = String::from_utf8_lossy(&scrubbed).into_owned();
                 }
             }
         };
@@ -370,14 +371,77 @@ impl Error {
 /// What a secret is replaced with.
 const REDACTED: &str = "[redacted]";
 
+/// Secrets at least this many characters long are redacted wherever they
+/// occur; shorter ones only where they stand as a whole token.
+///
+/// A one-letter password is a letter of many words: replacing every `x`
+/// would turn the server's "User already exists" into "User already
+/// e[redacted]ists" and tell a reader that the password is `x`. A short
+/// secret that a server echoes stands apart from its neighbours (`password
+/// x is too weak`, `"x"`, `password=x&`), so it is still caught there. A
+/// secret of eight characters or more is unlikely to occur inside ordinary
+/// words by chance, and may be echoed glued to other text, so it is
+/// replaced wherever it occurs.
+pub const REDACT_ANYWHERE_MIN_CHARS: usize = 8;
+
+/// One form a secret may take in text, and whether it counts anywhere or
+/// only as a whole token.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SecretForm {
+    text: String,
+    anywhere: bool,
+}
+
+impl SecretForm {
+    /// `haystack` with every occurrence of this form that counts replaced by
+    /// `[redacted]`, or `None` when there is none.
+    fn replace_in(&self, haystack: &[u8]) -> Option<Vec<u8>> {
+        let needle = self.text.as_bytes();
+        let first = needle.first()?;
+        let last = needle.last()?;
+        // A secret whose own edge is not a word character has a token
+        // boundary there whatever stands beside it.
+        let open_start = self.anywhere || !is_word_byte(*first);
+        let open_end = self.anywhere || !is_word_byte(*last);
+        let mut out: Option<Vec<u8>> = None;
+        let mut copied = 0;
+        let mut at = 0;
+        while at + needle.len() <= haystack.len() {
+            let end = at + needle.len();
+            let counts = haystack[at..end] == *needle
+                && (open_start || at == 0 || !is_word_byte(haystack[at - 1]))
+                && (open_end || end == haystack.len() || !is_word_byte(haystack[end]));
+            if counts {
+                let out = out.get_or_insert_with(|| Vec::with_capacity(haystack.len()));
+                out.extend_from_slice(&haystack[copied..at]);
+                out.extend_from_slice(REDACTED.as_bytes());
+                copied = end;
+                at = end;
+            } else {
+                at += 1;
+            }
+        }
+        let mut out = out?;
+        out.extend_from_slice(&haystack[copied..]);
+        Some(out)
+    }
+}
+
+/// Whether a byte belongs to a word: ASCII letters, digits and `_`, and
+/// every byte of a non-ASCII character (most of which are letters).
+fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || !byte.is_ascii()
+}
+
 /// Every form of each secret worth scrubbing: the text itself, JSON-escaped
 /// (as `JSON.stringify` writes it, with `\u` escapes for everything beyond
 /// ASCII, and either with `/` escaped), form-urlencoded, and percent-encoded
 /// as a path segment. Longest first, so that no shorter form cuts a longer
 /// one apart.
-pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
-    let mut forms: Vec<String> = Vec::new();
+pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<SecretForm> {
+    let mut forms: Vec<SecretForm> = Vec::new();
     for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+        let anywhere = secret.chars().count() >= REDACT_ANYWHERE_MIN_CHARS;
         let mut json = String::new();
         crate::ops::push_json_string(&mut json, secret);
         let json = json[1..json.len() - 1].to_owned();
@@ -393,7 +457,7 @@ pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
         let ascii_slashed = ascii.replace('/', "\\/");
         let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let segment = crate::ops::encode_path_segment(secret);
-        for candidate in [
+        for text in [
             (*secret).to_owned(),
             json,
             ascii,
@@ -402,8 +466,11 @@ pub(crate) fn secret_forms(secrets: &[&str]) -> Vec<String> {
             form,
             segment,
         ] {
-            if !forms.contains(&candidate) {
-                let at = forms.partition_point(|form| form.len() >= candidate.len());
+            let candidate = SecretForm { text, anywhere };
+            if let Some(known) = forms.iter_mut().find(|form| form.text == candidate.text) {
+                known.anywhere |= candidate.anywhere;
+            } else {
+                let at = forms.partition_point(|form| form.text.len() >= candidate.text.len());
                 forms.insert(at, candidate);
             }
         }
@@ -418,30 +485,17 @@ pub(crate) fn scrub_response(response: &Response, secrets: &[&str]) -> Response 
     scrub_forms(response, &secret_forms(secrets))
 }
 
-fn scrub_forms(response: &Response, forms: &[String]) -> Response {
+fn scrub_forms(response: &Response, forms: &[SecretForm]) -> Response {
     let mut body = response.body.clone();
     for form in forms {
-        body = replace_bytes(&body, form.as_bytes(), REDACTED.as_bytes());
+        if let Some(scrubbed) = form.replace_in(&body) {
+            body = scrubbed;
+        }
     }
     Response {
         body,
         ..response.clone()
     }
-}
-
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while !rest.is_empty() {
-        if rest.starts_with(needle) {
-            out.extend_from_slice(with);
-            rest = &rest[needle.len()..];
-        } else {
-            out.push(rest[0]);
-            rest = &rest[1..];
-        }
-    }
-    out
 }
 
 struct Suffix<'a>(&'a Reply);

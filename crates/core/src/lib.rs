@@ -74,7 +74,7 @@ mod retry;
 pub mod validate;
 
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
-pub use error::{Error, ErrorCode, Reply, RetryAfter};
+pub use error::{Error, ErrorCode, REDACT_ANYWHERE_MIN_CHARS, Reply, RetryAfter};
 pub use http::{Method, Request, Response};
 pub use machine::{Input, Machine, Output, TransportError, run};
 pub use model::{

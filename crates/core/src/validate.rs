@@ -113,6 +113,16 @@ pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
 /// # Errors
 /// [`Error::InvalidInput`] naming `username` or `pattern`.
 pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<(), Error> {
+    rule_owner(kind, username)?;
+    topic_filter("pattern", pattern)
+}
+
+/// Checks who a rule belongs to: a topic rule names a valid user, a pattern
+/// rule names none.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username`.
+pub fn rule_owner(kind: AclKind, username: Option<&str>) -> Result<(), Error> {
     match (kind, username) {
         (AclKind::Topic, None) => {
             return Err(Error::invalid("username", "is required for a topic rule"));
@@ -126,7 +136,7 @@ pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<
         }
         (AclKind::Pattern, None) => {}
     }
-    topic_filter("pattern", pattern)
+    Ok(())
 }
 
 /// Checks a page size for the user list: 1 to 1000.

@@ -542,14 +542,21 @@ fn create_acl(rule: JsValue) -> Result<Erased, Error> {
     Ok(Erased::new(CreateAclRule { rule }))
 }
 
-/// `{ username, topic }` of `DELETE /acl`.
+/// `{ type?, username?, topic }` of `DELETE /acl`: a user's topic rules
+/// (`type` absent or `"topic"`), or the pattern rules (`type: "pattern"`,
+/// no username).
 fn delete_acl(rule: JsValue) -> Result<Erased, Error> {
     let rule = args::object(rule, "rule")?;
     let props = Props(Some(&rule));
-    Ok(Erased::new(DeleteAclRule {
-        username: props.string("username")?,
-        topic: props.string("topic")?,
-    }))
+    let kind = match props.opt_string("type")? {
+        Some(text) => Some(AclKind::parse(&text)?),
+        None => None,
+    };
+    let username = props.opt_string("username")?;
+    let topic = props.string("topic")?;
+    Ok(Erased::new(DeleteAclRule::from_parts(
+        kind, username, topic,
+    )?))
 }
 
 /// `{ type, username?, pattern }` of a rule to wait for.

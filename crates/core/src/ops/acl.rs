@@ -4,7 +4,7 @@ use super::{Field, Operation, expect_success, request, with_body};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::model::{AclRule, NewAclRule, parse_acl_rules};
+use crate::model::{AclKind, AclRule, NewAclRule, parse_acl_rules};
 use crate::poll::WaitTarget;
 use crate::validate;
 
@@ -19,14 +19,59 @@ pub struct CreateAclRule {
     pub rule: NewAclRule,
 }
 
-/// `DELETE /acl` with a `{username, topic}` body: deletes the user's rules
-/// for that topic (applied asynchronously).
+/// `DELETE /acl`: deletes a user's topic rules for a topic filter (body
+/// `{username, topic}`), or the pattern rules for a filter (body `{topic}`,
+/// no username). Applied asynchronously.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteAclRule {
-    /// The user whose rules go.
-    pub username: String,
+    /// The user whose topic rules go; `None` deletes pattern rules.
+    pub username: Option<String>,
     /// The rules' topic filter.
     pub topic: String,
+}
+
+impl DeleteAclRule {
+    /// Deletes `username`'s topic rules for `topic`.
+    pub fn topic_rules(username: impl Into<String>, topic: impl Into<String>) -> Self {
+        Self {
+            username: Some(username.into()),
+            topic: topic.into(),
+        }
+    }
+
+    /// Deletes the pattern rules for `topic`.
+    pub fn pattern_rules(topic: impl Into<String>) -> Self {
+        Self {
+            username: None,
+            topic: topic.into(),
+        }
+    }
+
+    /// Builds a delete from loose parts, as a command line or untyped caller
+    /// gives them: no kind means a topic rule, which names its user; a
+    /// pattern rule names none.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `username` or `topic`.
+    pub fn from_parts(
+        kind: Option<AclKind>,
+        username: Option<String>,
+        topic: String,
+    ) -> Result<Self, Error> {
+        let kind = kind.unwrap_or(AclKind::Topic);
+        validate::rule_owner(kind, username.as_deref())?;
+        validate::topic_filter("topic", &topic)?;
+        Ok(Self { username, topic })
+    }
+
+    /// Which kind of rule goes: topic rules when a user is named.
+    pub fn kind(&self) -> AclKind {
+        if self.username.is_some() {
+            AclKind::Topic
+        } else {
+            AclKind::Pattern
+        }
+    }
 }
 
 impl Operation for ListAclRules {
@@ -79,12 +124,15 @@ impl Operation for DeleteAclRule {
     type Output = ();
 
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
-        validate::username(&self.username)?;
+        if let Some(username) = &self.username {
+            validate::username(username)?;
+        }
         validate::topic_filter("topic", &self.topic)?;
-        let fields = [
-            ("username", Field::Text(&self.username)),
-            ("topic", Field::Text(&self.topic)),
-        ];
+        let mut fields = Vec::with_capacity(2);
+        if let Some(username) = &self.username {
+            fields.push(("username", Field::Text(username)));
+        }
+        fields.push(("topic", Field::Text(&self.topic)));
         let request = request(config, Method::Delete, &["acl"], &[]);
         Ok(with_body(request, config.encoding(), &fields))
     }
@@ -95,8 +143,8 @@ impl Operation for DeleteAclRule {
 
     fn wait_target(&self) -> Option<WaitTarget> {
         Some(WaitTarget::Acl {
-            kind: None,
-            username: Some(self.username.clone()),
+            kind: self.username.is_none().then_some(AclKind::Pattern),
+            username: self.username.clone(),
             pattern: self.topic.clone(),
             exists: false,
         })
@@ -107,7 +155,6 @@ impl Operation for DeleteAclRule {
 mod tests {
     use super::*;
     use crate::config::Encoding;
-    use crate::model::AclKind;
 
     fn config(encoding: Encoding) -> ApiConfig {
         ApiConfig::builder("k").encoding(encoding).build().unwrap()
@@ -195,10 +242,7 @@ mod tests {
 
     #[test]
     fn delete_has_a_body() {
-        let op = DeleteAclRule {
-            username: "test".into(),
-            topic: "readonly".into(),
-        };
+        let op = DeleteAclRule::topic_rules("test", "readonly");
         let json = op.build_request(&config(Encoding::Json)).unwrap();
         assert_eq!(
             (json.method, json.url.as_str()),
@@ -208,16 +252,77 @@ mod tests {
         assert_eq!(body(&json), r#"{"username":"test","topic":"readonly"}"#);
         let form = op.build_request(&config(Encoding::Form)).unwrap();
         assert_eq!(body(&form), "username=test&topic=readonly");
-        let bad = DeleteAclRule {
-            username: "u".into(),
-            topic: "".into(),
-        };
+        let bad = DeleteAclRule::topic_rules("u", "");
         assert_eq!(
             bad.build_request(&config(Encoding::Json))
                 .unwrap_err()
                 .field(),
             Some("topic")
         );
+    }
+
+    #[test]
+    fn deleting_pattern_rules_sends_no_username() {
+        let op = DeleteAclRule::pattern_rules("home/%u/#");
+        assert_eq!(op.kind(), AclKind::Pattern);
+        let json = op.build_request(&config(Encoding::Json)).unwrap();
+        assert_eq!(json.method, Method::Delete);
+        assert_eq!(body(&json), r##"{"topic":"home/%u/#"}"##);
+        let form = op.build_request(&config(Encoding::Form)).unwrap();
+        assert_eq!(body(&form), "topic=home%2F%25u%2F%23");
+        assert_eq!(
+            op.wait_target(),
+            Some(WaitTarget::Acl {
+                kind: Some(AclKind::Pattern),
+                username: None,
+                pattern: "home/%u/#".into(),
+                exists: false,
+            })
+        );
+    }
+
+    #[test]
+    fn deletes_from_loose_parts() {
+        type Case = (
+            Option<AclKind>,
+            Option<&'static str>,
+            &'static str,
+            Result<DeleteAclRule, &'static str>,
+        );
+        let cases: [Case; 6] = [
+            (
+                None,
+                Some("u"),
+                "t",
+                Ok(DeleteAclRule::topic_rules("u", "t")),
+            ),
+            (
+                Some(AclKind::Topic),
+                Some("u"),
+                "t",
+                Ok(DeleteAclRule::topic_rules("u", "t")),
+            ),
+            (
+                Some(AclKind::Pattern),
+                None,
+                "p/%u",
+                Ok(DeleteAclRule::pattern_rules("p/%u")),
+            ),
+            (None, None, "t", Err("username")),
+            (Some(AclKind::Pattern), Some("u"), "t", Err("username")),
+            (Some(AclKind::Pattern), None, "a/#/b", Err("topic")),
+        ];
+        for (kind, username, topic, expected) in cases {
+            let got = DeleteAclRule::from_parts(kind, username.map(str::to_owned), topic.into());
+            match expected {
+                Ok(op) => assert_eq!(got, Ok(op)),
+                Err(field) => assert_eq!(
+                    got.unwrap_err().field(),
+                    Some(field),
+                    "{kind:?} {username:?} {topic}"
+                ),
+            }
+        }
     }
 
     #[test]
