@@ -987,7 +987,7 @@ fn plain_http_to_a_remote_host_is_refused() {
     );
     result.expect_code(2);
     assert!(
-        result.stderr.starts_with("cloudmqtt: invalid baseUrl"),
+        result.stderr.starts_with("cloudmqtt: invalid --base-url: "),
         "{result:?}"
     );
 }

@@ -14,14 +14,14 @@ pub const MAX_LIMIT: u32 = 1000;
 /// Checks an API key: not empty, no control characters.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming `apiKey`.
+/// [`Error::InvalidInput`] naming `api_key`.
 pub fn api_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
-        return Err(Error::invalid("apiKey", "must not be empty"));
+        return Err(Error::invalid("api_key", "must not be empty"));
     }
     if key.chars().any(char::is_control) {
         return Err(Error::invalid(
-            "apiKey",
+            "api_key",
             "must not contain control characters",
         ));
     }

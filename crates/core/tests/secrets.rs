@@ -272,6 +272,7 @@ fn huge_durations_do_not_overflow_the_clock() {
             interval: Duration::MAX,
             timeout: Duration::MAX,
             max_interval: Duration::MAX,
+            attempt_timeout: Duration::MAX,
         },
     );
     let now = t0();
@@ -284,6 +285,7 @@ fn huge_durations_do_not_overflow_the_clock() {
         base_delay: Duration::MAX,
         max_delay: Duration::MAX,
         max_retry_after: Duration::MAX,
+        attempt_timeout: Duration::MAX,
     };
     let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
     assert!(matches!(call.poll_output(now), Output::Send(_)));
