@@ -7,20 +7,20 @@
 //! documented shape. Each endpoint's own parser lives in its file under
 //! `ops/`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Error;
 use crate::json::{self, Json};
 
 /// A user, as the user list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct User {
     /// The user's name.
     pub username: String,
 }
 
 /// A user with the ACL entries that apply to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UserInfo {
     /// The user's name.
     pub username: String,
@@ -29,7 +29,8 @@ pub struct UserInfo {
 }
 
 /// One ACL entry in a [`UserInfo`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UserAcl {
     /// The topic filter (it may contain `%u` / `%c`).
     pub topic: String,
@@ -40,8 +41,9 @@ pub struct UserAcl {
 }
 
 /// The two kinds of ACL rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum AclKind {
     /// Applies to one user.
     Topic,
@@ -73,10 +75,11 @@ impl AclKind {
 }
 
 /// An ACL rule as the rule list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AclRule {
     /// Topic (one user) or pattern (every user).
-    #[serde(rename = "type")]
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: AclKind,
     /// The topic filter.
     pub pattern: String,
@@ -177,6 +180,7 @@ pub(crate) fn flag(value: Option<&Json<'_>>) -> bool {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "serde")]
     #[test]
     fn serialises_the_documented_shape() {
         let rule = AclRule {
