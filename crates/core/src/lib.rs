@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 mod config;
 mod date;
 mod error;
@@ -73,6 +74,9 @@ mod poll;
 mod retry;
 pub mod validate;
 
+pub use access::{
+    Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
+};
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, Reply, RetryAfter};
 pub use http::{Method, Request, Response};

@@ -10,6 +10,13 @@ use crate::model::AclKind;
 pub const MAX_STRING_BYTES: usize = 65_535;
 /// Largest `limit` the user list accepts.
 pub const MAX_LIMIT: u32 = 1000;
+/// Most levels a topic filter in an ACL rule, or a topic name, may have.
+///
+/// Mosquitto 2.0 refuses a filter with more than `TOPIC_HIERARCHY_LIMIT`
+/// (200) `/` separators (`src/mosquitto_broker_internal.h`, checked in
+/// `mosquitto_sub_topic_check`, `lib/util_topic.c`): its `acl_file` parser
+/// stops at such a line, and the broker then checks no ACL at all.
+pub const MAX_TOPIC_LEVELS: usize = 201;
 
 /// Checks an API key: not empty, no control characters.
 ///
@@ -107,8 +114,163 @@ pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks a new ACL rule's parts: a `topic` rule names a valid user, a
-/// `pattern` rule names none, and the pattern is a valid topic filter.
+/// Checks the name of a user to create, or of the user a new topic rule
+/// is for: a valid [`username`] that Mosquitto can also hold in its
+/// `password_file` and `acl_file` and receive in an MQTT `CONNECT`. It must
+/// not contain `:` (the `password_file` splits a line at the first `:`),
+/// start with `#` (a comment there), start or end with a blank (both files
+/// trim them) or contain a Unicode non-character (U+FDD0 to U+FDEF, or
+/// U+xFFFE / U+xFFFF), which Mosquitto refuses in MQTT strings.
+///
+/// Names already on a server are looked up and deleted with the looser
+/// [`username`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username`.
+pub fn new_username(name: &str) -> Result<(), Error> {
+    named_new_username("username", name)
+}
+
+pub(crate) fn named_new_username(field: &'static str, name: &str) -> Result<(), Error> {
+    named_username(field, name)?;
+    if name.contains(':') {
+        return Err(Error::invalid(
+            field,
+            "must not contain ':' (the broker's password file cannot hold it)",
+        ));
+    }
+    if name.starts_with('#') {
+        return Err(Error::invalid(
+            field,
+            "must not start with '#' (the broker's password file reads that line as a comment)",
+        ));
+    }
+    if has_edge_blank(name) {
+        return Err(Error::invalid(
+            field,
+            "must not start or end with a blank (the broker trims them)",
+        ));
+    }
+    if has_noncharacter(name) {
+        return Err(Error::invalid(
+            field,
+            "must not contain a Unicode non-character (MQTT brokers refuse them)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the topic filter of a new ACL rule: a valid [`topic_filter`]
+/// that Mosquitto's `acl_file` can also hold and MQTT topics can match: at
+/// most [`MAX_TOPIC_LEVELS`] levels (200 `/`), no blank at either end
+/// (Mosquitto trims them), no Unicode non-character.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn acl_topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
+    topic_filter(field, filter)?;
+    if filter.bytes().filter(|byte| *byte == b'/').count() >= MAX_TOPIC_LEVELS {
+        return Err(Error::invalid(
+            field,
+            "must have at most 201 levels (Mosquitto's acl_file refuses more)",
+        ));
+    }
+    if has_edge_blank(filter) {
+        return Err(Error::invalid(
+            field,
+            "must not start or end with a blank (the broker's acl_file trims them)",
+        ));
+    }
+    if has_noncharacter(filter) {
+        return Err(Error::invalid(
+            field,
+            "must not contain a Unicode non-character (no MQTT topic can match it)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a topic name, as published: not empty, at most 65,535 bytes and
+/// [`MAX_TOPIC_LEVELS`] levels, no `+` or `#` (those belong to filters), no
+/// control character or Unicode non-character (Mosquitto refuses both).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
+    if topic.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if topic.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid(field, "must be at most 65535 bytes"));
+    }
+    if topic.contains(['+', '#']) {
+        return Err(Error::invalid(
+            field,
+            "must be a topic name, without the wildcards '+' and '#'",
+        ));
+    }
+    if topic.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    if has_noncharacter(topic) {
+        return Err(Error::invalid(
+            field,
+            "must not contain a Unicode non-character (MQTT brokers refuse them)",
+        ));
+    }
+    if topic.bytes().filter(|byte| *byte == b'/').count() >= MAX_TOPIC_LEVELS {
+        return Err(Error::invalid(
+            field,
+            "must have at most 201 levels (Mosquitto refuses more)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an MQTT client id as the access checker takes it: not empty, at
+/// most 65,535 bytes, no control character or Unicode non-character.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `clientId`.
+pub fn client_id(id: &str) -> Result<(), Error> {
+    const FIELD: &str = "clientId";
+    if id.is_empty() {
+        return Err(Error::invalid(FIELD, "must not be empty"));
+    }
+    if id.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid(FIELD, "must be at most 65535 bytes"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::invalid(FIELD, "must not contain control characters"));
+    }
+    if has_noncharacter(id) {
+        return Err(Error::invalid(
+            FIELD,
+            "must not contain a Unicode non-character (MQTT brokers refuse them)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the text starts or ends with what C's `isspace` calls blank.
+fn has_edge_blank(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
+        || text.ends_with(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
+}
+
+/// Whether the text holds a code point Mosquitto's UTF-8 check refuses as
+/// a non-character (`lib/utf8_mosq.c`).
+fn has_noncharacter(text: &str) -> bool {
+    text.chars().any(|c| {
+        let code = u32::from(c);
+        (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+    })
+}
+
+/// Checks a new ACL rule's parts: a `topic` rule names a user Mosquitto
+/// can hold ([`new_username`]), a `pattern` rule names none, and the
+/// pattern is a topic filter Mosquitto's `acl_file` can hold
+/// ([`acl_topic_filter`]).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] naming `username` or `pattern`.
@@ -117,7 +279,7 @@ pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<
         (AclKind::Topic, None) => {
             return Err(Error::invalid("username", "is required for a topic rule"));
         }
-        (AclKind::Topic, Some(name)) => named_username("username", name)?,
+        (AclKind::Topic, Some(name)) => named_new_username("username", name)?,
         (AclKind::Pattern, Some(_)) => {
             return Err(Error::invalid(
                 "username",
@@ -126,7 +288,7 @@ pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<
         }
         (AclKind::Pattern, None) => {}
     }
-    topic_filter("pattern", pattern)
+    acl_topic_filter("pattern", pattern)
 }
 
 /// Checks a page size for the user list: 1 to 1000.
