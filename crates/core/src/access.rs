@@ -67,7 +67,7 @@ use crate::model::{AclKind, AclRule, User};
 use crate::validate;
 
 /// Reading (receiving messages) or writing (publishing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     /// Receiving messages on the topic.
