@@ -8,12 +8,15 @@
 //! it trims them around a topic in the `acl_file` too. Other white space,
 //! such as a no-break space, is kept: Mosquitto 2.0 lets a user named
 //! `"\u{a0}x\u{a0}"` connect, and matches a topic with such edges. The API
-//! accepts every name and filter the client may send, so a user whose name
-//! contains `:`, starts with `#` or has ASCII blanks at either end, and a
-//! rule whose filter has ASCII blanks at either end, are kept and listed by
-//! the API but left out of the broker's files (see [`representable_name`]
-//! and [`representable_topic`]); such a user cannot connect. A name or
-//! filter with a control character, a line break above all, is left out
+//! refuses to create a user whose name contains `:`, starts with `#` or has
+//! ASCII blanks at either end, and a rule whose filter has ASCII blanks at
+//! either end or more levels than Mosquitto allows
+//! (`cloudmqtt_api::validate::new_username` and `acl_rule`). A state saved
+//! before those checks may still hold such names and filters: they stay
+//! listed by the API but are left out of the broker's files (see
+//! [`representable_name`] and [`representable_topic`]), and an `acl_file`
+//! the broker would refuse is never given to it ([`check_acl_file`]). A
+//! name or filter with a control character, a line break above all, is left out
 //! too, so that nothing read from the API's state can add a line of its own
 //! to either file (the API refuses those already).
 
