@@ -564,7 +564,8 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
                 vec![rule.clone()],
             ));
         }
-        if rule.kind == AclKind::Topic && (rule.pattern.contains("%u") || rule.pattern.contains("%c"))
+        if rule.kind == AclKind::Topic
+            && (rule.pattern.contains("%u") || rule.pattern.contains("%c"))
         {
             findings.push(Finding::new(
                 FindingCode::LiteralPlaceholder,
@@ -593,9 +594,7 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
             if !rule.pattern.contains("%u") && !rule.pattern.contains("%c") && !everything {
                 findings.push(Finding::new(
                     FindingCode::PatternWithoutPlaceholder,
-                    format!(
-                        "{described}: has no %u or %c, so it applies to every user alike"
-                    ),
+                    format!("{described}: has no %u or %c, so it applies to every user alike"),
                     vec![rule.clone()],
                 ));
             }
@@ -692,7 +691,9 @@ fn shadowing(rules: &[AclRule], index: usize) -> Option<&AclRule> {
             // matches. Of two identical ones, the later is the useless one.
             (other.read || !rule.read)
                 && (other.write || !rule.write)
-                && (!identical || (other.read, other.write) != (rule.read, rule.write) || other_index < index)
+                && (!identical
+                    || (other.read, other.write) != (rule.read, rule.write)
+                    || other_index < index)
         };
         useless.then_some(other)
     })

@@ -3,9 +3,7 @@
 //! rule the lint calls useless never changes an answer.
 
 use cloudmqtt_api::access::{covers, substitute, topic_matches};
-use cloudmqtt_api::{
-    Access, AccessQuery, AclKind, AclRule, FindingCode, evaluate, lint, validate,
-};
+use cloudmqtt_api::{Access, AccessQuery, AclKind, AclRule, FindingCode, evaluate, lint, validate};
 use proptest::prelude::*;
 
 /// MQTT's matching, level by level: `+` is one level (maybe empty), `#`

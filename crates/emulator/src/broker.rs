@@ -295,7 +295,9 @@ fn supervise(
                             let why = format!("the broker did not reload its files: {error}");
                             set_problem(problem, Some(why.clone()));
                             if let Err(again) = process.reload(&settings.dir, &files) {
-                                log!("cloudmqtt-emulator: restoring the last good files failed: {again}");
+                                log!(
+                                    "cloudmqtt-emulator: restoring the last good files failed: {again}"
+                                );
                             }
                             Err(io::Error::new(error.kind(), why))
                         }

@@ -161,7 +161,8 @@ pub fn acl_file(snapshot: &Snapshot) -> String {
 /// `acl_file` that holds no rule, Mosquitto denies every check
 /// (`src/security_default.c:395`). The broker runs on it when it was never
 /// given files it accepts.
-pub const DENY_ALL_ACL: &str = "# Written by cloudmqtt-emulator: no rule, every access is denied.\n";
+pub const DENY_ALL_ACL: &str =
+    "# Written by cloudmqtt-emulator: no rule, every access is denied.\n";
 
 /// Most `/` Mosquitto 2.0 allows in a topic filter (`TOPIC_HIERARCHY_LIMIT`,
 /// `src/mosquitto_broker_internal.h:59`).
@@ -410,9 +411,15 @@ mod tests {
             assert_eq!(check_acl_file(&good), Ok(()), "{good:?}");
         }
         for (bad, why) in [
-            (format!("pattern read {deeper}\n"), "line 1: invalid ACL topic"),
+            (
+                format!("pattern read {deeper}\n"),
+                "line 1: invalid ACL topic",
+            ),
             (format!("topic {}\n", "a".repeat(65_536)), "65535"),
-            ("\nuser u\ntopic read a#\n".to_owned(), "line 3: invalid ACL topic"),
+            (
+                "\nuser u\ntopic read a#\n".to_owned(),
+                "line 3: invalid ACL topic",
+            ),
             ("topic read a/+b\n".to_owned(), "whole level"),
             ("topic maybe a\n".to_owned(), "invalid access"),
             ("topic\n".to_owned(), "empty topic"),

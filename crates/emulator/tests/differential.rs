@@ -122,9 +122,7 @@ fn random_topic(rng: &mut Rng, users: &[String], for_read: bool) -> String {
         for index in 0..count {
             let level = match rng.below(10) {
                 0 if index == 0 => rng.pick(DOLLAR_LEVELS).to_owned(),
-                1 if index == 0 && !for_read => {
-                    rng.pick(&["$SYS", "$share", "$SYSTEM"]).to_owned()
-                }
+                1 if index == 0 && !for_read => rng.pick(&["$SYS", "$share", "$SYSTEM"]).to_owned(),
                 2 | 3 => users[rng.below(users.len())].clone(),
                 4 => rng.pick(CLIENTS).to_owned(),
                 5 => "%u".to_owned(),
@@ -133,7 +131,13 @@ fn random_topic(rng: &mut Rng, users: &[String], for_read: bool) -> String {
             levels.push(level);
         }
         if !for_read && rng.chance(3) {
-            levels = vec!["$SYS".into(), "broker".into(), "connection".into(), "b".into(), "state".into()];
+            levels = vec![
+                "$SYS".into(),
+                "broker".into(),
+                "connection".into(),
+                "b".into(),
+                "state".into(),
+            ];
         }
         let topic = levels.join("/");
         if validate::topic_name("topic", &topic).is_ok() {
@@ -213,7 +217,9 @@ fn random_scenario(rng: &mut Rng) -> Scenario {
         if rng.chance(70) {
             let rule = &rules[rng.below(rules.len())];
             let derived = topic_from_rule(rng, rule, &user, client);
-            let dollar = ["$SYS", "$share"].iter().any(|prefix| derived.starts_with(prefix));
+            let dollar = ["$SYS", "$share"]
+                .iter()
+                .any(|prefix| derived.starts_with(prefix));
             if validate::topic_name("topic", &derived).is_ok()
                 && !(access == Access::Read && dollar)
                 && !(derived.starts_with('$')
@@ -345,10 +351,16 @@ fn ask_broker(emulator: &Emulator, scenario: &Scenario) -> Vec<bool> {
             match access {
                 Access::Write => {
                     for &index in batch {
-                        let code = client.publish(&scenario.queries[index].topic, b"w").unwrap();
+                        let code = client
+                            .publish(&scenario.queries[index].topic, b"w")
+                            .unwrap();
                         assert!(
-                            [mqtt::SUCCESS, mqtt::NO_MATCHING_SUBSCRIBERS, mqtt::NOT_AUTHORIZED]
-                                .contains(&code),
+                            [
+                                mqtt::SUCCESS,
+                                mqtt::NO_MATCHING_SUBSCRIBERS,
+                                mqtt::NOT_AUTHORIZED
+                            ]
+                            .contains(&code),
                             "PUBACK reason {code:#x}"
                         );
                         answers[index] = code != mqtt::NOT_AUTHORIZED;
@@ -406,7 +418,13 @@ fn load(emulator: &Emulator, scenario: &Scenario) -> Vec<AclRule> {
     let mut rules = scenario.rules.clone();
     rules.push(rule(AclKind::Topic, Some(ADMIN), "#", true, true));
     for level in DOLLAR_LEVELS {
-        rules.push(rule(AclKind::Topic, Some(ADMIN), &format!("{level}/#"), true, true));
+        rules.push(rule(
+            AclKind::Topic,
+            Some(ADMIN),
+            &format!("{level}/#"),
+            true,
+            true,
+        ));
     }
     for rule in &rules {
         let reply = emulator.call("POST", "/acl", Some(Body::Json(json!(rule))));
@@ -429,7 +447,11 @@ fn run(emulator: &Emulator, scenario: &Scenario) -> (usize, usize, Vec<String>) 
             disagreements.push(format!(
                 "broker {} but checker {} ({:?}, rule {:?}) for {query:?} over {rules:?}",
                 if broker_allowed { "allowed" } else { "denied" },
-                if decision.allowed { "allowed" } else { "denied" },
+                if decision.allowed {
+                    "allowed"
+                } else {
+                    "denied"
+                },
                 decision.reason,
                 decision.rule,
             ));

@@ -21,7 +21,11 @@ fn deep_filter() -> String {
 
 /// A state file: users alice and bob, bob's topic rule on `secret/#`, and
 /// whatever else is given.
-fn write_state(dir: &std::path::Path, extra_applied: &[serde_json::Value], pending: serde_json::Value) {
+fn write_state(
+    dir: &std::path::Path,
+    extra_applied: &[serde_json::Value],
+    pending: serde_json::Value,
+) {
     let hash = hash_password("pw", &[7; 12]);
     let mut rules = vec![json!({
         "type": "topic", "pattern": "secret/#", "read": true, "write": true, "username": "bob"
@@ -50,7 +54,12 @@ fn publish(port: u16, user: &str, topic: &str) -> u8 {
 
 fn allowed(code: u8) -> bool {
     assert!(
-        [mqtt::SUCCESS, mqtt::NO_MATCHING_SUBSCRIBERS, mqtt::NOT_AUTHORIZED].contains(&code),
+        [
+            mqtt::SUCCESS,
+            mqtt::NO_MATCHING_SUBSCRIBERS,
+            mqtt::NOT_AUTHORIZED
+        ]
+        .contains(&code),
         "unexpected PUBACK reason {code:#x}"
     );
     code != mqtt::NOT_AUTHORIZED
@@ -64,7 +73,13 @@ fn delete_deep_rule(emulator: &Emulator) {
     );
     assert_eq!(reply.status, 204, "{}", reply.text());
     emulator.wait_until("the rule to go", || {
-        emulator.call("GET", "/acl", None).json().as_array().unwrap().len() == 1
+        emulator
+            .call("GET", "/acl", None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+            == 1
     });
 }
 
@@ -114,7 +129,13 @@ fn a_change_the_broker_refuses_keeps_the_last_good_files() {
     // The list shows the rule once it applied, and the broker has been
     // asked to reload by then.
     emulator.wait_until("the rule to apply", || {
-        emulator.call("GET", "/acl", None).json().as_array().unwrap().len() == 2
+        emulator
+            .call("GET", "/acl", None)
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
     });
     // The broker still enforces the last good files: bob may, alice may not.
     assert!(allowed(publish(port, "bob", "secret/x")));

@@ -20,7 +20,13 @@ fn pattern(pattern: &str, read: bool, write: bool) -> AclRule {
     }
 }
 
-fn ask(rules: &[AclRule], user: &str, client: Option<&str>, topic: &str, access: Access) -> AccessDecision {
+fn ask(
+    rules: &[AclRule],
+    user: &str,
+    client: Option<&str>,
+    topic: &str,
+    access: Access,
+) -> AccessDecision {
     evaluate(
         rules,
         &AccessQuery::new(user, client.map(str::to_owned), topic, access),
@@ -68,7 +74,11 @@ fn matching_follows_mosquitto() {
         ("a/#/b", "a/x/b", false),
     ];
     for (filter, topic, expected) in cases {
-        assert_eq!(topic_matches(filter, topic), *expected, "{filter:?} {topic:?}");
+        assert_eq!(
+            topic_matches(filter, topic),
+            *expected,
+            "{filter:?} {topic:?}"
+        );
     }
 }
 
@@ -99,14 +109,20 @@ fn deny_first_within_each_list_not_across() {
     assert!(!decision.allowed);
     assert_eq!(decision.rule, Some(rules[0].clone()));
     // Within the topic list, the deny comes first whatever the order.
-    let rules = [topic("u", "a/#", true, true), topic("u", "a/b", false, false)];
+    let rules = [
+        topic("u", "a/#", true, true),
+        topic("u", "a/b", false, false),
+    ];
     let decision = ask(&rules, "u", None, "a/b", Read);
     assert!(!decision.allowed);
     assert_eq!(decision.rule, Some(rules[1].clone()));
     assert!(ask(&rules, "u", None, "a/c", Read).allowed);
     // Of several matching deny rules, the last written decides.
     let rules = [pattern("a/#", false, false), pattern("a/+", false, false)];
-    assert_eq!(ask(&rules, "u", None, "a/b", Read).rule, Some(rules[1].clone()));
+    assert_eq!(
+        ask(&rules, "u", None, "a/b", Read).rule,
+        Some(rules[1].clone())
+    );
 }
 
 #[test]
@@ -139,8 +155,14 @@ fn wildcards_in_names_deny_only_with_pattern_rules_and_after_topic_rules() {
     );
     // A pattern deny rule counts as a pattern rule.
     let rules = [pattern("z", false, false)];
-    assert_eq!(ask(&rules, "u#", None, "y", Read).reason, Reason::WildcardUsername);
-    assert_eq!(ask(&rules, "u", None, "y", Read).reason, Reason::NoRuleMatches);
+    assert_eq!(
+        ask(&rules, "u#", None, "y", Read).reason,
+        Reason::WildcardUsername
+    );
+    assert_eq!(
+        ask(&rules, "u", None, "y", Read).reason,
+        Reason::NoRuleMatches
+    );
 }
 
 #[test]
@@ -171,14 +193,26 @@ fn dollar_topics() {
     // $SYS and $share are prefixes.
     let rules = [pattern("#", true, true), pattern("$SYS/#", true, true)];
     let decision = ask(&rules, "u", None, "$SYS/x", Write);
-    assert_eq!((decision.allowed, decision.reason), (false, Reason::SysWrite));
+    assert_eq!(
+        (decision.allowed, decision.reason),
+        (false, Reason::SysWrite)
+    );
     assert!(ask(&rules, "u", None, "$SYS/x", Read).allowed);
-    assert_eq!(ask(&rules, "u", None, "$SYSTEM", Write).reason, Reason::SysWrite);
+    assert_eq!(
+        ask(&rules, "u", None, "$SYSTEM", Write).reason,
+        Reason::SysWrite
+    );
     assert!(ask(&rules, "u", None, "$SYS/broker/connection/b1/state", Write).allowed);
     assert!(!ask(&[], "u", None, "$SYS/broker/connection/b1/state", Write).allowed);
     let rules = [pattern("$share/#", true, true)];
-    assert_eq!(ask(&rules, "u", None, "$share/g/t", Read).reason, Reason::Share);
-    assert_eq!(ask(&rules, "u", None, "$shared", Write).reason, Reason::Share);
+    assert_eq!(
+        ask(&rules, "u", None, "$share/g/t", Read).reason,
+        Reason::Share
+    );
+    assert_eq!(
+        ask(&rules, "u", None, "$shared", Write).reason,
+        Reason::Share
+    );
 }
 
 #[test]
@@ -226,7 +260,10 @@ fn decisions_serialise_as_documented() {
 }
 
 fn codes(findings: &[Finding]) -> Vec<&'static str> {
-    findings.iter().map(|finding| finding.code.as_str()).collect()
+    findings
+        .iter()
+        .map(|finding| finding.code.as_str())
+        .collect()
 }
 
 #[test]
