@@ -717,7 +717,7 @@ pub fn covers(outer: &str, inner: &str, substitutes: bool) -> bool {
         };
         let dollar_start = index == 0 && inner_level.starts_with('$');
         if *outer_level == "#" {
-            return !dollar_start && !(index == 0 && placeholder(inner_level));
+            return !(dollar_start || (index == 0 && placeholder(inner_level)));
         }
         if *inner_level == "#" {
             return false;
