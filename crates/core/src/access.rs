@@ -195,28 +195,14 @@ pub struct AccessDecision {
     /// Why (not part of the serialised form).
     #[serde(skip, default = "no_rule")]
     pub reason: Reason,
+    /// Where [`AccessDecision::rule`] is in the rule list (not part of the
+    /// serialised form).
+    #[serde(skip)]
+    pub index: Option<usize>,
 }
 
 fn no_rule() -> Reason {
     Reason::NoRuleMatches
-}
-
-impl AccessDecision {
-    fn by(rule: &AclRule, allowed: bool) -> Self {
-        Self {
-            allowed,
-            rule: Some(rule.clone()),
-            reason: Reason::Rule,
-        }
-    }
-
-    fn denied(reason: Reason) -> Self {
-        Self {
-            allowed: false,
-            rule: None,
-            reason,
-        }
-    }
 }
 
 /// The topic the broker lets anyone write under `$SYS` (bridge state).
@@ -228,194 +214,158 @@ const SYS_WRITABLE: &str = "$SYS/broker/connection/+/state";
 /// [`Error::InvalidInput`] when the query is not valid
 /// ([`AccessQuery::validate`]).
 pub fn evaluate(rules: &[AclRule], query: &AccessQuery) -> Result<AccessDecision, Error> {
-    query.validate()?;
-    Ok(decide(rules, query))
+    let (allowed, decided) = evaluate_at(rules, query)?;
+    Ok(AccessDecision {
+        allowed,
+        rule: decided.index.map(|index| rules[index].clone()),
+        reason: decided.reason,
+        index: decided.index,
+    })
 }
 
-/// [`evaluate`] without checking the query first.
-fn decide(rules: &[AclRule], query: &AccessQuery) -> AccessDecision {
+/// Which rule decided, or why none did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decided {
+    /// The deciding rule's position in the list.
+    pub index: Option<usize>,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// [`evaluate`] without copying the deciding rule: whether access is
+/// allowed, and what decided.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the query is not valid.
+pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Decided), Error> {
+    query.validate()?;
+    let denied = |reason| (false, Decided { index: None, reason });
     let topic = query.topic.as_str();
     if topic.starts_with("$SYS") {
         if query.access == Access::Write && !topic_matches(SYS_WRITABLE, topic) {
-            return AccessDecision::denied(Reason::SysWrite);
+            return Ok(denied(Reason::SysWrite));
         }
     } else if topic.starts_with("$share") {
-        return AccessDecision::denied(Reason::Share);
+        return Ok(denied(Reason::Share));
     }
-    let own: Vec<&AclRule> = rules
-        .iter()
-        .filter(|rule| {
-            rule.kind == AclKind::Topic && rule.username.as_deref() == Some(&query.username)
-        })
-        .collect();
-    let patterns: Vec<&AclRule> = rules
-        .iter()
-        .filter(|rule| rule.kind == AclKind::Pattern)
-        .collect();
-    for rule in broker_order(&own) {
-        if topic.starts_with('$') && !rule.pattern.starts_with('$') {
-            continue;
-        }
-        if let Some(decision) = decide_by(rule, &rule.pattern, query) {
-            return decision;
-        }
+    let by = |(index, allowed)| {
+        (
+            allowed,
+            Decided {
+                index: Some(index),
+                reason: Reason::Rule,
+            },
+        )
+    };
+    if let Some(found) = first_decision(rules, query, AclKind::Topic) {
+        return Ok(by(found));
     }
-    if patterns.is_empty() {
-        return AccessDecision::denied(Reason::NoRuleMatches);
+    if !rules.iter().any(|rule| rule.kind == AclKind::Pattern) {
+        return Ok(denied(Reason::NoRuleMatches));
     }
-    if query.username.contains(['+', '#']) {
-        return AccessDecision::denied(Reason::WildcardUsername);
+    let wildcard = |text: &str| text.bytes().any(|byte| byte == b'+' || byte == b'#');
+    if wildcard(&query.username) {
+        return Ok(denied(Reason::WildcardUsername));
     }
-    if let Some(id) = &query.client_id
-        && id.contains(['+', '#'])
-    {
-        return AccessDecision::denied(Reason::WildcardClientId);
+    if query.client_id.as_deref().is_some_and(wildcard) {
+        return Ok(denied(Reason::WildcardClientId));
     }
-    for rule in broker_order(&patterns) {
-        let Some(filter) = substitute(&rule.pattern, &query.username, query.client_id.as_deref())
-        else {
-            continue;
-        };
-        if let Some(decision) = decide_by(rule, &filter, query) {
-            return decision;
-        }
-    }
-    AccessDecision::denied(Reason::NoRuleMatches)
+    Ok(first_decision(rules, query, AclKind::Pattern).map_or(denied(Reason::NoRuleMatches), by))
 }
 
-/// The decision of one rule whose filter (substituted) is `filter`, if it
-/// decides.
-fn decide_by(rule: &AclRule, filter: &str, query: &AccessQuery) -> Option<AccessDecision> {
-    if !topic_matches(filter, &query.topic) {
-        return None;
+/// The first rule of one list (the user's topic rules, or the pattern
+/// rules) that decides, in the order the broker tries them: deny rules
+/// first, the last written first, then the others as written. Returns its
+/// position and whether it allows.
+fn first_decision(rules: &[AclRule], query: &AccessQuery, kind: AclKind) -> Option<(usize, bool)> {
+    let matches = |rule: &AclRule| {
+        rule.kind == kind
+            && match kind {
+                // Not substituted; a `$` topic needs a filter starting with
+                // `$`, which matching checks too.
+                AclKind::Topic => {
+                    rule.username.as_deref() == Some(&query.username)
+                        && topic_matches(&rule.pattern, &query.topic)
+                }
+                AclKind::Pattern => {
+                    substitute(&rule.pattern, &query.username, query.client_id.as_deref())
+                        .is_some_and(|filter| topic_matches(&filter, &query.topic))
+                }
+            }
+    };
+    if let Some(index) = rules
+        .iter()
+        .rposition(|rule| is_deny(rule) && matches(rule))
+    {
+        return Some((index, false));
     }
-    if is_deny(rule) {
-        return Some(AccessDecision::by(rule, false));
-    }
-    query
-        .access
-        .granted_by(rule)
-        .then(|| AccessDecision::by(rule, true))
+    rules
+        .iter()
+        .position(|rule| !is_deny(rule) && query.access.granted_by(rule) && matches(rule))
+        .map(|index| (index, true))
 }
 
 fn is_deny(rule: &AclRule) -> bool {
     !rule.read && !rule.write
 }
 
-/// The order in which the broker tries a list: deny rules first, the last
-/// written first, then the others as written.
-fn broker_order<'a>(rules: &[&'a AclRule]) -> impl Iterator<Item = &'a AclRule> {
-    let denies = rules.iter().rev().filter(|rule| is_deny(rule));
-    let others = rules.iter().filter(|rule| !is_deny(rule));
-    denies.chain(others).copied()
-}
-
 /// A pattern rule's filter with `%u` and `%c` replaced, in one pass from
 /// the left; `None` when it uses `%c` and there is no client id.
 pub fn substitute(pattern: &str, username: &str, client_id: Option<&str>) -> Option<String> {
-    if client_id.is_none() && pattern.contains("%c") {
-        return None;
-    }
-    let bytes = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
-    let mut start = 0;
-    let mut index = 0;
-    while index + 1 < bytes.len() {
-        let insert = match (bytes[index], bytes[index + 1]) {
-            (b'%', b'c') => client_id,
-            (b'%', b'u') => Some(username),
-            _ => None,
-        };
-        match insert {
-            Some(text) => {
-                out.push_str(&pattern[start..index]);
-                out.push_str(text);
-                index += 2;
-                start = index;
+    let mut rest = pattern;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let insert = match rest.as_bytes().first() {
+            Some(b'c') => client_id?,
+            Some(b'u') => username,
+            _ => {
+                out.push('%');
+                continue;
             }
-            None => index += 1,
-        }
+        };
+        out.push_str(insert);
+        rest = &rest[1..];
     }
-    out.push_str(&pattern[start..]);
+    out.push_str(rest);
     Some(out)
 }
 
-/// Whether an MQTT topic filter matches a topic name, exactly as
-/// Mosquitto's `mosquitto_topic_matches_sub` decides (including what it
-/// does with an invalid filter: no match).
+/// Whether an MQTT topic filter matches a topic name, as Mosquitto's
+/// `mosquitto_topic_matches_sub` decides: level by level, `+` one level
+/// (an empty one too), `#` the rest and the parent level, `$` topics only
+/// for filters starting with `$`; an invalid filter, or a topic with a
+/// wildcard, matches nothing. (`tests/access.rs` checks this against a
+/// byte-for-byte port of Mosquitto's function.)
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    let sub = filter.as_bytes();
-    let top = topic.as_bytes();
-    // C strings: a NUL past the end.
-    let s = |i: usize| sub.get(i).copied().unwrap_or(0);
-    let t = |i: usize| top.get(i).copied().unwrap_or(0);
-    if s(0) == 0 || t(0) == 0 {
+    if filter.is_empty()
+        || topic.is_empty()
+        || filter.starts_with('$') != topic.starts_with('$')
+        || topic.bytes().any(|byte| byte == b'+' || byte == b'#')
+    {
         return false;
     }
-    if (s(0) == b'$') != (t(0) == b'$') {
-        return false;
-    }
-    let wildcard = |byte: u8| byte == b'+' || byte == b'#';
-    let (mut si, mut ti) = (0usize, 0usize);
-    while s(si) != 0 {
-        if wildcard(t(ti)) {
-            return false;
+    let mut topic_levels = topic.split('/');
+    let mut rest = Some(filter);
+    while let Some(text) = rest {
+        let (level, after) = match text.split_once('/') {
+            Some((level, after)) => (level, Some(after)),
+            None => (text, None),
+        };
+        rest = after;
+        if level == "#" {
+            // Valid only as the last level.
+            return after.is_none();
         }
-        if s(si) != t(ti) || t(ti) == 0 {
-            match s(si) {
-                b'+' => {
-                    if si > 0 && s(si - 1) != b'/' {
-                        return false;
-                    }
-                    if s(si + 1) != 0 && s(si + 1) != b'/' {
-                        return false;
-                    }
-                    si += 1;
-                    while t(ti) != 0 && t(ti) != b'/' {
-                        if wildcard(t(ti)) {
-                            return false;
-                        }
-                        ti += 1;
-                    }
-                    if t(ti) == 0 && s(si) == 0 {
-                        return true;
-                    }
-                }
-                b'#' => {
-                    if si > 0 && s(si - 1) != b'/' {
-                        return false;
-                    }
-                    if s(si + 1) != 0 {
-                        return false;
-                    }
-                    return !top[ti..].iter().any(|byte| wildcard(*byte));
-                }
-                _ => {
-                    // `foo/bar` matches `foo/+/#`.
-                    return t(ti) == 0
-                        && si > 0
-                        && s(si - 1) == b'+'
-                        && s(si) == b'/'
-                        && s(si + 1) == b'#'
-                        && s(si + 2) == 0;
-                }
-            }
-        } else {
-            // `foo` matches `foo/#`.
-            if t(ti + 1) == 0 && s(si + 1) == b'/' && s(si + 2) == b'#' && s(si + 3) == 0 {
-                return true;
-            }
-            si += 1;
-            ti += 1;
-            if s(si) == 0 && t(ti) == 0 {
-                return true;
-            }
-            if t(ti) == 0 && s(si) == b'+' && s(si + 1) == 0 {
-                return si == 0 || s(si - 1) == b'/';
-            }
+        match topic_levels.next() {
+            None => return false,
+            // A level holding a wildcard never equals a topic's.
+            Some(name) if level != "+" && level != name => return false,
+            Some(_) => {}
         }
     }
-    false
+    topic_levels.next().is_none()
 }
 
 // ---------------------------------------------------------------------------

@@ -97,19 +97,16 @@ pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
     if filter.chars().any(char::is_control) {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
-    let levels: Vec<&str> = filter.split('/').collect();
-    for (index, level) in levels.iter().enumerate() {
-        if level.contains('+') && *level != "+" {
+    for level in filter.split('/') {
+        if level.contains('+') && level != "+" {
             return Err(Error::invalid(field, "'+' must fill a whole topic level"));
         }
-        if level.contains('#') {
-            if *level != "#" {
-                return Err(Error::invalid(field, "'#' must fill a whole topic level"));
-            }
-            if index != levels.len() - 1 {
-                return Err(Error::invalid(field, "'#' must be the last level"));
-            }
+        if level.contains('#') && level != "#" {
+            return Err(Error::invalid(field, "'#' must fill a whole topic level"));
         }
+    }
+    if filter.find('#').is_some_and(|at| at + 1 != filter.len()) {
+        return Err(Error::invalid(field, "'#' must be the last level"));
     }
     Ok(())
 }
@@ -142,22 +139,10 @@ pub(crate) fn named_new_username(field: &'static str, name: &str) -> Result<(), 
     if name.starts_with('#') {
         return Err(Error::invalid(
             field,
-            "must not start with '#' (the broker's password file reads that line as a comment)",
+            "must not start with '#' (a comment in the broker's password file)",
         ));
     }
-    if has_edge_blank(name) {
-        return Err(Error::invalid(
-            field,
-            "must not start or end with a blank (the broker trims them)",
-        ));
-    }
-    if has_noncharacter(name) {
-        return Err(Error::invalid(
-            field,
-            "must not contain a Unicode non-character (MQTT brokers refuse them)",
-        ));
-    }
-    Ok(())
+    broker_edges_and_characters(field, name)
 }
 
 /// Checks the topic filter of a new ACL rule: a valid [`topic_filter`]
@@ -169,25 +154,8 @@ pub(crate) fn named_new_username(field: &'static str, name: &str) -> Result<(), 
 /// [`Error::InvalidInput`] naming `field`.
 pub fn acl_topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
     topic_filter(field, filter)?;
-    if filter.bytes().filter(|byte| *byte == b'/').count() >= MAX_TOPIC_LEVELS {
-        return Err(Error::invalid(
-            field,
-            "must have at most 201 levels (Mosquitto's acl_file refuses more)",
-        ));
-    }
-    if has_edge_blank(filter) {
-        return Err(Error::invalid(
-            field,
-            "must not start or end with a blank (the broker's acl_file trims them)",
-        ));
-    }
-    if has_noncharacter(filter) {
-        return Err(Error::invalid(
-            field,
-            "must not contain a Unicode non-character (no MQTT topic can match it)",
-        ));
-    }
-    Ok(())
+    levels(field, filter)?;
+    broker_edges_and_characters(field, filter)
 }
 
 /// Checks a topic name, as published: not empty, at most 65,535 bytes and
@@ -197,27 +165,43 @@ pub fn acl_topic_filter(field: &'static str, filter: &str) -> Result<(), Error> 
 /// # Errors
 /// [`Error::InvalidInput`] naming `field`.
 pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
-    if topic.is_empty() {
+    if topic.bytes().any(|byte| byte == b'+' || byte == b'#') {
+        return Err(Error::invalid(
+            field,
+            "must be a topic name, without '+' or '#'",
+        ));
+    }
+    topic_filter(field, topic)?;
+    noncharacters(field, topic)?;
+    levels(field, topic)
+}
+
+/// Checks an MQTT client id as the access checker takes it: not empty, at
+/// most 65,535 bytes, no control character or Unicode non-character.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `clientId`.
+pub fn client_id(id: &str) -> Result<(), Error> {
+    mqtt_string("clientId", id)
+}
+
+/// Not empty, at most 65,535 bytes, no control character or Unicode
+/// non-character.
+fn mqtt_string(field: &'static str, text: &str) -> Result<(), Error> {
+    if text.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
-    if topic.len() > MAX_STRING_BYTES {
+    if text.len() > MAX_STRING_BYTES {
         return Err(Error::invalid(field, "must be at most 65535 bytes"));
     }
-    if topic.contains(['+', '#']) {
-        return Err(Error::invalid(
-            field,
-            "must be a topic name, without the wildcards '+' and '#'",
-        ));
-    }
-    if topic.chars().any(char::is_control) {
+    if text.chars().any(char::is_control) {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
-    if has_noncharacter(topic) {
-        return Err(Error::invalid(
-            field,
-            "must not contain a Unicode non-character (MQTT brokers refuse them)",
-        ));
-    }
+    noncharacters(field, text)
+}
+
+/// At most [`MAX_TOPIC_LEVELS`] levels.
+fn levels(field: &'static str, topic: &str) -> Result<(), Error> {
     if topic.bytes().filter(|byte| *byte == b'/').count() >= MAX_TOPIC_LEVELS {
         return Err(Error::invalid(
             field,
@@ -227,44 +211,33 @@ pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks an MQTT client id as the access checker takes it: not empty, at
-/// most 65,535 bytes, no control character or Unicode non-character.
-///
-/// # Errors
-/// [`Error::InvalidInput`] naming `clientId`.
-pub fn client_id(id: &str) -> Result<(), Error> {
-    const FIELD: &str = "clientId";
-    if id.is_empty() {
-        return Err(Error::invalid(FIELD, "must not be empty"));
-    }
-    if id.len() > MAX_STRING_BYTES {
-        return Err(Error::invalid(FIELD, "must be at most 65535 bytes"));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::invalid(FIELD, "must not contain control characters"));
-    }
-    if has_noncharacter(id) {
+/// No blank at either end (C's `isspace`: Mosquitto's files trim them),
+/// and no Unicode non-character.
+fn broker_edges_and_characters(field: &'static str, text: &str) -> Result<(), Error> {
+    // Control characters, the other blanks of C's `isspace`, are refused
+    // before this.
+    if text.starts_with(' ') || text.ends_with(' ') {
         return Err(Error::invalid(
-            FIELD,
-            "must not contain a Unicode non-character (MQTT brokers refuse them)",
+            field,
+            "must not start or end with a blank (Mosquitto trims them)",
+        ));
+    }
+    noncharacters(field, text)
+}
+
+/// No code point Mosquitto's UTF-8 check refuses as a non-character
+/// (`lib/utf8_mosq.c`: U+FDD0 to U+FDEF, U+xFFFE and U+xFFFF).
+fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
+    if text.chars().any(|c| {
+        let code = u32::from(c);
+        (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+    }) {
+        return Err(Error::invalid(
+            field,
+            "must not contain Unicode non-characters (MQTT refuses them)",
         ));
     }
     Ok(())
-}
-
-/// Whether the text starts or ends with what C's `isspace` calls blank.
-fn has_edge_blank(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
-        || text.ends_with(|c: char| c.is_ascii_whitespace() || c == '\u{b}')
-}
-
-/// Whether the text holds a code point Mosquitto's UTF-8 check refuses as
-/// a non-character (`lib/utf8_mosq.c`).
-fn has_noncharacter(text: &str) -> bool {
-    text.chars().any(|c| {
-        let code = u32::from(c);
-        (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
-    })
 }
 
 /// Checks a new ACL rule's parts: a `topic` rule names a user Mosquitto

@@ -26,6 +26,84 @@ fn reference(filter: &str, topic: &str) -> bool {
     go(&filter, &topic)
 }
 
+/// Mosquitto 2.0.11's `mosquitto_topic_matches_sub` (`lib/util_topic.c:198-327`),
+/// ported byte for byte: the oracle for `topic_matches`.
+fn mosquitto_topic_matches(filter: &str, topic: &str) -> bool {
+    let sub = filter.as_bytes();
+    let top = topic.as_bytes();
+    // C strings: a NUL past the end.
+    let s = |i: usize| sub.get(i).copied().unwrap_or(0);
+    let t = |i: usize| top.get(i).copied().unwrap_or(0);
+    if s(0) == 0 || t(0) == 0 {
+        return false;
+    }
+    if (s(0) == b'$') != (t(0) == b'$') {
+        return false;
+    }
+    let wildcard = |byte: u8| byte == b'+' || byte == b'#';
+    let (mut si, mut ti) = (0usize, 0usize);
+    while s(si) != 0 {
+        if wildcard(t(ti)) {
+            return false;
+        }
+        if s(si) != t(ti) || t(ti) == 0 {
+            match s(si) {
+                b'+' => {
+                    if si > 0 && s(si - 1) != b'/' {
+                        return false;
+                    }
+                    if s(si + 1) != 0 && s(si + 1) != b'/' {
+                        return false;
+                    }
+                    si += 1;
+                    while t(ti) != 0 && t(ti) != b'/' {
+                        if wildcard(t(ti)) {
+                            return false;
+                        }
+                        ti += 1;
+                    }
+                    if t(ti) == 0 && s(si) == 0 {
+                        return true;
+                    }
+                }
+                b'#' => {
+                    if si > 0 && s(si - 1) != b'/' {
+                        return false;
+                    }
+                    if s(si + 1) != 0 {
+                        return false;
+                    }
+                    return !top[ti..].iter().any(|byte| wildcard(*byte));
+                }
+                _ => {
+                    // `foo/bar` matches `foo/+/#`.
+                    return t(ti) == 0
+                        && si > 0
+                        && s(si - 1) == b'+'
+                        && s(si) == b'/'
+                        && s(si + 1) == b'#'
+                        && s(si + 2) == 0;
+                }
+            }
+        } else {
+            // `foo` matches `foo/#`.
+            if t(ti + 1) == 0 && s(si + 1) == b'/' && s(si + 2) == b'#' && s(si + 3) == 0 {
+                return true;
+            }
+            si += 1;
+            ti += 1;
+            if s(si) == 0 && t(ti) == 0 {
+                return true;
+            }
+            if t(ti) == 0 && s(si) == b'+' && s(si + 1) == 0 {
+                return si == 0 || s(si - 1) == b'/';
+            }
+        }
+    }
+    false
+}
+
+
 fn level() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
@@ -111,6 +189,18 @@ proptest! {
     #[test]
     fn matching_is_mqtt_level_matching(filter in filter(), topic in topic_name()) {
         prop_assert_eq!(topic_matches(&filter, &topic), reference(&filter, &topic));
+    }
+
+    #[test]
+    fn matching_is_mosquittos_even_for_invalid_filters(
+        filter in "[ab+#/$]{0,8}",
+        topic in "[ab/$+#]{0,6}",
+    ) {
+        prop_assert_eq!(
+            topic_matches(&filter, &topic),
+            mosquitto_topic_matches(&filter, &topic),
+            "{:?} {:?}", filter, topic
+        );
     }
 
     #[test]
