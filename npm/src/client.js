@@ -28,7 +28,7 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
 export function bind(wasm) {
-  const { WasmClient, Method } = wasm;
+  const { WasmClient, Method, evaluateAccess: evaluate } = wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -146,6 +146,16 @@ export function bind(wasm) {
       return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
     }
 
+    /** Reads the rules with `listAcls` and answers the query over them. */
+    checkAccess(query, options) {
+      return call(async () => {
+        const client = CloudMqtt.#inner(this);
+        // The query is checked before anything is sent.
+        evaluateAccess([], query);
+        return evaluateAccess(await client.run(Method.ListAcls, options), query);
+      });
+    }
+
     /** Runs `method` of the WebAssembly client behind `self`. */
     static #run(self, method, ...args) {
       return call(() => CloudMqtt.#inner(self).run(method, ...args));
@@ -210,5 +220,20 @@ export function bind(wasm) {
     }
   }
 
-  return { CloudMqtt, CloudMqttError };
+  /**
+   * May a client read or write a topic under these rules? Pure and
+   * synchronous. The rules cross as JSON text and the core answers with
+   * the deciding rule's position (see crates/wasm/src/access.rs).
+   */
+  function evaluateAccess(rules, query) {
+    let answer;
+    try {
+      answer = evaluate(Array.isArray(rules) ? JSON.stringify(rules) : undefined, query);
+    } catch (thrown) {
+      throw toError(thrown);
+    }
+    return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
+  }
+
+  return { CloudMqtt, CloudMqttError, evaluateAccess };
 }

@@ -94,7 +94,46 @@ export class CloudMqtt {
     rule: { type: "topic" | "pattern"; username?: string | null; pattern: string },
     options?: WaitOptions & { exists?: boolean },
   ): Promise<void>;
+  /**
+   * May a client read or write a topic? Reads the rules with
+   * {@link CloudMqtt.listAcls} and answers as {@link evaluateAccess} does.
+   * An invalid query rejects with INVALID_INPUT before anything is sent.
+   */
+  checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
 }
+
+/** Reading (receiving messages) or writing (publishing). */
+export type Access = "read" | "write";
+
+/** May this client read or write this topic? */
+export interface AccessQuery {
+  /** The MQTT user name the client connects with. */
+  username: string;
+  /** The client id; without one, pattern rules using `%c` match nothing. */
+  clientId?: string;
+  /** The topic name (no `+` or `#`). */
+  topic: string;
+  /** Read (receive) or write (publish). */
+  access: Access;
+}
+
+/** The answer to an {@link AccessQuery}. */
+export interface AccessDecision {
+  /** Whether the access is allowed. */
+  allowed: boolean;
+  /** The rule that decided (the allowing rule, or a deny rule); `null` when none did. */
+  rule: AclRule | null;
+}
+
+/**
+ * Answers an access query over a rule list exactly as the Mosquitto broker
+ * behind CloudMQTT would: deny rules first within the user's topic rules,
+ * then within the pattern rules (`%u` and `%c` substituted), `$` topics
+ * only for filters starting with `$`, no writes under `$SYS`, nothing under
+ * `$share`. Pure and synchronous: no network.
+ * @throws {CloudMqttError} INVALID_INPUT when the rules or the query are malformed.
+ */
+export function evaluateAccess(rules: readonly AclRule[], query: AccessQuery): AccessDecision;
 
 /** The stable codes of {@link CloudMqttError}. */
 export type ErrorCode =

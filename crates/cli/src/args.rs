@@ -31,7 +31,8 @@ process lists. Passwords come from --password-stdin or a prompt that does
 not echo.
 
 Exit codes: 0 success, 1 API or network error, 2 usage or invalid input,
-3 not found, 4 authentication or permission failure.";
+3 not found, 4 authentication or permission failure, 5 access denied
+(acl check) or findings (acl lint).";
 
 /// Manage the users, ACL rules and instance of a CloudMQTT broker.
 #[derive(Debug, Parser)]
@@ -232,6 +233,12 @@ pub enum AclCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// May a user read or write a topic, and which rule decides? Exit 0
+    /// when allowed, 5 when denied.
+    Check(crate::access::CheckArgs),
+    /// Look for rules that do nothing or too much. Exit 5 on a finding of
+    /// severity warning or higher.
+    Lint(crate::access::LintArgs),
 }
 
 /// Arguments of `acl create`.

@@ -12,6 +12,7 @@ use cloudmqtt_api::{
     ResetInstance, RestartInstance, RetryPolicy, UpdatePassword, WaitOptions, WaitTarget,
 };
 
+use crate::access;
 use crate::args::{
     AclCommand, Cli, Command, GlobalArgs, InstanceCommand, ListUsersArgs, UsersCommand, WaitArgs,
 };
@@ -36,6 +37,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "cloudmqtt", &mut script);
             stdout.write_all(&script)?;
             return Ok(());
+        }
+        // These need no server with -f, so no API key either.
+        Command::Acl(AclCommand::Check(args)) => {
+            return access::check(args, json, || Client::new(&cli.global), &mut stdout);
+        }
+        Command::Acl(AclCommand::Lint(args)) => {
+            return access::lint_rules(args, json, || Client::new(&cli.global), &mut stdout);
         }
         command => command,
     };
@@ -175,6 +183,9 @@ fn acl(
             };
             mutate(client, op, &wait, json, out, &done)?;
         }
+        AclCommand::Check(_) | AclCommand::Lint(_) => {
+            unreachable!("acl check and acl lint are run before a client is made")
+        }
     }
     Ok(())
 }
@@ -242,7 +253,7 @@ fn confirm_done(json: bool, out: &mut impl Write, done: &str) -> Result<(), Fail
 
 /// The configuration, transport and retry policy shared by every call of
 /// one command.
-struct Client {
+pub(crate) struct Client {
     config: ApiConfig,
     transport: HttpTransport,
     policy: RetryPolicy,
@@ -277,7 +288,7 @@ impl Client {
     }
 
     /// Carries out one operation with retries.
-    fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
+    pub(crate) fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
         let seed = self.next_seed();
         let mut call = Call::new(&self.config, op, self.policy, seed);
         self.drive(&mut call, |_: &Call<O>| None)

@@ -25,6 +25,9 @@ pub enum Failure {
     Usage(String),
     /// Writing the output failed.
     Output(std::io::Error),
+    /// `acl check` denied access, or `acl lint` found a problem; the
+    /// verdict is already on stdout.
+    Denied,
 }
 
 impl Failure {
@@ -39,6 +42,7 @@ impl Failure {
             },
             Self::Usage(_) => EXIT_USAGE,
             Self::Output(_) => EXIT_API,
+            Self::Denied => crate::access::EXIT_DENIED,
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Display for Failure {
             Self::Api(error) => write!(f, "{error}"),
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
+            Self::Denied => f.write_str("access denied, or lint findings"),
         }
     }
 }

@@ -10,10 +10,13 @@
 //! Output: aligned tables by default; with `--json`, exactly the API's data
 //! as one line of JSON on stdout, and nothing on stdout for changes.
 //! Failures print one line on stderr and exit with 1 (API or network),
-//! 2 (usage or invalid input), 3 (not found) or 4 (authentication).
+//! 2 (usage or invalid input), 3 (not found) or 4 (authentication);
+//! `acl check` and `acl lint` exit with 5 when access is denied or there
+//! are findings.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access;
 mod args;
 mod commands;
 mod failure;
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
         Err(Failure::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
             ExitCode::from(EXIT_OK)
         }
+        // The verdict is already on stdout.
+        Err(Failure::Denied) => ExitCode::from(access::EXIT_DENIED),
         Err(failure) => fail(&failure),
     }
 }

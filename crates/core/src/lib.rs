@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 mod call;
 mod config;
 mod date;
@@ -75,6 +76,9 @@ mod poll;
 mod retry;
 pub mod validate;
 
+pub use access::{
+    Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
+};
 pub use call::Call;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, REDACT_ANYWHERE_MIN_CHARS, Reply};

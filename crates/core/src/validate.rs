@@ -10,6 +10,13 @@ use crate::model::AclKind;
 pub const MAX_STRING_BYTES: usize = 65_535;
 /// Largest `limit` the user list accepts.
 pub const MAX_LIMIT: u32 = 1000;
+/// Most levels a topic filter in an ACL rule, or a topic name, may have.
+///
+/// Mosquitto 2.0 refuses a filter with more than `TOPIC_HIERARCHY_LIMIT`
+/// (200) `/` separators (`src/mosquitto_broker_internal.h`, checked in
+/// `mosquitto_sub_topic_check`, `lib/util_topic.c`): its `acl_file` parser
+/// stops at such a line, and the broker then checks no ACL at all.
+pub const MAX_TOPIC_LEVELS: usize = 201;
 
 /// Checks an API key: not empty, no control characters.
 ///
@@ -90,31 +97,159 @@ pub fn topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
     if filter.chars().any(char::is_control) {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
-    let levels: Vec<&str> = filter.split('/').collect();
-    for (index, level) in levels.iter().enumerate() {
-        if level.contains('+') && *level != "+" {
+    for level in filter.split('/') {
+        if level.contains('+') && level != "+" {
             return Err(Error::invalid(field, "'+' must fill a whole topic level"));
         }
-        if level.contains('#') {
-            if *level != "#" {
-                return Err(Error::invalid(field, "'#' must fill a whole topic level"));
-            }
-            if index != levels.len() - 1 {
-                return Err(Error::invalid(field, "'#' must be the last level"));
-            }
+        if level.contains('#') && level != "#" {
+            return Err(Error::invalid(field, "'#' must fill a whole topic level"));
         }
+    }
+    if filter.find('#').is_some_and(|at| at + 1 != filter.len()) {
+        return Err(Error::invalid(field, "'#' must be the last level"));
     }
     Ok(())
 }
 
-/// Checks a new ACL rule's parts: a `topic` rule names a valid user, a
-/// `pattern` rule names none, and the pattern is a valid topic filter.
+/// Checks the name of a user to create, or of the user a new topic rule
+/// is for: a valid [`username`] that Mosquitto can also hold in its
+/// `password_file` and `acl_file` and receive in an MQTT `CONNECT`. It must
+/// not contain `:` (the `password_file` splits a line at the first `:`),
+/// start with `#` (a comment there), start or end with a blank (both files
+/// trim them) or contain a Unicode non-character (U+FDD0 to U+FDEF, or
+/// U+xFFFE / U+xFFFF), which Mosquitto refuses in MQTT strings.
+///
+/// Names already on a server are looked up and deleted with the looser
+/// [`username`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username`.
+pub fn new_username(name: &str) -> Result<(), Error> {
+    named_new_username("username", name)
+}
+
+pub(crate) fn named_new_username(field: &'static str, name: &str) -> Result<(), Error> {
+    named_username(field, name)?;
+    if name.contains(':') {
+        return Err(Error::invalid(
+            field,
+            "must not contain ':' (the broker's password file cannot hold it)",
+        ));
+    }
+    if name.starts_with('#') {
+        return Err(Error::invalid(
+            field,
+            "must not start with '#' (a comment in the broker's password file)",
+        ));
+    }
+    broker_edges_and_characters(field, name)
+}
+
+/// Checks the topic filter of a new ACL rule: a valid [`topic_filter`]
+/// that Mosquitto's `acl_file` can also hold and MQTT topics can match: at
+/// most [`MAX_TOPIC_LEVELS`] levels (200 `/`), no blank at either end
+/// (Mosquitto trims them), no Unicode non-character.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn acl_topic_filter(field: &'static str, filter: &str) -> Result<(), Error> {
+    topic_filter(field, filter)?;
+    levels(field, filter)?;
+    broker_edges_and_characters(field, filter)
+}
+
+/// Checks a topic name, as published: not empty, at most 65,535 bytes and
+/// [`MAX_TOPIC_LEVELS`] levels, no `+` or `#` (those belong to filters), no
+/// control character or Unicode non-character (Mosquitto refuses both).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
+    if topic.bytes().any(|byte| byte == b'+' || byte == b'#') {
+        return Err(Error::invalid(
+            field,
+            "must be a topic name, without '+' or '#'",
+        ));
+    }
+    topic_filter(field, topic)?;
+    noncharacters(field, topic)?;
+    levels(field, topic)
+}
+
+/// Checks an MQTT client id as the access checker takes it: not empty, at
+/// most 65,535 bytes, no control character or Unicode non-character.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `clientId`.
+pub fn client_id(id: &str) -> Result<(), Error> {
+    mqtt_string("clientId", id)
+}
+
+/// Not empty, at most 65,535 bytes, no control character or Unicode
+/// non-character.
+fn mqtt_string(field: &'static str, text: &str) -> Result<(), Error> {
+    if text.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if text.len() > MAX_STRING_BYTES {
+        return Err(Error::invalid(field, "must be at most 65535 bytes"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    noncharacters(field, text)
+}
+
+/// At most [`MAX_TOPIC_LEVELS`] levels.
+fn levels(field: &'static str, topic: &str) -> Result<(), Error> {
+    if topic.bytes().filter(|byte| *byte == b'/').count() >= MAX_TOPIC_LEVELS {
+        return Err(Error::invalid(
+            field,
+            "must have at most 201 levels (Mosquitto refuses more)",
+        ));
+    }
+    Ok(())
+}
+
+/// No blank at either end (C's `isspace`: Mosquitto's files trim them),
+/// and no Unicode non-character.
+fn broker_edges_and_characters(field: &'static str, text: &str) -> Result<(), Error> {
+    // Control characters, the other blanks of C's `isspace`, are refused
+    // before this.
+    if text.starts_with(' ') || text.ends_with(' ') {
+        return Err(Error::invalid(
+            field,
+            "must not start or end with a blank (Mosquitto trims them)",
+        ));
+    }
+    noncharacters(field, text)
+}
+
+/// No code point Mosquitto's UTF-8 check refuses as a non-character
+/// (`lib/utf8_mosq.c`: U+FDD0 to U+FDEF, U+xFFFE and U+xFFFF).
+fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
+    if text.chars().any(|c| {
+        let code = u32::from(c);
+        (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+    }) {
+        return Err(Error::invalid(
+            field,
+            "must not contain Unicode non-characters (MQTT refuses them)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a new ACL rule's parts: a `topic` rule names a user Mosquitto
+/// can hold ([`new_username`]), a `pattern` rule names none, and the
+/// pattern is a topic filter Mosquitto's `acl_file` can hold
+/// ([`acl_topic_filter`]).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] naming `username` or `pattern`.
 pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<(), Error> {
     rule_owner(kind, username)?;
-    topic_filter("pattern", pattern)
+    acl_topic_filter("pattern", pattern)
 }
 
 /// Checks who a rule belongs to: a topic rule names a valid user, a pattern
@@ -127,7 +262,7 @@ pub fn rule_owner(kind: AclKind, username: Option<&str>) -> Result<(), Error> {
         (AclKind::Topic, None) => {
             return Err(Error::invalid("username", "is required for a topic rule"));
         }
-        (AclKind::Topic, Some(name)) => named_username("username", name)?,
+        (AclKind::Topic, Some(name)) => named_new_username("username", name)?,
         (AclKind::Pattern, Some(_)) => {
             return Err(Error::invalid(
                 "username",

@@ -476,6 +476,19 @@ impl App {
         self.changed.notify_all();
     }
 
+    /// Why the broker is not enforcing the API's rules as they stand, when
+    /// it is not: it refused the files made from them and runs on the last
+    /// files it accepted (or denies everything). `None` when all is well
+    /// or there is no broker. For a health report.
+    pub fn broker_problem(&self) -> Option<String> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .broker
+            .as_ref()
+            .and_then(Broker::problem)
+    }
+
     /// Takes the broker out, to stop it.
     pub fn take_broker(&self) -> Option<Broker> {
         self.inner
@@ -594,7 +607,7 @@ impl App {
     fn create_user(&self, request: &ApiRequest, query: &str) -> Result<ApiResponse, ApiResponse> {
         let fields = Fields::parse(request, query)?;
         let username = fields.required("username")?;
-        validate::username(&username).map_err(|e| rejected(&e))?;
+        validate::new_username(&username).map_err(|e| rejected(&e))?;
         let password = fields.required("password")?;
         validate::password(&password).map_err(|e| rejected(&e))?;
         let password_hash = hash(&password)?;
@@ -723,7 +736,12 @@ fn restart_broker(inner: &Inner) -> Result<ApiResponse, ApiResponse> {
     if let Some(broker) = &inner.broker {
         broker.restart(inner.files()).map_err(|error| {
             log!("cloudmqtt-emulator: the broker did not restart: {error}");
-            ApiResponse::error(500, "internal error: the broker did not restart")
+            if error.kind() == io::ErrorKind::InvalidData {
+                // The broker runs, but on the last files it accepted.
+                ApiResponse::error(500, format!("internal error: {error}"))
+            } else {
+                ApiResponse::error(500, "internal error: the broker did not restart")
+            }
         })?;
     }
     Ok(ApiResponse::no_content())

@@ -15,13 +15,24 @@
 //! loop can only do once the reload is done), so that a change the API
 //! shows as applied is already enforced. Start-up waits for such an answer
 //! too. A broker that dies on its own is started again on the same port.
+//!
+//! # Failing closed
+//! Mosquitto does not stop when it reloads an `acl_file` it cannot read: it
+//! logs `Error opening acl file` and from then on checks no ACL at all.
+//! So the supervisor never hands the broker files it would refuse
+//! ([`mosquitto::check_acl_file`]): it keeps the broker on the last files
+//! the broker accepted (at start, when there are none, on an `acl_file`
+//! that denies everything), reports why ([`Broker::problem`]), and the next
+//! reload or restart with files the broker accepts clears the problem. A
+//! reload whose log still shows such an error puts the last good files
+//! back at once.
 
 use std::fs;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -71,6 +82,42 @@ impl BrokerFiles {
             acl: mosquitto::acl_file(snapshot),
         }
     }
+
+    /// Why the broker would refuse these files, if it would.
+    ///
+    /// # Errors
+    /// The reason, in words.
+    pub fn check(&self) -> Result<(), String> {
+        mosquitto::check_acl_file(&self.acl)
+            .map_err(|why| format!("the broker cannot load its acl_file: {why}"))
+    }
+
+    /// The same users, and an `acl_file` that denies every access.
+    fn deny_all(&self) -> Self {
+        Self {
+            passwords: self.passwords.clone(),
+            acl: mosquitto::DENY_ALL_ACL.to_owned(),
+        }
+    }
+}
+
+/// Why the broker is not running on the files it was last given; shared
+/// by the supervisor and the handle.
+type Problem = Arc<Mutex<Option<String>>>;
+
+fn set_problem(problem: &Problem, value: Option<String>) {
+    if let Some(why) = &value {
+        log!("cloudmqtt-emulator: {why}; the broker keeps its last good files");
+    }
+    *problem.lock().unwrap_or_else(PoisonError::into_inner) = value;
+}
+
+/// The error a refused configuration is reported with.
+fn refused(why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{why}; the broker keeps its last good files"),
+    )
 }
 
 enum Order {
@@ -83,6 +130,7 @@ enum Order {
 #[derive(Debug)]
 pub struct Broker {
     commands: mpsc::Sender<Order>,
+    problem: Problem,
     port: u16,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -103,9 +151,21 @@ impl Broker {
     ///
     /// # Errors
     /// When the broker cannot be started or does not come up in time.
+    /// Files the broker would refuse are not given to it (see the module
+    /// documentation): it starts on an `acl_file` that denies every access,
+    /// and [`Broker::problem`] says why.
     pub fn start(settings: BrokerSettings, files: BrokerFiles) -> io::Result<Self> {
         let (commands, inbox) = mpsc::channel();
         let (started, started_rx) = mpsc::channel();
+        let problem = Problem::default();
+        let files = match files.check() {
+            Ok(()) => files,
+            Err(why) => {
+                set_problem(&problem, Some(why));
+                files.deny_all()
+            }
+        };
+        let shared = Arc::clone(&problem);
         let thread = thread::Builder::new()
             .name("broker".into())
             .spawn(move || {
@@ -119,11 +179,12 @@ impl Broker {
                         return;
                     }
                 };
-                supervise(&settings, &mut process, files, &inbox);
+                supervise(&settings, &mut process, files, &inbox, &shared);
             })?;
         match started_rx.recv() {
             Ok(Ok(port)) => Ok(Self {
                 commands,
+                problem,
                 port,
                 thread: Some(thread),
             }),
@@ -143,11 +204,23 @@ impl Broker {
         self.port
     }
 
+    /// Why the broker is not running on the files it was last given (it
+    /// runs on the last files it accepted, or denies everything), or `None`
+    /// when it is.
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Writes new files and makes the broker reload them; returns once it
     /// has.
     ///
     /// # Errors
-    /// When the files cannot be written or the broker does not reload.
+    /// When the files cannot be written or the broker does not reload, and
+    /// ([`io::ErrorKind::InvalidData`]) when the broker would refuse them:
+    /// it then keeps the last files it accepted.
     pub fn reload(&self, files: BrokerFiles) -> io::Result<()> {
         self.ask(|reply| Order::Reload(files, reply))
     }
@@ -156,7 +229,9 @@ impl Broker {
     /// returns once it accepts connections.
     ///
     /// # Errors
-    /// When the broker does not come back.
+    /// When the broker does not come back, and
+    /// ([`io::ErrorKind::InvalidData`]) when it would refuse `files`: it
+    /// then starts again on the last files it accepted.
     pub fn restart(&self, files: BrokerFiles) -> io::Result<()> {
         self.ask(|reply| Order::Restart(files, reply))
     }
@@ -191,23 +266,64 @@ impl Drop for Broker {
 }
 
 /// The supervisor's loop: run commands, restart a broker that died.
+///
+/// `files` are always the last files the broker accepted.
 fn supervise(
     settings: &BrokerSettings,
     process: &mut Process,
     mut files: BrokerFiles,
     inbox: &mpsc::Receiver<Order>,
+    problem: &Problem,
 ) {
     loop {
         match inbox.recv_timeout(WATCH_INTERVAL) {
             Ok(Order::Reload(new_files, reply)) => {
-                files = new_files;
-                let _ = reply.send(process.reload(&settings.dir, &files));
+                let result = match new_files.check() {
+                    Err(why) => {
+                        set_problem(problem, Some(why.clone()));
+                        Err(refused(&why))
+                    }
+                    Ok(()) => match process.reload(&settings.dir, &new_files) {
+                        Ok(()) => {
+                            files = new_files;
+                            set_problem(problem, None);
+                            Ok(())
+                        }
+                        Err(error) => {
+                            // Whatever the broker did with them, put the
+                            // last good files back.
+                            let why = format!("the broker did not reload its files: {error}");
+                            set_problem(problem, Some(why.clone()));
+                            if let Err(again) = process.reload(&settings.dir, &files) {
+                                log!(
+                                    "cloudmqtt-emulator: restoring the last good files failed: {again}"
+                                );
+                            }
+                            Err(io::Error::new(error.kind(), why))
+                        }
+                    },
+                };
+                let _ = reply.send(result);
             }
             Ok(Order::Restart(new_files, reply)) => {
-                files = new_files;
+                let check = new_files.check();
+                if check.is_ok() {
+                    files = new_files;
+                }
                 process.stop(&settings.dir);
                 let result =
                     Process::start_on(settings, process.port, &files).map(|fresh| *process = fresh);
+                let result = match (check, result) {
+                    (Err(why), _) => {
+                        set_problem(problem, Some(why.clone()));
+                        Err(refused(&why))
+                    }
+                    (Ok(()), Ok(())) => {
+                        set_problem(problem, None);
+                        Ok(())
+                    }
+                    (Ok(()), Err(error)) => Err(error),
+                };
                 let _ = reply.send(result);
             }
             Ok(Order::Stop(reply)) => {
@@ -354,7 +470,14 @@ impl Process {
         // The log line comes just before the files are read, in the same
         // step of the broker's single-threaded loop: a connection it
         // answers from now on is answered after the reload.
-        mqtt_round_trip(self.port)
+        mqtt_round_trip(self.port)?;
+        match refusal_since(&log, offset) {
+            Some(line) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the broker refused its files: {line}"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Stops the broker: `SIGTERM`, then `SIGKILL` after a grace period.
@@ -403,6 +526,23 @@ fn reloaded_since(log: &Path, offset: u64) -> bool {
         file.read_to_end(&mut tail)
     });
     read.is_ok() && tail.windows(NEEDLE.len()).any(|window| window == NEEDLE)
+}
+
+/// The first line of the broker's log past `offset` saying it could not
+/// load its password or ACL file.
+fn refusal_since(log: &Path, offset: u64) -> Option<String> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut tail = Vec::new();
+    fs::File::open(log)
+        .and_then(|mut file| {
+            file.seek(SeekFrom::Start(offset))?;
+            file.read_to_end(&mut tail)
+        })
+        .ok()?;
+    String::from_utf8_lossy(&tail)
+        .lines()
+        .find(|line| line.contains("Error opening") || line.contains("Invalid ACL topic"))
+        .map(|line| line.chars().take(200).collect())
 }
 
 /// Sends an anonymous MQTT 3.1.1 CONNECT and waits for the CONNACK (a

@@ -8,12 +8,15 @@
 //! it trims them around a topic in the `acl_file` too. Other white space,
 //! such as a no-break space, is kept: Mosquitto 2.0 lets a user named
 //! `"\u{a0}x\u{a0}"` connect, and matches a topic with such edges. The API
-//! accepts every name and filter the client may send, so a user whose name
-//! contains `:`, starts with `#` or has ASCII blanks at either end, and a
-//! rule whose filter has ASCII blanks at either end, are kept and listed by
-//! the API but left out of the broker's files (see [`representable_name`]
-//! and [`representable_topic`]); such a user cannot connect. A name or
-//! filter with a control character, a line break above all, is left out
+//! refuses to create a user whose name contains `:`, starts with `#` or has
+//! ASCII blanks at either end, and a rule whose filter has ASCII blanks at
+//! either end or more levels than Mosquitto allows
+//! (`cloudmqtt_api::validate::new_username` and `acl_rule`). A state saved
+//! before those checks may still hold such names and filters: they stay
+//! listed by the API but are left out of the broker's files (see
+//! [`representable_name`] and [`representable_topic`]), and an `acl_file`
+//! the broker would refuse is never given to it ([`check_acl_file`]). A
+//! name or filter with a control character, a line break above all, is left out
 //! too, so that nothing read from the API's state can add a line of its own
 //! to either file (the API refuses those already).
 
@@ -154,6 +157,106 @@ pub fn acl_file(snapshot: &Snapshot) -> String {
     out
 }
 
+/// An `acl_file` that lets nobody publish or receive anything: with an
+/// `acl_file` that holds no rule, Mosquitto denies every check
+/// (`src/security_default.c:395`). The broker runs on it when it was never
+/// given files it accepts.
+pub const DENY_ALL_ACL: &str =
+    "# Written by cloudmqtt-emulator: no rule, every access is denied.\n";
+
+/// Most `/` Mosquitto 2.0 allows in a topic filter (`TOPIC_HIERARCHY_LIMIT`,
+/// `src/mosquitto_broker_internal.h:59`).
+pub const TOPIC_HIERARCHY_LIMIT: usize = 200;
+
+/// Reads an `acl_file` as Mosquitto 2.0's `aclfile__parse` does
+/// (`src/security_default.c:508-640`) and says why it would refuse it.
+/// Mosquitto does not stop on such a file when it reloads: it logs `Error
+/// opening acl file` and from then on checks no ACL at all, so the files
+/// are checked here before the broker ever sees them.
+///
+/// # Errors
+/// The first line Mosquitto would refuse, and why.
+pub fn check_acl_file(text: &str) -> Result<(), String> {
+    let is_space = |c: char| c.is_ascii_whitespace() || c == '\u{b}';
+    for (index, line) in text.split('\n').enumerate() {
+        let number = index + 1;
+        let line = line.trim_end_matches(is_space);
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = line.trim_start_matches(' ');
+        let (token, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match token {
+            "" => {}
+            "topic" | "pattern" => {
+                let rest = rest.trim_start_matches(' ');
+                let (access, topic) = match rest.split_once(' ') {
+                    Some((access, topic)) if !topic.is_empty() => {
+                        (Some(access), topic.trim_matches(is_space))
+                    }
+                    _ => (None, rest.trim_end_matches(' ')),
+                };
+                if topic.is_empty() {
+                    return Err(format!("line {number}: empty topic"));
+                }
+                if let Some(access) = access
+                    && !matches!(access, "read" | "write" | "readwrite" | "deny")
+                {
+                    return Err(format!("line {number}: invalid access {access:?}"));
+                }
+                sub_topic_check(topic).map_err(|why| {
+                    format!("line {number}: invalid ACL topic {}: {why}", shorten(topic))
+                })?;
+            }
+            "user" => {
+                if rest.trim_matches(is_space).is_empty() {
+                    return Err(format!("line {number}: missing username"));
+                }
+            }
+            _ => return Err(format!("line {number}: invalid line")),
+        }
+    }
+    Ok(())
+}
+
+/// Mosquitto's `mosquitto_sub_topic_check` (`lib/util_topic.c:117-154`,
+/// built into the broker): `+` and `#` fill whole levels, `#` comes last,
+/// at most 65,535 bytes and [`TOPIC_HIERARCHY_LIMIT`] `/`.
+fn sub_topic_check(topic: &str) -> Result<(), &'static str> {
+    let bytes = topic.as_bytes();
+    let mut slashes = 0;
+    for (index, byte) in bytes.iter().enumerate() {
+        let before = index.checked_sub(1).map(|at| bytes[at]);
+        let after = bytes.get(index + 1).copied();
+        match byte {
+            b'+' if !matches!(before, None | Some(b'/')) || !matches!(after, None | Some(b'/')) => {
+                return Err("'+' must fill a whole level");
+            }
+            b'#' if !matches!(before, None | Some(b'/')) || after.is_some() => {
+                return Err("'#' must fill the last level");
+            }
+            b'/' => slashes += 1,
+            _ => {}
+        }
+    }
+    if bytes.len() > 65_535 {
+        return Err("longer than 65535 bytes");
+    }
+    if slashes > TOPIC_HIERARCHY_LIMIT {
+        return Err("more than 201 levels");
+    }
+    Ok(())
+}
+
+/// The start of a long text, for a message.
+fn shorten(text: &str) -> String {
+    const KEEP: usize = 40;
+    match text.char_indices().nth(KEEP) {
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &text[..cut], text.len()),
+        None => format!("{text:?}"),
+    }
+}
+
 /// The broker's configuration: a loopback listener on `port`, no anonymous
 /// clients, the password and ACL files, no persistence, and a log file, all
 /// in `dir`. `run_as_root` keeps a broker started by root from dropping to
@@ -292,6 +395,41 @@ mod tests {
              user \u{a0}nbsp\u{a0}\n\
              topic read \u{a0}t\n"
         );
+    }
+
+    #[test]
+    fn acl_files_mosquitto_refuses() {
+        let deepest = vec!["a"; 201].join("/");
+        let deeper = vec!["a"; 202].join("/");
+        assert_eq!(check_acl_file(DENY_ALL_ACL), Ok(()));
+        for good in [
+            "# c\npattern readwrite a/%u/#\n\nuser bob\ntopic read +/x\ntopic deny y\n".to_owned(),
+            format!("pattern read {deepest}\n"),
+            format!("topic {}\n", "a".repeat(65_535)),
+            "user a b\ntopic write x y \n".to_owned(),
+        ] {
+            assert_eq!(check_acl_file(&good), Ok(()), "{good:?}");
+        }
+        for (bad, why) in [
+            (
+                format!("pattern read {deeper}\n"),
+                "line 1: invalid ACL topic",
+            ),
+            (format!("topic {}\n", "a".repeat(65_536)), "65535"),
+            (
+                "\nuser u\ntopic read a#\n".to_owned(),
+                "line 3: invalid ACL topic",
+            ),
+            ("topic read a/+b\n".to_owned(), "whole level"),
+            ("topic maybe a\n".to_owned(), "invalid access"),
+            ("topic\n".to_owned(), "empty topic"),
+            ("user \n".to_owned(), "missing username"),
+            ("toppic read a\n".to_owned(), "invalid line"),
+        ] {
+            let error = check_acl_file(&bad).unwrap_err();
+            assert!(error.contains(why), "{error} for {bad:?}");
+            assert!(error.len() < 200, "{error}");
+        }
     }
 
     #[test]

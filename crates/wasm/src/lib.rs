@@ -11,6 +11,8 @@
 //! - [`WasmClient`]: one method per endpoint plus the waits, each returning
 //!   a `Promise`, exported to JavaScript as one [`run`](WasmClient::run)
 //!   (see [`Method`]); [`WasmUserPages`]: the user list, one page at a time.
+//! - `evaluateAccess(rules, query)`: the core's access checker, pure and
+//!   synchronous (`src/access.rs`).
 //! - Failures as plain objects `{ code, message, status?, serverMessage?,
 //!   retryAfterMs?, field? }` (see [`error_object`]), which the npm
 //!   package's JavaScript layer turns into `CloudMqttError`.
@@ -21,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access;
 mod args;
 mod convert;
 mod driver;

@@ -2,4 +2,4 @@
 // `require` share one WebAssembly instance and one CloudMqttError class.
 import api from "./index.cjs";
 
-export const { CloudMqtt, CloudMqttError } = api;
+export const { CloudMqtt, CloudMqttError, evaluateAccess } = api;

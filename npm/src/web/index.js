@@ -6,7 +6,7 @@ import { bind } from "../client.js";
 
 await init({ module_or_path: await compile(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
 
-export const { CloudMqtt, CloudMqttError } = bind(wasm);
+export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(wasm);
 
 /**
  * Fetches and compiles the .wasm: streaming when it is served as

@@ -8,4 +8,4 @@ import { bind } from "../client.js";
 
 initSync({ module });
 
-export const { CloudMqtt, CloudMqttError } = bind(wasm);
+export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(wasm);

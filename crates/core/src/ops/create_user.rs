@@ -20,7 +20,7 @@ impl Operation for CreateUser {
     type Output = ();
 
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
-        validate::username(&self.username)?;
+        validate::new_username(&self.username)?;
         validate::password(self.password.expose())?;
         let fields = [
             ("username", Field::Text(&self.username)),

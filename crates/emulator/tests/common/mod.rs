@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+pub mod mqtt;
+
 /// A running `cloudmqtt-emulator`, killed (with its broker) when dropped.
 pub struct Emulator {
     child: Option<Child>,

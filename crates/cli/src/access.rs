@@ -1,0 +1,328 @@
+//! `cloudmqtt acl check` and `cloudmqtt acl lint`: the core's access
+//! checker over the server's rules, or over a file to check a change
+//! before applying it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{ArgGroup, Args};
+use cloudmqtt_api::access::{Reason, describe_rule};
+use cloudmqtt_api::{
+    Access, AccessQuery, AclRule, ListAclRules, Paginator, Severity, User, evaluate, lint, validate,
+};
+use serde_json::Value;
+
+use crate::failure::Failure;
+use crate::output;
+
+/// Arguments of `acl check`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("access").required(true).args(["read", "write"])))]
+pub struct CheckArgs {
+    /// The MQTT user name.
+    #[arg(long, value_name = "U")]
+    pub user: String,
+    /// The MQTT client id (rules with %c match nothing without it).
+    #[arg(long, value_name = "C")]
+    pub client_id: Option<String>,
+    /// The topic name (no wildcards).
+    #[arg(long, value_name = "T")]
+    pub topic: String,
+    /// May the user receive messages on the topic?
+    #[arg(long)]
+    pub read: bool,
+    /// May the user publish to the topic?
+    #[arg(long)]
+    pub write: bool,
+    /// Check the rules in this file (an access file, or a JSON array of
+    /// rules as `acl list --json` prints) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `acl lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Lint the users and rules in this file (an access file, or a JSON
+    /// array of rules) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Exit code of `acl check` when access is denied, and of `acl lint` when
+/// there is a finding of severity warning or higher.
+pub const EXIT_DENIED: u8 = 5;
+
+/// The server's side of the two commands: its rules, and its users.
+pub trait Server {
+    /// Every ACL rule.
+    ///
+    /// # Errors
+    /// The call's failure.
+    fn rules(&mut self) -> Result<Vec<AclRule>, Failure>;
+    /// Every user, through every page.
+    ///
+    /// # Errors
+    /// The call's failure.
+    fn users(&mut self) -> Result<Vec<User>, Failure>;
+}
+
+impl Server for crate::commands::Client {
+    fn rules(&mut self) -> Result<Vec<AclRule>, Failure> {
+        Ok(self.call(ListAclRules)?)
+    }
+
+    fn users(&mut self) -> Result<Vec<User>, Failure> {
+        let mut pages = Paginator::new(None, cloudmqtt_api::DEFAULT_PAGE_SIZE)?;
+        let mut users = Vec::new();
+        while let Some(request) = pages.next_request() {
+            let page = self.call(request)?;
+            users.extend(pages.handle_page(page));
+        }
+        Ok(users)
+    }
+}
+
+/// `acl check`: prints the decision and fails with [`Failure::Denied`]
+/// when access is denied. `connect` is only called without `-f`.
+///
+/// # Errors
+/// Invalid input, the server's failure, an unreadable file, or a denial.
+pub fn check<S: Server>(
+    args: CheckArgs,
+    json: bool,
+    connect: impl FnOnce() -> Result<S, Failure>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let query = AccessQuery::new(
+        args.user,
+        args.client_id,
+        args.topic,
+        if args.write {
+            Access::Write
+        } else {
+            Access::Read
+        },
+    );
+    query.validate()?;
+    let rules = match &args.file {
+        Some(path) => load_file(path)?.rules,
+        None => connect()?.rules()?,
+    };
+    let decision = evaluate(&rules, &query)?;
+    if json {
+        output::write_json(out, &decision)?;
+    } else {
+        let verdict = if decision.allowed { "allow" } else { "deny" };
+        let why = match (&decision.rule, decision.reason) {
+            (Some(rule), _) => describe_rule(rule),
+            (None, reason) => reason_text(reason).to_owned(),
+        };
+        writeln!(out, "{verdict}: {}", output::cell(&why))?;
+    }
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(Failure::Denied)
+    }
+}
+
+fn reason_text(reason: Reason) -> &'static str {
+    reason.describe()
+}
+
+/// `acl lint`: prints the findings and fails with [`Failure::Denied`] when
+/// one is a warning or worse. `connect` is only called without `-f`.
+///
+/// # Errors
+/// The server's failure, an unreadable file, or a finding.
+pub fn lint_rules<S: Server>(
+    args: LintArgs,
+    json: bool,
+    connect: impl FnOnce() -> Result<S, Failure>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let (users, rules) = match &args.file {
+        Some(path) => {
+            let file = load_file(path)?;
+            (file.users, file.rules)
+        }
+        None => {
+            let mut server = connect()?;
+            let rules = server.rules()?;
+            (Some(server.users()?), rules)
+        }
+    };
+    let findings = lint(users.as_deref(), &rules);
+    if json {
+        output::write_json(out, &findings)?;
+    } else if findings.is_empty() {
+        writeln!(out, "no findings in {} rules", rules.len())?;
+    } else {
+        for finding in &findings {
+            writeln!(
+                out,
+                "{} {}: {}",
+                finding.severity.as_str(),
+                finding.code.as_str(),
+                output::cell(&finding.message)
+            )?;
+        }
+    }
+    if findings
+        .iter()
+        .any(|finding| finding.severity >= Severity::Warning)
+    {
+        Err(Failure::Denied)
+    } else {
+        Ok(())
+    }
+}
+
+/// What a file gives the checker: its rules, and its users when it names
+/// them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AccessFile {
+    /// The users the file declares; `None` for a bare list of rules.
+    pub users: Option<Vec<User>>,
+    /// The rules, in file order.
+    pub rules: Vec<AclRule>,
+}
+
+/// Reads the users and rules of a file: a JSON array of rules (`GET /acl`
+/// items, as `acl list --json` prints them), or an access file, JSON when
+/// the name ends in `.json` and TOML otherwise, whose `rules` are such
+/// items and whose `users` are a table keyed by name (or a list of names).
+/// Every rule is checked with the core's validators.
+///
+/// # Errors
+/// [`Failure::Usage`] naming the file, and the rule at fault.
+pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Failure::Usage(format!("{shown}: cannot read: {error}")))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
+    let value: Value = if is_json {
+        serde_json::from_str(&text)
+            .map_err(|error| Failure::Usage(format!("{shown}: not JSON: {error}")))?
+    } else {
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|error| Failure::Usage(format!("{shown}: not TOML: {error}")))?;
+        serde_json::to_value(table).map_err(|error| Failure::Usage(format!("{shown}: {error}")))?
+    };
+    let bad = |what: String| Failure::Usage(format!("{shown}: {what}"));
+    let (users, rules) = match &value {
+        Value::Array(_) => (None, value.clone()),
+        Value::Object(object) => {
+            let rules = object.get("rules").cloned().unwrap_or(Value::Array(vec![]));
+            let users = match object.get("users") {
+                None => Vec::new(),
+                Some(Value::Object(users)) => users.keys().cloned().collect(),
+                Some(Value::Array(users)) => users
+                    .iter()
+                    .map(|user| match user {
+                        Value::String(name) => Ok(name.clone()),
+                        Value::Object(user) => user
+                            .get("username")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                            .ok_or_else(|| bad("a user has no \"username\"".to_owned())),
+                        _ => Err(bad("\"users\" must hold names".to_owned())),
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(bad("\"users\" must be a table or a list".to_owned())),
+            };
+            let users = users
+                .into_iter()
+                .map(|username| User { username })
+                .collect();
+            (Some(users), rules)
+        }
+        _ => {
+            return Err(bad(
+                "expected a list of rules or an access file with \"rules\"".to_owned(),
+            ));
+        }
+    };
+    if !rules.is_array() {
+        return Err(bad("\"rules\" must be a list".to_owned()));
+    }
+    let rules = cloudmqtt_api::parse_acl_rules(rules.to_string().as_bytes())
+        .map_err(|error| bad(error.to_string()))?;
+    for (index, rule) in rules.iter().enumerate() {
+        validate::acl_rule(rule.kind, rule.username.as_deref(), &rule.pattern)
+            .map_err(|error| bad(format!("rule {}: {error}", index + 1)))?;
+    }
+    Ok(AccessFile { users, rules })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudmqtt_api::AclKind;
+
+    fn file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn files_in_every_shape() {
+        let (_dir, path) = file(
+            "rules.json",
+            r#"[{"type":"topic","pattern":"a/#","read":true,"write":false,"username":"u"}]"#,
+        );
+        let loaded = load_file(&path).unwrap();
+        assert_eq!(loaded.users, None);
+        assert_eq!(loaded.rules[0].username.as_deref(), Some("u"));
+        let (_dir, path) = file(
+            "access.toml",
+            "[users.sensor-1]\npassword_env = \"X\"\n\n[[rules]]\ntype = \"pattern\"\npattern = \"home/%u/#\"\nread = true\nwrite = true\n",
+        );
+        let loaded = load_file(&path).unwrap();
+        assert_eq!(
+            loaded.users,
+            Some(vec![User {
+                username: "sensor-1".into()
+            }])
+        );
+        assert_eq!(loaded.rules[0].kind, AclKind::Pattern);
+        let (_dir, path) = file(
+            "access.json",
+            r#"{"users":{"a":{}},"rules":[{"type":"topic","username":"a","pattern":"x","read":true}]}"#,
+        );
+        let loaded = load_file(&path).unwrap();
+        assert_eq!(loaded.rules.len(), 1);
+        assert!(!loaded.rules[0].write);
+    }
+
+    #[test]
+    fn bad_files_name_the_file_and_the_rule() {
+        for (name, text, expected) in [
+            ("r.json", "{", "r.json: not JSON"),
+            ("r.toml", "rules = 3", "r.toml: \"rules\" must be a list"),
+            (
+                "r.json",
+                r#"[{"type":"pattern","pattern":" a","read":true}]"#,
+                "r.json: rule 1: invalid pattern",
+            ),
+            (
+                "r.json",
+                r#"[{"type":"topic","pattern":"a","read":true}]"#,
+                "r.json: rule 1: invalid username",
+            ),
+            ("r.json", "7", "r.json: expected a list"),
+        ] {
+            let (_dir, path) = file(name, text);
+            let message = load_file(&path).unwrap_err().to_string();
+            assert!(
+                message.contains(expected),
+                "{message:?} should contain {expected:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! `cloudmqtt acl check` and `cloudmqtt acl lint`, run as a user would:
+//! against the emulator (`--no-broker`, through its library) and against
+//! files, with no API key at all.
+
+mod common;
+
+use std::path::PathBuf;
+
+use clap::Parser as _;
+use cloudmqtt_emulator::Options;
+use common::{against, cloudmqtt, run};
+use serde_json::json;
+
+const KEY: &str = "access-key-5c1e";
+
+/// The emulator with a user `sensor-1`, its topic rule on `sensors/1/#`,
+/// a pattern deny rule on `secret/#` and a world-writable pattern rule.
+struct Server {
+    inner: Option<cloudmqtt_emulator::Emulator>,
+    api: String,
+}
+
+impl Server {
+    fn start() -> Self {
+        let options = Options::try_parse_from([
+            "cloudmqtt-emulator",
+            "--no-broker",
+            "--api-key",
+            KEY,
+            "--apply-delay-ms",
+            "0",
+        ])
+        .unwrap();
+        let inner = cloudmqtt_emulator::Emulator::start(options).unwrap();
+        let api = inner
+            .ready_line()
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("api="))
+            .unwrap()
+            .to_owned();
+        let server = Self {
+            inner: Some(inner),
+            api,
+        };
+        let setup: &[&[&str]] = &[
+            &[
+                "acl",
+                "create",
+                "--type",
+                "pattern",
+                "--pattern",
+                "secret/#",
+            ],
+            &[
+                "acl",
+                "create",
+                "--type",
+                "pattern",
+                "--pattern",
+                "#",
+                "--write",
+            ],
+        ];
+        let created = run(
+            against(
+                &server.api,
+                KEY,
+                &["users", "create", "sensor-1", "--password-stdin"],
+            ),
+            "pw\n",
+        );
+        created.expect_code(0);
+        run(
+            against(
+                &server.api,
+                KEY,
+                &[
+                    "acl",
+                    "create",
+                    "--type",
+                    "topic",
+                    "--user",
+                    "sensor-1",
+                    "--pattern",
+                    "sensors/1/#",
+                    "--read",
+                    "--write",
+                ],
+            ),
+            "",
+        )
+        .expect_code(0);
+        for args in setup {
+            run(against(&server.api, KEY, args), "").expect_code(0);
+        }
+        server
+    }
+
+    fn run(&self, args: &[&str]) -> common::Run {
+        run(against(&self.api, KEY, args), "")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            inner.shutdown();
+        }
+    }
+}
+
+#[test]
+fn check_against_the_server() {
+    let server = Server::start();
+    let allowed = server.run(&[
+        "acl",
+        "check",
+        "--user",
+        "sensor-1",
+        "--topic",
+        "sensors/1/temp",
+        "--read",
+    ]);
+    allowed.expect_code(0);
+    assert_eq!(
+        allowed.stdout,
+        "allow: topic rule for sensor-1 on sensors/1/# (read+write)\n"
+    );
+    // The user's topic rule does not cover it; the pattern deny does.
+    let denied = server.run(&[
+        "acl", "check", "--user", "sensor-1", "--topic", "secret/x", "--read",
+    ]);
+    denied.expect_code(5);
+    assert_eq!(denied.stdout, "deny: pattern rule on secret/# (deny)\n");
+    assert_eq!(denied.stderr, "");
+    let nothing = server.run(&[
+        "acl",
+        "check",
+        "--user",
+        "other",
+        "--client-id",
+        "c1",
+        "--topic",
+        "a",
+        "--read",
+        "--json",
+    ]);
+    nothing.expect_code(5);
+    assert_eq!(nothing.json(), json!({"allowed": false, "rule": null}));
+    let json = server.run(&[
+        "acl", "check", "--user", "other", "--topic", "a/b", "--write", "--json",
+    ]);
+    json.expect_code(0);
+    assert_eq!(
+        json.json(),
+        json!({"allowed": true, "rule": {"type": "pattern", "pattern": "#", "read": false, "write": true, "username": null}})
+    );
+    // $SYS writes are refused whatever the rules say.
+    let sys = server.run(&[
+        "acl", "check", "--user", "other", "--topic", "$SYS/x", "--write",
+    ]);
+    sys.expect_code(5);
+    assert_eq!(sys.stdout, "deny: the broker refuses writes under $SYS\n");
+}
+
+#[test]
+fn check_refuses_bad_queries() {
+    let server = Server::start();
+    let bad = server.run(&["acl", "check", "--user", "u", "--topic", "a/+", "--read"]);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("invalid topic"), "{}", bad.stderr);
+    let both = server.run(&[
+        "acl", "check", "--user", "u", "--topic", "a", "--read", "--write",
+    ]);
+    both.expect_code(2);
+    let neither = server.run(&["acl", "check", "--user", "u", "--topic", "a"]);
+    neither.expect_code(2);
+}
+
+#[test]
+fn lint_against_the_server() {
+    let server = Server::start();
+    let text = server.run(&["acl", "lint"]);
+    text.expect_code(5);
+    assert!(
+        text.stdout.contains(
+            "error world-writable: pattern rule on # (write): every user may publish on every topic"
+        ),
+        "{}",
+        text.stdout
+    );
+    let json = server.run(&["acl", "lint", "--json"]);
+    json.expect_code(5);
+    let findings = json.json();
+    let codes: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["pattern-without-placeholder", "world-writable"]);
+    assert_eq!(findings[1]["severity"], "error");
+    assert_eq!(findings[1]["rules"][0]["pattern"], "#");
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn files_need_no_server_and_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write(
+        &dir,
+        "rules.json",
+        r#"[{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"},
+            {"type":"pattern","pattern":"home/%u/#","read":true,"write":false,"username":null}]"#,
+    );
+    let file = rules.to_str().unwrap();
+    let check = |args: &[&str]| {
+        let mut command = cloudmqtt();
+        command.args(["acl", "check"]).args(args).args(["-f", file]);
+        run(command, "")
+    };
+    check(&["--user", "sensor-1", "--topic", "sensors/1/t", "--write"]).expect_code(0);
+    let home = check(&["--user", "bob", "--topic", "home/bob/x", "--read"]);
+    home.expect_code(0);
+    assert_eq!(home.stdout, "allow: pattern rule on home/%u/# (read)\n");
+    check(&["--user", "bob", "--topic", "home/bob/x", "--write"]).expect_code(5);
+    let mut command = cloudmqtt();
+    command.args(["acl", "lint", "-f", file]);
+    let lint = run(command, "");
+    lint.expect_code(0);
+    assert_eq!(lint.stdout, "no findings in 2 rules\n");
+
+    let access = write(
+        &dir,
+        "access.toml",
+        "[users.sensor-1]\npassword_env = \"P\"\n\n\
+         [[rules]]\ntype = \"topic\"\nusername = \"ghost\"\npattern = \"g/#\"\nread = true\nwrite = false\n\n\
+         [[rules]]\ntype = \"topic\"\nusername = \"sensor-1\"\npattern = \"a/#\"\nread = true\nwrite = true\n\n\
+         [[rules]]\ntype = \"topic\"\nusername = \"sensor-1\"\npattern = \"a/b\"\nread = true\nwrite = false\n",
+    );
+    let mut command = cloudmqtt();
+    command.args(["acl", "lint", "--json", "-f", access.to_str().unwrap()]);
+    let lint = run(command, "");
+    lint.expect_code(5);
+    let codes: Vec<String> = lint
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, ["unknown-user", "shadowed"]);
+
+    let bad = write(
+        &dir,
+        "bad.json",
+        r#"[{"type":"pattern","pattern":"a#","read":true}]"#,
+    );
+    let mut command = cloudmqtt();
+    command.args(["acl", "lint", "-f", bad.to_str().unwrap()]);
+    let failed = run(command, "");
+    failed.expect_code(2);
+    assert!(
+        failed.stderr.contains("bad.json: rule 1: invalid pattern"),
+        "{}",
+        failed.stderr
+    );
+}

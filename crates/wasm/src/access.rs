@@ -1,0 +1,54 @@
+//! The access checker for JavaScript: the core's
+//! [`cloudmqtt_api::access::evaluate_at`], pure and synchronous.
+//!
+//! The rules cross as the JSON text of the caller's array (`JSON.stringify`,
+//! read by the core's tolerant rule-list parser) and the answer as one
+//! number, so that the `.wasm` holds no glue of its own for either: the
+//! JavaScript layer hands back the caller's own rule object.
+
+use cloudmqtt_api::access::evaluate_at;
+use cloudmqtt_api::{Access, AccessQuery, Error, parse_acl_rules};
+use wasm_bindgen::prelude::*;
+
+use crate::args::{self, Props, invalid};
+use crate::error_object;
+
+/// Answers `query` (`{ username, clientId?, topic, access }`) over the
+/// rules whose JSON text is `rules`: `-1` when denied with no rule
+/// deciding, otherwise `2 * index + allowed`, `index` being the deciding
+/// rule's position in the array.
+///
+/// # Errors
+/// Throws an error object (`INVALID_INPUT`) when an argument is wrong.
+#[wasm_bindgen(js_name = evaluateAccess)]
+pub fn evaluate_access(rules: JsValue, query: JsValue) -> Result<i32, JsValue> {
+    decide(rules, query).map_err(|error| error_object(&error))
+}
+
+fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
+    let query = args::object(query, "query")?;
+    let props = Props(Some(&query));
+    let access = match props.string("access")?.as_str() {
+        "read" => Access::Read,
+        "write" => Access::Write,
+        _ => return Err(invalid("access", "must be \"read\" or \"write\"")),
+    };
+    let query = AccessQuery::new(
+        props.string("username")?,
+        props.opt_string("clientId")?,
+        props.string("topic")?,
+        access,
+    );
+    let rules = args::string(rules, "rules")
+        .ok()
+        .filter(|text| text.starts_with('['))
+        .and_then(|text| parse_acl_rules(text.as_bytes()).ok())
+        .ok_or_else(|| invalid("rules", "must be an array of ACL rules"))?;
+    let (allowed, decided) = evaluate_at(&rules, &query)?;
+    Ok(
+        match decided.index.and_then(|index| i32::try_from(index).ok()) {
+            None => -1,
+            Some(index) => index * 2 + i32::from(allowed),
+        },
+    )
+}

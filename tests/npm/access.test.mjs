@@ -1,0 +1,103 @@
+// evaluateAccess (pure, synchronous) and client.checkAccess (reads the
+// rules with listAcls): the broker's semantics, the shapes, and bad input.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { evaluateAccess } from "cloudmqtt-api";
+import { CloudMqttError, clientFor, failure, useServer } from "./helpers.mjs";
+
+const server = useServer();
+
+const sensor = { type: "topic", pattern: "sensors/1/#", read: true, write: true, username: "sensor-1" };
+const secret = { type: "pattern", pattern: "secret/#", read: false, write: false, username: null };
+const home = { type: "pattern", pattern: "home/%u/%c", read: false, write: true, username: null };
+const rules = [secret, sensor, home];
+
+function invalid(action, field) {
+  let error;
+  try {
+    action();
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof CloudMqttError, `expected a CloudMqttError, got ${error}`);
+  assert.equal(error.code, "INVALID_INPUT");
+  assert.equal(error.field, field, error.message);
+}
+
+describe("evaluateAccess", () => {
+  test("answers with the deciding rule", () => {
+    assert.deepEqual(evaluateAccess(rules, { username: "sensor-1", topic: "sensors/1/t", access: "write" }), {
+      allowed: true,
+      rule: sensor,
+    });
+    // A pattern deny does not override the user's topic allow...
+    const own = [secret, { ...sensor, pattern: "secret/#" }];
+    assert.equal(evaluateAccess(own, { username: "sensor-1", topic: "secret/x", access: "read" }).allowed, true);
+    // ...but decides for everyone else.
+    assert.deepEqual(evaluateAccess(rules, { username: "other", topic: "secret/x", access: "read" }), {
+      allowed: false,
+      rule: secret,
+    });
+    assert.deepEqual(evaluateAccess(rules, { username: "other", topic: "nothing", access: "read" }), {
+      allowed: false,
+      rule: null,
+    });
+  });
+
+  test("substitutes %u and %c in pattern rules only", () => {
+    const query = { username: "bob", clientId: "c1", topic: "home/bob/c1", access: "write" };
+    assert.deepEqual(evaluateAccess(rules, query), { allowed: true, rule: home });
+    assert.equal(evaluateAccess(rules, { ...query, clientId: undefined }).allowed, false);
+    assert.equal(evaluateAccess(rules, { ...query, access: "read" }).allowed, false);
+    // `+` or `#` in the client id denies when there are pattern rules.
+    assert.deepEqual(evaluateAccess(rules, { ...query, clientId: "c+" }), { allowed: false, rule: null });
+  });
+
+  test("$ topics, $SYS and $share", () => {
+    const all = [{ type: "pattern", pattern: "#", read: true, write: true, username: null }];
+    assert.equal(evaluateAccess(all, { username: "u", topic: "$x/y", access: "read" }).allowed, false);
+    const sys = [{ type: "pattern", pattern: "$SYS/#", read: true, write: true, username: null }];
+    assert.equal(evaluateAccess(sys, { username: "u", topic: "$SYS/a", access: "read" }).allowed, true);
+    assert.equal(evaluateAccess(sys, { username: "u", topic: "$SYS/a", access: "write" }).allowed, false);
+  });
+
+  test("is synchronous and refuses bad input with the core's errors", () => {
+    assert.ok(!(evaluateAccess([], { username: "u", topic: "a", access: "read" }) instanceof Promise));
+    invalid(() => evaluateAccess(rules, { username: "u", topic: "a/+", access: "read" }), "topic");
+    invalid(() => evaluateAccess(rules, { username: "", topic: "a", access: "read" }), "username");
+    invalid(() => evaluateAccess(rules, { username: "u", topic: "a", access: "publish" }), "access");
+    invalid(() => evaluateAccess(rules, { username: "u", clientId: 7, topic: "a", access: "read" }), "clientId");
+    invalid(() => evaluateAccess(rules, null), "query");
+    invalid(() => evaluateAccess("rules", { username: "u", topic: "a", access: "read" }), "rules");
+    invalid(() => evaluateAccess([{ type: "other", pattern: "a", read: true, write: true }], { username: "u", topic: "a", access: "read" }), "type");
+    invalid(() => evaluateAccess([{ type: "topic", pattern: "a", read: "yes", write: true }], { username: "u", topic: "a", access: "read" }), "read");
+  });
+});
+
+describe("client.checkAccess", () => {
+  test("reads the rules with listAcls and answers", async () => {
+    server().reply({ status: 200, json: rules });
+    const decision = await clientFor(server()).checkAccess({ username: "sensor-1", topic: "sensors/1/x", access: "read" });
+    assert.deepEqual(decision, { allowed: true, rule: sensor });
+    assert.equal(server().calls.length, 1);
+    assert.equal(server().calls[0].method, "GET");
+    assert.equal(server().calls[0].path, "/api/acl");
+  });
+
+  test("refuses a bad query before sending anything", async () => {
+    const error = await failure(() => clientFor(server()).checkAccess({ username: "u", topic: "#", access: "read" }), "INVALID_INPUT");
+    assert.equal(error.field, "topic");
+    assert.equal(server().calls.length, 0);
+  });
+
+  test("reports the list's failure", async () => {
+    server().reply({ status: 401, json: { error: "no" } });
+    await failure(() => clientFor(server(), { maxRetries: 0 }).checkAccess({ username: "u", topic: "a", access: "read" }), "UNAUTHORIZED");
+  });
+
+  test("needs its client", async () => {
+    const { checkAccess } = clientFor(server());
+    const error = await failure(() => checkAccess({ username: "u", topic: "a", access: "read" }), "INVALID_INPUT");
+    assert.equal(error.field, "this");
+  });
+});
