@@ -18,7 +18,7 @@
 
 use std::fs;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -50,8 +50,10 @@ pub struct BrokerSettings {
     pub program: PathBuf,
     /// Where its configuration, password, ACL and log files go.
     pub dir: PathBuf,
-    /// The loopback port to listen on; 0 picks a free one.
+    /// The port to listen on; 0 picks a free one.
     pub port: u16,
+    /// The address to listen on (loopback unless told otherwise).
+    pub host: IpAddr,
 }
 
 /// The broker's password and ACL files' contents.
@@ -84,6 +86,7 @@ enum Order {
 pub struct Broker {
     commands: mpsc::Sender<Order>,
     port: u16,
+    host: IpAddr,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -106,6 +109,7 @@ impl Broker {
     pub fn start(settings: BrokerSettings, files: BrokerFiles) -> io::Result<Self> {
         let (commands, inbox) = mpsc::channel();
         let (started, started_rx) = mpsc::channel();
+        let host = settings.host;
         let thread = thread::Builder::new()
             .name("broker".into())
             .spawn(move || {
@@ -125,6 +129,7 @@ impl Broker {
             Ok(Ok(port)) => Ok(Self {
                 commands,
                 port,
+                host,
                 thread: Some(thread),
             }),
             Ok(Err(error)) => {
@@ -138,9 +143,14 @@ impl Broker {
         }
     }
 
-    /// The loopback port the broker listens on.
+    /// The port the broker listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address the broker listens on.
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
     }
 
     /// Writes new files and makes the broker reload them; returns once it
@@ -241,6 +251,7 @@ fn supervise(
 struct Process {
     child: Option<Child>,
     port: u16,
+    host: IpAddr,
 }
 
 impl Process {
@@ -253,7 +264,7 @@ impl Process {
         }
         let mut last_error = io::Error::other("no free port");
         for _ in 0..5 {
-            let port = free_port()?;
+            let port = free_port(settings.host)?;
             match Self::start_on(settings, port, files) {
                 Ok(process) => return Ok(process),
                 Err(error) => last_error = error,
@@ -269,7 +280,7 @@ impl Process {
         write_files(dir, files)?;
         write_atomically(
             &dir.join(mosquitto::CONFIG_FILE),
-            mosquitto::config_file(dir, port, running_as_root()).as_bytes(),
+            mosquitto::config_file(dir, settings.host, port, running_as_root()).as_bytes(),
         )?;
         let stderr = fs::File::create(dir.join(STDERR_FILE))?;
         let mut command = match setpriv() {
@@ -300,6 +311,7 @@ impl Process {
         let mut process = Self {
             child: Some(child),
             port,
+            host: settings.host,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -310,7 +322,7 @@ impl Process {
                 )));
             }
             // Ready when it answers MQTT, not merely when the port is open.
-            if mqtt_round_trip(port).is_ok() {
+            if mqtt_round_trip(SocketAddr::new(settings.host, port)).is_ok() {
                 return Ok(process);
             }
             if Instant::now() >= deadline {
@@ -354,7 +366,7 @@ impl Process {
         // The log line comes just before the files are read, in the same
         // step of the broker's single-threaded loop: a connection it
         // answers from now on is answered after the reload.
-        mqtt_round_trip(self.port)
+        mqtt_round_trip(SocketAddr::new(self.host, self.port))
     }
 
     /// Stops the broker: `SIGTERM`, then `SIGKILL` after a grace period.
@@ -408,12 +420,12 @@ fn reloaded_since(log: &Path, offset: u64) -> bool {
 /// Sends an anonymous MQTT 3.1.1 CONNECT and waits for the CONNACK (a
 /// refusal, since anonymous clients are not allowed): proof that the broker
 /// has gone once more around its loop.
-fn mqtt_round_trip(port: u16) -> io::Result<()> {
+fn mqtt_round_trip(address: SocketAddr) -> io::Result<()> {
     use std::io::{Read as _, Write as _};
     // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 10 s,
     // empty client id.
     const CONNECT: [u8; 14] = [0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 10, 0, 0];
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let address = connectable(address);
     let mut stream = TcpStream::connect_timeout(&address, RELOAD_TIMEOUT)?;
     stream.set_read_timeout(Some(RELOAD_TIMEOUT))?;
     stream.write_all(&CONNECT)?;
@@ -462,11 +474,53 @@ fn stop_leftover(dir: &Path) {
     let _ = fs::remove_file(dir.join(PID_FILE));
 }
 
-/// A loopback port that was free a moment ago.
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// What `/health` says of the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerState {
+    /// It answers MQTT.
+    Running,
+    /// It should, and does not.
+    Stopped,
+    /// The emulator runs without a broker.
+    Disabled,
+}
+
+impl BrokerState {
+    /// `running`, `stopped` or `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// Whether the broker at `address` (`None`: no broker) answers an MQTT
+/// `CONNECT` now.
+pub fn state(address: Option<SocketAddr>) -> BrokerState {
+    match address {
+        None => BrokerState::Disabled,
+        Some(address) if mqtt_round_trip(address).is_ok() => BrokerState::Running,
+        Some(_) => BrokerState::Stopped,
+    }
+}
+
+/// `address`, with an unspecified IP (`0.0.0.0`, `::`) replaced by the
+/// loopback address of the same family: where a client on this machine
+/// connects.
+pub fn connectable(address: SocketAddr) -> SocketAddr {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, address.port())
+}
+
+/// A port on `host` that was free a moment ago.
+fn free_port(host: IpAddr) -> io::Result<u16> {
+    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
 }
 
 /// Whether this process runs as root (from `/proc/self/status`).
