@@ -2,7 +2,7 @@
 //! blocking transport, print the result.
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
 use clap::CommandFactory;
@@ -28,6 +28,7 @@ use crate::transport::HttpTransport;
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
     let json = cli.global.json;
+    crate::trace::enable(cli.global.debug);
     let command = match cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: the generator panics on a
@@ -37,6 +38,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             stdout.write_all(&script)?;
             return Ok(());
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            stdout.write_all(&page)?;
+            return Ok(());
+        }
+        Command::Profiles(command) => return crate::profiles::run(command, json, &mut stdout),
         command => command,
     };
     let mut client = Client::new(&cli.global)?;
@@ -44,7 +52,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Profiles(_) => Ok(()),
     }
 }
 
@@ -247,10 +255,11 @@ struct Client {
 
 impl Client {
     fn new(global: &GlobalArgs) -> Result<Self, Failure> {
-        let key = input::api_key(global.api_key_file.as_deref())?;
-        let config = ApiConfig::builder(key)
-            .base_url(global.base_url.as_str())
-            .encoding(global.encoding.into())
+        let settings = crate::profiles::resolve(global)?;
+        crate::trace::add_secret(settings.api_key.expose());
+        let config = ApiConfig::builder(settings.api_key)
+            .base_url(settings.base_url)
+            .encoding(settings.encoding)
             .allow_insecure_http(global.allow_insecure_http)
             .build()?;
         let policy = RetryPolicy {
@@ -276,7 +285,7 @@ impl Client {
     fn wait(&self, target: WaitTarget, options: WaitOptions) -> Result<(), Error> {
         let label = format!("waiting for {target}");
         let mut poller = Poller::new(&self.config, target, options);
-        if !io::stderr().is_terminal() {
+        if !crate::terminal::interactive() {
             return drive(&mut poller, &self.transport, &mut |delay| sleep(delay));
         }
         let mut progress = Progress::new(label);
@@ -294,6 +303,11 @@ fn drive<M: Machine>(
     transport: &HttpTransport,
     sleep: &mut dyn FnMut(Duration),
 ) -> Result<M::Value, Error> {
+    crate::trace::begin();
+    let sleep = |delay| {
+        crate::trace::wait(delay);
+        sleep(delay);
+    };
     cloudmqtt_api::run(machine, now, sleep, |request| transport.send(request))
 }
 

@@ -9,8 +9,11 @@
 //!
 //! Output: aligned tables by default; with `--json`, exactly the API's data
 //! as one line of JSON on stdout, and nothing on stdout for changes.
-//! Failures print one line on stderr and exit with 1 (API or network),
-//! 2 (usage or invalid input), 3 (not found) or 4 (authentication).
+//! Failures print one line on stderr (with `--json`, then
+//! `{"error":{"code":...,"status":...,"message":...}}`) and exit with 1
+//! (API or network), 2 (usage or invalid input), 3 (not found) or 4
+//! (authentication). Settings come from flags, the environment and
+//! profiles ([`profiles`]); `--debug` traces every attempt ([`trace`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -19,6 +22,9 @@ mod commands;
 mod failure;
 mod input;
 mod output;
+mod profiles;
+mod terminal;
+mod trace;
 mod transport;
 
 use std::io::ErrorKind;
@@ -27,7 +33,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind as ClapErrorKind;
 
-use crate::failure::{EXIT_OK, Failure, error_line};
+use crate::failure::{EXIT_OK, Failure, error_json, error_line, json_requested};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -43,21 +49,26 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             let args: Vec<_> = std::env::args_os().collect();
-            return fail(&args::usage_failure(&error, &args));
+            return fail(&args::usage_failure(&error, &args), json_requested(&args));
         }
     };
+    let json = cli.global.json;
     match commands::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
         // A closed pipe (`cloudmqtt users list | head -1`) is not an error.
         Err(Failure::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
             ExitCode::from(EXIT_OK)
         }
-        Err(failure) => fail(&failure),
+        Err(failure) => fail(&failure, json),
     }
 }
 
-/// Prints the failure's one line on stderr and returns its exit code.
-fn fail(failure: &Failure) -> ExitCode {
+/// Prints the failure's one line on stderr (then, with `--json`, the same
+/// as one line of JSON) and returns its exit code.
+fn fail(failure: &Failure, json: bool) -> ExitCode {
     eprintln!("{}", error_line(failure));
+    if json {
+        eprintln!("{}", error_json(failure));
+    }
     ExitCode::from(failure.exit_code())
 }

@@ -35,10 +35,14 @@ impl HttpTransport {
     /// Sends one request and reports what came back: any status is a
     /// response; no response is a [`TransportError`].
     pub fn send(&self, request: Request) -> Input {
-        match self.try_send(request) {
+        crate::trace::request(&request);
+        let started = std::time::Instant::now();
+        let input = match self.try_send(request) {
             Ok(response) => Input::Response(response),
             Err(error) => Input::Failed(error),
-        }
+        };
+        crate::trace::response(&input, started.elapsed());
+        input
     }
 
     fn try_send(&self, request: Request) -> Result<Response, TransportError> {

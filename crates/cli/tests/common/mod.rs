@@ -395,8 +395,10 @@ impl Terminal {
         }
         script
             .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            // A capable terminal unless the test says otherwise.
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
             .envs(env.iter().copied())
-            .env("TERM", "dumb")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
