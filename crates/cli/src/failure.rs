@@ -164,11 +164,15 @@ mod tests {
 
     #[test]
     fn json_is_found_before_the_end_of_options() {
-        let args = |words: &[&str]| -> Vec<std::ffi::OsString> {
-            words.iter().map(Into::into).collect()
-        };
+        let args =
+            |words: &[&str]| -> Vec<std::ffi::OsString> { words.iter().map(Into::into).collect() };
         assert!(json_requested(&args(&["cloudmqtt", "users", "--json"])));
-        assert!(!json_requested(&args(&["cloudmqtt", "users", "--", "--json"])));
+        assert!(!json_requested(&args(&[
+            "cloudmqtt",
+            "users",
+            "--",
+            "--json"
+        ])));
         assert!(!json_requested(&args(&["--json"])));
     }
 

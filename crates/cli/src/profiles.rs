@@ -369,10 +369,12 @@ fn list(path: &Path, json: bool, out: &mut impl Write) -> Result<(), Failure> {
         Some(KeySource::Command(_)) => "command".to_owned(),
         None => "-".to_owned(),
     };
-    let encoding = |profile: &Profile| profile.encoding.map(|encoding| match encoding {
-        Encoding::Form => "form",
-        _ => "json",
-    });
+    let encoding = |profile: &Profile| {
+        profile.encoding.map(|encoding| match encoding {
+            Encoding::Form => "form",
+            _ => "json",
+        })
+    };
     if json {
         let list: Vec<serde_json::Value> = all
             .iter()
@@ -502,8 +504,11 @@ fn add(
             .build()?;
     }
     let key_file = format!("{name}.key");
-    write_private(&dir.join(&key_file), format!("{}\n", key.expose()).as_bytes())
-        .map_err(|error| config_error(&dir.join(&key_file), error))?;
+    write_private(
+        &dir.join(&key_file),
+        format!("{}\n", key.expose()).as_bytes(),
+    )
+    .map_err(|error| config_error(&dir.join(&key_file), error))?;
     let mut table = Table::new();
     if let Some(url) = base_url {
         table.insert("base_url", value(url));
@@ -611,13 +616,19 @@ mod tests {
     fn mistakes_in_the_config_are_named() {
         for (text, words) in [
             ("[profiles.a]\nbase-url = \"x\"\n", "unknown key `base-url`"),
-            ("[profiles.a]\napi_key = \"secret\"\n", "unknown key `api_key`"),
+            (
+                "[profiles.a]\napi_key = \"secret\"\n",
+                "unknown key `api_key`",
+            ),
             ("[profiles.a]\nencoding = \"xml\"\n", "`encoding` must be"),
             (
                 "[profiles.a]\napi_key_env = \"A\"\napi_key_command = \"b\"\n",
                 "give one of",
             ),
-            ("[profiles.a]\nbase_url = 1\n", "`base_url` must be a string"),
+            (
+                "[profiles.a]\nbase_url = 1\n",
+                "`base_url` must be a string",
+            ),
             ("profiles = 1\n", "`profiles` must be a table"),
         ] {
             let error = parse(text).unwrap_err().to_string();

@@ -38,6 +38,7 @@ struct State {
     secrets: Vec<String>,
     attempt: u32,
     last: Option<Outcome>,
+    waited: bool,
 }
 
 /// What the last attempt brought back, to explain the next wait.
@@ -52,6 +53,7 @@ static STATE: Mutex<State> = Mutex::new(State {
     secrets: Vec::new(),
     attempt: 0,
     last: None,
+    waited: false,
 });
 
 fn state() -> std::sync::MutexGuard<'static, State> {
@@ -75,6 +77,7 @@ pub fn begin() {
     let mut state = state();
     state.attempt = 0;
     state.last = None;
+    state.waited = false;
 }
 
 /// Reports the request about to go out.
@@ -84,12 +87,21 @@ pub fn request(request: &Request) {
         return;
     }
     state.attempt += 1;
-    let mut lines = vec![format!(
+    let mut lines = Vec::new();
+    // The core may decide to go again at once (`Retry-After: 0`, a probe
+    // that is due): that decision is shown too.
+    if let Some(last) = &state.last
+        && !state.waited
+    {
+        lines.push(format!("no wait: {}", reason(last)));
+    }
+    state.waited = false;
+    lines.push(format!(
         "> {} {} (attempt {})",
         request.method.as_str(),
         request.url,
         state.attempt
-    )];
+    ));
     for (name, value) in &request.headers {
         let value = if name.eq_ignore_ascii_case("authorization") {
             redact_authorization(value)
@@ -115,9 +127,14 @@ pub fn response(input: &Input, took: Duration) {
         Input::Response(response) => {
             let mut lines = vec![format!("< {} in {millis:.1} ms", response.status)];
             for (name, value) in &response.headers {
-                if ["retry-after", "location", "content-type", "www-authenticate"]
-                    .iter()
-                    .any(|shown| name.eq_ignore_ascii_case(shown))
+                if [
+                    "retry-after",
+                    "location",
+                    "content-type",
+                    "www-authenticate",
+                ]
+                .iter()
+                .any(|shown| name.eq_ignore_ascii_case(shown))
                 {
                     lines.push(format!("  {name}: {value}"));
                 }
@@ -145,26 +162,34 @@ pub fn response(input: &Input, took: Duration) {
 
 /// Reports a wait the core asked for, with the reason it was decided.
 pub fn wait(delay: Duration) {
-    let state = state();
+    let mut state = state();
     if !state.enabled {
         return;
     }
+    state.waited = true;
     let reason = match &state.last {
         None => "before the first attempt".to_owned(),
-        Some(Outcome::Failed(text)) => format!("retrying after {text}"),
-        Some(Outcome::Status(429, retry_after)) => match retry_after {
-            Some(after) => format!("rate limited (429), the server asked for Retry-After: {after}"),
-            None => "rate limited (429), backing off".to_owned(),
-        },
-        Some(Outcome::Status(status @ 500..=599, _)) => {
-            format!("retrying after server error {status}")
-        }
-        Some(Outcome::Status(status, _)) => {
-            format!("polling again: the change is not visible yet (last answer {status})")
-        }
+        Some(last) => reason(last),
     };
     let line = format!("wait {:.2} s: {reason}", delay.as_secs_f64());
     write_lines(&state, &[line]);
+}
+
+/// Why the core goes again after this outcome.
+fn reason(last: &Outcome) -> String {
+    match last {
+        Outcome::Failed(text) => format!("retrying after {text}"),
+        Outcome::Status(429, retry_after) => match retry_after {
+            Some(after) => format!("rate limited (429), the server asked for Retry-After: {after}"),
+            None => "rate limited (429), backing off".to_owned(),
+        },
+        Outcome::Status(status @ 500..=599, _) => {
+            format!("retrying after server error {status}")
+        }
+        Outcome::Status(status, _) => {
+            format!("polling again: the change is not visible yet (last answer {status})")
+        }
+    }
 }
 
 /// `Basic [redacted]`, or `[redacted]` for any other scheme.
@@ -180,7 +205,10 @@ fn body_text(body: &[u8]) -> String {
     let shown = &body[..body.len().min(MAX_BODY_SHOWN)];
     let mut text = String::from_utf8_lossy(shown).into_owned();
     if body.len() > MAX_BODY_SHOWN {
-        text.push_str(&format!(" [... {} more bytes]", body.len() - MAX_BODY_SHOWN));
+        text.push_str(&format!(
+            " [... {} more bytes]",
+            body.len() - MAX_BODY_SHOWN
+        ));
     }
     text
 }

@@ -10,7 +10,10 @@ const PASSWORD: &str = "manners-pw-77d1";
 
 fn start(stub: &Stub, extra: &[(&str, &str)], args: &[&str]) -> Terminal {
     let base_url = stub.base_url();
-    let mut env = vec![("CLOUDMQTT_API_KEY", KEY), ("CLOUDMQTT_BASE_URL", base_url.as_str())];
+    let mut env = vec![
+        ("CLOUDMQTT_API_KEY", KEY),
+        ("CLOUDMQTT_BASE_URL", base_url.as_str()),
+    ];
     env.extend_from_slice(extra);
     Terminal::start(&env, args)
 }
@@ -71,7 +74,10 @@ fn no_color_turns_colour_off() {
     // On a capable terminal clap colours the help; NO_COLOR stops it.
     let (code, screen) = Terminal::start(&[], &["--help"]).finish();
     assert_eq!(code, 0);
-    assert!(screen.contains("\u{1b}["), "coloured without NO_COLOR: {screen:?}");
+    assert!(
+        screen.contains("\u{1b}["),
+        "coloured without NO_COLOR: {screen:?}"
+    );
     let (code, screen) = Terminal::start(&[("NO_COLOR", "1")], &["--help"]).finish();
     assert_eq!(code, 0);
     assert!(screen.contains("Usage:"), "{screen:?}");
@@ -85,9 +91,24 @@ fn no_color_turns_colour_off() {
 fn man_writes_a_manual_page() {
     let result = run(cloudmqtt().arg("man"), "");
     result.expect_code(0);
-    assert!(result.stdout.starts_with(".ie"), "{}", &result.stdout[..200.min(result.stdout.len())]);
-    assert!(result.stdout.contains(".TH cloudmqtt 1"), "{}", result.stdout);
-    for word in ["users", "acl", "instance", "profiles", "\\-\\-debug", "\\-\\-profile"] {
+    assert!(
+        result.stdout.starts_with(".ie"),
+        "{}",
+        &result.stdout[..200.min(result.stdout.len())]
+    );
+    assert!(
+        result.stdout.contains(".TH cloudmqtt 1"),
+        "{}",
+        result.stdout
+    );
+    for word in [
+        "users",
+        "acl",
+        "instance",
+        "profiles",
+        "\\-\\-debug",
+        "\\-\\-profile",
+    ] {
         assert!(result.stdout.contains(word), "{word}");
     }
     assert_eq!(result.stderr, "");

@@ -272,9 +272,13 @@ pub fn cloudmqtt() -> Command {
         "http_proxy",
         "NO_PROXY",
         "no_proxy",
+        "CLOUDMQTT_PROFILE",
+        "CLOUDMQTT_DEBUG",
     ] {
         command.env_remove(name);
     }
+    // No profile of the machine's own config applies to a test.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/cloudmqtt-tests/config");
     command
 }
 
