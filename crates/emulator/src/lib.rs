@@ -197,12 +197,12 @@ impl Emulator {
             None => None,
         };
         let mqtt_address = broker.as_ref().map(Broker::address);
-        let listener = TcpListener::bind(options.listen).map_err(fail("binding --listen"))?;
         if let Some(warning) =
             environment::exposure_warning("--listen", options.listen.ip(), "the API")
         {
             log!("{warning}");
         }
+        let listener = TcpListener::bind(options.listen).map_err(fail("binding --listen"))?;
         let seed = match options.seed {
             Some(seed) => seed,
             None => getrandom::u64().map_err(|error| StartError(format!("seeding: {error}")))?,

@@ -269,6 +269,33 @@ fn bad_cors_origins_are_refused() {
     }
 }
 
+/// A child process stopped (SIGTERM, then SIGKILL) when dropped, so that
+/// a failing assertion leaves nothing running.
+struct Running(std::process::Child);
+
+impl Running {
+    /// Stops it and asserts a clean exit.
+    fn stop(mut self) {
+        common::send_signal(self.0.id(), "TERM");
+        let status = self.0.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            common::send_signal(self.0.id(), "TERM");
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while matches!(self.0.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts the binary with this environment, returns its ready line and
 /// standard error, and stops it.
 fn ready_line_with_env(env: &[(&str, &str)], args: &[&str]) -> (String, String) {
@@ -280,21 +307,21 @@ fn ready_line_with_env(env: &[(&str, &str)], args: &[&str]) -> (String, String) 
             command.env_remove(name);
         }
     }
-    let mut child = command
-        .envs(env.iter().copied())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = Running(
+        command
+            .envs(env.iter().copied())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
+    BufReader::new(child.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    common::send_signal(child.id(), "TERM");
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    child.stop();
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
     (line.trim_end().to_owned(), stderr)
 }
@@ -365,42 +392,133 @@ fn help_names_each_variable() {
 
 #[test]
 fn listening_beyond_loopback_is_announced() {
-    let (line, stderr) = ready_line_with_env(&[], &["--no-broker", "--listen", "0.0.0.0:0"]);
-    assert!(line.starts_with("ready api=http://127.0.0.1:"), "{line}");
+    // 192.0.2.1 (TEST-NET-1) is on no interface here: the warning comes
+    // before the bind fails, and nothing is opened to the network.
+    let output = Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+        .args(["--no-broker", "--listen", "192.0.2.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("warning: --listen 0.0.0.0 is not loopback"),
+        stderr.contains("warning: --listen 192.0.2.1 is not loopback: the API can be reached from other machines"),
         "{stderr}"
     );
-    let (_, stderr) = ready_line_with_env(&[], &["--no-broker"]);
+    assert!(stderr.contains("binding --listen"), "{stderr}");
+    common::require_broker_tools();
+    let output = Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+        .args(["--mqtt-listen", "192.0.2.1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: --mqtt-listen 192.0.2.1 is not loopback: the broker can be reached"
+        ),
+        "{stderr}"
+    );
+    // Loopback, the default or another loopback address, says nothing.
+    let (_, stderr) = ready_line_with_env(&[], &["--no-broker", "--listen", "127.0.0.2:0"]);
     assert!(!stderr.contains("warning"), "{stderr}");
 }
 
 #[test]
 fn the_broker_listens_where_mqtt_listen_says() {
     common::require_broker_tools();
-    let emulator = Emulator::start(&["--api-key", KEY, "--mqtt-listen", "0.0.0.0"]);
-    let port = emulator.mqtt();
-    let stderr = emulator.stderr_text();
-    assert!(
-        stderr.contains("warning: --mqtt-listen 0.0.0.0 is not loopback"),
-        "{stderr}"
+    let scratch = tempfile::tempdir().unwrap();
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+            .args([
+                "--api-key",
+                KEY,
+                "--apply-delay-ms",
+                "0",
+                "--mqtt-listen",
+                "127.0.0.2",
+            ])
+            .arg("--data-dir")
+            .arg(scratch.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
     );
-    let config = std::fs::read_to_string(emulator.data_dir.join("mosquitto.conf")).unwrap();
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let fields: Vec<(&str, &str)> = line
+        .split_whitespace()
+        .filter_map(|field| field.split_once('='))
+        .collect();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+    };
+    let (Some(api), Some(mqtt)) = (field("api"), field("mqtt")) else {
+        panic!("{line}");
+    };
+    let api: SocketAddr = api
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .parse()
+        .unwrap();
+    let port: u16 = mqtt
+        .strip_prefix("mqtt://127.0.0.2:")
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap();
+    let config = std::fs::read_to_string(scratch.path().join("mosquitto.conf")).unwrap();
     assert!(
-        config.contains(&format!("listener {port} 0.0.0.0\n")),
+        config.contains(&format!("listener {port} 127.0.0.2\n")),
         "{config}"
     );
-    emulator.create_user("container", "pw");
-    assert!(common::can_connect(port, "container", "pw"));
-    let reply = send(emulator.api, "GET", "/health", &[]);
+    let body = "username=container&password=pw";
+    let request = format!(
+        "POST /api/user HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        common::basic(KEY),
+        body.len()
+    );
+    assert_eq!(common::raw(api, request.as_bytes()).unwrap().status, 204);
+    let auth = common::basic(KEY);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while send(
+        api,
+        "GET",
+        "/api/user/container",
+        &[("Authorization", &auth)],
+    )
+    .status
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the user never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let published = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.2", "-p", &port.to_string()])
+        .args([
+            "-u",
+            "container",
+            "-P",
+            "pw",
+            "-t",
+            "t",
+            "-m",
+            "x",
+            "-q",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(published.status.success(), "{published:?}");
+    let reply = send(api, "GET", "/health", &[]);
     assert_eq!(reply.json()["broker"], "running");
-    // The default stays loopback, without a warning.
-    let emulator = Emulator::start(&["--api-key", KEY]);
-    let port = emulator.mqtt();
-    let config = std::fs::read_to_string(emulator.data_dir.join("mosquitto.conf")).unwrap();
-    assert!(
-        config.contains(&format!("listener {port} 127.0.0.1\n")),
-        "{config}"
-    );
-    assert!(!emulator.stderr_text().contains("warning"));
+    child.stop();
 }
