@@ -44,7 +44,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             stdout.write_all(&page)?;
             return Ok(());
         }
-        Command::Profiles(command) => return crate::profiles::run(command, json, &mut stdout),
+        Command::Profiles(command) => {
+            return crate::profiles::run(command, &cli.global, &mut stdout);
+        }
         command => command,
     };
     let mut client = Client::new(&cli.global)?;

@@ -323,10 +323,15 @@ fn read_key(profile: &str, source: &KeySource) -> Result<Secret, Failure> {
 /// # Errors
 /// An invalid name, config or key; a profile that exists (add) or does not
 /// (remove); a file that cannot be written.
-pub fn run(command: ProfilesCommand, json: bool, out: &mut impl Write) -> Result<(), Failure> {
+pub fn run(
+    command: ProfilesCommand,
+    global: &GlobalArgs,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let path = config_path()?;
+    let json = global.json;
     match command {
-        ProfilesCommand::List => list(&path, json, out),
+        ProfilesCommand::List => list(&path, chosen(global), json, out),
         ProfilesCommand::Add {
             name,
             base_url,
@@ -352,17 +357,19 @@ pub fn run(command: ProfilesCommand, json: bool, out: &mut impl Write) -> Result
     }
 }
 
-fn list(path: &Path, json: bool, out: &mut impl Write) -> Result<(), Failure> {
+fn list(
+    path: &Path,
+    chosen: Option<String>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let document = read_document(path)?;
     let all = profiles(&document, path)?;
-    let active = std::env::var(PROFILE_ENV)
-        .ok()
-        .filter(|name| !name.is_empty())
-        .or_else(|| {
-            all.iter()
-                .any(|profile| profile.name == DEFAULT_PROFILE)
-                .then(|| DEFAULT_PROFILE.to_owned())
-        });
+    let active = chosen.or_else(|| {
+        all.iter()
+            .any(|profile| profile.name == DEFAULT_PROFILE)
+            .then(|| DEFAULT_PROFILE.to_owned())
+    });
     let source = |profile: &Profile| match &profile.key {
         Some(KeySource::File(path)) => format!("file {}", path.display()),
         Some(KeySource::Env(name)) => format!("env {name}"),

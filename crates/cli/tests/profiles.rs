@@ -79,6 +79,19 @@ fn add_list_use_and_remove_a_profile() {
         serde_json::json!([{"name": "prod", "base_url": base_url, "encoding": null,
                             "api_key_from": "file", "active": false}])
     );
+    for selected in [
+        with_config(
+            home.path(),
+            &["--profile", "prod", "profiles", "list", "--json"],
+        ),
+        {
+            let mut command = with_config(home.path(), &["profiles", "list", "--json"]);
+            command.env("CLOUDMQTT_PROFILE", "prod");
+            command
+        },
+    ] {
+        assert_eq!(run(selected, "").json()[0]["active"], true);
+    }
 
     // Used by --profile and by CLOUDMQTT_PROFILE.
     run(
