@@ -45,7 +45,9 @@ pub fn command() -> clap::Command {
         // An on/off flag takes `1`, `true`, `yes`, `on` (and their
         // opposites) from its variable.
         let boolean = matches!(arg.get_action(), ArgAction::SetTrue);
-        let arg = arg.env(flag);
+        // `--help` names the variable but never shows its value (it may
+        // hold the API key).
+        let arg = arg.env(flag).hide_env_values(true);
         if boolean {
             arg.value_parser(BoolishValueParser::new())
         } else {
@@ -198,6 +200,12 @@ mod tests {
             }
         }
         assert_eq!(env_name("mqtt-listen"), "CLOUDMQTT_EMULATOR_MQTT_LISTEN");
+        assert!(
+            command
+                .get_arguments()
+                .filter(|arg| arg.get_long().is_some())
+                .all(clap::Arg::is_hide_env_values_set)
+        );
     }
 
     #[test]

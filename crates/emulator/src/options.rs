@@ -30,7 +30,7 @@ pub struct Options {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Loopback port for the MQTT broker (0 picks a free one).
+    /// Port for the MQTT broker (0 picks a free one).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub mqtt_port: u16,
 
