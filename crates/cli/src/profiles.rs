@@ -25,7 +25,7 @@
 //! its comments and other tables.
 
 use std::fs;
-use std::io::{self, BufRead as _, Write};
+use std::io::{self, BufRead as _, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 
 use cloudmqtt_api::{Encoding, Secret};
@@ -467,12 +467,25 @@ fn check_name(name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The key from the first line of stdin; on a terminal, typed without echo
+/// (after an `API key: ` prompt unless prompts are off).
 fn read_stdin_key() -> Result<Secret, Failure> {
-    let mut line = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|error| Failure::Usage(format!("cannot read the API key from stdin: {error}")))?;
+    let unreadable =
+        |error: io::Error| Failure::Usage(format!("cannot read the API key from stdin: {error}"));
+    let line = if io::stdin().is_terminal() {
+        if crate::terminal::prompts_allowed() {
+            rpassword::prompt_password("API key: ").map_err(unreadable)?
+        } else {
+            rpassword::read_password().map_err(unreadable)?
+        }
+    } else {
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(unreadable)?;
+        line
+    };
     let key = Secret::new(line.trim());
     cloudmqtt_api::validate::api_key(key.expose())?;
     Ok(key)

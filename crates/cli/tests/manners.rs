@@ -113,3 +113,21 @@ fn man_writes_a_manual_page() {
     }
     assert_eq!(result.stderr, "");
 }
+
+#[test]
+fn profiles_add_asks_for_the_key_without_echo() {
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_str().unwrap();
+    let mut terminal = Terminal::start(
+        &[("XDG_CONFIG_HOME", home_path)],
+        &["profiles", "add", "typed", "--api-key-stdin"],
+    );
+    terminal.expect("API key: ");
+    terminal.type_text(&format!("{KEY}\n"));
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 0, "{screen:?}");
+    assert!(!screen.contains(KEY), "{screen:?}");
+    assert!(screen.contains("added profile \"typed\""), "{screen:?}");
+    let stored = std::fs::read_to_string(home.path().join("cloudmqtt/typed.key")).unwrap();
+    assert_eq!(stored, format!("{KEY}\n"));
+}
