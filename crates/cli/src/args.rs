@@ -20,9 +20,9 @@ pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
 /// The environment variable that overrides the API's base URL.
 pub const BASE_URL_ENV: &str = "CLOUDMQTT_BASE_URL";
 
-const AFTER_HELP: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable or from
---api-key-file; it is never taken as an option value, which would show in
-process lists. Passwords come from --password-stdin or a prompt that does
+const AFTER_HELP: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable, from
+--api-key-file or from a profile; it is never taken as an option value,
+which would show in process lists. Passwords come from --password-stdin or a prompt that does
 not echo.
 
 Settings come from, first found: a flag, the environment, the profile
