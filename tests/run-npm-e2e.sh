@@ -9,7 +9,9 @@
 # cases: each node:test case, and each check that is one command).
 #
 # Usage: tests/run-npm-e2e.sh [step ...]
-#   steps: node require workerd deno browser types publint attw budget
+#   steps: node require workerd deno browser cors types publint attw budget
+#   (cors: a page in Chromium against the emulator's --cors-origin; it builds
+#   the emulator with cargo unless CLOUDMQTT_EMULATOR_BIN names a binary)
 #   (default: all). CLOUDMQTT_TARBALL=path.tgz skips packing and uses that file.
 set -uo pipefail
 
@@ -21,7 +23,7 @@ LOGS="$WORK/logs"
 PIDFILE="$WORK/pids"
 STEP_TIMEOUT="${E2E_STEP_TIMEOUT:-300}"
 
-ALL_STEPS=(node require workerd deno browser types publint attw budget)
+ALL_STEPS=(node require workerd deno browser cors types publint attw budget)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 mkdir -p "$WORK"
@@ -173,6 +175,13 @@ for step in "${STEPS[@]}"; do
     workerd) run_step workerd tap node --test "$APP/test/workerd/workerd.test.mjs" ;;
     deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" ;;
     browser) run_step browser tap node --test "$APP/test/browser/browser.test.mjs" ;;
+    cors)
+      if [ -z "${CLOUDMQTT_EMULATOR_BIN:-}" ]; then
+        (cd "$ROOT" && cargo build -q -p cloudmqtt-emulator) || die "cargo build -p cloudmqtt-emulator failed"
+        export CLOUDMQTT_EMULATOR_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/cloudmqtt-emulator"
+      fi
+      run_step cors tap node --test "$APP/test/browser/emulator.test.mjs"
+      ;;
     types) run_step types one "$E2E_TOOLS_BIN/tsc" -p "$APP/test/types/tsconfig.json" --noEmit --strict ;;
     publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
     attw) run_step attw one "$E2E_TOOLS_BIN/attw" "$TARBALL" ;;

@@ -24,15 +24,23 @@ pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
 /// The environment variable that overrides the API's base URL.
 pub const BASE_URL_ENV: &str = "CLOUDMQTT_BASE_URL";
 
-const AFTER_HELP: &str = "\
-The API key comes from the CLOUDMQTT_API_KEY environment variable or from
---api-key-file; it is never taken as an option value, which would show in
-process lists. Passwords come from --password-stdin or a prompt that does
+const AFTER_HELP: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable, from
+--api-key-file or from a profile; it is never taken as an option value,
+which would show in process lists. Passwords come from --password-stdin or a prompt that does
 not echo.
+
+Settings come from, first found: a flag, the environment, the profile
+(--profile, CLOUDMQTT_PROFILE, or the profile named 'default' in
+$XDG_CONFIG_HOME/cloudmqtt/config.toml), the default. See
+'cloudmqtt profiles --help'.
+
+With --debug (or CLOUDMQTT_DEBUG=1) every attempt and every wait is
+written to stderr, secrets redacted. With --json a failure also writes
+{"error":{"code":"NOT_FOUND","status":404,"message":"..."}} to stderr.
 
 Exit codes: 0 success, 1 API or network error, 2 usage or invalid input,
 3 not found, 4 authentication or permission failure, 5 access denied
-(acl check) or findings (acl lint).";
+(acl check) or findings (acl lint)."#;
 
 /// Manage the users, ACL rules and instance of a CloudMQTT broker.
 #[derive(Debug, Parser)]
@@ -54,25 +62,25 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
 
-    /// The API's base URL.
+    /// The API's base URL [default: the profile's, else
+    /// https://api.cloudmqtt.com/api].
     #[arg(
         long,
         global = true,
         env = BASE_URL_ENV,
         hide_env_values = true,
-        value_name = "URL",
-        default_value = cloudmqtt_api::DEFAULT_BASE_URL
+        value_name = "URL"
     )]
-    pub base_url: String,
+    pub base_url: Option<String>,
 
     /// Allow plain http:// to a host that is not loopback (sends the API key
     /// in clear).
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
 
-    /// How request bodies are encoded.
-    #[arg(long, global = true, value_enum, default_value_t = EncodingArg::Json)]
-    pub encoding: EncodingArg,
+    /// How request bodies are encoded [default: the profile's, else json].
+    #[arg(long, global = true, value_enum)]
+    pub encoding: Option<EncodingArg>,
 
     /// Seconds one HTTP attempt may take.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_ATTEMPT_TIMEOUT), value_parser = parse_seconds)]
@@ -87,6 +95,20 @@ pub struct GlobalArgs {
     /// print nothing.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// The profile to use (from the config file; see `cloudmqtt profiles`).
+    #[arg(long, global = true, env = crate::profiles::PROFILE_ENV, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Write every attempt (method, URL, status, duration) and every retry
+    /// or wait decision to stderr, secrets redacted.
+    #[arg(
+        long,
+        global = true,
+        env = crate::trace::DEBUG_ENV,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub debug: bool,
 }
 
 /// The body encodings, as named on the command line.
@@ -124,6 +146,41 @@ pub enum Command {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    Man,
+    /// List, add and remove profiles: named instances in the config file.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+}
+
+/// `cloudmqtt profiles ...`
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the profiles (never their keys); `*` marks the one in use.
+    List,
+    /// Add a profile; its key is read from stdin and written to NAME.key
+    /// (mode 0600) beside the config.
+    Add {
+        /// The profile's name: letters, digits, - and _.
+        name: String,
+        /// The API's base URL for this profile.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// How request bodies are encoded for this profile.
+        #[arg(long, value_enum)]
+        encoding: Option<EncodingArg>,
+        /// Read the API key from the first line of stdin.
+        #[arg(long, required = true)]
+        api_key_stdin: bool,
+        /// Replace a profile of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a profile, and the key file `profiles add` wrote for it.
+    Remove {
+        /// The profile's name.
+        name: String,
     },
 }
 
@@ -566,7 +623,7 @@ mod tests {
         );
         assert_eq!(
             usage_message(&[]),
-            "a command is needed: users, acl, instance, completions (try 'cloudmqtt --help')"
+            "a command is needed: users, acl, instance, completions, man, profiles (try 'cloudmqtt --help')"
         );
         // Option values are skipped, whatever they look like.
         assert_eq!(

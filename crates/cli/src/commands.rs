@@ -2,7 +2,7 @@
 //! blocking transport, print the result.
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
 use clap::CommandFactory;
@@ -29,6 +29,7 @@ use crate::transport::HttpTransport;
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
     let json = cli.global.json;
+    crate::trace::enable(cli.global.debug);
     let command = match cli.command {
         Command::Completions { shell } => {
             // Generated into memory first: the generator panics on a
@@ -45,6 +46,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(AclCommand::Lint(args)) => {
             return access::lint_rules(args, json, || Client::new(&cli.global), &mut stdout);
         }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            stdout.write_all(&page)?;
+            return Ok(());
+        }
+        Command::Profiles(command) => {
+            return crate::profiles::run(command, &cli.global, &mut stdout);
+        }
         command => command,
     };
     let mut client = Client::new(&cli.global)?;
@@ -52,7 +62,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Profiles(_) => Ok(()),
     }
 }
 
@@ -262,10 +272,11 @@ pub(crate) struct Client {
 
 impl Client {
     fn new(global: &GlobalArgs) -> Result<Self, Failure> {
-        let key = input::api_key(global.api_key_file.as_deref())?;
-        let config = ApiConfig::builder(key)
-            .base_url(global.base_url.as_str())
-            .encoding(global.encoding.into())
+        let settings = crate::profiles::resolve(global)?;
+        crate::trace::add_secret(settings.api_key.expose());
+        let config = ApiConfig::builder(settings.api_key)
+            .base_url(settings.base_url)
+            .encoding(settings.encoding)
             .allow_insecure_http(global.allow_insecure_http)
             .build()?;
         let policy = RetryPolicy {
@@ -295,14 +306,16 @@ impl Client {
     }
 
     /// The driver: runs a machine with the wall clock, the blocking
-    /// transport and `thread::sleep`. While `waiting` names what the
-    /// machine waits for, a spinner shows it on a terminal.
+    /// transport and `thread::sleep`, tracing each wait with `--debug`.
+    /// While `waiting` names what the machine waits for, a spinner shows it
+    /// on an interactive terminal.
     fn drive<M: Machine>(
         &self,
         machine: &mut M,
         waiting: impl Fn(&M) -> Option<&WaitTarget>,
     ) -> Result<M::Value, Error> {
-        let terminal = io::stderr().is_terminal();
+        crate::trace::begin();
+        let interactive = crate::terminal::interactive();
         let mut progress: Option<Progress> = None;
         let result = loop {
             let now = now();
@@ -313,7 +326,8 @@ impl Client {
                 }
                 Output::WaitUntil(at) => {
                     let delay = at.duration_since(now).unwrap_or_default();
-                    match waiting(machine).filter(|_| terminal) {
+                    crate::trace::wait(delay);
+                    match waiting(machine).filter(|_| interactive) {
                         Some(target) => progress
                             .get_or_insert_with(|| Progress::new(format!("waiting for {target}")))
                             .sleep(delay),

@@ -107,6 +107,33 @@ pub fn error_line(failure: &Failure) -> String {
     line
 }
 
+/// The JSON line printed to stderr with `--json`:
+/// `{"error":{"code":"NOT_FOUND","status":404,"message":"..."}}`. The code
+/// is the npm package's (`INVALID_INPUT` for a usage error), `status` the
+/// HTTP status or `null`, and `message` the text of the one-line error,
+/// secrets already redacted by the core.
+pub fn error_json(failure: &Failure) -> String {
+    let (code, status) = match failure {
+        Failure::Api(error) => (error.code().as_str(), error.status()),
+        Failure::Usage(_) => (ErrorCode::InvalidInput.as_str(), None),
+        Failure::Output(_) => ("OUTPUT", None),
+        // Never printed: the verdict is on stdout and the exit code says it.
+        Failure::Denied => ("DENIED", None),
+    };
+    let message = error_line(failure);
+    let message = message.strip_prefix("cloudmqtt: ").unwrap_or(&message);
+    serde_json::json!({"error": {"code": code, "status": status, "message": message}}).to_string()
+}
+
+/// Whether `--json` is on the command line (before any `--`), for a
+/// command line that could not be parsed.
+pub fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +156,47 @@ mod tests {
         let invalid = cloudmqtt_api::validate::username("").unwrap_err();
         assert_eq!(Failure::Api(invalid).exit_code(), EXIT_USAGE);
         assert_eq!(Failure::Usage("no".into()).exit_code(), EXIT_USAGE);
+    }
+
+    #[test]
+    fn the_json_error_carries_code_status_and_message() {
+        let response = Response::new(404, vec![], br#"{"error":"no such user"}"#.to_vec());
+        let json: serde_json::Value =
+            serde_json::from_str(&error_json(&Failure::Api(Error::from_response(&response))))
+                .unwrap();
+        assert_eq!(json["error"]["code"], "NOT_FOUND");
+        assert_eq!(json["error"]["status"], 404);
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not found"),
+            "{json}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&error_json(&Failure::Usage("bad".into()))).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "INVALID_INPUT", "status": null, "message": "bad"}})
+        );
+        let network = Error::from(TransportError::Network("refused".into()));
+        let json: serde_json::Value =
+            serde_json::from_str(&error_json(&Failure::Api(network))).unwrap();
+        assert_eq!(json["error"]["code"], "NETWORK");
+    }
+
+    #[test]
+    fn json_is_found_before_the_end_of_options() {
+        let args =
+            |words: &[&str]| -> Vec<std::ffi::OsString> { words.iter().map(Into::into).collect() };
+        assert!(json_requested(&args(&["cloudmqtt", "users", "--json"])));
+        assert!(!json_requested(&args(&[
+            "cloudmqtt",
+            "users",
+            "--",
+            "--json"
+        ])));
+        assert!(!json_requested(&args(&["--json"])));
     }
 
     #[test]

@@ -45,10 +45,23 @@ pub fn api_key(file: Option<&Path>) -> Result<Secret, Failure> {
 /// [`Failure::Usage`] when stdin is not a terminal and `--password-stdin`
 /// was not given, when the two entries differ, or when reading fails.
 pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
+    let password = read_password(from_stdin)?;
+    crate::trace::add_secret(password.expose());
+    Ok(password)
+}
+
+fn read_password(from_stdin: bool) -> Result<Secret, Failure> {
     let unreadable =
         |error: io::Error| Failure::Usage(format!("cannot read the password: {error}"));
     if from_stdin {
         if io::stdin().is_terminal() {
+            if !crate::terminal::prompts_allowed() {
+                // A terminal without prompts (TERM=dumb): read without
+                // echo, and without asking.
+                return rpassword::read_password()
+                    .map(Secret::new)
+                    .map_err(unreadable);
+            }
             // Someone is typing: say what is expected, once, without echo.
             return prompt_hidden("Password: ")
                 .map(Secret::new)
@@ -63,10 +76,13 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
         let line = line.strip_suffix('\r').unwrap_or(line);
         return Ok(Secret::new(line));
     }
-    if !io::stdin().is_terminal() {
-        return Err(Failure::Usage(
-            "no password: pass --password-stdin or run on a terminal to be asked".to_owned(),
-        ));
+    if !(io::stdin().is_terminal() && crate::terminal::prompts_allowed()) {
+        let why = if io::stdin().is_terminal() && crate::terminal::dumb() {
+            "no password: pass --password-stdin (TERM=dumb: no prompt)"
+        } else {
+            "no password: pass --password-stdin or run on a terminal to be asked"
+        };
+        return Err(Failure::Usage(why.to_owned()));
     }
     let prompt = |text: &str| prompt_hidden(text).map_err(unreadable);
     let first = prompt("Password: ")?;
@@ -121,10 +137,15 @@ fn prompt_hidden(prompt: &str) -> io::Result<String> {
 /// answer cannot be read; [`Failure::Output`] when the question cannot be
 /// written.
 pub fn confirm(question: &str) -> Result<bool, Failure> {
-    if !(io::stdin().is_terminal() && io::stderr().is_terminal()) {
-        return Err(Failure::Usage(
-            "refusing to reset without --yes when not on a terminal".to_owned(),
-        ));
+    if !(io::stdin().is_terminal() && crate::terminal::prompts_allowed()) {
+        let why = if io::stdin().is_terminal() && crate::terminal::dumb() {
+            "with TERM=dumb"
+        } else {
+            "when not on a terminal"
+        };
+        return Err(Failure::Usage(format!(
+            "refusing to reset without --yes {why}"
+        )));
     }
     let mut stderr = io::stderr().lock();
     write!(stderr, "{question} [y/N] ")?;

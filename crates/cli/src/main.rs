@@ -9,10 +9,12 @@
 //!
 //! Output: aligned tables by default; with `--json`, exactly the API's data
 //! as one line of JSON on stdout, and nothing on stdout for changes.
-//! Failures print one line on stderr and exit with 1 (API or network),
-//! 2 (usage or invalid input), 3 (not found) or 4 (authentication);
-//! `acl check` and `acl lint` exit with 5 when access is denied or there
-//! are findings.
+//! Failures print one line on stderr (with `--json`, then
+//! `{"error":{"code":...,"status":...,"message":...}}`) and exit with 1
+//! (API or network), 2 (usage or invalid input), 3 (not found) or 4
+//! (authentication); `acl check` and `acl lint` exit with 5 when access is
+//! denied or there are findings. Settings come from flags, the environment
+//! and profiles ([`profiles`]); `--debug` traces every attempt ([`trace`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -22,6 +24,9 @@ mod commands;
 mod failure;
 mod input;
 mod output;
+mod profiles;
+mod terminal;
+mod trace;
 mod transport;
 
 use std::io::ErrorKind;
@@ -30,7 +35,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind as ClapErrorKind;
 
-use crate::failure::{EXIT_OK, Failure, error_line};
+use crate::failure::{EXIT_OK, Failure, error_json, error_line, json_requested};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -46,9 +51,10 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             let args: Vec<_> = std::env::args_os().collect();
-            return fail(&args::usage_failure(&error, &args));
+            return fail(&args::usage_failure(&error, &args), json_requested(&args));
         }
     };
+    let json = cli.global.json;
     match commands::run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
         // A closed pipe (`cloudmqtt users list | head -1`) is not an error.
@@ -57,12 +63,16 @@ fn main() -> ExitCode {
         }
         // The verdict is already on stdout.
         Err(Failure::Denied) => ExitCode::from(access::EXIT_DENIED),
-        Err(failure) => fail(&failure),
+        Err(failure) => fail(&failure, json),
     }
 }
 
-/// Prints the failure's one line on stderr and returns its exit code.
-fn fail(failure: &Failure) -> ExitCode {
+/// Prints the failure's one line on stderr (then, with `--json`, the same
+/// as one line of JSON) and returns its exit code.
+fn fail(failure: &Failure, json: bool) -> ExitCode {
     eprintln!("{}", error_line(failure));
+    if json {
+        eprintln!("{}", error_json(failure));
+    }
     ExitCode::from(failure.exit_code())
 }

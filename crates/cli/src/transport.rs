@@ -37,10 +37,14 @@ impl HttpTransport {
     /// request carries, `now` being when it starts.
     pub fn send(&self, request: Request, now: SystemTime) -> Input {
         let timeout = request.time_left(now).unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
-        match self.try_send(request, timeout) {
+        crate::trace::request(&request);
+        let started = std::time::Instant::now();
+        let input = match self.try_send(request, timeout) {
             Ok(response) => Input::Response(response),
             Err(error) => Input::Failed(error),
-        }
+        };
+        crate::trace::response(&input, started.elapsed());
+        input
     }
 
     fn try_send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {

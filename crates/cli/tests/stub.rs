@@ -830,10 +830,19 @@ fn usage_errors_exit_2() {
         let result = run(against("http://127.0.0.1:9/api", KEY, args), "");
         result.expect_code(2);
         assert_eq!(result.stdout, "", "{args:?}");
-        let line = result
+        let mut stderr = result
             .stderr
             .strip_suffix('\n')
             .unwrap_or_else(|| panic!("{args:?}: {result:?}"));
+        // With --json the line is followed by the same failure as JSON.
+        if args.contains(&"--json") {
+            let (first, json) = stderr.split_once('\n').unwrap();
+            let json: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(json["error"]["code"], "INVALID_INPUT", "{json}");
+            assert_eq!(json["error"]["status"], serde_json::Value::Null);
+            stderr = first;
+        }
+        let line = stderr;
         assert!(!line.contains('\n'), "{args:?}: not one line: {line:?}");
         assert!(line.starts_with("cloudmqtt: "), "{args:?}: {line:?}");
         assert!(!line.contains("error:"), "{args:?}: {line:?}");

@@ -118,7 +118,8 @@ impl ApiResponse {
         }
     }
 
-    fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+    /// The response with one more header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }

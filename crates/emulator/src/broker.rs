@@ -29,7 +29,7 @@
 
 use std::fs;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -61,8 +61,10 @@ pub struct BrokerSettings {
     pub program: PathBuf,
     /// Where its configuration, password, ACL and log files go.
     pub dir: PathBuf,
-    /// The loopback port to listen on; 0 picks a free one.
+    /// The port to listen on; 0 picks a free one.
     pub port: u16,
+    /// The address to listen on (loopback unless told otherwise).
+    pub host: IpAddr,
 }
 
 /// The broker's password and ACL files' contents.
@@ -132,6 +134,7 @@ pub struct Broker {
     commands: mpsc::Sender<Order>,
     problem: Problem,
     port: u16,
+    host: IpAddr,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -166,6 +169,7 @@ impl Broker {
             }
         };
         let shared = Arc::clone(&problem);
+        let host = settings.host;
         let thread = thread::Builder::new()
             .name("broker".into())
             .spawn(move || {
@@ -186,6 +190,7 @@ impl Broker {
                 commands,
                 problem,
                 port,
+                host,
                 thread: Some(thread),
             }),
             Ok(Err(error)) => {
@@ -199,7 +204,7 @@ impl Broker {
         }
     }
 
-    /// The loopback port the broker listens on.
+    /// The port the broker listens on.
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -212,6 +217,11 @@ impl Broker {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The address the broker listens on.
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
     }
 
     /// Writes new files and makes the broker reload them; returns once it
@@ -357,6 +367,7 @@ fn supervise(
 struct Process {
     child: Option<Child>,
     port: u16,
+    host: IpAddr,
 }
 
 impl Process {
@@ -369,7 +380,7 @@ impl Process {
         }
         let mut last_error = io::Error::other("no free port");
         for _ in 0..5 {
-            let port = free_port()?;
+            let port = free_port(settings.host)?;
             match Self::start_on(settings, port, files) {
                 Ok(process) => return Ok(process),
                 Err(error) => last_error = error,
@@ -385,7 +396,7 @@ impl Process {
         write_files(dir, files)?;
         write_atomically(
             &dir.join(mosquitto::CONFIG_FILE),
-            mosquitto::config_file(dir, port, running_as_root()).as_bytes(),
+            mosquitto::config_file(dir, settings.host, port, running_as_root()).as_bytes(),
         )?;
         let stderr = fs::File::create(dir.join(STDERR_FILE))?;
         let mut command = match setpriv() {
@@ -416,6 +427,7 @@ impl Process {
         let mut process = Self {
             child: Some(child),
             port,
+            host: settings.host,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -426,7 +438,7 @@ impl Process {
                 )));
             }
             // Ready when it answers MQTT, not merely when the port is open.
-            if mqtt_round_trip(port).is_ok() {
+            if mqtt_round_trip(SocketAddr::new(settings.host, port)).is_ok() {
                 return Ok(process);
             }
             if Instant::now() >= deadline {
@@ -470,7 +482,7 @@ impl Process {
         // The log line comes just before the files are read, in the same
         // step of the broker's single-threaded loop: a connection it
         // answers from now on is answered after the reload.
-        mqtt_round_trip(self.port)?;
+        mqtt_round_trip(SocketAddr::new(self.host, self.port))?;
         match refusal_since(&log, offset) {
             Some(line) => Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -548,12 +560,12 @@ fn refusal_since(log: &Path, offset: u64) -> Option<String> {
 /// Sends an anonymous MQTT 3.1.1 CONNECT and waits for the CONNACK (a
 /// refusal, since anonymous clients are not allowed): proof that the broker
 /// has gone once more around its loop.
-fn mqtt_round_trip(port: u16) -> io::Result<()> {
+fn mqtt_round_trip(address: SocketAddr) -> io::Result<()> {
     use std::io::{Read as _, Write as _};
     // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 10 s,
     // empty client id.
     const CONNECT: [u8; 14] = [0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 10, 0, 0];
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let address = connectable(address);
     let mut stream = TcpStream::connect_timeout(&address, RELOAD_TIMEOUT)?;
     stream.set_read_timeout(Some(RELOAD_TIMEOUT))?;
     stream.write_all(&CONNECT)?;
@@ -602,11 +614,53 @@ fn stop_leftover(dir: &Path) {
     let _ = fs::remove_file(dir.join(PID_FILE));
 }
 
-/// A loopback port that was free a moment ago.
-fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// What `/health` says of the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerState {
+    /// It answers MQTT.
+    Running,
+    /// It should, and does not.
+    Stopped,
+    /// The emulator runs without a broker.
+    Disabled,
+}
+
+impl BrokerState {
+    /// `running`, `stopped` or `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// Whether the broker at `address` (`None`: no broker) answers an MQTT
+/// `CONNECT` now.
+pub fn state(address: Option<SocketAddr>) -> BrokerState {
+    match address {
+        None => BrokerState::Disabled,
+        Some(address) if mqtt_round_trip(address).is_ok() => BrokerState::Running,
+        Some(_) => BrokerState::Stopped,
+    }
+}
+
+/// `address`, with an unspecified IP (`0.0.0.0`, `::`) replaced by the
+/// loopback address of the same family: where a client on this machine
+/// connects.
+pub fn connectable(address: SocketAddr) -> SocketAddr {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, address.port())
+}
+
+/// A port on `host` that was free a moment ago.
+fn free_port(host: IpAddr) -> io::Result<u16> {
+    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
 }
 
 /// Whether this process runs as root (from `/proc/self/status`).

@@ -16,8 +16,9 @@
 //! - Fault injection for client tests ([`faults`]).
 //!
 //! # Out of scope
-//! TLS, several instances, and the hosted service's console. The broker
-//! listens on loopback only.
+//! TLS, several instances, and the hosted service's console. The API and
+//! the broker listen on loopback unless `--listen` and `--mqtt-listen` say
+//! otherwise (with a warning on standard error).
 //!
 //! # Running it
 //! ```text
@@ -49,6 +50,7 @@ macro_rules! log {
 
 pub mod api;
 pub mod broker;
+pub mod environment;
 pub mod faults;
 pub mod mosquitto;
 pub mod options;
@@ -57,7 +59,7 @@ pub mod store;
 
 use std::fmt;
 use std::io::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,7 +71,7 @@ pub use options::Options;
 
 use broker::{Broker, BrokerFiles, BrokerSettings};
 use faults::Faults;
-use server::HttpServer;
+use server::{HttpServer, ServerSettings};
 use store::Store;
 
 /// Why the emulator could not start.
@@ -103,7 +105,7 @@ pub struct Emulator {
     applier: thread::JoinHandle<()>,
     stop: Arc<AtomicBool>,
     api_key: cloudmqtt_api::Secret,
-    mqtt_port: Option<u16>,
+    mqtt_address: Option<SocketAddr>,
     data_dir: PathBuf,
     temp_dir: Option<tempfile::TempDir>,
 }
@@ -126,6 +128,7 @@ impl Emulator {
     /// could not carry), an unreadable state file, a port in use, a broker
     /// that would not start.
     pub fn start(options: Options) -> Result<Self, StartError> {
+        let mqtt_listen = environment::mqtt_address(&options).map_err(StartError)?;
         let api_key = match options.api_key {
             Some(key) => {
                 cloudmqtt_api::validate::api_key(&key)
@@ -172,13 +175,20 @@ impl Emulator {
             }
             found
         };
+        if program.is_some()
+            && let Some(warning) =
+                environment::exposure_warning("--mqtt-listen", mqtt_listen.ip(), "the broker")
+        {
+            log!("{warning}");
+        }
         let broker = match program {
             Some(program) => Some(
                 Broker::start(
                     BrokerSettings {
                         program,
                         dir: data_dir.clone(),
-                        port: options.mqtt_port,
+                        port: mqtt_listen.port(),
+                        host: mqtt_listen.ip(),
                     },
                     BrokerFiles::from_snapshot(&store.state().applied),
                 )
@@ -186,7 +196,12 @@ impl Emulator {
             ),
             None => None,
         };
-        let mqtt_port = broker.as_ref().map(Broker::port);
+        let mqtt_address = broker.as_ref().map(Broker::address);
+        if let Some(warning) =
+            environment::exposure_warning("--listen", options.listen.ip(), "the API")
+        {
+            log!("{warning}");
+        }
         let listener = TcpListener::bind(options.listen).map_err(fail("binding --listen"))?;
         let seed = match options.seed {
             Some(seed) => seed,
@@ -216,8 +231,16 @@ impl Emulator {
                 .spawn(move || app.run_applier(&stop))
                 .map_err(fail("starting the applier"))?
         };
-        let server = HttpServer::start(listener, Arc::clone(&app), api_key.clone())
-            .map_err(fail("starting the HTTP server"))?;
+        let server = HttpServer::start(
+            listener,
+            Arc::clone(&app),
+            ServerSettings {
+                api_key: api_key.clone(),
+                cors_origins: options.cors_origin.clone(),
+                broker: mqtt_address,
+            },
+        )
+        .map_err(fail("starting the HTTP server"))?;
         log!(
             "cloudmqtt-emulator: data in {}, changes apply after {} ms",
             data_dir.display(),
@@ -229,7 +252,7 @@ impl Emulator {
             applier,
             stop,
             api_key: cloudmqtt_api::Secret::new(api_key),
-            mqtt_port,
+            mqtt_address,
             data_dir,
             temp_dir,
         })
@@ -244,8 +267,8 @@ impl Emulator {
 
     /// The broker's URL, when one runs.
     pub fn mqtt_url(&self) -> Option<String> {
-        self.mqtt_port
-            .map(|port| format!("mqtt://127.0.0.1:{port}"))
+        self.mqtt_address
+            .map(|address| format!("mqtt://{}", connectable(address)))
     }
 
     /// The API key.
@@ -288,12 +311,7 @@ impl Emulator {
 /// `address`, with an unspecified IP (`0.0.0.0`, `::`) replaced by the
 /// loopback address of the same family.
 fn connectable(address: SocketAddr) -> SocketAddr {
-    let ip = match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, address.port())
+    broker::connectable(address)
 }
 
 /// A random API key: 32 hexadecimal digits.

@@ -5,13 +5,12 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::Parser as _;
-use cloudmqtt_emulator::{Emulator, Options, log_line};
+use cloudmqtt_emulator::{Emulator, environment, log_line};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
-    let options = Options::parse();
+    let options = environment::parse();
     // Listen for signals before starting anything, so that none is missed.
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(signals) => signals,

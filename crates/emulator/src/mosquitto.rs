@@ -261,11 +261,11 @@ fn shorten(text: &str) -> String {
 /// clients, the password and ACL files, no persistence, and a log file, all
 /// in `dir`. `run_as_root` keeps a broker started by root from dropping to
 /// the `mosquitto` user, which could not read a private directory.
-pub fn config_file(dir: &Path, port: u16, run_as_root: bool) -> String {
+pub fn config_file(dir: &Path, host: std::net::IpAddr, port: u16, run_as_root: bool) -> String {
     let path = |name: &str| dir.join(name).display().to_string();
     let mut out = format!(
         "# Written by cloudmqtt-emulator.\n\
-         listener {port} 127.0.0.1\n\
+         listener {port} {host}\n\
          allow_anonymous false\n\
          password_file {}\n\
          acl_file {}\n\
@@ -434,12 +434,14 @@ mod tests {
 
     #[test]
     fn config_keeps_the_broker_on_loopback() {
-        let config = config_file(Path::new("/data"), 1883, true);
+        let config = config_file(Path::new("/data"), [127, 0, 0, 1].into(), 1883, true);
         assert!(config.contains("listener 1883 127.0.0.1\n"));
         assert!(config.contains("allow_anonymous false\n"));
         assert!(config.contains("password_file /data/mosquitto.passwd\n"));
         assert!(config.contains("acl_file /data/mosquitto.acl\n"));
         assert!(config.ends_with("user root\n"));
-        assert!(!config_file(Path::new("/data"), 1, false).contains("user root"));
+        assert!(
+            !config_file(Path::new("/data"), [127, 0, 0, 1].into(), 1, false).contains("user root")
+        );
     }
 }

@@ -30,7 +30,7 @@ pub struct Options {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Loopback port for the MQTT broker (0 picks a free one).
+    /// Port for the MQTT broker (0 picks a free one).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
     pub mqtt_port: u16,
 
@@ -66,6 +66,18 @@ pub struct Options {
     /// printed on standard error as seed=N).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+
+    /// A browser origin allowed to call the API (CORS), such as
+    /// http://localhost:5173; repeat it, separate with commas, or give * for
+    /// any origin. Without it, no CORS headers are sent.
+    #[arg(long, value_name = "ORIGIN", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origin: Vec<String>,
+
+    /// Address for the MQTT broker: an IP (the port from --mqtt-port) or
+    /// IP:PORT; 0.0.0.0 or :: for every interface, as in a container
+    /// (default: loopback).
+    #[arg(long, value_name = "ADDR")]
+    pub mqtt_listen: Option<crate::environment::MqttListen>,
 }
 
 fn probability(text: &str) -> Result<f64, String> {
@@ -73,6 +85,13 @@ fn probability(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err("must be a number from 0 to 1".to_owned()),
     }
+}
+
+/// Checks a `--cors-origin`: `*`, or `http(s)://host[:port]` with no path,
+/// written the way a browser sends it in `Origin` (lowercase; a trailing
+/// `/` is dropped).
+fn cors_origin(text: &str) -> Result<String, String> {
+    crate::environment::cors_origin(text)
 }
 
 impl Default for Options {

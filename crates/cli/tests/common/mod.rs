@@ -272,9 +272,13 @@ pub fn cloudmqtt() -> Command {
         "http_proxy",
         "NO_PROXY",
         "no_proxy",
+        "CLOUDMQTT_PROFILE",
+        "CLOUDMQTT_DEBUG",
     ] {
         command.env_remove(name);
     }
+    // No profile of the machine's own config applies to a test.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/cloudmqtt-tests/config");
     command
 }
 
@@ -395,8 +399,10 @@ impl Terminal {
         }
         script
             .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            // A capable terminal unless the test says otherwise.
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
             .envs(env.iter().copied())
-            .env("TERM", "dumb")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

@@ -1,0 +1,312 @@
+//! Profiles: `profiles add|list|remove`, `--profile` / `CLOUDMQTT_PROFILE`,
+//! each key source, and the precedence flag > environment > profile >
+//! default.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::Command;
+
+use common::{Reply, Stub, basic_auth, cloudmqtt, run};
+
+const KEY: &str = "profile-key-3f9a";
+const OTHER_KEY: &str = "env-key-81c2";
+
+/// `cloudmqtt` with its config in `home`.
+fn with_config(home: &Path, args: &[&str]) -> Command {
+    let mut command = cloudmqtt();
+    command.env("XDG_CONFIG_HOME", home).args(args);
+    command
+}
+
+fn header<'a>(request: &'a common::Recorded, name: &str) -> Option<&'a str> {
+    request
+        .headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+#[test]
+fn add_list_use_and_remove_a_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let stub = Stub::start([
+        Reply::new(200, r#"[{"username":"a"}]"#),
+        Reply::new(200, r#"[{"username":"b"}]"#),
+    ]);
+    let base_url = stub.base_url();
+    run(
+        with_config(
+            home.path(),
+            &[
+                "profiles",
+                "add",
+                "prod",
+                "--base-url",
+                &base_url,
+                "--api-key-stdin",
+            ],
+        ),
+        &format!("{KEY}\n"),
+    )
+    .expect_code(0);
+    let dir = home.path().join("cloudmqtt");
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(config.contains("[profiles.prod]"), "{config}");
+    assert!(config.contains("api_key_file = \"prod.key\""), "{config}");
+    assert!(!config.contains(KEY), "{config}");
+    let key_file = dir.join("prod.key");
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        format!("{KEY}\n")
+    );
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+
+    // Listed without its key.
+    let list = run(with_config(home.path(), &["profiles", "list"]), "");
+    list.expect_code(0);
+    assert!(list.stdout.contains("prod"), "{}", list.stdout);
+    assert!(list.stdout.contains(&base_url), "{}", list.stdout);
+    assert!(!list.all_output().contains(KEY));
+    let list = run(
+        with_config(home.path(), &["profiles", "list", "--json"]),
+        "",
+    );
+    assert_eq!(
+        list.json(),
+        serde_json::json!([{"name": "prod", "base_url": base_url, "encoding": null,
+                            "api_key_from": "file", "active": false}])
+    );
+    for selected in [
+        with_config(
+            home.path(),
+            &["--profile", "prod", "profiles", "list", "--json"],
+        ),
+        {
+            let mut command = with_config(home.path(), &["profiles", "list", "--json"]);
+            command.env("CLOUDMQTT_PROFILE", "prod");
+            command
+        },
+    ] {
+        assert_eq!(run(selected, "").json()[0]["active"], true);
+    }
+
+    // Used by --profile and by CLOUDMQTT_PROFILE.
+    run(
+        with_config(
+            home.path(),
+            &["--profile", "prod", "users", "list", "--json"],
+        ),
+        "",
+    )
+    .expect_code(0);
+    run(
+        with_config(home.path(), &["users", "list", "--json"]).env("CLOUDMQTT_PROFILE", "prod"),
+        "",
+    )
+    .expect_code(0);
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(
+            header(request, "authorization"),
+            Some(basic_auth(KEY).as_str())
+        );
+        assert_eq!(request.target, "/api/user");
+    }
+
+    // A second add of the same name needs --force.
+    let again = run(
+        with_config(home.path(), &["profiles", "add", "prod", "--api-key-stdin"]),
+        "k2\n",
+    );
+    again.expect_code(2);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+
+    run(
+        with_config(home.path(), &["profiles", "remove", "prod"]),
+        "",
+    )
+    .expect_code(0);
+    assert!(!key_file.exists());
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(!config.contains("prod"), "{config}");
+    let gone = run(
+        with_config(home.path(), &["--profile", "prod", "users", "list"]),
+        "",
+    );
+    gone.expect_code(2);
+    assert!(
+        gone.stderr.contains("no profile \"prod\""),
+        "{}",
+        gone.stderr
+    );
+    run(
+        with_config(home.path(), &["profiles", "remove", "prod"]),
+        "",
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn flag_beats_environment_beats_profile_beats_default() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile_stub = Stub::start(vec![Reply::new(200, "[]"); 4]);
+    let flag_stub = Stub::start(vec![Reply::new(200, "[]"); 2]);
+    std::fs::write(dir.join("k.key"), format!("{KEY}\n")).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "# kept\n[profiles.default]\nbase_url = \"{}\"\nencoding = \"form\"\napi_key_file = \"k.key\"\n",
+            profile_stub.base_url()
+        ),
+    )
+    .unwrap();
+    let create = ["users", "create", "u", "--password-stdin"];
+    // The profile named `default` applies when none is named.
+    run(with_config(home.path(), &create), "pw\n").expect_code(0);
+    // The environment beats the profile: key and base URL.
+    run(
+        with_config(home.path(), &create)
+            .env("CLOUDMQTT_API_KEY", OTHER_KEY)
+            .env("CLOUDMQTT_BASE_URL", flag_stub.base_url()),
+        "pw\n",
+    )
+    .expect_code(0);
+    // A flag beats the environment and the profile.
+    run(
+        with_config(
+            home.path(),
+            &["--base-url", &profile_stub.base_url(), "--encoding", "json"],
+        )
+        .args(create)
+        .env("CLOUDMQTT_BASE_URL", flag_stub.base_url()),
+        "pw\n",
+    )
+    .expect_code(0);
+    let from_profile = profile_stub.requests();
+    assert_eq!(from_profile.len(), 2);
+    assert_eq!(
+        header(&from_profile[0], "authorization"),
+        Some(basic_auth(KEY).as_str())
+    );
+    assert_eq!(from_profile[0].body_text(), "username=u&password=pw");
+    assert_eq!(
+        from_profile[1].body_text(),
+        r#"{"username":"u","password":"pw"}"#
+    );
+    let from_env = flag_stub.requests();
+    assert_eq!(from_env.len(), 1);
+    assert_eq!(
+        header(&from_env[0], "authorization"),
+        Some(basic_auth(OTHER_KEY).as_str())
+    );
+    // No profile and no key: a clear error that names the ways to give one.
+    let none = run(cloudmqtt().args(["users", "list"]), "");
+    none.expect_code(2);
+    assert!(none.stderr.contains("no API key"), "{}", none.stderr);
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(config.starts_with("# kept\n"), "{config}");
+}
+
+#[test]
+fn keys_from_a_variable_or_a_command() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = Stub::start(vec![Reply::new(200, "[]"); 2]);
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[profiles.env]\nbase_url = \"{url}\"\napi_key_env = \"MY_CLOUDMQTT_KEY\"\n\
+             [profiles.cmd]\nbase_url = \"{url}\"\napi_key_command = \"printf '%s\\\\n' {KEY}\"\n",
+            url = stub.base_url()
+        ),
+    )
+    .unwrap();
+    run(
+        with_config(home.path(), &["--profile", "env", "acl", "list"])
+            .env("MY_CLOUDMQTT_KEY", OTHER_KEY),
+        "",
+    )
+    .expect_code(0);
+    run(
+        with_config(home.path(), &["--profile", "cmd", "acl", "list"]),
+        "",
+    )
+    .expect_code(0);
+    let requests = stub.requests();
+    assert_eq!(
+        header(&requests[0], "authorization"),
+        Some(basic_auth(OTHER_KEY).as_str())
+    );
+    assert_eq!(
+        header(&requests[1], "authorization"),
+        Some(basic_auth(KEY).as_str())
+    );
+    // The variable unset: a clear error.
+    let unset = run(
+        with_config(home.path(), &["--profile", "env", "acl", "list"]),
+        "",
+    );
+    unset.expect_code(2);
+    assert!(
+        unset.stderr.contains("MY_CLOUDMQTT_KEY"),
+        "{}",
+        unset.stderr
+    );
+    let list = run(with_config(home.path(), &["profiles", "list"]), "");
+    assert!(
+        list.stdout.contains("env MY_CLOUDMQTT_KEY"),
+        "{}",
+        list.stdout
+    );
+    assert!(!list.stdout.contains(KEY), "{}", list.stdout);
+}
+
+#[test]
+fn bad_configs_and_names_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[profiles.x]\napi_key = \"inline\"\n",
+    )
+    .unwrap();
+    let result = run(
+        with_config(home.path(), &["--profile", "x", "acl", "list"]),
+        "",
+    );
+    result.expect_code(2);
+    assert!(
+        result.stderr.contains("unknown key `api_key`"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stderr.contains("inline"), "{}", result.stderr);
+    let result = run(
+        with_config(
+            home.path(),
+            &["profiles", "add", "../evil", "--api-key-stdin"],
+        ),
+        "k\n",
+    );
+    result.expect_code(2);
+    assert!(
+        result.stderr.contains("invalid profile name"),
+        "{}",
+        result.stderr
+    );
+    let result = run(with_config(home.path(), &["profiles", "add", "p"]), "k\n");
+    result.expect_code(2);
+    assert!(
+        result.stderr.contains("--api-key-stdin"),
+        "{}",
+        result.stderr
+    );
+}

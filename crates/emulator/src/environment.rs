@@ -1,0 +1,287 @@
+//! Configuration from the environment, and the values of the flags that
+//! open the emulator to browsers and other machines.
+//!
+//! Every flag can also be set by an environment variable: `--listen` by
+//! `CLOUDMQTT_EMULATOR_LISTEN`, `--no-broker` by
+//! `CLOUDMQTT_EMULATOR_NO_BROKER`, and so on: [`ENV_PREFIX`] and the flag's
+//! name in upper case with `_` for `-`. A flag on the command line wins over
+//! its variable. `--help` names each variable. The variables are added to
+//! the parser here, for every flag [`Options`] has, so that a new flag gets
+//! its variable without a word more.
+//!
+//! [`Options::default`] reads no variable: the in-process emulator of a
+//! test is configured by its code alone.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, CommandFactory as _, FromArgMatches as _};
+
+use crate::Options;
+
+/// The prefix of every environment variable the emulator reads.
+pub const ENV_PREFIX: &str = "CLOUDMQTT_EMULATOR_";
+
+/// The environment variable for a flag: `mqtt-listen` gives
+/// `CLOUDMQTT_EMULATOR_MQTT_LISTEN`.
+pub fn env_name(flag: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        flag.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The command line, every flag also read from its environment variable.
+pub fn command() -> clap::Command {
+    Options::command().mut_args(|arg| {
+        let Some(flag) = arg.get_long().map(env_name) else {
+            return arg;
+        };
+        // The command is built once per process: the few bytes of each
+        // name live as long as it does.
+        let flag: &'static str = Box::leak(flag.into_boxed_str());
+        // An on/off flag takes `1`, `true`, `yes`, `on` (and their
+        // opposites) from its variable.
+        let boolean = matches!(arg.get_action(), ArgAction::SetTrue);
+        // `--help` names the variable but never shows its value (it may
+        // hold the API key).
+        let arg = arg.env(flag).hide_env_values(true);
+        if boolean {
+            arg.value_parser(BoolishValueParser::new())
+        } else {
+            arg
+        }
+    })
+}
+
+/// Parses the process's arguments and environment; prints help, version
+/// or a usage error and exits, as clap does, when they say so.
+pub fn parse() -> Options {
+    parse_from(std::env::args_os())
+}
+
+/// Parses these arguments and the process's environment, exiting on
+/// help, version or a usage error.
+pub fn parse_from<I, T>(args: I) -> Options
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut matches = command().get_matches_from(args);
+    Options::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit())
+}
+
+/// Checks a CORS origin: `*`, or `http(s)://host[:port]` with no path,
+/// returned the way a browser writes it in `Origin` (lowercase, with no
+/// trailing `/`).
+///
+/// # Errors
+/// A sentence saying what is wrong with it.
+pub fn cors_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text == "*" {
+        return Ok(text.to_owned());
+    }
+    let origin = text.strip_suffix('/').unwrap_or(text).to_ascii_lowercase();
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or("must be * or start with http:// or https://")?;
+    if rest.is_empty() {
+        return Err("names no host".to_owned());
+    }
+    if rest.contains(['/', '?', '#', '@', ',']) {
+        return Err("must be scheme://host[:port] with no path, as a browser sends it".to_owned());
+    }
+    if !rest
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || b".-:[]_".contains(&byte))
+    {
+        return Err(
+            "must be scheme://host[:port] (an international host in its xn-- form)".to_owned(),
+        );
+    }
+    Ok(origin)
+}
+
+/// The value of `--mqtt-listen`: an IP address and, optionally, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MqttListen {
+    /// The address the broker listens on.
+    pub ip: IpAddr,
+    /// The port, when given (otherwise `--mqtt-port`'s).
+    pub port: Option<u16>,
+}
+
+impl Default for MqttListen {
+    fn default() -> Self {
+        Self {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: None,
+        }
+    }
+}
+
+impl FromStr for MqttListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(Self { ip, port: None });
+        }
+        match text.parse::<SocketAddr>() {
+            Ok(address) => Ok(Self {
+                ip: address.ip(),
+                port: Some(address.port()),
+            }),
+            Err(_) => {
+                Err("must be an IP address or IP:PORT (e.g. 0.0.0.0 or [::]:1883)".to_owned())
+            }
+        }
+    }
+}
+
+impl fmt::Display for MqttListen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => SocketAddr::new(self.ip, port).fmt(f),
+            None => self.ip.fmt(f),
+        }
+    }
+}
+
+/// Where the broker is to listen: `--mqtt-listen`'s address with its port,
+/// or `--mqtt-port`.
+///
+/// # Errors
+/// When both name a port, and not the same one.
+pub fn mqtt_address(options: &Options) -> Result<SocketAddr, String> {
+    let listen = options.mqtt_listen.unwrap_or_default();
+    let port = match listen.port {
+        Some(port) if options.mqtt_port != 0 && options.mqtt_port != port => {
+            return Err(format!(
+                "--mqtt-listen {listen} and --mqtt-port {} name different ports",
+                options.mqtt_port
+            ));
+        }
+        Some(port) => port,
+        None => options.mqtt_port,
+    };
+    Ok(SocketAddr::new(listen.ip, port))
+}
+
+/// The warning to print when an address is not loopback: whoever can reach
+/// it can use what listens there.
+pub fn exposure_warning(flag: &str, address: IpAddr, what: &str) -> Option<String> {
+    (!address.is_loopback()).then(|| {
+        format!(
+            "cloudmqtt-emulator: warning: {flag} {address} is not loopback: {what} can be reached from other machines"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flag_has_its_variable() {
+        let command = command();
+        for arg in command.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                let expected = env_name(long);
+                assert_eq!(
+                    arg.get_env().and_then(|name| name.to_str()),
+                    Some(expected.as_str()),
+                    "--{long}"
+                );
+            }
+        }
+        assert_eq!(env_name("mqtt-listen"), "CLOUDMQTT_EMULATOR_MQTT_LISTEN");
+        assert!(
+            command
+                .get_arguments()
+                .filter(|arg| arg.get_long().is_some())
+                .all(clap::Arg::is_hide_env_values_set)
+        );
+    }
+
+    #[test]
+    fn cors_origins() {
+        for (given, kept) in [
+            ("*", "*"),
+            ("http://localhost:5173", "http://localhost:5173"),
+            ("http://LocalHost:5173/", "http://localhost:5173"),
+            ("https://app.example.com", "https://app.example.com"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ] {
+            assert_eq!(cors_origin(given).as_deref(), Ok(kept), "{given}");
+        }
+        for bad in [
+            "",
+            "localhost:5173",
+            "ftp://x",
+            "http://",
+            "http://x/app",
+            "http://x?y",
+            "http://a b",
+            "http://user@x",
+            "http://é.example",
+        ] {
+            assert!(cors_origin(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn mqtt_listen_and_port() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["e"];
+            all.extend_from_slice(args);
+            Options::try_parse_from(all).map(|options| mqtt_address(&options))
+        };
+        use clap::Parser as _;
+        assert_eq!(parse(&[]).unwrap(), Ok("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(
+            parse(&["--mqtt-listen", "0.0.0.0"]).unwrap(),
+            Ok("0.0.0.0:0".parse().unwrap())
+        );
+        assert_eq!(
+            parse(&["--mqtt-listen", "0.0.0.0", "--mqtt-port", "1883"]).unwrap(),
+            Ok("0.0.0.0:1883".parse().unwrap())
+        );
+        assert_eq!(
+            parse(&["--mqtt-listen", "[::]:1884"]).unwrap(),
+            Ok("[::]:1884".parse().unwrap())
+        );
+        assert_eq!(
+            parse(&["--mqtt-listen", "[::]:1884", "--mqtt-port", "1884"]).unwrap(),
+            Ok("[::]:1884".parse().unwrap())
+        );
+        assert!(
+            parse(&["--mqtt-listen", "0.0.0.0:1", "--mqtt-port", "2"])
+                .unwrap()
+                .is_err()
+        );
+        assert!(parse(&["--mqtt-listen", "somewhere"]).is_err());
+    }
+
+    #[test]
+    fn warnings_name_what_is_exposed() {
+        assert_eq!(
+            exposure_warning("--mqtt-listen", "127.0.0.1".parse().unwrap(), "the broker"),
+            None
+        );
+        assert_eq!(
+            exposure_warning("--listen", "::1".parse().unwrap(), "the API"),
+            None
+        );
+        let warning =
+            exposure_warning("--mqtt-listen", "0.0.0.0".parse().unwrap(), "the broker").unwrap();
+        assert!(
+            warning.contains("--mqtt-listen 0.0.0.0 is not loopback"),
+            "{warning}"
+        );
+    }
+}
