@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apply;
 mod config;
 mod date;
 mod error;
@@ -68,11 +69,18 @@ mod json;
 mod machine;
 mod model;
 mod ops;
+#[cfg(feature = "access-file")]
+pub mod desired;
 mod paginate;
+mod plan;
 mod poll;
 mod retry;
 pub mod validate;
 
+pub use apply::{
+    Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
+    Progress, Step, Ticket,
+};
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, Reply, RetryAfter};
 pub use http::{Method, Request, Response};
@@ -82,10 +90,14 @@ pub use model::{
     parse_users,
 };
 pub use ops::{
-    CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, GetUser, ListAclRules, ListUsers,
+    CreateAclRule, CreateUser, DeleteAclRule, DeletePatternRule, DeleteUser, GetUser, ListAclRules, ListUsers,
     Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
 };
 pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
+pub use plan::{
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, RuleKind, ServerAccess, UserKind, plan,
+    rights,
+};
 pub use poll::{Poller, WaitOptions, WaitTarget};
 pub use retry::{Call, Failure, RetryPolicy};
 

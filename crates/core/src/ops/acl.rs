@@ -29,6 +29,14 @@ pub struct DeleteAclRule {
     pub topic: String,
 }
 
+/// `DELETE /acl` with only a `topic` body field: deletes the pattern rules
+/// for that topic (applied asynchronously).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletePatternRule {
+    /// The rules' topic filter.
+    pub pattern: String,
+}
+
 impl Operation for ListAclRules {
     type Output = Vec<AclRule>;
 
@@ -98,6 +106,30 @@ impl Operation for DeleteAclRule {
             kind: None,
             username: Some(self.username.clone()),
             pattern: self.topic.clone(),
+            exists: false,
+        })
+    }
+}
+
+impl Operation for DeletePatternRule {
+    type Output = ();
+
+    fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
+        validate::topic_filter("topic", &self.pattern)?;
+        let fields = [("topic", Field::Text(&self.pattern))];
+        let request = request(config, Method::Delete, &["acl"], &[]);
+        Ok(with_body(request, config.encoding(), &fields))
+    }
+
+    fn parse_response(&self, response: &Response) -> Result<(), Error> {
+        expect_success(response, &[])
+    }
+
+    fn wait_target(&self) -> Option<WaitTarget> {
+        Some(WaitTarget::Acl {
+            kind: Some(crate::model::AclKind::Pattern),
+            username: None,
+            pattern: self.pattern.clone(),
             exists: false,
         })
     }
@@ -208,6 +240,12 @@ mod tests {
         assert_eq!(body(&json), r#"{"username":"test","topic":"readonly"}"#);
         let form = op.build_request(&config(Encoding::Form)).unwrap();
         assert_eq!(body(&form), "username=test&topic=readonly");
+        let pattern = DeletePatternRule {
+            pattern: "home/%u/#".into(),
+        };
+        let json = pattern.build_request(&config(Encoding::Json)).unwrap();
+        assert_eq!(json.method, Method::Delete);
+        assert_eq!(body(&json), r##"{"topic":"home/%u/#"}"##);
         let bad = DeleteAclRule {
             username: "u".into(),
             topic: "".into(),

@@ -7,7 +7,7 @@ mod acl;
 mod instance;
 mod users;
 
-pub use acl::{CreateAclRule, DeleteAclRule, ListAclRules};
+pub use acl::{CreateAclRule, DeleteAclRule, DeletePatternRule, ListAclRules};
 pub use instance::{ResetInstance, RestartInstance};
 pub use users::{CreateUser, DeleteUser, GetUser, ListUsers, UpdatePassword};
 
