@@ -114,6 +114,12 @@ pub enum Command {
     /// Restart or reset the instance.
     #[command(subcommand)]
     Instance(InstanceCommand),
+    /// Show what applying an access file would change.
+    Plan(crate::plan::PlanArgs),
+    /// Bring the server's users and rules to what an access file says.
+    Apply(crate::plan::ApplyArgs),
+    /// Print the server's users and rules as an access file.
+    Export,
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to complete for.
@@ -465,7 +471,8 @@ mod tests {
         );
         assert_eq!(
             usage_message(&[]),
-            "a command is needed: users, acl, instance, completions (try 'cloudmqtt --help')"
+            "a command is needed: users, acl, instance, plan, apply, export, completions \
+             (try 'cloudmqtt --help')"
         );
         // Option values are skipped, whatever they look like.
         assert_eq!(

@@ -44,6 +44,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
+        Command::Plan(args) => crate::plan::plan(&mut client, &args, json, &mut stdout),
+        Command::Apply(args) => crate::plan::apply(&mut client, &args, json, &mut stdout),
+        Command::Export => crate::plan::export(&mut client, json, &mut stdout),
         Command::Completions { .. } => Ok(()),
     }
 }
@@ -238,11 +241,11 @@ fn confirm_done(json: bool, out: &mut impl Write, done: &str) -> Result<(), Fail
 
 /// The configuration, transport and retry policy shared by every call of
 /// one command.
-struct Client {
-    config: ApiConfig,
-    transport: HttpTransport,
-    policy: RetryPolicy,
-    seed: u64,
+pub(crate) struct Client {
+    pub(crate) config: ApiConfig,
+    pub(crate) transport: HttpTransport,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) seed: u64,
 }
 
 impl Client {
@@ -266,7 +269,7 @@ impl Client {
     }
 
     /// Carries out one operation with retries.
-    fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
+    pub(crate) fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
         self.seed = self.seed.wrapping_add(1);
         let mut call = Call::new(&self.config, op, self.policy, self.seed);
         drive(&mut call, &self.transport, &mut |delay| sleep(delay))
@@ -299,12 +302,12 @@ fn drive<M: Machine>(
 
 /// The wall clock: the CLI is the driver, so it is the one place that reads
 /// time for the core.
-fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
 /// Blocks where the core asks the driver to wait.
-fn sleep(delay: Duration) {
+pub(crate) fn sleep(delay: Duration) {
     std::thread::sleep(delay);
 }
 

@@ -25,6 +25,8 @@ pub enum Failure {
     Usage(String),
     /// Writing the output failed.
     Output(std::io::Error),
+    /// Some of the changes of an apply were not made (exit 1).
+    Incomplete(String),
 }
 
 impl Failure {
@@ -38,7 +40,7 @@ impl Failure {
                 _ => EXIT_API,
             },
             Self::Usage(_) => EXIT_USAGE,
-            Self::Output(_) => EXIT_API,
+            Self::Output(_) | Self::Incomplete(_) => EXIT_API,
         }
     }
 }
@@ -49,6 +51,7 @@ impl fmt::Display for Failure {
             Self::Api(error) => write!(f, "{error}"),
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
+            Self::Incomplete(message) => f.write_str(message),
         }
     }
 }

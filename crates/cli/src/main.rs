@@ -19,6 +19,7 @@ mod commands;
 mod failure;
 mod input;
 mod output;
+mod plan;
 mod transport;
 
 use std::io::ErrorKind;
