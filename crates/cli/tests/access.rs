@@ -464,3 +464,20 @@ fn files_are_checked_before_anything_is_sent() {
     assert!(result.stderr.contains("--yes"), "{result:?}");
     assert!(setup.users().is_empty());
 }
+
+#[test]
+fn the_emulator_starts_from_an_access_file() {
+    let scratch = tempfile::tempdir().unwrap();
+    write_secret(scratch.path());
+    let text = ACCESS
+        .replace("password_env = \"SENSOR_1_PASSWORD\"", "password_file = \"secrets/dashboard\"")
+        .replace("password_env = \"SENSOR_2_PASSWORD\"", "password_file = \"secrets/dashboard\"");
+    let file = scratch.path().join("access.toml");
+    std::fs::write(&file, &text).unwrap();
+    let setup = Setup::start(&["--no-broker", "--from", file.to_str().unwrap()]);
+    setup
+        .run(&["plan", "-f", file.to_str().unwrap(), "--prune", "--exit-code"])
+        .expect_code(0);
+    assert_eq!(setup.users(), ["dashboard", "sensor-1", "sensor-2"]);
+    assert_eq!(setup.assert_no_duplicates(), 4);
+}

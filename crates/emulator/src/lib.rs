@@ -52,6 +52,7 @@ pub mod broker;
 pub mod faults;
 pub mod mosquitto;
 pub mod options;
+pub mod seed;
 pub mod server;
 pub mod store;
 
@@ -159,6 +160,17 @@ impl Emulator {
         store
             .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
             .map_err(fail("saving the state"))?;
+        if let Some(path) = &options.from {
+            let changes = seed::changes_from(path).map_err(StartError)?;
+            store
+                .update(|state| {
+                    for change in &changes {
+                        state.applied.apply(change);
+                    }
+                    Ok::<_, std::io::Error>(())
+                })
+                .map_err(fail("saving the state"))?;
+        }
         let program = if options.no_broker {
             None
         } else if let Some(program) = options.mosquitto {

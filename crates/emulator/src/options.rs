@@ -66,6 +66,11 @@ pub struct Options {
     /// printed on standard error as seed=N).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+
+    /// Start with the users and rules of this access file (the file
+    /// `cloudmqtt plan` and `apply` read; passwords from the same sources).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 }
 
 fn probability(text: &str) -> Result<f64, String> {
