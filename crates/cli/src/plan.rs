@@ -129,7 +129,7 @@ pub fn apply(
     let (desired, plan) = prepare(client, &args.common)?;
     if plan.is_empty() {
         if json {
-            crate::output::write_json(out, &plan)?;
+            crate::output::write_json(out, &json!({"changes": [], "failed": [], "requests": 0}))?;
         } else {
             writeln!(out, "No changes.")?;
         }
