@@ -28,7 +28,7 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
 export function bind(wasm) {
-  const { WasmClient, Method } = wasm;
+  const { WasmClient, Method, AccessMethod } = wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -144,6 +144,18 @@ export function bind(wasm) {
 
     waitForAcl(rule, options) {
       return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
+    }
+
+    plan(desired, options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Plan, desired, options));
+    }
+
+    apply(desired, options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Apply, desired, options));
+    }
+
+    exportAccess(options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Export, options));
     }
 
     /** Runs `method` of the WebAssembly client behind `self`. */

@@ -95,7 +95,7 @@ pub use ops::{
 };
 pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
 pub use plan::{
-    AccessChange, AccessPlan, DesiredAccess, PlanOptions, RuleKind, ServerAccess, UserKind, plan,
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess, UserKind, plan,
     rights,
 };
 pub use poll::{Poller, WaitOptions, WaitTarget};

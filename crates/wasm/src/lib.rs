@@ -25,6 +25,8 @@ mod args;
 mod convert;
 mod driver;
 mod erased;
+#[cfg(feature = "access")]
+mod plan;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -44,6 +46,8 @@ use web_sys::AbortSignal;
 use crate::args::{Props, invalid};
 use crate::driver::{Limits, ToJs, Transport, drive};
 use crate::erased::Erased;
+#[cfg(feature = "access")]
+pub use crate::plan::AccessMethod;
 
 /// The per-attempt timeout when none is given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
