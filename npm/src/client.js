@@ -195,6 +195,12 @@ export function bind(wasm) {
     }
   }
 
+  // plan, apply and exportAccess exist only on the access entry, whose
+  // module has them.
+  if (AccessMethod === undefined) {
+    for (const name of ["plan", "apply", "exportAccess"]) delete CloudMqtt.prototype[name];
+  }
+
   /**
    * Every user once, page by page; the Rust paginator decides the pages.
    * Nothing runs before the first `next()`, which rejects on a bad argument.

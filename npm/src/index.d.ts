@@ -122,6 +122,13 @@ export class CloudMqtt {
     rule: { type: "topic" | "pattern"; username?: string | null; pattern: string },
     options?: WaitOptions & { exists?: boolean },
   ): Promise<void>;
+}
+
+/**
+ * Declarative access: the methods the `CloudMqtt` of the
+ * `cloudmqtt-api/access` entry adds (it loads a larger `.wasm` of its own).
+ */
+export interface AccessMethods {
   /**
    * Reads the server (every user, every rule) and returns the changes that
    * would bring it to `desired`. Sends nothing else. Rejects with
