@@ -84,7 +84,9 @@ const MAX_CONCURRENCY: usize = 64;
 fn parse_concurrency(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
-        _ => Err(format!("must be a whole number from 1 to {MAX_CONCURRENCY}")),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_CONCURRENCY}"
+        )),
     }
 }
 
@@ -281,7 +283,12 @@ fn read_server(client: &mut Client) -> Result<ServerAccess, Failure> {
     let mut users = BTreeSet::new();
     while let Some(request) = pages.next_request() {
         let page = client.call(request)?;
-        users.extend(pages.handle_page(page).into_iter().map(|user| user.username));
+        users.extend(
+            pages
+                .handle_page(page)
+                .into_iter()
+                .map(|user| user.username),
+        );
     }
     let rules = client.call(ListAclRules)?;
     Ok(ServerAccess { users, rules })
@@ -408,7 +415,9 @@ fn rule_json(rule: &AclRule) -> Value {
 }
 
 fn export_toml(server: &ServerAccess) -> String {
-    let mut out = String::from("# Exported by cloudmqtt export. Passwords cannot be read back:\n# set each variable named below before plan or apply.\n");
+    let mut out = String::from(
+        "# Exported by cloudmqtt export. Passwords cannot be read back:\n# set each variable named below before plan or apply.\n",
+    );
     for (user, variable) in variables(server) {
         out.push_str(&format!(
             "\n[users.{}]\npassword_env = {}\n",
@@ -506,9 +515,15 @@ mod tests {
                     PasswordSource::File(_) => Err("unexpected".into()),
                 })
                 .unwrap();
-            let plan =
-                cloudmqtt_api::plan(&desired, &server, PlanOptions { prune: true, set_passwords: false })
-                    .unwrap();
+            let plan = cloudmqtt_api::plan(
+                &desired,
+                &server,
+                PlanOptions {
+                    prune: true,
+                    set_passwords: false,
+                },
+            )
+            .unwrap();
             assert!(plan.is_empty(), "{name}: {:?}", plan.changes);
             let variables: BTreeSet<String> = file
                 .users
@@ -518,8 +533,14 @@ mod tests {
                     PasswordSource::File(_) => unreachable!(),
                 })
                 .collect();
-            assert!(variables.contains("CLOUDMQTT_PASSWORD_SENSOR_1"), "{variables:?}");
-            assert!(variables.contains("CLOUDMQTT_PASSWORD_A_B_2"), "{variables:?}");
+            assert!(
+                variables.contains("CLOUDMQTT_PASSWORD_SENSOR_1"),
+                "{variables:?}"
+            );
+            assert!(
+                variables.contains("CLOUDMQTT_PASSWORD_A_B_2"),
+                "{variables:?}"
+            );
             assert_eq!(variables.len(), 4);
         }
     }

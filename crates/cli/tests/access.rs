@@ -202,10 +202,25 @@ fn publish(port: u16, user: &str, password: &str, topic: &str) -> Publish {
 /// subscription to `filter`: `mosquitto_sub` subscribes, then the message
 /// goes out, and the subscriber ends with the first message it gets (or
 /// after 20 s).
-fn receives(port: u16, (user, password): (&str, &str), filter: &str, (sender, sender_password): (&str, &str), topic: &str) -> bool {
+fn receives(
+    port: u16,
+    (user, password): (&str, &str),
+    filter: &str,
+    (sender, sender_password): (&str, &str),
+    topic: &str,
+) -> bool {
     let mut child = Command::new("stdbuf")
-        .args(["-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-u", user, "-P", password, "-d", "-v", "-C", "1", "-W", "20"])
+        .args([
+            "-oL",
+            "mosquitto_sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .args([
+            "-u", user, "-P", password, "-d", "-v", "-C", "1", "-W", "20",
+        ])
         .args(["-t", filter, "-q", "1"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -218,7 +233,10 @@ fn receives(port: u16, (user, password): (&str, &str), filter: &str, (sender, se
     for line in lines {
         let line = line.unwrap_or_default();
         if line.starts_with("Subscribed (mid: 1)") {
-            assert_eq!(publish(port, sender, sender_password, topic), Publish::Accepted);
+            assert_eq!(
+                publish(port, sender, sender_password, topic),
+                Publish::Accepted
+            );
         }
         if line == wanted {
             received = true;
@@ -239,7 +257,11 @@ fn password(user: &str) -> &'static str {
 
 fn write_secret(dir: &Path) {
     std::fs::create_dir_all(dir.join("secrets")).unwrap();
-    std::fs::write(dir.join("secrets/dashboard"), format!("{}\n", PASSWORDS[2].1)).unwrap();
+    std::fs::write(
+        dir.join("secrets/dashboard"),
+        format!("{}\n", PASSWORDS[2].1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -278,8 +300,19 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
     args.push("3");
     let apply = setup.run(&args);
     apply.expect_code(0);
-    assert_eq!(apply.stderr.lines().filter(|l| l.starts_with("done: ")).count(), 7, "{apply:?}");
-    assert!(apply.stdout.starts_with("Applied: 7 of 7 changes made"), "{apply:?}");
+    assert_eq!(
+        apply
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("done: "))
+            .count(),
+        7,
+        "{apply:?}"
+    );
+    assert!(
+        apply.stdout.starts_with("Applied: 7 of 7 changes made"),
+        "{apply:?}"
+    );
 
     let again = setup.run(&["plan", "-f", file, "--exit-code"]);
     again.expect_code(0);
@@ -288,14 +321,38 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
 
     // The broker lets each user do what the rules say, and nothing more.
     let s1 = password("sensor-1");
-    assert_eq!(publish(port, "sensor-1", s1, "sensors/1/temp"), Publish::Accepted);
-    assert_eq!(publish(port, "sensor-1", s1, "sensors/2/temp"), Publish::Refused);
-    assert_eq!(publish(port, "sensor-1", s1, "home/sensor-1/x"), Publish::Accepted);
-    assert_eq!(publish(port, "sensor-1", s1, "home/sensor-2/x"), Publish::Refused);
+    assert_eq!(
+        publish(port, "sensor-1", s1, "sensors/1/temp"),
+        Publish::Accepted
+    );
+    assert_eq!(
+        publish(port, "sensor-1", s1, "sensors/2/temp"),
+        Publish::Refused
+    );
+    assert_eq!(
+        publish(port, "sensor-1", s1, "home/sensor-1/x"),
+        Publish::Accepted
+    );
+    assert_eq!(
+        publish(port, "sensor-1", s1, "home/sensor-2/x"),
+        Publish::Refused
+    );
     let dash = password("dashboard");
-    assert!(receives(port, ("dashboard", dash), "sensors/#", ("sensor-1", s1), "sensors/1/temp"));
-    assert_eq!(publish(port, "dashboard", dash, "sensors/1/temp"), Publish::Refused);
-    assert_eq!(publish(port, "sensor-2", "wrong", "sensors/2/x"), Publish::NotConnected);
+    assert!(receives(
+        port,
+        ("dashboard", dash),
+        "sensors/#",
+        ("sensor-1", s1),
+        "sensors/1/temp"
+    ));
+    assert_eq!(
+        publish(port, "dashboard", dash, "sensors/1/temp"),
+        Publish::Refused
+    );
+    assert_eq!(
+        publish(port, "sensor-2", "wrong", "sensors/2/x"),
+        Publish::NotConnected
+    );
 
     // Change rights, remove a user, prune: converge again.
     let changed = ACCESS
@@ -336,19 +393,38 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
     args.push("4");
     let apply = setup.run(&args);
     apply.expect_code(0);
-    assert_eq!(apply.json()["changes"].as_array().unwrap().len(), 3, "{apply:?}");
+    assert_eq!(
+        apply.json()["changes"].as_array().unwrap().len(),
+        3,
+        "{apply:?}"
+    );
     setup
         .run(&["plan", "-f", file, "--prune", "--exit-code"])
         .expect_code(0);
     assert_eq!(setup.assert_no_duplicates(), 3);
-    assert!(receives(port, ("sensor-1", s1), "sensors/1/#", ("sensor-1", s1), "sensors/1/echo"));
-    assert_eq!(publish(port, "sensor-2", password("sensor-2"), "sensors/2/x"), Publish::NotConnected);
+    assert!(receives(
+        port,
+        ("sensor-1", s1),
+        "sensors/1/#",
+        ("sensor-1", s1),
+        "sensors/1/echo"
+    ));
+    assert_eq!(
+        publish(port, "sensor-2", password("sensor-2"), "sensors/2/x"),
+        Publish::NotConnected
+    );
 
     // Export is a file that plans to nothing.
     let exported = setup.run(&["export"]);
     exported.expect_code(0);
     let file = setup.file("exported.toml", &exported.stdout);
-    let mut command = setup.cli(&["plan", "-f", file.to_str().unwrap(), "--prune", "--exit-code"]);
+    let mut command = setup.cli(&[
+        "plan",
+        "-f",
+        file.to_str().unwrap(),
+        "--prune",
+        "--exit-code",
+    ]);
     command
         .env("CLOUDMQTT_PASSWORD_SENSOR_1", "x")
         .env("CLOUDMQTT_PASSWORD_DASHBOARD", "y");
@@ -364,10 +440,20 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
 
 #[test]
 fn a_killed_apply_is_finished_by_running_it_again() {
-    let setup = Setup::start(&["--no-broker", "--apply-delay-ms", "400", "--fail-rate", "0.1", "--seed", "3"]);
+    let setup = Setup::start(&[
+        "--no-broker",
+        "--apply-delay-ms",
+        "400",
+        "--fail-rate",
+        "0.1",
+        "--seed",
+        "3",
+    ]);
     let mut text = String::new();
     for i in 0..30 {
-        text.push_str(&format!("[users.device-{i}]\npassword_env = \"SENSOR_1_PASSWORD\"\n\n"));
+        text.push_str(&format!(
+            "[users.device-{i}]\npassword_env = \"SENSOR_1_PASSWORD\"\n\n"
+        ));
     }
     for i in 0..30 {
         for topic in ["in", "out"] {
@@ -413,7 +499,9 @@ fn a_killed_apply_is_finished_by_running_it_again() {
 
     let again = setup.run(&args);
     again.expect_code(0);
-    setup.run(&["plan", "-f", file, "--exit-code"]).expect_code(0);
+    setup
+        .run(&["plan", "-f", file, "--exit-code"])
+        .expect_code(0);
     assert_eq!(setup.assert_no_duplicates(), 60);
     assert_eq!(setup.users().len(), 30);
 }
@@ -445,7 +533,9 @@ fn files_are_checked_before_anything_is_sent() {
     let result = setup.run(&["apply", "-f", file.to_str().unwrap(), "--yes"]);
     result.expect_code(2);
     assert!(
-        result.stderr.contains(":1:12: user \"a\": environment variable UNSET_VARIABLE_0X is not set\n"),
+        result
+            .stderr
+            .contains(":1:12: user \"a\": environment variable UNSET_VARIABLE_0X is not set\n"),
         "{result:?}"
     );
     let mut command = setup.cli(&["plan", "-f", file.to_str().unwrap()]);
@@ -470,13 +560,25 @@ fn the_emulator_starts_from_an_access_file() {
     let scratch = tempfile::tempdir().unwrap();
     write_secret(scratch.path());
     let text = ACCESS
-        .replace("password_env = \"SENSOR_1_PASSWORD\"", "password_file = \"secrets/dashboard\"")
-        .replace("password_env = \"SENSOR_2_PASSWORD\"", "password_file = \"secrets/dashboard\"");
+        .replace(
+            "password_env = \"SENSOR_1_PASSWORD\"",
+            "password_file = \"secrets/dashboard\"",
+        )
+        .replace(
+            "password_env = \"SENSOR_2_PASSWORD\"",
+            "password_file = \"secrets/dashboard\"",
+        );
     let file = scratch.path().join("access.toml");
     std::fs::write(&file, &text).unwrap();
     let setup = Setup::start(&["--no-broker", "--from", file.to_str().unwrap()]);
     setup
-        .run(&["plan", "-f", file.to_str().unwrap(), "--prune", "--exit-code"])
+        .run(&[
+            "plan",
+            "-f",
+            file.to_str().unwrap(),
+            "--prune",
+            "--exit-code",
+        ])
         .expect_code(0);
     assert_eq!(setup.users(), ["dashboard", "sensor-1", "sensor-2"]);
     assert_eq!(setup.assert_no_duplicates(), 4);

@@ -346,17 +346,18 @@ impl Apply {
             let limit = self.options.concurrency;
             let phase = &mut self.phases[self.phase];
             // Send the next ready task of this phase.
-            if self.poll.is_none() && self.in_flight.len() < limit {
-                if let Some(position) = phase
-                    .queue
-                    .iter()
-                    .position(|task| task.ready_at.is_none_or(|at| at <= now))
-                {
-                    let task = phase.queue.remove(position).unwrap_or_else(|| unreachable!());
-                    match self.send_task(task) {
-                        Some(step) => return step,
-                        None => continue,
-                    }
+            let ready = (self.poll.is_none() && self.in_flight.len() < limit)
+                .then(|| {
+                    phase
+                        .queue
+                        .iter()
+                        .position(|task| task.ready_at.is_none_or(|at| at <= now))
+                })
+                .flatten();
+            if let Some(task) = ready.and_then(|position| phase.queue.remove(position)) {
+                match self.send_task(task) {
+                    Some(step) => return step,
+                    None => continue,
                 }
             }
             if !self.in_flight.is_empty() {
@@ -382,7 +383,9 @@ impl Apply {
                 return self.send_poll();
             }
             let at = *phase.next_poll.get_or_insert(now);
-            phase.deadline.get_or_insert(later(now, self.options.wait.timeout));
+            phase
+                .deadline
+                .get_or_insert(later(now, self.options.wait.timeout));
             if now < at {
                 return Step::WaitUntil(at);
             }
@@ -437,18 +440,20 @@ impl Apply {
                 })
                 .collect();
             let mut skipped = Vec::new();
-            self.phases[CREATE_RULES].queue.retain(|task| match &task.op {
-                Op::CreateRule(rule)
-                    if rule
-                        .username
-                        .as_deref()
-                        .is_some_and(|user| missing.contains(user)) =>
-                {
-                    skipped.push((task.change, rule.username.clone().unwrap_or_default()));
-                    false
-                }
-                _ => true,
-            });
+            self.phases[CREATE_RULES]
+                .queue
+                .retain(|task| match &task.op {
+                    Op::CreateRule(rule)
+                        if rule
+                            .username
+                            .as_deref()
+                            .is_some_and(|user| missing.contains(user)) =>
+                    {
+                        skipped.push((task.change, rule.username.clone().unwrap_or_default()));
+                        false
+                    }
+                    _ => true,
+                });
             for (index, user) in skipped {
                 let error = Error::invalid(
                     "username",
@@ -678,12 +683,20 @@ impl Apply {
         let result = match op {
             Op::CreateUser(user) => CreateUser {
                 username: name(user),
-                password: self.passwords.get(user).cloned().unwrap_or_else(|| Secret::new("")),
+                password: self
+                    .passwords
+                    .get(user)
+                    .cloned()
+                    .unwrap_or_else(|| Secret::new("")),
             }
             .parse_response(response),
             Op::SetPassword(user) => UpdatePassword {
                 username: name(user),
-                password: self.passwords.get(user).cloned().unwrap_or_else(|| Secret::new("")),
+                password: self
+                    .passwords
+                    .get(user)
+                    .cloned()
+                    .unwrap_or_else(|| Secret::new("")),
             }
             .parse_response(response),
             _ => Err(Error::from_response_with_secrets(response, &[])),
@@ -720,7 +733,9 @@ impl Apply {
                 Ok(rules) => {
                     let listed: BTreeMap<_, Vec<&AclRule>> =
                         rules.iter().fold(BTreeMap::new(), |mut map, rule| {
-                            map.entry(identity(rule)).or_insert_with(Vec::new).push(rule);
+                            map.entry(identity(rule))
+                                .or_insert_with(Vec::new)
+                                .push(rule);
                             map
                         });
                     self.check(now, |op| match op {
@@ -735,7 +750,10 @@ impl Apply {
                 }
                 Err(error) => self.fatal = Some(self.redact(error)),
             },
-            Some(PollRun::Users { mut pages, mut seen }) => match parse_users(&response.body) {
+            Some(PollRun::Users {
+                mut pages,
+                mut seen,
+            }) => match parse_users(&response.body) {
                 Ok(users) => {
                     seen.extend(pages.handle_page(users).into_iter().map(|u| u.username));
                     if pages.is_finished() {

@@ -330,8 +330,8 @@ impl Value {
 }
 
 fn toml_tree(text: &str) -> Result<Node, (usize, String)> {
-    use toml::de::{DeTable, DeValue};
     use toml::Spanned;
+    use toml::de::{DeTable, DeValue};
 
     fn node(value: &Spanned<DeValue<'_>>) -> Node {
         let at = value.span().start;
@@ -410,14 +410,13 @@ fn json_tree(text: &str) -> Result<Node, (usize, String)> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &options).map_err(
-        |error| {
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &Default::default(), &options).map_err(|error| {
             (
                 error.range().start,
                 format!("invalid JSON: {}", error.kind()),
             )
-        },
-    )?;
+        })?;
     match parsed.value {
         Some(value) => node(&value),
         None => Ok(Node {
@@ -501,7 +500,10 @@ fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
     for (username, name_at, user) in users {
         let path = user_path(username);
         if let Err(error) = validate::username(username) {
-            errors.at(*name_at, format!("user name {username:?}: {}", reason(&error)));
+            errors.at(
+                *name_at,
+                format!("user name {username:?}: {}", reason(&error)),
+            );
             continue;
         }
         let Value::Table(fields) = &user.value else {
@@ -535,9 +537,7 @@ fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
                     if source.is_some() {
                         errors.at(
                             *key_at,
-                            format!(
-                                "[{path}] has both password_env and password_file; give one"
-                            ),
+                            format!("[{path}] has both password_env and password_file; give one"),
                         );
                         ok = false;
                         continue;
@@ -619,12 +619,18 @@ fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
                 )),
             };
             let result = match key.as_str() {
-                "type" => text().and_then(|text| match text.as_str() {
-                    "topic" => Ok(kind = Some((AclKind::Topic, field.at))),
-                    "pattern" => Ok(kind = Some((AclKind::Pattern, field.at))),
-                    _ => Err(format!(
-                        "type in {what} must be \"topic\" or \"pattern\", not {text:?}"
-                    )),
+                "type" => text().and_then(|text| {
+                    let parsed = match text.as_str() {
+                        "topic" => AclKind::Topic,
+                        "pattern" => AclKind::Pattern,
+                        _ => {
+                            return Err(format!(
+                                "type in {what} must be \"topic\" or \"pattern\", not {text:?}"
+                            ));
+                        }
+                    };
+                    kind = Some((parsed, field.at));
+                    Ok(())
                 }),
                 "username" => text().map(|text| username = Some((text, field.at))),
                 "pattern" => text().map(|text| pattern = Some((text, field.at))),
@@ -642,7 +648,10 @@ fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
             }
         }
         let Some((kind, kind_at)) = kind else {
-            errors.at(rule.at, format!("{what} needs type = \"topic\" or \"pattern\""));
+            errors.at(
+                rule.at,
+                format!("{what} needs type = \"topic\" or \"pattern\""),
+            );
             continue;
         };
         let Some((pattern, pattern_at)) = pattern else {
@@ -661,7 +670,10 @@ fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
                 continue;
             }
             (AclKind::Topic, None) => {
-                errors.at(kind_at, format!("{what} is a topic rule and needs a username"));
+                errors.at(
+                    kind_at,
+                    format!("{what} is a topic rule and needs a username"),
+                );
                 continue;
             }
             (_, Some((name, at))) => {
@@ -718,8 +730,15 @@ write = true
     fn reads_the_example() {
         let file = parse("access.toml", EXAMPLE).unwrap();
         assert_eq!(file.users.len(), 2);
-        let sensor = file.users.iter().find(|u| u.username == "sensor-1").unwrap();
-        assert_eq!(sensor.password, PasswordSource::Env("SENSOR_1_PASSWORD".into()));
+        let sensor = file
+            .users
+            .iter()
+            .find(|u| u.username == "sensor-1")
+            .unwrap();
+        assert_eq!(
+            sensor.password,
+            PasswordSource::Env("SENSOR_1_PASSWORD".into())
+        );
         assert_eq!(sensor.at, Position { line: 1, column: 8 });
         assert_eq!(file.rules.len(), 2);
         assert_eq!(file.rules[0].rule.username(), Some("sensor-1"));
@@ -748,7 +767,13 @@ write = true
   ]
 }"#;
         let file = parse("access.json", text).unwrap();
-        assert_eq!(file.users[0].at, Position { line: 2, column: 13 });
+        assert_eq!(
+            file.users[0].at,
+            Position {
+                line: 2,
+                column: 13
+            }
+        );
         assert_eq!(file.rules.len(), 2);
         assert_eq!(file.rules[1].at, Position { line: 5, column: 5 });
         assert_eq!(
@@ -760,7 +785,10 @@ write = true
         assert!(broken[0].starts_with("access.json:1:"), "{broken:?}");
         assert!(broken[0].contains("invalid JSON"), "{broken:?}");
         assert_eq!(
-            errors("a.json", r#"{"users": {"a": {"password_env": "A"}, "a": {"password_env": "B"}}}"#),
+            errors(
+                "a.json",
+                r#"{"users": {"a": {"password_env": "A"}, "a": {"password_env": "B"}}}"#
+            ),
             ["a.json:1:40: duplicate key \"a\""]
         );
     }
@@ -829,7 +857,10 @@ write = true
             ]
         );
         assert_eq!(
-            errors("access.toml", "[[rules]]\ntype = \"topic\"\nusername = \"u\"\npattern = \"a/#/b\"\n"),
+            errors(
+                "access.toml",
+                "[[rules]]\ntype = \"topic\"\nusername = \"u\"\npattern = \"a/#/b\"\n"
+            ),
             ["access.toml:4:11: rule 1: pattern '#' must be the last level"]
         );
         assert_eq!(
@@ -863,7 +894,9 @@ write = true
         let error = file.check_users(&BTreeSet::new(), false).unwrap_err();
         assert_eq!(
             error.lines,
-            ["access.toml:1:1: user \"ghost\" of topic rule \"t\" of user \"ghost\" is neither in the file nor on the server"]
+            [
+                "access.toml:1:1: user \"ghost\" of topic rule \"t\" of user \"ghost\" is neither in the file nor on the server"
+            ]
         );
         let on_server: BTreeSet<String> = ["ghost".to_owned()].into();
         assert!(file.check_users(&on_server, false).is_ok());

@@ -63,14 +63,14 @@
 mod apply;
 mod config;
 mod date;
+#[cfg(feature = "access-file")]
+pub mod desired;
 mod error;
 mod http;
 mod json;
 mod machine;
 mod model;
 mod ops;
-#[cfg(feature = "access-file")]
-pub mod desired;
 mod paginate;
 mod plan;
 mod poll;
@@ -90,13 +90,13 @@ pub use model::{
     parse_users,
 };
 pub use ops::{
-    CreateAclRule, CreateUser, DeleteAclRule, DeletePatternRule, DeleteUser, GetUser, ListAclRules, ListUsers,
-    Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
+    CreateAclRule, CreateUser, DeleteAclRule, DeletePatternRule, DeleteUser, GetUser, ListAclRules,
+    ListUsers, Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
 };
 pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
 pub use plan::{
-    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess, UserKind, plan,
-    rights,
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess,
+    UserKind, plan, rights,
 };
 pub use poll::{Poller, WaitOptions, WaitTarget};
 pub use retry::{Call, Failure, RetryPolicy};

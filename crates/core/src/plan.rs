@@ -403,7 +403,8 @@ pub fn plan(
         match on_server.get(key) {
             None => rule_creates.push(AccessChange::create_rule(to)),
             Some(found) => {
-                let same = found.len() == 1 && found[0].read == to.read && found[0].write == to.write;
+                let same =
+                    found.len() == 1 && found[0].read == to.read && found[0].write == to.write;
                 if !same {
                     replaces.push(AccessChange::replace_rule(found[0].clone(), to));
                 }
@@ -473,7 +474,12 @@ impl ReadServer {
         self.seed = self.seed.wrapping_add(1);
         match self.pages.next_request() {
             Some(page) => ReadState::Users(Call::new(&self.config, page, self.policy, self.seed)),
-            None => ReadState::Rules(Call::new(&self.config, ListAclRules, self.policy, self.seed)),
+            None => ReadState::Rules(Call::new(
+                &self.config,
+                ListAclRules,
+                self.policy,
+                self.seed,
+            )),
         }
     }
 }
@@ -488,7 +494,8 @@ impl Machine for ReadServer {
                 ReadState::Users(call) => match call.poll_output(now) {
                     Output::Done(Ok(page)) => {
                         let fresh = self.pages.handle_page(page);
-                        self.users.extend(fresh.into_iter().map(|user| user.username));
+                        self.users
+                            .extend(fresh.into_iter().map(|user| user.username));
                         self.next_state()
                     }
                     Output::Done(Err(error)) => ReadState::Done(Err(error)),
@@ -590,7 +597,10 @@ mod tests {
             ),
             (
                 desired(&["a"], vec![topic("a", "t", true, true)]),
-                server(&["a", "old"], vec![topic("a", "t", false, true), pattern("p", true, false)]),
+                server(
+                    &["a", "old"],
+                    vec![topic("a", "t", false, true), pattern("p", true, false)],
+                ),
                 none,
                 vec!["~ rule topic a t write -> read+write"],
             ),
@@ -598,7 +608,11 @@ mod tests {
                 desired(&["a"], vec![topic("a", "t", true, true)]),
                 server(
                     &["a", "old"],
-                    vec![topic("a", "t", true, true), topic("old", "x", true, false), pattern("p", true, false)],
+                    vec![
+                        topic("a", "t", true, true),
+                        topic("old", "x", true, false),
+                        pattern("p", true, false),
+                    ],
                 ),
                 prune,
                 vec![
@@ -623,7 +637,10 @@ mod tests {
             // Duplicates on the server are replaced by one rule.
             (
                 desired(&["a"], vec![topic("a", "t", true, true)]),
-                server(&["a"], vec![topic("a", "t", true, true), topic("a", "t", true, true)]),
+                server(
+                    &["a"],
+                    vec![topic("a", "t", true, true), topic("a", "t", true, true)],
+                ),
                 none,
                 vec!["~ rule topic a t read+write -> read+write"],
             ),
@@ -655,7 +672,10 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("--prune"), "{error}");
         let error = plan(
-            &desired(&["a"], vec![topic("a", "t", true, true), topic("a", "t", false, true)]),
+            &desired(
+                &["a"],
+                vec![topic("a", "t", true, true), topic("a", "t", false, true)],
+            ),
             &server(&[], vec![]),
             none,
         )
@@ -675,7 +695,9 @@ mod tests {
         let config = ApiConfig::builder("k").build().unwrap();
         let mut read = ReadServer::new(&config, RetryPolicy::never(), 1);
         let mut now = SystemTime::UNIX_EPOCH;
-        let full: Vec<String> = (0..1000).map(|i| format!("{{\"username\":\"u{i}\"}}")).collect();
+        let full: Vec<String> = (0..1000)
+            .map(|i| format!("{{\"username\":\"u{i}\"}}"))
+            .collect();
         let mut urls = Vec::new();
         let server = loop {
             match read.poll_output(now) {
@@ -684,9 +706,13 @@ mod tests {
                     let body = match urls.len() {
                         1 => format!("[{}]", full.join(",")),
                         2 => r#"[{"username":"last"}]"#.to_owned(),
-                        _ => r#"[{"type":"pattern","pattern":"p","read":true,"write":false}]"#.to_owned(),
+                        _ => r#"[{"type":"pattern","pattern":"p","read":true,"write":false}]"#
+                            .to_owned(),
                     };
-                    read.handle_input(Input::Response(Response::new(200, vec![], body.into_bytes())), now);
+                    read.handle_input(
+                        Input::Response(Response::new(200, vec![], body.into_bytes())),
+                        now,
+                    );
                 }
                 Output::WaitUntil(at) => now = at,
                 Output::Done(result) => break result.unwrap(),
@@ -708,14 +734,20 @@ mod tests {
     fn summary_and_json() {
         let plan = plan(
             &desired(&["a"], vec![topic("a", "t", true, false)]),
-            &server(&["a", "b"], vec![topic("a", "t", true, true), pattern("p", true, true)]),
+            &server(
+                &["a", "b"],
+                vec![topic("a", "t", true, true), pattern("p", true, true)],
+            ),
             PlanOptions {
                 prune: true,
                 set_passwords: true,
             },
         )
         .unwrap();
-        assert_eq!(plan.summary(), "Plan: 0 to create, 2 to replace, 2 to delete.");
+        assert_eq!(
+            plan.summary(),
+            "Plan: 0 to create, 2 to replace, 2 to delete."
+        );
         assert_eq!(AccessPlan::default().summary(), "No changes.");
         let json = serde_json::to_value(&plan).unwrap();
         assert_eq!(

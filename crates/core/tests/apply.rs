@@ -55,7 +55,12 @@ struct Model {
     next: usize,
 }
 
-fn apply_change(users: &mut BTreeMap<String, String>, rules: &mut Vec<AclRule>, change: &Change, duplicates: bool) {
+fn apply_change(
+    users: &mut BTreeMap<String, String>,
+    rules: &mut Vec<AclRule>,
+    change: &Change,
+    duplicates: bool,
+) {
     match change {
         Change::CreateUser(name, password) => {
             users.insert(name.clone(), password.clone());
@@ -139,7 +144,9 @@ impl Model {
                     vec![],
                 ));
             }
-            Fault::FailBefore => return Input::Response(Response::new(500, vec![], b"oops".to_vec())),
+            Fault::FailBefore => {
+                return Input::Response(Response::new(500, vec![], b"oops".to_vec()));
+            }
             Fault::LostBefore => return Input::Failed(TransportError::Network("reset".into())),
             _ => {}
         }
@@ -154,7 +161,11 @@ impl Model {
     fn act(&mut self, request: &Request, body: &str, now: SystemTime) -> Response {
         let path = request.url.strip_prefix("http://127.0.0.1:9/api").unwrap();
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let fields: Value = if body.is_empty() { json!({}) } else { serde_json::from_str(body).unwrap() };
+        let fields: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_str(body).unwrap()
+        };
         let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
         let ok = || Response::new(204, vec![], vec![]);
         let status = |code: u16| Response::new(code, vec![], format!("status {code}").into_bytes());
@@ -178,21 +189,27 @@ impl Model {
                     .collect();
                 Response::new(200, vec![], serde_json::to_vec(&names).unwrap())
             }
-            (Method::Get, "/acl") => Response::new(200, vec![], serde_json::to_vec(&self.rules).unwrap()),
+            (Method::Get, "/acl") => {
+                Response::new(200, vec![], serde_json::to_vec(&self.rules).unwrap())
+            }
             (Method::Post, "/user") => {
                 self.posts += 1;
                 let name = text("username").unwrap();
                 if users.contains_key(&name) {
                     return status(400);
                 }
-                self.pending.push((due, Change::CreateUser(name, text("password").unwrap())));
+                self.pending
+                    .push((due, Change::CreateUser(name, text("password").unwrap())));
                 ok()
             }
             (Method::Post, "/acl") => {
                 self.posts += 1;
                 let kind = AclKind::parse(&text("type").unwrap()).unwrap();
                 let username = text("username");
-                if username.as_ref().is_some_and(|name| !users.contains_key(name)) {
+                if username
+                    .as_ref()
+                    .is_some_and(|name| !users.contains_key(name))
+                {
                     return status(404);
                 }
                 let rule = AclRule {
@@ -231,7 +248,9 @@ impl Model {
                 match method {
                     Method::Put => {
                         let password = text("password").unwrap();
-                        self.users.entry(name).and_modify(|p| p.clone_from(&password));
+                        self.users
+                            .entry(name)
+                            .and_modify(|p| p.clone_from(&password));
                         ok()
                     }
                     Method::Delete => {
@@ -291,7 +310,9 @@ fn drive(model: &mut Model, apply: &mut Apply, order: u64) -> (ApplyReport, Dura
             Step::WaitUntil(at) if flight.is_empty() => now = now.max(at),
             Step::Busy | Step::WaitUntil(_) => {
                 assert!(!flight.is_empty(), "busy with nothing in flight");
-                turn = turn.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                turn = turn
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let (ticket, request) = flight.remove((turn >> 33) as usize % flight.len());
                 now += Duration::from_millis(20);
                 let input = model.handle(&request, now);
@@ -334,7 +355,13 @@ fn pattern(pattern: &str, read: bool, write: bool) -> NewAclRule {
 }
 
 /// Plans, applies and lets the server settle; returns the report.
-fn converge(model: &mut Model, desired: &DesiredAccess, plan_options: PlanOptions, concurrency: usize, order: u64) -> (AccessPlan, ApplyReport, usize) {
+fn converge(
+    model: &mut Model,
+    desired: &DesiredAccess,
+    plan_options: PlanOptions,
+    concurrency: usize,
+    order: u64,
+) -> (AccessPlan, ApplyReport, usize) {
     let planned = plan(desired, &model.access(), plan_options).unwrap();
     let mut apply = Apply::new(&config(), &planned, desired, options(concurrency), order);
     let (report, _, most) = drive(model, &mut apply, order);
@@ -372,7 +399,15 @@ fn assert_converged(model: &Model, desired: &DesiredAccess, pruned: bool) {
             "rule {rule:?} missing"
         );
     }
-    let again = plan(desired, &model.access(), PlanOptions { prune: pruned, set_passwords: false }).unwrap();
+    let again = plan(
+        desired,
+        &model.access(),
+        PlanOptions {
+            prune: pruned,
+            set_passwords: false,
+        },
+    )
+    .unwrap();
     assert!(again.is_empty(), "plan after apply: {:?}", again.changes);
 }
 
@@ -392,10 +427,22 @@ fn applies_in_phases_and_waits_in_batches() {
     });
     let users: Vec<String> = (0..30).map(|i| format!("u{i}")).collect();
     let names: Vec<&str> = users.iter().map(String::as_str).collect();
-    let mut rules: Vec<NewAclRule> = names.iter().map(|u| topic(u, &format!("s/{u}/#"), false, true)).collect();
+    let mut rules: Vec<NewAclRule> = names
+        .iter()
+        .map(|u| topic(u, &format!("s/{u}/#"), false, true))
+        .collect();
     rules.push(pattern("home/%u/#", true, true));
     let desired = desired_state(&names, rules);
-    let (planned, report, most) = converge(&mut model, &desired, PlanOptions { prune: true, set_passwords: false }, 4, 7);
+    let (planned, report, most) = converge(
+        &mut model,
+        &desired,
+        PlanOptions {
+            prune: true,
+            set_passwords: false,
+        },
+        4,
+        7,
+    );
     assert_eq!(report.failed, vec![]);
     assert_eq!(report.done.len(), planned.changes.len());
     assert_eq!(most, 4, "up to 4 requests in flight");
@@ -410,7 +457,10 @@ fn applies_in_phases_and_waits_in_batches() {
 #[test]
 fn a_machine_driven_one_request_at_a_time_gets_the_same_result() {
     let mut model = Model::default();
-    let desired = desired_state(&["a", "b"], vec![topic("a", "t", true, false), pattern("p/%u", true, true)]);
+    let desired = desired_state(
+        &["a", "b"],
+        vec![topic("a", "t", true, false), pattern("p/%u", true, true)],
+    );
     let planned = plan(&desired, &model.access(), PlanOptions::default()).unwrap();
     let mut apply = Apply::new(&config(), &planned, &desired, options(4), 1);
     let mut now = UNIX_EPOCH + Duration::from_secs(5);
@@ -436,14 +486,22 @@ fn a_machine_driven_one_request_at_a_time_gets_the_same_result() {
 fn unknown_outcomes_are_read_before_a_create_is_sent_again() {
     // Every create is acted on but its answer lost, or refused before
     // acting: the first must not be sent again, the second must.
-    for (fault, posts) in [(Fault::LostAfter, 3), (Fault::FailAfter, 3), (Fault::FailBefore, 3), (Fault::LostBefore, 3)] {
+    for (fault, posts) in [
+        (Fault::LostAfter, 3),
+        (Fault::FailAfter, 3),
+        (Fault::FailBefore, 3),
+        (Fault::LostBefore, 3),
+    ] {
         let mut model = Model {
             duplicates: true,
             faults: vec![fault],
             ..Model::default()
         };
         // Only the first attempt of each request is struck.
-        let desired = desired_state(&["a"], vec![topic("a", "t", true, true), pattern("p", false, true)]);
+        let desired = desired_state(
+            &["a"],
+            vec![topic("a", "t", true, true), pattern("p", false, true)],
+        );
         let planned = plan(&desired, &model.access(), PlanOptions::default()).unwrap();
         let mut apply = Apply::new(&config(), &planned, &desired, options(2), 3);
         model.struck.clear();
@@ -494,23 +552,46 @@ fn throttling_backs_everyone_off_and_a_rerun_after_an_interruption_converges() {
 #[test]
 fn failures_are_reported_and_dependent_rules_skipped() {
     let mut model = Model::default();
-    let desired = desired_state(&["ok", "bad"], vec![topic("bad", "t", true, true), topic("ok", "t", true, true)]);
+    let desired = desired_state(
+        &["ok", "bad"],
+        vec![topic("bad", "t", true, true), topic("ok", "t", true, true)],
+    );
     let planned = plan(&desired, &model.access(), PlanOptions::default()).unwrap();
     // "bad" exists on the server already but never becomes visible: its
     // create is refused, and after the wait it is given up.
-    model.pending.push((UNIX_EPOCH + Duration::from_secs(1 << 40), Change::CreateUser("bad".into(), "x".into())));
+    model.pending.push((
+        UNIX_EPOCH + Duration::from_secs(1 << 40),
+        Change::CreateUser("bad".into(), "x".into()),
+    ));
     let mut apply = Apply::new(&config(), &planned, &desired, options(2), 9);
     let (report, _, _) = drive(&mut model, &mut apply, 9);
-    let failed: Vec<String> = report.failed.iter().map(|(change, _)| change.to_string()).collect();
+    let failed: Vec<String> = report
+        .failed
+        .iter()
+        .map(|(change, _)| change.to_string())
+        .collect();
     assert_eq!(failed, ["+ user bad", "+ rule topic bad t read+write"]);
-    assert_eq!(report.done, vec![AccessChange::create_user("ok"), planned.changes[3].clone()]);
-    assert!(report.failed[0].1.to_string().contains("400"), "{}", report.failed[0].1);
+    assert_eq!(
+        report.done,
+        vec![AccessChange::create_user("ok"), planned.changes[3].clone()]
+    );
+    assert!(
+        report.failed[0].1.to_string().contains("400"),
+        "{}",
+        report.failed[0].1
+    );
 }
 
 fn arb_rule(users: Vec<String>) -> impl Strategy<Value = NewAclRule> {
     let topics = prop::sample::select(vec!["a", "a/#", "b/+/c", "d"]);
-    (any::<bool>(), prop::sample::select(users), topics, any::<bool>(), any::<bool>()).prop_map(
-        |(is_topic, user, pattern, read, write)| {
+    (
+        any::<bool>(),
+        prop::sample::select(users),
+        topics,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(is_topic, user, pattern, read, write)| {
             if is_topic {
                 topic(&user, pattern, read, write)
             } else {
@@ -520,15 +601,20 @@ fn arb_rule(users: Vec<String>) -> impl Strategy<Value = NewAclRule> {
                     write,
                 }
             }
-        },
-    )
+        })
 }
 
 fn dedupe(rules: Vec<NewAclRule>) -> Vec<NewAclRule> {
     let mut seen = BTreeSet::new();
     rules
         .into_iter()
-        .filter(|r| seen.insert((r.kind(), r.username().map(str::to_owned), r.pattern().to_owned())))
+        .filter(|r| {
+            seen.insert((
+                r.kind(),
+                r.username().map(str::to_owned),
+                r.pattern().to_owned(),
+            ))
+        })
         .collect()
 }
 

@@ -96,13 +96,21 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(&changes[1], Change::CreateRule { rule } if rule.read && !rule.write));
-        std::fs::write(&path, "[users.a]\npassword_env = \"CLOUDMQTT_EMULATOR_UNSET_X\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[users.a]\npassword_env = \"CLOUDMQTT_EMULATOR_UNSET_X\"\n",
+        )
+        .unwrap();
         let error = changes_from(&path).unwrap_err();
         assert!(
             error.ends_with("access.toml:1:8: user \"a\": environment variable CLOUDMQTT_EMULATOR_UNSET_X is not set"),
             "{error}"
         );
-        std::fs::write(&path, "[[rules]]\ntype = \"topic\"\nusername = \"nobody\"\npattern = \"t\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[rules]]\ntype = \"topic\"\nusername = \"nobody\"\npattern = \"t\"\n",
+        )
+        .unwrap();
         assert!(changes_from(&path).is_ok());
     }
 }

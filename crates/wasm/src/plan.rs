@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use cloudmqtt_api::{
-    AccessChange, AclRule, Apply, ApplyOptions, DesiredAccess, Error, Input, Machine,
-    NewAclRule, Output, PlanOptions, Progress, ReadServer, Secret, ServerAccess, plan,
+    AccessChange, AclRule, Apply, ApplyOptions, DesiredAccess, Error, Input, Machine, NewAclRule,
+    Output, PlanOptions, Progress, ReadServer, Secret, ServerAccess, plan,
 };
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -90,7 +90,11 @@ fn prepare(
         plan_options,
         apply,
         progress,
-        state: State::Read(ReadServer::new(&inner.config, inner.policy, driver::seed())),
+        state: State::Read(Box::new(ReadServer::new(
+            &inner.config,
+            inner.policy,
+            driver::seed(),
+        ))),
     };
     Ok(vec![Step {
         machine: Box::new(machine),
@@ -137,7 +141,7 @@ fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
 }
 
 enum State {
-    Read(ReadServer),
+    Read(Box<ReadServer>),
     Apply(Box<Apply>),
     Done(Result<JsValue, Error>),
 }

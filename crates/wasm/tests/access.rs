@@ -53,7 +53,9 @@ fn client(server: &AccessServer) -> WasmClient {
     set("apiKey", "access-key-1".into());
     set("baseUrl", "http://127.0.0.1:9/api".into());
     set("fetch", server.fetch());
-    WasmClient::new(options.into()).map_err(|e| text(&e)).unwrap()
+    WasmClient::new(options.into())
+        .map_err(|e| text(&e))
+        .unwrap()
 }
 
 async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
@@ -93,9 +95,22 @@ async fn plan_apply_and_export() {
         server.rule_list(),
         r#"["pattern:null:home/%u/#:true:true","topic:sensor-1:sensors/1/#:false:true"]"#
     );
-    let progress: Vec<String> = server.progress().iter().map(|p| p.as_string().unwrap()).collect();
-    assert_eq!(progress.iter().filter(|p| p.starts_with("started ")).count(), 4);
-    assert_eq!(progress.iter().filter(|p| p.starts_with("done ")).count(), 4);
+    let progress: Vec<String> = server
+        .progress()
+        .iter()
+        .map(|p| p.as_string().unwrap())
+        .collect();
+    assert_eq!(
+        progress
+            .iter()
+            .filter(|p| p.starts_with("started "))
+            .count(),
+        4
+    );
+    assert_eq!(
+        progress.iter().filter(|p| p.starts_with("done ")).count(),
+        4
+    );
 
     let again = settle(api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED))
         .await
@@ -104,7 +119,10 @@ async fn plan_apply_and_export() {
 
     // Change rights and prune the dashboard.
     let changed = DESIRED
-        .replace(r#""read": false, "write": true"#, r#""read": true, "write": true"#)
+        .replace(
+            r#""read": false, "write": true"#,
+            r#""read": true, "write": true"#,
+        )
         .replace(r#", "dashboard": {"password": "d-secret"}"#, "");
     let options = js(r#"{"prune": true, "wait": {"intervalMs": 20}}"#);
     let made = settle(api.access(AccessMethod::Apply, js(&changed), options))
@@ -128,24 +146,36 @@ async fn invalid_desired_states_are_refused_before_anything_is_sent() {
     let server = AccessServer::new(0.0);
     let api = client(&server);
     for (desired, field) in [
-        (r#"{"rules": [{"type": "pattern", "username": "u", "pattern": "a", "read": true, "write": true}]}"#, "username"),
+        (
+            r#"{"rules": [{"type": "pattern", "username": "u", "pattern": "a", "read": true, "write": true}]}"#,
+            "username",
+        ),
         (r#"{"users": {"a": {"password": ""}}}"#, "password"),
         (r#"{"users": {"a": {}}}"#, "password"),
         (r#"{"rules": {}}"#, "rules"),
-        (r#"{"rules": [{"type": "topic", "username": "a", "pattern": "t", "read": true, "write": true}, {"type": "topic", "username": "a", "pattern": "t", "read": false, "write": true}]}"#, "rules"),
+        (
+            r#"{"rules": [{"type": "topic", "username": "a", "pattern": "t", "read": true, "write": true}, {"type": "topic", "username": "a", "pattern": "t", "read": false, "write": true}]}"#,
+            "rules",
+        ),
         ("42", "desired"),
     ] {
         let error = settle(api.access(AccessMethod::Plan, js(desired), JsValue::UNDEFINED))
             .await
             .unwrap_err();
         assert_eq!(
-            Reflect::get(&error, &"code".into()).unwrap().as_string().as_deref(),
+            Reflect::get(&error, &"code".into())
+                .unwrap()
+                .as_string()
+                .as_deref(),
             Some("INVALID_INPUT"),
             "{desired}: {}",
             text(&error)
         );
         assert_eq!(
-            Reflect::get(&error, &"field".into()).unwrap().as_string().as_deref(),
+            Reflect::get(&error, &"field".into())
+                .unwrap()
+                .as_string()
+                .as_deref(),
             Some(field),
             "{desired}: {}",
             text(&error)
