@@ -478,7 +478,7 @@ mod tests {
 
     fn server() -> ServerAccess {
         ServerAccess {
-            users: ["sensor-1", "a b", "a_b", "q\"\u{1}"]
+            users: ["sensor-1", "a b", "a_b", "q\"ü"]
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),

@@ -1,22 +1,29 @@
 //! Declarative access from JavaScript: `plan`, `apply` and `exportAccess`.
 //!
-//! Each is one core machine driven by the same loop as every other call:
-//! [`ReadServer`] reads the users and rules, the core's [`plan`] computes
-//! the changes, and the core's [`Apply`] makes them. Through that loop the
-//! apply sends one request at a time; its waits are batched all the same.
+//! [`ReadServer`] reads the users and rules through the same loop as every
+//! other call ([`drive`]), the core's [`plan`] computes the changes, and the
+//! core's [`Apply`] makes them. Apply keeps up to `concurrency` requests in
+//! flight: [`apply_changes`] carries each with the driver's [`send`] and
+//! hands outcomes back as they come; the machine decides everything else.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AccessChange, AclRule, Apply, ApplyOptions, DesiredAccess, Error, Input, Machine, NewAclRule,
-    Output, PlanOptions, Progress, ReadServer, Secret, ServerAccess, plan,
+    Output, PlanOptions, Progress, ReadServer, Secret, ServerAccess, Step as ApplyStep, Ticket,
+    plan,
 };
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+use web_sys::AbortSignal;
 
 use crate::args::{self, Props, invalid};
 use crate::convert::IntoJs;
+use crate::driver::{Limits, drive, send, sleep};
 use crate::{Inner, Step, WasmClient, acl_kind, driver};
 
 /// What [`WasmClient::access`] does.
@@ -38,10 +45,46 @@ impl WasmClient {
     /// `options` `{ prune?, setPasswords?, signal?, timeoutMs?, wait?,
     /// concurrency?, onProgress? }`.
     pub fn access(&self, method: AccessMethod, desired: JsValue, options: JsValue) -> Promise {
-        let inner = &self.inner;
-        let steps = prepare(inner, method, desired, options);
-        self.start(steps)
+        match prepare(&self.inner, method, desired, options) {
+            Ok(job) if method == AccessMethod::Apply => {
+                let inner = Rc::clone(&self.inner);
+                future_to_promise(async move {
+                    apply_changes(&inner, job)
+                        .await
+                        .map_err(|error| crate::error_object(&inner.redact(error)))
+                })
+            }
+            Ok(job) => {
+                let machine = AccessMachine {
+                    method,
+                    desired: job.desired,
+                    plan_options: job.plan_options,
+                    state: State::Read(Box::new(ReadServer::new(
+                        &self.inner.config,
+                        self.inner.policy,
+                        driver::seed(),
+                    ))),
+                };
+                self.start(Ok(vec![Step {
+                    machine: Box::new(machine),
+                    signals: job.signals,
+                    attempt_timeout: job.attempt_timeout,
+                    wait_timeout: None,
+                }]))
+            }
+            Err(error) => self.start(Err(error)),
+        }
     }
+}
+
+/// A call's arguments, read and checked.
+struct Job {
+    desired: DesiredAccess,
+    plan_options: PlanOptions,
+    apply: ApplyOptions,
+    progress: Option<Function>,
+    signals: Vec<AbortSignal>,
+    attempt_timeout: Duration,
 }
 
 fn prepare(
@@ -49,7 +92,7 @@ fn prepare(
     method: AccessMethod,
     desired: JsValue,
     options: JsValue,
-) -> Result<Vec<Step>, Error> {
+) -> Result<Job, Error> {
     let (desired, options) = match method {
         AccessMethod::Export => (DesiredAccess::default(), desired),
         _ => (read_desired(desired)?, options),
@@ -83,25 +126,143 @@ fn prepare(
         progress = props.opt_function("onProgress")?;
     }
     desired.validate()?;
-    let machine = AccessMachine {
-        method,
-        config: inner.config.clone(),
+    Ok(Job {
         desired,
         plan_options,
         apply,
         progress,
-        state: State::Read(Box::new(ReadServer::new(
-            &inner.config,
-            inner.policy,
-            driver::seed(),
-        ))),
-    };
-    Ok(vec![Step {
-        machine: Box::new(machine),
         signals,
         attempt_timeout: call.timeout,
-        wait_timeout: None,
-    }])
+    })
+}
+
+/// Reads the server, plans, and makes the changes with up to
+/// `concurrency` requests in flight; resolves to the changes made.
+async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
+    let limits = Limits {
+        signals: &job.signals,
+        attempt_timeout: job.attempt_timeout,
+        deadline: None,
+    };
+    let mut read = Kept {
+        machine: ReadServer::new(&inner.config, inner.policy, driver::seed()),
+        value: None,
+    };
+    drive(&mut read, &inner.transport, limits).await?;
+    let server = read.value.unwrap_or_default();
+    let planned = plan(&job.desired, &server, job.plan_options)?;
+    let mut apply = Apply::new(
+        &inner.config,
+        &planned,
+        &job.desired,
+        job.apply,
+        driver::seed(),
+    );
+    let outcomes: Rc<RefCell<Vec<(Ticket, Input)>>> = Rc::default();
+    let mut flights: Vec<(Ticket, Promise)> = Vec::new();
+    loop {
+        report(&mut apply, job.progress.as_ref());
+        let now = driver::now();
+        let until = match apply.step(now) {
+            ApplyStep::Done(result) => {
+                report(&mut apply, job.progress.as_ref());
+                let made = result?;
+                return match made.failed.into_iter().next() {
+                    None => Ok(plan_js(&made.done)),
+                    Some((_, error)) => Err(error),
+                };
+            }
+            ApplyStep::Send(ticket, request) => {
+                if job.signals.iter().any(AbortSignal::aborted) {
+                    return Err(Error::Aborted);
+                }
+                let transport = inner.transport.clone();
+                let signals = job.signals.clone();
+                let outcomes = Rc::clone(&outcomes);
+                let timeout = job.attempt_timeout;
+                let flight = future_to_promise(async move {
+                    // `send` fails only when a signal aborted the call.
+                    let input = send(request, &transport, &signals, timeout)
+                        .await
+                        .map_err(|_| JsValue::NULL)?;
+                    outcomes.borrow_mut().push((ticket, input));
+                    Ok(JsValue::UNDEFINED)
+                });
+                flights.push((ticket, flight));
+                continue;
+            }
+            ApplyStep::WaitUntil(at) => Some(at.duration_since(now).unwrap_or_default()),
+            ApplyStep::Busy => None,
+        };
+        if flights.is_empty() {
+            sleep(until.unwrap_or_default(), &job.signals).await?;
+            continue;
+        }
+        // The first request to come back, or the instant asked for.
+        let race: Array = flights
+            .iter()
+            .map(|(_, flight)| JsValue::from(flight.clone()))
+            .collect();
+        if let Some(delay) = until {
+            let signals = job.signals.clone();
+            let timer = future_to_promise(async move {
+                sleep(delay, &signals).await.map_err(|_| JsValue::NULL)?;
+                Ok(JsValue::UNDEFINED)
+            });
+            race.push(&timer);
+        }
+        if JsFuture::from(Promise::race(&race)).await.is_err() {
+            return Err(Error::Aborted);
+        }
+        let arrived: Vec<(Ticket, Input)> = outcomes.borrow_mut().drain(..).collect();
+        let now = driver::now();
+        for (ticket, input) in arrived {
+            flights.retain(|(flight, _)| *flight != ticket);
+            apply.handle(ticket, input, now);
+        }
+    }
+}
+
+/// Hands progress to `onProgress` (an exception it throws is ignored).
+fn report(apply: &mut Apply, callback: Option<&Function>) {
+    let events = apply.take_progress();
+    let Some(callback) = callback else {
+        return;
+    };
+    for (change, progress) in events {
+        let state = match progress {
+            Progress::Started => "started",
+            Progress::Done => "done",
+            Progress::Failed => continue,
+        };
+        let _ = callback.call2(&JsValue::NULL, &change_js(&change), &state.into());
+    }
+}
+
+/// Drives a machine through [`drive`], keeping its value for Rust.
+struct Kept<M: Machine> {
+    machine: M,
+    value: Option<M::Value>,
+}
+
+impl<M: Machine> Machine for Kept<M> {
+    type Value = JsValue;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
+        match self.machine.poll_output(now) {
+            Output::Done(Ok(value)) => {
+                self.value = Some(value);
+                Output::Done(Ok(JsValue::UNDEFINED))
+            }
+            Output::Done(Err(error)) => Output::Done(Err(error)),
+            Output::Send(request) => Output::Send(request),
+            Output::WaitUntil(at) => Output::WaitUntil(at),
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        self.machine.handle_input(input, now);
+    }
 }
 
 /// `{ users?: { [name]: { password } }, rules?: NewAclRule[] }`.
@@ -142,60 +303,29 @@ fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
 
 enum State {
     Read(Box<ReadServer>),
-    Apply(Box<Apply>),
     Done(Result<JsValue, Error>),
 }
 
-/// Reads the server, then plans, applies or exports.
+/// Reads the server, then plans or exports.
 struct AccessMachine {
     method: AccessMethod,
-    config: cloudmqtt_api::ApiConfig,
     desired: DesiredAccess,
     plan_options: PlanOptions,
-    apply: ApplyOptions,
-    progress: Option<Function>,
     state: State,
 }
 
 impl AccessMachine {
     /// What follows the read.
-    fn after_read(&mut self, server: ServerAccess) -> State {
+    fn after_read(&mut self, server: ServerAccess) -> Result<JsValue, Error> {
         if self.method == AccessMethod::Export {
             let users: Array = server.users.into_iter().map(JsValue::from).collect();
             let result = Object::new();
             set(&result, "users", users.into());
             set(&result, "rules", server.rules.into_js());
-            return State::Done(Ok(result.into()));
+            return Ok(result.into());
         }
-        let planned = match plan(&self.desired, &server, self.plan_options) {
-            Ok(planned) => planned,
-            Err(error) => return State::Done(Err(error)),
-        };
-        if self.method == AccessMethod::Plan || planned.is_empty() {
-            return State::Done(Ok(plan_js(&planned.changes)));
-        }
-        State::Apply(Box::new(Apply::new(
-            &self.config,
-            &planned,
-            &self.desired,
-            self.apply,
-            driver::seed(),
-        )))
-    }
-
-    /// Hands progress to `onProgress` (an exception it throws is ignored).
-    fn report(&mut self) {
-        let (State::Apply(apply), Some(callback)) = (&mut self.state, &self.progress) else {
-            return;
-        };
-        for (change, progress) in apply.take_progress() {
-            let state = match progress {
-                Progress::Started => "started",
-                Progress::Done => "done",
-                Progress::Failed => continue,
-            };
-            let _ = callback.call2(&JsValue::NULL, &change_js(&change), &state.into());
-        }
+        let planned = plan(&self.desired, &server, self.plan_options)?;
+        Ok(plan_js(&planned.changes))
     }
 }
 
@@ -203,41 +333,22 @@ impl Machine for AccessMachine {
     type Value = JsValue;
 
     fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
-        loop {
-            let next = match &mut self.state {
-                State::Done(result) => return Output::Done(result.clone()),
-                State::Read(read) => match read.poll_output(now) {
-                    Output::Done(Ok(server)) => self.after_read(server),
-                    Output::Done(Err(error)) => State::Done(Err(error)),
-                    Output::Send(request) => return Output::Send(request),
-                    Output::WaitUntil(at) => return Output::WaitUntil(at),
-                },
-                State::Apply(apply) => {
-                    let output = apply.poll_output(now);
-                    self.report();
-                    match output {
-                        Output::Done(Ok(report)) => match report.failed.into_iter().next() {
-                            None => State::Done(Ok(plan_js(&report.done))),
-                            Some((_, error)) => State::Done(Err(error)),
-                        },
-                        Output::Done(Err(error)) => State::Done(Err(error)),
-                        Output::Send(request) => return Output::Send(request),
-                        Output::WaitUntil(at) => return Output::WaitUntil(at),
-                    }
-                }
-            };
-            self.state = next;
-        }
+        let result = match &mut self.state {
+            State::Done(result) => return Output::Done(result.clone()),
+            State::Read(read) => match read.poll_output(now) {
+                Output::Done(Ok(server)) => self.after_read(server),
+                Output::Done(Err(error)) => Err(error),
+                Output::Send(request) => return Output::Send(request),
+                Output::WaitUntil(at) => return Output::WaitUntil(at),
+            },
+        };
+        self.state = State::Done(result.clone());
+        Output::Done(result)
     }
 
     fn handle_input(&mut self, input: Input, now: SystemTime) {
-        match &mut self.state {
-            State::Read(read) => read.handle_input(input, now),
-            State::Apply(apply) => {
-                apply.handle_input(input, now);
-                self.report();
-            }
-            State::Done(_) => {}
+        if let State::Read(read) = &mut self.state {
+            read.handle_input(input, now);
         }
     }
 }

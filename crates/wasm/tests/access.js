@@ -10,6 +10,8 @@ export class AccessServer {
     this.pending = [];
     this.log = [];
     this.progress = [];
+    this.active = 0;
+    this.maxActive = 0;
   }
 
   get fetch() {
@@ -32,6 +34,12 @@ export class AccessServer {
   }
 
   async handle(request) {
+    // Each request is held a moment, so that requests sent together are
+    // seen together.
+    this.active += 1;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.active -= 1;
     this.settle();
     const url = new URL(request.url);
     const path = url.pathname.replace(/^\/api/, "");

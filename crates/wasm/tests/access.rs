@@ -35,6 +35,9 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = ruleList)]
     fn rule_list(this: &AccessServer) -> String;
+
+    #[wasm_bindgen(method, getter, js_name = maxActive)]
+    fn max_active(this: &AccessServer) -> u32;
 }
 
 fn js(json: &str) -> JsValue {
@@ -89,6 +92,7 @@ async fn plan_apply_and_export() {
         .await
         .unwrap();
     assert_eq!(text(&made), text(&planned));
+    assert_eq!(server.max_active(), 2, "two requests in flight at once");
     assert_eq!(server.user_names(), "dashboard,sensor-1");
     assert_eq!(server.password("sensor-1").as_deref(), Some("s1-secret"));
     assert_eq!(
