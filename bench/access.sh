@@ -58,7 +58,7 @@ run_apply() {
   local requests made
   requests="$(grep -o '"requests":[0-9]*' <<<"$out" | cut -d: -f2 || true)"
   made="$(grep -o '"action"' <<<"$out" | wc -l || true)"
-  printf '%s: %s changes, %s requests, %.2f s\n' "$1" "$made" "${requests:-0}" "$(echo "$end - $start" | bc -l)"
+  printf '%s: %s changes, %s requests, %.2f s\n' "$1" "$made" "${requests:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
 }
 echo "emulator: default apply delay (1000 ms), $(grep -q 'mqtt=' "$work/ready" && echo 'with its broker' || echo 'no broker')"
 run_apply "apply 200 users + 400 rules"
