@@ -112,6 +112,8 @@ PKG_DIR="$APP/node_modules/cloudmqtt-api"
 mkdir -p "$APP/test"
 cp -r "$TESTS/npm" "$TESTS/workerd" "$TESTS/deno" "$TESTS/browser" "$TESTS/types" "$APP/test/"
 export CLOUDMQTT_PKG_DIR="$PKG_DIR"
+# The repository, for suites that build and start the emulator.
+export CLOUDMQTT_REPO="$ROOT"
 echo "installed $(node -p "require('$PKG_DIR/package.json').version")"
 
 # --- steps --------------------------------------------------------------------
