@@ -161,7 +161,8 @@ impl Emulator {
             .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
             .map_err(fail("saving the state"))?;
         if let Some(path) = &options.from {
-            let changes = seed::changes_from(path).map_err(StartError)?;
+            let existing = store.state().applied.users.keys().cloned().collect();
+            let changes = seed::changes_from(path, &existing).map_err(StartError)?;
             store
                 .update(|state| {
                     for change in &changes {

@@ -6,6 +6,7 @@
 //! access file's directory). The users and rules apply at once, before the
 //! broker starts, replacing the password and rights of any that exist.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use cloudmqtt_api::AclRule;
@@ -15,15 +16,19 @@ use crate::mosquitto;
 use crate::store::Change;
 
 /// The changes that bring in the file's users and rules, users first.
+/// `existing` names the users the emulator already has (a topic rule's
+/// user must be in the file or among them).
 ///
 /// # Errors
 /// Every problem of the file, one `FILE:LINE:COLUMN: ` line each, or why
 /// it could not be read.
-pub fn changes_from(path: &Path) -> Result<Vec<Change>, String> {
+pub fn changes_from(path: &Path, existing: &BTreeSet<String>) -> Result<Vec<Change>, String> {
     let shown = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|error| format!("cannot read {shown}: {error}"))?;
     let file = desired::parse(&shown, &text).map_err(|error| error.to_string())?;
+    file.check_users(existing, false)
+        .map_err(|error| error.to_string())?;
     let base = path.parent().unwrap_or(Path::new("."));
     let desired = file
         .resolve(|source| lookup(base, source))
@@ -49,8 +54,6 @@ pub fn changes_from(path: &Path) -> Result<Vec<Change>, String> {
             },
         });
     }
-    // A topic rule's user must be in the file (the emulator starts empty
-    // or with its saved state, which `plan` would read).
     Ok(changes)
 }
 
@@ -83,7 +86,8 @@ mod tests {
             "[users.a]\npassword_file = \"pw\"\n\n[[rules]]\ntype = \"topic\"\nusername = \"a\"\npattern = \"t/#\"\nread = true\n",
         )
         .unwrap();
-        let changes = changes_from(&path).unwrap();
+        let none = BTreeSet::new();
+        let changes = changes_from(&path, &none).unwrap();
         assert_eq!(changes.len(), 2);
         match &changes[0] {
             Change::CreateUser {
@@ -101,7 +105,7 @@ mod tests {
             "[users.a]\npassword_env = \"CLOUDMQTT_EMULATOR_UNSET_X\"\n",
         )
         .unwrap();
-        let error = changes_from(&path).unwrap_err();
+        let error = changes_from(&path, &none).unwrap_err();
         assert!(
             error.ends_with("access.toml:1:8: user \"a\": environment variable CLOUDMQTT_EMULATOR_UNSET_X is not set"),
             "{error}"
@@ -111,6 +115,12 @@ mod tests {
             "[[rules]]\ntype = \"topic\"\nusername = \"nobody\"\npattern = \"t\"\n",
         )
         .unwrap();
-        assert!(changes_from(&path).is_ok());
+        let error = changes_from(&path, &none).unwrap_err();
+        assert!(
+            error.contains("access.toml:1:1: user \"nobody\""),
+            "{error}"
+        );
+        let existing: BTreeSet<String> = ["nobody".to_owned()].into();
+        assert_eq!(changes_from(&path, &existing).unwrap().len(), 1);
     }
 }
