@@ -283,7 +283,7 @@ pub enum InstanceCommand {
 }
 
 /// Reads a positive number of seconds, decimals allowed (`30`, `0.5`).
-fn parse_seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim()
         .parse()

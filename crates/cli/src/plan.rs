@@ -22,6 +22,7 @@ use cloudmqtt_api::{
 };
 use serde_json::{Value, json};
 
+use crate::args::parse_seconds;
 use crate::commands::{Client, now, sleep};
 use crate::failure::Failure;
 
@@ -88,17 +89,6 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
             "must be a whole number from 1 to {MAX_CONCURRENCY}"
         )),
     }
-}
-
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
-        return Err("must be more than 0 and at most 86400 seconds".to_owned());
-    }
-    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// `cloudmqtt plan`.
