@@ -173,7 +173,7 @@ for step in "${STEPS[@]}"; do
     node) run_step node tap node --test --test-concurrency=2 "${NODE_TESTS[@]}" ;;
     require) run_step require tap node --test "$APP/test/npm/require.test.cjs" ;;
     workerd) run_step workerd tap node --test "$APP/test/workerd/workerd.test.mjs" ;;
-    deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" ;;
+    deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" "$APP/test/deno/access.test.mjs" ;;
     browser) run_step browser tap node --test "$APP/test/browser/browser.test.mjs" ;;
     types) run_step types one "$E2E_TOOLS_BIN/tsc" -p "$APP/test/types/tsconfig.json" --noEmit --strict ;;
     publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
