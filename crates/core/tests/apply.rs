@@ -674,3 +674,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn passwords_never_show_in_debug_output_or_errors() {
+    let desired = desired_state(&["echo"], vec![]);
+    let planned = plan(&desired, &ServerAccess::default(), PlanOptions::default()).unwrap();
+    let mut apply = Apply::new(&config(), &planned, &desired, options(1), 2);
+    assert!(!format!("{apply:?}{desired:?}").contains("pw-echo"));
+    let mut now = UNIX_EPOCH + Duration::from_secs(9);
+    let report = loop {
+        match apply.poll_output(now) {
+            Output::Send(request) => {
+                // A server that quotes the password it refuses.
+                let reply = if request.method == Method::Post {
+                    Response::new(
+                        422,
+                        vec![],
+                        br#"{"error":"password pw-echo rejected"}"#.to_vec(),
+                    )
+                } else {
+                    Response::new(200, vec![], b"[]".to_vec())
+                };
+                apply.handle_input(Input::Response(reply), now);
+            }
+            Output::WaitUntil(at) => now = at,
+            Output::Done(result) => break result.unwrap(),
+        }
+    };
+    assert_eq!(report.failed.len(), 1);
+    let text = format!("{} {:?}", report.failed[0].1, report.failed[0].1);
+    assert!(text.contains("422"), "{text}");
+    assert!(!text.contains("pw-echo"), "{text}");
+}
