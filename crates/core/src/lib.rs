@@ -8,6 +8,9 @@
 //! - Validating every argument before anything is sent ([`validate`]).
 //! - Retry ([`RetryPolicy`], [`Call`]), pagination ([`Paginator`]) and waiting
 //!   for asynchronous changes ([`Poller`]) as pure state machines.
+//! - Declarative access: the difference between desired and actual users and
+//!   rules ([`plan`], [`ReadServer`]) and carrying it out ([`Apply`]); with
+//!   the `access-file` feature, reading access files ([`desired`]).
 //!
 //! # Out of scope
 //! Sockets, TLS, timers, clocks and random numbers. The caller passes `now`
