@@ -1,32 +1,4 @@
 //! Carrying out an [`AccessPlan`]: the [`Apply`] state machine.
-//!
-//! # Phases
-//! 1. create users and set passwords, then wait until the new users show;
-//! 2. delete replaced and pruned rules, then wait until they are gone;
-//! 3. create rules (new ones and the new side of replacements), then wait
-//!    until they show with their rights;
-//! 4. delete pruned users, then wait until they are gone.
-//!
-//! # Sending
-//! Up to [`ApplyOptions::concurrency`] requests of a phase may be in flight
-//! at once (a driver that sends one at a time, like [`crate::run`] through
-//! the [`Machine`] trait, gets the same result one by one). A 429 backs
-//! every request off, not only the one refused.
-//!
-//! # Waiting
-//! Waits are batched: once a phase has sent everything, one list poll per
-//! interval (`GET /acl`, or the user list walked page by page) checks every
-//! pending change at once, until all show or the wait's timeout passes.
-//!
-//! # Unknown outcomes
-//! A create that got no answer, timed out or got a 5xx may have reached the
-//! server. It is never sent again blindly: the phase's polls look for it
-//! first, and only when it has not shown within
-//! [`ApplyOptions::settle`] is it sent again. A user create refused because
-//! the user exists (a 400 or 409, e.g. after an interrupted run) is waited
-//! for like any other. Deletes answered 404 are already gone or going.
-//! Rerunning plan and apply after an interruption therefore converges
-//! without duplicates.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime};
@@ -194,7 +166,35 @@ enum InFlight {
     Poll,
 }
 
-/// Carries out an [`AccessPlan`] (see the [module documentation](self)).
+/// Carries out an [`AccessPlan`].
+///
+/// # Phases
+/// 1. create users and set passwords, then wait until the new users show;
+/// 2. delete replaced and pruned rules, then wait until they are gone;
+/// 3. create rules (new ones and the new side of replacements), then wait
+///    until they show with their rights;
+/// 4. delete pruned users, then wait until they are gone.
+///
+/// # Sending
+/// Up to [`ApplyOptions::concurrency`] requests of a phase may be in flight
+/// at once (a driver that sends one at a time, like [`crate::run`] through
+/// the [`Machine`] trait, gets the same result one by one). A 429 backs
+/// every request off, not only the one refused.
+///
+/// # Waiting
+/// Waits are batched: once a phase has sent everything, one list poll per
+/// interval (`GET /acl`, or the user list walked page by page) checks every
+/// pending change at once, until all show or the wait's timeout passes.
+///
+/// # Unknown outcomes
+/// A create that got no answer, timed out or got a 5xx may have reached the
+/// server. It is never sent again blindly: the phase's polls look for it
+/// first, and only when it has not shown within
+/// [`ApplyOptions::settle`] is it sent again. A user create refused because
+/// the user exists (a 400 or 409, e.g. after an interrupted run) is waited
+/// for like any other. Deletes answered 404 are already gone or going.
+/// Rerunning plan and apply after an interruption therefore converges
+/// without duplicates.
 ///
 /// Drive it with [`step`](Self::step) and [`handle`](Self::handle) to keep
 /// several requests in flight, or as a [`Machine`] one request at a time.
