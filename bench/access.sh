@@ -50,19 +50,27 @@ printf 'bench-password\n' >"$work/password"
 } >"$work/access.toml"
 
 export CLOUDMQTT_API_KEY=bench-key CLOUDMQTT_BASE_URL="$api"
+seconds=0
 run_apply() {
-  local start end out
+  local label="$1" start end out
+  shift
   start="$(date +%s.%N)"
-  out="$("$bin/cloudmqtt" apply -f "$work/access.toml" --yes --json 2>/dev/null)"
+  out="$("$bin/cloudmqtt" apply -f "$work/access.toml" --yes --json "$@" 2>/dev/null)"
   end="$(date +%s.%N)"
   local requests made
   requests="$(grep -o '"requests":[0-9]*' <<<"$out" | cut -d: -f2 || true)"
   made="$(grep -o '"action"' <<<"$out" | wc -l || true)"
-  printf '%s: %s changes, %s requests, %.2f s\n' "$1" "$made" "${requests:-0}" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+  seconds="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+  printf '%s: %s changes, %s requests, %.2f s\n' "$label" "$made" "${requests:-0}" "$seconds"
 }
 echo "emulator: default apply delay (1000 ms), $(grep -q 'mqtt=' "$work/ready" && echo 'with its broker' || echo 'no broker')"
-run_apply "apply 200 users + 400 rules"
+run_apply "apply 200 users + 400 rules (concurrency 4)"
+parallel="$seconds"
 run_apply "apply again (nothing to do)"
 "$bin/cloudmqtt" plan -f "$work/access.toml" --exit-code >/dev/null && echo "plan after apply: no changes"
+# Baseline in the same run: the same apply, one request at a time.
+"$bin/cloudmqtt" instance reset --yes >/dev/null
+run_apply "baseline: the same apply, concurrency 1" --concurrency 1
+awk -v a="$seconds" -v b="$parallel" 'BEGIN { printf "concurrency 4 takes %.2fx the time of concurrency 1\n", b / a }'
 
 cargo run -q "${flags[@]}" -p cloudmqtt-api --example plan_bench
