@@ -110,6 +110,12 @@ if (wasmFiles.length === 0) {
 for (const file of wasmFiles) {
   const raw = statSync(file).size;
   const zipped = gz(file);
+  // The budget covers what the main entry loads; the `cloudmqtt-api/access`
+  // entry (plan, apply, exportAccess) has a .wasm of its own, printed only.
+  if (path.relative(pkgDir, file).startsWith(`dist${path.sep}access${path.sep}`)) {
+    console.log(`wasm ${path.relative(pkgDir, file)}: raw ${kb(raw)}, gzip ${kb(zipped)} (access entry, not budgeted)`);
+    continue;
+  }
   const verdict = zipped > WASM_GZIP_BUDGET ? `OVER the ${WASM_GZIP_BUDGET.toLocaleString("en-US")} B budget` : "within budget";
   console.log(
     `wasm ${path.relative(pkgDir, file)}: raw ${kb(raw)}, gzip ${kb(zipped)} (${verdict})`,

@@ -16,7 +16,11 @@ status=0
 for run in "${runs[@]}"; do
   echo "--- wasm-bindgen tests in $run"
   case "$run" in
-    node) scripts/cargo-wasm test -p cloudmqtt-api-wasm || status=1 ;;
+    node)
+      scripts/cargo-wasm test -p cloudmqtt-api-wasm || status=1
+      # plan, apply and exportAccess live behind the `access` feature.
+      scripts/cargo-wasm test -p cloudmqtt-api-wasm --features access --test access || status=1
+      ;;
     chromium) WASM_BINDGEN_USE_BROWSER=1 scripts/cargo-wasm test -p cloudmqtt-api-wasm || status=1 ;;
     *) echo "unknown run '$run' (node or chromium)" >&2; status=2 ;;
   esac

@@ -114,6 +114,8 @@ PKG_DIR="$APP/node_modules/cloudmqtt-api"
 mkdir -p "$APP/test"
 cp -r "$TESTS/npm" "$TESTS/workerd" "$TESTS/deno" "$TESTS/browser" "$TESTS/types" "$APP/test/"
 export CLOUDMQTT_PKG_DIR="$PKG_DIR"
+# The repository, for suites that build and start the emulator.
+export CLOUDMQTT_REPO="$ROOT"
 echo "installed $(node -p "require('$PKG_DIR/package.json').version")"
 
 # --- steps --------------------------------------------------------------------
@@ -173,7 +175,7 @@ for step in "${STEPS[@]}"; do
     node) run_step node tap node --test --test-concurrency=2 "${NODE_TESTS[@]}" ;;
     require) run_step require tap node --test "$APP/test/npm/require.test.cjs" ;;
     workerd) run_step workerd tap node --test "$APP/test/workerd/workerd.test.mjs" ;;
-    deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" ;;
+    deno) run_step deno tap node --test "$APP/test/deno/deno.test.mjs" "$APP/test/deno/access.test.mjs" ;;
     browser) run_step browser tap node --test "$APP/test/browser/browser.test.mjs" ;;
     cors)
       if [ -z "${CLOUDMQTT_EMULATOR_BIN:-}" ]; then

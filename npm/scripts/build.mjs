@@ -78,6 +78,17 @@ const outputs = [
   "web/workerd.js",
   `web/${crateName}.js`,
   `web/${crateName}_bg.wasm`,
+  // The `cloudmqtt-api/access` entry: the client plus plan, apply and
+  // exportAccess, in a .wasm of its own (too large for the main one's budget).
+  "access/index.d.ts",
+  "access/index.d.cts",
+  "access/node/index.cjs",
+  "access/node/index.mjs",
+  `access/node/${crateName}.cjs`,
+  `access/node/${crateName}_bg.wasm`,
+  "access/web/index.js",
+  `access/web/${crateName}.js`,
+  `access/web/${crateName}_bg.wasm`,
 ];
 
 function isFresh(hash) {
@@ -112,30 +123,13 @@ function commonJs(source) {
   return `"use strict";\n${source.replace(exported, "function bind(")}\nmodule.exports = { bind };\n`;
 }
 
-function build() {
-  run("bash", [join(root, "scripts/setup-wasm.sh"), "--quiet", "--size"]);
-  const env = {
-    ...process.env,
-    CARGO_TARGET_DIR: targetDir,
-    CARGO_WASM_SIZE: "1",
-    // Keep the target_features section for wasm-bindgen; wasm-opt strips the rest.
-    CARGO_PROFILE_WASM_RELEASE_STRIP: "false",
-  };
-  run(
-    join(root, "scripts/cargo-wasm"),
-    ["build", "-p", "cloudmqtt-api-wasm", "--profile", "wasm-release", "--lib"],
-    { cwd: root, env },
-  );
-  const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", `${crateName}.wasm`);
-  const bindgen = join(root, ".tools", "bin", "wasm-bindgen");
-  const opt = wasmOpt();
-
-  rmSync(dist, { recursive: true, force: true });
+/** wasm-bindgen for Node and the web, then wasm-opt, into `base`/node and `base`/web. */
+function bindAndOptimize(wasm, base, bindgen, opt) {
   for (const [target, dir] of [
     ["nodejs", "node"],
     ["web", "web"],
   ]) {
-    const out = join(dist, dir);
+    const out = join(base, dir);
     const extra = target === "web" ? ["--omit-default-module-path"] : [];
     run(bindgen, [wasm, "--out-dir", out, "--target", target, "--no-typescript", ...extra]);
     const file = join(out, `${crateName}_bg.wasm`);
@@ -156,23 +150,63 @@ function build() {
       file,
     ]);
   }
-
   // The package is "type": "module"; the nodejs glue is CommonJS.
-  renameSync(join(dist, "node", `${crateName}.js`), join(dist, "node", `${crateName}.cjs`));
+  renameSync(join(base, "node", `${crateName}.js`), join(base, "node", `${crateName}.cjs`));
+}
+
+function build() {
+  run("bash", [join(root, "scripts/setup-wasm.sh"), "--quiet", "--size"]);
+  const env = {
+    ...process.env,
+    CARGO_TARGET_DIR: targetDir,
+    CARGO_WASM_SIZE: "1",
+    // Keep the target_features section for wasm-bindgen; wasm-opt strips the rest.
+    CARGO_PROFILE_WASM_RELEASE_STRIP: "false",
+  };
+  const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", `${crateName}.wasm`);
+  const bindgen = join(root, ".tools", "bin", "wasm-bindgen");
+  const opt = wasmOpt();
+  rmSync(dist, { recursive: true, force: true });
+  // The main entry, then the access entry (the `access` feature).
+  for (const [features, base] of [
+    [[], dist],
+    [["--features", "access"], join(dist, "access")],
+  ]) {
+    run(
+      join(root, "scripts/cargo-wasm"),
+      ["build", "-p", "cloudmqtt-api-wasm", "--profile", "wasm-release", "--lib", ...features],
+      { cwd: root, env },
+    );
+    bindAndOptimize(wasm, base, bindgen, opt);
+  }
 
   const src = join(npmDir, "src");
   const client = readFileSync(join(src, "client.js"), "utf8");
   writeFileSync(join(dist, "client.js"), client);
   writeFileSync(join(dist, "node", "client.cjs"), commonJs(client));
-  for (const file of ["node/index.cjs", "node/index.mjs", "web/index.js", "web/workerd.js"]) {
+  for (const file of [
+    "node/index.cjs",
+    "node/index.mjs",
+    "web/index.js",
+    "web/workerd.js",
+    "access/node/index.cjs",
+    "access/node/index.mjs",
+    "access/web/index.js",
+  ]) {
     cpSync(join(src, file), join(dist, file));
   }
+  // The access entry's types: the main declarations, with the access
+  // methods merged into its CloudMqtt class.
+  const types = readFileSync(join(src, "index.d.ts"), "utf8");
+  const accessTypes = `${types}\n/** This entry's client has the access methods. */\nexport interface CloudMqtt extends AccessMethods {}\n`;
+  writeFileSync(join(dist, "access", "index.d.ts"), accessTypes);
+  writeFileSync(join(dist, "access", "index.d.cts"), accessTypes);
   // One declaration file serves both: as .d.cts its exports describe
   // `module.exports`, which is what node/index.cjs assigns.
   cpSync(join(src, "index.d.ts"), join(dist, "index.d.ts"));
   cpSync(join(src, "index.d.ts"), join(dist, "index.d.cts"));
 
-  for (const dir of ["node", "web"]) {
+  for (const dir of ["node", "web", "access/node", "access/web"]) {
     const bytes = readFileSync(join(dist, dir, `${crateName}_bg.wasm`));
     const gzipped = gzipSync(bytes, { level: 9 }).length;
     console.error(

@@ -28,7 +28,7 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
 export function bind(wasm) {
-  const { WasmClient, Method, evaluateAccess: evaluate } = wasm;
+  const { WasmClient, Method, AccessMethod, evaluateAccess: evaluate } = wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -156,6 +156,18 @@ export function bind(wasm) {
       });
     }
 
+    plan(desired, options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Plan, desired, options));
+    }
+
+    apply(desired, options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Apply, desired, options));
+    }
+
+    exportAccess(options) {
+      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Export, options));
+    }
+
     /** Runs `method` of the WebAssembly client behind `self`. */
     static #run(self, method, ...args) {
       return call(() => CloudMqtt.#inner(self).run(method, ...args));
@@ -191,6 +203,12 @@ export function bind(wasm) {
     [denoInspect]() {
       return this.toString();
     }
+  }
+
+  // plan, apply and exportAccess exist only on the access entry, whose
+  // module has them.
+  if (AccessMethod === undefined) {
+    for (const name of ["plan", "apply", "exportAccess"]) delete CloudMqtt.prototype[name];
   }
 
   /**

@@ -69,6 +69,37 @@ export type NewAclRule =
   | { type: "topic"; username: string; pattern: string; read: boolean; write: boolean }
   | { type: "pattern"; pattern: string; read: boolean; write: boolean };
 
+/** The users and rules meant to be on the server ({@link CloudMqtt.plan}, {@link CloudMqtt.apply}). */
+export interface DesiredAccess {
+  /** Users by name, each with the password it gets when created (or when `setPasswords` asks). */
+  users?: Record<string, { password: string }>;
+  /** Rules; a rule's identity is its type, user and pattern, and two with one identity are refused. */
+  rules?: NewAclRule[];
+}
+
+/**
+ * One change to the server. A rule cannot be edited: a rule whose rights
+ * differ is replaced (deleted, then created).
+ */
+export type AccessChange =
+  | { action: "create" | "delete" | "set-password"; kind: "user"; username: string }
+  | { action: "create" | "delete"; kind: "rule"; rule: AclRule }
+  | { action: "replace"; kind: "rule"; from: AclRule; to: AclRule };
+
+/** The changes that bring the server to the desired state, in the order apply makes them. */
+export interface AccessPlan {
+  /** Empty when the server is as desired. */
+  changes: AccessChange[];
+}
+
+/** What to plan beyond creating what is missing and replacing what differs. */
+export interface PlanOptions {
+  /** Delete users and rules that are not desired (a user's topic rules go with it); default false. */
+  prune?: boolean;
+  /** Set the password of every desired user that already exists; default false. */
+  setPasswords?: boolean;
+}
+
 /**
  * A client for the CloudMQTT management API. `String(client)` is
  * `CloudMqtt { baseUrl: "…" }`; the key never shows.
@@ -134,6 +165,37 @@ export interface AccessDecision {
  * @throws {CloudMqttError} INVALID_INPUT when the rules or the query are malformed.
  */
 export function evaluateAccess(rules: readonly AclRule[], query: AccessQuery): AccessDecision;
+/**
+ * Declarative access: the methods the `CloudMqtt` of the
+ * `cloudmqtt-api/access` entry adds (it loads a larger `.wasm` of its own).
+ */
+export interface AccessMethods {
+  /**
+   * Reads the server (every user, every rule) and returns the changes that
+   * would bring it to `desired`. Sends nothing else. Rejects with
+   * INVALID_INPUT for an invalid desired state (a rule twice, a pattern rule
+   * with a user, a topic rule whose user is neither desired nor on the server).
+   */
+  plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): Promise<AccessPlan>;
+  /**
+   * Plans, then makes the changes: users created and passwords set, replaced
+   * and pruned rules deleted, rules created, pruned users deleted, waiting
+   * after each step until its changes show. A create whose outcome is
+   * unknown is looked for before it is ever sent again. Resolves to the
+   * changes made; rejects with the error of the first change not made (run
+   * it again to finish: it converges without duplicates).
+   */
+  apply(
+    desired: DesiredAccess,
+    options?: PlanOptions & CallOptions & {
+      wait?: WaitOptions;
+      concurrency?: number;
+      onProgress?: (change: AccessChange, state: "started" | "done") => void;
+    },
+  ): Promise<AccessPlan>;
+  /** The server's user names and rules, to start a desired state from. */
+  exportAccess(options?: CallOptions): Promise<{ users: string[]; rules: AclRule[] }>;
+}
 
 /** The stable codes of {@link CloudMqttError}. */
 export type ErrorCode =

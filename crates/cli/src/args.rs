@@ -141,6 +141,12 @@ pub enum Command {
     /// Restart or reset the instance.
     #[command(subcommand)]
     Instance(InstanceCommand),
+    /// Show what applying an access file would change.
+    Plan(crate::plan::PlanArgs),
+    /// Bring the server's users and rules to what an access file says.
+    Apply(crate::plan::ApplyArgs),
+    /// Print the server's users and rules as an access file.
+    Export,
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to complete for.
@@ -370,7 +376,7 @@ impl fmt::Display for Seconds {
 }
 
 /// Reads a positive number of seconds, decimals allowed (`30`, `0.5`).
-fn parse_seconds(text: &str) -> Result<Seconds, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<Seconds, String> {
     let seconds: f64 = text
         .trim()
         .parse()
@@ -623,7 +629,8 @@ mod tests {
         );
         assert_eq!(
             usage_message(&[]),
-            "a command is needed: users, acl, instance, completions, man, profiles (try 'cloudmqtt --help')"
+            "a command is needed: users, acl, instance, plan, apply, export, completions, man, \
+             profiles (try 'cloudmqtt --help')"
         );
         // Option values are skipped, whatever they look like.
         assert_eq!(

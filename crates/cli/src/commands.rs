@@ -62,6 +62,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
+        Command::Plan(args) => crate::plan::plan(&mut client, &args, json, &mut stdout),
+        Command::Apply(args) => crate::plan::apply(&mut client, &args, json, &mut stdout),
+        Command::Export => crate::plan::export(&mut client, json, &mut stdout),
         Command::Completions { .. } | Command::Man | Command::Profiles(_) => Ok(()),
     }
 }
@@ -264,10 +267,10 @@ fn confirm_done(json: bool, out: &mut impl Write, done: &str) -> Result<(), Fail
 /// The configuration, transport and retry policy shared by every call of
 /// one command.
 pub(crate) struct Client {
-    config: ApiConfig,
-    transport: HttpTransport,
-    policy: RetryPolicy,
-    seed: u64,
+    pub(crate) config: ApiConfig,
+    pub(crate) transport: HttpTransport,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) seed: u64,
 }
 
 impl Client {
@@ -346,12 +349,12 @@ impl Client {
 
 /// The wall clock: the CLI is the driver, so it is the one place that reads
 /// time for the core.
-fn now() -> SystemTime {
+pub(crate) fn now() -> SystemTime {
     SystemTime::now()
 }
 
 /// Blocks where the core asks the driver to wait.
-fn sleep(delay: Duration) {
+pub(crate) fn sleep(delay: Duration) {
     std::thread::sleep(delay);
 }
 

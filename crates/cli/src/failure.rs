@@ -28,6 +28,15 @@ pub enum Failure {
     /// `acl check` denied access, or `acl lint` found a problem; the
     /// verdict is already on stdout.
     Denied,
+    /// Some of the changes of an apply were not made (exit 1): how many,
+    /// and the error of the first one.
+    Incomplete {
+        /// What was not made, for the error line.
+        message: String,
+        /// Why the first change was not made (its code and status go into
+        /// the `--json` error).
+        cause: Error,
+    },
 }
 
 impl Failure {
@@ -41,7 +50,7 @@ impl Failure {
                 _ => EXIT_API,
             },
             Self::Usage(_) => EXIT_USAGE,
-            Self::Output(_) => EXIT_API,
+            Self::Output(_) | Self::Incomplete { .. } => EXIT_API,
             Self::Denied => crate::access::EXIT_DENIED,
         }
     }
@@ -57,6 +66,7 @@ impl fmt::Display for Failure {
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
             Self::Denied => f.write_str("access denied, or lint findings"),
+            Self::Incomplete { message, .. } => f.write_str(message),
         }
     }
 }
@@ -117,6 +127,7 @@ pub fn error_json(failure: &Failure) -> String {
         Failure::Api(error) => (error.code().as_str(), error.status()),
         Failure::Usage(_) => (ErrorCode::InvalidInput.as_str(), None),
         Failure::Output(_) => ("OUTPUT", None),
+        Failure::Incomplete { cause, .. } => (cause.code().as_str(), cause.status()),
         // Never printed: the verdict is on stdout and the exit code says it.
         Failure::Denied => ("DENIED", None),
     };

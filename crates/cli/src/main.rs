@@ -24,6 +24,7 @@ mod commands;
 mod failure;
 mod input;
 mod output;
+mod plan;
 mod profiles;
 mod terminal;
 mod trace;

@@ -8,6 +8,9 @@
 //! - Validating every argument before anything is sent ([`validate`]).
 //! - Retry ([`RetryPolicy`], [`Call`]), pagination ([`Paginator`]) and waiting
 //!   for asynchronous changes ([`Poller`]) as pure state machines.
+//! - Declarative access: the difference between desired and actual users and
+//!   rules ([`plan`], [`ReadServer`]) and carrying it out ([`Apply`]); with
+//!   the `access-file` feature, reading access files ([`desired`]).
 //!
 //! # Out of scope
 //! Sockets, TLS, timers, clocks and random numbers. The caller passes `now`
@@ -61,9 +64,12 @@
 #![deny(missing_docs)]
 
 pub mod access;
+mod apply;
 mod call;
 mod config;
 mod date;
+#[cfg(feature = "access-file")]
+pub mod desired;
 mod error;
 mod http;
 mod json;
@@ -72,12 +78,17 @@ mod model;
 mod mutation;
 mod ops;
 mod paginate;
+mod plan;
 mod poll;
 mod retry;
 pub mod validate;
 
 pub use access::{
     Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
+};
+pub use apply::{
+    Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
+    Progress, Step, Ticket,
 };
 pub use call::Call;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
@@ -92,6 +103,10 @@ pub use ops::{
     parse_acl_rules, parse_user_info, parse_users,
 };
 pub use paginate::{AllUsers, DEFAULT_PAGE_SIZE, Paginator};
+pub use plan::{
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess,
+    UserKind, plan, rights,
+};
 pub use poll::{
     DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_PROBE_TIME, Poller,
     WaitOptions, WaitTarget,

@@ -106,7 +106,7 @@ impl RetryPolicy {
     }
 
     /// Full jitter: uniform in `0..=min(max_delay, base_delay * 2^retry)`.
-    fn backoff(&self, retries_done: u32, random: u64) -> Duration {
+    pub(crate) fn backoff(&self, retries_done: u32, random: u64) -> Duration {
         let factor = 1u32.checked_shl(retries_done.min(31)).unwrap_or(u32::MAX);
         let ceiling = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);

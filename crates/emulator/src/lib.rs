@@ -54,6 +54,7 @@ pub mod environment;
 pub mod faults;
 pub mod mosquitto;
 pub mod options;
+pub mod seed;
 pub mod server;
 pub mod store;
 
@@ -162,6 +163,18 @@ impl Emulator {
         store
             .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
             .map_err(fail("saving the state"))?;
+        if let Some(path) = &options.from {
+            let existing = store.state().applied.users.keys().cloned().collect();
+            let changes = seed::changes_from(path, &existing).map_err(StartError)?;
+            store
+                .update(|state| {
+                    for change in &changes {
+                        state.applied.apply(change);
+                    }
+                    Ok::<_, std::io::Error>(())
+                })
+                .map_err(fail("saving the state"))?;
+        }
         let program = if options.no_broker {
             None
         } else if let Some(program) = options.mosquitto {

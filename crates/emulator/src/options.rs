@@ -78,6 +78,10 @@ pub struct Options {
     /// (default: loopback).
     #[arg(long, value_name = "ADDR")]
     pub mqtt_listen: Option<crate::environment::MqttListen>,
+    /// Start with the users and rules of this access file (the file
+    /// `cloudmqtt plan` and `apply` read; passwords from the same sources).
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 }
 
 fn probability(text: &str) -> Result<f64, String> {

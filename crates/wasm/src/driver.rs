@@ -289,7 +289,7 @@ fn call_fetch(transport: &Transport, request: &web_sys::Request) -> Result<Promi
 /// # Errors
 /// Only [`Error::Aborted`]; every other failure is an [`Input::Failed`] for
 /// the machine to judge.
-async fn send(
+pub(crate) async fn send(
     request: Request,
     transport: &Transport,
     signals: &[AbortSignal],

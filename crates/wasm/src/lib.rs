@@ -28,6 +28,8 @@ mod args;
 mod convert;
 mod driver;
 mod erased;
+#[cfg(feature = "access")]
+mod plan;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -47,6 +49,8 @@ use web_sys::AbortSignal;
 use crate::args::{Props, invalid};
 use crate::driver::{ToJs, Transport, drive};
 use crate::erased::Erased;
+#[cfg(feature = "access")]
+pub use crate::plan::AccessMethod;
 
 /// The message of a redirect whose status the runtime hides.
 const OPAQUE_REDIRECT: &str =

@@ -1,0 +1,768 @@
+//! Declarative access: the difference between the users and rules meant
+//! ([`DesiredAccess`]) and those on the server ([`ServerAccess`]), as a list
+//! of changes ([`AccessPlan`]).
+//!
+//! Pure and linear: users and rules are matched through ordered maps keyed
+//! by name and by rule identity, never by scanning one list per entry of the
+//! other.
+//!
+//! A rule's identity is its kind, its user (topic rules) and its pattern;
+//! read and write are its rights. The API cannot edit a rule, so a rule
+//! whose rights differ is replaced: deleted, then created again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use std::time::SystemTime;
+
+use crate::call::Call;
+use crate::config::{ApiConfig, Secret};
+use crate::error::Error;
+use crate::machine::{Input, Machine, Output};
+use crate::model::{AclKind, AclRule};
+use crate::ops::NewAclRule;
+use crate::ops::{ListAclRules, ListUsers};
+use crate::paginate::Paginator;
+use crate::retry::RetryPolicy;
+use crate::validate;
+
+/// The users and rules meant to be on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredAccess {
+    /// Users by name, with the password each gets when it is created (or
+    /// when passwords are set).
+    pub users: BTreeMap<String, Secret>,
+    /// Rules; two with one identity are an error.
+    pub rules: Vec<NewAclRule>,
+}
+
+/// The users and rules on the server, as read before planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerAccess {
+    /// Every user's name.
+    pub users: BTreeSet<String>,
+    /// Every rule, in the server's order.
+    pub rules: Vec<AclRule>,
+}
+
+/// What to plan beyond creating what is missing and replacing what differs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Delete users and rules that are on the server and not desired.
+    pub prune: bool,
+    /// Set the password of every desired user that already exists.
+    pub set_passwords: bool,
+}
+
+/// One change to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum AccessChange {
+    /// Create a user (with its desired password).
+    #[serde(rename = "create")]
+    CreateUser {
+        /// Always `"user"`.
+        kind: UserKind,
+        /// The user.
+        username: String,
+    },
+    /// Set an existing user's password to the desired one.
+    #[serde(rename = "set-password")]
+    SetPassword {
+        /// Always `"user"`.
+        kind: UserKind,
+        /// The user.
+        username: String,
+    },
+    /// Delete a user.
+    #[serde(rename = "delete")]
+    DeleteUser {
+        /// Always `"user"`.
+        kind: UserKind,
+        /// The user.
+        username: String,
+    },
+    /// Create a rule.
+    #[serde(rename = "create")]
+    CreateRule {
+        /// Always `"rule"`.
+        kind: RuleKind,
+        /// The rule.
+        rule: AclRule,
+    },
+    /// Delete a rule (every rule with its identity).
+    #[serde(rename = "delete")]
+    DeleteRule {
+        /// Always `"rule"`.
+        kind: RuleKind,
+        /// The rule.
+        rule: AclRule,
+    },
+    /// Delete a rule and create it again with other rights.
+    #[serde(rename = "replace")]
+    ReplaceRule {
+        /// Always `"rule"`.
+        kind: RuleKind,
+        /// The rule on the server.
+        from: AclRule,
+        /// The rule as desired.
+        to: AclRule,
+    },
+}
+
+/// The `"kind": "user"` tag of a user change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename = "user", rename_all = "lowercase")]
+pub enum UserKind {
+    /// A user.
+    #[default]
+    User,
+}
+
+/// The `"kind": "rule"` tag of a rule change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// A rule.
+    #[default]
+    Rule,
+}
+
+impl AccessChange {
+    /// Creates a user.
+    pub fn create_user(username: &str) -> Self {
+        Self::CreateUser {
+            kind: UserKind::User,
+            username: username.to_owned(),
+        }
+    }
+
+    /// Sets a user's password.
+    pub fn set_password(username: &str) -> Self {
+        Self::SetPassword {
+            kind: UserKind::User,
+            username: username.to_owned(),
+        }
+    }
+
+    /// Deletes a user.
+    pub fn delete_user(username: &str) -> Self {
+        Self::DeleteUser {
+            kind: UserKind::User,
+            username: username.to_owned(),
+        }
+    }
+
+    /// Creates a rule.
+    pub fn create_rule(rule: AclRule) -> Self {
+        Self::CreateRule {
+            kind: RuleKind::Rule,
+            rule,
+        }
+    }
+
+    /// Deletes a rule.
+    pub fn delete_rule(rule: AclRule) -> Self {
+        Self::DeleteRule {
+            kind: RuleKind::Rule,
+            rule,
+        }
+    }
+
+    /// Replaces a rule.
+    pub fn replace_rule(from: AclRule, to: AclRule) -> Self {
+        Self::ReplaceRule {
+            kind: RuleKind::Rule,
+            from,
+            to,
+        }
+    }
+
+    /// `"create"`, `"replace"`, `"delete"` or `"set-password"`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::CreateUser { .. } | Self::CreateRule { .. } => "create",
+            Self::ReplaceRule { .. } => "replace",
+            Self::DeleteUser { .. } | Self::DeleteRule { .. } => "delete",
+            Self::SetPassword { .. } => "set-password",
+        }
+    }
+}
+
+/// `+ user sensor-1`, `~ rule topic sensor-1 sensors/1/# write -> read+write`,
+/// `- rule pattern home/%u/# read+write`, `~ user sensor-1 (set password)`.
+impl fmt::Display for AccessChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CreateUser { username, .. } => write!(f, "+ user {username}"),
+            Self::SetPassword { username, .. } => write!(f, "~ user {username} (set password)"),
+            Self::DeleteUser { username, .. } => write!(f, "- user {username}"),
+            Self::CreateRule { rule, .. } => write!(f, "+ rule {}", RuleText(rule)),
+            Self::DeleteRule { rule, .. } => write!(f, "- rule {}", RuleText(rule)),
+            Self::ReplaceRule { from, to, .. } => write!(
+                f,
+                "~ rule {} -> {}",
+                RuleText(from),
+                rights(to.read, to.write)
+            ),
+        }
+    }
+}
+
+/// `topic sensor-1 sensors/1/# write`.
+struct RuleText<'a>(&'a AclRule);
+
+impl fmt::Display for RuleText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rule = self.0;
+        f.write_str(rule.kind.as_str())?;
+        if let Some(user) = &rule.username {
+            write!(f, " {user}")?;
+        }
+        write!(f, " {} {}", rule.pattern, rights(rule.read, rule.write))
+    }
+}
+
+/// `read`, `write`, `read+write` or `none`.
+pub fn rights(read: bool, write: bool) -> &'static str {
+    match (read, write) {
+        (true, true) => "read+write",
+        (true, false) => "read",
+        (false, true) => "write",
+        (false, false) => "none",
+    }
+}
+
+/// The changes that bring the server to the desired state, in the order
+/// apply carries them out: users created and passwords set, rules replaced,
+/// deleted and created, users deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessPlan {
+    /// The changes; empty when the server is as desired.
+    pub changes: Vec<AccessChange>,
+}
+
+impl AccessPlan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// How many changes create, replace and delete something (a password
+    /// set counts as a replacement).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for change in &self.changes {
+            match change.action() {
+                "create" => counts.0 += 1,
+                "delete" => counts.2 += 1,
+                _ => counts.1 += 1,
+            }
+        }
+        counts
+    }
+
+    /// `Plan: N to create, N to replace, N to delete.` or `No changes.`
+    pub fn summary(&self) -> String {
+        if self.is_empty() {
+            return "No changes.".to_owned();
+        }
+        let (create, replace, delete) = self.counts();
+        format!("Plan: {create} to create, {replace} to replace, {delete} to delete.")
+    }
+}
+
+/// A rule's identity: kind, user (topic rules) and pattern.
+pub type RuleIdentity<'a> = (AclKind, Option<&'a str>, &'a str);
+
+/// The identity of a rule as listed.
+pub fn identity(rule: &AclRule) -> RuleIdentity<'_> {
+    (rule.kind, rule.username.as_deref(), &rule.pattern)
+}
+
+/// A desired rule as the rule list would show it.
+pub fn listed(rule: &NewAclRule) -> AclRule {
+    let (read, write) = rule.access();
+    AclRule {
+        kind: rule.kind(),
+        pattern: rule.pattern().to_owned(),
+        read,
+        write,
+        username: rule.username().map(str::to_owned),
+    }
+}
+
+impl DesiredAccess {
+    /// Checks every user name, password and rule, and that no two rules
+    /// share an identity.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for the first problem found; its reason names
+    /// the user or rule.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (name, password) in &self.users {
+            validate::username(name)?;
+            validate::password(password.expose()).map_err(|error| {
+                Error::invalid("password", format!("of user {name:?}: {}", reason(&error)))
+            })?;
+        }
+        let mut seen = BTreeSet::new();
+        for rule in &self.rules {
+            rule.validate()?;
+            if !seen.insert((rule.kind(), rule.username(), rule.pattern())) {
+                return Err(Error::invalid(
+                    "rules",
+                    format!("two rules for {}", IdentityText(rule)),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn reason(error: &Error) -> String {
+    match error {
+        Error::InvalidInput { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `topic rule "p" of user "u"`, `pattern rule "p"`.
+pub(crate) struct IdentityText<'a>(pub(crate) &'a NewAclRule);
+
+impl fmt::Display for IdentityText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rule = self.0;
+        write!(f, "{} rule {:?}", rule.kind().as_str(), rule.pattern())?;
+        if let Some(user) = rule.username() {
+            write!(f, " of user {user:?}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Computes the changes from `server` to `desired`.
+///
+/// Runs in `O((u + r) log(u + r))` for `u` users and `r` rules.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when `desired` is invalid ([`DesiredAccess::validate`]),
+/// or names a topic rule whose user is neither desired nor on the server
+/// (nor kept, with `prune`).
+pub fn plan(
+    desired: &DesiredAccess,
+    server: &ServerAccess,
+    options: PlanOptions,
+) -> Result<AccessPlan, Error> {
+    desired.validate()?;
+    for rule in &desired.rules {
+        if let Some(user) = rule.username()
+            && !desired.users.contains_key(user)
+            && (options.prune || !server.users.contains(user))
+        {
+            let where_ = if options.prune {
+                "is not in the desired users (and --prune would delete it)"
+            } else {
+                "is neither in the desired users nor on the server"
+            };
+            return Err(Error::invalid(
+                "username",
+                format!("user {user:?} of {} {where_}", IdentityText(rule)),
+            ));
+        }
+    }
+
+    let mut creates = Vec::new();
+    let mut passwords = Vec::new();
+    for name in desired.users.keys() {
+        if server.users.contains(name) {
+            if options.set_passwords {
+                passwords.push(AccessChange::set_password(name));
+            }
+        } else {
+            creates.push(AccessChange::create_user(name));
+        }
+    }
+
+    // Server rules grouped by identity (duplicates are possible on a
+    // server that does not merge them).
+    let mut on_server: BTreeMap<RuleIdentity<'_>, Vec<&AclRule>> = BTreeMap::new();
+    for rule in &server.rules {
+        on_server.entry(identity(rule)).or_default().push(rule);
+    }
+    let mut wanted: BTreeMap<RuleIdentity<'_>, &NewAclRule> = BTreeMap::new();
+    for rule in &desired.rules {
+        wanted.insert((rule.kind(), rule.username(), rule.pattern()), rule);
+    }
+
+    let mut replaces = Vec::new();
+    let mut rule_deletes = Vec::new();
+    let mut rule_creates = Vec::new();
+    for (key, rule) in &wanted {
+        let to = listed(rule);
+        match on_server.get(key) {
+            None => rule_creates.push(AccessChange::create_rule(to)),
+            Some(found) => {
+                let same =
+                    found.len() == 1 && found[0].read == to.read && found[0].write == to.write;
+                if !same {
+                    replaces.push(AccessChange::replace_rule(found[0].clone(), to));
+                }
+            }
+        }
+    }
+    let mut user_deletes = Vec::new();
+    if options.prune {
+        for (key, found) in &on_server {
+            if !wanted.contains_key(key) {
+                rule_deletes.push(AccessChange::delete_rule(found[0].clone()));
+            }
+        }
+        for name in &server.users {
+            if !desired.users.contains_key(name) {
+                user_deletes.push(AccessChange::delete_user(name));
+            }
+        }
+    }
+
+    let mut changes = creates;
+    changes.extend(passwords);
+    changes.extend(replaces);
+    changes.extend(rule_deletes);
+    changes.extend(rule_creates);
+    changes.extend(user_deletes);
+    Ok(AccessPlan { changes })
+}
+
+/// Reads every user (through the [`Paginator`], the largest pages) and
+/// every rule: the [`ServerAccess`] a plan starts from. Each request is a
+/// [`Call`] with its retries.
+#[derive(Debug)]
+pub struct ReadServer {
+    config: ApiConfig,
+    policy: RetryPolicy,
+    seed: u64,
+    pages: Paginator,
+    users: BTreeSet<String>,
+    state: ReadState,
+}
+
+#[derive(Debug)]
+enum ReadState {
+    Users(Call<ListUsers>),
+    Rules(Call<ListAclRules>),
+    Done(Result<ServerAccess, Error>),
+}
+
+impl ReadServer {
+    /// Prepares the reads. `seed` feeds the backoff jitter.
+    pub fn new(config: &ApiConfig, policy: RetryPolicy, seed: u64) -> Self {
+        let mut read = Self {
+            config: config.clone(),
+            policy,
+            seed,
+            pages: Paginator::new(None, validate::MAX_LIMIT)
+                .unwrap_or_else(|_| unreachable!("the largest page size is valid")),
+            users: BTreeSet::new(),
+            state: ReadState::Done(Ok(ServerAccess::default())),
+        };
+        read.state = read.next_state();
+        read
+    }
+
+    fn next_state(&mut self) -> ReadState {
+        self.seed = self.seed.wrapping_add(1);
+        match self.pages.next_request() {
+            Some(page) => ReadState::Users(Call::new(&self.config, page, self.policy, self.seed)),
+            None => ReadState::Rules(Call::new(
+                &self.config,
+                ListAclRules,
+                self.policy,
+                self.seed,
+            )),
+        }
+    }
+}
+
+impl Machine for ReadServer {
+    type Value = ServerAccess;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<ServerAccess> {
+        loop {
+            let next = match &mut self.state {
+                ReadState::Done(result) => return Output::Done(result.clone()),
+                ReadState::Users(call) => match call.poll_output(now) {
+                    Output::Done(Ok(page)) => {
+                        let fresh = self.pages.handle_page(page);
+                        self.users
+                            .extend(fresh.into_iter().map(|user| user.username));
+                        self.next_state()
+                    }
+                    Output::Done(Err(error)) => ReadState::Done(Err(error)),
+                    Output::Send(request) => return Output::Send(request),
+                    Output::WaitUntil(at) => return Output::WaitUntil(at),
+                },
+                ReadState::Rules(call) => match call.poll_output(now) {
+                    Output::Done(result) => ReadState::Done(result.map(|rules| ServerAccess {
+                        users: std::mem::take(&mut self.users),
+                        rules,
+                    })),
+                    Output::Send(request) => return Output::Send(request),
+                    Output::WaitUntil(at) => return Output::WaitUntil(at),
+                },
+            };
+            self.state = next;
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        match &mut self.state {
+            ReadState::Users(call) => call.handle_input(input, now),
+            ReadState::Rules(call) => call.handle_input(input, now),
+            ReadState::Done(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(user: &str, pattern: &str, read: bool, write: bool) -> NewAclRule {
+        NewAclRule::Topic {
+            username: user.into(),
+            pattern: pattern.into(),
+            read,
+            write,
+        }
+    }
+
+    fn pattern(pattern: &str, read: bool, write: bool) -> NewAclRule {
+        NewAclRule::Pattern {
+            pattern: pattern.into(),
+            read,
+            write,
+        }
+    }
+
+    fn desired(users: &[&str], rules: Vec<NewAclRule>) -> DesiredAccess {
+        DesiredAccess {
+            users: users
+                .iter()
+                .map(|name| ((*name).to_owned(), Secret::new(format!("pw-{name}"))))
+                .collect(),
+            rules,
+        }
+    }
+
+    fn server(users: &[&str], rules: Vec<NewAclRule>) -> ServerAccess {
+        ServerAccess {
+            users: users.iter().map(|name| (*name).to_owned()).collect(),
+            rules: rules.iter().map(listed).collect(),
+        }
+    }
+
+    fn lines(plan: &AccessPlan) -> Vec<String> {
+        plan.changes.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn table() {
+        let none = PlanOptions::default();
+        let prune = PlanOptions {
+            prune: true,
+            ..none
+        };
+        let passwords = PlanOptions {
+            set_passwords: true,
+            ..none
+        };
+        let cases: Vec<(DesiredAccess, ServerAccess, PlanOptions, Vec<&str>)> = vec![
+            (desired(&[], vec![]), server(&[], vec![]), none, vec![]),
+            (
+                desired(
+                    &["sensor-1"],
+                    vec![
+                        topic("sensor-1", "sensors/1/#", false, true),
+                        pattern("home/%u/#", true, true),
+                    ],
+                ),
+                server(&[], vec![]),
+                none,
+                vec![
+                    "+ user sensor-1",
+                    "+ rule topic sensor-1 sensors/1/# write",
+                    "+ rule pattern home/%u/# read+write",
+                ],
+            ),
+            (
+                desired(&["a"], vec![topic("a", "t", true, true)]),
+                server(
+                    &["a", "old"],
+                    vec![topic("a", "t", false, true), pattern("p", true, false)],
+                ),
+                none,
+                vec!["~ rule topic a t write -> read+write"],
+            ),
+            (
+                desired(&["a"], vec![topic("a", "t", true, true)]),
+                server(
+                    &["a", "old"],
+                    vec![
+                        topic("a", "t", true, true),
+                        topic("old", "x", true, false),
+                        pattern("p", true, false),
+                    ],
+                ),
+                prune,
+                vec![
+                    "- rule topic old x read",
+                    "- rule pattern p read",
+                    "- user old",
+                ],
+            ),
+            (
+                desired(&["a", "b"], vec![]),
+                server(&["a"], vec![]),
+                passwords,
+                vec!["+ user b", "~ user a (set password)"],
+            ),
+            // A topic rule for a user kept on the server (no prune).
+            (
+                desired(&[], vec![topic("legacy", "t", true, false)]),
+                server(&["legacy"], vec![]),
+                none,
+                vec!["+ rule topic legacy t read"],
+            ),
+            // Duplicates on the server are replaced by one rule.
+            (
+                desired(&["a"], vec![topic("a", "t", true, true)]),
+                server(
+                    &["a"],
+                    vec![topic("a", "t", true, true), topic("a", "t", true, true)],
+                ),
+                none,
+                vec!["~ rule topic a t read+write -> read+write"],
+            ),
+        ];
+        for (desired, server, options, expected) in cases {
+            let plan = plan(&desired, &server, options).unwrap();
+            assert_eq!(lines(&plan), expected);
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let none = PlanOptions::default();
+        let error = plan(
+            &desired(&[], vec![topic("ghost", "t", true, true)]),
+            &server(&[], vec![]),
+            none,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("\"ghost\""), "{error}");
+        let error = plan(
+            &desired(&[], vec![topic("legacy", "t", true, true)]),
+            &server(&["legacy"], vec![]),
+            PlanOptions {
+                prune: true,
+                ..none
+            },
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("--prune"), "{error}");
+        let error = plan(
+            &desired(
+                &["a"],
+                vec![topic("a", "t", true, true), topic("a", "t", false, true)],
+            ),
+            &server(&[], vec![]),
+            none,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("two rules"), "{error}");
+        let mut bad = desired(&["a"], vec![]);
+        bad.users.insert("b".into(), Secret::new(""));
+        assert_eq!(
+            plan(&bad, &server(&[], vec![]), none).unwrap_err().field(),
+            Some("password")
+        );
+    }
+
+    #[test]
+    fn reads_every_page_and_the_rules() {
+        use crate::http::Response;
+        let config = ApiConfig::builder("k").build().unwrap();
+        let mut read = ReadServer::new(&config, RetryPolicy::never(), 1);
+        let mut now = SystemTime::UNIX_EPOCH;
+        let full: Vec<String> = (0..1000)
+            .map(|i| format!("{{\"username\":\"u{i}\"}}"))
+            .collect();
+        let mut urls = Vec::new();
+        let server = loop {
+            match read.poll_output(now) {
+                Output::Send(request) => {
+                    urls.push(request.url.clone());
+                    let body = match urls.len() {
+                        1 => format!("[{}]", full.join(",")),
+                        2 => r#"[{"username":"last"}]"#.to_owned(),
+                        _ => r#"[{"type":"pattern","pattern":"p","read":true,"write":false}]"#
+                            .to_owned(),
+                    };
+                    read.handle_input(
+                        Input::Response(Response::new(200, vec![], body.into_bytes())),
+                        now,
+                    );
+                }
+                Output::WaitUntil(at) => now = at,
+                Output::Done(result) => break result.unwrap(),
+            }
+        };
+        assert_eq!(
+            urls,
+            [
+                "https://api.cloudmqtt.com/api/user?limit=1000&page=1",
+                "https://api.cloudmqtt.com/api/user?limit=1000&page=2",
+                "https://api.cloudmqtt.com/api/acl",
+            ]
+        );
+        assert_eq!(server.users.len(), 1001);
+        assert_eq!(server.rules.len(), 1);
+    }
+
+    #[test]
+    fn summary_and_json() {
+        let plan = plan(
+            &desired(&["a"], vec![topic("a", "t", true, false)]),
+            &server(
+                &["a", "b"],
+                vec![topic("a", "t", true, true), pattern("p", true, true)],
+            ),
+            PlanOptions {
+                prune: true,
+                set_passwords: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            plan.summary(),
+            "Plan: 0 to create, 2 to replace, 2 to delete."
+        );
+        assert_eq!(AccessPlan::default().summary(), "No changes.");
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"changes": [
+                {"action": "set-password", "kind": "user", "username": "a"},
+                {"action": "replace", "kind": "rule",
+                 "from": {"type": "topic", "pattern": "t", "read": true, "write": true, "username": "a"},
+                 "to": {"type": "topic", "pattern": "t", "read": true, "write": false, "username": "a"}},
+                {"action": "delete", "kind": "rule",
+                 "rule": {"type": "pattern", "pattern": "p", "read": true, "write": true, "username": null}},
+                {"action": "delete", "kind": "user", "username": "b"},
+            ]})
+        );
+    }
+}

@@ -1,0 +1,130 @@
+// `cloudmqtt-api/access` against the emulator and its real Mosquitto
+// broker: apply under injected failures and a rate limit, MQTT clients
+// checking what the rules allow, prune, and convergence.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CloudMqtt } from "cloudmqtt-api/access";
+import { start, stop } from "./runtime.mjs";
+
+const KEY = "access-e2e-key-8d1f";
+let emulator;
+let api;
+let mqttPort;
+
+/** The repository (the runner exports it); its emulator is built here. */
+function emulatorBinary() {
+  const root = process.env.CLOUDMQTT_REPO;
+  assert.ok(root, "CLOUDMQTT_REPO names the repository (tests/run-npm-e2e.sh sets it)");
+  execFileSync("cargo", ["build", "--quiet", "-p", "cloudmqtt-emulator"], { cwd: root, stdio: "inherit" });
+  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
+  return path.join(target, "debug", "cloudmqtt-emulator");
+}
+
+before(async () => {
+  emulator = start(emulatorBinary(), [
+    "--api-key", KEY,
+    "--apply-delay-ms", "200",
+    "--fail-rate", "0.2",
+    "--rate-limit", "20",
+    "--seed", "11",
+  ]);
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line:\n${emulator.output}`)), 20_000);
+    emulator.stdout.on("data", () => {
+      const line = emulator.output.split("\n").find((l) => l.startsWith("ready "));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
+    });
+  });
+  const field = (name) => ready.split(" ").find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
+  assert.ok(field("mqtt"), `the emulator runs its broker: ${ready}`);
+  mqttPort = new URL(field("mqtt")).port;
+  api = new CloudMqtt({ apiKey: KEY, baseUrl: field("api"), maxRetries: 12 });
+});
+
+after(async () => {
+  await stop(emulator);
+});
+
+/** What the broker answers to an MQTT 5 QoS 1 publish. */
+function publish(user, password, topic) {
+  const result = spawnSync(
+    "mosquitto_pub",
+    ["-h", "127.0.0.1", "-p", mqttPort, "-u", user, "-P", password, "-V", "mqttv5", "-d", "-t", topic, "-m", "hi", "-q", "1"],
+    { encoding: "utf8", timeout: 20_000 },
+  );
+  const text = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) return "not connected";
+  if (/RC:0\)|RC:16\)/.test(text)) return "accepted";
+  if (/Not authorized|RC:135/.test(text)) return "refused";
+  throw new Error(`unexpected mosquitto_pub output: ${text}`);
+}
+
+const wait = { intervalMs: 200, timeoutMs: 60_000 };
+
+const desired = {
+  users: {
+    "sensor-1": { password: "npm-s1-pw-61" },
+    "sensor-2": { password: "npm-s2-pw-62" },
+    dashboard: { password: "npm-dash-pw-63" },
+  },
+  rules: [
+    { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: false, write: true },
+    { type: "topic", username: "sensor-2", pattern: "sensors/2/#", read: false, write: true },
+    { type: "topic", username: "dashboard", pattern: "sensors/#", read: true, write: false },
+    { type: "pattern", pattern: "home/%u/#", read: true, write: true },
+  ],
+};
+
+async function assertNoDuplicates() {
+  const rules = await api.listAcls();
+  const identities = new Set(rules.map((r) => `${r.type} ${r.username} ${r.pattern}`));
+  assert.equal(identities.size, rules.length, JSON.stringify(rules));
+  return rules.length;
+}
+
+describe("cloudmqtt-api/access against the emulator and its broker", () => {
+  test("apply converges under faults; the broker enforces the rules; prune converges again", async () => {
+    const progress = [];
+    const made = await api.apply(desired, {
+      wait,
+      concurrency: 4,
+      onProgress: (change, state) => progress.push(state),
+    });
+    assert.equal(made.changes.length, 7);
+    assert.equal(progress.filter((s) => s === "done").length, 7);
+    assert.deepEqual(await api.plan(desired), { changes: [] });
+    assert.equal(await assertNoDuplicates(), 4);
+
+    assert.equal(publish("sensor-1", "npm-s1-pw-61", "sensors/1/temp"), "accepted");
+    assert.equal(publish("sensor-1", "npm-s1-pw-61", "sensors/2/temp"), "refused");
+    assert.equal(publish("sensor-2", "npm-s2-pw-62", "home/sensor-2/lamp"), "accepted");
+    assert.equal(publish("dashboard", "npm-dash-pw-63", "sensors/1/temp"), "refused");
+    assert.equal(publish("sensor-2", "wrong", "sensors/2/x"), "not connected");
+
+    const changed = {
+      users: { "sensor-1": desired.users["sensor-1"], dashboard: desired.users.dashboard },
+      rules: [
+        { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: true },
+        { type: "topic", username: "dashboard", pattern: "sensors/#", read: true, write: true },
+        { type: "pattern", pattern: "home/%u/#", read: true, write: true },
+      ],
+    };
+    const next = await api.plan(changed, { prune: true });
+    assert.deepEqual(
+      next.changes.map((c) => `${c.action} ${c.kind}`),
+      ["replace rule", "replace rule", "delete rule", "delete user"],
+    );
+    const pruned = await api.apply(changed, { prune: true, wait });
+    assert.deepEqual(pruned, next);
+    assert.deepEqual(await api.plan(changed, { prune: true }), { changes: [] });
+    assert.equal(await assertNoDuplicates(), 3);
+    assert.equal(publish("dashboard", "npm-dash-pw-63", "sensors/1/temp"), "accepted");
+    assert.equal(publish("sensor-2", "npm-s2-pw-62", "sensors/2/x"), "not connected");
+    assert.deepEqual((await api.exportAccess()).users, ["dashboard", "sensor-1"]);
+  });
+});
