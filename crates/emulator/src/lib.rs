@@ -235,7 +235,7 @@ impl Emulator {
             listener,
             Arc::clone(&app),
             ServerSettings {
-                api_key: api_key.clone(),
+                api_key: cloudmqtt_api::Secret::new(api_key.clone()),
                 cors_origins: options.cors_origin.clone(),
                 broker: mqtt_address,
             },

@@ -100,8 +100,8 @@ fn health_is_503_when_the_broker_does_not_answer() {
         app,
         ServerSettings {
             api_key: KEY.into(),
+            cors_origins: Vec::new(),
             broker: Some(down),
-            ..ServerSettings::default()
         },
     )
     .unwrap();
