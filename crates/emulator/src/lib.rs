@@ -14,6 +14,10 @@
 //! - A supervised Mosquitto broker whose `password_file` and `acl_file`
 //!   follow the API's state ([`broker`], [`mosquitto`]).
 //! - Fault injection for client tests ([`faults`]).
+//! - What browsers, containers and harnesses need ([`server`],
+//!   [`environment`]): CORS for chosen origins (`--cors-origin`), listening
+//!   beyond loopback (`--listen`, `--mqtt-listen`), every flag from a
+//!   `CLOUDMQTT_EMULATOR_*` variable, and `GET /health`.
 //!
 //! # Out of scope
 //! TLS, several instances, and the hosted service's console. The API and
