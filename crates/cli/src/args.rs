@@ -62,9 +62,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
 
-    /// The API's base URL [default: the profile's, else
-    /// https://api.cloudmqtt.com/api].
+    /// The API's base URL (default: the profile's, else the public API).
     #[arg(
+        help = base_url_help(),
         long,
         global = true,
         env = BASE_URL_ENV,
@@ -109,6 +109,14 @@ pub struct GlobalArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub debug: bool,
+}
+
+/// The help line of `--base-url`, naming the default from the core.
+fn base_url_help() -> String {
+    format!(
+        "The API's base URL [default: the profile's, else {}]",
+        cloudmqtt_api::DEFAULT_BASE_URL
+    )
 }
 
 /// The body encodings, as named on the command line.

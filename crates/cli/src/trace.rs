@@ -22,7 +22,7 @@ use std::io::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use cloudmqtt_api::{Error, Input, Request, TransportError};
+use cloudmqtt_api::{Error, Input, Request, Secret, TransportError};
 
 /// The environment variable that turns tracing on (`1`, `true`, `yes`,
 /// `on`).
@@ -31,11 +31,12 @@ pub const DEBUG_ENV: &str = "CLOUDMQTT_DEBUG";
 /// How many bytes of a body are shown.
 pub const MAX_BODY_SHOWN: usize = 2000;
 
-/// What the tracer knows.
+/// What the tracer knows (its `Debug` output shows no secret: [`Secret`]
+/// hides itself).
 #[derive(Debug)]
 struct State {
     enabled: bool,
-    secrets: Vec<String>,
+    secrets: Vec<Secret>,
     attempt: u32,
     last: Option<Outcome>,
     waited: bool,
@@ -68,7 +69,7 @@ pub fn enable(on: bool) {
 /// Adds a secret (the API key, a password) to scrub from every line.
 pub fn add_secret(secret: &str) {
     if !secret.is_empty() {
-        state().secrets.push(secret.to_owned());
+        state().secrets.push(Secret::new(secret));
     }
 }
 
@@ -215,11 +216,11 @@ fn body_text(body: &[u8]) -> String {
 
 /// Every secret's every form replaced by `[redacted]`, through the core's
 /// redaction of error texts.
-fn scrub(text: &str, secrets: &[String]) -> String {
+fn scrub(text: &str, secrets: &[Secret]) -> String {
     if secrets.is_empty() {
         return text.to_owned();
     }
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let secrets: Vec<&str> = secrets.iter().map(Secret::expose).collect();
     match Error::from(TransportError::Network(text.to_owned())).redact(&secrets) {
         Error::Network { message, .. } => message,
         // The core keeps the variant; should that ever change, show
@@ -250,7 +251,7 @@ mod tests {
 
     #[test]
     fn every_form_of_a_secret_is_scrubbed() {
-        let secrets = vec!["p@ss/w\"rd é".to_owned(), "key-1".to_owned()];
+        let secrets = vec![Secret::new("p@ss/w\"rd é"), Secret::new("key-1")];
         for text in [
             "{\"password\":\"p@ss/w\\\"rd \\u00e9\"}",
             "password=p%40ss%2Fw%22rd+%C3%A9",

@@ -183,3 +183,37 @@ fn json_failures_carry_the_code_status_and_message() {
     assert_eq!(json["error"]["code"], "INVALID_INPUT");
     assert_eq!(json["error"]["status"], serde_json::Value::Null);
 }
+
+#[test]
+fn network_failures_and_their_retries_are_traced() {
+    // Nothing listens on the discard port of loopback.
+    let result = run(
+        against(
+            "http://127.0.0.1:9/api",
+            KEY,
+            &["acl", "list", "--debug", "--retries", "1"],
+        ),
+        "",
+    );
+    result.expect_code(1);
+    let trace = &result.stderr;
+    assert!(
+        trace.contains("cloudmqtt: debug: < no response after "),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(": retrying after network error: "),
+        "{trace}"
+    );
+    assert!(trace.contains("(attempt 2)"), "{trace}");
+    assert!(!trace.contains("(attempt 3)"), "{trace}");
+    assert!(
+        trace
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("cloudmqtt: network error"),
+        "{trace}"
+    );
+    assert_no_secret(trace);
+}

@@ -14,6 +14,10 @@
 //! - A supervised Mosquitto broker whose `password_file` and `acl_file`
 //!   follow the API's state ([`broker`], [`mosquitto`]).
 //! - Fault injection for client tests ([`faults`]).
+//! - What browsers, containers and harnesses need ([`server`],
+//!   [`environment`]): CORS for chosen origins (`--cors-origin`), listening
+//!   beyond loopback (`--listen`, `--mqtt-listen`), every flag from a
+//!   `CLOUDMQTT_EMULATOR_*` variable, and `GET /health`.
 //!
 //! # Out of scope
 //! TLS, several instances, and the hosted service's console. The API and
@@ -248,7 +252,7 @@ impl Emulator {
             listener,
             Arc::clone(&app),
             ServerSettings {
-                api_key: api_key.clone(),
+                api_key: cloudmqtt_api::Secret::new(api_key.clone()),
                 cors_origins: options.cors_origin.clone(),
                 broker: mqtt_address,
             },

@@ -61,10 +61,10 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// What the server needs besides the app.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServerSettings {
     /// The API key, to scrub from logged paths.
-    pub api_key: String,
+    pub api_key: cloudmqtt_api::Secret,
     /// Origins allowed to call the API from a browser (`*` for any); none:
     /// no CORS headers at all.
     pub cors_origins: Vec<String>,
@@ -173,7 +173,7 @@ fn router(app: Arc<App>, settings: &ServerSettings) -> std::io::Result<Router> {
     if !settings.cors_origins.is_empty() {
         router = router.layer(cors(&settings.cors_origins)?);
     }
-    let api_key: Arc<str> = Arc::from(settings.api_key.as_str());
+    let api_key: Arc<str> = Arc::from(settings.api_key.expose());
     Ok(router.layer(middleware::from_fn_with_state(api_key, log_request)))
 }
 

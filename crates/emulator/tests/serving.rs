@@ -100,8 +100,8 @@ fn health_is_503_when_the_broker_does_not_answer() {
         app,
         ServerSettings {
             api_key: KEY.into(),
+            cors_origins: Vec::new(),
             broker: Some(down),
-            ..ServerSettings::default()
         },
     )
     .unwrap();
@@ -523,4 +523,47 @@ fn the_broker_listens_where_mqtt_listen_says() {
     let reply = send(api, "GET", "/health", &[]);
     assert_eq!(reply.json()["broker"], "running");
     child.stop();
+}
+
+#[test]
+fn bodies_too_large_are_refused_however_they_come() {
+    let emulator = Emulator::start(&["--no-broker", "--api-key", KEY]);
+    let auth = common::basic(KEY);
+    // A client that waits for 100 Continue gets its 413 without sending.
+    let head = format!(
+        "POST /api/user HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {auth}\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        (1 << 20) + 1
+    );
+    let reply = common::raw(emulator.api, head.as_bytes()).unwrap();
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.error(), "request body too large");
+    assert_eq!(reply.header("connection"), Some("close"));
+    // A chunked body is counted as it comes.
+    let mut request = format!(
+        "POST /api/user HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    let chunk = vec![b'a'; 64 * 1024];
+    for _ in 0..17 {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(&chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let reply = common::raw(emulator.api, &request).unwrap();
+    assert_eq!(reply.status, 413);
+    // A chunked body within the limit is read whole.
+    let body = b"username=chunky&password=pw";
+    let mut request = format!(
+        "POST /api/user HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    for part in body.chunks(5) {
+        request.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        request.extend_from_slice(part);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let reply = common::raw(emulator.api, &request).unwrap();
+    assert_eq!(reply.status, 204, "{}", reply.text());
 }
