@@ -239,7 +239,15 @@ pub struct Decided {
 /// [`Error::InvalidInput`] when the query is not valid.
 pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Decided), Error> {
     query.validate()?;
-    let denied = |reason| (false, Decided { index: None, reason });
+    let denied = |reason| {
+        (
+            false,
+            Decided {
+                index: None,
+                reason,
+            },
+        )
+    };
     let topic = query.topic.as_str();
     if topic.starts_with("$SYS") {
         if query.access == Access::Write && !topic_matches(SYS_WRITABLE, topic) {
@@ -335,15 +343,12 @@ pub fn substitute(pattern: &str, username: &str, client_id: Option<&str>) -> Opt
 /// Whether an MQTT topic filter matches a topic name, as Mosquitto's
 /// `mosquitto_topic_matches_sub` decides: level by level, `+` one level
 /// (an empty one too), `#` the rest and the parent level, `$` topics only
-/// for filters starting with `$`; an invalid filter, or a topic with a
-/// wildcard, matches nothing. (`tests/access.rs` checks this against a
-/// byte-for-byte port of Mosquitto's function.)
+/// for filters starting with `$`; an invalid filter matches nothing.
+/// `topic` is a topic name: without `+` or `#` ([`validate::topic_name`]).
+/// (`tests/access.rs` checks this against a byte-for-byte port of
+/// Mosquitto's function.)
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    if filter.is_empty()
-        || topic.is_empty()
-        || filter.starts_with('$') != topic.starts_with('$')
-        || topic.bytes().any(|byte| byte == b'+' || byte == b'#')
-    {
+    if topic.is_empty() || filter.starts_with('$') != topic.starts_with('$') {
         return false;
     }
     let mut topic_levels = topic.split('/');

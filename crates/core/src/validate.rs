@@ -182,22 +182,13 @@ pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
 /// # Errors
 /// [`Error::InvalidInput`] naming `clientId`.
 pub fn client_id(id: &str) -> Result<(), Error> {
-    mqtt_string("clientId", id)
-}
-
-/// Not empty, at most 65,535 bytes, no control character or Unicode
-/// non-character.
-fn mqtt_string(field: &'static str, text: &str) -> Result<(), Error> {
-    if text.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+    if id.is_empty() || id.len() > MAX_STRING_BYTES || id.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "clientId",
+            "must be 1 to 65535 bytes, no control characters",
+        ));
     }
-    if text.len() > MAX_STRING_BYTES {
-        return Err(Error::invalid(field, "must be at most 65535 bytes"));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "must not contain control characters"));
-    }
-    noncharacters(field, text)
+    noncharacters("clientId", id)
 }
 
 /// At most [`MAX_TOPIC_LEVELS`] levels.
@@ -234,7 +225,7 @@ fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
     }) {
         return Err(Error::invalid(
             field,
-            "must not contain Unicode non-characters (MQTT refuses them)",
+            "must not hold Unicode non-characters (MQTT refuses them)",
         ));
     }
     Ok(())

@@ -103,7 +103,6 @@ fn mosquitto_topic_matches(filter: &str, topic: &str) -> bool {
     false
 }
 
-
 fn level() -> impl Strategy<Value = String> {
     prop_oneof![
         Just(String::new()),
@@ -194,7 +193,7 @@ proptest! {
     #[test]
     fn matching_is_mosquittos_even_for_invalid_filters(
         filter in "[ab+#/$]{0,8}",
-        topic in "[ab/$+#]{0,6}",
+        topic in "[ab/$]{0,6}",
     ) {
         prop_assert_eq!(
             topic_matches(&filter, &topic),
