@@ -366,6 +366,64 @@ mod tests {
     }
 
     #[test]
+    fn what_the_broker_cannot_hold() {
+        for good in ["alice", "a b", "\u{a0}x\u{a0}", "a#", "+", "$x"] {
+            assert_eq!(new_username(good), Ok(()), "{good:?}");
+        }
+        for (bad, why) in [
+            ("a:b", "':'"),
+            ("#x", "'#'"),
+            (" x", "blank"),
+            ("x ", "blank"),
+            ("x\u{ffff}", "non-character"),
+            ("\u{fdd0}", "non-character"),
+            ("", "empty"),
+        ] {
+            let error = new_username(bad).unwrap_err();
+            assert!(error.to_string().contains(why), "{bad:?}: {error}");
+        }
+        let deepest = vec!["a"; MAX_TOPIC_LEVELS].join("/");
+        let deeper = vec!["a"; MAX_TOPIC_LEVELS + 1].join("/");
+        assert_eq!(acl_topic_filter("pattern", &deepest), Ok(()));
+        for bad in [deeper.as_str(), " a", "a ", "a\u{1fffe}", "a+"] {
+            let error = acl_topic_filter("pattern", bad).unwrap_err();
+            assert_eq!(error.field(), Some("pattern"), "{bad:?}");
+        }
+        assert!(acl_rule(AclKind::Topic, Some("a:b"), "x/#").is_err());
+        assert!(acl_rule(AclKind::Pattern, None, " sp/#").is_err());
+        // Looking up and deleting stay possible for names already stored.
+        assert_eq!(username("a:b"), Ok(()));
+        assert_eq!(topic_filter("topic", &deeper), Ok(()));
+    }
+
+    #[test]
+    fn topic_names_and_client_ids() {
+        let deepest = vec!["a"; MAX_TOPIC_LEVELS].join("/");
+        for good in ["a", "/", "a//b", " a ", "$SYS/x", deepest.as_str()] {
+            assert_eq!(topic_name("topic", good), Ok(()), "{good:?}");
+        }
+        let deeper = vec!["a"; MAX_TOPIC_LEVELS + 1].join("/");
+        for bad in ["", "a/+", "#", "a+", "a\nb", "a\u{ffff}", deeper.as_str()] {
+            assert_eq!(
+                topic_name("topic", bad).unwrap_err().field(),
+                Some("topic"),
+                "{bad:?}"
+            );
+        }
+        assert!(topic_name("topic", &"a".repeat(MAX_STRING_BYTES + 1)).is_err());
+        for good in ["c", "c+", ".", " "] {
+            assert_eq!(client_id(good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "a\u{0}", "\u{fffe}"] {
+            assert_eq!(
+                client_id(bad).unwrap_err().field(),
+                Some("clientId"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn acl_rules() {
         assert_eq!(acl_rule(AclKind::Topic, Some("u"), "a/#"), Ok(()));
         assert_eq!(acl_rule(AclKind::Pattern, None, "a/%u"), Ok(()));
