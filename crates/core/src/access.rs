@@ -558,8 +558,13 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
             findings.push(Finding::new(
                 FindingCode::Shadowed,
                 format!(
-                    "{described} never changes an answer: {} decides first wherever it matches",
-                    describe_rule(other)
+                    "{described} never changes an answer: {} matches wherever it does and {}",
+                    describe_rule(other),
+                    if is_deny(other) {
+                        "denies first"
+                    } else {
+                        "allows at least as much"
+                    }
                 ),
                 vec![rule.clone(), other.clone()],
             ));
