@@ -250,6 +250,7 @@ export function bind(wasm) {
     } catch (thrown) {
       throw toError(thrown);
     }
+    if (typeof answer !== "number") throw toError(answer);
     return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
   }
 

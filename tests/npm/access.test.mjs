@@ -69,8 +69,12 @@ describe("evaluateAccess", () => {
     invalid(() => evaluateAccess(rules, { username: "u", clientId: 7, topic: "a", access: "read" }), "clientId");
     invalid(() => evaluateAccess(rules, null), "query");
     invalid(() => evaluateAccess("rules", { username: "u", topic: "a", access: "read" }), "rules");
-    invalid(() => evaluateAccess([{ type: "other", pattern: "a", read: true, write: true }], { username: "u", topic: "a", access: "read" }), "type");
-    invalid(() => evaluateAccess([{ type: "topic", pattern: "a", read: "yes", write: true }], { username: "u", topic: "a", access: "read" }), "read");
+    // Rules are read as tolerantly as the rule list (flags as strings or
+    // numbers), but each needs a known type and a pattern.
+    invalid(() => evaluateAccess([{ type: "other", pattern: "a", read: true, write: true }], { username: "u", topic: "a", access: "read" }), "rules");
+    invalid(() => evaluateAccess([{ type: "pattern", read: true, write: true }], { username: "u", topic: "a", access: "read" }), "rules");
+    const loose = [{ type: "pattern", pattern: "a", read: "true", write: 0, username: null }];
+    assert.deepEqual(evaluateAccess(loose, { username: "u", topic: "a", access: "read" }), { allowed: true, rule: loose[0] });
   });
 });
 

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Args};
 use cloudmqtt_api::access::{Reason, describe_rule};
+use cloudmqtt_api::desired;
 use cloudmqtt_api::{
     Access, AccessQuery, AclRule, ListAclRules, Paginator, Severity, User, evaluate, lint, validate,
 };
-use serde_json::Value;
 
 use crate::failure::Failure;
 use crate::output;
@@ -190,72 +190,57 @@ pub struct AccessFile {
 }
 
 /// Reads the users and rules of a file: a JSON array of rules (`GET /acl`
-/// items, as `acl list --json` prints them), or an access file, JSON when
-/// the name ends in `.json` and TOML otherwise, whose `rules` are such
-/// items and whose `users` are a table keyed by name (or a list of names).
-/// Every rule is checked with the core's validators.
+/// items, as `acl list --json` prints them), or an access file (the file
+/// `plan` and `apply` read: JSON when the name ends in `.json`, TOML
+/// otherwise), read by the core's access-file reader so that every problem
+/// is reported as `FILE:LINE:COLUMN: reason`. Every rule is checked with
+/// the core's validators.
 ///
 /// # Errors
-/// [`Failure::Usage`] naming the file, and the rule at fault.
+/// [`Failure::Usage`] naming the file, and where in it the problem is.
 pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
-    let shown = path.display();
+    let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|error| Failure::Usage(format!("{shown}: cannot read: {error}")))?;
     let is_json = path
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
-    let value: Value = if is_json {
-        serde_json::from_str(&text)
-            .map_err(|error| Failure::Usage(format!("{shown}: not JSON: {error}")))?
-    } else {
-        let table: toml::Table = toml::from_str(&text)
-            .map_err(|error| Failure::Usage(format!("{shown}: not TOML: {error}")))?;
-        serde_json::to_value(table).map_err(|error| Failure::Usage(format!("{shown}: {error}")))?
-    };
-    let bad = |what: String| Failure::Usage(format!("{shown}: {what}"));
-    let (users, rules) = match &value {
-        Value::Array(_) => (None, value.clone()),
-        Value::Object(object) => {
-            let rules = object.get("rules").cloned().unwrap_or(Value::Array(vec![]));
-            let users = match object.get("users") {
-                None => Vec::new(),
-                Some(Value::Object(users)) => users.keys().cloned().collect(),
-                Some(Value::Array(users)) => users
-                    .iter()
-                    .map(|user| match user {
-                        Value::String(name) => Ok(name.clone()),
-                        Value::Object(user) => user
-                            .get("username")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                            .ok_or_else(|| bad("a user has no \"username\"".to_owned())),
-                        _ => Err(bad("\"users\" must hold names".to_owned())),
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(bad("\"users\" must be a table or a list".to_owned())),
-            };
-            let users = users
-                .into_iter()
-                .map(|username| User { username })
-                .collect();
-            (Some(users), rules)
+    if is_json && text.trim_start().starts_with('[') {
+        let bad = |what: String| Failure::Usage(format!("{shown}: {what}"));
+        let rules = cloudmqtt_api::parse_acl_rules(text.as_bytes())
+            .map_err(|error| bad(error.to_string()))?;
+        for (index, rule) in rules.iter().enumerate() {
+            validate::acl_rule(rule.kind, rule.username.as_deref(), &rule.pattern)
+                .map_err(|error| bad(format!("rule {}: {error}", index + 1)))?;
         }
-        _ => {
-            return Err(bad(
-                "expected a list of rules or an access file with \"rules\"".to_owned(),
-            ));
-        }
-    };
-    if !rules.is_array() {
-        return Err(bad("\"rules\" must be a list".to_owned()));
+        return Ok(AccessFile { users: None, rules });
     }
-    let rules = cloudmqtt_api::parse_acl_rules(rules.to_string().as_bytes())
-        .map_err(|error| bad(error.to_string()))?;
-    for (index, rule) in rules.iter().enumerate() {
-        validate::acl_rule(rule.kind, rule.username.as_deref(), &rule.pattern)
-            .map_err(|error| bad(format!("rule {}: {error}", index + 1)))?;
-    }
-    Ok(AccessFile { users, rules })
+    let file = desired::parse(&shown, &text).map_err(|error| Failure::Usage(error.to_string()))?;
+    let users = file
+        .users
+        .iter()
+        .map(|user| User {
+            username: user.username.clone(),
+        })
+        .collect();
+    let rules = file
+        .rules
+        .iter()
+        .map(|rule| {
+            let (read, write) = rule.rule.access();
+            AclRule {
+                kind: rule.rule.kind(),
+                pattern: rule.rule.pattern().to_owned(),
+                read,
+                write,
+                username: rule.rule.username().map(str::to_owned),
+            }
+        })
+        .collect();
+    Ok(AccessFile {
+        users: Some(users),
+        rules,
+    })
 }
 
 #[cfg(test)]
@@ -293,7 +278,7 @@ mod tests {
         assert_eq!(loaded.rules[0].kind, AclKind::Pattern);
         let (_dir, path) = file(
             "access.json",
-            r#"{"users":{"a":{}},"rules":[{"type":"topic","username":"a","pattern":"x","read":true}]}"#,
+            r#"{"users":{"a":{"password_env":"A_PW"}},"rules":[{"type":"topic","username":"a","pattern":"x","read":true,"write":false}]}"#,
         );
         let loaded = load_file(&path).unwrap();
         assert_eq!(loaded.rules.len(), 1);
@@ -303,8 +288,8 @@ mod tests {
     #[test]
     fn bad_files_name_the_file_and_the_rule() {
         for (name, text, expected) in [
-            ("r.json", "{", "r.json: not JSON"),
-            ("r.toml", "rules = 3", "r.toml: \"rules\" must be a list"),
+            ("r.json", "{", "r.json:1:"),
+            ("r.toml", "rules = 3", "r.toml:1:"),
             (
                 "r.json",
                 r#"[{"type":"pattern","pattern":" a","read":true}]"#,
@@ -315,7 +300,7 @@ mod tests {
                 r#"[{"type":"topic","pattern":"a","read":true}]"#,
                 "r.json: rule 1: invalid username",
             ),
-            ("r.json", "7", "r.json: expected a list"),
+            ("r.json", "7", "r.json:1:1: "),
         ] {
             let (_dir, path) = file(name, text);
             let message = load_file(&path).unwrap_err().to_string();

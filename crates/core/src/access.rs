@@ -343,15 +343,12 @@ pub fn substitute(pattern: &str, username: &str, client_id: Option<&str>) -> Opt
 /// Whether an MQTT topic filter matches a topic name, as Mosquitto's
 /// `mosquitto_topic_matches_sub` decides: level by level, `+` one level
 /// (an empty one too), `#` the rest and the parent level, `$` topics only
-/// for filters starting with `$`; an invalid filter, or a topic with a
-/// wildcard, matches nothing. (`tests/access.rs` checks this against a
-/// byte-for-byte port of Mosquitto's function.)
+/// for filters starting with `$`; an invalid filter matches nothing.
+/// `topic` is a topic name: without `+` or `#` ([`validate::topic_name`]).
+/// (`tests/access.rs` checks this against a byte-for-byte port of
+/// Mosquitto's function.)
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    if filter.is_empty()
-        || topic.is_empty()
-        || filter.starts_with('$') != topic.starts_with('$')
-        || topic.bytes().any(|byte| byte == b'+' || byte == b'#')
-    {
+    if topic.is_empty() || filter.starts_with('$') != topic.starts_with('$') {
         return false;
     }
     let mut topic_levels = topic.split('/');
@@ -561,8 +558,13 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
             findings.push(Finding::new(
                 FindingCode::Shadowed,
                 format!(
-                    "{described} never changes an answer: {} decides first wherever it matches",
-                    describe_rule(other)
+                    "{described} never changes an answer: {} matches wherever it does and {}",
+                    describe_rule(other),
+                    if is_deny(other) {
+                        "denies first"
+                    } else {
+                        "allows at least as much"
+                    }
                 ),
                 vec![rule.clone(), other.clone()],
             ));

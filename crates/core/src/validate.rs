@@ -182,22 +182,13 @@ pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
 /// # Errors
 /// [`Error::InvalidInput`] naming `clientId`.
 pub fn client_id(id: &str) -> Result<(), Error> {
-    mqtt_string("clientId", id)
-}
-
-/// Not empty, at most 65,535 bytes, no control character or Unicode
-/// non-character.
-fn mqtt_string(field: &'static str, text: &str) -> Result<(), Error> {
-    if text.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+    if id.is_empty() || id.len() > MAX_STRING_BYTES || id.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "clientId",
+            "must be 1 to 65535 bytes, no control characters",
+        ));
     }
-    if text.len() > MAX_STRING_BYTES {
-        return Err(Error::invalid(field, "must be at most 65535 bytes"));
-    }
-    if text.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "must not contain control characters"));
-    }
-    noncharacters(field, text)
+    noncharacters("clientId", id)
 }
 
 /// At most [`MAX_TOPIC_LEVELS`] levels.
@@ -234,7 +225,7 @@ fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
     }) {
         return Err(Error::invalid(
             field,
-            "must not contain Unicode non-characters (MQTT refuses them)",
+            "must not hold Unicode non-characters (MQTT refuses them)",
         ));
     }
     Ok(())
@@ -382,6 +373,64 @@ mod tests {
             assert!(topic_filter("pattern", bad).is_err(), "{bad:?}");
         }
         assert!(topic_filter("pattern", &"a".repeat(MAX_STRING_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn what_the_broker_cannot_hold() {
+        for good in ["alice", "a b", "\u{a0}x\u{a0}", "a#", "+", "$x"] {
+            assert_eq!(new_username(good), Ok(()), "{good:?}");
+        }
+        for (bad, why) in [
+            ("a:b", "':'"),
+            ("#x", "'#'"),
+            (" x", "blank"),
+            ("x ", "blank"),
+            ("x\u{ffff}", "non-character"),
+            ("\u{fdd0}", "non-character"),
+            ("", "empty"),
+        ] {
+            let error = new_username(bad).unwrap_err();
+            assert!(error.to_string().contains(why), "{bad:?}: {error}");
+        }
+        let deepest = vec!["a"; MAX_TOPIC_LEVELS].join("/");
+        let deeper = vec!["a"; MAX_TOPIC_LEVELS + 1].join("/");
+        assert_eq!(acl_topic_filter("pattern", &deepest), Ok(()));
+        for bad in [deeper.as_str(), " a", "a ", "a\u{1fffe}", "a+"] {
+            let error = acl_topic_filter("pattern", bad).unwrap_err();
+            assert_eq!(error.field(), Some("pattern"), "{bad:?}");
+        }
+        assert!(acl_rule(AclKind::Topic, Some("a:b"), "x/#").is_err());
+        assert!(acl_rule(AclKind::Pattern, None, " sp/#").is_err());
+        // Looking up and deleting stay possible for names already stored.
+        assert_eq!(username("a:b"), Ok(()));
+        assert_eq!(topic_filter("topic", &deeper), Ok(()));
+    }
+
+    #[test]
+    fn topic_names_and_client_ids() {
+        let deepest = vec!["a"; MAX_TOPIC_LEVELS].join("/");
+        for good in ["a", "/", "a//b", " a ", "$SYS/x", deepest.as_str()] {
+            assert_eq!(topic_name("topic", good), Ok(()), "{good:?}");
+        }
+        let deeper = vec!["a"; MAX_TOPIC_LEVELS + 1].join("/");
+        for bad in ["", "a/+", "#", "a+", "a\nb", "a\u{ffff}", deeper.as_str()] {
+            assert_eq!(
+                topic_name("topic", bad).unwrap_err().field(),
+                Some("topic"),
+                "{bad:?}"
+            );
+        }
+        assert!(topic_name("topic", &"a".repeat(MAX_STRING_BYTES + 1)).is_err());
+        for good in ["c", "c+", ".", " "] {
+            assert_eq!(client_id(good), Ok(()), "{good:?}");
+        }
+        for bad in ["", "a\u{0}", "\u{fffe}"] {
+            assert_eq!(
+                client_id(bad).unwrap_err().field(),
+                Some("clientId"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -193,7 +193,7 @@ proptest! {
     #[test]
     fn matching_is_mosquittos_even_for_invalid_filters(
         filter in "[ab+#/$]{0,8}",
-        topic in "[ab/$+#]{0,6}",
+        topic in "[ab/$]{0,6}",
     ) {
         prop_assert_eq!(
             topic_matches(&filter, &topic),

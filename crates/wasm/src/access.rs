@@ -14,15 +14,19 @@ use crate::args::{self, Props, invalid};
 use crate::error_object;
 
 /// Answers `query` (`{ username, clientId?, topic, access }`) over the
-/// rules whose JSON text is `rules`: `-1` when denied with no rule
+/// rules whose JSON text is `rules` (the JavaScript layer passes only an
+/// array's text): `-1` when denied with no rule
 /// deciding, otherwise `2 * index + allowed`, `index` being the deciding
 /// rule's position in the array.
 ///
-/// # Errors
-/// Throws an error object (`INVALID_INPUT`) when an argument is wrong.
+/// An argument that is wrong gives an error object (`INVALID_INPUT`)
+/// instead of a number.
 #[wasm_bindgen(js_name = evaluateAccess)]
-pub fn evaluate_access(rules: JsValue, query: JsValue) -> Result<i32, JsValue> {
-    decide(rules, query).map_err(|error| error_object(&error))
+pub fn evaluate_access(rules: JsValue, query: JsValue) -> JsValue {
+    match decide(rules, query) {
+        Ok(answer) => answer.into(),
+        Err(error) => error_object(&error),
+    }
 }
 
 fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
@@ -41,9 +45,8 @@ fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
     );
     let rules = args::string(rules, "rules")
         .ok()
-        .filter(|text| text.starts_with('['))
         .and_then(|text| parse_acl_rules(text.as_bytes()).ok())
-        .ok_or_else(|| invalid("rules", "must be an array of ACL rules"))?;
+        .ok_or_else(|| invalid("rules", "must be an array of rules"))?;
     let (allowed, decided) = evaluate_at(&rules, &query)?;
     Ok(
         match decided.index.and_then(|index| i32::try_from(index).ok()) {
