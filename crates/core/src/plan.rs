@@ -13,8 +13,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Serialize;
-
 use std::time::SystemTime;
 
 use crate::call::Call;
@@ -57,11 +55,12 @@ pub struct PlanOptions {
 }
 
 /// One change to the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "action", rename_all = "kebab-case"))]
 pub enum AccessChange {
     /// Create a user (with its desired password).
-    #[serde(rename = "create")]
+    #[cfg_attr(feature = "serde", serde(rename = "create"))]
     CreateUser {
         /// Always `"user"`.
         kind: UserKind,
@@ -69,7 +68,7 @@ pub enum AccessChange {
         username: String,
     },
     /// Set an existing user's password to the desired one.
-    #[serde(rename = "set-password")]
+    #[cfg_attr(feature = "serde", serde(rename = "set-password"))]
     SetPassword {
         /// Always `"user"`.
         kind: UserKind,
@@ -77,7 +76,7 @@ pub enum AccessChange {
         username: String,
     },
     /// Delete a user.
-    #[serde(rename = "delete")]
+    #[cfg_attr(feature = "serde", serde(rename = "delete"))]
     DeleteUser {
         /// Always `"user"`.
         kind: UserKind,
@@ -85,7 +84,7 @@ pub enum AccessChange {
         username: String,
     },
     /// Create a rule.
-    #[serde(rename = "create")]
+    #[cfg_attr(feature = "serde", serde(rename = "create"))]
     CreateRule {
         /// Always `"rule"`.
         kind: RuleKind,
@@ -93,7 +92,7 @@ pub enum AccessChange {
         rule: AclRule,
     },
     /// Delete a rule (every rule with its identity).
-    #[serde(rename = "delete")]
+    #[cfg_attr(feature = "serde", serde(rename = "delete"))]
     DeleteRule {
         /// Always `"rule"`.
         kind: RuleKind,
@@ -101,7 +100,7 @@ pub enum AccessChange {
         rule: AclRule,
     },
     /// Delete a rule and create it again with other rights.
-    #[serde(rename = "replace")]
+    #[cfg_attr(feature = "serde", serde(rename = "replace"))]
     ReplaceRule {
         /// Always `"rule"`.
         kind: RuleKind,
@@ -113,8 +112,9 @@ pub enum AccessChange {
 }
 
 /// The `"kind": "user"` tag of a user change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename = "user", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename = "user", rename_all = "lowercase"))]
 pub enum UserKind {
     /// A user.
     #[default]
@@ -122,8 +122,9 @@ pub enum UserKind {
 }
 
 /// The `"kind": "rule"` tag of a rule change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum RuleKind {
     /// A rule.
     #[default]
@@ -238,7 +239,8 @@ pub fn rights(read: bool, write: bool) -> &'static str {
 /// The changes that bring the server to the desired state, in the order
 /// apply carries them out: users created and passwords set, rules replaced,
 /// deleted and created, users deleted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AccessPlan {
     /// The changes; empty when the server is as desired.
     pub changes: Vec<AccessChange>,
@@ -732,6 +734,7 @@ mod tests {
         assert_eq!(server.rules.len(), 1);
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn summary_and_json() {
         let plan = plan(

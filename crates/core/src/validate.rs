@@ -180,15 +180,15 @@ pub fn topic_name(field: &'static str, topic: &str) -> Result<(), Error> {
 /// most 65,535 bytes, no control character or Unicode non-character.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming `clientId`.
+/// [`Error::InvalidInput`] naming `client_id`.
 pub fn client_id(id: &str) -> Result<(), Error> {
     if id.is_empty() || id.len() > MAX_STRING_BYTES || id.chars().any(char::is_control) {
         return Err(Error::invalid(
-            "clientId",
+            "client_id",
             "must be 1 to 65535 bytes, no control characters",
         ));
     }
-    noncharacters("clientId", id)
+    noncharacters("client_id", id)
 }
 
 /// At most [`MAX_TOPIC_LEVELS`] levels.
@@ -427,7 +427,7 @@ mod tests {
         for bad in ["", "a\u{0}", "\u{fffe}"] {
             assert_eq!(
                 client_id(bad).unwrap_err().field(),
-                Some("clientId"),
+                Some("client_id"),
                 "{bad:?}"
             );
         }

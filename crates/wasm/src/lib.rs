@@ -98,6 +98,7 @@ fn js_field(field: &str) -> &str {
         "api_key" => "apiKey",
         "base_url" => "baseUrl",
         "page_size" => "pageSize",
+        "client_id" => "clientId",
         "interval" | "max_interval" => "intervalMs",
         other => other,
     }

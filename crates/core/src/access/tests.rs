@@ -230,7 +230,10 @@ fn queries_are_validated() {
     let query = AccessQuery::new("", None, "a", Read);
     assert_eq!(evaluate(&[], &query).unwrap_err().field(), Some("username"));
     let query = AccessQuery::new("u", Some(String::new()), "a", Read);
-    assert_eq!(evaluate(&[], &query).unwrap_err().field(), Some("clientId"));
+    assert_eq!(
+        evaluate(&[], &query).unwrap_err().field(),
+        Some("client_id")
+    );
     let deep = vec!["a"; 202].join("/");
     let query = AccessQuery::new("u", None, deep, Read);
     assert_eq!(evaluate(&[], &query).unwrap_err().field(), Some("topic"));
@@ -238,6 +241,7 @@ fn queries_are_validated() {
     assert!(evaluate(&[], &AccessQuery::new("u", None, deepest, Read)).is_ok());
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn decisions_serialise_as_documented() {
     let rules = [topic("sensor-1", "sensors/1/#", true, true)];

@@ -136,6 +136,25 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order: the list the JavaScript package's
+    /// `CloudMqttError` codes and TypeScript types are checked against.
+    pub const ALL: [ErrorCode; 14] = [
+        Self::InvalidInput,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::RateLimited,
+        Self::BadRequest,
+        Self::ServerError,
+        Self::UnexpectedStatus,
+        Self::Decode,
+        Self::Network,
+        Self::Timeout,
+        Self::Aborted,
+        Self::WaitTimeout,
+    ];
+
     /// The code as an upper-case identifier, e.g. `"RATE_LIMITED"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -364,6 +383,32 @@ mod tests {
             headers.push(("content-type".to_owned(), content_type.to_owned()));
         }
         Response::new(status, headers, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let names: std::collections::BTreeSet<&str> =
+            ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        // A new variant must be added to `ALL`: this match has no wildcard.
+        for code in ErrorCode::ALL {
+            match code {
+                ErrorCode::InvalidInput
+                | ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
+                | ErrorCode::NotFound
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::RateLimited
+                | ErrorCode::BadRequest
+                | ErrorCode::ServerError
+                | ErrorCode::UnexpectedStatus
+                | ErrorCode::Decode
+                | ErrorCode::Network
+                | ErrorCode::Timeout
+                | ErrorCode::Aborted
+                | ErrorCode::WaitTimeout => {}
+            }
+        }
     }
 
     #[test]
