@@ -85,7 +85,10 @@ export class CloudMqtt {
   deleteUser(username: string, options?: CallOptions & WaitFor): Promise<void>;
   listAcls(options?: CallOptions): Promise<AclRule[]>;
   createAcl(rule: NewAclRule, options?: CallOptions & WaitFor): Promise<void>;
-  deleteAcl(rule: { username: string; topic: string }, options?: CallOptions & WaitFor): Promise<void>;
+  deleteAcl(
+    rule: { type?: "topic"; username: string; topic: string } | { type: "pattern"; username?: null; topic: string },
+    options?: CallOptions & WaitFor,
+  ): Promise<void>;
   waitForUser(username: string, options?: WaitOptions & { exists?: boolean }): Promise<void>;
   waitForAcl(
     rule: { type: "topic" | "pattern"; username?: string | null; pattern: string },

@@ -166,6 +166,9 @@ describe("wrong argument types from untyped JavaScript", () => {
     await invalid(() => client.deleteAcl({ username: "u" }), "topic", "missing topic");
     await invalid(() => client.deleteAcl({ topic: "t" }), "username", "missing username");
     await invalid(() => client.deleteAcl({ username: "u", topic: 3 }), "topic", "numeric topic");
+    await invalid(() => client.deleteAcl({ type: "pattern", username: "u", topic: "t" }), "username", "pattern with a user");
+    await invalid(() => client.deleteAcl({ type: "rule", username: "u", topic: "t" }), "type", "bogus type");
+    await invalid(() => client.deleteAcl({ type: "pattern", topic: "a/#/b" }), "topic", "bad filter");
     await invalid(() => client.waitForAcl({ type: "nope", pattern: "a" }), "type", "bogus type");
     await invalid(() => client.waitForAcl({ type: "pattern", pattern: "a/#/b" }), "pattern", "bad filter");
     assert.equal(server().calls.length, 0);

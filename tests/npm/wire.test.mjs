@@ -223,6 +223,17 @@ for (const encoding of ["json", "form"]) {
         { json: '{"username":"test","topic":"readonly"}', form: "username=test&topic=readonly" }[encoding],
       );
     });
+
+    test("deleteAcl of pattern rules: DELETE /acl with only the topic in the body", async () => {
+      server().reply({ status: 204 });
+      const client = clientFor(server(), { encoding });
+      assert.equal(await client.deleteAcl({ type: "pattern", topic: "home/%u/#" }), undefined);
+      const request = only(server());
+      assert.equal(request.method, "DELETE");
+      assert.equal(request.url, "/api/acl");
+      assert.equal(request.headers["content-type"], CONTENT_TYPE[encoding]);
+      assert.equal(request.text, { json: '{"topic":"home/%u/#"}', form: "topic=home%2F%25u%2F%23" }[encoding]);
+    });
   });
 }
 

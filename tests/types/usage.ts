@@ -94,6 +94,8 @@ export async function everyMethod(): Promise<void> {
   await client.createAcl(topicRule, { wait: true });
   await client.createAcl(patternRule);
   await client.deleteAcl({ username: "bob", topic: "bob/#" }, { wait: { timeoutMs: 1000 } });
+  await client.deleteAcl({ type: "topic", username: "bob", topic: "bob/#" });
+  await client.deleteAcl({ type: "pattern", topic: "home/%u/#" }, { wait: true });
 
   await client.waitForUser("bob");
   await client.waitForUser("bob", { ...wait, exists: false });
@@ -122,6 +124,10 @@ export function misuse(): void {
   void client.createUser({ username: "bob" });
   // @ts-expect-error deleteAcl takes a topic, not a pattern
   void client.deleteAcl({ username: "bob", pattern: "p" });
+  // @ts-expect-error a pattern rule has no user
+  void client.deleteAcl({ type: "pattern", username: "bob", topic: "p" });
+  // @ts-expect-error a topic rule names its user
+  void client.deleteAcl({ type: "topic", topic: "p" });
   // @ts-expect-error updateUserPassword takes no wait option
   void client.updateUserPassword("bob", "pw", { wait: true });
   // @ts-expect-error listUsers has no pageSize (that is users())

@@ -4,13 +4,17 @@
 //! nothing here decides what a valid user name, topic or page is.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
-use cloudmqtt_api::{AclKind, Encoding};
+use cloudmqtt_api::{
+    AclKind, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_WAIT_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT, Encoding,
+};
 
 use crate::failure::Failure;
 
@@ -71,12 +75,12 @@ pub struct GlobalArgs {
     pub encoding: EncodingArg,
 
     /// Seconds one HTTP attempt may take.
-    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
-    pub timeout: Duration,
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_ATTEMPT_TIMEOUT), value_parser = parse_seconds)]
+    pub timeout: Seconds,
 
     /// How many times a failed request is retried (POST only when the
     /// server did not act: 429).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_MAX_RETRIES)]
     pub retries: u32,
 
     /// Print the API's data as JSON on stdout instead of tables; mutations
@@ -194,11 +198,11 @@ pub struct WaitArgs {
     #[arg(long)]
     pub wait: bool,
     /// Seconds to wait before giving up.
-    #[arg(long, value_name = "SECONDS", default_value = "90", value_parser = parse_seconds, requires = "wait")]
-    pub wait_timeout: Duration,
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_TIMEOUT), value_parser = parse_seconds, requires = "wait")]
+    pub wait_timeout: Seconds,
     /// Seconds between checks.
-    #[arg(long, value_name = "SECONDS", default_value = "2", value_parser = parse_seconds, requires = "wait")]
-    pub wait_interval: Duration,
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_INTERVAL), value_parser = parse_seconds, requires = "wait")]
+    pub wait_interval: Seconds,
 }
 
 /// `cloudmqtt acl ...`
@@ -208,13 +212,22 @@ pub enum AclCommand {
     List,
     /// Create a rule: a topic rule for one user, or a pattern rule for all.
     Create(CreateAclArgs),
-    /// Delete a user's rules for a topic.
+    /// Delete a user's topic rules for a filter, or the pattern rules for a
+    /// filter (`--type pattern`).
     Delete {
-        /// The user whose rules go.
+        /// Topic rules of one user (the default) or pattern rules.
+        #[arg(
+            long = "type",
+            value_enum,
+            value_name = "TYPE",
+            default_value = "topic"
+        )]
+        kind: AclKindArg,
+        /// The user whose topic rules go (not for pattern rules).
         #[arg(long, value_name = "U")]
-        user: String,
+        user: Option<String>,
         /// The rules' topic filter.
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", visible_alias = "pattern")]
         topic: String,
         /// Waiting until the rule is gone.
         #[command(flatten)]
@@ -283,8 +296,24 @@ pub enum InstanceCommand {
     },
 }
 
+/// A duration given in seconds on the command line; shown the same way in
+/// `--help`, where the defaults come from the core's constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(pub Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        if millis.is_multiple_of(1000) {
+            write!(f, "{}", millis / 1000)
+        } else {
+            write!(f, "{}.{:03}", millis / 1000, millis % 1000)
+        }
+    }
+}
+
 /// Reads a positive number of seconds, decimals allowed (`30`, `0.5`).
-fn parse_seconds(text: &str) -> Result<Duration, String> {
+fn parse_seconds(text: &str) -> Result<Seconds, String> {
     let seconds: f64 = text
         .trim()
         .parse()
@@ -292,7 +321,7 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
         return Err("must be more than 0 and at most 86400 seconds".to_owned());
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(Seconds(Duration::from_secs_f64(seconds)))
 }
 
 /// Turns a command-line mistake into one usage failure: clap's reason
@@ -317,7 +346,7 @@ pub fn usage_failure(error: &clap::Error, args: &[OsString]) -> Failure {
                 Some(name) => format!("'{name}' needs a subcommand: {}", names.join(", ")),
             }
         }
-        _ => clap_reason(&error.to_string()),
+        _ => clap_reason(error),
     };
     let mut help = String::from("cloudmqtt");
     for name in &path {
@@ -327,23 +356,82 @@ pub fn usage_failure(error: &clap::Error, args: &[OsString]) -> Failure {
     Failure::Usage(format!("{reason} (try '{help} --help')"))
 }
 
-/// The reason in clap's rendered error: the first paragraph without its
-/// `error: ` prefix, then the tips, if any, after `; `. The usage lines and
-/// the closing "For more information" are left out.
-fn clap_reason(rendered: &str) -> String {
-    let mut paragraphs = rendered.trim().split("\n\n");
-    let first = paragraphs.next().unwrap_or_default().trim();
-    let mut reason = first
-        .strip_prefix("error:")
-        .unwrap_or(first)
-        .trim()
-        .to_owned();
-    for tip in paragraphs
-        .flat_map(str::lines)
-        .filter_map(|line| line.trim().strip_prefix("tip:"))
+/// The reason for a command-line error in one line, from clap's error
+/// kind and context (never from its rendered text): what was wrong, the
+/// parser's own words for a rejected value, the values it takes, and
+/// clap's suggestions.
+fn clap_reason(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| error.get(kind).map(ToString::to_string);
+    let quoted = |kind| match error.get(kind) {
+        Some(ContextValue::Strings(values)) => Some(
+            values
+                .iter()
+                .map(|value| format!("'{value}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(value) => Some(format!("'{value}'")),
+        None => None,
+    };
+    let arg = text(ContextKind::InvalidArg);
+    let mut reason = match (error.kind(), arg) {
+        (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(arg)) => {
+            match text(ContextKind::InvalidValue) {
+                Some(value) if value.is_empty() => {
+                    format!("a value is required for '{arg}' but none was supplied")
+                }
+                Some(value) => format!("invalid value '{value}' for '{arg}'"),
+                None => format!("invalid value for '{arg}'"),
+            }
+        }
+        (ErrorKind::UnknownArgument, Some(arg)) => format!("unexpected argument '{arg}' found"),
+        (ErrorKind::MissingRequiredArgument, Some(args)) => {
+            format!("the following required arguments were not provided: {args}")
+        }
+        (ErrorKind::ArgumentConflict, Some(arg)) => match text(ContextKind::PriorArg) {
+            Some(prior) if prior == arg => {
+                format!("the argument '{arg}' cannot be used more than once")
+            }
+            Some(prior) => format!("the argument '{arg}' cannot be used with '{prior}'"),
+            None => format!("the argument '{arg}' cannot be used with the others given"),
+        },
+        (ErrorKind::InvalidSubcommand, _) => match text(ContextKind::InvalidSubcommand) {
+            Some(name) => format!("unrecognized subcommand '{name}'"),
+            None => "unrecognized subcommand".to_owned(),
+        },
+        (kind, arg) => {
+            let what = kind.as_str().unwrap_or("the command line is not valid");
+            match arg {
+                Some(arg) => format!("{what}: '{arg}'"),
+                None => what.to_owned(),
+            }
+        }
+    };
+    if error.kind() == ErrorKind::ValueValidation
+        && let Some(source) = std::error::Error::source(error)
     {
-        reason.push_str("; ");
-        reason.push_str(tip.trim());
+        reason.push_str(&format!(": {source}"));
+    }
+    if let Some(values) = quoted(ContextKind::ValidValue) {
+        reason.push_str(&format!("; possible values: {values}"));
+    }
+    for (kind, what) in [
+        (
+            ContextKind::SuggestedSubcommand,
+            "a similar subcommand exists",
+        ),
+        (ContextKind::SuggestedArg, "a similar argument exists"),
+        (ContextKind::SuggestedValue, "a similar value exists"),
+    ] {
+        if let Some(suggested) = quoted(kind) {
+            reason.push_str(&format!("; {what}: {suggested}"));
+        }
+    }
+    if let Some(ContextValue::StyledStrs(tips)) = error.get(ContextKind::Suggested) {
+        for tip in tips {
+            reason.push_str(&format!("; {tip}"));
+        }
     }
     reason
 }
@@ -406,8 +494,14 @@ mod tests {
 
     #[test]
     fn seconds() {
-        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_seconds(" 0.25 "), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("30"), Ok(Seconds(Duration::from_secs(30))));
+        assert_eq!(
+            parse_seconds(" 0.25 "),
+            Ok(Seconds(Duration::from_millis(250)))
+        );
+        // Defaults show in --help as the core's constants, in seconds.
+        assert_eq!(Seconds(DEFAULT_WAIT_TIMEOUT).to_string(), "90");
+        assert_eq!(Seconds(Duration::from_millis(1500)).to_string(), "1.500");
         for bad in ["0", "-1", "x", "NaN", "inf", "86401"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
@@ -477,7 +571,7 @@ mod tests {
         // Option values are skipped, whatever they look like.
         assert_eq!(
             usage_message(&["--base-url", "users", "acl", "delete", "--user", "u"]),
-            "the following required arguments were not provided:\n  --topic <T> \
+            "the following required arguments were not provided: --topic <T> \
              (try 'cloudmqtt acl delete --help')"
         );
         assert_eq!(

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::CommandFactory;
 use cloudmqtt_api::{
-    ApiConfig, Call, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error, GetUser,
-    ListAclRules, ListUsers, Machine, NewAclRule, Operation, Paginator, Poller, ResetInstance,
-    RestartInstance, RetryPolicy, UpdatePassword, WaitOptions, WaitTarget,
+    AllUsers, ApiConfig, Call, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error,
+    GetUser, ListAclRules, ListUsers, Machine, Mutation, NewAclRule, Operation, Output,
+    ResetInstance, RestartInstance, RetryPolicy, UpdatePassword, WaitOptions, WaitTarget,
 };
 
 use crate::access;
@@ -116,7 +116,7 @@ fn users(
     Ok(())
 }
 
-/// One page, or with `--all` every page through the core's [`Paginator`].
+/// One page, or with `--all` every page (the core's [`AllUsers`]).
 fn list_users(
     client: &mut Client,
     args: ListUsersArgs,
@@ -129,13 +129,9 @@ fn list_users(
         })?);
     }
     let page_size = args.limit.unwrap_or(cloudmqtt_api::DEFAULT_PAGE_SIZE);
-    let mut pages = Paginator::new(args.query, page_size)?;
-    let mut users = Vec::new();
-    while let Some(request) = pages.next_request() {
-        let page = client.call(request)?;
-        users.extend(pages.handle_page(page));
-    }
-    Ok(users)
+    let seed = client.next_seed();
+    let mut walk = AllUsers::new(&client.config, args.query, page_size, client.policy, seed)?;
+    Ok(client.drive(&mut walk, |_: &AllUsers| None)?)
 }
 
 fn acl(
@@ -171,11 +167,19 @@ fn acl(
             };
             mutate(client, CreateAclRule { rule }, &args.wait, json, out, &done)?;
         }
-        AclCommand::Delete { user, topic, wait } => {
-            let done = format!("deleted the rules of user {user:?} for topic {topic:?}");
-            let op = DeleteAclRule {
-                username: user,
-                topic,
+        AclCommand::Delete {
+            kind,
+            user,
+            topic,
+            wait,
+        } => {
+            let op = DeleteAclRule::from_parts(Some(kind.into()), user, topic)?;
+            let done = match &op.username {
+                Some(user) => format!(
+                    "deleted the rules of user {user:?} for topic {:?}",
+                    op.topic
+                ),
+                None => format!("deleted the pattern rules for {:?}", op.topic),
             };
             mutate(client, op, &wait, json, out, &done)?;
         }
@@ -218,23 +222,23 @@ fn mutate<O: Operation>(
     out: &mut impl Write,
     done: &str,
 ) -> Result<(), Failure> {
-    let target = op.wait_target();
-    client.call(op)?;
-    match target.filter(|_| wait.wait) {
-        Some(target) => {
-            let options = WaitOptions {
-                interval: wait.wait_interval,
-                timeout: wait.wait_timeout,
-                ..WaitOptions::default()
-            };
-            client.wait(target, options)?;
-            confirm_done(json, out, done)
-        }
-        None => confirm_done(
+    let options = wait.wait.then(|| WaitOptions {
+        interval: wait.wait_interval.0,
+        timeout: wait.wait_timeout.0,
+        ..WaitOptions::default()
+    });
+    let waits = options.is_some() && op.wait_target().is_some();
+    let seed = client.next_seed();
+    let mut mutation = Mutation::new(&client.config, op, client.policy, seed, options);
+    client.drive(&mut mutation, Mutation::waiting_for)?;
+    if waits {
+        confirm_done(json, out, done)
+    } else {
+        confirm_done(
             json,
             out,
             &format!("{done} (the server may take up to a minute to apply it; --wait waits)"),
-        ),
+        )
     }
 }
 
@@ -266,46 +270,72 @@ impl Client {
             .build()?;
         let policy = RetryPolicy {
             max_retries: global.retries,
+            attempt_timeout: global.timeout.0,
             ..RetryPolicy::default()
         };
         Ok(Self {
             config,
-            transport: HttpTransport::new(global.timeout),
+            transport: HttpTransport::new(),
             policy,
             seed: RandomState::new().hash_one(now()),
         })
     }
 
+    /// Every user, through every page (the core's [`AllUsers`]).
+    pub(crate) fn all_users(&mut self) -> Result<Vec<cloudmqtt_api::User>, Error> {
+        let seed = self.next_seed();
+        let page_size = cloudmqtt_api::DEFAULT_PAGE_SIZE;
+        let mut walk = AllUsers::new(&self.config, None, page_size, self.policy, seed)?;
+        self.drive(&mut walk, |_: &AllUsers| None)
+    }
+
+    /// A fresh seed for the next machine's jitter.
+    fn next_seed(&mut self) -> u64 {
+        self.seed = self.seed.wrapping_add(1);
+        self.seed
+    }
+
     /// Carries out one operation with retries.
     pub(crate) fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
-        self.seed = self.seed.wrapping_add(1);
-        let mut call = Call::new(&self.config, op, self.policy, self.seed);
-        drive(&mut call, &self.transport, &mut |delay| sleep(delay))
+        let seed = self.next_seed();
+        let mut call = Call::new(&self.config, op, self.policy, seed);
+        self.drive(&mut call, |_: &Call<O>| None)
     }
 
-    /// Polls until `target` is reached, showing progress on a terminal.
-    fn wait(&self, target: WaitTarget, options: WaitOptions) -> Result<(), Error> {
-        let label = format!("waiting for {target}");
-        let mut poller = Poller::new(&self.config, target, options);
-        if !io::stderr().is_terminal() {
-            return drive(&mut poller, &self.transport, &mut |delay| sleep(delay));
+    /// The driver: runs a machine with the wall clock, the blocking
+    /// transport and `thread::sleep`. While `waiting` names what the
+    /// machine waits for, a spinner shows it on a terminal.
+    fn drive<M: Machine>(
+        &self,
+        machine: &mut M,
+        waiting: impl Fn(&M) -> Option<&WaitTarget>,
+    ) -> Result<M::Value, Error> {
+        let terminal = io::stderr().is_terminal();
+        let mut progress: Option<Progress> = None;
+        let result = loop {
+            let now = now();
+            match machine.poll_output(now) {
+                Output::Send(request) => {
+                    let input = self.transport.send(request, now);
+                    machine.handle_input(input, self::now());
+                }
+                Output::WaitUntil(at) => {
+                    let delay = at.duration_since(now).unwrap_or_default();
+                    match waiting(machine).filter(|_| terminal) {
+                        Some(target) => progress
+                            .get_or_insert_with(|| Progress::new(format!("waiting for {target}")))
+                            .sleep(delay),
+                        None => sleep(delay),
+                    }
+                }
+                Output::Done(result) => break result,
+            }
+        };
+        if let Some(progress) = progress {
+            progress.clear();
         }
-        let mut progress = Progress::new(label);
-        let result = drive(&mut poller, &self.transport, &mut |delay| {
-            progress.sleep(delay);
-        });
-        progress.clear();
         result
     }
-}
-
-/// Runs a machine with the wall clock and the blocking transport.
-fn drive<M: Machine>(
-    machine: &mut M,
-    transport: &HttpTransport,
-    sleep: &mut dyn FnMut(Duration),
-) -> Result<M::Value, Error> {
-    cloudmqtt_api::run(machine, now, sleep, |request| transport.send(request))
 }
 
 /// The wall clock: the CLI is the driver, so it is the one place that reads

@@ -50,11 +50,27 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Api(Error::InvalidInput { field, reason }) => {
+                write!(f, "invalid {}: {reason}", cli_name(field))
+            }
             Self::Api(error) => write!(f, "{error}"),
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
             Self::Denied => f.write_str("access denied, or lint findings"),
         }
+    }
+}
+
+/// What the command line calls an argument the core names in Rust.
+fn cli_name(field: &str) -> &str {
+    match field {
+        "base_url" => "--base-url",
+        "api_key" => "API key",
+        "page_size" | "limit" => "--limit",
+        "page" => "--page",
+        "query" => "--query",
+        "interval" | "max_interval" => "--wait-interval",
+        other => other,
     }
 }
 

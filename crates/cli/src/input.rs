@@ -50,7 +50,7 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
     if from_stdin {
         if io::stdin().is_terminal() {
             // Someone is typing: say what is expected, once, without echo.
-            return rpassword::prompt_password("Password: ")
+            return prompt_hidden("Password: ")
                 .map(Secret::new)
                 .map_err(unreadable);
         }
@@ -68,13 +68,49 @@ pub fn password(from_stdin: bool) -> Result<Secret, Failure> {
             "no password: pass --password-stdin or run on a terminal to be asked".to_owned(),
         ));
     }
-    let prompt = |text: &str| rpassword::prompt_password(text).map_err(unreadable);
+    let prompt = |text: &str| prompt_hidden(text).map_err(unreadable);
     let first = prompt("Password: ")?;
     let second = prompt("Repeat password: ")?;
     if first != second {
         return Err(Failure::Usage("the passwords do not match".to_owned()));
     }
     Ok(Secret::new(first))
+}
+
+/// Shows `prompt` on the terminal and reads a line typed there without
+/// echo.
+///
+/// Echo goes off before the prompt shows, so that nothing typed the moment
+/// the prompt appears (by a fast typist, a paste, or a program driving the
+/// terminal) is echoed; `rpassword` then reads the line, and the terminal
+/// gets its settings back whatever happens.
+fn prompt_hidden(prompt: &str) -> io::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+
+    /// Puts the terminal's settings back when dropped.
+    struct Restore<'a> {
+        tty: &'a std::fs::File,
+        settings: rustix::termios::Termios,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = tcsetattr(self.tty, OptionalActions::Now, &self.settings);
+        }
+    }
+
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let settings = tcgetattr(&tty)?;
+    let mut quiet = settings.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let _restore = Restore {
+        tty: &tty,
+        settings,
+    };
+    rpassword::prompt_password(prompt)
 }
 
 /// Asks a yes/no question on the terminal; only `y` or `yes` is a yes.

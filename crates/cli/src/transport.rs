@@ -3,9 +3,10 @@
 //! interprets a status; the core's machines do all of that.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use cloudmqtt_api::{Input, Request, Response, TransportError};
+use cloudmqtt_api::{DEFAULT_ATTEMPT_TIMEOUT, Input, Request, Response, TransportError};
+use ureq::RequestExt as _;
 use ureq::http;
 
 /// The largest response body read, in bytes; a larger one fails the attempt.
@@ -18,14 +19,12 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport whose every attempt (connect, send, receive the whole
-    /// body) must finish within `timeout`.
-    pub fn new(timeout: Duration) -> Self {
+    /// A transport that follows no redirect and reads any status.
+    pub fn new() -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_global(Some(timeout))
             .user_agent(concat!("cloudmqtt-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
@@ -33,18 +32,29 @@ impl HttpTransport {
     }
 
     /// Sends one request and reports what came back: any status is a
-    /// response; no response is a [`TransportError`].
-    pub fn send(&self, request: Request) -> Input {
-        match self.try_send(request) {
+    /// response; no response is a [`TransportError`]. The attempt
+    /// (connect, send, receive the whole body) ends at the deadline the
+    /// request carries, `now` being when it starts.
+    pub fn send(&self, request: Request, now: SystemTime) -> Input {
+        let timeout = request.time_left(now).unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
+        match self.try_send(request, timeout) {
             Ok(response) => Input::Response(response),
             Err(error) => Input::Failed(error),
         }
     }
 
-    fn try_send(&self, request: Request) -> Result<Response, TransportError> {
+    fn try_send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
+        if timeout.is_zero() {
+            return Err(TransportError::Timeout);
+        }
         let request = http::Request::try_from(request)
             .map_err(|error| TransportError::Network(format!("invalid request: {error}")))?;
-        let response = self.agent.run(request).map_err(transport_error)?;
+        let response = request
+            .with_agent(&self.agent)
+            .configure()
+            .timeout_global(Some(timeout))
+            .run()
+            .map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()

@@ -484,6 +484,62 @@ fn acl_delete_sends_user_and_topic_in_the_body() {
 }
 
 #[test]
+fn acl_delete_of_pattern_rules_sends_no_username() {
+    let stub = Stub::start([Reply::new(204, "")]);
+    let result = run(
+        against(
+            &stub.base_url(),
+            KEY,
+            &[
+                "acl",
+                "delete",
+                "--type",
+                "pattern",
+                "--pattern",
+                "home/%u/#",
+            ],
+        ),
+        "",
+    );
+    result.expect_code(0);
+    assert!(
+        result
+            .stdout
+            .starts_with("deleted the pattern rules for \"home/%u/#\""),
+        "{result:?}"
+    );
+    let request = &stub.requests()[0];
+    assert_eq!(
+        (request.method.as_str(), request.target.as_str()),
+        ("DELETE", "/api/acl")
+    );
+    assert_eq!(request.body_text(), r#"{"topic":"home/%u/#"}"#);
+
+    // A pattern rule has no user; a topic rule needs one.
+    for args in [
+        &[
+            "acl",
+            "delete",
+            "--type",
+            "pattern",
+            "--user",
+            "u",
+            "--pattern",
+            "p",
+        ][..],
+        &["acl", "delete", "--topic", "p"][..],
+    ] {
+        let refused = run(against(&stub.base_url(), KEY, args), "");
+        refused.expect_code(2);
+        assert!(
+            refused.stderr.starts_with("cloudmqtt: invalid username: "),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(stub.requests().len(), 1);
+}
+
+#[test]
 fn acl_delete_sends_user_and_topic_as_a_form() {
     let stub = Stub::start([Reply::new(204, "")]);
     let result = run(
@@ -931,7 +987,7 @@ fn plain_http_to_a_remote_host_is_refused() {
     );
     result.expect_code(2);
     assert!(
-        result.stderr.starts_with("cloudmqtt: invalid baseUrl"),
+        result.stderr.starts_with("cloudmqtt: invalid --base-url: "),
         "{result:?}"
     );
 }

@@ -60,15 +60,14 @@
 //! A query without a client id is answered for a client id that is none of
 //! the topic's levels: pattern rules containing `%c` are skipped.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Error;
 use crate::model::{AclKind, AclRule, User};
 use crate::validate;
 
 /// Reading (receiving messages) or writing (publishing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Access {
     /// Receiving messages on the topic.
     Read,
@@ -107,7 +106,8 @@ impl Access {
 }
 
 /// May this client read or write this topic?
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AccessQuery {
     /// The MQTT user name the client connects with.
     pub username: String,
@@ -185,7 +185,8 @@ impl Reason {
 }
 
 /// The answer to an [`AccessQuery`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AccessDecision {
     /// Whether the access is allowed.
     pub allowed: bool,
@@ -193,14 +194,15 @@ pub struct AccessDecision {
     /// when no rule did.
     pub rule: Option<AclRule>,
     /// Why (not part of the serialised form).
-    #[serde(skip, default = "no_rule")]
+    #[cfg_attr(feature = "serde", serde(skip, default = "no_rule"))]
     pub reason: Reason,
     /// Where [`AccessDecision::rule`] is in the rule list (not part of the
     /// serialised form).
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub index: Option<usize>,
 }
 
+#[cfg(feature = "serde")]
 fn no_rule() -> Reason {
     Reason::NoRuleMatches
 }
@@ -377,8 +379,9 @@ pub fn topic_matches(filter: &str, topic: &str) -> bool {
 // Lint
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Worth knowing; nothing is wrong.
     Info,
@@ -400,8 +403,9 @@ impl Severity {
 }
 
 /// What a finding is about; each has a stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 #[non_exhaustive]
 pub enum FindingCode {
     /// `unknown-user`: a topic rule for a user that does not exist.
@@ -454,7 +458,8 @@ impl FindingCode {
 }
 
 /// One thing [`lint`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Finding {
     /// The stable code.
     pub code: FindingCode,

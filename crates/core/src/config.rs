@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use base64::Engine as _;
 
-use crate::error::Error;
+use crate::error::{Error, SecretForms};
 use crate::validate;
 
 /// The public CloudMQTT API.
@@ -64,6 +64,7 @@ pub struct ApiConfig {
     api_key: Secret,
     authorization: String,
     encoding: Encoding,
+    key_forms: SecretForms,
 }
 
 impl ApiConfig {
@@ -107,15 +108,11 @@ impl ApiConfig {
         &self.authorization
     }
 
-    /// What to scrub from errors for this key: the key, and the base64
-    /// credentials of the `Authorization` header (without padding, so that
-    /// an echo cut short is caught too).
-    pub(crate) fn key_secrets(&self) -> [Secret; 2] {
-        let credentials = &self.authorization["Basic ".len()..];
-        [
-            self.api_key.clone(),
-            Secret::new(credentials.trim_end_matches('=')),
-        ]
+    /// What to scrub from errors for this key, worked out once: every form
+    /// of the key and of the base64 credentials of the `Authorization`
+    /// header (without padding, so that an echo cut short is caught too).
+    pub(crate) fn key_forms(&self) -> &SecretForms {
+        &self.key_forms
     }
 }
 
@@ -161,7 +158,7 @@ impl ApiConfigBuilder {
     /// Validates and builds the configuration.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming `apiKey` or `baseUrl`.
+    /// [`Error::InvalidInput`] naming `api_key` or `base_url`.
     pub fn build(self) -> Result<ApiConfig, Error> {
         validate::api_key(self.api_key.expose())?;
         let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
@@ -170,18 +167,21 @@ impl ApiConfigBuilder {
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(credentials)
         );
+        let encoded = &authorization["Basic ".len()..];
+        let key_forms = SecretForms::new(&[self.api_key.expose(), encoded.trim_end_matches('=')]);
         Ok(ApiConfig {
             base_url,
             api_key: self.api_key,
             authorization,
             encoding: self.encoding,
+            key_forms,
         })
     }
 }
 
 /// Checks a base URL and returns it without trailing slashes.
 fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let invalid = |reason: &str| Error::invalid("baseUrl", reason);
+    let invalid = |reason: &str| Error::invalid("base_url", reason);
     let url = url.trim();
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(invalid("must not contain spaces or control characters"));
@@ -323,7 +323,7 @@ mod tests {
         ];
         for input in bad {
             let error = base(input, false).unwrap_err();
-            assert_eq!(error.field(), Some("baseUrl"), "{input}");
+            assert_eq!(error.field(), Some("base_url"), "{input}");
         }
         assert_eq!(
             base("http://example.test/api", true).as_deref(),
@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn bad_keys_are_refused() {
-        assert_eq!(ApiConfig::new("").unwrap_err().field(), Some("apiKey"));
-        assert_eq!(ApiConfig::new("a\nb").unwrap_err().field(), Some("apiKey"));
+        assert_eq!(ApiConfig::new("").unwrap_err().field(), Some("api_key"));
+        assert_eq!(ApiConfig::new("a\nb").unwrap_err().field(), Some("api_key"));
     }
 }

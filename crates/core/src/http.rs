@@ -1,6 +1,7 @@
 //! Requests and responses as plain values, for any transport to carry.
 
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,9 +53,34 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body; empty when there is none.
     pub body: Vec<u8>,
+    /// When the attempt must be over, the whole response body included: a
+    /// driver that has no response by then hands in
+    /// [`TransportError::Timeout`](crate::TransportError::Timeout). The
+    /// machines set it on every request they send; an operation's
+    /// [`build_request`](crate::Operation::build_request) leaves it `None`.
+    pub deadline: Option<SystemTime>,
 }
 
 impl Request {
+    /// A request that is never sent: what a machine holds in place of one
+    /// it could not build, while it reports why.
+    pub(crate) fn unsendable() -> Self {
+        Self {
+            method: Method::Get,
+            url: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            deadline: None,
+        }
+    }
+
+    /// How long the attempt may still take at `now`, when it has a deadline
+    /// (zero once the deadline has passed).
+    pub fn time_left(&self, now: SystemTime) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.duration_since(now).unwrap_or_default())
+    }
+
     /// The value of the first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -79,6 +105,7 @@ impl fmt::Debug for Request {
             .field("url", &self.url)
             .field("headers", &headers)
             .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -183,6 +210,7 @@ mod tests {
             url: "https://example.test/api/user".into(),
             headers: vec![("authorization".into(), "Basic OnNlY3JldA==".into())],
             body: b"{\"password\":\"hunter2\"}".to_vec(),
+            deadline: None,
         };
         let shown = format!("{request:?}");
         assert!(!shown.contains("OnNlY3JldA"), "{shown}");
@@ -206,6 +234,7 @@ mod tests {
             url: "https://example.test/api/user/a%2Fb".into(),
             headers: vec![("content-type".into(), "application/json".into())],
             body: b"{}".to_vec(),
+            deadline: None,
         };
         let converted = http::Request::try_from(request).unwrap();
         assert_eq!(converted.method(), http::Method::PUT);

@@ -61,6 +61,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+mod call;
 mod config;
 mod date;
 mod error;
@@ -68,6 +69,7 @@ mod http;
 mod json;
 mod machine;
 mod model;
+mod mutation;
 mod ops;
 mod paginate;
 mod poll;
@@ -77,21 +79,27 @@ pub mod validate;
 pub use access::{
     Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
 };
+pub use call::Call;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
-pub use error::{Error, ErrorCode, Reply, RetryAfter};
+pub use error::{Error, ErrorCode, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use http::{Method, Request, Response};
 pub use machine::{Input, Machine, Output, TransportError, run};
-pub use model::{
-    AclKind, AclRule, NewAclRule, User, UserAcl, UserInfo, parse_acl_rules, parse_user_info,
-    parse_users,
-};
+pub use model::{AclKind, AclRule, User, UserAcl, UserInfo};
+pub use mutation::Mutation;
 pub use ops::{
     CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, GetUser, ListAclRules, ListUsers,
-    Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
+    NewAclRule, Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
+    parse_acl_rules, parse_user_info, parse_users,
 };
-pub use paginate::{DEFAULT_PAGE_SIZE, Paginator};
-pub use poll::{Poller, WaitOptions, WaitTarget};
-pub use retry::{Call, Failure, RetryPolicy};
+pub use paginate::{AllUsers, DEFAULT_PAGE_SIZE, Paginator};
+pub use poll::{
+    DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_PROBE_TIME, Poller,
+    WaitOptions, WaitTarget,
+};
+pub use retry::{
+    AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,
+    DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryAfter, RetryPolicy,
+};
 
 /// The repository README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

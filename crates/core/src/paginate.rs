@@ -1,10 +1,16 @@
-//! Walking the user list page by page.
+//! Walking the user list page by page: the [`Paginator`] that decides which
+//! page comes next, and the [`AllUsers`] machine that fetches every page.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
+use crate::call::Call;
+use crate::config::ApiConfig;
 use crate::error::Error;
+use crate::machine::{Input, Machine, Output};
 use crate::model::User;
 use crate::ops::ListUsers;
+use crate::retry::RetryPolicy;
 use crate::validate;
 
 /// The page size used when none is given.
@@ -42,9 +48,9 @@ impl Paginator {
     /// `None`), `page_size` users a page.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming `pageSize` (1 to 1000) or `query`.
+    /// [`Error::InvalidInput`] naming `page_size` (1 to 1000) or `query`.
     pub fn new(query: Option<String>, page_size: u32) -> Result<Self, Error> {
-        validate::limit("pageSize", page_size)?;
+        validate::limit("page_size", page_size)?;
         if let Some(query) = &query {
             validate::query(query)?;
         }
@@ -87,6 +93,76 @@ impl Paginator {
     /// Whether the walk is over.
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+}
+
+/// Every user, page after page: a [`Machine`] that walks the user list
+/// with a [`Paginator`], each page a [`Call`] with retries.
+#[derive(Debug)]
+pub struct AllUsers {
+    config: ApiConfig,
+    policy: RetryPolicy,
+    seed: u64,
+    pages: Paginator,
+    page: Option<Call<ListUsers>>,
+    users: Vec<User>,
+}
+
+impl AllUsers {
+    /// Prepares the walk over users whose names start with `query` (all
+    /// when `None`), `page_size` a page. `seed` feeds the backoff jitter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `page_size` (1 to 1000) or `query`.
+    pub fn new(
+        config: &ApiConfig,
+        query: Option<String>,
+        page_size: u32,
+        policy: RetryPolicy,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            config: config.clone(),
+            policy,
+            seed,
+            pages: Paginator::new(query, page_size)?,
+            page: None,
+            users: Vec::new(),
+        })
+    }
+}
+
+impl Machine for AllUsers {
+    type Value = Vec<User>;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<Vec<User>> {
+        loop {
+            let call = match &mut self.page {
+                Some(call) => call,
+                None => match self.pages.next_request() {
+                    None => return Output::Done(Ok(self.users.clone())),
+                    Some(op) => {
+                        self.seed = self.seed.wrapping_add(1);
+                        self.page
+                            .insert(Call::new(&self.config, op, self.policy, self.seed))
+                    }
+                },
+            };
+            match call.poll_output(now) {
+                Output::Done(Ok(page)) => {
+                    self.page = None;
+                    let fresh = self.pages.handle_page(page);
+                    self.users.extend(fresh);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        if let Some(call) = &mut self.page {
+            call.handle_input(input, now);
+        }
     }
 }
 
@@ -174,11 +250,11 @@ mod tests {
     fn validates_and_finishes() {
         assert_eq!(
             Paginator::new(None, 0).unwrap_err().field(),
-            Some("pageSize")
+            Some("page_size")
         );
         assert_eq!(
             Paginator::new(None, 1001).unwrap_err().field(),
-            Some("pageSize")
+            Some("page_size")
         );
         assert!(Paginator::new(Some("\n".into()), 10).is_err());
         let mut pages = Paginator::new(Some(String::new()), 10).unwrap();

@@ -7,13 +7,24 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{ApiConfig, Secret};
-use crate::error::{Error, RetryAfter};
+use crate::config::ApiConfig;
+use crate::error::{Error, SecretForms};
 use crate::http::{Request, Response};
 use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
-use crate::model::{AclKind, parse_acl_rules};
-use crate::ops::{GetUser, ListAclRules, Operation};
+use crate::model::AclKind;
+use crate::ops::{GetUser, ListAclRules, Operation, parse_acl_rules};
+use crate::retry::{DEFAULT_ATTEMPT_TIMEOUT, RetryAfter};
 use crate::validate;
+
+/// Time between probes, by default.
+pub const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a wait lasts before it gives up, by default.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(90);
+/// The longest interval after slowing down on 429, by default.
+pub const DEFAULT_MAX_WAIT_INTERVAL: Duration = Duration::from_secs(30);
+/// The least time a probe gets, however close the wait's deadline: the
+/// last probe goes out at the deadline and may take this long to answer.
+pub const MIN_PROBE_TIME: Duration = Duration::from_millis(100);
 
 /// What to wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,32 +146,41 @@ impl fmt::Display for WaitTarget {
 /// How often to probe and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
-    /// Time between probes (default 2 s).
+    /// Time between probes ([`DEFAULT_WAIT_INTERVAL`]).
     pub interval: Duration,
-    /// Total time before giving up (default 90 s).
+    /// Total time before giving up ([`DEFAULT_WAIT_TIMEOUT`]).
     pub timeout: Duration,
-    /// The longest interval after slowing down on 429 (default 30 s).
+    /// The longest interval after slowing down on 429
+    /// ([`DEFAULT_MAX_WAIT_INTERVAL`]).
     pub max_interval: Duration,
+    /// How long one probe may take ([`DEFAULT_ATTEMPT_TIMEOUT`]); never
+    /// past the wait's deadline by more than [`MIN_PROBE_TIME`].
+    pub attempt_timeout: Duration,
 }
 
 impl Default for WaitOptions {
     fn default() -> Self {
         Self {
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(90),
-            max_interval: Duration::from_secs(30),
+            interval: DEFAULT_WAIT_INTERVAL,
+            timeout: DEFAULT_WAIT_TIMEOUT,
+            max_interval: DEFAULT_MAX_WAIT_INTERVAL,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 }
 
 impl WaitOptions {
-    /// Checks that the interval is not zero (which would probe without pause).
+    /// Checks that the intervals are not zero (which would probe without
+    /// pause).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming `intervalMs`.
+    /// [`Error::InvalidInput`] naming `interval` or `max_interval`.
     pub fn validate(&self) -> Result<(), Error> {
-        if self.interval.is_zero() || self.max_interval.is_zero() {
-            return Err(Error::invalid("intervalMs", "must be greater than 0"));
+        if self.interval.is_zero() {
+            return Err(Error::invalid("interval", "must be greater than 0"));
+        }
+        if self.max_interval.is_zero() {
+            return Err(Error::invalid("max_interval", "must be greater than 0"));
         }
         Ok(())
     }
@@ -181,15 +201,19 @@ enum State {
 /// `max_interval`, and at least `Retry-After`); 5xx, network failures and
 /// timeouts are ridden out; any other status fails at once. The last probe
 /// goes out at the deadline; after it the wait ends with
-/// [`Error::WaitTimedOut`].
+/// [`Error::WaitTimeout`]. Each probe carries its attempt's deadline
+/// ([`Request::deadline`]): the options' `attempt_timeout`, cut to the
+/// wait's deadline but never below [`MIN_PROBE_TIME`].
 #[derive(Debug)]
 pub struct Poller {
     target: WaitTarget,
-    probe: Option<Request>,
+    /// The probe (never sent when it could not be built: the poller is then
+    /// `Done` from the start, and `Done` is final).
+    probe: Request,
     options: WaitOptions,
     interval: Duration,
     started: Option<SystemTime>,
-    secrets: [Secret; 2],
+    secrets: SecretForms,
     state: State,
 }
 
@@ -201,8 +225,8 @@ impl Poller {
             .and_then(|()| target.validate())
             .and_then(|()| target.probe(config));
         let (probe, state) = match built {
-            Ok(probe) => (Some(probe), State::Ready),
-            Err(error) => (None, State::Done(Err(error))),
+            Ok(probe) => (probe, State::Ready),
+            Err(error) => (Request::unsendable(), State::Done(Err(error))),
         };
         Self {
             target,
@@ -210,8 +234,17 @@ impl Poller {
             interval: options.interval,
             options,
             started: None,
-            secrets: config.key_secrets(),
+            secrets: config.key_forms().clone(),
             state,
+        }
+    }
+
+    /// The error the wait ends with before any probe, when its target or
+    /// options are invalid.
+    pub(crate) fn invalid(&self) -> Option<&Error> {
+        match &self.state {
+            State::Done(Err(error)) if self.started.is_none() => Some(error),
+            _ => None,
         }
     }
 
@@ -230,7 +263,7 @@ impl Poller {
             let waited = now
                 .duration_since(self.started.unwrap_or(now))
                 .unwrap_or_default();
-            self.state = State::Done(Err(Error::WaitTimedOut {
+            self.state = State::Done(Err(Error::WaitTimeout {
                 what: self.target.to_string(),
                 waited,
             }));
@@ -255,14 +288,9 @@ impl Poller {
             }
             Ok(None) if response.status >= 500 => self.schedule(self.interval, now),
             Ok(None) => {
-                let secrets = self.secrets.each_ref().map(Secret::expose);
-                let error = Error::from_response_with_secrets(response, &secrets);
-                self.state = State::Done(Err(error));
+                self.state = State::Done(Err(Error::read_failure(response, &self.secrets)));
             }
-            Err(error) => {
-                let secrets = self.secrets.each_ref().map(Secret::expose);
-                self.state = State::Done(Err(error.redact(&secrets)));
-            }
+            Err(error) => self.state = State::Done(Err(error.redact_with(&self.secrets))),
         }
     }
 }
@@ -284,10 +312,14 @@ impl Machine for Poller {
         }
         self.started.get_or_insert(now);
         self.state = State::Sent;
-        match &self.probe {
-            Some(probe) => Output::Send(probe.clone()),
-            None => Output::Done(Err(Error::invalid("target", "has no probe"))),
-        }
+        let left = self
+            .deadline(now)
+            .duration_since(now)
+            .unwrap_or_default()
+            .max(MIN_PROBE_TIME);
+        let mut probe = self.probe.clone();
+        probe.deadline = Some(later(now, self.options.attempt_timeout.min(left)));
+        Output::Send(probe)
     }
 
     fn handle_input(&mut self, input: Input, now: SystemTime) {

@@ -1,13 +1,21 @@
-//! Retrying one call: the policy that decides, and the [`Call`] machine that
-//! applies it.
+//! When to try a failed request again: the [`RetryPolicy`] that decides, the
+//! server's [`RetryAfter`], and the jitter that spreads retries out. The
+//! [`Call`](crate::Call) machine applies them.
 
 use std::time::{Duration, SystemTime};
 
-use crate::config::{ApiConfig, Secret};
-use crate::error::{Error, RetryAfter, scrub_response};
-use crate::http::{Method, Request, Response};
-use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
-use crate::ops::Operation;
+use crate::http::Method;
+
+/// Retries after the first attempt, by default.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// The backoff ceiling of the first retry, by default.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(500);
+/// The largest backoff ceiling, by default.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` honoured, by default.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long one attempt may take, by default.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// When to try a failed request again.
 ///
@@ -27,24 +35,29 @@ pub struct RetryPolicy {
     /// The largest backoff ceiling.
     pub max_delay: Duration,
     /// The longest `Retry-After` honoured; a longer one ends the call with
-    /// [`Error::RateLimited`].
+    /// [`Error::RateLimited`](crate::Error::RateLimited).
     pub max_retry_after: Duration,
+    /// How long one attempt may take, the whole response body included; a
+    /// driver ends the attempt at the deadline this sets on each request
+    /// ([`Request::deadline`](crate::Request::deadline)).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: 2,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
+            max_retries: DEFAULT_MAX_RETRIES,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 }
 
 /// Why an attempt failed, as the policy sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub enum AttemptFailure {
     /// A response with this status (and `Retry-After`, if any).
     Status(u16, Option<RetryAfter>),
     /// No response: the connection failed.
@@ -68,7 +81,7 @@ impl RetryPolicy {
         &self,
         retries_done: u32,
         method: Method,
-        failure: Failure,
+        failure: AttemptFailure,
         now: SystemTime,
         random: u64,
     ) -> Option<Duration> {
@@ -76,12 +89,14 @@ impl RetryPolicy {
             return None;
         }
         match failure {
-            Failure::Status(429, Some(after)) => {
+            AttemptFailure::Status(429, Some(after)) => {
                 let delay = after.delay_from(now);
                 (delay <= self.max_retry_after).then_some(delay)
             }
-            Failure::Status(429, None) => Some(self.backoff(retries_done, random)),
-            Failure::Status(500..=599, _) | Failure::Network | Failure::Timeout
+            AttemptFailure::Status(429, None) => Some(self.backoff(retries_done, random)),
+            AttemptFailure::Status(500..=599, _)
+            | AttemptFailure::Network
+            | AttemptFailure::Timeout
                 if method.is_idempotent() =>
             {
                 Some(self.backoff(retries_done, random))
@@ -117,137 +132,105 @@ impl Jitter {
     }
 }
 
-#[derive(Debug, Clone)]
-enum State<T> {
-    Ready,
-    Sent,
-    Waiting(SystemTime),
-    Done(Result<T, Error>),
+/// When a rate-limited request may be tried again, as the server said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`.
+    Delay(Duration),
+    /// `Retry-After: <HTTP-date>`.
+    At(SystemTime),
 }
 
-/// One operation carried out with retries: a [`Machine`] whose value is the
-/// operation's output.
-///
-/// Invalid arguments finish the call at once, before anything is sent.
-#[derive(Debug)]
-pub struct Call<O: Operation> {
-    op: O,
-    request: Option<Request>,
-    secrets: Vec<Secret>,
-    policy: RetryPolicy,
-    jitter: Jitter,
-    retries: u32,
-    state: State<O::Output>,
+/// Reads fractional seconds such as `1.5` (below 10^12 s, nanosecond
+/// precision) with integer arithmetic: parsing floats would add tens of
+/// kilobytes to the WebAssembly build.
+fn decimal_seconds(value: &str) -> Option<Duration> {
+    let (whole, fraction) = value.strip_prefix('+').unwrap_or(value).split_once('.')?;
+    let digits = |text: &str| text.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 12 {
+        return None;
+    }
+    let seconds: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let nanos = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(9)
+        .fold(0u32, |nanos, digit| nanos * 10 + u32::from(digit - b'0'));
+    Some(Duration::new(seconds, nanos))
 }
 
-impl<O: Operation> Call<O> {
-    /// Prepares a call. `seed` feeds the backoff jitter.
-    pub fn new(config: &ApiConfig, op: O, policy: RetryPolicy, seed: u64) -> Self {
-        let mut secrets: Vec<Secret> = op.secrets().into_iter().map(Secret::new).collect();
-        secrets.extend(config.key_secrets());
-        let (request, state) = match op.build_request(config) {
-            Ok(request) => (Some(request), State::Ready),
-            Err(error) => (None, State::Done(Err(error))),
-        };
-        Self {
-            op,
-            request,
-            secrets,
-            policy,
-            jitter: Jitter::new(seed),
-            retries: 0,
-            state,
+impl RetryAfter {
+    /// Parses a `Retry-After` header value (seconds or an HTTP-date).
+    pub fn parse(value: &str) -> Option<Self> {
+        let value = value.trim();
+        if let Ok(seconds) = value.parse::<u64>() {
+            return Some(Self::Delay(Duration::from_secs(seconds)));
         }
-    }
-
-    /// The operation being carried out.
-    pub fn operation(&self) -> &O {
-        &self.op
-    }
-
-    /// How many retries have been made so far.
-    pub fn retries(&self) -> u32 {
-        self.retries
-    }
-
-    fn finish(&mut self, result: Result<O::Output, Error>) {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        self.state = State::Done(result.map_err(|error| error.redact(&secrets)));
-    }
-
-    fn retry_or(&mut self, failure: Failure, now: SystemTime, error: impl FnOnce(&Self) -> Error) {
-        let method = self.request.as_ref().map_or(Method::Post, |r| r.method);
-        let random = self.jitter.next();
-        match self
-            .policy
-            .retry_delay(self.retries, method, failure, now, random)
-        {
-            Some(delay) => {
-                self.retries += 1;
-                self.state = State::Waiting(later(now, delay));
-            }
-            None => {
-                let error = error(self);
-                self.finish(Err(error));
-            }
+        if let Some(delay) = decimal_seconds(value) {
+            return Some(Self::Delay(delay));
         }
+        crate::date::parse_http_date(value).map(Self::At)
     }
 
-    fn handle_response(&mut self, response: Response, now: SystemTime) {
-        if response.is_success() {
-            let result = self.op.parse_response(&response);
-            return self.finish(result);
+    /// How long to wait from `now`; zero when the date has passed.
+    pub fn delay_from(self, now: SystemTime) -> Duration {
+        match self {
+            Self::Delay(delay) => delay,
+            Self::At(at) => at.duration_since(now).unwrap_or_default(),
         }
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        let response = scrub_response(&response, &secrets);
-        let retry_after = response.header("retry-after").and_then(RetryAfter::parse);
-        let failure = Failure::Status(response.status, retry_after);
-        self.retry_or(failure, now, |call| {
-            match call.op.parse_response(&response) {
-                Err(error) => error,
-                Ok(_) => Error::from_response(&response),
-            }
-        });
     }
 }
 
-impl<O: Operation> Machine for Call<O> {
-    type Value = O::Output;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn poll_output(&mut self, now: SystemTime) -> Output<O::Output> {
-        match &self.state {
-            State::Done(result) => return Output::Done(result.clone()),
-            State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
-            State::Sent => {
-                // The outcome of the request was never handed in: it may have
-                // reached the server, so it counts as a lost connection
-                // (retried only when the method is idempotent).
-                let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
-                self.handle_input(lost, now);
-                return self.poll_output(now);
-            }
-            State::Ready | State::Waiting(_) => {}
-        }
-        self.state = State::Sent;
-        match &self.request {
-            Some(request) => Output::Send(request.clone()),
-            None => Output::Done(Err(Error::invalid("request", "was not built"))),
-        }
-    }
-
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        if !matches!(self.state, State::Sent) {
-            return;
-        }
-        match input {
-            Input::Response(response) => self.handle_response(response, now),
-            Input::Failed(error) => {
-                let failure = match &error {
-                    TransportError::Network(_) => Failure::Network,
-                    TransportError::Timeout => Failure::Timeout,
-                };
-                self.retry_or(failure, now, |_| error.into());
-            }
-        }
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(
+            RetryAfter::parse("7").map(|r| r.delay_from(now)),
+            Some(Duration::from_secs(7))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            RetryAfter::parse(&date).map(|r| r.delay_from(now)),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(
+            RetryAfter::parse(&past).map(|r| r.delay_from(now)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(RetryAfter::parse("soon"), None);
+        assert_eq!(RetryAfter::parse("-1"), None);
+        let seconds = |text: &str| RetryAfter::parse(text).map(|r| r.delay_from(now));
+        assert_eq!(seconds("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(seconds(".25"), Some(Duration::from_millis(250)));
+        assert_eq!(seconds("2."), Some(Duration::from_secs(2)));
+        assert_eq!(
+            seconds("0.1234567891"),
+            Some(Duration::from_nanos(123_456_789))
+        );
+        assert_eq!(
+            seconds("999999999999.5"),
+            Some(Duration::new(999_999_999_999, 500_000_000))
+        );
+        assert_eq!(seconds("1000000000000.5"), None);
+        assert_eq!(seconds("."), None);
+        assert_eq!(seconds("1.5.2"), None);
+        assert_eq!(seconds("-1.5"), None);
+        let limited = crate::Response::new(429, vec![("Retry-After".into(), "3".into())], vec![]);
+        let error = crate::Error::from_response(&limited);
+        assert_eq!(error.retry_after(now), Some(Duration::from_secs(3)));
+        assert_eq!(error.to_string(), "rate limited (retry after 3s)");
     }
 }

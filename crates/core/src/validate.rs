@@ -21,14 +21,14 @@ pub const MAX_TOPIC_LEVELS: usize = 201;
 /// Checks an API key: not empty, no control characters.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] naming `apiKey`.
+/// [`Error::InvalidInput`] naming `api_key`.
 pub fn api_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
-        return Err(Error::invalid("apiKey", "must not be empty"));
+        return Err(Error::invalid("api_key", "must not be empty"));
     }
     if key.chars().any(char::is_control) {
         return Err(Error::invalid(
-            "apiKey",
+            "api_key",
             "must not contain control characters",
         ));
     }
@@ -239,11 +239,24 @@ fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
 /// # Errors
 /// [`Error::InvalidInput`] naming `username` or `pattern`.
 pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<(), Error> {
+    rule_owner(kind, username)?;
+    if let Some(name) = username {
+        named_new_username("username", name)?;
+    }
+    acl_topic_filter("pattern", pattern)
+}
+
+/// Checks who a rule belongs to: a topic rule names a valid user, a pattern
+/// rule names none.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `username`.
+pub fn rule_owner(kind: AclKind, username: Option<&str>) -> Result<(), Error> {
     match (kind, username) {
         (AclKind::Topic, None) => {
             return Err(Error::invalid("username", "is required for a topic rule"));
         }
-        (AclKind::Topic, Some(name)) => named_new_username("username", name)?,
+        (AclKind::Topic, Some(name)) => named_username("username", name)?,
         (AclKind::Pattern, Some(_)) => {
             return Err(Error::invalid(
                 "username",
@@ -252,7 +265,7 @@ pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<
         }
         (AclKind::Pattern, None) => {}
     }
-    acl_topic_filter("pattern", pattern)
+    Ok(())
 }
 
 /// Checks a page size for the user list: 1 to 1000.

@@ -153,10 +153,7 @@ fn waits_for_acl_rules_to_appear_and_go() {
     });
     assert_eq!((result, probes.len()), (Ok(()), 3));
 
-    let delete = DeleteAclRule {
-        username: "u".into(),
-        topic: "a/#".into(),
-    };
+    let delete = DeleteAclRule::topic_rules("u", "a/#");
     let poller = Poller::new(&config(), delete.wait_target().unwrap(), options(1, 60));
     let (result, probes) = drive(poller, |n, _| {
         if n == 0 {

@@ -100,10 +100,7 @@ fn every_operation_in_both_encodings() {
     let delete = DeleteUser {
         username: "test".into(),
     };
-    let delete_rule = DeleteAclRule {
-        username: "test".into(),
-        topic: "readonly".into(),
-    };
+    let delete_rule = DeleteAclRule::topic_rules("test", "readonly");
     let no_body = |method, path| {
         let expected = Expected {
             method,

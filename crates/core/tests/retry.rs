@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
-    ApiConfig, Call, CreateUser, Error, ErrorCode, Failure, GetUser, Input, ListUsers, Machine,
-    Method, Output, Response, RetryAfter, RetryPolicy, TransportError,
+    ApiConfig, AttemptFailure, Call, CreateUser, Error, ErrorCode, GetUser, Input, ListUsers,
+    Machine, Method, Output, Response, RetryAfter, RetryPolicy, TransportError,
 };
 
 fn t0() -> SystemTime {
@@ -18,37 +18,37 @@ fn decision_table() {
     let secs = |s| Some(RetryAfter::Delay(Duration::from_secs(s)));
     let date = |s| Some(RetryAfter::At(t0() + Duration::from_secs(s)));
     // (retries done, method, failure, retried?)
-    let table: &[(u32, Method, Failure, bool)] = &[
-        (0, Method::Get, Failure::Status(429, None), true),
-        (0, Method::Post, Failure::Status(429, None), true),
-        (0, Method::Post, Failure::Status(429, secs(3)), true),
-        (0, Method::Post, Failure::Status(429, date(3)), true),
-        (0, Method::Get, Failure::Status(429, secs(61)), false),
-        (0, Method::Get, Failure::Status(500, None), true),
-        (0, Method::Put, Failure::Status(502, None), true),
-        (0, Method::Delete, Failure::Status(503, None), true),
-        (0, Method::Post, Failure::Status(500, None), false),
-        (0, Method::Post, Failure::Status(503, None), false),
-        (0, Method::Get, Failure::Network, true),
-        (0, Method::Post, Failure::Network, false),
-        (0, Method::Delete, Failure::Timeout, true),
-        (0, Method::Post, Failure::Timeout, false),
-        (0, Method::Get, Failure::Status(400, None), false),
-        (0, Method::Get, Failure::Status(401, None), false),
-        (0, Method::Get, Failure::Status(403, None), false),
-        (0, Method::Get, Failure::Status(404, None), false),
-        (0, Method::Get, Failure::Status(405, None), false),
-        (0, Method::Get, Failure::Status(302, None), false),
-        (1, Method::Get, Failure::Status(503, None), true),
-        (2, Method::Get, Failure::Status(503, None), false),
-        (2, Method::Get, Failure::Status(429, secs(1)), false),
+    let table: &[(u32, Method, AttemptFailure, bool)] = &[
+        (0, Method::Get, AttemptFailure::Status(429, None), true),
+        (0, Method::Post, AttemptFailure::Status(429, None), true),
+        (0, Method::Post, AttemptFailure::Status(429, secs(3)), true),
+        (0, Method::Post, AttemptFailure::Status(429, date(3)), true),
+        (0, Method::Get, AttemptFailure::Status(429, secs(61)), false),
+        (0, Method::Get, AttemptFailure::Status(500, None), true),
+        (0, Method::Put, AttemptFailure::Status(502, None), true),
+        (0, Method::Delete, AttemptFailure::Status(503, None), true),
+        (0, Method::Post, AttemptFailure::Status(500, None), false),
+        (0, Method::Post, AttemptFailure::Status(503, None), false),
+        (0, Method::Get, AttemptFailure::Network, true),
+        (0, Method::Post, AttemptFailure::Network, false),
+        (0, Method::Delete, AttemptFailure::Timeout, true),
+        (0, Method::Post, AttemptFailure::Timeout, false),
+        (0, Method::Get, AttemptFailure::Status(400, None), false),
+        (0, Method::Get, AttemptFailure::Status(401, None), false),
+        (0, Method::Get, AttemptFailure::Status(403, None), false),
+        (0, Method::Get, AttemptFailure::Status(404, None), false),
+        (0, Method::Get, AttemptFailure::Status(405, None), false),
+        (0, Method::Get, AttemptFailure::Status(302, None), false),
+        (1, Method::Get, AttemptFailure::Status(503, None), true),
+        (2, Method::Get, AttemptFailure::Status(503, None), false),
+        (2, Method::Get, AttemptFailure::Status(429, secs(1)), false),
     ];
     for &(retries, method, failure, retried) in table {
         let delay = policy.retry_delay(retries, method, failure, now, 12345);
         assert_eq!(delay.is_some(), retried, "{retries} {method} {failure:?}");
     }
     assert_eq!(
-        RetryPolicy::never().retry_delay(0, Method::Get, Failure::Status(429, None), now, 1),
+        RetryPolicy::never().retry_delay(0, Method::Get, AttemptFailure::Status(429, None), now, 1),
         None
     );
 }
@@ -56,17 +56,17 @@ fn decision_table() {
 #[test]
 fn retry_after_is_honoured_exactly() {
     let policy = RetryPolicy::default();
-    let seconds = Failure::Status(429, Some(RetryAfter::Delay(Duration::from_secs(7))));
+    let seconds = AttemptFailure::Status(429, Some(RetryAfter::Delay(Duration::from_secs(7))));
     assert_eq!(
         policy.retry_delay(0, Method::Post, seconds, t0(), 99),
         Some(Duration::from_secs(7))
     );
-    let date = Failure::Status(429, Some(RetryAfter::At(t0() + Duration::from_secs(4))));
+    let date = AttemptFailure::Status(429, Some(RetryAfter::At(t0() + Duration::from_secs(4))));
     assert_eq!(
         policy.retry_delay(0, Method::Get, date, t0(), 99),
         Some(Duration::from_secs(4))
     );
-    let past = Failure::Status(429, Some(RetryAfter::At(t0() - Duration::from_secs(4))));
+    let past = AttemptFailure::Status(429, Some(RetryAfter::At(t0() - Duration::from_secs(4))));
     assert_eq!(
         policy.retry_delay(0, Method::Get, past, t0(), 99),
         Some(Duration::ZERO)
@@ -84,13 +84,13 @@ fn backoff_is_full_jitter_under_an_exponential_cap() {
         let mut seen_max = Duration::ZERO;
         for random in [0u64, 1, 499, 500, 1_000_003, u64::MAX, 7_777_777_777] {
             let delay = policy
-                .retry_delay(retries, Method::Get, Failure::Network, t0(), random)
+                .retry_delay(retries, Method::Get, AttemptFailure::Network, t0(), random)
                 .unwrap();
             assert!(delay <= ceiling, "retry {retries}: {delay:?} > {ceiling:?}");
             seen_max = seen_max.max(delay);
         }
         assert_eq!(
-            policy.retry_delay(retries, Method::Get, Failure::Network, t0(), 0),
+            policy.retry_delay(retries, Method::Get, AttemptFailure::Network, t0(), 0),
             Some(Duration::ZERO)
         );
         assert!(seen_max > Duration::ZERO);

@@ -272,6 +272,7 @@ fn huge_durations_do_not_overflow_the_clock() {
             interval: Duration::MAX,
             timeout: Duration::MAX,
             max_interval: Duration::MAX,
+            attempt_timeout: Duration::MAX,
         },
     );
     let now = t0();
@@ -284,6 +285,7 @@ fn huge_durations_do_not_overflow_the_clock() {
         base_delay: Duration::MAX,
         max_delay: Duration::MAX,
         max_retry_after: Duration::MAX,
+        attempt_timeout: Duration::MAX,
     };
     let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
     assert!(matches!(call.poll_output(now), Output::Send(_)));
@@ -312,5 +314,129 @@ proptest! {
         prop_assert!(matches!(poller.poll_output(now), Output::Send(_)));
         poller.handle_input(Input::Response(reply), now);
         let _ = poller.poll_output(now);
+    }
+}
+
+/// A call creating `alice` with `password` that gets `reply`, as the caller
+/// sees its error.
+fn create_error(password: &str, reply: Response) -> Error {
+    let op = CreateUser {
+        username: "alice".into(),
+        password: password.into(),
+    };
+    finish(
+        &mut Call::new(&config(), op, RetryPolicy::never(), 7),
+        &reply,
+    )
+    .unwrap_err()
+}
+
+#[test]
+fn short_secrets_are_redacted_as_whole_tokens_only() {
+    let json = |body: &str| {
+        Response::new(
+            400,
+            vec![("content-type".into(), "application/json".into())],
+            body.as_bytes().to_vec(),
+        )
+    };
+    // The letters of a short password inside other words are left alone.
+    for (password, body, message) in [
+        (
+            "x",
+            r#"{"error":"User already exists"}"#,
+            "User already exists",
+        ),
+        (
+            "e",
+            r#"{"error":"User already exists"}"#,
+            "User already exists",
+        ),
+        ("sts", "User already exists", "User already exists"),
+        ("ab_1", "ab_12 is taken", "ab_12 is taken"),
+        ("é", "idée reçue", "idée reçue"),
+    ] {
+        let reply = if body.starts_with('{') {
+            json(body)
+        } else {
+            Response::new(400, vec![], body.as_bytes().to_vec())
+        };
+        let error = create_error(password, reply);
+        assert_eq!(error.server_message(), Some(message), "{password:?}");
+        assert_eq!(error.to_string(), format!("bad request: {message}"));
+    }
+    // Where a short password stands as a token, in any form, it goes.
+    for (password, body, message) in [
+        (
+            "x",
+            r#"{"error":"password x is too weak"}"#,
+            "password [redacted] is too weak",
+        ),
+        ("x", r#"{"error":"x"}"#, "[redacted]"),
+        ("x", r#"{"error":"bad: \"x\""}"#, "bad: \"[redacted]\""),
+        (
+            "a b",
+            "password=a+b&user=alice",
+            "password=[redacted]&user=alice",
+        ),
+        ("a/b", r#"{"error":"a\/b is weak"}"#, "[redacted] is weak"),
+        ("-x", "weak-x", "weak[redacted]"),
+        ("x!", "x!!", "[redacted]!"),
+    ] {
+        let reply = if body.starts_with('{') {
+            json(body)
+        } else {
+            Response::new(400, vec![], body.as_bytes().to_vec())
+        };
+        let error = create_error(password, reply);
+        assert_eq!(
+            error.server_message(),
+            Some(message),
+            "{password:?} in {body:?}"
+        );
+        if let Some(reply) = error.reply() {
+            assert!(!reply.body.contains(&format!(" {password} ")), "{reply:?}");
+        }
+    }
+}
+
+#[test]
+fn long_secrets_are_redacted_anywhere() {
+    // Eight characters or more: glued to other text, still redacted.
+    let password = "hunter22";
+    assert_eq!(
+        password.chars().count(),
+        cloudmqtt_api::REDACT_ANYWHERE_MIN_CHARS
+    );
+    let reply = Response::new(400, vec![], b"bad:hunter22abc".to_vec());
+    let error = create_error(password, reply);
+    assert_eq!(error.server_message(), Some("bad:[redacted]abc"));
+    // Seven characters glued to a word are not a token.
+    let reply = Response::new(400, vec![], b"bad:hunter2abc".to_vec());
+    let error = create_error("hunter2", reply);
+    assert_eq!(error.server_message(), Some("bad:hunter2abc"));
+}
+
+proptest! {
+    /// Redaction only ever replaces the secret: the text around it is kept
+    /// byte for byte, and no form of a secret of any length survives as a
+    /// token.
+    #[test]
+    fn redaction_keeps_the_rest_of_a_message(
+        before in "[a-z ]{0,20}",
+        after in "[a-z ]{0,20}",
+        password in "[A-Z0-9]{1,12}",
+    ) {
+        let message = format!("{before} {password} {after}").trim().to_owned();
+        let reply = Response::new(400, vec![], message.clone().into_bytes());
+        let error = create_error(&password, reply);
+        let shown = error.server_message().unwrap_or("").to_owned();
+        let words: Vec<&str> = shown.split(' ').collect();
+        prop_assert!(!words.contains(&password.as_str()), "{shown:?}");
+        let expected_words: Vec<String> = message
+            .split(' ')
+            .map(|word| if word == password { "[redacted]".to_owned() } else { word.to_owned() })
+            .collect();
+        prop_assert_eq!(shown, expected_words.join(" "));
     }
 }

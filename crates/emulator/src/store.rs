@@ -21,6 +21,10 @@
 //! write is in it. Due times are wall-clock milliseconds since the Unix
 //! epoch, so a change still pending when the emulator stops applies on the
 //! next start once its time has come.
+//!
+//! One emulator at a time owns a data directory: [`Store::open`] takes an
+//! exclusive lock on its `lock` file and a second emulator is refused with
+//! the holder's process id, since two writers would save over each other.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -346,15 +350,60 @@ pub fn unix_ms(time: SystemTime) -> u64 {
 pub struct Store {
     path: PathBuf,
     state: State,
+    /// The data directory's lock, held for as long as the store lives (the
+    /// kernel releases it when the process ends, even on `kill -9`).
+    _lock: File,
+}
+
+/// The file in a data directory that one emulator at a time locks.
+pub const LOCK_FILE: &str = "lock";
+
+/// Takes the data directory's lock, so that no second emulator reads or
+/// writes the same state: two writers would each save their own copy over
+/// the other's and lose acknowledged writes. The lock file holds the
+/// holder's process id, for the message a second emulator shows.
+fn lock_data_dir(dir: &Path) -> io::Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let holder = fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            let by = if holder.is_empty() {
+                String::new()
+            } else {
+                format!(" (process {holder})")
+            };
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "{} is in use by another emulator{by}; stop it or choose another --data-dir",
+                    dir.display()
+                ),
+            ));
+        }
+        Err(fs::TryLockError::Error(error)) => return Err(error),
+    }
+    file.set_len(0)?;
+    writeln!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 impl Store {
     /// Opens the state file in `dir`, or starts empty when there is none.
     ///
     /// # Errors
-    /// When the file cannot be read or is not a state file: the emulator
-    /// refuses to start rather than lose data.
+    /// When another emulator holds the directory's lock, or the file cannot
+    /// be read or is not a state file: the emulator refuses to start rather
+    /// than lose data.
     pub fn open(dir: &Path) -> io::Result<Self> {
+        let lock = lock_data_dir(dir)?;
         let path = dir.join("state.json");
         remove_leftover_temporaries(dir);
         let state = match fs::read(&path) {
@@ -383,7 +432,11 @@ impl Store {
             },
             Err(error) => return Err(error),
         };
-        Ok(Self { path, state })
+        Ok(Self {
+            path,
+            state,
+            _lock: lock,
+        })
     }
 
     /// The current state.
@@ -665,14 +718,34 @@ mod tests {
         });
         assert!(refused.is_err());
         assert_eq!(store.state().pending.len(), 1);
+        let saved = store.state().clone();
+        drop(store);
         let reopened = Store::open(dir.path()).unwrap();
-        assert_eq!(reopened.state(), store.state());
-        // Only the state file is left: no temporary files.
-        let names: Vec<_> = fs::read_dir(dir.path())
+        assert_eq!(reopened.state(), &saved);
+        // Only the state file and the lock are left: no temporary files.
+        let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["state.json"]);
+        names.sort();
+        assert_eq!(names, [LOCK_FILE, "state.json"]);
+    }
+
+    #[test]
+    fn one_store_at_a_time_per_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).unwrap();
+        let second = Store::open(dir.path()).unwrap_err();
+        assert_eq!(second.kind(), io::ErrorKind::WouldBlock);
+        let message = second.to_string();
+        assert!(
+            message.contains("is in use by another emulator")
+                && message.contains(&format!("(process {})", std::process::id()))
+                && message.contains("choose another --data-dir"),
+            "{message}"
+        );
+        drop(first);
+        Store::open(dir.path()).unwrap();
     }
 
     #[test]
@@ -685,6 +758,7 @@ mod tests {
                 Ok::<_, io::Error>(())
             })
             .unwrap();
+        drop(store);
         fs::write(dir.path().join(".state.json.999.tmp"), b"{\"torn").unwrap();
         let reopened = Store::open(dir.path()).unwrap();
         assert!(reopened.state().applied.has_user("kept"));

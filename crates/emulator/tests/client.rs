@@ -143,11 +143,11 @@ fn every_operation_in_both_encodings() {
         };
         call(&emulator, &config, &update).unwrap();
 
-        let delete_rule = DeleteAclRule {
-            username: "sensor one".into(),
-            topic: "sensors/+/temp".into(),
-        };
+        let delete_rule = DeleteAclRule::topic_rules("sensor one", "sensors/+/temp");
         call_and_wait(&emulator, &config, &delete_rule);
+        let delete_pattern = DeleteAclRule::pattern_rules("devices/%u/#");
+        call_and_wait(&emulator, &config, &delete_pattern);
+        assert!(call(&emulator, &config, &ListAclRules).unwrap().is_empty());
         let delete = DeleteUser {
             username: "sensor one".into(),
         };

@@ -16,12 +16,20 @@ const KEY: &str = "persist-key";
 #[test]
 fn users_rules_and_pending_changes_survive_kill_9() {
     common::require_broker_tools();
-    let args = ["--apply-delay-ms", "500", "--api-key", KEY];
-    let mut first = Emulator::start(&args);
+    // First run: erin and her rule applied at once, then a clean stop.
+    let setup = Emulator::start(&["--apply-delay-ms", "0", "--api-key", KEY]);
+    setup.create_user("erin", "erin-pw");
+    setup.create_rule("topic", Some("erin"), "erin/#", true, true);
+    let (scratch, data_dir) = setup.into_scratch();
+
+    // Second run: changes fall due in ten minutes, so the create it
+    // acknowledges is still pending when it dies, however loaded the machine.
+    let mut first = Emulator::start_in(
+        scratch,
+        data_dir,
+        &["--apply-delay-ms", "600000", "--api-key", KEY],
+    );
     first.mqtt();
-    first.create_user("erin", "erin-pw");
-    first.create_rule("topic", Some("erin"), "erin/#", true, true);
-    // Acknowledged but not yet applied when the emulator dies.
     let reply = first.call(
         "POST",
         "/user",
@@ -37,10 +45,24 @@ fn users_rules_and_pending_changes_survive_kill_9() {
     // The broker goes with it.
     first.wait_until("the old broker to die", || !process_alive(broker));
 
+    // Time passes: the pending create falls due (its due time is moved to
+    // the past in the saved state, which is what ten minutes would do).
     let (scratch, data_dir) = first.into_scratch();
-    let second = Emulator::start_in(scratch, data_dir, &args);
+    let state_file = data_dir.join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    let pending = state["pending"].as_array_mut().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["change"]["username"], "frank", "{pending:?}");
+    pending[0]["due_unix_ms"] = json!(0);
+    std::fs::write(&state_file, serde_json::to_vec(&state).unwrap()).unwrap();
+
+    let second = Emulator::start_in(
+        scratch,
+        data_dir,
+        &["--apply-delay-ms", "0", "--api-key", KEY],
+    );
     let port = second.mqtt();
-    assert_eq!(second.call("GET", "/user/erin", None).status, 200);
     assert_eq!(
         second.call("GET", "/user/erin", None).json(),
         json!({"username": "erin", "acls": [{"topic": "erin/#", "read": true, "write": true}]})
@@ -134,4 +156,30 @@ fn a_corrupt_state_file_stops_the_start_instead_of_losing_data() {
         std::fs::read(data_dir.join("state.json")).unwrap(),
         b"{\"version\": 1, \"appl"
     );
+}
+
+#[test]
+fn a_second_emulator_on_the_same_data_directory_is_refused() {
+    let first = Emulator::start(&["--no-broker", "--apply-delay-ms", "0", "--api-key", KEY]);
+    first.create_user("kept", "pw");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cloudmqtt-emulator"))
+        .arg("--data-dir")
+        .arg(&first.data_dir)
+        .args(["--no-broker", "--api-key", KEY])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} is in use by another emulator (process {})",
+            first.data_dir.display(),
+            first.pid()
+        )) && stderr.contains("choose another --data-dir"),
+        "{stderr}"
+    );
+    // The first one is unharmed and keeps its state.
+    assert_eq!(first.call("GET", "/user/kept", None).status, 200);
 }

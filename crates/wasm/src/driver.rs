@@ -47,31 +47,15 @@ fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).ceil().min(MAX_TIMER_MS)
 }
 
-/// The shortest attempt of a wait, however close its deadline: the last
-/// probe goes out at the deadline and gets this long to answer.
-const MIN_PROBE: Duration = Duration::from_millis(100);
-
 fn is_aborted(signals: &[AbortSignal]) -> bool {
     signals.iter().any(AbortSignal::aborted)
 }
 
-/// How requests travel: the `fetch` to call and the per-attempt timeout.
+/// How requests travel: the `fetch` to call.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     /// A caller's `fetch(request)`; the global `fetch` when `None`.
     pub(crate) fetch: Option<Function>,
-}
-
-/// Per-call settings for [`drive`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits<'a> {
-    /// The user's abort signals: any of them ends the call.
-    pub(crate) signals: &'a [AbortSignal],
-    /// How long one attempt may take, response body included.
-    pub(crate) attempt_timeout: Duration,
-    /// For waits, whose deadline the core checks once an attempt ends: no
-    /// attempt runs past this instant by more than [`MIN_PROBE`].
-    pub(crate) deadline: Option<SystemTime>,
 }
 
 /// Adapts a machine to hand its value over as JavaScript data, so that one
@@ -99,33 +83,33 @@ where
     }
 }
 
-/// Runs a machine to completion: sends what it asks for, sleeps when it
-/// asks, and returns its result.
+/// Runs a machine to completion: sends what it asks for (each attempt ends
+/// at the deadline the request carries), sleeps when it asks, and returns
+/// its result.
 ///
 /// # Errors
 /// The machine's error, or [`Error::Aborted`] as soon as the signal fires.
 pub(crate) async fn drive(
     machine: &mut dyn Machine<Value = JsValue>,
     transport: &Transport,
-    limits: Limits<'_>,
+    signals: &[AbortSignal],
 ) -> Result<JsValue, Error> {
     loop {
         let now = now();
         match machine.poll_output(now) {
             Output::Done(result) => return result,
             Output::WaitUntil(at) => {
-                sleep(at.duration_since(now).unwrap_or_default(), limits.signals).await?;
+                sleep(at.duration_since(now).unwrap_or_default(), signals).await?;
             }
             Output::Send(request) => {
-                if is_aborted(limits.signals) {
+                if is_aborted(signals) {
                     return Err(Error::Aborted);
                 }
-                let mut timeout = limits.attempt_timeout;
-                if let Some(deadline) = limits.deadline {
-                    let left = deadline.duration_since(now).unwrap_or_default();
-                    timeout = timeout.min(left.max(MIN_PROBE));
-                }
-                let input = send(request, transport, limits.signals, timeout).await?;
+                // The core sets every attempt's deadline.
+                let timeout = request
+                    .time_left(now)
+                    .unwrap_or(cloudmqtt_api::DEFAULT_ATTEMPT_TIMEOUT);
+                let input = send(request, transport, signals, timeout).await?;
                 machine.handle_input(input, self::now());
             }
         }

@@ -15,7 +15,7 @@ use crate::convert::IntoJs;
 /// The object-safe part of [`Operation`].
 trait DynOperation {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
-    fn parse_response(&self, response: &Response) -> Result<JsValue, Error>;
+    fn parse_success(&self, response: &Response) -> Result<JsValue, Error>;
     fn secrets(&self) -> Vec<&str>;
     fn wait_target(&self) -> Option<WaitTarget>;
 }
@@ -32,8 +32,8 @@ where
         self.0.build_request(config)
     }
 
-    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
-        self.0.parse_response(response).map(IntoJs::into_js)
+    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+        self.0.parse_success(response).map(IntoJs::into_js)
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -60,8 +60,8 @@ impl DynOperation for UserPage {
 
     /// Runs once, for the successful response (a failure never reaches the
     /// paginator).
-    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
-        let users = self.op.parse_response(response)?;
+    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+        let users = self.op.parse_success(response)?;
         let fresh = self.pages.borrow_mut().handle_page(users);
         Ok(if fresh.is_empty() {
             JsValue::NULL
@@ -105,8 +105,8 @@ impl Operation for Erased {
         self.0.build_request(config)
     }
 
-    fn parse_response(&self, response: &Response) -> Result<JsValue, Error> {
-        self.0.parse_response(response)
+    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+        self.0.parse_success(response)
     }
 
     fn secrets(&self) -> Vec<&str> {

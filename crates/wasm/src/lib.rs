@@ -35,8 +35,8 @@ use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AclKind, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_PAGE_SIZE, DeleteAclRule,
-    DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, NewAclRule,
-    Operation, Output, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret,
+    DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, Mutation,
+    NewAclRule, Output, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret,
     UpdatePassword, WaitOptions, WaitTarget,
 };
 use js_sys::{Object, Promise, Reflect};
@@ -45,11 +45,8 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use crate::args::{Props, invalid};
-use crate::driver::{Limits, ToJs, Transport, drive};
+use crate::driver::{ToJs, Transport, drive};
 use crate::erased::Erased;
-
-/// The per-attempt timeout when none is given.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The message of a redirect whose status the runtime hides.
 const OPAQUE_REDIRECT: &str =
@@ -86,48 +83,53 @@ pub fn error_object(error: &Error) -> JsValue {
         );
     }
     if let Some(field) = error.field() {
-        set("field", field.into());
+        set("field", js_field(field).into());
     }
     object.into()
+}
+
+/// The JavaScript name of an argument the core names in Rust.
+fn js_field(field: &str) -> &str {
+    match field {
+        "api_key" => "apiKey",
+        "base_url" => "baseUrl",
+        "page_size" => "pageSize",
+        "interval" | "max_interval" => "intervalMs",
+        other => other,
+    }
 }
 
 /// Settings shared by every call of one client.
 struct Inner {
     config: ApiConfig,
+    /// The retry policy, with the client's per-attempt timeout.
     policy: RetryPolicy,
-    timeout: Duration,
     transport: Transport,
 }
 
 /// A call's own options: `{ signal, timeoutMs }`.
 struct CallOptions {
     signal: Option<AbortSignal>,
-    timeout: Duration,
+    /// The retry policy with this call's per-attempt timeout.
+    policy: RetryPolicy,
 }
 
-/// How to wait for a change: the poller's options and the signals.
+/// How to wait for a change: the poller's options and the wait's own signal.
 struct Wait {
     options: WaitOptions,
-    /// The wait's own signal and that of the call it follows: either ends it.
-    signals: Vec<AbortSignal>,
-    /// The timeout of each probe: the call's, or the client's.
-    attempt_timeout: Duration,
+    signal: Option<AbortSignal>,
 }
 
-/// One machine to drive, with its limits.
+/// A method's work, prepared synchronously from its arguments: one machine
+/// (the core's) and the signals that end it. Every method funnels through
+/// [`WasmClient::start`], so the `.wasm` holds one async driver rather than
+/// one per method.
 struct Step {
     machine: Box<dyn Machine<Value = JsValue>>,
     signals: Vec<AbortSignal>,
-    attempt_timeout: Duration,
-    /// For waits: the total time, counted from when the step starts.
-    wait_timeout: Option<Duration>,
 }
 
-/// A method's work, prepared synchronously from its arguments: steps run in
-/// order, and the last one's value is the result. Every method funnels
-/// through [`WasmClient::start`], so the `.wasm` holds one async driver
-/// rather than one per method.
-type Plan = Result<Vec<Step>, Error>;
+type Plan = Result<Step, Error>;
 
 impl Inner {
     /// Reads `{ signal, timeoutMs }` (a call's options), and hands back the
@@ -136,82 +138,76 @@ impl Inner {
         let object = args::opt_object(value, "options")?;
         let props = Props(object.as_ref());
         let signal = props.opt_signal("signal")?;
-        let timeout = props.opt_millis("timeoutMs", 1.0)?.unwrap_or(self.timeout);
-        Ok((CallOptions { signal, timeout }, object))
+        let mut policy = self.policy;
+        if let Some(timeout) = props.opt_millis("timeoutMs", 1.0)? {
+            policy.attempt_timeout = timeout;
+        }
+        Ok((CallOptions { signal, policy }, object))
     }
 
-    /// Reads `{ signal, timeoutMs, intervalMs }` (a wait's options).
-    /// `call` is the options of the create or delete the wait follows: its
-    /// signal ends the wait too, and its per-attempt timeout applies.
-    fn wait_options(&self, props: Props<'_>, call: Option<&CallOptions>) -> Result<Wait, Error> {
+    /// Reads `{ signal, timeoutMs, intervalMs }` (a wait's options); each
+    /// probe may take `attempt_timeout`.
+    fn wait_options(props: Props<'_>, attempt_timeout: Duration) -> Result<Wait, Error> {
         let defaults = WaitOptions::default();
-        let mut signals: Vec<AbortSignal> = props.opt_signal("signal")?.into_iter().collect();
+        let signal = props.opt_signal("signal")?;
         let timeout = props.opt_millis("timeoutMs", 0.0)?;
         let interval = props.opt_millis("intervalMs", 1.0)?;
         let interval = interval.unwrap_or(defaults.interval);
-        if let Some(call) = call {
-            signals.extend(call.signal.clone());
-        }
         Ok(Wait {
             options: WaitOptions {
                 interval,
                 timeout: timeout.unwrap_or(defaults.timeout),
                 max_interval: defaults.max_interval.max(interval),
+                attempt_timeout,
             },
-            signals,
-            attempt_timeout: call.map_or(self.timeout, |call| call.timeout),
+            signal,
         })
     }
 
-    /// One operation carried out with retries.
-    fn call(&self, op: Erased, options: &CallOptions) -> Step {
-        Step {
-            machine: Box::new(Call::new(&self.config, op, self.policy, driver::seed())),
-            signals: options.signal.clone().into_iter().collect(),
-            attempt_timeout: options.timeout,
-            wait_timeout: None,
-        }
-    }
-
-    /// A wait until `target` is reached.
-    fn wait(&self, target: WaitTarget, wait: Wait) -> Step {
-        Step {
-            machine: Box::new(ToJs(Poller::new(&self.config, target, wait.options))),
-            signals: wait.signals,
-            attempt_timeout: wait.attempt_timeout,
-            wait_timeout: Some(wait.options.timeout),
-        }
-    }
-
     /// A create or delete, then a wait for it when its `wait` option asks:
-    /// absent or `false` (no wait), `true` (defaults) or wait options.
+    /// absent or `false` (no wait), `true` (defaults) or wait options. The
+    /// call's signal ends the wait too, as does the wait's own.
     fn call_and_wait(&self, op: Result<Erased, Error>, options: JsValue) -> Plan {
         let op = op?;
         let (options, object) = self.call_options(options)?;
         let wait = Props(object.as_ref()).get("wait")?;
+        let timeout = options.policy.attempt_timeout;
         let wait = match wait.as_bool() {
             _ if args::is_absent(&wait) => None,
             Some(false) => None,
-            Some(true) => Some(self.wait_options(Props(None), Some(&options))?),
+            Some(true) => Some(Self::wait_options(Props(None), timeout)?),
             None => {
                 let object = args::opt_object(wait, "wait")
                     .map_err(|_| invalid("wait", "must be a boolean or an object"))?;
-                Some(self.wait_options(Props(object.as_ref()), Some(&options))?)
+                Some(Self::wait_options(Props(object.as_ref()), timeout)?)
             }
         };
-        let target = op.wait_target();
-        let mut steps = vec![self.call(op, &options)];
-        if let (Some(wait), Some(target)) = (wait, target) {
-            steps.push(self.wait(target, wait));
-        }
-        Ok(steps)
+        let mut signals: Vec<AbortSignal> = options.signal.into_iter().collect();
+        let wait_options = wait.map(|wait| {
+            signals.extend(wait.signal);
+            wait.options
+        });
+        let machine = Mutation::new(
+            &self.config,
+            op,
+            options.policy,
+            driver::seed(),
+            wait_options,
+        );
+        Ok(Step {
+            machine: Box::new(machine),
+            signals,
+        })
     }
 
     /// A single call with `{ signal, timeoutMs }` options.
     fn single(&self, op: Result<Erased, Error>, options: JsValue) -> Plan {
         let op = op?;
         let (options, _) = self.call_options(options)?;
-        Ok(vec![self.call(op, &options)])
+        Ok(Step {
+            machine: Box::new(Call::new(&self.config, op, options.policy, driver::seed())),
+            signals: options.signal.into_iter().collect(),
+        })
     }
 
     /// A wait on its own, with `{ signal?, timeoutMs?, intervalMs?,
@@ -225,8 +221,12 @@ impl Inner {
         let options = args::opt_object(options, "options")?;
         let props = Props(options.as_ref());
         let exists = props.opt_bool("exists")?.unwrap_or(true);
-        let wait = self.wait_options(props, None)?;
-        Ok(vec![self.wait(target(exists), wait)])
+        let wait = Self::wait_options(props, self.policy.attempt_timeout)?;
+        let poller = Poller::new(&self.config, target(exists), wait.options);
+        Ok(Step {
+            machine: Box::new(ToJs(poller)),
+            signals: wait.signal.into_iter().collect(),
+        })
     }
 
     /// Scrubs the API key from an error's text. The core's machines scrub
@@ -316,20 +316,18 @@ impl WasmClient {
             .encoding(encoding)
             .allow_insecure_http(insecure.unwrap_or(false))
             .build()?;
-        let timeout = props
-            .opt_millis("timeoutMs", 1.0)?
-            .unwrap_or(DEFAULT_TIMEOUT);
-        let max_retries = props.opt_u32("maxRetries")?;
-        let policy = RetryPolicy {
-            max_retries: max_retries.unwrap_or(RetryPolicy::default().max_retries),
-            ..RetryPolicy::default()
-        };
+        let mut policy = RetryPolicy::default();
+        if let Some(timeout) = props.opt_millis("timeoutMs", 1.0)? {
+            policy.attempt_timeout = timeout;
+        }
+        if let Some(max_retries) = props.opt_u32("maxRetries")? {
+            policy.max_retries = max_retries;
+        }
         let fetch = props.opt_function("fetch")?;
         Ok(WasmClient {
             inner: Rc::new(Inner {
                 config,
                 policy,
-                timeout,
                 transport: Transport { fetch },
             }),
         })
@@ -409,16 +407,8 @@ impl WasmClient {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             let run = async {
-                let mut value = JsValue::UNDEFINED;
-                for mut step in plan? {
-                    let limits = Limits {
-                        signals: &step.signals,
-                        attempt_timeout: step.attempt_timeout,
-                        deadline: step.wait_timeout.map(|timeout| driver::now() + timeout),
-                    };
-                    value = drive(step.machine.as_mut(), &inner.transport, limits).await?;
-                }
-                Ok(value)
+                let mut step = plan?;
+                drive(step.machine.as_mut(), &inner.transport, &step.signals).await
             };
             run.await
                 .map_err(|error: Error| error_object(&inner.redact(error)))
@@ -545,14 +535,21 @@ fn create_acl(rule: JsValue) -> Result<Erased, Error> {
     Ok(Erased::new(CreateAclRule { rule }))
 }
 
-/// `{ username, topic }` of `DELETE /acl`.
+/// `{ type?, username?, topic }` of `DELETE /acl`: a user's topic rules
+/// (`type` absent or `"topic"`), or the pattern rules (`type: "pattern"`,
+/// no username).
 fn delete_acl(rule: JsValue) -> Result<Erased, Error> {
     let rule = args::object(rule, "rule")?;
     let props = Props(Some(&rule));
-    Ok(Erased::new(DeleteAclRule {
-        username: props.string("username")?,
-        topic: props.string("topic")?,
-    }))
+    let kind = match props.opt_string("type")? {
+        Some(text) => Some(AclKind::parse(&text)?),
+        None => None,
+    };
+    let username = props.opt_string("username")?;
+    let topic = props.string("topic")?;
+    Ok(Erased::new(DeleteAclRule::from_parts(
+        kind, username, topic,
+    )?))
 }
 
 /// `{ type, username?, pattern }` of a rule to wait for.
@@ -591,17 +588,15 @@ impl WasmUserPages {
                 Some(request) => Box::new(Call::new(
                     &inner.config,
                     Erased::user_page(request, Rc::clone(&self.pages)),
-                    inner.policy,
+                    options.policy,
                     driver::seed(),
                 )),
                 None => Box::new(Finished),
             };
-            vec![Step {
+            Step {
                 machine,
                 signals: options.signal.into_iter().collect(),
-                attempt_timeout: options.timeout,
-                wait_timeout: None,
-            }]
+            }
         });
         self.client.start(plan)
     }

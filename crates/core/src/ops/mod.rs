@@ -1,20 +1,38 @@
 //! Every endpoint as a pure pair: build a request value, parse a response value.
 //!
-//! One module per resource; each operation's request, response and errors
-//! live together.
+//! One file per endpoint holds all of it: the operation type, how its
+//! arguments are checked, its request, how its 2xx body is read, and what
+//! to wait for when the server applies it later. What every endpoint shares
+//! is here (the [`Operation`] trait, URLs, headers and bodies) and in the
+//! [`Call`](crate::Call) machine, which turns every failed response into an
+//! [`Error`] the same way, secrets scrubbed.
 
-mod acl;
-mod instance;
-mod users;
+mod create_acl_rule;
+mod create_user;
+mod delete_acl_rule;
+mod delete_user;
+mod get_user;
+mod list_acl_rules;
+mod list_users;
+mod reset_instance;
+mod restart_instance;
+mod update_password;
 
-pub use acl::{CreateAclRule, DeleteAclRule, ListAclRules};
-pub use instance::{ResetInstance, RestartInstance};
-pub use users::{CreateUser, DeleteUser, GetUser, ListUsers, UpdatePassword};
+pub use create_acl_rule::{CreateAclRule, NewAclRule};
+pub use create_user::CreateUser;
+pub use delete_acl_rule::DeleteAclRule;
+pub use delete_user::DeleteUser;
+pub use get_user::{GetUser, parse_user_info};
+pub use list_acl_rules::{ListAclRules, parse_acl_rules};
+pub use list_users::{ListUsers, parse_users};
+pub use reset_instance::ResetInstance;
+pub use restart_instance::RestartInstance;
+pub use update_password::UpdatePassword;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::{ApiConfig, Encoding};
-use crate::error::Error;
+use crate::error::{Error, SecretForms};
 use crate::http::{Method, Request, Response};
 use crate::poll::WaitTarget;
 
@@ -29,18 +47,31 @@ pub trait Operation {
     /// [`Error::InvalidInput`] naming the argument at fault.
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
 
-    /// Reads the response: any 2xx is a success, anything else the matching
-    /// [`Error`]. The operation's own [`secrets`](Self::secrets) are
-    /// scrubbed from the error; the API key is scrubbed by [`Call`] and
-    /// [`Poller`], which know the configuration.
+    /// Reads a 2xx response's body into the operation's output.
     ///
-    /// [`Call`]: crate::Call
-    /// [`Poller`]: crate::Poller
+    /// # Errors
+    /// [`Error::Decode`] for a body that does not fit.
+    fn parse_success(&self, response: &Response) -> Result<Self::Output, Error>;
+
+    /// Reads any response: a 2xx through
+    /// [`parse_success`](Self::parse_success), anything else as the error
+    /// its status stands for, with the operation's own
+    /// [`secrets`](Self::secrets) scrubbed. [`Call`](crate::Call) does the
+    /// same with the API key scrubbed too; this is for callers who drive
+    /// requests themselves.
     ///
     /// # Errors
     /// The error the status stands for, or [`Error::Decode`] for a success
     /// whose body does not fit.
-    fn parse_response(&self, response: &Response) -> Result<Self::Output, Error>;
+    fn parse_response(&self, response: &Response) -> Result<Self::Output, Error> {
+        let forms = SecretForms::new(&self.secrets());
+        if response.is_success() {
+            self.parse_success(response)
+                .map_err(|error| error.redact_with(&forms))
+        } else {
+            Err(Error::read_failure(response, &forms))
+        }
+    }
 
     /// Secrets the operation carries (passwords), to scrub from errors.
     fn secrets(&self) -> Vec<&str> {
@@ -105,6 +136,7 @@ fn request(
             ("accept".to_owned(), "application/json".to_owned()),
         ],
         body: Vec::new(),
+        deadline: None,
     }
 }
 
@@ -177,18 +209,11 @@ pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
     }
 }
 
-/// Any 2xx is a success with nothing to read; anything else is an error,
-/// read from the body with every form of `secrets` scrubbed first.
-fn expect_success(response: &Response, secrets: &[&str]) -> Result<(), Error> {
-    if response.is_success() {
-        Ok(())
-    } else {
-        Err(Error::from_response_with_secrets(response, secrets))
-    }
-}
+#[cfg(test)]
+mod tests;
 
 #[cfg(test)]
-mod tests {
+mod segment_tests {
     use super::*;
 
     #[test]

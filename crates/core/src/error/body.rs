@@ -1,0 +1,205 @@
+//! Reading the server's own words out of an error body: a JSON `error`,
+//! `message`, `reason` or `errors` field, else the text, with HTML reduced
+//! to its readable text; bounded in length.
+
+use crate::http::Response;
+use crate::json::{self, Json};
+
+/// Longest server message kept, in characters.
+const MESSAGE_LIMIT: usize = 300;
+/// How much of an error body is searched for the server's message, in bytes.
+const MESSAGE_SOURCE_LIMIT: usize = 64 * 1024;
+/// Longest body snippet kept, in bytes.
+const SNIPPET_LIMIT: usize = 1024;
+
+/// The start of a body as text, bounded to [`SNIPPET_LIMIT`] bytes.
+pub(crate) fn body_snippet(body: &[u8]) -> String {
+    let head = &body[..body.len().min(SNIPPET_LIMIT)];
+    String::from_utf8_lossy(head).into_owned()
+}
+
+/// Finds the server's own words in an error response.
+pub(super) fn server_message(response: &Response) -> Option<String> {
+    let head = &response.body[..response.body.len().min(MESSAGE_SOURCE_LIMIT)];
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(value) = json::parse(text.as_bytes())
+        && let Some(message) = json_message(&value)
+    {
+        return bounded(&message);
+    }
+    let is_html = response
+        .header("content-type")
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+        || text.starts_with('<');
+    if is_html {
+        return bounded(&html_to_text(text));
+    }
+    bounded(text)
+}
+
+/// The message in a JSON error body: `error`, `message`, `reason` or `errors`.
+fn json_message(value: &Json<'_>) -> Option<String> {
+    match value {
+        Json::String(text) => Some(text.to_string()),
+        Json::Object(_) => {
+            for key in ["error", "message", "reason", "error_description", "detail"] {
+                match value.get(key) {
+                    Some(Json::String(text)) if !text.trim().is_empty() => {
+                        return Some(text.to_string());
+                    }
+                    Some(nested @ Json::Object(_)) => {
+                        if let Some(text) = json_message(nested) {
+                            return Some(text);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            value.get("errors").and_then(errors_message)
+        }
+        _ => None,
+    }
+}
+
+/// Joins an `errors` field: a list of strings or objects, or a map of field
+/// names to messages.
+fn errors_message(errors: &Json<'_>) -> Option<String> {
+    let parts: Vec<String> = match errors {
+        Json::String(text) => vec![text.to_string()],
+        Json::Array(items) => items.iter().filter_map(json_message).collect(),
+        Json::Object(members) => members
+            .iter()
+            .filter_map(|(field, value)| {
+                let text = match value {
+                    Json::Array(items) => {
+                        let texts: Vec<String> = items.iter().filter_map(json_message).collect();
+                        (!texts.is_empty()).then(|| texts.join(", "))
+                    }
+                    other => json_message(other),
+                }?;
+                Some(format!("{field}: {text}"))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Reduces an HTML page to its readable text: tags, scripts and styles
+/// dropped, common entities decoded, white space folded.
+fn html_to_text(html: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so positions found in
+    // `lower` apply to `html`.
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len().min(4096));
+    let mut at = 0;
+    while let Some(start) = html[at..].find('<').map(|i| at + i) {
+        out.push_str(&html[at..start]);
+        out.push(' ');
+        let tag = &lower[start..];
+        let end = if tag.starts_with("<script") {
+            tag.find("</script>").map(|i| i + "</script>".len())
+        } else if tag.starts_with("<style") {
+            tag.find("</style>").map(|i| i + "</style>".len())
+        } else if tag.starts_with("<!--") {
+            tag.find("-->").map(|i| i + 3)
+        } else {
+            tag.find('>').map(|i| i + 1)
+        };
+        match end {
+            Some(end) => at = start + end,
+            None => {
+                at = html.len();
+                break;
+            }
+        }
+    }
+    out.push_str(&html[at..]);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Trims and bounds a message; `None` when nothing is left.
+fn bounded(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.char_indices().nth(MESSAGE_LIMIT) {
+        Some((cut, _)) => Some(format!("{}…", text[..cut].trim_end())),
+        None => Some(text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Error;
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &str) -> Response {
+        let mut headers = Vec::new();
+        if !content_type.is_empty() {
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
+        }
+        Response::new(status, headers, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn message_comes_from_json_text_html_or_nothing() {
+        let cases = [
+            (
+                r#"{"error":"Username taken"}"#,
+                "application/json",
+                Some("Username taken"),
+            ),
+            (r#"{"message":"bad"}"#, "application/json", Some("bad")),
+            (r#"{"reason":"why not"}"#, "", Some("why not")),
+            (r#"{"error":{"message":"nested"}}"#, "", Some("nested")),
+            (r#"{"errors":["a","b"]}"#, "", Some("a; b")),
+            (r#"{"errors":[{"message":"a"}]}"#, "", Some("a")),
+            (
+                r#"{"errors":{"username":["is taken"]}}"#,
+                "",
+                Some("username: is taken"),
+            ),
+            (r#""plain json string""#, "", Some("plain json string")),
+            (
+                "  Service Unavailable \n",
+                "text/plain",
+                Some("Service Unavailable"),
+            ),
+            (
+                "<html><head><title>502 Bad Gateway</title><style>b{}</style></head><body><h1>Bad &amp; Gateway</h1><script>x()</script></body></html>",
+                "text/html",
+                Some("502 Bad Gateway Bad & Gateway"),
+            ),
+            ("", "", None),
+            ("   ", "text/plain", None),
+            ("{}", "application/json", Some("{}")),
+        ];
+        for (body, content_type, expected) in cases {
+            let error = Error::from_response(&response(500, content_type, body));
+            assert_eq!(error.server_message(), expected, "body {body:?}");
+        }
+    }
+
+    #[test]
+    fn long_messages_are_bounded() {
+        let body = "x".repeat(5000);
+        let error = Error::from_response(&response(500, "text/plain", &body));
+        let message = error.server_message().unwrap();
+        assert_eq!(message.chars().count(), MESSAGE_LIMIT + 1);
+        assert!(message.ends_with('…'));
+        assert_eq!(error.reply().unwrap().body.len(), SNIPPET_LIMIT);
+    }
+}

@@ -1,0 +1,404 @@
+//! The one error type a caller acts on, and how a failed response becomes
+//! one.
+//!
+//! - [`Error`] and its stable [`ErrorCode`]s live here;
+//! - `body` reads the server's words out of an error body (JSON, text or
+//!   HTML), bounded;
+//! - `redact` finds and replaces every form of a secret.
+//!
+//! A failed response becomes an error in one place: [`Error::read_failure`],
+//! which [`Call`](crate::Call) and [`Poller`](crate::Poller) use for every
+//! endpoint. It scrubs the body of every secret before anything is read or
+//! cut from it, then scrubs the words it read (which may hold a secret in a
+//! decoded form, such as an HTML entity).
+
+mod body;
+mod redact;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::http::Response;
+use crate::retry::RetryAfter;
+
+pub(crate) use body::body_snippet;
+use body::server_message;
+pub use redact::REDACT_ANYWHERE_MIN_CHARS;
+pub(crate) use redact::SecretForms;
+
+/// Everything that can go wrong with a call, in a form a caller can act on.
+///
+/// Secrets never appear here: the API key and passwords are scrubbed from any
+/// text the server sent back before it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was rejected before anything was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The argument at fault, as the API names it (`username`, `limit`, ...).
+        field: &'static str,
+        /// What is wrong with it, in lowercase words.
+        reason: String,
+    },
+    /// 401: the API key was missing or wrong.
+    #[error("unauthorized: the API key was rejected{}", Suffix(.0))]
+    Unauthorized(Reply),
+    /// 403: the key may not do this.
+    #[error("forbidden{}", Suffix(.0))]
+    Forbidden(Reply),
+    /// 404: the user (or path) does not exist.
+    #[error("not found{}", Suffix(.0))]
+    NotFound(Reply),
+    /// 405: the server does not allow this method here.
+    #[error("method not allowed{}", Suffix(.0))]
+    MethodNotAllowed(Reply),
+    /// 429: too many requests.
+    #[error("rate limited{}{}", RetryHint(.retry_after), Suffix(.reply))]
+    RateLimited {
+        /// The response.
+        reply: Reply,
+        /// When the server said to come back, if it did.
+        retry_after: Option<RetryAfter>,
+    },
+    /// 400: the server rejected the request's content.
+    #[error("bad request{}", Suffix(.0))]
+    BadRequest(Reply),
+    /// 5xx: the server failed.
+    #[error("server error {}{}", .0.status, Suffix(.0))]
+    ServerError(Reply),
+    /// Any other status that is not a success (including redirects, which are
+    /// never followed).
+    #[error("unexpected status {}{}", .0.status, Suffix(.0))]
+    UnexpectedStatus(Reply),
+    /// A success response whose body could not be understood.
+    #[error("could not decode the response: {reason}")]
+    Decode {
+        /// What did not fit.
+        reason: String,
+        /// The start of the body, as text.
+        body: String,
+    },
+    /// The request never got a response (DNS, connection, TLS, CORS, ...).
+    #[error("network error: {message}")]
+    Network {
+        /// What the transport reported.
+        message: String,
+    },
+    /// One attempt took longer than its timeout.
+    #[error("request timed out")]
+    Timeout,
+    /// The caller cancelled the call.
+    #[error("request aborted")]
+    Aborted,
+    /// A wait for a change to become visible passed its deadline.
+    #[error("gave up after {}s waiting for {what}", .waited.as_secs())]
+    WaitTimeout {
+        /// What was awaited, e.g. `user "alice" to exist`.
+        what: String,
+        /// How long the wait lasted.
+        waited: Duration,
+    },
+}
+
+/// A stable, machine-readable name for each kind of [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// See [`Error::InvalidInput`].
+    InvalidInput,
+    /// See [`Error::Unauthorized`].
+    Unauthorized,
+    /// See [`Error::Forbidden`].
+    Forbidden,
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::MethodNotAllowed`].
+    MethodNotAllowed,
+    /// See [`Error::RateLimited`].
+    RateLimited,
+    /// See [`Error::BadRequest`].
+    BadRequest,
+    /// See [`Error::ServerError`].
+    ServerError,
+    /// See [`Error::UnexpectedStatus`].
+    UnexpectedStatus,
+    /// See [`Error::Decode`].
+    Decode,
+    /// See [`Error::Network`].
+    Network,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::Aborted`].
+    Aborted,
+    /// See [`Error::WaitTimeout`].
+    WaitTimeout,
+}
+
+impl ErrorCode {
+    /// The code as an upper-case identifier, e.g. `"RATE_LIMITED"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::ServerError => "SERVER_ERROR",
+            Self::UnexpectedStatus => "UNEXPECTED_STATUS",
+            Self::Decode => "DECODE",
+            Self::Network => "NETWORK",
+            Self::Timeout => "TIMEOUT",
+            Self::Aborted => "ABORTED",
+            Self::WaitTimeout => "WAIT_TIMEOUT",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What came back with a failed response: its status, the server's own
+/// message if one could be found, and the start of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The server's message, from a JSON `error`/`message`/`reason`/`errors`
+    /// field or else the body text (trimmed, bounded, HTML reduced to text).
+    pub message: Option<String>,
+    /// The start of the raw body, decoded lossily as UTF-8.
+    pub body: String,
+}
+
+impl Error {
+    /// The kind of error as a stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::ServerError(_) => ErrorCode::ServerError,
+            Self::UnexpectedStatus(_) => ErrorCode::UnexpectedStatus,
+            Self::Decode { .. } => ErrorCode::Decode,
+            Self::Network { .. } => ErrorCode::Network,
+            Self::Timeout => ErrorCode::Timeout,
+            Self::Aborted => ErrorCode::Aborted,
+            Self::WaitTimeout { .. } => ErrorCode::WaitTimeout,
+        }
+    }
+
+    /// The failed response, when the error came from one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            Self::Unauthorized(reply)
+            | Self::Forbidden(reply)
+            | Self::NotFound(reply)
+            | Self::MethodNotAllowed(reply)
+            | Self::RateLimited { reply, .. }
+            | Self::BadRequest(reply)
+            | Self::ServerError(reply)
+            | Self::UnexpectedStatus(reply) => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when a response came.
+    pub fn status(&self) -> Option<u16> {
+        self.reply().map(|reply| reply.status)
+    }
+
+    /// What the server said, when it said anything.
+    pub fn server_message(&self) -> Option<&str> {
+        self.reply().and_then(|reply| reply.message.as_deref())
+    }
+
+    /// The argument at fault, for [`Error::InvalidInput`].
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// For [`Error::RateLimited`]: how long the server asked to wait, from `now`.
+    pub fn retry_after(&self, now: SystemTime) -> Option<Duration> {
+        match self {
+            Self::RateLimited {
+                retry_after: Some(after),
+                ..
+            } => Some(after.delay_from(now)),
+            _ => None,
+        }
+    }
+
+    /// Builds the error for a response that is not a success.
+    ///
+    /// A 2xx response is not an error; this still returns
+    /// [`Error::UnexpectedStatus`] for it, so call it only for failures.
+    pub fn from_response(response: &Response) -> Self {
+        let reply = Reply {
+            status: response.status,
+            message: server_message(response),
+            body: body_snippet(&response.body),
+        };
+        match response.status {
+            400 => Self::BadRequest(reply),
+            401 => Self::Unauthorized(reply),
+            403 => Self::Forbidden(reply),
+            404 => Self::NotFound(reply),
+            405 => Self::MethodNotAllowed(reply),
+            429 => Self::RateLimited {
+                retry_after: response.header("retry-after").and_then(RetryAfter::parse),
+                reply,
+            },
+            500..=599 => Self::ServerError(reply),
+            _ => Self::UnexpectedStatus(reply),
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn decode(reason: impl Into<String>, body: &[u8]) -> Self {
+        Self::Decode {
+            reason: reason.into(),
+            body: body_snippet(body),
+        }
+    }
+
+    /// Replaces every occurrence of each secret in the error's text with
+    /// `[redacted]`: as is, and in the forms a server may echo it in
+    /// (JSON-escaped, form- or percent-encoded). Empty secrets are ignored.
+    /// Secrets shorter than [`REDACT_ANYWHERE_MIN_CHARS`] are replaced only
+    /// where they stand as a whole token, so that the words around them
+    /// stay intact.
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        self.redact_with(&SecretForms::new(secrets))
+    }
+
+    /// The error a failed response stands for, read with every form of the
+    /// secrets scrubbed: from the body before anything is read or cut from
+    /// it, and from the words read out of it. The one way a failed
+    /// response becomes an error in [`Call`](crate::Call) and
+    /// [`Poller`](crate::Poller).
+    pub(crate) fn read_failure(response: &Response, forms: &SecretForms) -> Self {
+        Self::from_response(&forms.scrub_response(response)).redact_with(forms)
+    }
+
+    /// [`Error::redact`] with forms worked out before.
+    pub(crate) fn redact_with(mut self, forms: &SecretForms) -> Self {
+        let scrub = |text: &mut String| forms.scrub_text(text);
+        match &mut self {
+            Self::Unauthorized(reply)
+            | Self::Forbidden(reply)
+            | Self::NotFound(reply)
+            | Self::MethodNotAllowed(reply)
+            | Self::RateLimited { reply, .. }
+            | Self::BadRequest(reply)
+            | Self::ServerError(reply)
+            | Self::UnexpectedStatus(reply) => {
+                if let Some(message) = &mut reply.message {
+                    scrub(message);
+                }
+                scrub(&mut reply.body);
+            }
+            Self::Decode { reason, body } => {
+                scrub(reason);
+                scrub(body);
+            }
+            Self::Network { message } => scrub(message),
+            Self::InvalidInput { reason, .. } => scrub(reason),
+            Self::WaitTimeout { what, .. } => scrub(what),
+            Self::Timeout | Self::Aborted => {}
+        }
+        self
+    }
+}
+
+struct Suffix<'a>(&'a Reply);
+
+impl fmt::Display for Suffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.message {
+            Some(message) => write!(f, ": {message}"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct RetryHint<'a>(&'a Option<RetryAfter>);
+
+impl fmt::Display for RetryHint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(RetryAfter::Delay(delay)) => write!(f, " (retry after {}s)", delay.as_secs()),
+            Some(RetryAfter::At(at)) => {
+                write!(f, " (retry after {})", crate::date::HttpDate(*at))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &str) -> Response {
+        let mut headers = Vec::new();
+        if !content_type.is_empty() {
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
+        }
+        Response::new(status, headers, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn status_maps_to_variant() {
+        let cases = [
+            (400, ErrorCode::BadRequest),
+            (401, ErrorCode::Unauthorized),
+            (403, ErrorCode::Forbidden),
+            (404, ErrorCode::NotFound),
+            (405, ErrorCode::MethodNotAllowed),
+            (429, ErrorCode::RateLimited),
+            (500, ErrorCode::ServerError),
+            (503, ErrorCode::ServerError),
+            (302, ErrorCode::UnexpectedStatus),
+            (418, ErrorCode::UnexpectedStatus),
+        ];
+        for (status, code) in cases {
+            let error = Error::from_response(&response(status, "", ""));
+            assert_eq!(error.code(), code, "status {status}");
+            assert_eq!(error.status(), Some(status));
+        }
+    }
+
+    #[test]
+    fn redact_scrubs_every_text() {
+        let error = Error::from_response(&response(
+            400,
+            "application/json",
+            r#"{"error":"password hunter2 is too weak"}"#,
+        ))
+        .redact(&["hunter2", ""]);
+        assert_eq!(
+            error.to_string(),
+            "bad request: password [redacted] is too weak"
+        );
+        assert!(!format!("{error:?}").contains("hunter2"));
+    }
+}
