@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args};
 use cloudmqtt_api::access::{Reason, describe_rule};
 use cloudmqtt_api::desired;
 use cloudmqtt_api::{
-    Access, AccessQuery, AclRule, ListAclRules, Paginator, Severity, User, evaluate, lint, validate,
+    Access, AccessQuery, AclRule, ListAclRules, Severity, User, evaluate, lint, validate,
 };
 
 use crate::failure::Failure;
@@ -73,13 +73,7 @@ impl Server for crate::commands::Client {
     }
 
     fn users(&mut self) -> Result<Vec<User>, Failure> {
-        let mut pages = Paginator::new(None, cloudmqtt_api::DEFAULT_PAGE_SIZE)?;
-        let mut users = Vec::new();
-        while let Some(request) = pages.next_request() {
-            let page = self.call(request)?;
-            users.extend(pages.handle_page(page));
-        }
-        Ok(users)
+        Ok(self.all_users()?)
     }
 }
 

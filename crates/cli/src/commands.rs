@@ -295,6 +295,14 @@ impl Client {
         })
     }
 
+    /// Every user, through every page (the core's [`AllUsers`]).
+    pub(crate) fn all_users(&mut self) -> Result<Vec<cloudmqtt_api::User>, Error> {
+        let seed = self.next_seed();
+        let page_size = cloudmqtt_api::DEFAULT_PAGE_SIZE;
+        let mut walk = AllUsers::new(&self.config, None, page_size, self.policy, seed)?;
+        self.drive(&mut walk, |_: &AllUsers| None)
+    }
+
     /// A fresh seed for the next machine's jitter.
     fn next_seed(&mut self) -> u64 {
         self.seed = self.seed.wrapping_add(1);

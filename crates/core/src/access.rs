@@ -202,6 +202,7 @@ pub struct AccessDecision {
     pub index: Option<usize>,
 }
 
+#[cfg(feature = "serde")]
 fn no_rule() -> Reason {
     Reason::NoRuleMatches
 }

@@ -240,6 +240,9 @@ fn noncharacters(field: &'static str, text: &str) -> Result<(), Error> {
 /// [`Error::InvalidInput`] naming `username` or `pattern`.
 pub fn acl_rule(kind: AclKind, username: Option<&str>, pattern: &str) -> Result<(), Error> {
     rule_owner(kind, username)?;
+    if let Some(name) = username {
+        named_new_username("username", name)?;
+    }
     acl_topic_filter("pattern", pattern)
 }
 
@@ -253,7 +256,7 @@ pub fn rule_owner(kind: AclKind, username: Option<&str>) -> Result<(), Error> {
         (AclKind::Topic, None) => {
             return Err(Error::invalid("username", "is required for a topic rule"));
         }
-        (AclKind::Topic, Some(name)) => named_new_username("username", name)?,
+        (AclKind::Topic, Some(name)) => named_username("username", name)?,
         (AclKind::Pattern, Some(_)) => {
             return Err(Error::invalid(
                 "username",

@@ -243,6 +243,7 @@ fn queries_are_validated() {
 
 #[cfg(feature = "serde")]
 #[test]
+#[cfg(feature = "serde")]
 fn decisions_serialise_as_documented() {
     let rules = [topic("sensor-1", "sensors/1/#", true, true)];
     let decision = ask(&rules, "sensor-1", None, "sensors/1/t", Write);
