@@ -4,12 +4,14 @@
 # Packs npm/ (its prepack builds what is missing), installs the tarball into
 # a scratch project the way a user would, and runs against the installed
 # copy: the node:test suites, a CommonJS require test, workerd, Deno,
-# headless Chromium, `tsc --strict` on a typed usage file, publint, attw and
-# the size budget. Ends with a line "N passed, N failed" (N counts test
+# headless Chromium, `tsc --strict` on a typed usage file, publint, attw,
+# the size budget, and reach: every toolchain users ship with building and
+# running the installed package (tests/reach/reach.test.mjs). Ends with a
+# line "N passed, N failed" (N counts test
 # cases: each node:test case, and each check that is one command).
 #
 # Usage: tests/run-npm-e2e.sh [step ...]
-#   steps: node require workerd deno browser types publint attw budget
+#   steps: node require workerd deno browser types publint attw budget reach
 #   (default: all). CLOUDMQTT_TARBALL=path.tgz skips packing and uses that file.
 set -uo pipefail
 
@@ -21,7 +23,7 @@ LOGS="$WORK/logs"
 PIDFILE="$WORK/pids"
 STEP_TIMEOUT="${E2E_STEP_TIMEOUT:-300}"
 
-ALL_STEPS=(node require workerd deno browser types publint attw budget)
+ALL_STEPS=(node require workerd deno browser types publint attw budget reach)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 mkdir -p "$WORK"
@@ -177,6 +179,12 @@ for step in "${STEPS[@]}"; do
     publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
     attw) run_step attw one "$E2E_TOOLS_BIN/attw" "$TARBALL" ;;
     budget) run_step budget one node "$ROOT/bench/run.mjs" --size-only --package "$PKG_DIR" ;;
+    reach)
+      [ -d "$TESTS/reach/node_modules" ] || (cd "$TESTS/reach" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+        die "npm ci in tests/reach failed"
+      export REACH_TARBALL="$TARBALL" REACH_WORK="$WORK/reach"
+      STEP_TIMEOUT="${E2E_REACH_TIMEOUT:-1500}" run_step reach tap node --test --test-concurrency=1 "$TESTS/reach/reach.test.mjs"
+      ;;
     *) die "unknown step $step (steps: ${ALL_STEPS[*]})" ;;
   esac
 done

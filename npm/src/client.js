@@ -1,6 +1,8 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
-// `bind(wasm)` takes the wasm-bindgen exports (`WasmClient`) and returns the
+// `bind(wasm, ready)` takes the wasm-bindgen glue's exports (`WasmClient`,
+// `Method`) and `ready()`, which instantiates the WebAssembly module on first
+// use (each entry point decides where its bytes come from), and returns the
 // `CloudMqtt` client and the `CloudMqttError` class. This layer only adapts:
 // it turns the plain error objects the WebAssembly module rejects with into
 // `CloudMqttError`, offers the user list as an async iterator, and keeps the
@@ -27,7 +29,7 @@ const CODES = new Set([
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
-export function bind(wasm) {
+export function bind(wasm, ready) {
   const { WasmClient, Method } = wasm;
 
   /** Every failure of this package, with a stable `code`. */
@@ -84,6 +86,10 @@ export function bind(wasm) {
     #baseUrl;
 
     constructor(options) {
+      // Instantiates the module on the first construction: importing the
+      // package compiles nothing. Throws (a plain Error) only where the
+      // module cannot be had (`cloudmqtt-api/slim` before `init()`).
+      ready();
       let client;
       try {
         client = new WasmClient(options);
