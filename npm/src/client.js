@@ -82,7 +82,8 @@ export function bind(wasm, ready) {
 
   /** A client for the CloudMQTT management API. */
   class CloudMqtt {
-    #client;
+    /** The options, copied once; each call builds its WebAssembly client from them. */
+    #settings;
     #baseUrl;
 
     constructor(options) {
@@ -90,14 +91,20 @@ export function bind(wasm, ready) {
       // package compiles nothing. Throws (a plain Error) only where the
       // module cannot be had (`cloudmqtt-api/slim` before `init()`).
       ready();
+      // A client keeps no WebAssembly object between calls: each call makes
+      // its own from these settings and frees it when it ends, so clients
+      // made per request (the Worker pattern) leave nothing behind and
+      // need no `.free()`. The copy is what gets checked here and used later.
+      const settings = options !== null && typeof options === "object" ? { ...options } : options;
       let client;
       try {
-        client = new WasmClient(options);
+        client = new WasmClient(settings);
       } catch (thrown) {
         throw toError(thrown);
       }
-      this.#client = client;
       this.#baseUrl = client.baseUrl;
+      client.free();
+      this.#settings = settings;
     }
 
     restartInstance(options) {
@@ -152,14 +159,27 @@ export function bind(wasm, ready) {
       return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
     }
 
-    /** Runs `method` of the WebAssembly client behind `self`. */
+    /**
+     * Runs `method` on a WebAssembly client made for this call; the call's
+     * work holds what it needs until it settles.
+     */
     static #run(self, method, ...args) {
-      return call(() => CloudMqtt.#inner(self).run(method, ...args));
+      return call(() => {
+        const client = CloudMqtt.#inner(self);
+        try {
+          return client.run(method, ...args);
+        } finally {
+          client.free();
+        }
+      });
     }
 
-    /** The WebAssembly client behind `self`: a method called without its client fails. */
+    /**
+     * A WebAssembly client for `self`'s settings (the caller frees it): a
+     * method called without its client fails.
+     */
     static #inner(self) {
-      if (#client in Object(self)) return self.#client;
+      if (#settings in Object(self)) return new WasmClient(self.#settings);
       throw new CloudMqttError(
         "INVALID_INPUT",
         "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
@@ -196,7 +216,12 @@ export function bind(wasm, ready) {
   async function* walkUsers(client, params, options) {
     let pages;
     try {
-      pages = client().userPages(params);
+      const inner = client();
+      try {
+        pages = inner.userPages(params);
+      } finally {
+        inner.free();
+      }
     } catch (thrown) {
       throw toError(thrown);
     }
