@@ -1,9 +1,16 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
-// `bind(wasm, ready)` takes the wasm-bindgen glue's exports (`WasmClient`,
-// `Method`) and `ready()`, which instantiates the WebAssembly module on first
-// use (each entry point decides where its bytes come from), and returns the
-// `CloudMqtt` client and the `CloudMqttError` class. This layer only adapts:
+// `bind(load)` takes `load()`, which returns the wasm-bindgen glue's exports
+// (`WasmClient`, `Method`) with the WebAssembly module instantiated; it runs
+// on the first `new CloudMqtt()` (each entry point decides where the module
+// comes from), so importing the package loads and compiles nothing. It
+// returns the `CloudMqtt` client and the `CloudMqttError` class.
+//
+// Adding a method: a `Method` variant and its arm in `WasmClient::run`
+// (crates/wasm), then one line here, `return CloudMqtt.#run(this,
+// "TheMethod", ...args)`, and its declaration in index.d.ts.
+//
+// This layer only adapts:
 // it turns the plain error objects the WebAssembly module rejects with into
 // `CloudMqttError`, offers the user list as an async iterator, and keeps the
 // API key out of sight. Every decision (validation, retries, paging,
@@ -29,8 +36,9 @@ const CODES = new Set([
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
-export function bind(wasm, ready) {
-  const { WasmClient, Method } = wasm;
+export function bind(load) {
+  /** The glue's exports, once the first client loaded them. */
+  let wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -90,7 +98,7 @@ export function bind(wasm, ready) {
       // Instantiates the module on the first construction: importing the
       // package compiles nothing. Throws (a plain Error) only where the
       // module cannot be had (`cloudmqtt-api/slim` before `init()`).
-      ready();
+      wasm ??= load();
       // A client keeps no WebAssembly object between calls: each call makes
       // its own from these settings and frees it when it ends, so clients
       // made per request (the Worker pattern) leave nothing behind and
@@ -98,7 +106,7 @@ export function bind(wasm, ready) {
       const settings = options !== null && typeof options === "object" ? { ...options } : options;
       let client;
       try {
-        client = new WasmClient(settings);
+        client = new wasm.WasmClient(settings);
       } catch (thrown) {
         throw toError(thrown);
       }
@@ -108,15 +116,15 @@ export function bind(wasm, ready) {
     }
 
     restartInstance(options) {
-      return CloudMqtt.#run(this, Method.RestartInstance, options);
+      return CloudMqtt.#run(this, "RestartInstance", options);
     }
 
     resetInstance(options) {
-      return CloudMqtt.#run(this, Method.ResetInstance, options);
+      return CloudMqtt.#run(this, "ResetInstance", options);
     }
 
     listUsers(params, options) {
-      return CloudMqtt.#run(this, Method.ListUsers, params, options);
+      return CloudMqtt.#run(this, "ListUsers", params, options);
     }
 
     users(params, options) {
@@ -124,39 +132,39 @@ export function bind(wasm, ready) {
     }
 
     getUser(username, options) {
-      return CloudMqtt.#run(this, Method.GetUser, username, options);
+      return CloudMqtt.#run(this, "GetUser", username, options);
     }
 
     createUser(user, options) {
-      return CloudMqtt.#run(this, Method.CreateUser, user, options);
+      return CloudMqtt.#run(this, "CreateUser", user, options);
     }
 
     updateUserPassword(username, password, options) {
-      return CloudMqtt.#run(this, Method.UpdateUserPassword, username, password, options);
+      return CloudMqtt.#run(this, "UpdateUserPassword", username, password, options);
     }
 
     deleteUser(username, options) {
-      return CloudMqtt.#run(this, Method.DeleteUser, username, options);
+      return CloudMqtt.#run(this, "DeleteUser", username, options);
     }
 
     listAcls(options) {
-      return CloudMqtt.#run(this, Method.ListAcls, options);
+      return CloudMqtt.#run(this, "ListAcls", options);
     }
 
     createAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.CreateAcl, rule, options);
+      return CloudMqtt.#run(this, "CreateAcl", rule, options);
     }
 
     deleteAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.DeleteAcl, rule, options);
+      return CloudMqtt.#run(this, "DeleteAcl", rule, options);
     }
 
     waitForUser(username, options) {
-      return CloudMqtt.#run(this, Method.WaitForUser, username, options);
+      return CloudMqtt.#run(this, "WaitForUser", username, options);
     }
 
     waitForAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
+      return CloudMqtt.#run(this, "WaitForAcl", rule, options);
     }
 
     /**
@@ -167,7 +175,7 @@ export function bind(wasm, ready) {
       return call(() => {
         const client = CloudMqtt.#inner(self);
         try {
-          return client.run(method, ...args);
+          return client.run(wasm.Method[method], ...args);
         } finally {
           client.free();
         }
@@ -179,7 +187,7 @@ export function bind(wasm, ready) {
      * method called without its client fails.
      */
     static #inner(self) {
-      if (#settings in Object(self)) return new WasmClient(self.#settings);
+      if (#settings in Object(self)) return new wasm.WasmClient(self.#settings);
       throw new CloudMqttError(
         "INVALID_INPUT",
         "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",

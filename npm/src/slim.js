@@ -29,8 +29,9 @@ export function init(source) {
   return loading;
 }
 
-export const { CloudMqtt, CloudMqttError } = bind(wasm, () => {
+export const { CloudMqtt, CloudMqttError } = bind(() => {
   if (!loaded) {
     throw new Error("cloudmqtt-api/slim: call `await init(wasm)` before `new CloudMqtt()`");
   }
+  return wasm;
 });

@@ -173,3 +173,12 @@ export function errors(error: unknown): string {
   }
   return "other";
 }
+
+// The slim entry: the same client, plus init().
+import { init, CloudMqtt as SlimClient, type WasmSource } from "cloudmqtt-api/slim";
+
+export async function slim(source: WasmSource): Promise<string> {
+  await init(source);
+  await init(new URL("https://cdn.example.test/cloudmqtt_api_wasm_bg.wasm"));
+  return String(new SlimClient({ apiKey: "k" }));
+}

@@ -164,10 +164,16 @@ pub(crate) async fn sleep(duration: Duration, signals: &[AbortSignal]) -> Result
     Ok(())
 }
 
+thread_local! {
+    /// The reason an attempt is aborted with (its timeout, or a user's signal).
+    static ABORT_REASON: JsValue = js_sys::Error::new("the request was aborted").into();
+}
+
 /// One attempt's abort controller: aborted by the timer or by a user's
 /// signal. Dropping it clears the timer and the listeners.
 struct Attempt<'a> {
-    controller: AbortController,
+    /// The controller's signal, which every `fetch` of the attempt gets.
+    signal: AbortSignal,
     abort: Function,
     timer: JsValue,
     user: &'a [AbortSignal],
@@ -177,12 +183,13 @@ impl<'a> Attempt<'a> {
     fn start(user: &'a [AbortSignal], timeout: Duration) -> Result<Self, JsValue> {
         let controller = AbortController::new()?;
         let abort_method: Function = Reflect::get(&controller, &"abort".into())?.dyn_into()?;
-        // Abort with an Error so that every rejection is an Error object.
-        let reason = js_sys::Error::new("the request was aborted");
+        // Abort with an Error so that every rejection is an Error object;
+        // one is made once and shared (making an Error records a stack).
+        let reason = ABORT_REASON.with(JsValue::clone);
         let abort: Function = abort_method.bind1(&controller, &reason).unchecked_into();
         let timer = set_timeout(&abort, millis(timeout));
         let attempt = Self {
-            controller,
+            signal: controller.signal(),
             abort,
             timer,
             user,
@@ -198,9 +205,8 @@ impl<'a> Attempt<'a> {
     /// A promise that rejects when the attempt is aborted, to race against
     /// promises that may ignore the signal (a caller's `fetch` may).
     fn aborted(&self) -> Promise {
-        let signal = self.controller.signal();
         Promise::new(&mut |_resolve, reject: Function| {
-            let _ = signal.add_event_listener_with_callback("abort", &reject);
+            let _ = self.signal.add_event_listener_with_callback("abort", &reject);
         })
     }
 
@@ -209,7 +215,7 @@ impl<'a> Attempt<'a> {
     fn failure(&self, error: &JsValue) -> Result<Input, Error> {
         if is_aborted(self.user) {
             Err(Error::Aborted)
-        } else if self.controller.signal().aborted() {
+        } else if self.signal.aborted() {
             Ok(Input::Failed(TransportError::Timeout))
         } else {
             Ok(Input::Failed(TransportError::Network(describe(error))))
@@ -345,7 +351,7 @@ async fn send(
     };
     let race = transport.fetch.as_ref().map(|_| attempt.aborted());
     let fetched = async {
-        let init = init(&request, &attempt.controller.signal());
+        let init = init(&request, &attempt.signal);
         let response = settle(call_fetch(transport, &request, &init)?, race.as_ref()).await?;
         let response: web_sys::Response = response
             .dyn_into()
