@@ -206,7 +206,9 @@ impl<'a> Attempt<'a> {
     /// promises that may ignore the signal (a caller's `fetch` may).
     fn aborted(&self) -> Promise {
         Promise::new(&mut |_resolve, reject: Function| {
-            let _ = self.signal.add_event_listener_with_callback("abort", &reject);
+            let _ = self
+                .signal
+                .add_event_listener_with_callback("abort", &reject);
         })
     }
 
@@ -297,7 +299,8 @@ fn call_fetch(transport: &Transport, request: &Request, init: &Object) -> Result
     let global = js_sys::global();
     let returned = match &transport.fetch {
         Some(fetch) => {
-            let request = web_sys::Request::new_with_str_and_init(&request.url, init.unchecked_ref())?;
+            let request =
+                web_sys::Request::new_with_str_and_init(&request.url, init.unchecked_ref())?;
             fetch.call1(&global, &request)?
         }
         None => {
@@ -326,7 +329,8 @@ fn headers(response: &web_sys::Response) -> Result<Vec<(String, String)>, JsValu
     if let Some(entries) = js_sys::try_iter(&response.headers())? {
         for entry in entries {
             let entry: Array = entry?.unchecked_into();
-            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
                 pairs.push((name, value));
             }
         }
