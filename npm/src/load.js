@@ -9,10 +9,13 @@
  */
 export async function compile(source) {
   source = await source;
-  if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
-  if (typeof source === "string" || source instanceof URL) source = await fetch(source);
-  if (typeof Response === "function" && source instanceof Response) {
+  // Tags rather than instanceof: a module or buffer may come from another
+  // realm (a test runner's, an iframe's).
+  const tag = Object.prototype.toString.call(source);
+  if (tag === "[object WebAssembly.Module]") return source;
+  if (tag === "[object ArrayBuffer]" || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  if (typeof source === "string" || tag === "[object URL]") source = await fetch(source);
+  if (Object.prototype.toString.call(source) === "[object Response]") {
     if (!source.ok) {
       throw new Error(`cloudmqtt-api: could not load ${source.url || "the .wasm"} (HTTP ${source.status})`);
     }
