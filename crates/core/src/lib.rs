@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod canonical;
 mod config;
 mod date;
 mod error;
@@ -73,6 +74,7 @@ mod poll;
 mod retry;
 pub mod validate;
 
+pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, Reply, RetryAfter};
 pub use http::{Method, Request, Response};
