@@ -8,6 +8,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::convert::IntoJs;
+use crate::keys::with_key;
 use cloudmqtt_api::{Error, Input, Machine, Output, Request, Response, TransportError};
 use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -182,7 +183,8 @@ struct Attempt<'a> {
 impl<'a> Attempt<'a> {
     fn start(user: &'a [AbortSignal], timeout: Duration) -> Result<Self, JsValue> {
         let controller = AbortController::new()?;
-        let abort_method: Function = Reflect::get(&controller, &"abort".into())?.dyn_into()?;
+        let abort_method: Function =
+            with_key("abort", |key| Reflect::get(&controller, key))?.dyn_into()?;
         // Abort with an Error so that every rejection is an Error object;
         // one is made once and shared (making an Error records a stack).
         let reason = ABORT_REASON.with(JsValue::clone);
@@ -264,8 +266,8 @@ fn describe(error: &JsValue) -> String {
 }
 
 /// Sets `object[name] = value` on a fresh plain object (which cannot fail).
-fn set(object: &Object, name: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &JsValue::from_str(name), value);
+fn set(object: &Object, name: &'static str, value: &JsValue) {
+    let _ = with_key(name, |key| Reflect::set(object, key, value));
 }
 
 /// The second argument of `fetch(url, init)`: credentials omitted,
@@ -278,17 +280,21 @@ fn init(request: &Request, signal: &AbortSignal) -> Object {
         cloudmqtt_api::Method::Put => "PUT",
         cloudmqtt_api::Method::Delete => "DELETE",
     };
-    set(&init, "method", &method.into());
+    with_key(method, |method| set(&init, "method", method));
     let headers = Object::new();
     for (name, value) in &request.headers {
-        set(&headers, name, &value.into());
+        let _ = Reflect::set(
+            &headers,
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        );
     }
     set(&init, "headers", &headers);
     if !request.body.is_empty() {
         set(&init, "body", &Uint8Array::from(request.body.as_slice()));
     }
-    set(&init, "credentials", &"omit".into());
-    set(&init, "redirect", &"manual".into());
+    with_key("omit", |omit| set(&init, "credentials", omit));
+    with_key("manual", |manual| set(&init, "redirect", manual));
     set(&init, "signal", signal);
     init
 }
@@ -304,7 +310,7 @@ fn call_fetch(transport: &Transport, request: &Request, init: &Object) -> Result
             fetch.call1(&global, &request)?
         }
         None => {
-            let fetch: Function = Reflect::get(&global, &"fetch".into())?
+            let fetch: Function = with_key("fetch", |key| Reflect::get(&global, key))?
                 .dyn_into()
                 .map_err(|_| js_sys::Error::new("no global fetch function"))?;
             fetch.call2(&global, &JsValue::from_str(&request.url), init)?

@@ -25,6 +25,7 @@ mod args;
 mod convert;
 mod driver;
 mod erased;
+mod keys;
 
 use std::cell::RefCell;
 use std::rc::Rc;
