@@ -103,7 +103,12 @@ export function bind(load) {
       // its own from these settings and frees it when it ends, so clients
       // made per request (the Worker pattern) leave nothing behind and
       // need no `.free()`. The copy is what gets checked here and used later.
-      const settings = options !== null && typeof options === "object" ? { ...options } : options;
+      let settings = options;
+      if (options !== null && typeof options === "object") {
+        // Own and inherited enumerable properties, each read once.
+        settings = {};
+        for (const key in options) settings[key] = options[key];
+      }
       let client;
       try {
         client = new wasm.WasmClient(settings);
