@@ -10,10 +10,9 @@
 // (crates/wasm), then one line here, `return CloudMqtt.#run(this,
 // "TheMethod", ...args)`, and its declaration in index.d.ts.
 //
-// This layer only adapts:
-// it turns the plain error objects the WebAssembly module rejects with into
-// `CloudMqttError`, offers the user list as an async iterator, and keeps the
-// API key out of sight. Every decision (validation, retries, paging,
+// This layer only adapts: it turns the plain error objects the WebAssembly
+// module rejects with into `CloudMqttError`, offers the user list as an
+// async iterator, and keeps the API key out of sight. Every decision (validation, retries, paging,
 // polling) is made by the Rust core.
 
 const CODES = new Set([
