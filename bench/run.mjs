@@ -6,7 +6,7 @@
 // DIR is an installed package (default: the copy tests/run-npm-e2e.sh
 // installed under target/npm-e2e/app, else npm/ if it has been built).
 // Prints figures; asserts nothing except the size budget: exits 1 when a
-// .wasm file is over 60,000 bytes (60 KB) gzipped.
+// .wasm file is over 60,000 bytes gzipped.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
@@ -17,6 +17,8 @@ import { gzipSync } from "node:zlib";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const WASM_GZIP_BUDGET = 60_000;
+// The size target, printed beside the budget (not met yet: see bench/README.md).
+const WASM_GZIP_TARGET = 40_000;
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -147,9 +149,14 @@ console.log(`budget: .wasm gzip <= ${kb(WASM_GZIP_BUDGET)}: ${overBudget ? "FAIL
 
 if (sizeOnly) process.exit(overBudget ? 1 : 0);
 
-// --- speed ---------------------------------------------------------------------
+// --- speed, against the plain-JS baseline (bench/baseline.mjs) ---------------
+// Every figure runs the package and the baseline in interleaved rounds (the
+// order alternating) and reports the median round of each, so load changes
+// during the run hit both sides alike.
 const { startServer } = await import(pathToFileURL(path.join(root, "tests/npm/server.mjs")).href);
+const baselineUrl = pathToFileURL(path.join(here, "baseline.mjs")).href;
 const entryUrl = pathToFileURL(path.resolve(pkgDir, resolveExport(pkg, ["node", "import", "default"]))).href;
+const { BaselineClient } = await import(baselineUrl);
 const server = await startServer();
 const small = JSON.stringify([{ username: "alice" }]);
 const thousand = JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ username: `user-${String(i).padStart(4, "0")}` })));
@@ -157,103 +164,166 @@ server.handle((request) =>
   request.path === "/api/user" ? { status: 200, headers: { "content-type": "application/json" }, body: small } : { status: 404 },
 );
 
-try {
-  console.log("\n# Node cold start (fresh process each, median of 7)");
-  const child = `
-    const t0 = performance.now();
-    const { CloudMqtt } = await import(${JSON.stringify(entryUrl)});
-    const t1 = performance.now();
-    const client = new CloudMqtt({ apiKey: "bench", baseUrl: ${JSON.stringify(server.baseUrl)} });
-    await client.listUsers();
-    const t2 = performance.now();
-    console.log(JSON.stringify({ importMs: t1 - t0, firstCallMs: t2 - t1, uptimeMs: process.uptime() * 1000 }));
-  `;
-  const baselineChild = `
-    const t1 = performance.now();
-    const r = await fetch(${JSON.stringify(`${server.baseUrl}/user`)}, { headers: { authorization: "Basic OmJlbmNo", accept: "application/json" } });
-    await r.json();
-    const t2 = performance.now();
-    console.log(JSON.stringify({ firstCallMs: t2 - t1, uptimeMs: process.uptime() * 1000 }));
-  `;
-  // Spawned asynchronously: spawnSync would block this process's event loop
-  // and with it the test server the child calls.
-  const once = (source) =>
-    new Promise((resolve, reject) => {
-      const started = process.hrtime.bigint();
-      const proc = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      proc.stdout.on("data", (c) => (out += c));
-      proc.on("exit", (code) => {
-        if (code !== 0) return reject(new Error(`child exited ${code}: ${out}`));
-        const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-        resolve({ ...JSON.parse(out.trim().split("\n").pop()), wallMs });
-      });
-    });
-  const runs = [];
-  const baseRuns = [];
-  for (let i = 0; i < 7; i++) {
-    runs.push(await once(child));
-    baseRuns.push(await once(baselineChild));
-  }
-  const importMs = median(runs.map((r) => r.importMs));
-  const firstCallMs = median(runs.map((r) => r.firstCallMs));
-  const wallMs = median(runs.map((r) => r.wallMs));
-  const baseFirst = median(baseRuns.map((r) => r.firstCallMs));
-  const baseWall = median(baseRuns.map((r) => r.wallMs));
-  console.log(`import: ${importMs.toFixed(1)} ms`);
-  console.log(`first call (listUsers, loopback): ${firstCallMs.toFixed(1)} ms (plain fetch first call: ${baseFirst.toFixed(1)} ms)`);
-  console.log(`whole process, import + first call: ${wallMs.toFixed(0)} ms (plain fetch process: ${baseWall.toFixed(0)} ms)`);
+const figures = [];
+/** Records one figure: the package's median, the baseline's, their ratio. */
+function figure(name, unit, pkgValue, baseValue, target) {
+  const ratio = pkgValue / baseValue;
+  figures.push({ name, unit, pkgValue, baseValue, ratio, target });
+  const fmt = (v) => (unit === "µs" ? `${v.toFixed(0)} µs` : `${v.toFixed(2)} ms`);
+  console.log(`${name}: package ${fmt(pkgValue)}, baseline ${fmt(baseValue)}, ratio ${ratio.toFixed(2)}x (target ${target})`);
+}
 
-  console.log(`\n# per-call overhead vs plain fetch (${calls} sequential calls, loopback)`);
+/** Mean time per call of `n` sequential calls, in ms. */
+async function timeLoop(fn, n) {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return (performance.now() - start) / n;
+}
+
+/** Interleaved rounds of two loops; the median round of each, in ms. */
+async function interleaved(a, b, { rounds, n, warm }) {
+  await timeLoop(a, warm);
+  await timeLoop(b, warm);
+  const as = [];
+  const bs = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      as.push(await timeLoop(a, n));
+      bs.push(await timeLoop(b, n));
+    } else {
+      bs.push(await timeLoop(b, n));
+      as.push(await timeLoop(a, n));
+    }
+  }
+  return [median(as), median(bs)];
+}
+
+// Spawned asynchronously: spawnSync would block this process's event loop
+// and with it the test server the child calls.
+function child(source, nodeArgs = []) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const proc = spawn(process.execPath, [...nodeArgs, "--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    proc.stdout.on("data", (c) => (out += c));
+    proc.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`child exited ${code}: ${out}`));
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      resolve({ ...JSON.parse(out.trim().split("\n").pop()), wallMs });
+    });
+  });
+}
+
+try {
+  const coldRuns = Number(option("--cold-runs") ?? 11);
+  console.log(`\n# fresh Node process: import + construct + first call (median of ${coldRuns}, interleaved)`);
+  const coldSource = (url, name) => `
+    const t0 = performance.now();
+    const { ${name} } = await import(${JSON.stringify(url)});
+    const t1 = performance.now();
+    const client = new ${name}({ apiKey: "bench", baseUrl: ${JSON.stringify(server.baseUrl)}, maxRetries: 0 });
+    const t2 = performance.now();
+    const users = await client.listUsers();
+    const t3 = performance.now();
+    if (users.length !== 1) throw new Error("wrong answer");
+    console.log(JSON.stringify({ importMs: t1 - t0, constructMs: t2 - t1, firstCallMs: t3 - t2, totalMs: t3 - t0 }));
+  `;
+  const pkgCold = [];
+  const baseCold = [];
+  for (let i = 0; i < coldRuns; i++) {
+    if (i % 2 === 0) {
+      pkgCold.push(await child(coldSource(entryUrl, "CloudMqtt")));
+      baseCold.push(await child(coldSource(baselineUrl, "BaselineClient")));
+    } else {
+      baseCold.push(await child(coldSource(baselineUrl, "BaselineClient")));
+      pkgCold.push(await child(coldSource(entryUrl, "CloudMqtt")));
+    }
+  }
+  const med = (runs, key) => median(runs.map((r) => r[key]));
+  figure("import + construct + first call", "ms", med(pkgCold, "totalMs"), med(baseCold, "totalMs"), "<= 1.30x");
+  console.log(
+    `  package: import ${med(pkgCold, "importMs").toFixed(2)} ms, construct ${med(pkgCold, "constructMs").toFixed(2)} ms, first call ${med(pkgCold, "firstCallMs").toFixed(2)} ms; whole process ${med(pkgCold, "wallMs").toFixed(0)} ms`,
+  );
+  console.log(
+    `  baseline: import ${med(baseCold, "importMs").toFixed(2)} ms, construct ${med(baseCold, "constructMs").toFixed(2)} ms, first call ${med(baseCold, "firstCallMs").toFixed(2)} ms; whole process ${med(baseCold, "wallMs").toFixed(0)} ms`,
+  );
+  const importMs = med(pkgCold, "importMs");
+  console.log(`import alone: ${importMs.toFixed(2)} ms (target <= 5 ms)`);
+  figures.push({ name: "import alone", unit: "ms", pkgValue: importMs, target: "<= 5 ms" });
+
+  console.log(`\n# per call, small list, loopback (${calls} sequential calls a round, 9 rounds)`);
   const { CloudMqtt } = await import(entryUrl);
   const client = new CloudMqtt({ apiKey: "bench", baseUrl: server.baseUrl, maxRetries: 0 });
-  const plain = async () => {
-    const r = await fetch(`${server.baseUrl}/user`, { headers: { authorization: "Basic OmJlbmNo", accept: "application/json" } });
-    return (await r.json()).map((u) => ({ username: u.username }));
-  };
-  const timeLoop = async (fn, n) => {
-    const start = performance.now();
-    for (let i = 0; i < n; i++) await fn();
-    return (performance.now() - start) / n;
-  };
-  await timeLoop(() => client.listUsers(), 50);
-  await timeLoop(plain, 50);
-  const perCallClient = [];
-  const perCallPlain = [];
-  for (let round = 0; round < 3; round++) {
-    perCallClient.push(await timeLoop(() => client.listUsers(), calls));
-    perCallPlain.push(await timeLoop(plain, calls));
-  }
-  const c = median(perCallClient);
-  const p = median(perCallPlain);
-  console.log(`client.listUsers: ${(c * 1000).toFixed(0)} µs/call; plain fetch + JSON: ${(p * 1000).toFixed(0)} µs/call; ratio ${(c / p).toFixed(2)}x (+${((c - p) * 1000).toFixed(0)} µs)`);
+  const base = new BaselineClient({ apiKey: "bench", baseUrl: server.baseUrl, maxRetries: 0 });
+  const [perPkg, perBase] = await interleaved(() => client.listUsers(), () => base.listUsers(), { rounds: 9, n: calls, warm: 100 });
+  figure("per call, small list", "µs", perPkg * 1000, perBase * 1000, "<= 1.10x");
 
-  console.log("\n# decoding a 1,000-user list (in-memory response, no network)");
-  const memoryClient = new CloudMqtt({
-    apiKey: "bench",
-    baseUrl: "https://api.example.test/api",
-    maxRetries: 0,
-    fetch: async () => new Response(thousand, { status: 200, headers: { "content-type": "application/json" } }),
-  });
-  const baseline = async () => {
-    const response = new Response(thousand, { status: 200, headers: { "content-type": "application/json" } });
-    return JSON.parse(await response.text()).map((u) => ({ username: u.username }));
-  };
-  const check = await memoryClient.listUsers();
-  if (check.length !== 1000) throw new Error(`decoded ${check.length} users`);
-  await timeLoop(() => memoryClient.listUsers(), 30);
-  await timeLoop(baseline, 30);
-  const decodeClient = [];
-  const decodeBase = [];
-  for (let round = 0; round < 3; round++) {
-    decodeClient.push(await timeLoop(() => memoryClient.listUsers(), 100));
-    decodeBase.push(await timeLoop(baseline, 100));
+  console.log("\n# 1,000-user list, from Response to objects (in-memory fetch, no network; 9 rounds of 100)");
+  const memoryFetch = async () => new Response(thousand, { status: 200, headers: { "content-type": "application/json" } });
+  const memoryClient = new CloudMqtt({ apiKey: "bench", baseUrl: "https://api.example.test/api", maxRetries: 0, fetch: memoryFetch });
+  const memoryBase = new BaselineClient({ apiKey: "bench", baseUrl: "https://api.example.test/api", maxRetries: 0, fetch: memoryFetch });
+  const [a, b] = [await memoryClient.listUsers(), await memoryBase.listUsers()];
+  if (a.length !== 1000 || JSON.stringify(a) !== JSON.stringify(b)) throw new Error("the package and the baseline disagree on the 1,000-user list");
+  const [decPkg, decBase] = await interleaved(() => memoryClient.listUsers(), () => memoryBase.listUsers(), { rounds: 9, n: 100, warm: 30 });
+  figure("1,000-user list", "µs", decPkg * 1000, decBase * 1000, "<= 1.30x");
+  console.log(`  body ${kb(Buffer.byteLength(thousand))}`);
+
+  const clients = Number(option("--clients") ?? 100_000);
+  console.log(`\n# wasm memory while ${clients.toLocaleString("en-US")} clients are made, each making one call (fresh process)`);
+  // The child finds the package's WebAssembly memory by watching
+  // instantiation; it calls nothing on the package but its public API.
+  const memorySource = `
+    const memories = [];
+    const Instance = WebAssembly.Instance;
+    WebAssembly.Instance = function (module, imports) {
+      const instance = new Instance(module, imports);
+      if (instance.exports.memory) memories.push(instance.exports.memory);
+      return instance;
+    };
+    WebAssembly.Instance.prototype = Instance.prototype;
+    const instantiate = WebAssembly.instantiate;
+    WebAssembly.instantiate = async (...args) => {
+      const result = await instantiate(...args);
+      const instance = result.instance ?? result;
+      if (instance.exports?.memory) memories.push(instance.exports.memory);
+      return result;
+    };
+    const { CloudMqtt } = await import(${JSON.stringify(entryUrl)});
+    const body = JSON.stringify([{ username: "alice" }, { username: "bob" }]);
+    const fetch = async () => new Response(body, { status: 200 });
+    const marks = [];
+    const mark = (n) => marks.push({ clients: n, wasmBytes: memories.reduce((s, m) => s + m.buffer.byteLength, 0), heapUsed: process.memoryUsage().heapUsed });
+    for (let i = 1; i <= ${clients}; i++) {
+      const client = new CloudMqtt({ apiKey: "key-" + i, baseUrl: "https://api.example.test/api", maxRetries: 0, fetch });
+      await client.listUsers();
+      if (i === 1 || i % ${Math.max(1, Math.floor(clients / 5))} === 0) mark(i);
+    }
+    // Garbage collection, then the finalizers it queued, then again.
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    mark(-1);
+    console.log(JSON.stringify({ marks }));
+  `;
+  const { marks } = await child(memorySource, ["--expose-gc"]);
+  for (const m of marks) {
+    console.log(
+      `  ${m.clients < 0 ? "after gc" : `${m.clients.toLocaleString("en-US")} clients`}: wasm memory ${kb(m.wasmBytes)}, JS heap ${(m.heapUsed / 1e6).toFixed(1)} MB`,
+    );
   }
-  const dc = median(decodeClient);
-  const db = median(decodeBase);
-  console.log(`client.listUsers: ${(dc * 1000).toFixed(0)} µs; Response.text + JSON.parse + map: ${(db * 1000).toFixed(0)} µs; ratio ${(dc / db).toFixed(2)}x (body ${kb(Buffer.byteLength(thousand))})`);
+  const firstWasm = marks[0].wasmBytes;
+  const lastWasm = marks[marks.length - 2].wasmBytes;
+  console.log(`wasm memory after ${clients.toLocaleString("en-US")} clients: ${kb(lastWasm)} (after the first: ${kb(firstWasm)}; ${lastWasm === firstWasm ? "flat" : `grew ${kb(lastWasm - firstWasm)}`})`);
 } finally {
   await server.close();
 }
+
+console.log("\n# summary (package vs baseline; printed, not asserted)");
+for (const f of figures) {
+  const value = f.baseValue === undefined ? `${f.pkgValue.toFixed(2)} ${f.unit}` : `${f.ratio.toFixed(2)}x`;
+  console.log(`${f.name.padEnd(34)} ${value.padStart(10)}   target ${f.target}`);
+}
+for (const file of wasmFiles) console.log(`${`.wasm gzip (${path.basename(file)})`.padEnd(34)} ${String(gz(file)).padStart(8)} B   target <= ${WASM_GZIP_TARGET.toLocaleString("en-US")} B (budget ${WASM_GZIP_BUDGET.toLocaleString("en-US")} B)`);
 
 process.exit(overBudget ? 1 : 0);

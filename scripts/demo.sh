@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-scripts/setup.sh
+# The demo needs no browser and no test tooling.
+scripts/setup.sh --demo
+if [ -x .tools/node/bin/node ]; then export PATH="$root/.tools/node/bin:$PATH"; fi
 
 work=$(mktemp -d)
 emulator_pid=

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 scripts/setup.sh || { echo "setup failed"; exit 1; }
+# A Node.js that setup installed from the npm registry (the system's is older than 20).
+if [ -x .tools/node/bin/node ]; then export PATH="$PWD/.tools/node/bin:$PATH"; fi
 
 passed=()
 failed=()

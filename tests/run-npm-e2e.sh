@@ -4,12 +4,14 @@
 # Packs npm/ (its prepack builds what is missing), installs the tarball into
 # a scratch project the way a user would, and runs against the installed
 # copy: the node:test suites, a CommonJS require test, workerd, Deno,
-# headless Chromium, `tsc --strict` on a typed usage file, publint, attw and
-# the size budget. Ends with a line "N passed, N failed" (N counts test
+# headless Chromium, `tsc --strict` on a typed usage file, publint, attw,
+# the size budget, and reach: every toolchain users ship with building and
+# running the installed package (tests/reach/reach.test.mjs). Ends with a
+# line "N passed, N failed" (N counts test
 # cases: each node:test case, and each check that is one command).
 #
 # Usage: tests/run-npm-e2e.sh [step ...]
-#   steps: node require workerd deno browser cors types publint attw budget
+#   steps: node require workerd deno browser cors types publint attw budget reach
 #   (cors: a page in Chromium against the emulator's --cors-origin; it builds
 #   the emulator with cargo unless CLOUDMQTT_EMULATOR_BIN names a binary)
 #   (default: all). CLOUDMQTT_TARBALL=path.tgz skips packing and uses that file.
@@ -23,7 +25,7 @@ LOGS="$WORK/logs"
 PIDFILE="$WORK/pids"
 STEP_TIMEOUT="${E2E_STEP_TIMEOUT:-300}"
 
-ALL_STEPS=(node require workerd deno browser cors types publint attw budget)
+ALL_STEPS=(node require workerd deno browser cors types publint attw budget reach)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 mkdir -p "$WORK"
@@ -186,8 +188,16 @@ for step in "${STEPS[@]}"; do
       ;;
     types) run_step types one "$E2E_TOOLS_BIN/tsc" -p "$APP/test/types/tsconfig.json" --noEmit --strict ;;
     publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
-    attw) run_step attw one "$E2E_TOOLS_BIN/attw" "$TARBALL" ;;
+    # The .wasm export is an asset for hosts that load it themselves, not a
+    # module with types.
+    attw) run_step attw one "$E2E_TOOLS_BIN/attw" "$TARBALL" --exclude-entrypoints ./cloudmqtt_api_wasm_bg.wasm ;;
     budget) run_step budget one node "$ROOT/bench/run.mjs" --size-only --package "$PKG_DIR" ;;
+    reach)
+      [ -d "$TESTS/reach/node_modules" ] || (cd "$TESTS/reach" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
+        die "npm ci in tests/reach failed"
+      export REACH_TARBALL="$TARBALL" REACH_WORK="$WORK/reach"
+      STEP_TIMEOUT="${E2E_REACH_TIMEOUT:-1500}" run_step reach tap node --test --test-concurrency=1 "$TESTS/reach/reach.test.mjs"
+      ;;
     *) die "unknown step $step (steps: ${ALL_STEPS[*]})" ;;
   esac
 done

@@ -2,9 +2,12 @@
 // Builds npm/dist/ from the Rust crate crates/wasm:
 //   1. scripts/setup-wasm.sh: a wasm32 toolchain and the pinned wasm-bindgen-cli
 //   2. scripts/cargo-wasm build --profile wasm-release (size-first flags)
-//   3. wasm-bindgen --target nodejs (dist/node) and --target web (dist/web)
-//   4. wasm-opt -Oz (npm package `binaryen`) on both .wasm files
-//   5. the hand-written JavaScript layer, entry points and type declarations
+//   3. wasm-bindgen --target web: the glue (dist/wasm.js) and the .wasm
+//   4. wasm-opt -Oz (npm package `binaryen`): dist/cloudmqtt_api_wasm_bg.wasm,
+//      the one .wasm of the package, and its base64 copy for Node
+//      (dist/wasm-inline.cjs, so that Node bundles carry it)
+//   5. the hand-written JavaScript layer, entry points and type declarations;
+//      the CommonJS copies (.cjs) made with esbuild
 //
 // Usage: node scripts/build.mjs [--if-stale]
 //   --if-stale  do nothing when dist/ is complete and was built from the
@@ -17,7 +20,6 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -65,30 +67,33 @@ function inputsHash() {
   return hash.digest("hex");
 }
 
+/** The ES modules of npm/src that also ship as CommonJS (`.cjs`). */
+const dualModules = ["client.js", "load.js", "slim.js"];
+/** The entry points and modules copied from npm/src as they are. */
+const copied = ["client.js", "load.js", "node.cjs", "node.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js"];
+/** The access entry's entry points, copied from npm/src/access. */
+const accessCopied = ["node.cjs", "node.mjs", "browser.js"];
+
 const outputs = [
-  "client.js",
+  ...copied,
+  ...dualModules.map((file) => file.replace(/\.js$/, ".cjs")),
+  "wasm.js",
+  "wasm.cjs",
+  "wasm-inline.cjs",
+  `${crateName}_bg.wasm`,
   "index.d.ts",
   "index.d.cts",
-  "node/index.cjs",
-  "node/index.mjs",
-  "node/client.cjs",
-  `node/${crateName}.cjs`,
-  `node/${crateName}_bg.wasm`,
-  "web/index.js",
-  "web/workerd.js",
-  `web/${crateName}.js`,
-  `web/${crateName}_bg.wasm`,
+  "slim.d.ts",
+  "slim.d.cts",
   // The `cloudmqtt-api/access` entry: the client plus plan, apply and
   // exportAccess, in a .wasm of its own (too large for the main one's budget).
+  ...accessCopied.map((file) => `access/${file}`),
+  "access/wasm.js",
+  "access/wasm.cjs",
+  "access/wasm-inline.cjs",
+  `access/${crateName}_bg.wasm`,
   "access/index.d.ts",
   "access/index.d.cts",
-  "access/node/index.cjs",
-  "access/node/index.mjs",
-  `access/node/${crateName}.cjs`,
-  `access/node/${crateName}_bg.wasm`,
-  "access/web/index.js",
-  `access/web/${crateName}.js`,
-  `access/web/${crateName}_bg.wasm`,
 ];
 
 function isFresh(hash) {
@@ -116,45 +121,63 @@ function wasmOpt() {
   return bin;
 }
 
-/** The JavaScript layer as CommonJS, for the Node entry. */
-function commonJs(source) {
-  const exported = "export function bind(";
-  if (!source.includes(exported)) throw new Error("client.js no longer exports bind()");
-  return `"use strict";\n${source.replace(exported, "function bind(")}\nmodule.exports = { bind };\n`;
+/**
+ * An ES module as CommonJS (esbuild, no bundling): its relative imports of
+ * `./x.js` become requires of `./x.cjs`.
+ */
+async function commonJs(source, file) {
+  const esbuild = await import(join(npmDir, "node_modules", "esbuild", "lib", "main.js"));
+  const { code } = await esbuild.transform(source, { format: "cjs", target: "es2022", sourcefile: file });
+  if (/import\.meta/.test(code)) throw new Error(`${file} uses import.meta, which CommonJS has not`);
+  return `"use strict";\n${code.replace(/require\("(\.\/[^"]+)\.js"\)/g, 'require("$1.cjs")')}`;
 }
 
-/** wasm-bindgen for Node and the web, then wasm-opt, into `base`/node and `base`/web. */
-function bindAndOptimize(wasm, base, bindgen, opt) {
-  for (const [target, dir] of [
-    ["nodejs", "node"],
-    ["web", "web"],
-  ]) {
-    const out = join(base, dir);
-    const extra = target === "web" ? ["--omit-default-module-path"] : [];
-    run(bindgen, [wasm, "--out-dir", out, "--target", target, "--no-typescript", ...extra]);
-    const file = join(out, `${crateName}_bg.wasm`);
-    run("node", [
-      opt,
-      "-Oz",
-      "--converge",
-      "--enable-bulk-memory",
-      "--enable-nontrapping-float-to-int",
-      "--enable-sign-ext",
-      "--enable-mutable-globals",
-      "--enable-reference-types",
-      "--enable-multivalue",
-      "--strip-debug",
-      "--strip-producers",
-      file,
-      "-o",
-      file,
-    ]);
-  }
-  // The package is "type": "module"; the nodejs glue is CommonJS.
-  renameSync(join(base, "node", `${crateName}.js`), join(base, "node", `${crateName}.cjs`));
+/**
+ * Builds the crate (with `features`) into `out`: the optimised .wasm, its
+ * base64 copy for Node bundles, and the wasm-bindgen glue as ES module and
+ * CommonJS. Returns the .wasm's bytes.
+ */
+async function buildModule(features, out, env, bindgen, opt) {
+  run(
+    join(root, "scripts/cargo-wasm"),
+    ["build", "-p", "cloudmqtt-api-wasm", "--profile", "wasm-release", "--lib", ...features],
+    { cwd: root, env },
+  );
+  const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", `${crateName}.wasm`);
+  const bindgenOut = join(targetDir, "npm-bindgen");
+  rmSync(bindgenOut, { recursive: true, force: true });
+  run(bindgen, [wasm, "--out-dir", bindgenOut, "--target", "web", "--no-typescript", "--omit-default-module-path"]);
+
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `${crateName}_bg.wasm`);
+  run("node", [
+    opt,
+    "-Oz",
+    "--converge",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--strip-debug",
+    "--strip-producers",
+    join(bindgenOut, `${crateName}_bg.wasm`),
+    "-o",
+    file,
+  ]);
+  const bytes = readFileSync(file);
+  writeFileSync(
+    join(out, "wasm-inline.cjs"),
+    `"use strict";\n// ${crateName}_bg.wasm, base64: Node bundles carry it with the code.\nmodule.exports = "${bytes.toString("base64")}";\n`,
+  );
+  const glue = readFileSync(join(bindgenOut, `${crateName}.js`), "utf8");
+  writeFileSync(join(out, "wasm.js"), glue);
+  writeFileSync(join(out, "wasm.cjs"), await commonJs(glue, "wasm.js"));
+  return bytes;
 }
 
-function build() {
+async function build() {
   run("bash", [join(root, "scripts/setup-wasm.sh"), "--quiet", "--size"]);
   const env = {
     ...process.env,
@@ -163,55 +186,44 @@ function build() {
     // Keep the target_features section for wasm-bindgen; wasm-opt strips the rest.
     CARGO_PROFILE_WASM_RELEASE_STRIP: "false",
   };
-  const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", `${crateName}.wasm`);
   const bindgen = join(root, ".tools", "bin", "wasm-bindgen");
   const opt = wasmOpt();
+
   rmSync(dist, { recursive: true, force: true });
-  // The main entry, then the access entry (the `access` feature).
-  for (const [features, base] of [
-    [[], dist],
-    [["--features", "access"], join(dist, "access")],
-  ]) {
-    run(
-      join(root, "scripts/cargo-wasm"),
-      ["build", "-p", "cloudmqtt-api-wasm", "--profile", "wasm-release", "--lib", ...features],
-      { cwd: root, env },
-    );
-    bindAndOptimize(wasm, base, bindgen, opt);
-  }
+  const bytes = await buildModule([], dist, env, bindgen, opt);
+  const accessBytes = await buildModule(["--features", "access"], join(dist, "access"), env, bindgen, opt);
 
   const src = join(npmDir, "src");
-  const client = readFileSync(join(src, "client.js"), "utf8");
-  writeFileSync(join(dist, "client.js"), client);
-  writeFileSync(join(dist, "node", "client.cjs"), commonJs(client));
-  for (const file of [
-    "node/index.cjs",
-    "node/index.mjs",
-    "web/index.js",
-    "web/workerd.js",
-    "access/node/index.cjs",
-    "access/node/index.mjs",
-    "access/web/index.js",
-  ]) {
-    cpSync(join(src, file), join(dist, file));
+  for (const name of copied) cpSync(join(src, name), join(dist, name));
+  for (const name of accessCopied) cpSync(join(src, "access", name), join(dist, "access", name));
+  for (const name of dualModules) {
+    const source = readFileSync(join(src, name), "utf8");
+    writeFileSync(join(dist, name.replace(/\.js$/, ".cjs")), await commonJs(source, name));
   }
-  // The access entry's types: the main declarations, with the access
-  // methods merged into its CloudMqtt class.
-  const types = readFileSync(join(src, "index.d.ts"), "utf8");
-  const accessTypes = `${types}\n/** This entry's client has the access methods. */\nexport interface CloudMqtt extends AccessMethods {}\n`;
-  writeFileSync(join(dist, "access", "index.d.ts"), accessTypes);
-  writeFileSync(join(dist, "access", "index.d.cts"), accessTypes);
   // One declaration file serves both: as .d.cts its exports describe
-  // `module.exports`, which is what node/index.cjs assigns.
-  cpSync(join(src, "index.d.ts"), join(dist, "index.d.ts"));
-  cpSync(join(src, "index.d.ts"), join(dist, "index.d.cts"));
+  // `module.exports`, which is what node.cjs assigns. The slim entry's
+  // declarations are the same plus `init`; the access entry's, the same
+  // with the access methods on the client.
+  const types = readFileSync(join(src, "index.d.ts"), "utf8");
+  const slimTypes = types + readFileSync(join(src, "slim.d.ts"), "utf8");
+  const accessTypes = `${types}\n/** This entry's client has the access methods. */\nexport interface CloudMqtt extends AccessMethods {}\n`;
+  for (const [name, text] of [
+    ["index.d.ts", types],
+    ["index.d.cts", types],
+    ["slim.d.ts", slimTypes],
+    ["slim.d.cts", slimTypes],
+    ["access/index.d.ts", accessTypes],
+    ["access/index.d.cts", accessTypes],
+  ]) {
+    writeFileSync(join(dist, name), text);
+  }
 
-  for (const dir of ["node", "web", "access/node", "access/web"]) {
-    const bytes = readFileSync(join(dist, dir, `${crateName}_bg.wasm`));
-    const gzipped = gzipSync(bytes, { level: 9 }).length;
-    console.error(
-      `build: dist/${dir}/${crateName}_bg.wasm ${bytes.length} bytes, ${gzipped} gzipped`,
-    );
+  for (const [name, data] of [
+    [`${crateName}_bg.wasm`, bytes],
+    [`access/${crateName}_bg.wasm`, accessBytes],
+  ]) {
+    const gzipped = gzipSync(data, { level: 9 }).length;
+    console.error(`build: dist/${name} ${data.length} bytes, ${gzipped} gzipped`);
   }
 }
 
@@ -220,7 +232,7 @@ const before = inputsHash();
 if (ifStale && isFresh(before)) {
   console.error("build: dist/ is up to date");
 } else {
-  build();
+  await build();
   const missing = outputs.filter((file) => !existsSync(join(dist, file)));
   if (missing.length > 0) throw new Error(`build: missing outputs: ${missing.join(", ")}`);
   mkdirSync(dirname(stampFile), { recursive: true });

@@ -1,10 +1,18 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
-// `bind(wasm)` takes the wasm-bindgen exports (`WasmClient`) and returns the
-// `CloudMqtt` client and the `CloudMqttError` class. This layer only adapts:
-// it turns the plain error objects the WebAssembly module rejects with into
-// `CloudMqttError`, offers the user list as an async iterator, and keeps the
-// API key out of sight. Every decision (validation, retries, paging,
+// `bind(load)` takes `load()`, which returns the wasm-bindgen glue's exports
+// (`WasmClient`, `Method`) with the WebAssembly module instantiated; it runs
+// on the first `new CloudMqtt()` (each entry point decides where the module
+// comes from), so importing the package loads and compiles nothing. It
+// returns the `CloudMqtt` client and the `CloudMqttError` class.
+//
+// Adding a method: a `Method` variant and its arm in `WasmClient::run`
+// (crates/wasm), then one line here, `return CloudMqtt.#run(this,
+// "TheMethod", ...args)`, and its declaration in index.d.ts.
+//
+// This layer only adapts: it turns the plain error objects the WebAssembly
+// module rejects with into `CloudMqttError`, offers the user list as an
+// async iterator, and keeps the API key out of sight. Every decision (validation, retries, paging,
 // polling) is made by the Rust core.
 
 const CODES = new Set([
@@ -27,8 +35,9 @@ const CODES = new Set([
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
-export function bind(wasm) {
-  const { WasmClient, Method, AccessMethod, evaluateAccess: evaluate } = wasm;
+export function bind(load, { access = false } = {}) {
+  /** The glue's exports, once the first client (or check) loaded them. */
+  let wasm;
 
   /** Every failure of this package, with a stable `code`. */
   class CloudMqttError extends Error {
@@ -80,30 +89,46 @@ export function bind(wasm) {
 
   /** A client for the CloudMQTT management API. */
   class CloudMqtt {
-    #client;
+    /** The options, copied once; each call builds its WebAssembly client from them. */
+    #settings;
     #baseUrl;
 
     constructor(options) {
+      // Instantiates the module on the first construction: importing the
+      // package compiles nothing. Throws (a plain Error) only where the
+      // module cannot be had (`cloudmqtt-api/slim` before `init()`).
+      wasm ??= load();
+      // A client keeps no WebAssembly object between calls: each call makes
+      // its own from these settings and frees it when it ends, so clients
+      // made per request (the Worker pattern) leave nothing behind and
+      // need no `.free()`. The copy is what gets checked here and used later.
+      let settings = options;
+      if (options !== null && typeof options === "object") {
+        // Own and inherited enumerable properties, each read once.
+        settings = {};
+        for (const key in options) settings[key] = options[key];
+      }
       let client;
       try {
-        client = new WasmClient(options);
+        client = new wasm.WasmClient(settings);
       } catch (thrown) {
         throw toError(thrown);
       }
-      this.#client = client;
       this.#baseUrl = client.baseUrl;
+      client.free();
+      this.#settings = settings;
     }
 
     restartInstance(options) {
-      return CloudMqtt.#run(this, Method.RestartInstance, options);
+      return CloudMqtt.#run(this, "RestartInstance", options);
     }
 
     resetInstance(options) {
-      return CloudMqtt.#run(this, Method.ResetInstance, options);
+      return CloudMqtt.#run(this, "ResetInstance", options);
     }
 
     listUsers(params, options) {
-      return CloudMqtt.#run(this, Method.ListUsers, params, options);
+      return CloudMqtt.#run(this, "ListUsers", params, options);
     }
 
     users(params, options) {
@@ -111,71 +136,95 @@ export function bind(wasm) {
     }
 
     getUser(username, options) {
-      return CloudMqtt.#run(this, Method.GetUser, username, options);
+      return CloudMqtt.#run(this, "GetUser", username, options);
     }
 
     createUser(user, options) {
-      return CloudMqtt.#run(this, Method.CreateUser, user, options);
+      return CloudMqtt.#run(this, "CreateUser", user, options);
     }
 
     updateUserPassword(username, password, options) {
-      return CloudMqtt.#run(this, Method.UpdateUserPassword, username, password, options);
+      return CloudMqtt.#run(this, "UpdateUserPassword", username, password, options);
     }
 
     deleteUser(username, options) {
-      return CloudMqtt.#run(this, Method.DeleteUser, username, options);
+      return CloudMqtt.#run(this, "DeleteUser", username, options);
     }
 
     listAcls(options) {
-      return CloudMqtt.#run(this, Method.ListAcls, options);
+      return CloudMqtt.#run(this, "ListAcls", options);
     }
 
     createAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.CreateAcl, rule, options);
+      return CloudMqtt.#run(this, "CreateAcl", rule, options);
     }
 
     deleteAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.DeleteAcl, rule, options);
+      return CloudMqtt.#run(this, "DeleteAcl", rule, options);
     }
 
     waitForUser(username, options) {
-      return CloudMqtt.#run(this, Method.WaitForUser, username, options);
+      return CloudMqtt.#run(this, "WaitForUser", username, options);
     }
 
     waitForAcl(rule, options) {
-      return CloudMqtt.#run(this, Method.WaitForAcl, rule, options);
+      return CloudMqtt.#run(this, "WaitForAcl", rule, options);
     }
 
     /** Reads the rules with `listAcls` and answers the query over them. */
     checkAccess(query, options) {
       return call(async () => {
-        const client = CloudMqtt.#inner(this);
         // The query is checked before anything is sent.
         evaluateAccess([], query);
-        return evaluateAccess(await client.run(Method.ListAcls, options), query);
+        return evaluateAccess(await CloudMqtt.#run(this, "ListAcls", options), query);
       });
     }
 
     plan(desired, options) {
-      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Plan, desired, options));
+      return CloudMqtt.#access(this, "Plan", desired, options);
     }
 
     apply(desired, options) {
-      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Apply, desired, options));
+      return CloudMqtt.#access(this, "Apply", desired, options);
     }
 
     exportAccess(options) {
-      return call(() => CloudMqtt.#inner(this).access(AccessMethod.Export, options));
+      return CloudMqtt.#access(this, "Export", options);
     }
 
-    /** Runs `method` of the WebAssembly client behind `self`. */
+    /** Runs an access method (`cloudmqtt-api/access` only), as `#run` does. */
+    static #access(self, method, ...args) {
+      return call(() => {
+        const client = CloudMqtt.#inner(self);
+        try {
+          return client.access(wasm.AccessMethod[method], ...args);
+        } finally {
+          client.free();
+        }
+      });
+    }
+
+    /**
+     * Runs `method` on a WebAssembly client made for this call; the call's
+     * work holds what it needs until it settles.
+     */
     static #run(self, method, ...args) {
-      return call(() => CloudMqtt.#inner(self).run(method, ...args));
+      return call(() => {
+        const client = CloudMqtt.#inner(self);
+        try {
+          return client.run(wasm.Method[method], ...args);
+        } finally {
+          client.free();
+        }
+      });
     }
 
-    /** The WebAssembly client behind `self`: a method called without its client fails. */
+    /**
+     * A WebAssembly client for `self`'s settings (the caller frees it): a
+     * method called without its client fails.
+     */
     static #inner(self) {
-      if (#client in Object(self)) return self.#client;
+      if (#settings in Object(self)) return new wasm.WasmClient(self.#settings);
       throw new CloudMqttError(
         "INVALID_INPUT",
         "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
@@ -207,7 +256,7 @@ export function bind(wasm) {
 
   // plan, apply and exportAccess exist only on the access entry, whose
   // module has them.
-  if (AccessMethod === undefined) {
+  if (!access) {
     for (const name of ["plan", "apply", "exportAccess"]) delete CloudMqtt.prototype[name];
   }
 
@@ -218,7 +267,12 @@ export function bind(wasm) {
   async function* walkUsers(client, params, options) {
     let pages;
     try {
-      pages = client().userPages(params);
+      const inner = client();
+      try {
+        pages = inner.userPages(params);
+      } finally {
+        inner.free();
+      }
     } catch (thrown) {
       throw toError(thrown);
     }
@@ -240,13 +294,15 @@ export function bind(wasm) {
 
   /**
    * May a client read or write a topic under these rules? Pure and
-   * synchronous. The rules cross as JSON text and the core answers with
-   * the deciding rule's position (see crates/wasm/src/access.rs).
+   * synchronous (the module is loaded on first use). The rules cross as
+   * JSON text and the core answers with the deciding rule's position (see
+   * crates/wasm/src/access.rs).
    */
   function evaluateAccess(rules, query) {
     let answer;
     try {
-      answer = evaluate(Array.isArray(rules) ? JSON.stringify(rules) : undefined, query);
+      wasm ??= load();
+      answer = wasm.evaluateAccess(Array.isArray(rules) ? JSON.stringify(rules) : undefined, query);
     } catch (thrown) {
       throw toError(thrown);
     }

@@ -1,73 +1,151 @@
-/** Options for a {@link CloudMqtt} client. */
+/**
+ * Options for a {@link CloudMqtt} client.
+ *
+ * @example
+ * const api = new CloudMqtt({ apiKey: process.env.CLOUDMQTT_API_KEY, timeoutMs: 10_000 });
+ */
 export interface ClientOptions {
-  /** The API key (sent as the Basic auth password). */
+  /**
+   * The API key (sent as the Basic auth password, with an empty user). It
+   * never appears in errors, `String(client)` or `JSON.stringify(client)`.
+   * Must not be empty or hold control characters.
+   */
   apiKey: string;
-  /** Default `"https://api.cloudmqtt.com/api"`. */
+  /**
+   * The API's base URL; default `"https://api.cloudmqtt.com/api"`. A
+   * trailing slash is ignored. Plain `http://` is refused except to
+   * loopback hosts unless {@link ClientOptions.allowInsecureHttp} is set.
+   */
   baseUrl?: string;
-  /** How request bodies are encoded; default `"json"`. */
+  /**
+   * How request bodies are encoded: `"json"` (the default) or `"form"`
+   * (`application/x-www-form-urlencoded`).
+   */
   encoding?: "json" | "form";
-  /** Timeout of one attempt, in milliseconds; default 30000. */
+  /**
+   * How long one attempt may take, response body included, in
+   * milliseconds; default 30000. An attempt that runs out fails with
+   * `TIMEOUT` (and is retried where retries apply).
+   */
   timeoutMs?: number;
-  /** Retries after the first attempt; default 2, 0 disables. */
+  /**
+   * Retries after the first attempt; default 2, 0 disables. 429 is
+   * retried for every method (honouring `Retry-After`); 5xx, network
+   * failures and timeouts only for GET, PUT and DELETE, never for POST.
+   */
   maxRetries?: number;
-  /** Allow plain `http://` to hosts that are not loopback; default false. */
+  /** Allows plain `http://` to hosts that are not loopback; default false. */
   allowInsecureHttp?: boolean;
-  /** Sends a request; default: the global `fetch`. */
+  /**
+   * Sends a request (for tests, proxies or instrumentation); default: the
+   * global `fetch`. It gets a `Request` with an `AbortSignal` and must
+   * resolve to a `Response`.
+   */
   fetch?: (request: Request) => Promise<Response>;
 }
 
-/** Options of one call. */
+/**
+ * Options of one call.
+ *
+ * @example
+ * const controller = new AbortController();
+ * await api.listUsers({ limit: 10 }, { signal: controller.signal, timeoutMs: 5_000 });
+ */
 export interface CallOptions {
-  /** Cancels the call (ABORTED), in flight or between retries. */
+  /** Cancels the call (`ABORTED`), in flight or between retries. */
   signal?: AbortSignal;
-  /** Timeout of one attempt, in milliseconds; default: the client's. */
+  /** How long one attempt may take, in milliseconds; default: the client's `timeoutMs`. */
   timeoutMs?: number;
 }
 
-/** How to wait until a change is visible. */
+/**
+ * How to wait until a change is visible (creating and deleting users and
+ * rules is applied asynchronously by the server).
+ */
 export interface WaitOptions {
-  /** Cancels the wait (ABORTED); the signal of the call it follows does too. */
+  /** Cancels the wait (`ABORTED`); the signal of the call it follows does too. */
   signal?: AbortSignal;
-  /** Total time to wait, in milliseconds; default 90000 (then WAIT_TIMEOUT). */
+  /** Total time to wait, in milliseconds; default 90000, then `WAIT_TIMEOUT`. */
   timeoutMs?: number;
-  /** Time between probes, in milliseconds; default 2000. */
+  /** Time between probes, in milliseconds; default 2000 (longer after a 429). */
   intervalMs?: number;
 }
 
-/** Whether a create or delete resolves only once the change is visible. */
-export type WaitFor = { wait?: boolean | WaitOptions };
+/**
+ * Whether a create or delete resolves only once the change is visible:
+ * `true` waits with the {@link WaitOptions} defaults, an object with those
+ * options; absent or `false` resolves as soon as the server accepted it.
+ */
+export type WaitFor = {
+  /** `true`, {@link WaitOptions}, or `false` (the default: no wait). */
+  wait?: boolean | WaitOptions;
+};
 
 /** A user, as the user list shows it. */
 export interface User {
+  /** The user's name. */
   username: string;
 }
 
-/** One ACL entry of a user. */
+/** One ACL entry of a user ({@link UserInfo.acls}). */
 export interface UserAcl {
+  /** The topic filter (it may hold `%u` and `%c`). */
   topic: string;
+  /** Whether the user may subscribe. */
   read: boolean;
+  /** Whether the user may publish. */
   write: boolean;
 }
 
-/** A user and its ACL entries. */
+/** A user and the ACL entries that apply to it. */
 export interface UserInfo {
+  /** The user's name. */
   username: string;
+  /** The topics the user may read or write. */
   acls: UserAcl[];
 }
 
 /** An ACL rule, as the rule list shows it. */
 export interface AclRule {
+  /** `"topic"` (one user's rule) or `"pattern"` (every user's). */
   type: "topic" | "pattern";
+  /** The topic filter; a pattern may hold `%u` (user name) and `%c` (client id). */
   pattern: string;
+  /** Whether subscribing is allowed. */
   read: boolean;
+  /** Whether publishing is allowed. */
   write: boolean;
+  /** The user of a topic rule; `null` for a pattern rule. */
   username: string | null;
 }
 
-/** A rule to create: a topic rule names its user, a pattern rule applies to all. */
+/**
+ * A rule to create: a topic rule names its user, a pattern rule applies to
+ * every user and names none.
+ */
 export type NewAclRule =
-  | { type: "topic"; username: string; pattern: string; read: boolean; write: boolean }
-  | { type: "pattern"; pattern: string; read: boolean; write: boolean };
+  | {
+      /** One user's rule. */
+      type: "topic";
+      /** The user it applies to. */
+      username: string;
+      /** The MQTT topic filter (`+` and `#` wildcards). */
+      pattern: string;
+      /** Whether subscribing is allowed. */
+      read: boolean;
+      /** Whether publishing is allowed. */
+      write: boolean;
+    }
+  | {
+      /** A rule for every user. */
+      type: "pattern";
+      /** The MQTT topic filter; `%u` and `%c` stand for the user name and client id. */
+      pattern: string;
+      /** Whether subscribing is allowed. */
+      read: boolean;
+      /** Whether publishing is allowed. */
+      write: boolean;
+    };
 
 /** The users and rules meant to be on the server ({@link CloudMqtt.plan}, {@link CloudMqtt.apply}). */
 export interface DesiredAccess {
@@ -101,29 +179,235 @@ export interface PlanOptions {
 }
 
 /**
- * A client for the CloudMQTT management API. `String(client)` is
- * `CloudMqtt { baseUrl: "…" }`; the key never shows.
+ * A client for the CloudMQTT management API. Every method returns a
+ * Promise and rejects with a {@link CloudMqttError}; arguments are checked
+ * before anything is sent. `String(client)` is `CloudMqtt { baseUrl: "…" }`;
+ * the key never shows. A client holds no resources: make one per request if
+ * that suits you, nothing needs freeing.
+ *
+ * @example
+ * import { CloudMqtt, CloudMqttError } from "cloudmqtt-api";
+ *
+ * const api = new CloudMqtt({ apiKey: process.env.CLOUDMQTT_API_KEY });
+ * await api.createUser({ username: "sensor-1", password: "s3cret" }, { wait: true });
  */
 export class CloudMqtt {
+  /**
+   * Makes a client. The first client of a process (or page) instantiates
+   * the WebAssembly module; importing the package does not.
+   *
+   * @param options The API key and settings.
+   * @throws {CloudMqttError} `INVALID_INPUT` when an option is wrong
+   *   (`field` names it, e.g. `apiKey` or `baseUrl`).
+   * @throws {Error} from `cloudmqtt-api/slim` only, before `init()` resolved.
+   * @example
+   * const api = new CloudMqtt({ apiKey: "…", baseUrl: "http://127.0.0.1:8080/api", maxRetries: 0 });
+   */
   constructor(options: ClientOptions);
+
+  /**
+   * Restarts the instance (`POST /instance/restart`).
+   *
+   * @throws {CloudMqttError} `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`,
+   *   `SERVER_ERROR`, `UNEXPECTED_STATUS`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * await api.restartInstance({ timeoutMs: 60_000 });
+   */
   restartInstance(options?: CallOptions): Promise<void>;
+
+  /**
+   * Resets the instance (`POST /instance/reset`).
+   *
+   * @throws {CloudMqttError} `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`,
+   *   `SERVER_ERROR`, `UNEXPECTED_STATUS`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * await api.resetInstance();
+   */
   resetInstance(options?: CallOptions): Promise<void>;
-  listUsers(params?: { limit?: number; page?: number; query?: string }, options?: CallOptions): Promise<User[]>;
-  users(params?: { query?: string; pageSize?: number }, options?: CallOptions): AsyncIterableIterator<User>;
+
+  /**
+   * One page of users (`GET /user`).
+   *
+   * @param params `limit` 1–1000, `page` from 1, `query` a name prefix.
+   * @throws {CloudMqttError} `INVALID_INPUT` (a bad parameter), `DECODE`
+   *   (the server's answer is not a user list), `UNAUTHORIZED`,
+   *   `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * const users = await api.listUsers({ limit: 100, page: 1 });
+   * console.log(users.map((user) => user.username));
+   */
+  listUsers(params?: {
+    /** Page size, 1 to 1000 (the server's default when absent). */
+    limit?: number;
+    /** Page number, from 1. */
+    page?: number;
+    /** Only users whose names start with this. */
+    query?: string;
+  }, options?: CallOptions): Promise<User[]>;
+
+  /**
+   * Every user once, fetched page by page; nothing is fetched before the
+   * first `next()`. Breaking out of a `for await` loop stops the walk.
+   *
+   * @param params `pageSize` 1–1000 (default 100), `query` a name prefix.
+   * @throws {CloudMqttError} from `next()`: `INVALID_INPUT`, `DECODE`,
+   *   `UNAUTHORIZED`, `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * for await (const user of api.users({ pageSize: 500 })) console.log(user.username);
+   */
+  users(params?: {
+    /** Only users whose names start with this. */
+    query?: string;
+    /** Users per page, 1 to 1000. */
+    pageSize?: number;
+  }, options?: CallOptions): AsyncIterableIterator<User>;
+
+  /**
+   * A user and its ACL entries (`GET /user/{username}`).
+   *
+   * @throws {CloudMqttError} `NOT_FOUND` (no such user), `INVALID_INPUT`,
+   *   `DECODE`, `UNAUTHORIZED`, `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`,
+   *   `TIMEOUT`, `ABORTED`.
+   * @example
+   * try {
+   *   const { acls } = await api.getUser("sensor-1");
+   * } catch (error) {
+   *   if (!(error instanceof CloudMqttError && error.code === "NOT_FOUND")) throw error;
+   * }
+   */
   getUser(username: string, options?: CallOptions): Promise<UserInfo>;
-  createUser(user: { username: string; password: string }, options?: CallOptions & WaitFor): Promise<void>;
+
+  /**
+   * Creates a user (`POST /user`); with `wait`, resolves once the user is
+   * visible. Never retried on 5xx or network failures (it is a POST).
+   *
+   * @throws {CloudMqttError} `INVALID_INPUT` (name or password),
+   *   `BAD_REQUEST` (e.g. the user exists), `UNAUTHORIZED`, `RATE_LIMITED`,
+   *   `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`, `WAIT_TIMEOUT`.
+   * @example
+   * await api.createUser({ username: "sensor-1", password: "s3cret" }, { wait: { timeoutMs: 60_000 } });
+   */
+  createUser(user: {
+    /** The new user's name: not empty, no control characters, not `.` or `..`. */
+    username: string;
+    /** Its password: not empty. Never appears in errors. */
+    password: string;
+  }, options?: CallOptions & WaitFor): Promise<void>;
+
+  /**
+   * Sets a user's password (`PUT /user/{username}`).
+   *
+   * @throws {CloudMqttError} `INVALID_INPUT`, `NOT_FOUND`, `BAD_REQUEST`,
+   *   `UNAUTHORIZED`, `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * await api.updateUserPassword("sensor-1", "n3w-s3cret");
+   */
   updateUserPassword(username: string, password: string, options?: CallOptions): Promise<void>;
+
+  /**
+   * Deletes a user (`DELETE /user/{username}`); with `wait`, resolves once
+   * it is gone.
+   *
+   * @throws {CloudMqttError} `INVALID_INPUT`, `NOT_FOUND`, `UNAUTHORIZED`,
+   *   `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`, `WAIT_TIMEOUT`.
+   * @example
+   * await api.deleteUser("sensor-1", { wait: true });
+   */
   deleteUser(username: string, options?: CallOptions & WaitFor): Promise<void>;
+
+  /**
+   * Every ACL rule (`GET /acl`).
+   *
+   * @throws {CloudMqttError} `DECODE`, `UNAUTHORIZED`, `RATE_LIMITED`,
+   *   `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`.
+   * @example
+   * const rules = await api.listAcls();
+   * const patterns = rules.filter((rule) => rule.type === "pattern");
+   */
   listAcls(options?: CallOptions): Promise<AclRule[]>;
+
+  /**
+   * Creates an ACL rule (`POST /acl`); with `wait`, resolves once it is
+   * listed.
+   *
+   * @throws {CloudMqttError} `INVALID_INPUT` (a topic rule without a user,
+   *   a pattern rule with one, a bad topic filter), `BAD_REQUEST`,
+   *   `UNAUTHORIZED`, `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`,
+   *   `ABORTED`, `WAIT_TIMEOUT`.
+   * @example
+   * await api.createAcl(
+   *   { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: false, write: true },
+   *   { wait: true },
+   * );
+   */
   createAcl(rule: NewAclRule, options?: CallOptions & WaitFor): Promise<void>;
+
+  /**
+   * Deletes ACL rules (`DELETE /acl`): a user's topic rules for a filter,
+   * or with `type: "pattern"` the pattern rules for a filter (no user).
+   * With `wait`, resolves once no such rule is listed.
+   *
+   * @throws {CloudMqttError} `INVALID_INPUT`, `NOT_FOUND`, `UNAUTHORIZED`,
+   *   `RATE_LIMITED`, `SERVER_ERROR`, `NETWORK`, `TIMEOUT`, `ABORTED`, `WAIT_TIMEOUT`.
+   * @example
+   * await api.deleteAcl({ username: "sensor-1", topic: "sensors/1/#" }, { wait: true });
+   * await api.deleteAcl({ type: "pattern", topic: "home/%u/#" });
+   */
   deleteAcl(
-    rule: { type?: "topic"; username: string; topic: string } | { type: "pattern"; username?: null; topic: string },
+    rule:
+      | {
+          /** `"topic"` (the default): the rules of one user. */
+          type?: "topic";
+          /** The rules' user. */
+          username: string;
+          /** The rules' topic filter. */
+          topic: string;
+        }
+      | {
+          /** The pattern rules, which apply to every user. */
+          type: "pattern";
+          /** Pattern rules have no user. */
+          username?: null;
+          /** The rules' topic filter. */
+          topic: string;
+        },
     options?: CallOptions & WaitFor,
   ): Promise<void>;
-  waitForUser(username: string, options?: WaitOptions & { exists?: boolean }): Promise<void>;
+
+  /**
+   * Waits until a user exists (or, with `exists: false`, is gone).
+   *
+   * @throws {CloudMqttError} `WAIT_TIMEOUT`, `ABORTED`, `INVALID_INPUT`,
+   *   `UNAUTHORIZED`, `FORBIDDEN`.
+   * @example
+   * await api.waitForUser("sensor-1", { timeoutMs: 30_000 });
+   */
+  waitForUser(username: string, options?: WaitOptions & {
+    /** `true` (the default): wait until it exists; `false`: until it is gone. */
+    exists?: boolean;
+  }): Promise<void>;
+
+  /**
+   * Waits until an ACL rule is listed (or, with `exists: false`, is not).
+   *
+   * @throws {CloudMqttError} `WAIT_TIMEOUT`, `ABORTED`, `INVALID_INPUT`,
+   *   `UNAUTHORIZED`, `FORBIDDEN`.
+   * @example
+   * await api.waitForAcl({ type: "pattern", pattern: "home/%u/#" }, { exists: false });
+   */
   waitForAcl(
-    rule: { type: "topic" | "pattern"; username?: string | null; pattern: string },
-    options?: WaitOptions & { exists?: boolean },
+    rule: {
+      /** `"topic"` or `"pattern"`. */
+      type: "topic" | "pattern";
+      /** The user of a topic rule. */
+      username?: string | null;
+      /** The rule's topic filter. */
+      pattern: string;
+    },
+    options?: WaitOptions & {
+      /** `true` (the default): wait until it is listed; `false`: until it is not. */
+      exists?: boolean;
+    },
   ): Promise<void>;
   /**
    * May a client read or write a topic? Reads the rules with
@@ -197,7 +481,18 @@ export interface AccessMethods {
   exportAccess(options?: CallOptions): Promise<{ users: string[]; rules: AclRule[] }>;
 }
 
-/** The stable codes of {@link CloudMqttError}. */
+/**
+ * The stable codes of {@link CloudMqttError}:
+ * - `INVALID_INPUT`: an argument or option is wrong (`field` names it); nothing was sent.
+ * - `UNAUTHORIZED` (401), `FORBIDDEN` (403), `NOT_FOUND` (404),
+ *   `METHOD_NOT_ALLOWED` (405), `RATE_LIMITED` (429, after the retries),
+ *   `BAD_REQUEST` (other 4xx), `SERVER_ERROR` (5xx, after the retries),
+ *   `UNEXPECTED_STATUS` (anything else, redirects included).
+ * - `DECODE`: a 2xx answer that is not what the endpoint returns.
+ * - `NETWORK`: no answer (connection refused, DNS, CORS); `TIMEOUT`: an
+ *   attempt ran out of time; `ABORTED`: the caller's signal fired.
+ * - `WAIT_TIMEOUT`: a wait ended before the change was visible.
+ */
 export type ErrorCode =
   | "INVALID_INPUT"
   | "UNAUTHORIZED"
@@ -214,16 +509,30 @@ export type ErrorCode =
   | "ABORTED"
   | "WAIT_TIMEOUT";
 
-/** Every failure of this package. */
+/**
+ * Every failure of this package: a real `Error` with a stable
+ * {@link CloudMqttError.code}. Its message never holds the API key or a
+ * password.
+ *
+ * @example
+ * try {
+ *   await api.getUser("nobody");
+ * } catch (error) {
+ *   if (error instanceof CloudMqttError && error.code === "NOT_FOUND") console.log("no such user");
+ *   else throw error;
+ * }
+ */
 export class CloudMqttError extends Error {
+  /** Always `"CloudMqttError"`. */
   readonly name: "CloudMqttError";
+  /** What went wrong, as a stable code. */
   readonly code: ErrorCode;
-  /** HTTP status, when a response came (a browser hides a redirect's). */
+  /** The HTTP status, when a response came (a browser hides a redirect's). */
   readonly status?: number;
-  /** What the server said, when it said anything. */
+  /** What the server said (from JSON, text or HTML), when it said anything. */
   readonly serverMessage?: string;
-  /** RATE_LIMITED: how long the server asked to wait, when known. */
+  /** `RATE_LIMITED`: how long the server asked to wait, in milliseconds, when known. */
   readonly retryAfterMs?: number;
-  /** INVALID_INPUT: which argument (`this` for a method called without its client). */
+  /** `INVALID_INPUT`: which argument or option (`this` for a method called without its client). */
   readonly field?: string;
 }

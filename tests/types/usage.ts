@@ -197,3 +197,12 @@ export async function access(client: CloudMqtt, rules: AclRule[]): Promise<boole
   evaluateAccess(rules, { username: "u", access: "read" });
   return decision.allowed && remote.allowed && rule !== null;
 }
+
+// The slim entry: the same client, plus init().
+import { init, CloudMqtt as SlimClient, type WasmSource } from "cloudmqtt-api/slim";
+
+export async function slim(source: WasmSource): Promise<string> {
+  await init(source);
+  await init(new URL("https://cdn.example.test/cloudmqtt_api_wasm_bg.wasm"));
+  return String(new SlimClient({ apiKey: "k" }));
+}

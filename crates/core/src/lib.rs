@@ -66,6 +66,7 @@
 pub mod access;
 mod apply;
 mod call;
+mod canonical;
 mod config;
 mod date;
 #[cfg(feature = "access-file")]
@@ -91,6 +92,7 @@ pub use apply::{
     Progress, Step, Ticket,
 };
 pub use call::Call;
+pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use http::{Method, Request, Response};

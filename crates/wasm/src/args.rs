@@ -11,6 +11,8 @@ use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortSignal;
 
+use crate::keys::with_key;
+
 /// An [`Error::InvalidInput`] for `field`.
 pub(crate) fn invalid(field: &'static str, reason: &str) -> Error {
     Error::InvalidInput {
@@ -143,7 +145,7 @@ impl Props<'_> {
     pub(crate) fn get(self, name: &'static str) -> Result<JsValue, Error> {
         match self.0 {
             None => Ok(JsValue::UNDEFINED),
-            Some(object) => Reflect::get(object, &JsValue::from_str(name))
+            Some(object) => with_key(name, |key| Reflect::get(object, key))
                 .map_err(|_| invalid(name, "could not be read")),
         }
     }
@@ -203,9 +205,9 @@ impl Props<'_> {
             return Ok(None);
         }
         let looks_right = value.is_object()
-            && Reflect::get(&value, &JsValue::from_str("addEventListener"))
+            && with_key("addEventListener", |key| Reflect::get(&value, key))
                 .is_ok_and(|listen| listen.is_function())
-            && Reflect::get(&value, &JsValue::from_str("aborted"))
+            && with_key("aborted", |key| Reflect::get(&value, key))
                 .is_ok_and(|a| a.as_bool().is_some());
         if looks_right {
             Ok(Some(value.unchecked_into()))

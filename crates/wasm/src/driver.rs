@@ -8,13 +8,13 @@
 use std::time::{Duration, SystemTime};
 
 use crate::convert::IntoJs;
+use crate::keys::with_key;
 use cloudmqtt_api::{Error, Input, Machine, Output, Request, Response, TransportError};
-use gloo_net::http::{Method as GlooMethod, RequestBuilder};
-use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestRedirect};
+use web_sys::{AbortController, AbortSignal};
 
 #[wasm_bindgen]
 extern "C" {
@@ -149,36 +149,36 @@ pub(crate) async fn sleep(duration: Duration, signals: &[AbortSignal]) -> Result
     Ok(())
 }
 
+thread_local! {
+    /// The reason an attempt is aborted with (its timeout, or a user's signal).
+    static ABORT_REASON: JsValue = js_sys::Error::new("the request was aborted").into();
+}
+
 /// One attempt's abort controller: aborted by the timer or by a user's
 /// signal. Dropping it clears the timer and the listeners.
 struct Attempt<'a> {
-    controller: AbortController,
+    /// The controller's signal, which every `fetch` of the attempt gets.
+    signal: AbortSignal,
     abort: Function,
     timer: JsValue,
     user: &'a [AbortSignal],
-    /// Rejects when the attempt is aborted, to race against promises that
-    /// ignore the signal (a caller's `fetch` may).
-    aborted: Promise,
 }
 
 impl<'a> Attempt<'a> {
     fn start(user: &'a [AbortSignal], timeout: Duration) -> Result<Self, JsValue> {
         let controller = AbortController::new()?;
-        let abort_method: Function = Reflect::get(&controller, &"abort".into())?.dyn_into()?;
-        // Abort with an Error so that every rejection is an Error object.
-        let reason = js_sys::Error::new("the request was aborted");
+        let abort_method: Function =
+            with_key("abort", |key| Reflect::get(&controller, key))?.dyn_into()?;
+        // Abort with an Error so that every rejection is an Error object;
+        // one is made once and shared (making an Error records a stack).
+        let reason = ABORT_REASON.with(JsValue::clone);
         let abort: Function = abort_method.bind1(&controller, &reason).unchecked_into();
-        let signal = controller.signal();
-        let aborted = Promise::new(&mut |_resolve, reject: Function| {
-            let _ = signal.add_event_listener_with_callback("abort", &reject);
-        });
         let timer = set_timeout(&abort, millis(timeout));
         let attempt = Self {
-            controller,
+            signal: controller.signal(),
             abort,
             timer,
             user,
-            aborted,
         };
         for signal in user {
             // On an error, dropping the attempt clears the timer and removes
@@ -188,10 +188,14 @@ impl<'a> Attempt<'a> {
         Ok(attempt)
     }
 
-    /// Waits for `promise`, or fails as soon as the attempt is aborted.
-    async fn race(&self, promise: Promise) -> Result<JsValue, JsValue> {
-        let both = Array::of2(&promise, &self.aborted);
-        JsFuture::from(Promise::race(&both)).await
+    /// A promise that rejects when the attempt is aborted, to race against
+    /// promises that may ignore the signal (a caller's `fetch` may).
+    fn aborted(&self) -> Promise {
+        Promise::new(&mut |_resolve, reject: Function| {
+            let _ = self
+                .signal
+                .add_event_listener_with_callback("abort", &reject);
+        })
     }
 
     /// Why a failed step failed: the user's abort, the timeout, or the
@@ -199,7 +203,7 @@ impl<'a> Attempt<'a> {
     fn failure(&self, error: &JsValue) -> Result<Input, Error> {
         if is_aborted(self.user) {
             Err(Error::Aborted)
-        } else if self.controller.signal().aborted() {
+        } else if self.signal.aborted() {
             Ok(Input::Failed(TransportError::Timeout))
         } else {
             Ok(Input::Failed(TransportError::Network(describe(error))))
@@ -245,43 +249,83 @@ fn describe(error: &JsValue) -> String {
     description
 }
 
-/// Builds the `fetch` request: credentials omitted, redirects not followed.
-fn build(request: &Request, signal: &AbortSignal) -> Result<web_sys::Request, JsValue> {
-    let method = match request.method {
-        cloudmqtt_api::Method::Get => GlooMethod::GET,
-        cloudmqtt_api::Method::Post => GlooMethod::POST,
-        cloudmqtt_api::Method::Put => GlooMethod::PUT,
-        cloudmqtt_api::Method::Delete => GlooMethod::DELETE,
-    };
-    let mut builder = RequestBuilder::new(&request.url)
-        .method(method)
-        .credentials(RequestCredentials::Omit)
-        .redirect(RequestRedirect::Manual)
-        .abort_signal(Some(signal));
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let built = if request.body.is_empty() {
-        builder.build()
-    } else {
-        builder.body(Uint8Array::from(request.body.as_slice()))
-    };
-    built
-        .map(web_sys::Request::from)
-        .map_err(|error| JsValue::from_str(&error.to_string()))
+/// Sets `object[name] = value` on a fresh plain object (which cannot fail).
+fn set(object: &Object, name: &'static str, value: &JsValue) {
+    let _ = with_key(name, |key| Reflect::set(object, key, value));
 }
 
-/// Calls the caller's `fetch` or the global one with a `Request`.
-fn call_fetch(transport: &Transport, request: &web_sys::Request) -> Result<Promise, JsValue> {
-    let global = js_sys::global();
-    let fetch: Function = match &transport.fetch {
-        Some(fetch) => fetch.clone(),
-        None => Reflect::get(&global, &"fetch".into())?
-            .dyn_into()
-            .map_err(|_| js_sys::Error::new("no global fetch function"))?,
+/// The second argument of `fetch(url, init)`: credentials omitted,
+/// redirects not followed, headers as a plain object.
+fn init(request: &Request, signal: &AbortSignal) -> Object {
+    let init = Object::new();
+    let method = match request.method {
+        cloudmqtt_api::Method::Get => "GET",
+        cloudmqtt_api::Method::Post => "POST",
+        cloudmqtt_api::Method::Put => "PUT",
+        cloudmqtt_api::Method::Delete => "DELETE",
     };
-    let returned = fetch.call1(&global, request)?;
+    with_key(method, |method| set(&init, "method", method));
+    let headers = Object::new();
+    for (name, value) in &request.headers {
+        let _ = Reflect::set(
+            &headers,
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        );
+    }
+    set(&init, "headers", &headers);
+    if !request.body.is_empty() {
+        set(&init, "body", &Uint8Array::from(request.body.as_slice()));
+    }
+    with_key("omit", |omit| set(&init, "credentials", omit));
+    with_key("manual", |manual| set(&init, "redirect", manual));
+    set(&init, "signal", signal);
+    init
+}
+
+/// Starts one `fetch`: the global one as `fetch(url, init)`, or the
+/// caller's with a `Request` (its documented argument).
+fn call_fetch(transport: &Transport, request: &Request, init: &Object) -> Result<Promise, JsValue> {
+    let global = js_sys::global();
+    let returned = match &transport.fetch {
+        Some(fetch) => {
+            let request =
+                web_sys::Request::new_with_str_and_init(&request.url, init.unchecked_ref())?;
+            fetch.call1(&global, &request)?
+        }
+        None => {
+            let fetch: Function = with_key("fetch", |key| Reflect::get(&global, key))?
+                .dyn_into()
+                .map_err(|_| js_sys::Error::new("no global fetch function"))?;
+            fetch.call2(&global, &JsValue::from_str(&request.url), init)?
+        }
+    };
     Ok(Promise::resolve(&returned))
+}
+
+/// Waits for `promise`; with a caller's `fetch`, which may ignore the
+/// signal, fails as soon as the attempt is aborted. The global `fetch`
+/// honours its signal, body included, and needs no race.
+async fn settle(promise: Promise, race: Option<&Promise>) -> Result<JsValue, JsValue> {
+    match race {
+        Some(aborted) => JsFuture::from(Promise::race(&Array::of2(&promise, aborted))).await,
+        None => JsFuture::from(promise).await,
+    }
+}
+
+/// A response's headers as name-value pairs.
+fn headers(response: &web_sys::Response) -> Result<Vec<(String, String)>, JsValue> {
+    let mut pairs = Vec::new();
+    if let Some(entries) = js_sys::try_iter(&response.headers())? {
+        for entry in entries {
+            let entry: Array = entry?.unchecked_into();
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
+                pairs.push((name, value));
+            }
+        }
+    }
+    Ok(pairs)
 }
 
 /// Sends one request and reads the whole response within `timeout`.
@@ -299,18 +343,16 @@ pub(crate) async fn send(
         Ok(attempt) => attempt,
         Err(error) => return Ok(Input::Failed(TransportError::Network(describe(&error)))),
     };
+    let race = transport.fetch.as_ref().map(|_| attempt.aborted());
     let fetched = async {
-        let web_request = build(&request, &attempt.controller.signal())?;
-        let response = attempt.race(call_fetch(transport, &web_request)?).await?;
+        let init = init(&request, &attempt.signal);
+        let response = settle(call_fetch(transport, &request, &init)?, race.as_ref()).await?;
         let response: web_sys::Response = response
             .dyn_into()
             .map_err(|_| js_sys::Error::new("fetch did not return a Response"))?;
         let status = response.status();
-        let headers = gloo_net::http::Headers::from_raw(response.headers())
-            .entries()
-            .collect();
-        let buffer: ArrayBuffer = attempt
-            .race(response.array_buffer()?)
+        let headers = headers(&response)?;
+        let buffer: ArrayBuffer = settle(response.array_buffer()?, race.as_ref())
             .await?
             .dyn_into()
             .map_err(|_| js_sys::Error::new("the body was not an ArrayBuffer"))?;

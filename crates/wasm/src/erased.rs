@@ -45,6 +45,35 @@ where
     }
 }
 
+/// `GET /user` for JavaScript: a body the core recognises as already in
+/// the documented compact shape goes to `JSON.parse` as it is (one native
+/// parse, nothing written again); any other goes through the core's parser.
+struct UserList(ListUsers);
+
+impl DynOperation for UserList {
+    fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
+        self.0.build_request(config)
+    }
+
+    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+        if cloudmqtt_api::is_canonical_user_list(&response.body)
+            && let Ok(text) = std::str::from_utf8(&response.body)
+            && let Ok(users) = js_sys::JSON::parse(text)
+        {
+            return Ok(users);
+        }
+        self.0.parse_success(response).map(IntoJs::into_js)
+    }
+
+    fn secrets(&self) -> Vec<&str> {
+        self.0.secrets()
+    }
+
+    fn wait_target(&self) -> Option<WaitTarget> {
+        self.0.wait_target()
+    }
+}
+
 /// A page of a walk over the user list: the paginator takes the users and
 /// the result is those not seen before, or `null` when there are none
 /// (the walk is then over).
@@ -90,6 +119,11 @@ impl Erased {
         O::Output: IntoJs,
     {
         Self(Box::new(ToJsOutput(op)))
+    }
+
+    /// One page of the user list (`listUsers`).
+    pub(crate) fn user_list(op: ListUsers) -> Self {
+        Self(Box::new(UserList(op)))
     }
 
     /// The next page of a walk over the user list.

@@ -28,6 +28,7 @@ mod args;
 mod convert;
 mod driver;
 mod erased;
+mod keys;
 #[cfg(feature = "access")]
 mod plan;
 
@@ -502,7 +503,7 @@ impl WasmClient {
 fn list_users(params: JsValue) -> Result<Erased, Error> {
     let params = args::opt_object(params, "params")?;
     let props = Props(params.as_ref());
-    Ok(Erased::new(ListUsers {
+    Ok(Erased::user_list(ListUsers {
         limit: props.opt_u32("limit")?,
         page: props.opt_u32("page")?,
         query: props.opt_string("query")?,

@@ -10,8 +10,9 @@ export class FakeServer {
     this.requests = [];
   }
 
+  /** A `fetch(input, init)`: the client's own fetch gets a Request, the global one a URL and init. */
   get fetch() {
-    return (request) => this.handle(request);
+    return (input, init) => this.handle(input instanceof Request ? input : new Request(input, init));
   }
 
   async handle(request) {

@@ -1,5 +1,5 @@
 // Node.js (import) for `cloudmqtt-api/access`: re-exports the CommonJS
 // entry, so that `import` and `require` share one WebAssembly instance.
-import api from "./index.cjs";
+import api from "./node.cjs";
 
-export const { CloudMqtt, CloudMqttError } = api;
+export const { CloudMqtt, CloudMqttError, evaluateAccess } = api;

@@ -1,0 +1,28 @@
+//! JavaScript strings for the fixed names this crate uses (property names,
+//! option values), made once per name: each `JsValue::from_str` crosses the
+//! boundary and decodes UTF-8, which showed in the per-call profile.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsValue;
+
+thread_local! {
+    static CACHE: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the JavaScript string for `name`, made on first use.
+pub(crate) fn with_key<R>(name: &'static str, f: impl FnOnce(&JsValue) -> R) -> R {
+    let found = CACHE.with(|cache| {
+        let cache = cache.borrow();
+        cache
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| value.clone())
+    });
+    let value = found.unwrap_or_else(|| {
+        let value = JsValue::from_str(name);
+        CACHE.with(|cache| cache.borrow_mut().push((name, value.clone())));
+        value
+    });
+    f(&value)
+}

@@ -1,0 +1,13 @@
+// Vercel's Edge Runtime (the `edge-light` condition): like Workers, it
+// cannot compile WebAssembly from bytes; Vercel's bundling turns a
+// `?module` import into a compiled WebAssembly.Module. Instantiated on the
+// first `new CloudMqtt()`; no top-level await, which Vercel's CommonJS
+// output cannot hold.
+import module from "./cloudmqtt_api_wasm_bg.wasm?module";
+import * as wasm from "./wasm.js";
+import { bind } from "./client.js";
+
+export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => {
+  wasm.initSync({ module });
+  return wasm;
+});

@@ -1,0 +1,17 @@
+// The real call every toolchain's build makes: a user list and a missing
+// user from the loopback test server. Returns a JSON-ready report that
+// reach.test.mjs checks.
+export const REACH_KEY = "reach-key-0042";
+
+export async function probe({ CloudMqtt, CloudMqttError }, baseUrl) {
+  const client = new CloudMqtt({ apiKey: REACH_KEY, baseUrl, maxRetries: 0 });
+  const users = await client.listUsers();
+  let missing;
+  try {
+    await client.getUser("missing");
+    missing = "no error";
+  } catch (error) {
+    missing = { isCloudMqttError: error instanceof CloudMqttError, code: error.code, status: error.status };
+  }
+  return { users, missing };
+}

@@ -1,0 +1,10 @@
+// Vitest: the package imported in its Node environment.
+import { expect, test } from "vitest";
+import * as lib from "cloudmqtt-api";
+import { probe } from "../probe.mjs";
+
+test("a real call to the loopback server", async () => {
+  const report = await probe(lib, process.env.REACH_API);
+  expect(report.users).toEqual([{ username: "alice" }, { username: "bob" }]);
+  expect(report.missing).toEqual({ isCloudMqttError: true, code: "NOT_FOUND", status: 404 });
+});
