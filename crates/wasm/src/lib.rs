@@ -281,6 +281,44 @@ pub enum Method {
     WaitForAcl = 11,
 }
 
+impl Method {
+    /// Every method, in order: the list `npm/src/client.js` and
+    /// `npm/src/index.d.ts` are checked against (`tests/surface.rs`).
+    pub const ALL: [Method; 12] = [
+        Self::RestartInstance,
+        Self::ResetInstance,
+        Self::ListUsers,
+        Self::GetUser,
+        Self::CreateUser,
+        Self::UpdateUserPassword,
+        Self::DeleteUser,
+        Self::ListAcls,
+        Self::CreateAcl,
+        Self::DeleteAcl,
+        Self::WaitForUser,
+        Self::WaitForAcl,
+    ];
+
+    /// The variant's name, as JavaScript passes it (`Method["ListUsers"]`),
+    /// and the name of the `CloudMqtt` method that calls it.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::RestartInstance => ("RestartInstance", "restartInstance"),
+            Self::ResetInstance => ("ResetInstance", "resetInstance"),
+            Self::ListUsers => ("ListUsers", "listUsers"),
+            Self::GetUser => ("GetUser", "getUser"),
+            Self::CreateUser => ("CreateUser", "createUser"),
+            Self::UpdateUserPassword => ("UpdateUserPassword", "updateUserPassword"),
+            Self::DeleteUser => ("DeleteUser", "deleteUser"),
+            Self::ListAcls => ("ListAcls", "listAcls"),
+            Self::CreateAcl => ("CreateAcl", "createAcl"),
+            Self::DeleteAcl => ("DeleteAcl", "deleteAcl"),
+            Self::WaitForUser => ("WaitForUser", "waitForUser"),
+            Self::WaitForAcl => ("WaitForAcl", "waitForAcl"),
+        }
+    }
+}
+
 /// A client for one API key, with async methods that take plain JavaScript
 /// values and resolve to plain JavaScript data.
 #[wasm_bindgen]
