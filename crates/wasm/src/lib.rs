@@ -28,21 +28,23 @@ mod args;
 mod convert;
 mod driver;
 mod erased;
+mod error;
 mod keys;
+mod ops;
+mod pages;
 #[cfg(feature = "access")]
 mod plan;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use cloudmqtt_api::{
-    AclKind, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_PAGE_SIZE, DeleteAclRule,
-    DeleteUser, Encoding, Error, GetUser, Input, ListAclRules, ListUsers, Machine, Mutation,
-    NewAclRule, Output, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret,
-    UpdatePassword, WaitOptions, WaitTarget,
+    ApiConfig, Call, DEFAULT_PAGE_SIZE, DeleteUser, Encoding, Error, GetUser, ListAclRules,
+    Machine, Mutation, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret,
+    WaitOptions, WaitTarget,
 };
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
@@ -50,60 +52,12 @@ use web_sys::AbortSignal;
 use crate::args::{Props, invalid};
 use crate::driver::{ToJs, Transport, drive};
 use crate::erased::Erased;
+pub use crate::error::error_object;
+pub(crate) use crate::ops::acl_kind;
+use crate::ops::{acl_target, create_acl, create_user, delete_acl, list_users, update_password};
+pub use crate::pages::WasmUserPages;
 #[cfg(feature = "access")]
 pub use crate::plan::AccessMethod;
-
-/// The message of a redirect whose status the runtime hides.
-const OPAQUE_REDIRECT: &str =
-    "unexpected status: the server redirected (redirects are not followed)";
-
-/// Turns an error into the plain object the JavaScript layer expects:
-/// `code`, `message`, and `status`, `serverMessage`, `retryAfterMs`,
-/// `field` when they apply.
-pub fn error_object(error: &Error) -> JsValue {
-    let object = Object::new();
-    let set = |name: &str, value: JsValue| {
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, &JsValue::from_str(name), &value);
-    };
-    set("code", error.code().as_str().into());
-    match error.status() {
-        // Status 0 is a browser's opaque answer to `redirect: "manual"`: a
-        // redirect whose status the page may not see.
-        Some(0) => set("message", OPAQUE_REDIRECT.into()),
-        status => {
-            set("message", error.to_string().into());
-            if let Some(status) = status {
-                set("status", status.into());
-            }
-        }
-    }
-    if let Some(message) = error.server_message() {
-        set("serverMessage", message.into());
-    }
-    if let Some(after) = error.retry_after(driver::now()) {
-        set(
-            "retryAfterMs",
-            (after.as_secs_f64() * 1000.0).round().into(),
-        );
-    }
-    if let Some(field) = error.field() {
-        set("field", js_field(field).into());
-    }
-    object.into()
-}
-
-/// The JavaScript name of an argument the core names in Rust.
-fn js_field(field: &str) -> &str {
-    match field {
-        "api_key" => "apiKey",
-        "base_url" => "baseUrl",
-        "page_size" => "pageSize",
-        "client_id" => "clientId",
-        "interval" | "max_interval" => "intervalMs",
-        other => other,
-    }
-}
 
 /// Settings shared by every call of one client.
 struct Inner {
@@ -241,14 +195,6 @@ impl Inner {
     fn redact(&self, error: Error) -> Error {
         error.redact(&[self.config.api_key().expose()])
     }
-}
-
-/// Reads an ACL rule's `type`.
-fn acl_kind(rule: Props<'_>) -> Result<AclKind, Error> {
-    let text = rule
-        .string("type")
-        .map_err(|_| invalid("type", "must be \"topic\" or \"pattern\""))?;
-    AclKind::parse(&text)
 }
 
 /// The methods of [`WasmClient::run`], by number.
@@ -535,126 +481,4 @@ impl WasmClient {
     pub fn wait_for_acl(&self, rule: JsValue, options: JsValue) -> Promise {
         self.run2(Method::WaitForAcl, rule, options)
     }
-}
-
-/// `{ limit?, page?, query? }` of `GET /user`.
-fn list_users(params: JsValue) -> Result<Erased, Error> {
-    let params = args::opt_object(params, "params")?;
-    let props = Props(params.as_ref());
-    Ok(Erased::user_list(ListUsers {
-        limit: props.opt_u32("limit")?,
-        page: props.opt_u32("page")?,
-        query: props.opt_string("query")?,
-    }))
-}
-
-/// `{ username, password }` of `POST /user`.
-fn create_user(user: JsValue) -> Result<Erased, Error> {
-    let user = args::object(user, "user")?;
-    let props = Props(Some(&user));
-    Ok(Erased::new(CreateUser {
-        username: props.string("username")?,
-        password: Secret::new(props.string("password")?),
-    }))
-}
-
-/// The name and new password of `PUT /user/{username}`.
-fn update_password(username: JsValue, password: JsValue) -> Result<Erased, Error> {
-    Ok(Erased::new(UpdatePassword {
-        username: args::string(username, "username")?,
-        password: Secret::new(args::string(password, "password")?),
-    }))
-}
-
-/// `{ type, username?, pattern, read, write }` of `POST /acl`.
-fn create_acl(rule: JsValue) -> Result<Erased, Error> {
-    let rule = args::object(rule, "rule")?;
-    let props = Props(Some(&rule));
-    let kind = acl_kind(props)?;
-    let username = props.opt_string("username")?;
-    let pattern = props.string("pattern")?;
-    let read = props.boolean("read")?;
-    let write = props.boolean("write")?;
-    let rule = NewAclRule::from_parts(kind, username, pattern, read, write)?;
-    Ok(Erased::new(CreateAclRule { rule }))
-}
-
-/// `{ type?, username?, topic }` of `DELETE /acl`: a user's topic rules
-/// (`type` absent or `"topic"`), or the pattern rules (`type: "pattern"`,
-/// no username).
-fn delete_acl(rule: JsValue) -> Result<Erased, Error> {
-    let rule = args::object(rule, "rule")?;
-    let props = Props(Some(&rule));
-    let kind = match props.opt_string("type")? {
-        Some(text) => Some(AclKind::parse(&text)?),
-        None => None,
-    };
-    let username = props.opt_string("username")?;
-    let topic = props.string("topic")?;
-    Ok(Erased::new(DeleteAclRule::from_parts(
-        kind, username, topic,
-    )?))
-}
-
-/// `{ type, username?, pattern }` of a rule to wait for.
-fn acl_target(rule: JsValue) -> Result<impl FnOnce(bool) -> WaitTarget, Error> {
-    let rule = args::object(rule, "rule")?;
-    let props = Props(Some(&rule));
-    let kind = acl_kind(props)?;
-    let username = props.opt_string("username")?;
-    let pattern = props.string("pattern")?;
-    Ok(move |exists| WaitTarget::Acl {
-        kind: Some(kind),
-        username,
-        pattern,
-        exists,
-    })
-}
-
-/// A walk over the user list: each call to [`next`](WasmUserPages::next)
-/// fetches one page and resolves to the users not seen before, or to `null`
-/// when the walk is over.
-#[wasm_bindgen]
-pub struct WasmUserPages {
-    client: WasmClient,
-    pages: Rc<RefCell<Paginator>>,
-}
-
-#[wasm_bindgen]
-impl WasmUserPages {
-    /// Fetches the next page (with `{ signal?, timeoutMs? }`). Resolves to
-    /// an array of new users, or `null` when there are no more pages.
-    pub fn next(&self, options: JsValue) -> Promise {
-        let inner = &self.client.inner;
-        let plan = inner.call_options(options).map(|(options, _)| {
-            let request = self.pages.borrow().next_request();
-            let machine: Box<dyn Machine<Value = JsValue>> = match request {
-                Some(request) => Box::new(Call::new(
-                    &inner.config,
-                    Erased::user_page(request, Rc::clone(&self.pages)),
-                    options.policy,
-                    driver::seed(),
-                )),
-                None => Box::new(Finished),
-            };
-            Step {
-                machine,
-                signals: options.signal.into_iter().collect(),
-            }
-        });
-        self.client.start(plan)
-    }
-}
-
-/// A walk that is over: resolves to `null` at once.
-struct Finished;
-
-impl Machine for Finished {
-    type Value = JsValue;
-
-    fn poll_output(&mut self, _now: SystemTime) -> Output<JsValue> {
-        Output::Done(Ok(JsValue::NULL))
-    }
-
-    fn handle_input(&mut self, _input: Input, _now: SystemTime) {}
 }
