@@ -144,15 +144,8 @@ fn bounded(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::Error;
+    use super::super::tests::response;
     use super::*;
-
-    fn response(status: u16, content_type: &str, body: &str) -> Response {
-        let mut headers = Vec::new();
-        if !content_type.is_empty() {
-            headers.push(("content-type".to_owned(), content_type.to_owned()));
-        }
-        Response::new(status, headers, body.as_bytes().to_vec())
-    }
 
     #[test]
     fn message_comes_from_json_text_html_or_nothing() {

@@ -377,7 +377,9 @@ impl fmt::Display for RetryHint<'_> {
 mod tests {
     use super::*;
 
-    fn response(status: u16, content_type: &str, body: &str) -> Response {
+    /// A response with this status, `Content-Type` (none when empty) and
+    /// body; the error tests of `body` use it too.
+    pub(super) fn response(status: u16, content_type: &str, body: &str) -> Response {
         let mut headers = Vec::new();
         if !content_type.is_empty() {
             headers.push(("content-type".to_owned(), content_type.to_owned()));
