@@ -1,9 +1,13 @@
 //! The management API: one request value in, one response value out.
 //!
 //! [`App::handle`] does everything but the socket work, so tests can drive
-//! it with any bytes. Order of checks: added latency, rate limit, injected
-//! failure, authentication, path (404), method (405), body and arguments
-//! (400), then the operation (404 for unknown users, 204 on success). A
+//! it with any bytes: it sleeps the injected latency, judges the injected
+//! faults, checks the key, then takes the lock and the time and hands the
+//! request to `Inner::respond`, which answers it from the state and `now`
+//! alone (no clock, sleep or lock of its own). Order of checks: added
+//! latency, rate limit, injected failure, authentication, path (404),
+//! method (405), body and arguments (400), then the operation (404 for
+//! unknown users, 204 on success). A
 //! body over the size limit never gets here: the HTTP layer answers 413 at
 //! once, before latency, rate limit, injected failure and authentication
 //! (see [`crate::server`]).
@@ -499,7 +503,9 @@ impl App {
             .take()
     }
 
-    /// Answers one request.
+    /// Answers one request: the injected latency and faults, then the
+    /// request itself, answered by [`Inner::respond`] from the state as it
+    /// stands at this moment, under the lock.
     pub fn handle(&self, request: &ApiRequest) -> ApiResponse {
         if !self.faults.latency().is_zero() {
             std::thread::sleep(self.faults.latency());
@@ -516,36 +522,15 @@ impl App {
             return ApiResponse::error(401, "unauthorized: wrong or missing API key")
                 .with_header("WWW-Authenticate", "Basic realm=\"cloudmqtt\"");
         }
-        let (path, query) = request
-            .url
-            .split_once('?')
-            .unwrap_or((request.url.as_str(), ""));
-        let Some(route) = Route::parse(path) else {
-            return ApiResponse::error(404, "not found");
-        };
-        let method = request.method.as_str();
-        if !route.allowed().contains(&method) {
-            return ApiResponse::error(405, "method not allowed")
-                .with_header("Allow", route.allowed().join(", "));
+        let now = SystemTime::now();
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let response = inner.respond(request, now, self.apply_delay);
+        drop(inner);
+        if request.method != "GET" {
+            // A change may have been queued: the applier's next due time moved.
+            self.wake();
         }
-        let result = match (route, method) {
-            (Route::Users, "GET") => self.list_users(query),
-            (Route::Users, _) => self.create_user(request, query),
-            (Route::User(segment), method) => match decode_segment(&segment) {
-                Err(response) => Err(response),
-                Ok(name) => match method {
-                    "GET" => self.get_user(&name),
-                    "PUT" => self.update_password(&name, request, query),
-                    _ => self.delete_user(&name),
-                },
-            },
-            (Route::Acl, "GET") => Ok(self.list_rules()),
-            (Route::Acl, "POST") => self.create_rule(request, query),
-            (Route::Acl, _) => self.delete_rules(request, query),
-            (Route::Restart, _) => self.restart(),
-            (Route::Reset, _) => self.reset(),
-        };
-        result.unwrap_or_else(|response| response)
+        response
     }
 
     /// Whether the request carries the API key as its Basic password,
@@ -570,6 +555,55 @@ impl App {
         let presented: [u8; 32] = Sha256::digest(&decoded[colon + 1..]).into();
         presented.ct_eq(&self.key_digest).into()
     }
+}
+
+/// The API proper: a request answered from the state at `now`, every
+/// change queued to fall due `apply_delay` later. No clock, no sleep and no
+/// lock here: [`App::handle`] does those.
+impl Inner {
+    /// Answers an authenticated request: path (404), method (405), body and
+    /// arguments (400), then the operation (404 for unknown users, 204 on
+    /// success).
+    pub(crate) fn respond(
+        &mut self,
+        request: &ApiRequest,
+        now: SystemTime,
+        apply_delay: Duration,
+    ) -> ApiResponse {
+        // What fell due by now applies before anything is read or written.
+        self.apply_due(now);
+        let (path, query) = request
+            .url
+            .split_once('?')
+            .unwrap_or((request.url.as_str(), ""));
+        let Some(route) = Route::parse(path) else {
+            return ApiResponse::error(404, "not found");
+        };
+        let method = request.method.as_str();
+        if !route.allowed().contains(&method) {
+            return ApiResponse::error(405, "method not allowed")
+                .with_header("Allow", route.allowed().join(", "));
+        }
+        let due = now + apply_delay;
+        let result = match (route, method) {
+            (Route::Users, "GET") => self.list_users(query),
+            (Route::Users, _) => self.create_user(request, query, due, now),
+            (Route::User(segment), method) => match decode_segment(&segment) {
+                Err(response) => Err(response),
+                Ok(name) => match method {
+                    "GET" => self.get_user(&name),
+                    "PUT" => self.update_password(&name, request, query),
+                    _ => self.delete_user(&name, due, now),
+                },
+            },
+            (Route::Acl, "GET") => Ok(self.list_rules()),
+            (Route::Acl, "POST") => self.create_rule(request, query, due, now),
+            (Route::Acl, _) => self.delete_rules(request, query, due, now),
+            (Route::Restart, _) => self.restart(),
+            (Route::Reset, _) => self.reset(),
+        };
+        result.unwrap_or_else(|response| response)
+    }
 
     fn list_users(&self, query: &str) -> Result<ApiResponse, ApiResponse> {
         let mut limit = validate::MAX_LIMIT;
@@ -592,34 +626,42 @@ impl App {
                 _ => {}
             }
         }
-        let inner = self.lock();
-        let users = inner.store.state().applied.list_users(&prefix, limit, page);
+        let users = self.store.state().applied.list_users(&prefix, limit, page);
         Ok(ApiResponse::json(200, &users))
     }
 
     fn get_user(&self, name: &str) -> Result<ApiResponse, ApiResponse> {
-        let inner = self.lock();
-        match inner.store.state().applied.user_info(name) {
+        match self.store.state().applied.user_info(name) {
             Some(info) => Ok(ApiResponse::json(200, &info)),
             None => Err(ApiResponse::error(404, format!("user {name:?} not found"))),
         }
     }
 
-    fn create_user(&self, request: &ApiRequest, query: &str) -> Result<ApiResponse, ApiResponse> {
+    fn create_user(
+        &mut self,
+        request: &ApiRequest,
+        query: &str,
+        due: SystemTime,
+        now: SystemTime,
+    ) -> Result<ApiResponse, ApiResponse> {
         let fields = Fields::parse(request, query)?;
         let username = fields.required("username")?;
         validate::new_username(&username).map_err(|e| rejected(&e))?;
         let password = fields.required("password")?;
         validate::password(&password).map_err(|e| rejected(&e))?;
         let password_hash = hash(&password)?;
-        self.queue(Change::CreateUser {
-            username,
-            password_hash,
-        })
+        self.queue(
+            Change::CreateUser {
+                username,
+                password_hash,
+            },
+            due,
+            now,
+        )
     }
 
     fn update_password(
-        &self,
+        &mut self,
         name: &str,
         request: &ApiRequest,
         query: &str,
@@ -628,8 +670,7 @@ impl App {
         let password = fields.required("password")?;
         validate::password(&password).map_err(|e| rejected(&e))?;
         let password_hash = hash(&password)?;
-        let mut inner = self.lock();
-        let reload = inner
+        let reload = self
             .store
             .update(|state| {
                 state
@@ -638,23 +679,34 @@ impl App {
             })
             .map_err(ApiResponse::from)?;
         if reload {
-            inner.sync_broker();
+            self.sync_broker();
         }
         Ok(ApiResponse::no_content())
     }
 
-    fn delete_user(&self, name: &str) -> Result<ApiResponse, ApiResponse> {
-        self.queue(Change::DeleteUser {
+    fn delete_user(
+        &mut self,
+        name: &str,
+        due: SystemTime,
+        now: SystemTime,
+    ) -> Result<ApiResponse, ApiResponse> {
+        let change = Change::DeleteUser {
             username: name.to_owned(),
-        })
+        };
+        self.queue(change, due, now)
     }
 
     fn list_rules(&self) -> ApiResponse {
-        let inner = self.lock();
-        ApiResponse::json(200, &inner.store.state().applied.rules)
+        ApiResponse::json(200, &self.store.state().applied.rules)
     }
 
-    fn create_rule(&self, request: &ApiRequest, query: &str) -> Result<ApiResponse, ApiResponse> {
+    fn create_rule(
+        &mut self,
+        request: &ApiRequest,
+        query: &str,
+        due: SystemTime,
+        now: SystemTime,
+    ) -> Result<ApiResponse, ApiResponse> {
         let fields = Fields::parse(request, query)?;
         let kind = AclKind::parse(&fields.required("type")?).map_err(|e| rejected(&e))?;
         let username = fields.text("username")?;
@@ -667,18 +719,23 @@ impl App {
         let read = fields.flag("read")?;
         let write = fields.flag("write")?;
         validate::acl_rule(kind, username.as_deref(), &pattern).map_err(|e| rejected(&e))?;
-        self.queue(Change::CreateRule {
-            rule: AclRule {
-                kind,
-                pattern,
-                read,
-                write,
-                username,
-            },
-        })
+        let rule = AclRule {
+            kind,
+            pattern,
+            read,
+            write,
+            username,
+        };
+        self.queue(Change::CreateRule { rule }, due, now)
     }
 
-    fn delete_rules(&self, request: &ApiRequest, query: &str) -> Result<ApiResponse, ApiResponse> {
+    fn delete_rules(
+        &mut self,
+        request: &ApiRequest,
+        query: &str,
+        due: SystemTime,
+        now: SystemTime,
+    ) -> Result<ApiResponse, ApiResponse> {
         let fields = Fields::parse(request, query)?;
         let username = fields.text("username")?;
         if let Some(name) = &username {
@@ -691,44 +748,38 @@ impl App {
                 .map_err(|_| invalid("topic", "is required"))?,
         };
         validate::topic_filter("topic", &topic).map_err(|e| rejected(&e))?;
-        self.queue(Change::DeleteRules { username, topic })
+        self.queue(Change::DeleteRules { username, topic }, due, now)
     }
 
-    /// Checks and queues a change, saves it, and applies it at once when
-    /// there is no delay.
-    fn queue(&self, change: Change) -> Result<ApiResponse, ApiResponse> {
-        let now = SystemTime::now();
-        let mut inner = self.lock();
-        inner
-            .store
-            .update(|state| {
-                state
-                    .queue(change, now + self.apply_delay)
-                    .map_err(WriteError::Refused)
-            })
+    /// Checks and queues a change to fall due at `due`, saves it, and
+    /// applies it at once when it is already due.
+    fn queue(
+        &mut self,
+        change: Change,
+        due: SystemTime,
+        now: SystemTime,
+    ) -> Result<ApiResponse, ApiResponse> {
+        self.store
+            .update(|state| state.queue(change, due).map_err(WriteError::Refused))
             .map_err(ApiResponse::from)?;
-        if self.apply_delay.is_zero() {
-            inner.apply_due(now);
+        if due <= now {
+            self.apply_due(now);
         }
-        drop(inner);
-        self.wake();
         Ok(ApiResponse::no_content())
     }
 
     fn restart(&self) -> Result<ApiResponse, ApiResponse> {
-        restart_broker(&self.lock())
+        restart_broker(self)
     }
 
-    fn reset(&self) -> Result<ApiResponse, ApiResponse> {
-        let mut inner = self.lock();
-        inner
-            .store
+    fn reset(&mut self) -> Result<ApiResponse, ApiResponse> {
+        self.store
             .update(|state| {
                 state.reset();
                 Ok::<_, WriteError>(())
             })
             .map_err(ApiResponse::from)?;
-        restart_broker(&inner)
+        restart_broker(self)
     }
 }
 
@@ -768,6 +819,41 @@ fn hash(password: &str) -> Result<String, ApiResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The API's answers depend on the state and the `now` handed in, and
+    /// on nothing else: a change queued with a minute's delay is invisible
+    /// one millisecond before its time and visible at it, with no clock.
+    #[test]
+    fn answers_come_from_the_state_and_the_time_handed_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = Inner {
+            store: Store::open(dir.path()).unwrap(),
+            broker: None,
+        };
+        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let delay = Duration::from_secs(60);
+        let call = |state: &mut Inner, method: &str, url: &str, body: &str, at: SystemTime| {
+            let request = ApiRequest {
+                method: method.into(),
+                url: url.into(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: body.as_bytes().to_vec(),
+            };
+            state.respond(&request, at, delay).status
+        };
+        let create = r#"{"username":"alice","password":"pw"}"#;
+        assert_eq!(call(&mut state, "POST", "/api/user", create, t0), 204);
+        // Pending: refused again, not yet readable.
+        assert_eq!(call(&mut state, "POST", "/api/user", create, t0), 400);
+        let almost = t0 + delay - Duration::from_millis(1);
+        assert_eq!(call(&mut state, "GET", "/api/user/alice", "", almost), 404);
+        assert_eq!(
+            call(&mut state, "GET", "/api/user/alice", "", t0 + delay),
+            200
+        );
+        assert_eq!(call(&mut state, "GET", "/api/nowhere", "", t0), 404);
+        assert_eq!(call(&mut state, "PATCH", "/api/user", "", t0), 405);
+    }
 
     #[test]
     fn routes() {
