@@ -81,3 +81,33 @@ fn the_error_codes_agree() {
     let in_types: BTreeSet<String> = quoted_after(union, "| ").into_iter().collect();
     assert_eq!(in_types, core, "index.d.ts ErrorCode");
 }
+
+/// The defaults the type declarations tell JavaScript users are the core's
+/// constants, which the module uses.
+#[test]
+fn the_documented_defaults_are_the_cores() {
+    let types = read("npm/src/index.d.ts");
+    let millis = |duration: std::time::Duration| duration.as_millis();
+    for expected in [
+        format!("default `\"{}\"`", cloudmqtt_api::DEFAULT_BASE_URL),
+        format!(
+            "milliseconds; default {}.",
+            millis(cloudmqtt_api::DEFAULT_ATTEMPT_TIMEOUT)
+        ),
+        format!("default {}, 0 disables", cloudmqtt_api::DEFAULT_MAX_RETRIES),
+        format!(
+            "default {}, then `WAIT_TIMEOUT`",
+            millis(cloudmqtt_api::DEFAULT_WAIT_TIMEOUT)
+        ),
+        format!(
+            "default {} (longer after a 429)",
+            millis(cloudmqtt_api::DEFAULT_WAIT_INTERVAL)
+        ),
+        format!("(default {})", cloudmqtt_api::DEFAULT_PAGE_SIZE),
+    ] {
+        assert!(
+            types.contains(&expected),
+            "index.d.ts should say {expected:?}"
+        );
+    }
+}
