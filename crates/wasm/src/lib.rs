@@ -53,7 +53,6 @@ use crate::args::{Props, invalid};
 use crate::driver::{ToJs, Transport, drive};
 use crate::erased::Erased;
 pub use crate::error::error_object;
-pub(crate) use crate::ops::acl_kind;
 use crate::ops::{acl_target, create_acl, create_user, delete_acl, list_users, update_password};
 pub use crate::pages::WasmUserPages;
 #[cfg(feature = "access")]

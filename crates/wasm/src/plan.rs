@@ -24,7 +24,8 @@ use web_sys::AbortSignal;
 use crate::args::{self, Props, invalid};
 use crate::convert::IntoJs;
 use crate::driver::{drive, send, sleep};
-use crate::{Inner, Step, WasmClient, acl_kind, driver};
+use crate::ops::acl_kind;
+use crate::{Inner, Step, WasmClient, driver};
 
 /// What [`WasmClient::access`] does.
 #[wasm_bindgen]
