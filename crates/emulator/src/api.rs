@@ -41,124 +41,28 @@
 //!   `FormData`) when it says that, and form-urlencoded otherwise.
 
 use std::io;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use cloudmqtt_api::{AclKind, AclRule, validate};
-use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
+pub use crate::app::{App, AppSettings};
 use crate::broker::{Broker, BrokerFiles};
-use crate::faults::{Faults, Verdict};
 use crate::mosquitto;
 use crate::store::{Change, Refusal, Store};
-
-/// A request as the HTTP layer hands it over.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiRequest {
-    /// The method, e.g. `GET`.
-    pub method: String,
-    /// The request target: path and query, e.g. `/api/user?limit=10`.
-    pub url: String,
-    /// Header names and values.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl ApiRequest {
-    /// The first value of a header, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// A response for the HTTP layer to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiResponse {
-    /// The status code.
-    pub status: u16,
-    /// Extra headers (`Content-Type`, `Allow`, `Retry-After`, ...).
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl ApiResponse {
-    /// A JSON response.
-    pub fn json(status: u16, value: &impl serde::Serialize) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => Self {
-                status,
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body,
-            },
-            Err(_) => Self::error(500, "internal error: could not encode the response"),
-        }
-    }
-
-    /// `{"error": message}` with a status.
-    pub fn error(status: u16, message: impl Into<String>) -> Self {
-        let body = serde_json::json!({ "error": message.into() });
-        Self {
-            status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: body.to_string().into_bytes(),
-        }
-    }
-
-    /// An empty success.
-    pub fn no_content() -> Self {
-        Self {
-            status: 204,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
-    }
-
-    /// The response with one more header.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The first value of a header, by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// How the API behaves.
-#[derive(Debug)]
-pub struct AppSettings {
-    /// The API key clients must present.
-    pub api_key: cloudmqtt_api::Secret,
-    /// How long creates and deletes take to apply.
-    pub apply_delay: Duration,
-    /// Injected faults.
-    pub faults: Faults,
-}
+pub use crate::wire::{ApiRequest, ApiResponse};
+use crate::wire::{Fields, decode_segment, invalid, number, rejected};
 
 /// The state behind the lock: the store and the broker that mirrors it.
 #[derive(Debug)]
-struct Inner {
-    store: Store,
-    broker: Option<Broker>,
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) broker: Option<Broker>,
 }
 
 impl Inner {
     /// Applies the changes due at `now`, then makes the broker enforce them
     /// before anyone can read them.
-    fn apply_due(&mut self, now: SystemTime) {
+    pub(crate) fn apply_due(&mut self, now: SystemTime) {
         if self.store.state().next_due().is_none_or(|due| due > now) {
             return;
         }
@@ -184,25 +88,6 @@ impl Inner {
         {
             log!("cloudmqtt-emulator: the broker did not reload: {error}");
         }
-    }
-}
-
-/// The emulated service: settings, state, broker.
-pub struct App {
-    key_digest: [u8; 32],
-    apply_delay: Duration,
-    faults: Faults,
-    inner: Mutex<Inner>,
-    changed: Condvar,
-}
-
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key's digest stays out of debug output.
-        f.debug_struct("App")
-            .field("apply_delay", &self.apply_delay)
-            .field("faults", &self.faults)
-            .finish_non_exhaustive()
     }
 }
 
@@ -272,288 +157,6 @@ impl Route {
             Self::Acl => &["GET", "POST", "DELETE"],
             Self::Restart | Self::Reset => &["POST"],
         }
-    }
-}
-
-/// `invalid {field}: {reason}`, worded like the core's validation errors.
-fn invalid(field: &str, reason: &str) -> ApiResponse {
-    ApiResponse::error(400, format!("invalid {field}: {reason}"))
-}
-
-fn rejected(error: &cloudmqtt_api::Error) -> ApiResponse {
-    ApiResponse::error(400, error.to_string())
-}
-
-/// The fields of a request body (and query string, as a fallback).
-struct Fields(Map<String, Value>);
-
-impl Fields {
-    fn parse(request: &ApiRequest, query: &str) -> Result<Self, ApiResponse> {
-        let content_type = request.header("content-type").unwrap_or("");
-        let media = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let is_json = media == "application/json" || media.ends_with("+json");
-        let mut map = if request.body.iter().all(u8::is_ascii_whitespace) {
-            Map::new()
-        } else if media == "multipart/form-data" {
-            parse_multipart(&request.body, content_type)?
-        } else if is_json {
-            match serde_json::from_slice::<Value>(&request.body) {
-                Ok(Value::Object(map)) => map,
-                Ok(_) => return Err(invalid("body", "must be a JSON object")),
-                Err(error) => return Err(invalid("body", &format!("not valid JSON: {error}"))),
-            }
-        } else {
-            form_urlencoded::parse(&request.body)
-                .map(|(key, value)| (key.into_owned(), Value::String(value.into_owned())))
-                .collect()
-        };
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            map.entry(key.into_owned())
-                .or_insert_with(|| Value::String(value.into_owned()));
-        }
-        Ok(Self(map))
-    }
-
-    /// A text field: `None` when absent or `null`.
-    fn text(&self, name: &'static str) -> Result<Option<String>, ApiResponse> {
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(_) => Err(invalid(name, "must be a string")),
-        }
-    }
-
-    fn required(&self, name: &'static str) -> Result<String, ApiResponse> {
-        self.text(name)?.ok_or_else(|| invalid(name, "is required"))
-    }
-
-    /// A permission flag: a boolean, 0 or 1, or their text forms; absent is
-    /// `false`.
-    fn flag(&self, name: &'static str) -> Result<bool, ApiResponse> {
-        let bad = || invalid(name, "must be true or false");
-        match self.0.get(name) {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(flag)) => Ok(*flag),
-            Some(Value::Number(number)) => match number.as_u64() {
-                Some(0) => Ok(false),
-                Some(1) => Ok(true),
-                _ => Err(bad()),
-            },
-            Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => Ok(true),
-                "false" | "0" | "no" | "off" | "" => Ok(false),
-                _ => Err(bad()),
-            },
-            Some(_) => Err(bad()),
-        }
-    }
-}
-
-/// Reads the text fields of a `multipart/form-data` body (what a browser's
-/// `FormData` sends).
-fn parse_multipart(body: &[u8], content_type: &str) -> Result<Map<String, Value>, ApiResponse> {
-    let boundary = content_type
-        .split(';')
-        .skip(1)
-        .filter_map(|param| param.split_once('='))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))
-        .map(|(_, value)| value.trim().trim_matches('"'))
-        .filter(|boundary| !boundary.is_empty())
-        .ok_or_else(|| invalid("body", "multipart/form-data needs a boundary"))?;
-    let delimiter = format!("--{boundary}");
-    let delimiter = delimiter.as_bytes();
-    let malformed = || invalid("body", "malformed multipart/form-data");
-    let mut map = Map::new();
-    let mut parts = split_bytes(body, delimiter).skip(1);
-    for part in &mut parts {
-        if part.starts_with(b"--") {
-            return Ok(map);
-        }
-        let part = part.strip_prefix(b"\r\n").ok_or_else(malformed)?;
-        let part = part.strip_suffix(b"\r\n").ok_or_else(malformed)?;
-        let split = part
-            .windows(4)
-            .position(|window| window == b"\r\n\r\n")
-            .ok_or_else(malformed)?;
-        let head = String::from_utf8_lossy(&part[..split]);
-        let value = &part[split + 4..];
-        let name = head
-            .split("\r\n")
-            .filter(|line| {
-                line.split(':')
-                    .next()
-                    .is_some_and(|name| name.trim().eq_ignore_ascii_case("content-disposition"))
-            })
-            .flat_map(|line| line.split(';'))
-            .filter_map(|param| param.split_once('='))
-            .find(|(key, _)| key.trim().eq_ignore_ascii_case("name"))
-            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
-            .ok_or_else(malformed)?;
-        map.insert(
-            name,
-            Value::String(String::from_utf8_lossy(value).into_owned()),
-        );
-    }
-    Err(malformed())
-}
-
-/// Splits `bytes` at every occurrence of `delimiter`.
-fn split_bytes<'a>(bytes: &'a [u8], delimiter: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-    let mut rest = Some(bytes);
-    std::iter::from_fn(move || {
-        let current = rest?;
-        match current
-            .windows(delimiter.len())
-            .position(|window| window == delimiter)
-        {
-            Some(at) => {
-                rest = Some(&current[at + delimiter.len()..]);
-                Some(&current[..at])
-            }
-            None => {
-                rest = None;
-                Some(current)
-            }
-        }
-    })
-}
-
-/// Reads a whole-number query parameter. A number too large for a `u32`
-/// reads as `u32::MAX`, so that a range check names the range rather than
-/// calling it no number at all.
-fn number(field: &'static str, text: &str) -> Result<u32, ApiResponse> {
-    match text.trim().parse::<u64>() {
-        Ok(number) => Ok(u32::try_from(number).unwrap_or(u32::MAX)),
-        Err(error) if *error.kind() == std::num::IntErrorKind::PosOverflow => Ok(u32::MAX),
-        Err(_) => Err(invalid(field, "must be a whole number")),
-    }
-}
-
-impl App {
-    /// A new app over a store and, optionally, a broker that mirrors it.
-    pub fn new(settings: AppSettings, store: Store, broker: Option<Broker>) -> Self {
-        Self {
-            key_digest: Sha256::digest(settings.api_key.expose().as_bytes()).into(),
-            apply_delay: settings.apply_delay,
-            faults: settings.faults,
-            inner: Mutex::new(Inner { store, broker }),
-            changed: Condvar::new(),
-        }
-    }
-
-    /// Locks the state, applying every change due by now first.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.apply_due(SystemTime::now());
-        inner
-    }
-
-    /// Applies due changes until `stop` says so, sleeping until the next
-    /// change falls due (or a new one is queued). Runs on its own thread.
-    pub fn run_applier(&self, stop: &std::sync::atomic::AtomicBool) {
-        let mut inner = self.lock();
-        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-            let now = SystemTime::now();
-            inner.apply_due(now);
-            let wait = inner
-                .store
-                .state()
-                .next_due()
-                .map_or(Duration::from_secs(1), |due| {
-                    due.duration_since(now).unwrap_or_default()
-                })
-                .clamp(Duration::from_millis(1), Duration::from_secs(1));
-            inner = self
-                .changed
-                .wait_timeout(inner, wait)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
-    /// Wakes the applier (after queueing a change, or to stop it).
-    pub fn wake(&self) {
-        self.changed.notify_all();
-    }
-
-    /// Why the broker is not enforcing the API's rules as they stand, when
-    /// it is not: it refused the files made from them and runs on the last
-    /// files it accepted (or denies everything). `None` when all is well
-    /// or there is no broker. For a health report.
-    pub fn broker_problem(&self) -> Option<String> {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .broker
-            .as_ref()
-            .and_then(Broker::problem)
-    }
-
-    /// Takes the broker out, to stop it.
-    pub fn take_broker(&self) -> Option<Broker> {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .broker
-            .take()
-    }
-
-    /// Answers one request: the injected latency and faults, then the
-    /// request itself, answered by [`Inner::respond`] from the state as it
-    /// stands at this moment, under the lock.
-    pub fn handle(&self, request: &ApiRequest) -> ApiResponse {
-        if !self.faults.latency().is_zero() {
-            std::thread::sleep(self.faults.latency());
-        }
-        match self.faults.judge(Instant::now()) {
-            Verdict::Pass => {}
-            Verdict::RateLimited { retry_after_secs } => {
-                return ApiResponse::error(429, "too many requests")
-                    .with_header("Retry-After", retry_after_secs.to_string());
-            }
-            Verdict::Fail => return ApiResponse::error(500, "internal error (injected)"),
-        }
-        if !self.authorized(request) {
-            return ApiResponse::error(401, "unauthorized: wrong or missing API key")
-                .with_header("WWW-Authenticate", "Basic realm=\"cloudmqtt\"");
-        }
-        let now = SystemTime::now();
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let response = inner.respond(request, now, self.apply_delay);
-        drop(inner);
-        if request.method != "GET" {
-            // A change may have been queued: the applier's next due time moved.
-            self.wake();
-        }
-        response
-    }
-
-    /// Whether the request carries the API key as its Basic password,
-    /// compared in constant time (over digests, so the length leaks
-    /// nothing either).
-    fn authorized(&self, request: &ApiRequest) -> bool {
-        let Some(value) = request.header("authorization") else {
-            return false;
-        };
-        let Some((scheme, credentials)) = value.trim().split_once(' ') else {
-            return false;
-        };
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return false;
-        }
-        let Ok(decoded) = STANDARD.decode(credentials.trim()) else {
-            return false;
-        };
-        let Some(colon) = decoded.iter().position(|byte| *byte == b':') else {
-            return false;
-        };
-        let presented: [u8; 32] = Sha256::digest(&decoded[colon + 1..]).into();
-        presented.ct_eq(&self.key_digest).into()
     }
 }
 
@@ -797,16 +400,6 @@ fn restart_broker(inner: &Inner) -> Result<ApiResponse, ApiResponse> {
         })?;
     }
     Ok(ApiResponse::no_content())
-}
-
-/// Percent-decodes a user name from a path segment.
-fn decode_segment(segment: &str) -> Result<String, ApiResponse> {
-    let name = percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .map_err(|_| invalid("username", "must be UTF-8"))?
-        .into_owned();
-    validate::username(&name).map_err(|e| rejected(&e))?;
-    Ok(name)
 }
 
 fn hash(password: &str) -> Result<String, ApiResponse> {

@@ -53,6 +53,7 @@ macro_rules! log {
 }
 
 pub mod api;
+pub mod app;
 pub mod broker;
 pub mod environment;
 pub mod faults;
@@ -61,6 +62,7 @@ pub mod options;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod wire;
 
 use std::fmt;
 use std::io::Write as _;

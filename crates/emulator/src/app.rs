@@ -1,0 +1,170 @@
+//! The emulated service around the API: the key check, injected latency
+//! and faults, the clock and the lock, and the thread that applies changes
+//! when they fall due. The API itself answers in [`crate::api`].
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use crate::api::Inner;
+use crate::broker::Broker;
+use crate::faults::{Faults, Verdict};
+use crate::store::Store;
+use crate::wire::{ApiRequest, ApiResponse};
+
+/// How the API behaves.
+#[derive(Debug)]
+pub struct AppSettings {
+    /// The API key clients must present.
+    pub api_key: cloudmqtt_api::Secret,
+    /// How long creates and deletes take to apply.
+    pub apply_delay: Duration,
+    /// Injected faults.
+    pub faults: Faults,
+}
+
+/// The emulated service: settings, state, broker.
+pub struct App {
+    key_digest: [u8; 32],
+    apply_delay: Duration,
+    faults: Faults,
+    inner: Mutex<Inner>,
+    changed: Condvar,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key's digest stays out of debug output.
+        f.debug_struct("App")
+            .field("apply_delay", &self.apply_delay)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// A new app over a store and, optionally, a broker that mirrors it.
+    pub fn new(settings: AppSettings, store: Store, broker: Option<Broker>) -> Self {
+        Self {
+            key_digest: Sha256::digest(settings.api_key.expose().as_bytes()).into(),
+            apply_delay: settings.apply_delay,
+            faults: settings.faults,
+            inner: Mutex::new(Inner { store, broker }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Locks the state, applying every change due by now first.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.apply_due(SystemTime::now());
+        inner
+    }
+
+    /// Applies due changes until `stop` says so, sleeping until the next
+    /// change falls due (or a new one is queued). Runs on its own thread.
+    pub fn run_applier(&self, stop: &std::sync::atomic::AtomicBool) {
+        let mut inner = self.lock();
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let now = SystemTime::now();
+            inner.apply_due(now);
+            let wait = inner
+                .store
+                .state()
+                .next_due()
+                .map_or(Duration::from_secs(1), |due| {
+                    due.duration_since(now).unwrap_or_default()
+                })
+                .clamp(Duration::from_millis(1), Duration::from_secs(1));
+            inner = self
+                .changed
+                .wait_timeout(inner, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Wakes the applier (after queueing a change, or to stop it).
+    pub fn wake(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Why the broker is not enforcing the API's rules as they stand, when
+    /// it is not: it refused the files made from them and runs on the last
+    /// files it accepted (or denies everything). `None` when all is well
+    /// or there is no broker. For a health report.
+    pub fn broker_problem(&self) -> Option<String> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .broker
+            .as_ref()
+            .and_then(Broker::problem)
+    }
+
+    /// Takes the broker out, to stop it.
+    pub fn take_broker(&self) -> Option<Broker> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .broker
+            .take()
+    }
+
+    /// Answers one request: the injected latency and faults, then the
+    /// request itself, answered by `api::Inner::respond` from the state as it
+    /// stands at this moment, under the lock.
+    pub fn handle(&self, request: &ApiRequest) -> ApiResponse {
+        if !self.faults.latency().is_zero() {
+            std::thread::sleep(self.faults.latency());
+        }
+        match self.faults.judge(Instant::now()) {
+            Verdict::Pass => {}
+            Verdict::RateLimited { retry_after_secs } => {
+                return ApiResponse::error(429, "too many requests")
+                    .with_header("Retry-After", retry_after_secs.to_string());
+            }
+            Verdict::Fail => return ApiResponse::error(500, "internal error (injected)"),
+        }
+        if !self.authorized(request) {
+            return ApiResponse::error(401, "unauthorized: wrong or missing API key")
+                .with_header("WWW-Authenticate", "Basic realm=\"cloudmqtt\"");
+        }
+        let now = SystemTime::now();
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let response = inner.respond(request, now, self.apply_delay);
+        drop(inner);
+        if request.method != "GET" {
+            // A change may have been queued: the applier's next due time moved.
+            self.wake();
+        }
+        response
+    }
+
+    /// Whether the request carries the API key as its Basic password,
+    /// compared in constant time (over digests, so the length leaks
+    /// nothing either).
+    fn authorized(&self, request: &ApiRequest) -> bool {
+        let Some(value) = request.header("authorization") else {
+            return false;
+        };
+        let Some((scheme, credentials)) = value.trim().split_once(' ') else {
+            return false;
+        };
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return false;
+        }
+        let Ok(decoded) = STANDARD.decode(credentials.trim()) else {
+            return false;
+        };
+        let Some(colon) = decoded.iter().position(|byte| *byte == b':') else {
+            return false;
+        };
+        let presented: [u8; 32] = Sha256::digest(&decoded[colon + 1..]).into();
+        presented.ct_eq(&self.key_digest).into()
+    }
+}
