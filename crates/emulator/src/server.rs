@@ -260,7 +260,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 }
 
 /// `GET /health`: no authentication, no added latency, no injected
-/// failure.
+/// failure. `{"status":"ok","broker":"running"|"stopped"|"disabled"}`,
+/// 503 when the broker does not answer, and a `problem` when the broker
+/// refused the files made from the API's rules and runs closed.
 async fn health(shared: &Shared, method: &Method) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return into_response(
@@ -268,18 +270,23 @@ async fn health(shared: &Shared, method: &Method) -> Response {
         );
     }
     let address = shared.broker;
-    let state = tokio::task::spawn_blocking(move || broker::state(address))
-        .await
-        .unwrap_or(BrokerState::Stopped);
+    let app = Arc::clone(&shared.app);
+    let (state, problem) =
+        tokio::task::spawn_blocking(move || (broker::state(address), app.broker_problem()))
+            .await
+            .unwrap_or((BrokerState::Stopped, None));
     let status = if state == BrokerState::Stopped {
         503
     } else {
         200
     };
-    into_response(ApiResponse::json(
-        status,
-        &serde_json::json!({"status": "ok", "broker": state.as_str()}),
-    ))
+    let mut body = serde_json::json!({"status": "ok", "broker": state.as_str()});
+    // The broker refused the files made from the API's rules: it runs on
+    // the last ones it accepted, or denies everything (fail closed).
+    if let Some(problem) = problem {
+        body["problem"] = problem.into();
+    }
+    into_response(ApiResponse::json(status, &body))
 }
 
 /// Reads a body of at most [`MAX_BODY`] bytes; a larger one is a 413 and

@@ -100,6 +100,11 @@ fn a_state_the_broker_refuses_at_start_denies_everything_until_fixed() {
     let message = reply.error();
     assert!(message.contains("more than 201 levels"), "{message}");
     assert!(message.contains("last good files"), "{message}");
+    // /health says so too.
+    let report = health(&emulator);
+    assert_eq!(report["broker"], "running", "{report}");
+    let problem = report["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("more than 201 levels"), "{report}");
     assert!(!allowed(publish(port, "alice", "secret/x")));
     assert!(!allowed(publish(port, "bob", "secret/x")));
     // Removing the rule recovers; a restart then succeeds.
@@ -109,6 +114,18 @@ fn a_state_the_broker_refuses_at_start_denies_everything_until_fixed() {
     assert_eq!(emulator.call("POST", "/instance/restart", None).status, 204);
     assert!(allowed(publish(port, "bob", "secret/x")));
     assert!(!allowed(publish(port, "alice", "secret/x")));
+    assert_eq!(health(&emulator).get("problem"), None);
+}
+
+/// `GET /health`'s JSON.
+fn health(emulator: &Emulator) -> serde_json::Value {
+    let reply = common::raw(
+        emulator.api,
+        b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
 }
 
 #[test]
