@@ -2,13 +2,11 @@
 // web build (which loads its own .wasm by URL), planning against the
 // loopback test server.
 import assert from "node:assert/strict";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { fixedScenario, startServer } from "../npm/server.mjs";
-import { projectDir, start, stop, toolBin } from "../npm/runtime.mjs";
+import { stop } from "../npm/runtime.mjs";
+import { runDeno } from "./run.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 let server;
 let deno;
 
@@ -22,21 +20,9 @@ after(async () => {
 });
 
 test("the access entry plans in Deno, by name and as its web build", async (t) => {
-  const project = projectDir();
-  deno = start(
-    toolBin("deno"),
-    ["run", "--allow-net", "--allow-read", "--no-lock", "--node-modules-dir=manual", path.join(here, "access.mjs"), server.baseUrl],
-    {
-      cwd: project,
-      env: { ...process.env, DENO_DIR: path.join(project, ".deno-dir"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    },
-  );
-  const timer = setTimeout(() => stop(deno), 60000);
-  const { code } = await deno.exited;
-  clearTimeout(timer);
-  const line = deno.output.split("\n").find((l) => l.startsWith("{"));
-  assert.ok(line, `deno printed no report (exit ${code}):\n${deno.output}`);
-  const report = JSON.parse(line);
+  const { report, code, output } = await runDeno("access.mjs", [server.baseUrl], (child) => {
+    deno = child;
+  });
   t.diagnostic(`Deno resolved cloudmqtt-api/access to ${report.resolved}`);
   const expected = {
     changes: [
@@ -51,5 +37,5 @@ test("the access entry plans in Deno, by name and as its web build", async (t) =
   };
   assert.deepEqual(report.byName, expected);
   assert.deepEqual(report.web, expected);
-  assert.equal(code, 0, deno.output);
+  assert.equal(code, 0, output);
 });

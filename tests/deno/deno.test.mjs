@@ -2,14 +2,12 @@
 // imports `cloudmqtt-api` from the scratch project's node_modules (Deno's
 // own package.json resolution), calling the loopback test server.
 import assert from "node:assert/strict";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { fixedScenario, startServer } from "../npm/server.mjs";
 import { checkReport, checkRequests } from "../npm/scenario-checks.mjs";
-import { projectDir, start, stop, toolBin } from "../npm/runtime.mjs";
+import { stop } from "../npm/runtime.mjs";
+import { runDeno } from "./run.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 let server;
 let deno;
 
@@ -23,29 +21,17 @@ after(async () => {
 });
 
 test("the package runs in Deno and calls the loopback server", async (t) => {
-  const project = projectDir();
-  deno = start(
-    toolBin("deno"),
-    ["run", "--allow-net", "--allow-read", "--no-lock", "--node-modules-dir=manual", path.join(here, "main.mjs"), server.baseUrl],
-    {
-      cwd: project,
-      env: { ...process.env, DENO_DIR: path.join(project, ".deno-dir"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-    },
-  );
-  const timer = setTimeout(() => stop(deno), 60000);
-  const { code } = await deno.exited;
-  clearTimeout(timer);
-  const line = deno.output.split("\n").find((l) => l.startsWith("{"));
-  assert.ok(line, `deno printed no report (exit ${code}):\n${deno.output}`);
-  const report = JSON.parse(line);
+  const { report, line, code, output } = await runDeno("main.mjs", [server.baseUrl], (child) => {
+    deno = child;
+  });
   t.diagnostic(`Deno resolved cloudmqtt-api to ${report.resolved}`);
   assert.ok(String(report.resolved).includes("node_modules/cloudmqtt-api/"), report.resolved);
   checkReport(report);
   checkRequests(server.calls);
-  assert.equal(code, 0, deno.output);
+  assert.equal(code, 0, output);
   // The report is the only output: the package printed nothing (Deno
   // serves file: URLs without a content type, the case where a loader
   // might warn).
-  const other = deno.output.split("\n").filter((l) => l.trim() !== "" && l !== line);
+  const other = output.split("\n").filter((l) => l.trim() !== "" && l !== line);
   assert.deepEqual(other, [], "deno printed more than the report");
 });
