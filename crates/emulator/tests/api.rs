@@ -418,15 +418,7 @@ fn acl_rules_lifecycle() {
     );
     assert_eq!(pattern.status, 204);
     assert_eq!(emulator.call("GET", "/acl", None).json(), json!([]));
-    emulator.wait_until("two rules", || {
-        emulator
-            .call("GET", "/acl", None)
-            .json()
-            .as_array()
-            .unwrap()
-            .len()
-            == 2
-    });
+    emulator.wait_until("two rules", || emulator.rule_count() == 2);
     // Exactly the reference's shape.
     assert_eq!(
         emulator.call("GET", "/acl", None).json(),
@@ -447,15 +439,7 @@ fn acl_rules_lifecycle() {
         false,
         true,
     );
-    assert_eq!(
-        emulator
-            .call("GET", "/acl", None)
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(emulator.rule_count(), 2);
 
     // Delete the topic rule (body) and the pattern rule (no user, query string).
     let deleted = emulator.call(

@@ -263,15 +263,7 @@ fn a_pattern_rule_with_the_user_name_works_for_every_user() {
     // Deleting the rule takes the access away.
     let reply = emulator.call("DELETE", "/acl?topic=home%2F%25u%2F%23", None);
     assert_eq!(reply.status, 204);
-    emulator.wait_until("pattern rule gone", || {
-        emulator
-            .call("GET", "/acl", None)
-            .json()
-            .as_array()
-            .unwrap()
-            .len()
-            == 1
-    });
+    emulator.wait_until("pattern rule gone", || emulator.rule_count() == 1);
     assert_eq!(
         publish_v5(port, "u1", "pw1", "home/u1/t", "late"),
         Published::Refused

@@ -72,15 +72,7 @@ fn delete_deep_rule(emulator: &Emulator) {
         Some(Body::Json(json!({"topic": deep_filter()}))),
     );
     assert_eq!(reply.status, 204, "{}", reply.text());
-    emulator.wait_until("the rule to go", || {
-        emulator
-            .call("GET", "/acl", None)
-            .json()
-            .as_array()
-            .unwrap()
-            .len()
-            == 1
-    });
+    emulator.wait_until("the rule to go", || emulator.rule_count() == 1);
 }
 
 #[test]
@@ -145,15 +137,7 @@ fn a_change_the_broker_refuses_keeps_the_last_good_files() {
     let port = emulator.mqtt();
     // The list shows the rule once it applied, and the broker has been
     // asked to reload by then.
-    emulator.wait_until("the rule to apply", || {
-        emulator
-            .call("GET", "/acl", None)
-            .json()
-            .as_array()
-            .unwrap()
-            .len()
-            == 2
-    });
+    emulator.wait_until("the rule to apply", || emulator.rule_count() == 2);
     // The broker still enforces the last good files: bob may, alice may not.
     assert!(allowed(publish(port, "bob", "secret/x")));
     assert!(!allowed(publish(port, "alice", "secret/x")));

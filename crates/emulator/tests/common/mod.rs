@@ -303,6 +303,15 @@ impl Emulator {
         self.wait_user(name, true);
     }
 
+    /// How many rules `GET /acl` lists.
+    pub fn rule_count(&self) -> usize {
+        self.call("GET", "/acl", None)
+            .json()
+            .as_array()
+            .expect("the rule list is an array")
+            .len()
+    }
+
     /// Creates a rule and waits until the rule list shows it.
     pub fn create_rule(
         &self,
