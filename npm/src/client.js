@@ -1,19 +1,23 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
 // `bind(load)` takes `load()`, which returns the wasm-bindgen glue's exports
-// (`WasmClient`, `Method`) with the WebAssembly module instantiated; it runs
-// on the first `new CloudMqtt()` (each entry point decides where the module
-// comes from), so importing the package loads and compiles nothing. It
-// returns the `CloudMqtt` client and the `CloudMqttError` class.
+// (`startTask`, `WasmClient`, `Method`) with the WebAssembly module
+// instantiated; it runs on the first `new CloudMqtt()` (each entry point
+// decides where the module comes from), so importing the package loads and
+// compiles nothing. It returns the `CloudMqtt` client and the
+// `CloudMqttError` class.
 //
-// Adding a method: a `Method` variant and its arm in `WasmClient::run`
+// Adding a method: a `Method` variant and its arm in `Inner::prepare`
 // (crates/wasm), then one line here, `return CloudMqtt.#run(this,
 // "TheMethod", ...args)`, and its declaration in index.d.ts.
 //
-// This layer only adapts: it turns the plain error objects the WebAssembly
-// module rejects with into `CloudMqttError`, offers the user list as an
-// async iterator, and keeps the API key out of sight. Every decision (validation, retries, paging,
-// polling) is made by the Rust core.
+// This layer is the driver: it steps a call's task (crates/wasm/src/task.rs)
+// and carries out each step, sending with `fetch`, sleeping with a timer,
+// ending at once on the caller's abort signal. It turns the error objects
+// of the WebAssembly module into `CloudMqttError`, offers the user list as
+// an async iterator, and keeps the API key out of sight. Every decision
+// (validation, requests, timeouts, retries, paging, polling, parsing) is
+// made by the Rust core.
 
 const CODES = new Set([
   "INVALID_INPUT",
@@ -34,6 +38,106 @@ const CODES = new Set([
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
+
+/** Whether any of the caller's signals (an array, or undefined) fired. */
+function anyAborted(signals) {
+  if (signals !== undefined) for (const signal of signals) if (signal.aborted) return true;
+  return false;
+}
+
+/** Sleeps `ms`; resolves `false` at once if a signal fires first. */
+function sleep(ms, signals) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", done);
+      resolve(!anyAborted(signals));
+    };
+    const timer = setTimeout(done, ms);
+    if (signals !== undefined) for (const signal of signals) signal.addEventListener("abort", done);
+  });
+}
+
+/**
+ * A JavaScript error as text: `name: message`, with its cause's (Node's
+ * fetch puts the socket error there).
+ */
+function describe(error) {
+  const text = (value) =>
+    value !== null && typeof value === "object" && typeof value.message === "string"
+      ? `${typeof value.name === "string" ? value.name : "Error"}: ${value.message}`
+      : undefined;
+  if (error === null || typeof error !== "object") return typeof error === "string" ? error : "the request failed";
+  const cause = text(error.cause);
+  return `${text(error) ?? "the request failed"}${cause === undefined ? "" : ` (${cause})`}`;
+}
+
+/** Decodes a canonical body (UTF-8, checked by the core). */
+let decoder;
+
+/** What an attempt ended with when the caller aborted it. */
+const ABORTED = Symbol("aborted");
+
+/**
+ * Settles `promise`, or rejects as soon as `signal` aborts: a caller's
+ * `fetch` may ignore the signal. The global `fetch` honours it, body
+ * included, and needs no race.
+ */
+function race(promise, signal) {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort);
+    Promise.resolve(promise).then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
+/** Calls a caller's `fetch` with `request`; the response and its whole body. */
+async function readWith(customFetch, request) {
+  const response = await customFetch(request);
+  if (response === null || typeof response !== "object" || typeof response.arrayBuffer !== "function") {
+    throw new TypeError("fetch did not return a Response");
+  }
+  return [response, await response.arrayBuffer()];
+}
+
+/**
+ * One attempt of an `S` step: `fetch`, then the whole body, within
+ * `timeoutMs`. Resolves to the response's parts, a failure, or ABORTED.
+ */
+async function attempt({ url, timeoutMs, init }, signals, customFetch) {
+  const controller = new AbortController();
+  const abort = () => controller.abort(new Error("the request was aborted"));
+  const timer = setTimeout(abort, timeoutMs);
+  if (signals !== undefined) for (const signal of signals) signal.addEventListener("abort", abort);
+  init.credentials = "omit";
+  init.redirect = "manual";
+  init.signal = controller.signal;
+  try {
+    let response;
+    let body;
+    if (customFetch === undefined) {
+      response = await fetch(url, init);
+      body = await response.arrayBuffer();
+    } else {
+      // A caller's fetch gets a Request, its documented argument.
+      [response, body] = await race(readWith(customFetch, new Request(url, init)), controller.signal);
+    }
+    const headers = response.headers;
+    return {
+      status: response.status,
+      contentType: headers.get("content-type"),
+      retryAfter: headers.get("retry-after"),
+      body: new Uint8Array(body),
+    };
+  } catch (error) {
+    if (anyAborted(signals)) return ABORTED;
+    return { failed: true, timeout: controller.signal.aborted, message: describe(error) };
+  } finally {
+    clearTimeout(timer);
+    if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", abort);
+  }
+}
 
 export function bind(load, { access = false } = {}) {
   /** The glue's exports, once the first client (or check) loaded them. */
@@ -56,6 +160,26 @@ export function bind(load, { access = false } = {}) {
     writable: true,
     configurable: true,
   });
+
+  /**
+   * The WebAssembly client of the settings the last call ran with: one at
+   * a time, so a client making calls in a row reads its options once, and
+   * clients made per request leave nothing behind (a call's task keeps
+   * what it needs of its client).
+   */
+  let current;
+  let currentSettings;
+
+  /** The WebAssembly client for `settings` (not to be freed by the caller). */
+  function clientFor(settings) {
+    if (currentSettings !== settings) {
+      const client = new wasm.WasmClient(settings);
+      current?.free();
+      current = client;
+      currentSettings = settings;
+    }
+    return current;
+  }
 
   /** Turns whatever a call threw into a CloudMqttError. */
   function toError(thrown) {
@@ -87,21 +211,78 @@ export function bind(load, { access = false } = {}) {
     }
   }
 
+  /** The error of an `E` step (or of `task.aborted()`). */
+  function stepError(step) {
+    return toError(JSON.parse(step.slice(1)));
+  }
+
+  /**
+   * Runs a task to its end (see crates/wasm/src/task.rs for its steps) and
+   * frees it: the driver carries requests, tells the time and sleeps.
+   */
+  async function drive(task, customFetch) {
+    try {
+      const signals = task.signals();
+      let body;
+      for (;;) {
+        const step = task.step(Date.now());
+        switch (step.charCodeAt(0)) {
+          case 83: {
+            // S: send.
+            if (anyAborted(signals)) throw stepError(task.aborted());
+            const outcome = await attempt(JSON.parse(step.slice(1)), signals, customFetch);
+            if (outcome === ABORTED) throw stepError(task.aborted());
+            if (outcome.failed) task.fail(outcome.timeout, outcome.message, Date.now());
+            else {
+              body = outcome.body;
+              task.respond(outcome.status, outcome.contentType, outcome.retryAfter, body, Date.now());
+            }
+            break;
+          }
+          case 87:
+            // W: wait.
+            if (anyAborted(signals) || !(await sleep(Number(step.slice(1)), signals))) {
+              throw stepError(task.aborted());
+            }
+            break;
+          case 68:
+            // D: done, with JSON.
+            return JSON.parse(step.slice(1));
+          case 67:
+            // C: done, the last body being the result's JSON.
+            decoder ??= new TextDecoder();
+            return JSON.parse(decoder.decode(body));
+          case 85:
+            return undefined;
+          case 78:
+            return null;
+          default:
+            throw stepError(step);
+        }
+      }
+    } finally {
+      task.free();
+    }
+  }
+
   /** A client for the CloudMQTT management API. */
   class CloudMqtt {
-    /** The options, copied once; each call builds its WebAssembly client from them. */
+    /** The options, copied once; each call's task is made from them. */
     #settings;
     #baseUrl;
+    /** The caller's `fetch` option, checked; undefined for the global one. */
+    #fetch;
 
     constructor(options) {
       // Instantiates the module on the first construction: importing the
       // package compiles nothing. Throws (a plain Error) only where the
       // module cannot be had (`cloudmqtt-api/slim` before `init()`).
       wasm ??= load();
-      // A client keeps no WebAssembly object between calls: each call makes
-      // its own from these settings and frees it when it ends, so clients
-      // made per request (the Worker pattern) leave nothing behind and
-      // need no `.free()`. The copy is what gets checked here and used later.
+      // A client keeps no WebAssembly object of its own: its calls use the
+      // one `clientFor` keeps for the latest settings, and each call's task
+      // is freed when the call ends, so clients made per request (the
+      // Worker pattern) leave nothing behind and need no `.free()`. The copy
+      // is what gets checked here and used later.
       let settings = options;
       if (options !== null && typeof options === "object") {
         // Own and inherited enumerable properties, each read once.
@@ -110,12 +291,12 @@ export function bind(load, { access = false } = {}) {
       }
       let client;
       try {
-        client = new wasm.WasmClient(settings);
+        client = clientFor(settings);
       } catch (thrown) {
         throw toError(thrown);
       }
       this.#baseUrl = client.baseUrl;
-      client.free();
+      this.#fetch = client.fetch;
       this.#settings = settings;
     }
 
@@ -132,7 +313,8 @@ export function bind(load, { access = false } = {}) {
     }
 
     users(params, options) {
-      return walkUsers(() => CloudMqtt.#inner(this), params, options);
+      // Nothing is read before the walk starts; #inner refuses a non-client.
+      return walkUsers(() => [CloudMqtt.#inner(this), this.#fetch], params, options);
     }
 
     getUser(username, options) {
@@ -194,42 +376,24 @@ export function bind(load, { access = false } = {}) {
 
     /** Runs an access method (`cloudmqtt-api/access` only), as `#run` does. */
     static #access(self, method, ...args) {
+      return call(() => CloudMqtt.#inner(self).access(wasm.AccessMethod[method], ...args));
+    }
+
+    /** Runs `method` as a task made for this call, with this driver. */
+    static #run(self, method, a, b, c) {
       return call(() => {
-        const client = CloudMqtt.#inner(self);
-        try {
-          return client.access(wasm.AccessMethod[method], ...args);
-        } finally {
-          client.free();
-        }
+        if (!(#settings in Object(self))) throw notClient();
+        return drive(clientFor(self.#settings).start(wasm.Method[method], a, b, c), self.#fetch);
       });
     }
 
     /**
-     * Runs `method` on a WebAssembly client made for this call; the call's
-     * work holds what it needs until it settles.
-     */
-    static #run(self, method, ...args) {
-      return call(() => {
-        const client = CloudMqtt.#inner(self);
-        try {
-          return client.run(wasm.Method[method], ...args);
-        } finally {
-          client.free();
-        }
-      });
-    }
-
-    /**
-     * A WebAssembly client for `self`'s settings (the caller frees it): a
+     * The WebAssembly client for `self`'s settings (see `clientFor`): a
      * method called without its client fails.
      */
     static #inner(self) {
-      if (#settings in Object(self)) return new wasm.WasmClient(self.#settings);
-      throw new CloudMqttError(
-        "INVALID_INPUT",
-        "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
-        { field: "this" },
-      );
+      if (#settings in Object(self)) return clientFor(self.#settings);
+      throw notClient();
     }
 
     get [Symbol.toStringTag]() {
@@ -254,6 +418,15 @@ export function bind(load, { access = false } = {}) {
     }
   }
 
+  /** The error of a method called without its client. */
+  function notClient() {
+    return new CloudMqttError(
+      "INVALID_INPUT",
+      "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
+      { field: "this" },
+    );
+  }
+
   // plan, apply and exportAccess exist only on the access entry, whose
   // module has them.
   if (!access) {
@@ -266,24 +439,17 @@ export function bind(load, { access = false } = {}) {
    */
   async function* walkUsers(client, params, options) {
     let pages;
+    let customFetch;
     try {
-      const inner = client();
-      try {
-        pages = inner.userPages(params);
-      } finally {
-        inner.free();
-      }
+      let inner;
+      [inner, customFetch] = client();
+      pages = inner.userPages(params);
     } catch (thrown) {
       throw toError(thrown);
     }
     try {
       for (;;) {
-        let batch;
-        try {
-          batch = await pages.next(options);
-        } catch (thrown) {
-          throw toError(thrown);
-        }
+        const batch = await call(() => drive(pages.next(options), customFetch));
         if (batch === null) return;
         yield* batch;
       }

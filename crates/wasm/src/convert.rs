@@ -7,24 +7,32 @@
 //! not a thousand objects and names).
 
 use cloudmqtt_api::{AclRule, User, UserAcl, UserInfo};
-use wasm_bindgen::JsValue;
+
+/// A call's result as the JavaScript driver receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// `undefined` (a change without a result, a wait).
+    Undefined,
+    /// `null` (a walk over the user list that is over).
+    Null,
+    /// Compact JSON for `JSON.parse`.
+    Json(String),
+    /// The body of the last response, which is already the result's
+    /// compact JSON (see [`cloudmqtt_api::is_canonical_user_list`]): the
+    /// driver parses the bytes it holds, so they never cross back.
+    Canonical,
+}
 
 /// A value that becomes plain JavaScript data.
-pub(crate) trait IntoJs {
+pub(crate) trait IntoValue {
     /// Converts the value.
-    fn into_js(self) -> JsValue;
+    fn into_value(self) -> Value;
 }
 
 /// A value written as JSON, in the API's documented shape.
 pub(crate) trait WriteJson {
     /// Appends the value's JSON to `out`.
     fn write_json(&self, out: &mut String);
-}
-
-/// Parses JSON this module wrote. It is valid by construction, so the
-/// fallback (`undefined`) is never taken.
-fn parse(json: &str) -> JsValue {
-    js_sys::JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Appends `text` as a JSON string, escaped as `JSON.stringify` does.
@@ -59,13 +67,13 @@ pub(crate) fn write_str(out: &mut String, text: &str) {
 }
 
 /// Appends `"name":` (names are plain ASCII).
-fn key(out: &mut String, name: &str) {
+pub(crate) fn key(out: &mut String, name: &str) {
     out.push('"');
     out.push_str(name);
     out.push_str("\":");
 }
 
-fn write_bool(out: &mut String, value: bool) {
+pub(crate) fn write_bool(out: &mut String, value: bool) {
     out.push_str(if value { "true" } else { "false" });
 }
 
@@ -142,17 +150,60 @@ impl WriteJson for AclRule {
     }
 }
 
-impl IntoJs for () {
-    fn into_js(self) -> JsValue {
-        JsValue::UNDEFINED
+/// Appends a whole number, in decimal (no `core::fmt`).
+pub(crate) fn write_u64(out: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
+impl IntoValue for () {
+    fn into_value(self) -> Value {
+        Value::Undefined
     }
 }
 
 /// Every value with a JSON form becomes JavaScript data through it.
-impl<T: WriteJson> IntoJs for T {
-    fn into_js(self) -> JsValue {
-        let mut out = String::new();
-        self.write_json(&mut out);
-        parse(&out)
+impl<T: WriteJson> IntoValue for T {
+    fn into_value(self) -> Value {
+        Value::Json(to_json(&self))
+    }
+}
+
+/// The value's JSON.
+pub(crate) fn to_json(value: &impl WriteJson) -> String {
+    let mut out = String::new();
+    value.write_json(&mut out);
+    out
+}
+
+/// Parses JSON this module wrote (for the access entry's Rust driver). It
+/// is valid by construction, so the fallback (`undefined`) is never taken.
+#[cfg(feature = "access")]
+pub(crate) fn parse(json: &str) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(json).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_u64;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for number in [0, 7, 10, 1234, u64::MAX] {
+            let mut out = String::new();
+            write_u64(&mut out, number);
+            assert_eq!(out, number.to_string());
+        }
     }
 }

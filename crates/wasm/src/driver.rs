@@ -1,13 +1,18 @@
-//! The one loop that drives a core [`Machine`] with `fetch` and timers.
+//! The loop that drives a core [`Machine`] with `fetch` and timers, for the
+//! access entry's `plan`, `apply` and `exportAccess` (whose [`Apply`]
+//! keeps several requests in flight). Every other call is driven by the
+//! npm package's JavaScript driver ([`crate::Task`]).
+//!
+//! [`Apply`]: cloudmqtt_api::Apply
 //!
 //! The core decides everything (what to send, whether to retry, how long to
 //! wait); this module only carries requests, tells the time and sleeps. A
 //! user's abort signal (any of them, for a wait that follows a call) ends a
 //! call at once, in flight or asleep.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::convert::IntoJs;
+use crate::clock::{now, timer_ms as millis};
 use crate::keys::with_key;
 use cloudmqtt_api::{Error, Input, Machine, Output, Request, Response, TransportError};
 use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
@@ -25,28 +30,6 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
-/// The longest single timer: browsers fire at once past 2^31 - 1 ms.
-const MAX_TIMER_MS: f64 = 2_147_483_647.0;
-
-/// The current time from `Date.now()` (`SystemTime::now` panics on wasm32).
-pub(crate) fn now() -> SystemTime {
-    // Whole milliseconds: `Date.now()` has no finer grain to keep.
-    let millis = js_sys::Date::now().max(0.0) as u64;
-    SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
-}
-
-/// A random seed for the backoff jitter, from `Math.random()`.
-pub(crate) fn seed() -> u64 {
-    // Both factors are below 2^53, so the products are exact in f64.
-    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    (high << 32) | low
-}
-
-fn millis(duration: Duration) -> f64 {
-    (duration.as_secs_f64() * 1000.0).ceil().min(MAX_TIMER_MS)
-}
-
 fn is_aborted(signals: &[AbortSignal]) -> bool {
     signals.iter().any(AbortSignal::aborted)
 }
@@ -56,31 +39,6 @@ fn is_aborted(signals: &[AbortSignal]) -> bool {
 pub(crate) struct Transport {
     /// A caller's `fetch(request)`; the global `fetch` when `None`.
     pub(crate) fetch: Option<Function>,
-}
-
-/// Adapts a machine to hand its value over as JavaScript data, so that one
-/// non-generic [`drive`] serves every operation (one copy of the driver in
-/// the `.wasm` instead of one per operation).
-pub(crate) struct ToJs<M>(pub(crate) M);
-
-impl<M> Machine for ToJs<M>
-where
-    M: Machine,
-    M::Value: IntoJs,
-{
-    type Value = JsValue;
-
-    fn poll_output(&mut self, now: SystemTime) -> Output<JsValue> {
-        match self.0.poll_output(now) {
-            Output::Send(request) => Output::Send(request),
-            Output::WaitUntil(at) => Output::WaitUntil(at),
-            Output::Done(result) => Output::Done(result.map(IntoJs::into_js)),
-        }
-    }
-
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        self.0.handle_input(input, now);
-    }
 }
 
 /// Runs a machine to completion: sends what it asks for (each attempt ends

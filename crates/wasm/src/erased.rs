@@ -5,35 +5,33 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::convert::{IntoValue, Value};
 use cloudmqtt_api::{
     ApiConfig, Error, ListUsers, Operation, Paginator, Request, Response, WaitTarget,
 };
-use wasm_bindgen::JsValue;
-
-use crate::convert::IntoJs;
 
 /// The object-safe part of [`Operation`].
 trait DynOperation {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error>;
-    fn parse_success(&self, response: &Response) -> Result<JsValue, Error>;
+    fn parse_success(&self, response: &Response) -> Result<Value, Error>;
     fn secrets(&self) -> Vec<&str>;
     fn wait_target(&self) -> Option<WaitTarget>;
 }
 
 /// An operation whose output becomes JavaScript data.
-struct ToJsOutput<O>(O);
+struct ToValue<O>(O);
 
-impl<O> DynOperation for ToJsOutput<O>
+impl<O> DynOperation for ToValue<O>
 where
     O: Operation,
-    O::Output: IntoJs,
+    O::Output: IntoValue,
 {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
         self.0.build_request(config)
     }
 
-    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
-        self.0.parse_success(response).map(IntoJs::into_js)
+    fn parse_success(&self, response: &Response) -> Result<Value, Error> {
+        self.0.parse_success(response).map(IntoValue::into_value)
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -46,8 +44,8 @@ where
 }
 
 /// `GET /user` for JavaScript: a body the core recognises as already in
-/// the documented compact shape goes to `JSON.parse` as it is (one native
-/// parse, nothing written again); any other goes through the core's parser.
+/// the documented compact shape goes to `JSON.parse` as it is (nothing
+/// parsed or written again here); any other goes through the core's parser.
 struct UserList(ListUsers);
 
 impl DynOperation for UserList {
@@ -55,14 +53,11 @@ impl DynOperation for UserList {
         self.0.build_request(config)
     }
 
-    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
-        if cloudmqtt_api::is_canonical_user_list(&response.body)
-            && let Ok(text) = std::str::from_utf8(&response.body)
-            && let Ok(users) = js_sys::JSON::parse(text)
-        {
-            return Ok(users);
+    fn parse_success(&self, response: &Response) -> Result<Value, Error> {
+        if cloudmqtt_api::is_canonical_user_list(&response.body) {
+            return Ok(Value::Canonical);
         }
-        self.0.parse_success(response).map(IntoJs::into_js)
+        self.0.parse_success(response).map(IntoValue::into_value)
     }
 
     fn secrets(&self) -> Vec<&str> {
@@ -89,13 +84,13 @@ impl DynOperation for UserPage {
 
     /// Runs once, for the successful response (a failure never reaches the
     /// paginator).
-    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+    fn parse_success(&self, response: &Response) -> Result<Value, Error> {
         let users = self.op.parse_success(response)?;
         let fresh = self.pages.borrow_mut().handle_page(users);
         Ok(if fresh.is_empty() {
-            JsValue::NULL
+            Value::Null
         } else {
-            fresh.into_js()
+            fresh.into_value()
         })
     }
 
@@ -116,9 +111,9 @@ impl Erased {
     pub(crate) fn new<O>(op: O) -> Self
     where
         O: Operation + 'static,
-        O::Output: IntoJs,
+        O::Output: IntoValue,
     {
-        Self(Box::new(ToJsOutput(op)))
+        Self(Box::new(ToValue(op)))
     }
 
     /// One page of the user list (`listUsers`).
@@ -133,13 +128,13 @@ impl Erased {
 }
 
 impl Operation for Erased {
-    type Output = JsValue;
+    type Output = Value;
 
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
         self.0.build_request(config)
     }
 
-    fn parse_success(&self, response: &Response) -> Result<JsValue, Error> {
+    fn parse_success(&self, response: &Response) -> Result<Value, Error> {
         self.0.parse_success(response)
     }
 

@@ -3,59 +3,51 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::SystemTime;
 
-use cloudmqtt_api::{Call, Input, Machine, Output, Paginator};
-use js_sys::Promise;
+use cloudmqtt_api::{Call, Paginator};
 use wasm_bindgen::prelude::*;
 
+use crate::convert::Value;
 use crate::erased::Erased;
-use crate::{Step, WasmClient, driver};
+use crate::task::{Finished, Task};
+use crate::{Inner, clock};
 
-/// A walk over the user list: each call to [`next`](WasmUserPages::next)
-/// fetches one page and resolves to the users not seen before, or to `null`
-/// when the walk is over.
+/// A walk over the user list: each [`next`](WasmUserPages::next) is a task
+/// that fetches one page and ends with the users not seen before, or with
+/// `null` when the walk is over.
 #[wasm_bindgen]
 pub struct WasmUserPages {
-    pub(crate) client: WasmClient,
+    pub(crate) inner: Rc<Inner>,
     pub(crate) pages: Rc<RefCell<Paginator>>,
 }
 
 #[wasm_bindgen]
 impl WasmUserPages {
-    /// Fetches the next page (with `{ signal?, timeoutMs? }`). Resolves to
-    /// an array of new users, or `null` when there are no more pages.
-    pub fn next(&self, options: JsValue) -> Promise {
-        let inner = &self.client.inner;
-        let plan = inner.call_options(options).map(|(options, _)| {
-            let request = self.pages.borrow().next_request();
-            let machine: Box<dyn Machine<Value = JsValue>> = match request {
-                Some(request) => Box::new(Call::new(
-                    &inner.config,
-                    Erased::user_page(request, Rc::clone(&self.pages)),
-                    options.policy,
-                    driver::seed(),
-                )),
-                None => Box::new(Finished),
-            };
-            Step {
-                machine,
-                signals: options.signal.into_iter().collect(),
+    /// The task that fetches the next page (with `{ signal?, timeoutMs? }`).
+    pub fn next(&self, options: JsValue) -> Task {
+        let inner = &self.inner;
+        match inner.call_options(options) {
+            Ok((options, _)) => {
+                let request = self.pages.borrow().next_request();
+                let signals = options.signal.into_iter().collect();
+                match request {
+                    Some(request) => {
+                        let call = Call::new(
+                            &inner.config,
+                            Erased::user_page(request, Rc::clone(&self.pages)),
+                            options.policy,
+                            clock::seed(),
+                        );
+                        Task::new(Rc::clone(inner), Box::new(call), signals)
+                    }
+                    None => Task::new(
+                        Rc::clone(inner),
+                        Box::new(Finished(Ok(Value::Null))),
+                        signals,
+                    ),
+                }
             }
-        });
-        self.client.start(plan)
+            Err(error) => Task::failed(Rc::clone(inner), error),
+        }
     }
-}
-
-/// A walk that is over: resolves to `null` at once.
-struct Finished;
-
-impl Machine for Finished {
-    type Value = JsValue;
-
-    fn poll_output(&mut self, _now: SystemTime) -> Output<JsValue> {
-        Output::Done(Ok(JsValue::NULL))
-    }
-
-    fn handle_input(&mut self, _input: Input, _now: SystemTime) {}
 }

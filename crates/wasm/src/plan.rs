@@ -22,10 +22,11 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::AbortSignal;
 
 use crate::args::{self, Props, invalid};
-use crate::convert::IntoJs;
-use crate::driver::{drive, send, sleep};
+use crate::clock::{self, seed};
+use crate::convert::{parse, to_json};
+use crate::driver::{Transport, drive, send, sleep};
 use crate::ops::acl_kind;
-use crate::{Inner, Step, WasmClient, driver};
+use crate::{Inner, WasmClient, error_object};
 
 /// What [`WasmClient::access`] does.
 #[wasm_bindgen]
@@ -52,7 +53,7 @@ impl WasmClient {
                 future_to_promise(async move {
                     apply_changes(&inner, job)
                         .await
-                        .map_err(|error| crate::error_object(&inner.redact(error)))
+                        .map_err(|error| error_object(&inner.redact(error)))
                 })
             }
             Ok(job) => {
@@ -63,17 +64,36 @@ impl WasmClient {
                     state: State::Read(Box::new(ReadServer::new(
                         &self.inner.config,
                         self.inner.policy,
-                        driver::seed(),
+                        seed(),
                     ))),
                 };
-                self.start(Ok(Step {
-                    machine: Box::new(machine),
-                    signals: job.signals,
-                }))
+                start(&self.inner, Box::new(machine), job.signals)
             }
-            Err(error) => self.start(Err(error)),
+            Err(error) => Promise::reject(&error_object(&self.inner.redact(error))),
         }
     }
+}
+
+/// The client's way of sending.
+fn transport(inner: &Inner) -> Transport {
+    Transport {
+        fetch: inner.fetch.clone(),
+    }
+}
+
+/// Runs `machine` to a `Promise`, ended early by `signals`; a failure
+/// rejects with [`error_object`], the API key scrubbed from its text.
+fn start(
+    inner: &Rc<Inner>,
+    mut machine: Box<dyn Machine<Value = JsValue>>,
+    signals: Vec<AbortSignal>,
+) -> Promise {
+    let inner = Rc::clone(inner);
+    future_to_promise(async move {
+        drive(machine.as_mut(), &transport(&inner), &signals)
+            .await
+            .map_err(|error| error_object(&inner.redact(error)))
+    })
 }
 
 /// A call's arguments, read and checked.
@@ -139,24 +159,18 @@ fn prepare(
 /// `concurrency` requests in flight; resolves to the changes made.
 async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
     let mut read = Kept {
-        machine: ReadServer::new(&inner.config, inner.policy, driver::seed()),
+        machine: ReadServer::new(&inner.config, inner.policy, seed()),
         value: None,
     };
-    drive(&mut read, &inner.transport, &job.signals).await?;
+    drive(&mut read, &transport(inner), &job.signals).await?;
     let server = read.value.unwrap_or_default();
     let planned = plan(&job.desired, &server, job.plan_options)?;
-    let mut apply = Apply::new(
-        &inner.config,
-        &planned,
-        &job.desired,
-        job.apply,
-        driver::seed(),
-    );
+    let mut apply = Apply::new(&inner.config, &planned, &job.desired, job.apply, seed());
     let outcomes: Rc<RefCell<Vec<(Ticket, Input)>>> = Rc::default();
     let mut flights: Vec<(Ticket, Promise)> = Vec::new();
     loop {
         report(&mut apply, job.progress.as_ref());
-        let now = driver::now();
+        let now = clock::now();
         let until = match apply.step(now) {
             ApplyStep::Done(result) => {
                 report(&mut apply, job.progress.as_ref());
@@ -170,7 +184,7 @@ async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
                 if job.signals.iter().any(AbortSignal::aborted) {
                     return Err(Error::Aborted);
                 }
-                let transport = inner.transport.clone();
+                let transport = transport(inner);
                 let signals = job.signals.clone();
                 let outcomes = Rc::clone(&outcomes);
                 // The machine sets every attempt's deadline.
@@ -210,7 +224,7 @@ async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
             return Err(Error::Aborted);
         }
         let arrived: Vec<(Ticket, Input)> = outcomes.borrow_mut().drain(..).collect();
-        let now = driver::now();
+        let now = clock::now();
         for (ticket, input) in arrived {
             flights.retain(|(flight, _)| *flight != ticket);
             apply.handle(ticket, input, now);
@@ -316,7 +330,7 @@ impl AccessMachine {
             let users: Array = server.users.into_iter().map(JsValue::from).collect();
             let result = Object::new();
             set(&result, "users", users.into());
-            set(&result, "rules", server.rules.into_js());
+            set(&result, "rules", parse(&to_json(&server.rules)));
             return Ok(result.into());
         }
         let planned = plan(&self.desired, &server, self.plan_options)?;
@@ -365,7 +379,7 @@ fn plan_js(changes: &[AccessChange]) -> JsValue {
 fn change_js(change: &AccessChange) -> JsValue {
     let object = Object::new();
     set(&object, "action", change.action().into());
-    let rule = |rule: &AclRule| rule.clone().into_js();
+    let rule = |rule: &AclRule| parse(&to_json(rule));
     match change {
         AccessChange::CreateUser { username, .. }
         | AccessChange::SetPassword { username, .. }

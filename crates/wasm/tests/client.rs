@@ -1,49 +1,35 @@
-//! The WebAssembly client against a scripted `fetch` (tests/fake.js), in
-//! Node and in a browser: request shape, results, argument checks, retries,
-//! timeouts, aborts, redirects, paging and waiting.
+//! The WebAssembly client's tasks, stepped here the way the npm package's
+//! driver (`npm/src/client.js`) steps them, in Node and in a browser:
+//! request shape, results, argument checks, client options, retries, rate
+//! limits, timeouts, redirects, secrets, aborts, paging and waiting.
+//!
+//! Nothing is fetched and no timer runs: every response is handed in by
+//! script and every `now` is chosen here, so each run is exact. How the
+//! driver itself sleeps and aborts is tested with the npm package
+//! (`tests/npm`).
 #![cfg(target_arch = "wasm32")]
 
-use cloudmqtt_api_wasm::WasmClient;
-use js_sys::{JSON, Promise, Reflect};
+use cloudmqtt_api_wasm::{Method, Task, WasmClient};
+use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::AbortSignal;
 
-#[wasm_bindgen(module = "/tests/fake.js")]
-extern "C" {
-    type FakeServer;
-
-    #[wasm_bindgen(constructor)]
-    fn new(replies: JsValue) -> FakeServer;
-
-    #[wasm_bindgen(method, getter)]
-    fn fetch(this: &FakeServer) -> JsValue;
-
-    #[wasm_bindgen(method)]
-    fn count(this: &FakeServer) -> u32;
-
-    #[wasm_bindgen(method)]
-    fn request(this: &FakeServer, index: u32) -> JsValue;
-
-    fn options(extra: JsValue) -> JsValue;
-
-    #[wasm_bindgen(js_name = abortAfter)]
-    fn abort_after(ms: f64, reason: JsValue, with_reason: bool) -> JsValue;
-
-    #[wasm_bindgen(js_name = abortedSignal)]
-    fn aborted_signal() -> JsValue;
-
-    #[wasm_bindgen(js_name = setGlobalFetch)]
-    fn set_global_fetch(fetch: JsValue) -> JsValue;
-
-    fn now() -> f64;
-}
-
-const AUTHORIZATION: &str = "Basic OnRlc3Qta2V5LTAxMjM=";
 const KEY: &str = "test-key-0123";
+/// `Basic` and the base64 of `:test-key-0123`.
+const AUTHORIZATION: &str = "Basic OnRlc3Qta2V5LTAxMjM=";
+const BASE_URL: &str = "http://127.0.0.1:9/api";
+/// When each run starts: 2023-11-14T22:13:20Z, in `Date.now()` milliseconds.
+const T0: f64 = 1_700_000_000_000.0;
+/// The attempt timeout when no option sets one.
+const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
+/// The backoff ceiling of the first retry (the second's is twice this).
+const BASE_DELAY_MS: f64 = 500.0;
+/// The probe interval of a wait when no option sets one.
+const DEFAULT_INTERVAL_MS: f64 = 2_000.0;
 
 fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("test JSON")
+    JSON::parse(json).unwrap_or_else(|_| panic!("test JSON: {json}"))
 }
 
 fn text(value: &JsValue) -> String {
@@ -61,178 +47,659 @@ fn prop_string(value: &JsValue, name: &str) -> Option<String> {
     prop(value, name).as_string()
 }
 
-fn server(replies: &str) -> FakeServer {
-    FakeServer::new(js(replies))
+fn set(object: &JsValue, name: &str, value: &JsValue) {
+    Reflect::set(object, &JsValue::from_str(name), value).expect("set property");
 }
 
-/// A client whose `fetch` is the fake server; `extra` adds options.
-fn client(server: &FakeServer, extra: &str) -> WasmClient {
-    let extra = js(extra);
-    Reflect::set(&extra, &"fetch".into(), &server.fetch()).expect("set fetch");
-    WasmClient::new(options(extra)).expect("client")
-}
-
-async fn resolves(promise: Promise) -> JsValue {
-    match JsFuture::from(promise).await {
-        Ok(value) => value,
-        Err(error) => panic!("expected success, got {}", text(&error)),
-    }
-}
-
-async fn rejects(promise: Promise) -> JsValue {
-    match JsFuture::from(promise).await {
-        Ok(value) => panic!("expected a failure, got {}", text(&value)),
-        Err(error) => error,
-    }
+fn keys(value: &JsValue) -> Vec<String> {
+    Object::keys(value.unchecked_ref::<Object>())
+        .iter()
+        .map(|key| key.as_string().expect("key"))
+        .collect()
 }
 
 fn code(error: &JsValue) -> String {
     prop_string(error, "code").unwrap_or_else(|| panic!("no code in {}", text(error)))
 }
 
-fn header(request: &JsValue, name: &str) -> Option<String> {
-    prop_string(&prop(request, "headers"), name)
+fn field(error: &JsValue) -> Option<String> {
+    prop_string(error, "field")
+}
+
+#[wasm_bindgen(inline_js = "export function signal() { return new AbortController().signal; }")]
+extern "C" {
+    /// A fresh `AbortSignal`, not aborted.
+    fn signal() -> AbortSignal;
+}
+
+/// A client with the test key and base URL and no retries; `extra` adds
+/// or overrides options.
+fn client(extra: &str) -> WasmClient {
+    let options = js(&format!(
+        r#"{{"apiKey": "{KEY}", "baseUrl": "{BASE_URL}", "maxRetries": 0}}"#
+    ));
+    let options = Object::assign(
+        options.unchecked_ref::<Object>(),
+        js(extra).unchecked_ref::<Object>(),
+    );
+    WasmClient::new(options.into()).unwrap_or_else(|error| panic!("client: {}", text(&error)))
+}
+
+fn start(api: &WasmClient, method: Method, args: [JsValue; 3]) -> Task {
+    let [a, b, c] = args;
+    api.start(method, a, b, c)
+}
+
+/// No argument.
+fn none() -> JsValue {
+    JsValue::UNDEFINED
+}
+
+/// What the scripted server does with one request.
+#[derive(Clone)]
+enum Reply {
+    /// A response with this status, `content-type`, `retry-after` and body.
+    Response {
+        status: u16,
+        content_type: Option<&'static str>,
+        retry_after: Option<String>,
+        body: String,
+    },
+    /// The network failed with this message.
+    Network(String),
+    /// No answer: the attempt's timeout ran out.
+    Timeout,
+}
+
+fn json(status: u16, body: &str) -> Reply {
+    Reply::Response {
+        status,
+        content_type: Some("application/json"),
+        retry_after: None,
+        body: body.to_owned(),
+    }
+}
+
+fn plain(status: u16, body: &str) -> Reply {
+    Reply::Response {
+        status,
+        content_type: Some("text/plain"),
+        retry_after: None,
+        body: body.to_owned(),
+    }
+}
+
+fn empty(status: u16) -> Reply {
+    Reply::Response {
+        status,
+        content_type: None,
+        retry_after: None,
+        body: String::new(),
+    }
+}
+
+fn rate_limited(retry_after: &str) -> Reply {
+    Reply::Response {
+        status: 429,
+        content_type: None,
+        retry_after: Some(retry_after.to_owned()),
+        body: String::new(),
+    }
+}
+
+fn network(message: &str) -> Reply {
+    Reply::Network(message.to_owned())
+}
+
+/// One `S` step: what the driver would fetch, and when.
+struct Sent {
+    at: f64,
+    url: String,
+    method: String,
+    timeout_ms: f64,
+    init: JsValue,
+    headers: JsValue,
+    body: Option<String>,
+}
+
+impl Sent {
+    /// Parses an `S` step taken at `at`.
+    fn parse(step: &str, at: f64) -> Self {
+        let json = step
+            .strip_prefix('S')
+            .unwrap_or_else(|| panic!("expected a send, got {step}"));
+        let value = JSON::parse(json).unwrap_or_else(|_| panic!("send JSON: {json}"));
+        assert_eq!(keys(&value), ["url", "timeoutMs", "init"], "{json}");
+        let init = prop(&value, "init");
+        Self {
+            at,
+            url: prop_string(&value, "url").expect("url"),
+            timeout_ms: prop(&value, "timeoutMs").as_f64().expect("timeoutMs"),
+            method: prop_string(&init, "method").expect("method"),
+            headers: prop(&init, "headers"),
+            body: prop_string(&init, "body"),
+            init,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<String> {
+        prop_string(&self.headers, name)
+    }
+
+    fn line(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+}
+
+/// A task stepped to its end.
+struct Run {
+    sent: Vec<Sent>,
+    /// The `W` steps' milliseconds, in order.
+    waits: Vec<f64>,
+    /// The final step: `D…`, `C`, `U`, `N` or `E…`.
+    end: String,
+    /// When the final step was taken.
+    now: f64,
+    /// The body of the last response handed in (the result of a `C`).
+    last_body: Option<String>,
+}
+
+impl Run {
+    /// The result as JSON text (`undefined` for `U`).
+    fn result(&self) -> String {
+        match self.end.as_str() {
+            "U" => "undefined".to_owned(),
+            "N" => "null".to_owned(),
+            "C" => normal(self.last_body.as_deref().expect("a body for C")),
+            end => match end.strip_prefix('D') {
+                Some(json) => normal(json),
+                None => panic!("expected a result, got {end}"),
+            },
+        }
+    }
+
+    fn error(&self) -> JsValue {
+        error_of(&self.end)
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.sent.iter().map(Sent::line).collect()
+    }
+}
+
+/// The JSON text of `json` as `JSON.parse` reads it.
+fn normal(json: &str) -> String {
+    text(&JSON::parse(json).unwrap_or_else(|_| panic!("result JSON: {json}")))
+}
+
+/// The error object of an `E` step.
+fn error_of(step: &str) -> JsValue {
+    let json = step
+        .strip_prefix('E')
+        .unwrap_or_else(|| panic!("expected an error, got {step}"));
+    JSON::parse(json).unwrap_or_else(|_| panic!("error JSON: {json}"))
+}
+
+/// Steps `task` from `start` as the driver does: each `S` gets the next
+/// reply (the last one repeats), each `W` moves the clock on by its
+/// milliseconds, and a timeout is handed in once the attempt's
+/// `timeoutMs` has passed. Every reply must be used.
+fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
+    let mut now = start;
+    let mut sent = Vec::new();
+    let mut waits = Vec::new();
+    let mut last_body = None;
+    for _ in 0..1000 {
+        let step = task.step(now);
+        match step.as_bytes().first() {
+            Some(b'S') => {
+                let request = Sent::parse(&step, now);
+                let reply = replies
+                    .get(sent.len().min(replies.len().saturating_sub(1)))
+                    .unwrap_or_else(|| panic!("no reply scripted for {}", request.line()))
+                    .clone();
+                match reply {
+                    Reply::Response {
+                        status,
+                        content_type,
+                        retry_after,
+                        body,
+                    } => {
+                        task.respond(
+                            status,
+                            content_type.map(str::to_owned),
+                            retry_after,
+                            body.clone().into_bytes(),
+                            now,
+                        );
+                        last_body = Some(body);
+                    }
+                    Reply::Network(message) => task.fail(false, message, now),
+                    Reply::Timeout => {
+                        now += request.timeout_ms;
+                        task.fail(true, "the request timed out".to_owned(), now);
+                    }
+                }
+                sent.push(request);
+            }
+            Some(b'W') => {
+                let ms: f64 = step[1..].parse().unwrap_or_else(|_| panic!("wait {step}"));
+                waits.push(ms);
+                now += ms;
+            }
+            Some(b'D' | b'C' | b'U' | b'N' | b'E') => {
+                assert!(
+                    sent.len() >= replies.len(),
+                    "only {} of {} replies were used; ended with {step}",
+                    sent.len(),
+                    replies.len()
+                );
+                return Run {
+                    sent,
+                    waits,
+                    end: step,
+                    now,
+                    last_body,
+                };
+            }
+            _ => panic!("unknown step {step:?}"),
+        }
+    }
+    panic!("the task did not end in 1000 steps");
+}
+
+/// Starts `method` and steps it from [`T0`] with `replies`.
+fn call(api: &WasmClient, method: Method, args: [JsValue; 3], replies: &[Reply]) -> Run {
+    drive(&mut start(api, method, args), replies, T0)
 }
 
 #[wasm_bindgen_test]
-async fn create_user_sends_json_with_basic_auth_and_no_credentials() {
-    let fake = server(r#"[{"status": 201}]"#);
-    let api = client(&fake, "{}");
-    let result = resolves(api.create_user(
-        js(r#"{"username": "alice", "password": "pw"}"#),
-        JsValue::UNDEFINED,
-    ))
-    .await;
-    assert!(result.is_undefined());
-    assert_eq!(fake.count(), 1);
-    let request = fake.request(0);
-    assert_eq!(prop_string(&request, "method").as_deref(), Some("POST"));
-    assert_eq!(
-        prop_string(&request, "url").as_deref(),
-        Some("http://127.0.0.1:9/api/user")
+fn create_user_sends_json_with_basic_auth() {
+    let api = client("{}");
+    let user = js(r#"{"username": "alice", "password": "pw"}"#);
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [user, none(), none()],
+        &[empty(201)],
     );
+    assert_eq!(run.end, "U");
+    assert_eq!(run.result(), "undefined");
+    assert_eq!(run.lines(), [format!("POST {BASE_URL}/user")]);
+    let request = &run.sent[0];
+    assert_eq!(keys(&request.init), ["method", "headers", "body"]);
     assert_eq!(
-        header(&request, "authorization").as_deref(),
+        request.header("authorization").as_deref(),
         Some(AUTHORIZATION)
     );
     assert_eq!(
-        header(&request, "content-type").as_deref(),
+        request.header("accept").as_deref(),
         Some("application/json")
     );
     assert_eq!(
-        prop_string(&request, "body").as_deref(),
-        Some(r#"{"username":"alice","password":"pw"}"#)
+        request.header("content-type").as_deref(),
+        Some("application/json")
     );
     assert_eq!(
-        prop_string(&request, "credentials").as_deref(),
-        Some("omit")
+        request.body.as_deref(),
+        Some(r#"{"username":"alice","password":"pw"}"#)
     );
-    assert_eq!(prop_string(&request, "redirect").as_deref(), Some("manual"));
-    assert_eq!(prop(&request, "hasSignal").as_bool(), Some(true));
+    assert_eq!(request.timeout_ms, DEFAULT_TIMEOUT_MS);
 }
 
 #[wasm_bindgen_test]
-async fn form_encoding_sends_form_bodies() {
-    let fake = server(r#"[{"status": 200}]"#);
-    let api = client(&fake, r#"{"encoding": "form"}"#);
+fn every_method_sends_its_documented_request() {
+    let api = client("{}");
+    let cases = [
+        (
+            Method::RestartInstance,
+            [none(), none(), none()],
+            "POST",
+            "/instance/restart",
+            None,
+        ),
+        (
+            Method::ResetInstance,
+            [none(), none(), none()],
+            "POST",
+            "/instance/reset",
+            None,
+        ),
+        (
+            Method::ListUsers,
+            [none(), none(), none()],
+            "GET",
+            "/user",
+            None,
+        ),
+        (
+            Method::GetUser,
+            ["a b/c".into(), none(), none()],
+            "GET",
+            "/user/a%20b%2Fc",
+            None,
+        ),
+        (
+            Method::UpdateUserPassword,
+            ["alice".into(), "pw2".into(), none()],
+            "PUT",
+            "/user/alice",
+            Some(r#"{"password":"pw2"}"#),
+        ),
+        (
+            Method::DeleteUser,
+            ["alice".into(), none(), none()],
+            "DELETE",
+            "/user/alice",
+            None,
+        ),
+        (
+            Method::ListAcls,
+            [none(), none(), none()],
+            "GET",
+            "/acl",
+            None,
+        ),
+        (
+            Method::CreateAcl,
+            [
+                js(
+                    r#"{"type": "topic", "username": "alice", "pattern": "a/#", "read": true, "write": false}"#,
+                ),
+                none(),
+                none(),
+            ],
+            "POST",
+            "/acl",
+            Some(
+                r#"{"type":"topic","username":"alice","pattern":"a/#","read":true,"write":false}"#,
+            ),
+        ),
+        (
+            Method::DeleteAcl,
+            [
+                js(r#"{"username": "alice", "topic": "a/#"}"#),
+                none(),
+                none(),
+            ],
+            "DELETE",
+            "/acl",
+            Some(r#"{"username":"alice","topic":"a/#"}"#),
+        ),
+        (
+            Method::WaitForUser,
+            ["alice".into(), none(), none()],
+            "GET",
+            "/user/alice",
+            None,
+        ),
+        (
+            Method::WaitForAcl,
+            [
+                js(r#"{"type": "pattern", "pattern": "p/%u"}"#),
+                none(),
+                none(),
+            ],
+            "GET",
+            "/acl",
+            None,
+        ),
+    ];
+    for (method, args, verb, path, body) in cases {
+        let request = Sent::parse(&start(&api, method, args).step(T0), T0);
+        assert_eq!(
+            request.line(),
+            format!("{verb} {BASE_URL}{path}"),
+            "{method:?}"
+        );
+        assert_eq!(request.body.as_deref(), body, "{method:?}");
+        assert_eq!(
+            request.header("authorization").as_deref(),
+            Some(AUTHORIZATION)
+        );
+        let content_type = request.header("content-type");
+        assert_eq!(
+            content_type.as_deref(),
+            body.map(|_| "application/json"),
+            "{method:?}: a content type exactly when there is a body"
+        );
+        if body.is_none() {
+            assert_eq!(keys(&request.init), ["method", "headers"], "{method:?}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn form_encoding_sends_form_bodies() {
+    let api = client(r#"{"encoding": "form"}"#);
     let rule = js(
         r#"{"type": "topic", "username": "alice", "pattern": "a/#", "read": true, "write": false}"#,
     );
-    resolves(api.create_acl(rule, JsValue::UNDEFINED)).await;
-    let request = fake.request(0);
+    let run = call(
+        &api,
+        Method::CreateAcl,
+        [rule, none(), none()],
+        &[empty(200)],
+    );
+    assert_eq!(run.end, "U");
+    let request = &run.sent[0];
     assert_eq!(
-        header(&request, "content-type").as_deref(),
+        request.header("content-type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
     assert_eq!(
-        prop_string(&request, "body").as_deref(),
+        request.body.as_deref(),
         Some("type=topic&username=alice&pattern=a%2F%23&read=true&write=false")
     );
+
+    let run = drive(
+        &mut start(
+            &api,
+            Method::UpdateUserPassword,
+            ["alice".into(), "p w&=".into(), none()],
+        ),
+        &[empty(204)],
+        T0,
+    );
+    assert_eq!(run.end, "U");
+    assert_eq!(run.sent[0].body.as_deref(), Some("password=p+w%26%3D"));
 }
 
 #[wasm_bindgen_test]
-async fn reads_resolve_to_plain_data() {
-    let fake = server(
-        r#"[
-        {"status": 200, "body": "{\"items\": [{\"user\": \"a\"}, \"b\"]}"},
-        {"status": 200, "body": "{\"username\": \"a\", \"acls\": [{\"topic\": \"t/%u\", \"read\": \"true\", \"write\": 0}]}"},
-        {"status": 200, "body": "[{\"type\": \"pattern\", \"pattern\": \"p/%u\", \"read\": true, \"write\": true, \"username\": null}]"}
-    ]"#,
+fn reads_end_with_plain_data() {
+    let api = client("{}");
+    // A list in a shape the API is tolerant of is rewritten (`D`).
+    let run = call(
+        &api,
+        Method::ListUsers,
+        [
+            js(r#"{"limit": 10, "page": 2, "query": "a b"}"#),
+            none(),
+            none(),
+        ],
+        &[json(200, r#"{"items": [{"user": "a"}, "b"]}"#)],
     );
-    let api = client(&fake, "{}");
-    let users = resolves(api.list_users(
-        js(r#"{"limit": 10, "page": 2, "query": "a b"}"#),
-        JsValue::UNDEFINED,
-    ))
-    .await;
-    assert_eq!(text(&users), r#"[{"username":"a"},{"username":"b"}]"#);
     assert_eq!(
-        prop_string(&fake.request(0), "url").as_deref(),
-        Some("http://127.0.0.1:9/api/user?limit=10&page=2&query=a+b")
+        run.lines(),
+        [format!("GET {BASE_URL}/user?limit=10&page=2&query=a+b")]
     );
-    let user = resolves(api.get_user("a".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(run.end, r#"D[{"username":"a"},{"username":"b"}]"#);
+
+    // A list already in the documented compact shape is the body as it
+    // came (`C`).
+    let canonical = r#"[{"username":"a"},{"username":"b"}]"#;
+    let run = call(
+        &api,
+        Method::ListUsers,
+        [none(), none(), none()],
+        &[json(200, canonical)],
+    );
+    assert_eq!(run.end, "C");
+    assert_eq!(run.result(), canonical);
+
+    let run = call(
+        &api,
+        Method::GetUser,
+        ["a".into(), none(), none()],
+        &[json(
+            200,
+            r#"{"username": "a", "acls": [{"topic": "t/%u", "read": "true", "write": 0}]}"#,
+        )],
+    );
     assert_eq!(
-        text(&user),
+        run.result(),
         r#"{"username":"a","acls":[{"topic":"t/%u","read":true,"write":false}]}"#
     );
-    let rules = resolves(api.list_acls(JsValue::UNDEFINED)).await;
+
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[json(
+            200,
+            r#"[{"type": "pattern", "pattern": "p/%u", "read": true, "write": true, "username": null}]"#,
+        )],
+    );
     assert_eq!(
-        text(&rules),
+        run.result(),
         r#"[{"type":"pattern","pattern":"p/%u","read":true,"write":true,"username":null}]"#
     );
 }
 
 #[wasm_bindgen_test]
-async fn wrong_argument_types_are_invalid_input_before_sending() {
-    let fake = server(r#"[{"status": 200, "body": "[]"}]"#);
-    let api = client(&fake, "{}");
-    let cases: Vec<(Promise, &str)> = vec![
-        (api.get_user(42.into(), JsValue::UNDEFINED), "username"),
-        (api.get_user("".into(), JsValue::UNDEFINED), "username"),
-        (api.list_users(js(r#"{"limit": "x"}"#), JsValue::UNDEFINED), "limit"),
-        (api.list_users(js(r#"{"limit": 0}"#), JsValue::UNDEFINED), "limit"),
-        (api.list_users("params".into(), JsValue::UNDEFINED), "params"),
-        (api.create_user(JsValue::UNDEFINED, JsValue::UNDEFINED), "user"),
+fn wrong_arguments_fail_before_anything_is_sent() {
+    let api = client("{}");
+    let cases = [
+        (Method::GetUser, [42.into(), none(), none()], "username"),
+        (Method::GetUser, ["".into(), none(), none()], "username"),
         (
-            api.update_user_password("a".into(), 5.into(), JsValue::UNDEFINED),
+            Method::ListUsers,
+            [js(r#"{"limit": "x"}"#), none(), none()],
+            "limit",
+        ),
+        (
+            Method::ListUsers,
+            [js(r#"{"limit": 0}"#), none(), none()],
+            "limit",
+        ),
+        (
+            Method::ListUsers,
+            [js(r#"{"page": -1}"#), none(), none()],
+            "page",
+        ),
+        (
+            Method::ListUsers,
+            ["params".into(), none(), none()],
+            "params",
+        ),
+        (Method::CreateUser, [none(), none(), none()], "user"),
+        (
+            Method::CreateUser,
+            [
+                js(r#"{"username": "a:b", "password": "p"}"#),
+                none(),
+                none(),
+            ],
+            "username",
+        ),
+        (
+            Method::CreateUser,
+            [js(r#"{"username": "a", "password": ""}"#), none(), none()],
             "password",
         ),
         (
-            api.create_acl(
+            Method::UpdateUserPassword,
+            ["a".into(), 5.into(), none()],
+            "password",
+        ),
+        (
+            Method::CreateAcl,
+            [
                 js(r#"{"type": "nope", "pattern": "a", "read": true, "write": true}"#),
-                JsValue::UNDEFINED,
-            ),
+                none(),
+                none(),
+            ],
             "type",
         ),
         (
-            api.create_acl(
-                js(r#"{"type": "topic", "username": "u", "pattern": "a", "read": 1, "write": true}"#),
-                JsValue::UNDEFINED,
-            ),
+            Method::CreateAcl,
+            [
+                js(
+                    r#"{"type": "topic", "username": "u", "pattern": "a", "read": 1, "write": true}"#,
+                ),
+                none(),
+                none(),
+            ],
             "read",
         ),
         (
-            api.delete_acl(js(r#"{"username": "u"}"#), JsValue::UNDEFINED),
+            Method::DeleteAcl,
+            [js(r#"{"username": "u"}"#), none(), none()],
             "topic",
         ),
-        (api.list_acls(js(r#"{"timeoutMs": -1}"#)), "timeoutMs"),
-        (api.list_acls(js(r#"{"signal": "now"}"#)), "signal"),
-        (api.list_acls("options".into()), "options"),
         (
-            api.delete_user("u".into(), js(r#"{"wait": "yes"}"#)),
+            Method::ListAcls,
+            [js(r#"{"timeoutMs": -1}"#), none(), none()],
+            "timeoutMs",
+        ),
+        (
+            Method::RestartInstance,
+            [js(r#"{"timeoutMs": 0}"#), none(), none()],
+            "timeoutMs",
+        ),
+        (
+            Method::ListAcls,
+            [js(r#"{"signal": "now"}"#), none(), none()],
+            "signal",
+        ),
+        (
+            Method::ListAcls,
+            ["options".into(), none(), none()],
+            "options",
+        ),
+        (
+            Method::DeleteUser,
+            ["u".into(), js(r#"{"wait": "yes"}"#), none()],
             "wait",
         ),
         (
-            api.wait_for_user("u".into(), js(r#"{"intervalMs": 0}"#)),
+            Method::DeleteUser,
+            ["u".into(), js(r#"{"wait": {"intervalMs": 0}}"#), none()],
             "intervalMs",
         ),
+        (
+            Method::WaitForUser,
+            ["u".into(), js(r#"{"intervalMs": 0}"#), none()],
+            "intervalMs",
+        ),
+        (
+            Method::WaitForUser,
+            ["u".into(), js(r#"{"timeoutMs": "soon"}"#), none()],
+            "timeoutMs",
+        ),
+        (
+            Method::WaitForAcl,
+            [js(r#"{"type": "pattern"}"#), none(), none()],
+            "pattern",
+        ),
     ];
-    for (promise, field) in cases {
-        let error = rejects(promise).await;
-        assert_eq!(code(&error), "INVALID_INPUT", "{}", text(&error));
-        assert_eq!(prop_string(&error, "field").as_deref(), Some(field));
+    for (method, args, expected) in cases {
+        let shown = format!(
+            "{method:?} {}",
+            args.iter().map(text).collect::<Vec<_>>().join(", ")
+        );
+        // No reply is scripted: a send would fail the test.
+        let run = call(&api, method, args, &[]);
+        let error = run.error();
+        assert_eq!(code(&error), "INVALID_INPUT", "{shown}: {}", text(&error));
+        assert_eq!(
+            field(&error).as_deref(),
+            Some(expected),
+            "{shown}: {}",
+            text(&error)
+        );
+        assert!(run.sent.is_empty());
     }
-    assert_eq!(fake.count(), 0, "nothing may be sent");
 }
 
 #[wasm_bindgen_test]
@@ -241,12 +708,15 @@ fn wrong_client_options_are_invalid_input() {
         (JsValue::from(42), "options"),
         (js("{}"), "apiKey"),
         (js(r#"{"apiKey": ""}"#), "apiKey"),
+        (js(r#"{"apiKey": 7}"#), "apiKey"),
         (
             js(r#"{"apiKey": "k", "baseUrl": "http://example.test/api"}"#),
             "baseUrl",
         ),
+        (js(r#"{"apiKey": "k", "baseUrl": "not a url"}"#), "baseUrl"),
         (js(r#"{"apiKey": "k", "encoding": "xml"}"#), "encoding"),
         (js(r#"{"apiKey": "k", "timeoutMs": "fast"}"#), "timeoutMs"),
+        (js(r#"{"apiKey": "k", "timeoutMs": 0}"#), "timeoutMs"),
         (js(r#"{"apiKey": "k", "maxRetries": 1.5}"#), "maxRetries"),
         (js(r#"{"apiKey": "k", "fetch": 5}"#), "fetch"),
         (
@@ -254,153 +724,239 @@ fn wrong_client_options_are_invalid_input() {
             "allowInsecureHttp",
         ),
     ];
-    for (options, field) in cases {
+    for (options, expected) in cases {
+        let shown = text(&options);
         let error = match WasmClient::new(options) {
-            Ok(_) => panic!("expected {field} to be refused"),
+            Ok(_) => panic!("expected {expected} to be refused in {shown}"),
             Err(error) => error,
         };
-        assert_eq!(code(&error), "INVALID_INPUT");
-        assert_eq!(prop_string(&error, "field").as_deref(), Some(field));
+        assert_eq!(code(&error), "INVALID_INPUT", "{shown}: {}", text(&error));
+        assert_eq!(field(&error).as_deref(), Some(expected), "{shown}");
     }
+
     let allowed = WasmClient::new(js(
         r#"{"apiKey": "k", "baseUrl": "http://example.test/api/", "allowInsecureHttp": true}"#,
     ))
     .expect("insecure http when allowed");
     assert_eq!(allowed.base_url(), "http://example.test/api");
+    assert!(allowed.fetch().is_none(), "the global fetch by default");
+
+    // The caller's fetch is handed back to the driver as it came.
+    let options = js(r#"{"apiKey": "k"}"#);
+    let fetch = js_sys::Function::new_no_args("return null");
+    set(&options, "fetch", &fetch);
+    let api = WasmClient::new(options).expect("client with fetch");
+    assert!(Object::is(&api.fetch().expect("fetch").into(), &fetch));
+    assert_eq!(api.base_url(), "https://api.cloudmqtt.com/api");
 }
 
 #[wasm_bindgen_test]
-async fn idempotent_calls_are_retried_and_posts_are_not() {
-    let fake = server(r#"[{"status": 503}, {"status": 502}, {"status": 200, "body": "[]"}]"#);
-    let api = client(&fake, r#"{"maxRetries": 2}"#);
-    resolves(api.list_users(JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
-    assert_eq!(fake.count(), 3);
+fn idempotent_calls_are_retried_and_posts_are_not() {
+    let api = client(r#"{"maxRetries": 2}"#);
+    let run = call(
+        &api,
+        Method::ListUsers,
+        [none(), none(), none()],
+        &[empty(503), network("connection reset"), json(200, "[]")],
+    );
+    assert_eq!(run.result(), "[]");
+    assert_eq!(run.sent.len(), 3);
+    // Full jitter: each backoff is at most its ceiling, which doubles.
+    assert!(run.waits.len() <= 2, "{:?}", run.waits);
+    for (index, wait) in run.waits.iter().enumerate() {
+        assert!(
+            *wait <= BASE_DELAY_MS * 2f64.powi(index as i32),
+            "{:?}",
+            run.waits
+        );
+    }
 
-    let fake = server(r#"[{"status": 503, "body": "{\"error\": \"busy\"}"}]"#);
-    let api = client(&fake, r#"{"maxRetries": 2}"#);
-    let error = rejects(api.create_user(
-        js(r#"{"username": "u", "password": "p"}"#),
-        JsValue::UNDEFINED,
-    ))
-    .await;
+    // A DELETE is idempotent too; retries run out after `maxRetries`.
+    let run = call(
+        &api,
+        Method::DeleteUser,
+        ["u".into(), none(), none()],
+        &[json(502, r#"{"error": "bad gateway"}"#)],
+    );
+    assert_eq!(run.lines(), vec![format!("DELETE {BASE_URL}/user/u"); 3]);
+    let error = run.error();
     assert_eq!(code(&error), "SERVER_ERROR");
+    assert_eq!(prop(&error, "status").as_f64(), Some(502.0));
+
+    // A POST is never repeated once the server may have acted.
+    let user = || js(r#"{"username": "u", "password": "p"}"#);
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [user(), none(), none()],
+        &[json(503, r#"{"error": "busy"}"#)],
+    );
+    assert_eq!(run.sent.len(), 1);
+    let error = run.error();
+    assert_eq!(code(&error), "SERVER_ERROR", "{}", text(&error));
     assert_eq!(prop(&error, "status").as_f64(), Some(503.0));
     assert_eq!(
         prop_string(&error, "serverMessage").as_deref(),
         Some("busy")
     );
-    assert_eq!(fake.count(), 1, "a POST is never repeated after a 5xx");
-}
 
-#[wasm_bindgen_test]
-async fn rate_limits_are_retried_after_the_delay_or_reported() {
-    let fake = server(
-        r#"[{"status": 429, "headers": {"retry-after": "0"}}, {"status": 200, "body": "[]"}]"#,
-    );
-    let api = client(&fake, r#"{"maxRetries": 1}"#);
-    resolves(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(fake.count(), 2);
-
-    let fake = server(r#"[{"status": 429, "headers": {"retry-after": "7"}}]"#);
-    let api = client(&fake, "{}");
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(code(&error), "RATE_LIMITED");
-    assert_eq!(prop(&error, "status").as_f64(), Some(429.0));
-    assert_eq!(prop(&error, "retryAfterMs").as_f64(), Some(7000.0));
-}
-
-#[wasm_bindgen_test]
-async fn an_attempt_past_its_timeout_is_timeout() {
-    let fake = server(r#"[{"hang": true}]"#);
-    let api = client(&fake, r#"{"timeoutMs": 50}"#);
-    let started = now();
-    let error = rejects(api.get_user("u".into(), JsValue::UNDEFINED)).await;
-    assert_eq!(code(&error), "TIMEOUT");
-    assert!(now() - started < 5000.0);
-
-    // A call's own timeout overrides the client's.
-    let api = client(&fake, r#"{"timeoutMs": 60000}"#);
-    let error = rejects(api.get_user("u".into(), js(r#"{"timeoutMs": 50}"#))).await;
-    assert_eq!(code(&error), "TIMEOUT");
-    assert!(now() - started < 10000.0);
-}
-
-#[wasm_bindgen_test]
-async fn an_abort_with_any_reason_is_aborted() {
-    let reasons = [
-        (JsValue::from_str("a string"), true),
-        (js_sys::Error::new("an error").into(), true),
-        (JsValue::UNDEFINED, false),
-    ];
-    for (reason, with_reason) in reasons {
-        let fake = server(r#"[{"hang": true}]"#);
-        let api = client(&fake, "{}");
-        let options = js("{}");
-        let signal = abort_after(20.0, reason, with_reason);
-        Reflect::set(&options, &"signal".into(), &signal).unwrap();
-        let error = rejects(api.get_user("u".into(), options)).await;
-        assert_eq!(code(&error), "ABORTED", "{}", text(&error));
+    for (reply, expected) in [
+        (network("connection refused"), "NETWORK"),
+        (Reply::Timeout, "TIMEOUT"),
+    ] {
+        let run = call(&api, Method::CreateUser, [user(), none(), none()], &[reply]);
+        assert_eq!(run.sent.len(), 1);
+        assert_eq!(code(&run.error()), expected);
     }
 }
 
 #[wasm_bindgen_test]
-async fn an_abort_ends_a_backoff_sleep_at_once() {
-    let fake = server(r#"[{"status": 429, "headers": {"retry-after": "30"}}]"#);
-    let api = client(&fake, r#"{"maxRetries": 1}"#);
-    let options = js("{}");
-    Reflect::set(
-        &options,
-        &"signal".into(),
-        &abort_after(50.0, JsValue::UNDEFINED, false),
-    )
-    .unwrap();
-    let started = now();
-    let error = rejects(api.list_acls(options)).await;
-    assert_eq!(code(&error), "ABORTED");
-    assert!(now() - started < 3000.0, "the 30 s sleep must end at once");
-    assert_eq!(fake.count(), 1);
+fn rate_limits_wait_as_long_as_the_server_asks() {
+    let api = client(r#"{"maxRetries": 1}"#);
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[rate_limited("7"), json(200, "[]")],
+    );
+    assert_eq!(run.waits, [7000.0]);
+    assert_eq!(run.sent[1].at, T0 + 7000.0);
+    assert_eq!(run.result(), "[]");
+
+    // A POST is retried after a 429: the server did not act on it.
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [js(r#"{"username": "u", "password": "p"}"#), none(), none()],
+        &[rate_limited("1.5"), empty(201)],
+    );
+    assert_eq!(run.waits, [1500.0]);
+    assert_eq!(run.lines(), vec![format!("POST {BASE_URL}/user"); 2]);
+    assert_eq!(run.end, "U");
+
+    // An HTTP date counts from the time the task is stepped at.
+    let mut task = start(&api, Method::ListAcls, [none(), none(), none()]);
+    Sent::parse(&task.step(T0), T0);
+    task.respond(
+        429,
+        None,
+        Some("Tue, 14 Nov 2023 22:13:50 GMT".to_owned()),
+        Vec::new(),
+        T0,
+    );
+    assert_eq!(task.step(T0), "W30000");
+    assert_eq!(task.step(T0 + 10_000.0), "W20000");
+    let again = Sent::parse(&task.step(T0 + 30_000.0), T0 + 30_000.0);
+    assert_eq!(again.line(), format!("GET {BASE_URL}/acl"));
+
+    // Without retries left, or asked to wait too long, the call fails and
+    // says how long to wait.
+    let api = client("{}");
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[rate_limited("7")],
+    );
+    let error = run.error();
+    assert_eq!(code(&error), "RATE_LIMITED");
+    assert_eq!(prop(&error, "status").as_f64(), Some(429.0));
+    assert_eq!(prop(&error, "retryAfterMs").as_f64(), Some(7000.0));
+
+    let api = client(r#"{"maxRetries": 2}"#);
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[rate_limited("3600")],
+    );
+    assert!(run.waits.is_empty(), "{:?}", run.waits);
+    assert_eq!(run.sent.len(), 1);
+    assert_eq!(
+        prop(&run.error(), "retryAfterMs").as_f64(),
+        Some(3_600_000.0)
+    );
 }
 
 #[wasm_bindgen_test]
-async fn an_already_aborted_signal_sends_nothing() {
-    let fake = server(r#"[{"status": 200, "body": "[]"}]"#);
-    let api = client(&fake, "{}");
-    let options = js("{}");
-    Reflect::set(&options, &"signal".into(), &aborted_signal()).unwrap();
-    let error = rejects(api.list_acls(options)).await;
-    assert_eq!(code(&error), "ABORTED");
-    assert_eq!(fake.count(), 0);
+fn an_attempt_past_its_timeout_is_timeout() {
+    let api = client(r#"{"timeoutMs": 50}"#);
+    let run = call(
+        &api,
+        Method::GetUser,
+        ["u".into(), none(), none()],
+        &[Reply::Timeout],
+    );
+    assert_eq!(run.sent[0].timeout_ms, 50.0);
+    assert_eq!(code(&run.error()), "TIMEOUT", "{}", run.end);
+    assert!(prop(&run.error(), "status").is_undefined());
+
+    // A call's own timeout overrides the client's.
+    let api = client(r#"{"timeoutMs": 60000}"#);
+    let options = js(r#"{"timeoutMs": 75}"#);
+    let run = call(
+        &api,
+        Method::GetUser,
+        ["u".into(), options, none()],
+        &[Reply::Timeout],
+    );
+    assert_eq!(run.sent[0].timeout_ms, 75.0);
+    assert_eq!(code(&run.error()), "TIMEOUT");
+
+    // A read that timed out is tried again, with a fresh timeout.
+    let api = client(r#"{"timeoutMs": 50, "maxRetries": 1}"#);
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[Reply::Timeout, json(200, "[]")],
+    );
+    assert_eq!(run.result(), "[]");
+    let timeouts: Vec<f64> = run.sent.iter().map(|sent| sent.timeout_ms).collect();
+    assert_eq!(timeouts, [50.0, 50.0]);
 }
 
 #[wasm_bindgen_test]
-async fn network_failures_are_network_and_retried_for_reads() {
-    let fake = server(r#"[{"fail": true}]"#);
-    let api = client(&fake, "{}");
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
+fn network_failures_are_network() {
+    let api = client("{}");
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[network("TypeError: connection refused")],
+    );
+    let error = run.error();
     assert_eq!(code(&error), "NETWORK");
     let message = prop_string(&error, "message").unwrap();
     assert!(message.contains("connection refused"), "{message}");
-
-    let fake = server(r#"[{"fail": true}, {"status": 200, "body": "[]"}]"#);
-    let api = client(&fake, r#"{"maxRetries": 1}"#);
-    resolves(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(fake.count(), 2);
 }
 
 #[wasm_bindgen_test]
-async fn redirects_are_not_followed() {
-    let fake = server(r#"[{"status": 302, "headers": {"location": "https://elsewhere.test/"}}]"#);
-    let api = client(&fake, r#"{"maxRetries": 2}"#);
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(code(&error), "UNEXPECTED_STATUS");
-    assert_eq!(prop(&error, "status").as_f64(), Some(302.0));
-    assert_eq!(fake.count(), 1);
+fn redirects_are_not_followed() {
+    let api = client(r#"{"maxRetries": 2}"#);
+    for status in [301, 302, 307, 308] {
+        let run = call(
+            &api,
+            Method::ListAcls,
+            [none(), none(), none()],
+            &[empty(status)],
+        );
+        assert_eq!(run.sent.len(), 1);
+        let error = run.error();
+        assert_eq!(code(&error), "UNEXPECTED_STATUS", "{}", text(&error));
+        assert_eq!(prop(&error, "status").as_f64(), Some(f64::from(status)));
+    }
 
     // What a browser hands back for a redirect under `redirect: "manual"`:
     // status 0, which is no HTTP status, so the error has none.
-    let fake = server(r#"[{"error": true}]"#);
-    let api = client(&fake, "{}");
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
+    let run = call(
+        &api,
+        Method::ListAcls,
+        [none(), none(), none()],
+        &[empty(0)],
+    );
+    assert_eq!(run.sent.len(), 1);
+    let error = run.error();
     assert_eq!(code(&error), "UNEXPECTED_STATUS");
     assert!(prop(&error, "status").is_undefined(), "{}", text(&error));
     let message = prop_string(&error, "message").unwrap();
@@ -408,186 +964,384 @@ async fn redirects_are_not_followed() {
 }
 
 #[wasm_bindgen_test]
-async fn undecodable_success_is_decode() {
-    let fake = server(r#"[{"status": 200, "body": "<html>hello</html>"}]"#);
-    let api = client(&fake, "{}");
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(code(&error), "DECODE");
+fn undecodable_success_is_decode() {
+    let api = client(r#"{"maxRetries": 2}"#);
+    let cases = [
+        (Method::ListAcls, [none(), none(), none()]),
+        (Method::GetUser, ["u".into(), none(), none()]),
+        (Method::ListUsers, [none(), none(), none()]),
+    ];
+    for (method, args) in cases {
+        let run = call(&api, method, args, &[plain(200, "<html>hello</html>")]);
+        assert_eq!(run.sent.len(), 1, "{method:?}");
+        assert_eq!(code(&run.error()), "DECODE", "{method:?}: {}", run.end);
+    }
 }
 
 #[wasm_bindgen_test]
-async fn the_key_and_passwords_never_appear_in_errors() {
-    let fake =
-        server(r#"[{"status": 400, "body": "bad key test-key-0123 and password hunter22"}]"#);
-    let api = client(&fake, "{}");
-    let error = rejects(api.create_user(
-        js(r#"{"username": "u", "password": "hunter22"}"#),
-        JsValue::UNDEFINED,
-    ))
-    .await;
-    assert_eq!(code(&error), "BAD_REQUEST");
-    let shown = text(&error);
-    assert!(!shown.contains(KEY), "{shown}");
-    assert!(!shown.contains("hunter22"), "{shown}");
-    assert!(shown.contains("[redacted]"), "{shown}");
-}
+fn the_key_and_passwords_never_appear_in_errors() {
+    let api = client("{}");
+    let echo = format!("bad key {KEY}, header {AUTHORIZATION}, password hunter22");
+    let cases = [
+        (
+            Method::CreateUser,
+            [
+                js(r#"{"username": "u", "password": "hunter22"}"#),
+                none(),
+                none(),
+            ],
+            plain(400, &echo),
+            "BAD_REQUEST",
+        ),
+        (
+            Method::CreateUser,
+            [
+                js(r#"{"username": "u", "password": "hunter22"}"#),
+                none(),
+                none(),
+            ],
+            json(500, &format!(r#"{{"error": "{echo}"}}"#)),
+            "SERVER_ERROR",
+        ),
+        (
+            Method::UpdateUserPassword,
+            ["u".into(), "hunter22".into(), none()],
+            json(400, &format!(r#"{{"message": "{echo}"}}"#)),
+            "BAD_REQUEST",
+        ),
+        (
+            Method::ListAcls,
+            [none(), none(), none()],
+            plain(401, &format!("header was {AUTHORIZATION}, key {KEY}")),
+            "UNAUTHORIZED",
+        ),
+        (
+            Method::UpdateUserPassword,
+            ["u".into(), "hunter22".into(), none()],
+            network(&format!("could not send {echo}")),
+            "NETWORK",
+        ),
+    ];
+    for (method, args, reply, expected) in cases {
+        let run = call(&api, method, args, &[reply]);
+        let error = run.error();
+        let shown = text(&error);
+        assert_eq!(code(&error), expected, "{method:?}: {shown}");
+        for secret in [KEY, "OnRlc3Qta2V5LTAxMjM", "hunter22"] {
+            assert!(!shown.contains(secret), "{method:?}: {shown}");
+        }
+        assert!(shown.contains("[redacted]"), "{method:?}: {shown}");
+    }
 
-#[wasm_bindgen_test]
-async fn an_echoed_authorization_header_is_scrubbed() {
-    let fake = server(&format!(
-        r#"[{{"status": 401, "body": "header was {AUTHORIZATION}"}}]"#
+    // Nor in a client option's error.
+    let options = js(&format!(
+        r#"{{"apiKey": "{KEY}", "baseUrl": "ftp://{KEY}.example.test/api"}}"#
     ));
-    let api = client(&fake, "{}");
-    let error = rejects(api.list_acls(JsValue::UNDEFINED)).await;
-    assert_eq!(code(&error), "UNAUTHORIZED");
-    let shown = text(&error);
-    assert!(!shown.contains("OnRlc3Qta2V5LTAxMjM"), "{shown}");
-    assert!(shown.contains("[redacted]"), "{shown}");
+    let error = WasmClient::new(options).err().expect("ftp is refused");
+    assert_eq!(field(&error).as_deref(), Some("baseUrl"));
+    assert!(!text(&error).contains(KEY), "{}", text(&error));
 }
 
 #[wasm_bindgen_test]
-async fn user_pages_yield_each_user_once() {
-    let fake = server(
-        r#"[
-        {"status": 200, "body": "[{\"username\": \"a\"}, {\"username\": \"b\"}]"},
-        {"status": 200, "body": "[{\"username\": \"b\"}, {\"username\": \"c\"}]"},
-        {"status": 200, "body": "[]"}
-    ]"#,
+fn aborted_is_an_aborted_error_at_any_step() {
+    let api = client(r#"{"maxRetries": 1}"#);
+    let check = |task: &Task| {
+        let error = error_of(&task.aborted());
+        assert_eq!(code(&error), "ABORTED", "{}", text(&error));
+        assert!(prop(&error, "status").is_undefined());
+    };
+    let mut task = start(&api, Method::ListAcls, [none(), none(), none()]);
+    check(&task);
+    Sent::parse(&task.step(T0), T0);
+    check(&task);
+    task.respond(429, None, Some("5".to_owned()), Vec::new(), T0);
+    assert_eq!(task.step(T0), "W5000");
+    check(&task);
+}
+
+#[wasm_bindgen_test]
+fn signals_are_the_ones_in_the_options() {
+    let api = client("{}");
+    let same = |signals: JsValue, expected: &[&AbortSignal]| {
+        assert!(Array::is_array(&signals), "{signals:?}");
+        let signals = Array::from(&signals);
+        assert_eq!(signals.length() as usize, expected.len());
+        for (index, signal) in expected.iter().enumerate() {
+            assert!(Object::is(&signals.get(index as u32), signal));
+        }
+    };
+
+    assert!(
+        start(&api, Method::ListAcls, [none(), none(), none()])
+            .signals()
+            .is_undefined()
     );
-    let api = client(&fake, "{}");
+    assert!(
+        start(
+            &api,
+            Method::ListAcls,
+            [js(r#"{"timeoutMs": 5}"#), none(), none()]
+        )
+        .signals()
+        .is_undefined()
+    );
+
+    let call = signal();
+    let options = js("{}");
+    set(&options, "signal", &call);
+    same(
+        start(&api, Method::ListAcls, [options, none(), none()]).signals(),
+        &[&call],
+    );
+
+    // A change with a wait: the call's signal and the wait's own.
+    let wait = signal();
+    let options = js(r#"{"wait": {"intervalMs": 10}}"#);
+    set(&options, "signal", &call);
+    set(&prop(&options, "wait"), "signal", &wait);
+    same(
+        start(&api, Method::DeleteUser, ["u".into(), options, none()]).signals(),
+        &[&call, &wait],
+    );
+
+    // A wait on its own.
+    let options = js(r#"{"intervalMs": 10}"#);
+    set(&options, "signal", &wait);
+    same(
+        start(&api, Method::WaitForUser, ["u".into(), options, none()]).signals(),
+        &[&wait],
+    );
+
+    // A page of the user list.
+    let pages = api.user_pages(JsValue::UNDEFINED).expect("pages");
+    let options = js("{}");
+    set(&options, "signal", &call);
+    same(pages.next(options).signals(), &[&call]);
+}
+
+#[wasm_bindgen_test]
+fn user_pages_give_each_user_once_then_null() {
+    let api = client("{}");
     let pages = api
         .user_pages(js(r#"{"pageSize": 2, "query": "x"}"#))
         .expect("pages");
+    let replies = [
+        json(200, r#"[{"username": "a"}, {"username": "b"}]"#),
+        json(200, r#"[{"username": "b"}, {"username": "c"}]"#),
+        json(200, "[]"),
+    ];
     let mut seen = Vec::new();
-    loop {
-        let batch = resolves(pages.next(JsValue::UNDEFINED)).await;
-        if batch.is_null() {
-            break;
-        }
-        seen.push(text(&batch));
-        assert!(seen.len() < 10, "the walk must end");
+    let mut urls = Vec::new();
+    for reply in replies {
+        let run = drive(&mut pages.next(none()), &[reply], T0);
+        urls.extend(run.sent.iter().map(|sent| sent.url.clone()));
+        seen.push(run.result());
     }
     assert_eq!(
         seen,
         [
             r#"[{"username":"a"},{"username":"b"}]"#,
-            r#"[{"username":"c"}]"#
+            r#"[{"username":"c"}]"#,
+            "null"
         ]
     );
-    assert_eq!(fake.count(), 3);
     assert_eq!(
-        prop_string(&fake.request(2), "url").as_deref(),
-        Some("http://127.0.0.1:9/api/user?limit=2&page=3&query=x")
+        urls,
+        [1, 2, 3].map(|page| format!("{BASE_URL}/user?limit=2&page={page}&query=x"))
     );
-    // Asking again after the end sends nothing.
-    assert!(resolves(pages.next(JsValue::UNDEFINED)).await.is_null());
-    assert_eq!(fake.count(), 3);
+    // After the end, a page is `null` at once and sends nothing.
+    assert_eq!(drive(&mut pages.next(none()), &[], T0).end, "N");
 
-    let error = api.user_pages(js(r#"{"pageSize": 5000}"#)).err().unwrap();
-    assert_eq!(prop_string(&error, "field").as_deref(), Some("pageSize"));
+    // A short page is the last one.
+    let pages = api.user_pages(js(r#"{"pageSize": 3}"#)).expect("pages");
+    let run = drive(
+        &mut pages.next(none()),
+        &[json(200, r#"[{"username": "a"}]"#)],
+        T0,
+    );
+    assert_eq!(run.result(), r#"[{"username":"a"}]"#);
+    assert_eq!(drive(&mut pages.next(none()), &[], T0).end, "N");
+
+    // A failed page fails that task only; the walk goes on from it.
+    let pages = api.user_pages(none()).expect("pages");
+    let run = drive(&mut pages.next(none()), &[empty(403)], T0);
+    assert_eq!(code(&run.error()), "FORBIDDEN");
+    let run = drive(&mut pages.next(none()), &[json(200, "[]")], T0);
+    assert_eq!(run.sent[0].url, format!("{BASE_URL}/user?limit=100&page=1"));
+    assert_eq!(run.end, "N");
+
+    let error = pages.next(js(r#"{"timeoutMs": "x"}"#)).step(T0);
+    assert_eq!(field(&error_of(&error)).as_deref(), Some("timeoutMs"));
+    for (params, expected) in [
+        (js(r#"{"pageSize": 5000}"#), "pageSize"),
+        (js(r#"{"pageSize": 0}"#), "pageSize"),
+        (js(r#"{"query": 1}"#), "query"),
+        (JsValue::from("x"), "params"),
+    ] {
+        let error = api.user_pages(params).err().expect("refused");
+        assert_eq!(code(&error), "INVALID_INPUT");
+        assert_eq!(field(&error).as_deref(), Some(expected));
+    }
 }
 
 #[wasm_bindgen_test]
-async fn create_with_wait_polls_until_visible() {
-    let fake = server(
-        r#"[{"status": 201}, {"status": 404}, {"status": 200, "body": "{\"username\": \"u\", \"acls\": []}"}]"#,
+fn create_with_wait_probes_until_visible() {
+    let api = client("{}");
+    let user = || js(r#"{"username": "u", "password": "p"}"#);
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [user(), js(r#"{"wait": true}"#), none()],
+        &[
+            empty(201),
+            empty(404),
+            json(200, r#"{"username": "u", "acls": []}"#),
+        ],
     );
-    let api = client(&fake, "{}");
-    resolves(api.create_user(
-        js(r#"{"username": "u", "password": "p"}"#),
-        js(r#"{"wait": {"intervalMs": 10}}"#),
-    ))
-    .await;
-    let methods: Vec<String> = (0..fake.count())
-        .map(|i| prop_string(&fake.request(i), "method").unwrap())
-        .collect();
-    assert_eq!(methods, ["POST", "GET", "GET"]);
+    assert_eq!(run.end, "U");
     assert_eq!(
-        prop_string(&fake.request(2), "url").as_deref(),
-        Some("http://127.0.0.1:9/api/user/u")
+        run.lines(),
+        [
+            format!("POST {BASE_URL}/user"),
+            format!("GET {BASE_URL}/user/u"),
+            format!("GET {BASE_URL}/user/u"),
+        ]
+    );
+    assert_eq!(run.waits, [DEFAULT_INTERVAL_MS]);
+
+    // Wait options set the interval; without `wait` nothing is probed.
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [user(), js(r#"{"wait": {"intervalMs": 10}}"#), none()],
+        &[empty(201), empty(404), empty(404), json(200, "{}")],
+    );
+    assert_eq!(run.end, "U");
+    assert_eq!(run.waits, [10.0, 10.0]);
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [user(), js(r#"{"wait": false}"#), none()],
+        &[empty(201)],
+    );
+    assert_eq!(run.sent.len(), 1);
+
+    // A delete waits for the user to be gone; a rule for its rule.
+    let run = call(
+        &api,
+        Method::DeleteUser,
+        ["u".into(), js(r#"{"wait": {"intervalMs": 10}}"#), none()],
+        &[empty(204), json(200, "{}"), empty(404)],
+    );
+    assert_eq!(run.end, "U");
+    assert_eq!(run.sent.len(), 3);
+    let rule = js(r#"{"type": "pattern", "pattern": "p/%u", "read": true, "write": false}"#);
+    let run = call(
+        &api,
+        Method::CreateAcl,
+        [rule, js(r#"{"wait": {"intervalMs": 10}}"#), none()],
+        &[
+            empty(201),
+            json(200, "[]"),
+            json(
+                200,
+                r#"[{"type": "pattern", "pattern": "p/%u", "read": true, "write": false, "username": null}]"#,
+            ),
+        ],
+    );
+    assert_eq!(run.end, "U");
+    assert_eq!(
+        run.lines(),
+        [
+            format!("POST {BASE_URL}/acl"),
+            format!("GET {BASE_URL}/acl"),
+            format!("GET {BASE_URL}/acl"),
+        ]
     );
 }
 
 #[wasm_bindgen_test]
-async fn the_wait_after_a_create_uses_the_calls_attempt_timeout() {
-    let fake = server(r#"[{"status": 201}, {"hang": true}]"#);
-    let api = client(&fake, "{}");
-    let started = now();
-    let error = rejects(api.create_user(
-        js(r#"{"username": "u", "password": "p"}"#),
-        js(r#"{"timeoutMs": 50, "wait": {"timeoutMs": 300, "intervalMs": 10}}"#),
-    ))
-    .await;
+fn the_wait_after_a_change_uses_the_calls_attempt_timeout() {
+    let api = client("{}");
+    let run = call(
+        &api,
+        Method::CreateUser,
+        [
+            js(r#"{"username": "u", "password": "p"}"#),
+            js(r#"{"timeoutMs": 50, "wait": {"timeoutMs": 300, "intervalMs": 10}}"#),
+            none(),
+        ],
+        &[empty(201), Reply::Timeout],
+    );
+    let error = run.error();
     assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
-    assert!(now() - started < 900.0, "probes time out after 50 ms each");
-    assert!(fake.count() >= 3, "the create and several probes");
+    assert!(run.sent.len() >= 3, "the create and several probes");
+    for probe in &run.sent {
+        assert_eq!(probe.timeout_ms, 50.0, "{}", probe.line());
+    }
+    assert!(
+        run.now >= T0 + 300.0 && run.now <= T0 + 400.0,
+        "{}",
+        run.now - T0
+    );
 }
 
 #[wasm_bindgen_test]
-async fn a_wait_past_its_deadline_is_wait_timeout() {
-    let fake = server(r#"[{"status": 404}]"#);
-    let api = client(&fake, "{}");
-    let started = now();
-    let error =
-        rejects(api.wait_for_user("u".into(), js(r#"{"timeoutMs": 100, "intervalMs": 20}"#))).await;
+fn a_wait_past_its_deadline_is_wait_timeout() {
+    let api = client("{}");
+    let run = call(
+        &api,
+        Method::WaitForUser,
+        [
+            "u".into(),
+            js(r#"{"timeoutMs": 100, "intervalMs": 20}"#),
+            none(),
+        ],
+        &[empty(404)],
+    );
+    let error = run.error();
     assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
-    assert!(fake.count() >= 2);
-    assert!(now() - started < 5000.0);
-}
+    assert!(run.sent.len() >= 2);
+    assert!(
+        run.waits.iter().all(|wait| *wait <= 20.0),
+        "{:?}",
+        run.waits
+    );
+    assert_eq!(run.now, T0 + 100.0, "it ends at the deadline");
 
-#[wasm_bindgen_test]
-async fn a_probe_that_never_answers_ends_at_the_deadline() {
-    let fake = server(r#"[{"hang": true}]"#);
-    let api = client(&fake, "{}");
-    let started = now();
-    let error =
-        rejects(api.wait_for_user("u".into(), js(r#"{"timeoutMs": 300, "intervalMs": 50}"#))).await;
-    assert_eq!(code(&error), "WAIT_TIMEOUT", "{}", text(&error));
-    let took = now() - started;
-    assert!(took < 900.0, "took {took} ms, the deadline was 300 ms");
-}
+    // A probe that never answers ends by the deadline.
+    let run = call(
+        &api,
+        Method::WaitForUser,
+        [
+            "u".into(),
+            js(r#"{"timeoutMs": 300, "intervalMs": 50}"#),
+            none(),
+        ],
+        &[Reply::Timeout],
+    );
+    assert_eq!(code(&run.error()), "WAIT_TIMEOUT");
+    for probe in &run.sent {
+        let left = (T0 + 300.0 - probe.at).max(100.0);
+        assert!(
+            probe.timeout_ms <= left,
+            "{} ms with {left} ms left",
+            probe.timeout_ms
+        );
+    }
+    assert!(
+        run.now <= T0 + 400.0,
+        "took {} ms, the deadline was 300 ms",
+        run.now - T0
+    );
 
-#[wasm_bindgen_test]
-async fn the_calls_signal_ends_a_wait_that_has_its_own() {
-    let fake = server(r#"[{"status": 204}, {"status": 200, "body": "{}"}]"#);
-    let api = client(&fake, "{}");
-    let options = js(r#"{"wait": {"intervalMs": 100, "timeoutMs": 1500}}"#);
-    let own = abort_after(60_000.0, JsValue::UNDEFINED, false);
-    Reflect::set(&prop(&options, "wait"), &"signal".into(), &own).unwrap();
-    let call = abort_after(250.0, JsValue::UNDEFINED, false);
-    Reflect::set(&options, &"signal".into(), &call).unwrap();
-    let started = now();
-    let error = rejects(api.delete_user("u".into(), options)).await;
-    assert_eq!(code(&error), "ABORTED", "{}", text(&error));
-    assert!(now() - started < 1000.0);
-}
-
-#[wasm_bindgen_test]
-async fn a_wait_ends_at_once_when_aborted() {
-    let fake = server(r#"[{"status": 200, "body": "[]"}]"#);
-    let api = client(&fake, "{}");
-    let options = js(r#"{"intervalMs": 60000}"#);
-    Reflect::set(
-        &options,
-        &"signal".into(),
-        &abort_after(50.0, JsValue::from_str("stop"), true),
-    )
-    .unwrap();
-    let started = now();
-    let rule = js(r#"{"type": "pattern", "pattern": "p/%u"}"#);
-    let error = rejects(api.wait_for_acl(rule, options)).await;
-    assert_eq!(code(&error), "ABORTED");
-    assert!(now() - started < 3000.0);
-    assert_eq!(fake.count(), 1);
-}
-
-#[wasm_bindgen_test]
-async fn the_global_fetch_is_used_by_default() {
-    let fake = server(r#"[{"status": 200, "body": "[{\"username\": \"g\"}]"}]"#);
-    let previous = set_global_fetch(fake.fetch());
-    let api = WasmClient::new(options(js("{}"))).expect("client");
-    let result = JsFuture::from(api.list_users(JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
-    set_global_fetch(previous);
-    assert_eq!(text(&result.expect("list")), r#"[{"username":"g"}]"#);
-    assert_eq!(fake.count(), 1);
+    // A wait that sees its target at once is over after one probe.
+    let run = call(
+        &api,
+        Method::WaitForUser,
+        ["u".into(), js(r#"{"exists": false}"#), none()],
+        &[empty(404)],
+    );
+    assert_eq!(run.end, "U");
+    assert_eq!(run.sent.len(), 1);
 }
