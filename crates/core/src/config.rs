@@ -162,11 +162,11 @@ impl ApiConfigBuilder {
     pub fn build(self) -> Result<ApiConfig, Error> {
         validate::api_key(self.api_key.expose())?;
         let base_url = parse_base_url(&self.base_url, self.allow_insecure_http)?;
-        let credentials = format!(":{}", self.api_key.expose());
-        let authorization = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(credentials)
-        );
+        // Built without `core::fmt`, which no success path of the
+        // WebAssembly build needs.
+        let mut authorization = String::from("Basic ");
+        base64::engine::general_purpose::STANDARD
+            .encode_string([":", self.api_key.expose()].concat(), &mut authorization);
         let encoded = &authorization["Basic ".len()..];
         let key_forms = SecretForms::new(&[self.api_key.expose(), encoded.trim_end_matches('=')]);
         Ok(ApiConfig {
@@ -226,7 +226,7 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
             .split_once(':')
             .map_or((authority, ""), |(host, port)| (host, port));
         if !port.is_empty() || authority.ends_with(':') {
-            check_port(&format!(":{port}"), &invalid)?;
+            check_port(&[":", port].concat(), &invalid)?;
         }
         host
     };
@@ -239,10 +239,7 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         ));
     }
     let path = path.trim_end_matches('/');
-    Ok(format!(
-        "{}://{authority}{path}",
-        scheme.to_ascii_lowercase()
-    ))
+    Ok([&scheme.to_ascii_lowercase(), "://", authority, path].concat())
 }
 
 fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), Error> {

@@ -151,21 +151,7 @@ impl WriteJson for AclRule {
 }
 
 /// Appends a whole number, in decimal (no `core::fmt`).
-pub(crate) fn write_u64(out: &mut String, mut number: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (number % 10) as u8;
-        number /= 10;
-        if number == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
-    }
-}
+pub(crate) use cloudmqtt_api::push_decimal as write_u64;
 
 impl IntoValue for () {
     fn into_value(self) -> Value {
@@ -192,18 +178,4 @@ pub(crate) fn to_json(value: &impl WriteJson) -> String {
 #[cfg(feature = "access")]
 pub(crate) fn parse(json: &str) -> wasm_bindgen::JsValue {
     js_sys::JSON::parse(json).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::write_u64;
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for number in [0, 7, 10, 1234, u64::MAX] {
-            let mut out = String::new();
-            write_u64(&mut out, number);
-            assert_eq!(out, number.to_string());
-        }
-    }
 }

@@ -94,7 +94,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes a value so that it stays exactly one path segment.
 pub fn encode_path_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
+    utf8_percent_encode(segment, SEGMENT).collect()
 }
 
 /// A body field's value.
