@@ -168,7 +168,13 @@ impl ApiConfigBuilder {
         base64::engine::general_purpose::STANDARD
             .encode_string([":", self.api_key.expose()].concat(), &mut authorization);
         let encoded = &authorization["Basic ".len()..];
-        let key_forms = SecretForms::new(&[self.api_key.expose(), encoded.trim_end_matches('=')]);
+        // The padded form first (longest first), so that an echoed header
+        // loses its padding too; the unpadded one catches the rest.
+        let key_forms = SecretForms::new(&[
+            self.api_key.expose(),
+            encoded,
+            encoded.trim_end_matches('='),
+        ]);
         Ok(ApiConfig {
             base_url,
             api_key: self.api_key,

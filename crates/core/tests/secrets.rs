@@ -91,6 +91,26 @@ fn finish<M: Machine>(machine: &mut M, reply: &Response) -> Result<M::Value, Err
     panic!("the machine did not finish");
 }
 
+#[test]
+fn an_echoed_authorization_header_loses_its_padding_too() {
+    let credentials = STANDARD.encode(format!(":{KEY}"));
+    assert!(
+        credentials.ends_with('='),
+        "the test key's credentials are padded"
+    );
+    let reply = Response::new(
+        400,
+        vec![("content-type".into(), "text/plain".into())],
+        format!("bad header Basic {credentials}; retry").into_bytes(),
+    );
+    let mut call = Call::new(&config(), create(), RetryPolicy::never(), 7);
+    let error = finish(&mut call, &reply).unwrap_err();
+    assert_eq!(
+        error.server_message(),
+        Some("bad header Basic [redacted]; retry")
+    );
+}
+
 fn echoes() -> Vec<(String, String)> {
     let credentials = STANDARD.encode(format!(":{KEY}"));
     let json_escaped = serde_json::to_string(PASSWORD).unwrap();
