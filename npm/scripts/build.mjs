@@ -70,7 +70,7 @@ function inputsHash() {
 /** The ES modules of npm/src that also ship as CommonJS (`.cjs`). */
 const dualModules = ["client.js", "load.js", "slim.js"];
 /** The entry points and modules copied from npm/src as they are. */
-const copied = ["client.js", "load.js", "node.cjs", "node.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js"];
+const copied = ["client.js", "load.js", "node.cjs", "node.mjs", "node-bundler.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js"];
 /** The access entry's entry points, copied from npm/src/access. */
 const accessCopied = ["node.cjs", "node.mjs", "browser.js"];
 

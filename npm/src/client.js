@@ -37,6 +37,22 @@ const CODES = new Set([
 ]);
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
+
+/**
+ * Marks of this package's classes, shared by every copy of them: Node loads
+ * one copy for `import` and one for `require`, and `instanceof` answers
+ * alike for an object of either.
+ */
+const ERROR_MARK = Symbol.for("cloudmqtt-api.CloudMqttError");
+const CLIENT_MARK = Symbol.for("cloudmqtt-api.CloudMqtt");
+
+/** `value instanceof cls`, or `value` carries `mark` from another copy. */
+function isInstance(cls, mark, value) {
+  return (
+    Function.prototype[Symbol.hasInstance].call(cls, value) ||
+    (value !== null && (typeof value === "object" || typeof value === "function") && value[mark] === true)
+  );
+}
 const denoInspect = Symbol.for("Deno.customInspect");
 
 /** Whether any of the caller's signals (an array, or undefined) fired. */
@@ -155,6 +171,14 @@ export function bind(load, { access = false } = {}) {
       }
     }
   }
+  Object.defineProperty(CloudMqttError, Symbol.hasInstance, {
+    value(value) {
+      return this === CloudMqttError
+        ? isInstance(CloudMqttError, ERROR_MARK, value)
+        : Function.prototype[Symbol.hasInstance].call(this, value);
+    },
+  });
+  Object.defineProperty(CloudMqttError.prototype, ERROR_MARK, { value: true });
   Object.defineProperty(CloudMqttError.prototype, "name", {
     value: "CloudMqttError",
     writable: true,
@@ -426,6 +450,15 @@ export function bind(load, { access = false } = {}) {
       { field: "this" },
     );
   }
+
+  Object.defineProperty(CloudMqtt, Symbol.hasInstance, {
+    value(value) {
+      return this === CloudMqtt
+        ? isInstance(CloudMqtt, CLIENT_MARK, value)
+        : Function.prototype[Symbol.hasInstance].call(this, value);
+    },
+  });
+  Object.defineProperty(CloudMqtt.prototype, CLIENT_MARK, { value: true });
 
   // plan, apply and exportAccess exist only on the access entry, whose
   // module has them.

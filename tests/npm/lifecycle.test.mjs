@@ -89,14 +89,22 @@ describe("concurrency", () => {
 });
 
 describe("module identity", () => {
-  test("import and require share one CloudMqttError class", async () => {
+  test("errors and clients of import and require are instances of both copies' classes", async () => {
     const require = createRequire(import.meta.url);
     const required = require("cloudmqtt-api");
-    assert.equal(required.CloudMqttError, CloudMqttError);
-    assert.equal(required.CloudMqtt, CloudMqtt);
     server().reply({ status: 404 });
-    const error = await failure(new required.CloudMqtt({ apiKey: "k", baseUrl: server().baseUrl }).getUser("x"), "NOT_FOUND");
+    const requiredClient = new required.CloudMqtt({ apiKey: "k", baseUrl: server().baseUrl });
+    const error = await failure(requiredClient.getUser("x"), "NOT_FOUND");
     assert.ok(error instanceof CloudMqttError);
+    assert.ok(error instanceof required.CloudMqttError);
+    assert.ok(error instanceof Error);
+    assert.ok(requiredClient instanceof CloudMqtt);
+    server().reply({ status: 404 });
+    const imported = await failure(new CloudMqtt({ apiKey: "k", baseUrl: server().baseUrl }).getUser("x"), "NOT_FOUND");
+    assert.ok(imported instanceof required.CloudMqttError);
+    assert.ok(!(new Error("other") instanceof CloudMqttError));
+    assert.ok(!({ code: "NOT_FOUND" } instanceof required.CloudMqttError));
+    assert.ok(!(requiredClient instanceof CloudMqttError));
   });
 });
 
