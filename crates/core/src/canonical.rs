@@ -135,4 +135,69 @@ mod tests {
         }
         assert!(!is_canonical_user_list(b"[{\"username\":\"\xff\"}]"));
     }
+
+    /// The check written plainly, a pattern at a time: what the one-pass
+    /// version must agree with.
+    fn plainly(body: &[u8]) -> bool {
+        const ITEM_START: &[u8] = br#"{"username":""#;
+        if std::str::from_utf8(body).is_err() {
+            return false;
+        }
+        let Some(mut rest) = body.strip_prefix(b"[") else {
+            return false;
+        };
+        if rest == b"]" {
+            return true;
+        }
+        loop {
+            let Some(after) = rest.strip_prefix(ITEM_START) else {
+                return false;
+            };
+            let Some(end) = after.iter().position(|&byte| byte == b'"') else {
+                return false;
+            };
+            if after[..end]
+                .iter()
+                .any(|&byte| byte == b'\\' || byte < 0x20)
+            {
+                return false;
+            }
+            match &after[end..] {
+                [b'"', b'}', b']'] => return true,
+                [b'"', b'}', b',', more @ ..] => rest = more,
+                _ => return false,
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_plain_check(
+            names in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        8 => 0x20u8..0x7f,
+                        1 => proptest::sample::select(vec![b'"', b'\\', 0x00, 0x1f, 0x80, 0xc3, 0xa9, 0xff]),
+                    ],
+                    0..24,
+                ),
+                0..6,
+            ),
+            cut in 0usize..400,
+        ) {
+            let mut body = b"[".to_vec();
+            for (index, name) in names.iter().enumerate() {
+                if index > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(br#"{"username":""#);
+                body.extend_from_slice(name);
+                body.extend_from_slice(br#""}"#);
+            }
+            body.push(b']');
+            proptest::prop_assert_eq!(is_canonical_user_list(&body), plainly(&body), "{:?}", String::from_utf8_lossy(&body));
+            let cut = cut.min(body.len());
+            proptest::prop_assert_eq!(is_canonical_user_list(&body[..cut]), plainly(&body[..cut]));
+        }
+    }
 }
