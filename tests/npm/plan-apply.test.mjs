@@ -164,6 +164,8 @@ describe("cloudmqtt-api/access", () => {
         (caught) => caught,
       );
       assert.ok(error instanceof CloudMqttError, String(error));
+      // The main entry's class recognises this entry's errors too.
+      assert.ok(error instanceof main.CloudMqttError, String(error));
       assert.equal(error.code, "INVALID_INPUT");
       assert.equal(error.field, field, error.message);
     }
