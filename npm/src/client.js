@@ -187,12 +187,18 @@ export function bind(load, { access = false } = {}) {
 
   /**
    * The WebAssembly client of the settings the last call ran with: one at
-   * a time, so a client making calls in a row reads its options once, and
-   * clients made per request leave nothing behind (a call's task keeps
-   * what it needs of its client).
+   * a time, so a client making calls in a row reads its options once. It
+   * is freed once no call is running and the event loop has turned (see
+   * `release`), so nothing of a client stays in WebAssembly memory after
+   * its calls, and clients made per request leave nothing behind (a call's
+   * task keeps what it needs of its client).
    */
   let current;
   let currentSettings;
+  /** Calls running (tasks being driven). */
+  let running = 0;
+  /** Whether a timer to free `current` is pending. */
+  let releasing = false;
 
   /** The WebAssembly client for `settings` (not to be freed by the caller). */
   function clientFor(settings) {
@@ -203,6 +209,26 @@ export function bind(load, { access = false } = {}) {
       currentSettings = settings;
     }
     return current;
+  }
+
+  /**
+   * Frees `current` on a later turn of the event loop if no call is
+   * running then; the last call to end asks again. Calls made one after
+   * another reuse it meanwhile.
+   */
+  function release() {
+    if (releasing) return;
+    releasing = true;
+    const timer = setTimeout(() => {
+      releasing = false;
+      // A running call releases it again when it ends.
+      if (running > 0) return;
+      current?.free();
+      current = undefined;
+      currentSettings = undefined;
+    }, 0);
+    // Node: the timer alone does not keep the process alive.
+    timer?.unref?.();
   }
 
   /** Turns whatever a call threw into a CloudMqttError. */
@@ -245,6 +271,7 @@ export function bind(load, { access = false } = {}) {
    * frees it: the driver carries requests, tells the time and sleeps.
    */
   async function drive(task, customFetch) {
+    running++;
     try {
       const signals = task.signals();
       let body;
@@ -286,6 +313,7 @@ export function bind(load, { access = false } = {}) {
       }
     } finally {
       task.free();
+      if (--running === 0) release();
     }
   }
 
@@ -321,6 +349,8 @@ export function bind(load, { access = false } = {}) {
       }
       this.#baseUrl = client.baseUrl;
       this.#fetch = client.fetch;
+      // Freed later unless a call uses it first.
+      release();
       this.#settings = settings;
     }
 
@@ -400,7 +430,7 @@ export function bind(load, { access = false } = {}) {
 
     /** Runs an access method (`cloudmqtt-api/access` only), as `#run` does. */
     static #access(self, method, ...args) {
-      return call(() => CloudMqtt.#inner(self).access(wasm.AccessMethod[method], ...args));
+      return call(() => CloudMqtt.#inner(self).access(wasm.AccessMethod[method], ...args)).finally(release);
     }
 
     /** Runs `method` as a task made for this call, with this driver. */
