@@ -1,7 +1,7 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
 // `bind(load)` takes `load()`, which returns the wasm-bindgen glue's exports
-// (`startTask`, `WasmClient`, `Method`) with the WebAssembly module
+// (`WasmClient`, `Method`, `evaluateAccess`) with the WebAssembly module
 // instantiated; it runs on the first `new CloudMqtt()` (each entry point
 // decides where the module comes from), so importing the package loads and
 // compiles nothing. It returns the `CloudMqtt` client and the
@@ -37,6 +37,7 @@ const CODES = new Set([
 ]);
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
+const denoInspect = Symbol.for("Deno.customInspect");
 
 /**
  * Marks of this package's classes, shared by every copy of them: Node loads
@@ -53,7 +54,6 @@ function isInstance(cls, mark, value) {
     (value !== null && (typeof value === "object" || typeof value === "function") && value[mark] === true)
   );
 }
-const denoInspect = Symbol.for("Deno.customInspect");
 
 /** Whether any of the caller's signals (an array, or undefined) fired. */
 function anyAborted(signals) {
