@@ -761,14 +761,18 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
     );
     assert_eq!(run.result(), "[]");
     assert_eq!(run.sent.len(), 3);
-    // Full jitter: each backoff is at most its ceiling, which doubles.
-    assert!(run.waits.len() <= 2, "{:?}", run.waits);
-    for (index, wait) in run.waits.iter().enumerate() {
-        assert!(
-            *wait <= BASE_DELAY_MS * 2f64.powi(index as i32),
-            "{:?}",
-            run.waits
-        );
+    // Full jitter: each backoff is at most its ceiling, which doubles. A
+    // backoff of zero sends again at once, with no wait step, so the waits
+    // are the backoffs that were not zero, in order: each must fit the
+    // ceiling of a retry after the previous one's.
+    let retries = run.sent.len() - 1;
+    let mut retry = 0;
+    for wait in &run.waits {
+        while retry < retries && *wait > BASE_DELAY_MS * 2f64.powi(retry as i32) {
+            retry += 1;
+        }
+        assert!(retry < retries, "{:?} do not fit the ceilings", run.waits);
+        retry += 1;
     }
 
     // A DELETE is idempotent too; retries run out after `maxRetries`.
