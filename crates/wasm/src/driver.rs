@@ -216,13 +216,9 @@ fn set(object: &Object, name: &'static str, value: &JsValue) {
 /// redirects not followed, headers as a plain object.
 fn init(request: &Request, signal: &AbortSignal) -> Object {
     let init = Object::new();
-    let method = match request.method {
-        cloudmqtt_api::Method::Get => "GET",
-        cloudmqtt_api::Method::Post => "POST",
-        cloudmqtt_api::Method::Put => "PUT",
-        cloudmqtt_api::Method::Delete => "DELETE",
-    };
-    with_key(method, |method| set(&init, "method", method));
+    with_key(request.method.as_str(), |method| {
+        set(&init, "method", method)
+    });
     let headers = Object::new();
     for (name, value) in &request.headers {
         let _ = Reflect::set(

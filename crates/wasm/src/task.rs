@@ -21,8 +21,8 @@
 use std::rc::Rc;
 use std::time::SystemTime;
 
+use cloudmqtt_api::TransportError;
 use cloudmqtt_api::{DEFAULT_ATTEMPT_TIMEOUT, Error, Input, Machine, Output, Request, Response};
-use cloudmqtt_api::{Method as HttpMethod, TransportError};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -166,15 +166,7 @@ fn send_step(request: &Request, now: SystemTime) -> String {
     key(&mut out, "init");
     out.push('{');
     key(&mut out, "method");
-    write_str(
-        &mut out,
-        match request.method {
-            HttpMethod::Get => "GET",
-            HttpMethod::Post => "POST",
-            HttpMethod::Put => "PUT",
-            HttpMethod::Delete => "DELETE",
-        },
-    );
+    write_str(&mut out, request.method.as_str());
     out.push(',');
     key(&mut out, "headers");
     out.push('{');
