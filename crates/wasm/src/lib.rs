@@ -88,7 +88,7 @@ struct Wait {
 
 /// A method's work, prepared synchronously from its arguments: one machine
 /// (the core's) and the signals that end it.
-type Prepared = Result<(BoxedMachine, Vec<AbortSignal>), Error>;
+pub(crate) type Prepared = Result<(BoxedMachine, Vec<AbortSignal>), Error>;
 
 impl Inner {
     /// Reads a client's options: `{ apiKey, baseUrl?, encoding?,
@@ -360,10 +360,7 @@ impl WasmClient {
     /// whose first step is its error. One entry point for every method
     /// keeps the `.wasm` small: each export costs glue of its own.
     pub fn start(&self, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Task {
-        match self.inner.prepare(method, a, b, c) {
-            Ok((machine, signals)) => Task::new(Rc::clone(&self.inner), machine, signals),
-            Err(error) => Task::failed(Rc::clone(&self.inner), error),
-        }
+        Task::new(Rc::clone(&self.inner), self.inner.prepare(method, a, b, c))
     }
 
     /// The caller's `fetch` option, which the driver calls with a

@@ -4,13 +4,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cloudmqtt_api::{Call, Paginator};
+use cloudmqtt_api::Paginator;
 use wasm_bindgen::prelude::*;
 
+use crate::Inner;
 use crate::convert::Value;
 use crate::erased::Erased;
-use crate::task::{Finished, Task};
-use crate::{Inner, clock};
+use crate::task::{BoxedMachine, Finished, Task};
 
 /// A walk over the user list: each [`next`](WasmUserPages::next) is a task
 /// that fetches one page and ends with the users not seen before, or with
@@ -26,28 +26,17 @@ impl WasmUserPages {
     /// The task that fetches the next page (with `{ signal?, timeoutMs? }`).
     pub fn next(&self, options: JsValue) -> Task {
         let inner = &self.inner;
-        match inner.call_options(options) {
-            Ok((options, _)) => {
-                let request = self.pages.borrow().next_request();
-                let signals = options.signal.into_iter().collect();
-                match request {
-                    Some(request) => {
-                        let call = Call::new(
-                            &inner.config,
-                            Erased::user_page(request, Rc::clone(&self.pages)),
-                            options.policy,
-                            clock::seed(),
-                        );
-                        Task::new(Rc::clone(inner), Box::new(call), signals)
-                    }
-                    None => Task::new(
-                        Rc::clone(inner),
-                        Box::new(Finished(Ok(Value::Null))),
-                        signals,
-                    ),
-                }
-            }
-            Err(error) => Task::failed(Rc::clone(inner), error),
-        }
+        let request = self.pages.borrow().next_request();
+        let prepared = match request {
+            Some(request) => inner.single(
+                Ok(Erased::user_page(request, Rc::clone(&self.pages))),
+                options,
+            ),
+            None => inner.call_options(options).map(|(options, _)| {
+                let finished: BoxedMachine = Box::new(Finished(Ok(Value::Null)));
+                (finished, options.signal.into_iter().collect())
+            }),
+        };
+        Task::new(Rc::clone(inner), prepared)
     }
 }

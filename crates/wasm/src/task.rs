@@ -27,10 +27,10 @@ use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use crate::Inner;
 use crate::clock::{self, timer_ms};
 use crate::convert::{Value, key, write_str, write_u64};
 use crate::error::error_json;
+use crate::{Inner, Prepared};
 
 /// A machine whose result crosses as a [`Value`].
 pub(crate) type BoxedMachine = Box<dyn Machine<Value = Value>>;
@@ -46,21 +46,18 @@ pub struct Task {
 }
 
 impl Task {
-    /// A call of `machine` for `inner`, ended early by any of `signals`.
-    pub(crate) fn new(inner: Rc<Inner>, machine: BoxedMachine, signals: Vec<AbortSignal>) -> Self {
+    /// A call for `inner` of a prepared machine, ended early by any of its
+    /// signals; a preparation that failed makes a task that fails with its
+    /// error on the first step, sending nothing.
+    pub(crate) fn new(inner: Rc<Inner>, prepared: Prepared) -> Self {
+        let (machine, signals) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => (Box::new(Finished(Err(error))) as BoxedMachine, Vec::new()),
+        };
         Self {
             machine,
             inner,
             signals,
-        }
-    }
-
-    /// A call that fails with `error` on its first step, sending nothing.
-    pub(crate) fn failed(inner: Rc<Inner>, error: Error) -> Self {
-        Self {
-            machine: Box::new(Finished(Err(error))),
-            inner,
-            signals: Vec::new(),
         }
     }
 
