@@ -40,19 +40,25 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
 
 /**
- * Marks of this package's classes, shared by every copy of them: Node loads
- * one copy for `import` and one for `require`, and `instanceof` answers
- * alike for an object of either.
+ * Marks `cls` as one of this package's classes under `name`, shared by
+ * every copy of them: Node loads one copy for `import` and one for
+ * `require`, and `instanceof cls` answers alike for an object of either
+ * (a subclass keeps the ordinary test).
  */
-const ERROR_MARK = Symbol.for("cloudmqtt-api.CloudMqttError");
-const CLIENT_MARK = Symbol.for("cloudmqtt-api.CloudMqtt");
-
-/** `value instanceof cls`, or `value` carries `mark` from another copy. */
-function isInstance(cls, mark, value) {
-  return (
-    Function.prototype[Symbol.hasInstance].call(cls, value) ||
-    (value !== null && (typeof value === "object" || typeof value === "function") && value[mark] === true)
-  );
+function markClass(cls, name) {
+  const mark = Symbol.for(`cloudmqtt-api.${name}`);
+  Object.defineProperty(cls.prototype, mark, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(value) {
+      return (
+        Function.prototype[Symbol.hasInstance].call(this, value) ||
+        (this === cls &&
+          value !== null &&
+          (typeof value === "object" || typeof value === "function") &&
+          value[mark] === true)
+      );
+    },
+  });
 }
 
 /** Whether any of the caller's signals (an array, or undefined) fired. */
@@ -171,14 +177,7 @@ export function bind(load, { access = false } = {}) {
       }
     }
   }
-  Object.defineProperty(CloudMqttError, Symbol.hasInstance, {
-    value(value) {
-      return this === CloudMqttError
-        ? isInstance(CloudMqttError, ERROR_MARK, value)
-        : Function.prototype[Symbol.hasInstance].call(this, value);
-    },
-  });
-  Object.defineProperty(CloudMqttError.prototype, ERROR_MARK, { value: true });
+  markClass(CloudMqttError, "CloudMqttError");
   Object.defineProperty(CloudMqttError.prototype, "name", {
     value: "CloudMqttError",
     writable: true,
@@ -481,14 +480,7 @@ export function bind(load, { access = false } = {}) {
     );
   }
 
-  Object.defineProperty(CloudMqtt, Symbol.hasInstance, {
-    value(value) {
-      return this === CloudMqtt
-        ? isInstance(CloudMqtt, CLIENT_MARK, value)
-        : Function.prototype[Symbol.hasInstance].call(this, value);
-    },
-  });
-  Object.defineProperty(CloudMqtt.prototype, CLIENT_MARK, { value: true });
+  markClass(CloudMqtt, "CloudMqtt");
 
   // plan, apply and exportAccess exist only on the access entry, whose
   // module has them.
