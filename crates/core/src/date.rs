@@ -12,6 +12,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use crate::http::push_decimal;
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -21,15 +23,15 @@ const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 /// times before 1970 show as 1970-01-01.
 pub(crate) struct HttpDate(pub SystemTime);
 
-impl fmt::Display for HttpDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl HttpDate {
+    /// Appends the date, without `core::fmt` (see [`Error::message`](crate::Error::message)).
+    pub(crate) fn push_to(&self, out: &mut String) {
         let seconds = self
             .0
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
         let days = seconds / 86_400;
-        let weekday = WEEKDAYS[(days % 7) as usize];
         let mut year = 1970;
         let mut left = days;
         while left >= 365 + u64::from(is_leap(year)) {
@@ -42,15 +44,34 @@ impl fmt::Display for HttpDate {
             month += 1;
         }
         let time = seconds % 86_400;
-        write!(
-            f,
-            "{weekday}, {:02} {} {year} {:02}:{:02}:{:02} GMT",
-            left + 1,
-            MONTHS[month as usize - 1],
-            time / 3600,
-            time / 60 % 60,
-            time % 60
-        )
+        let two_digits = |out: &mut String, number: u64| {
+            if number < 10 {
+                out.push('0');
+            }
+            push_decimal(out, number);
+        };
+        out.push_str(WEEKDAYS[(days % 7) as usize]);
+        out.push_str(", ");
+        two_digits(out, left + 1);
+        out.push(' ');
+        out.push_str(MONTHS[month as usize - 1]);
+        out.push(' ');
+        push_decimal(out, year);
+        out.push(' ');
+        two_digits(out, time / 3600);
+        out.push(':');
+        two_digits(out, time / 60 % 60);
+        out.push(':');
+        two_digits(out, time % 60);
+        out.push_str(" GMT");
+    }
+}
+
+impl fmt::Display for HttpDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.push_to(&mut out);
+        f.write_str(&out)
     }
 }
 

@@ -62,9 +62,18 @@ pub(crate) struct SyntaxError {
     pub reason: &'static str,
 }
 
+impl SyntaxError {
+    /// `<reason> at byte <offset>`, built without `core::fmt`.
+    pub(crate) fn describe(&self) -> String {
+        let mut out = [self.reason, " at byte "].concat();
+        crate::http::push_decimal(&mut out, self.offset as u64);
+        out
+    }
+}
+
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte {}", self.reason, self.offset)
+        f.write_str(&self.describe())
     }
 }
 

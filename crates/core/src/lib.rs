@@ -82,6 +82,7 @@ mod paginate;
 mod plan;
 mod poll;
 mod retry;
+mod text;
 pub mod validate;
 
 pub use access::{

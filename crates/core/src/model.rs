@@ -93,7 +93,8 @@ pub struct AclRule {
 
 /// Parses a body as JSON.
 pub(crate) fn parse_json(body: &[u8]) -> Result<Json<'_>, Error> {
-    json::parse(body).map_err(|error| Error::decode(format!("invalid JSON: {error}"), body))
+    json::parse(body)
+        .map_err(|error| Error::decode(["invalid JSON: ", &error.describe()].concat(), body))
 }
 
 /// Reads a list, bare or wrapped in an object under `items`, `users`,
@@ -116,19 +117,21 @@ pub(crate) fn parse_list<T>(
                 Some(Json::Array(items)) => Some(items),
                 _ => None,
             })
-            .ok_or_else(|| Error::decode(format!("expected a list of {what}"), body))?,
+            .ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body))?,
         Json::Null => return Ok(Vec::new()),
-        _ => return Err(Error::decode(format!("expected a list of {what}"), body)),
+        _ => return Err(Error::decode(["expected a list of ", what].concat(), body)),
     };
     items
         .iter()
         .enumerate()
         .map(|(index, entry)| {
             item(entry).ok_or_else(|| {
-                Error::decode(
-                    format!("entry {index} in the list of {what} is malformed"),
-                    body,
-                )
+                let mut reason = String::from("entry ");
+                crate::http::push_decimal(&mut reason, index as u64);
+                reason.push_str(" in the list of ");
+                reason.push_str(what);
+                reason.push_str(" is malformed");
+                Error::decode(reason, body)
             })
         })
         .collect()

@@ -118,13 +118,14 @@ impl WaitTarget {
     }
 }
 
-/// Reads as the end of "waiting for …", e.g. `user "alice" to exist`.
-impl fmt::Display for WaitTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl WaitTarget {
+    /// Reads as the end of "waiting for …", e.g. `user "alice" to exist`.
+    /// Built without `core::fmt` (see [`Error::message`]).
+    pub fn describe(&self) -> String {
         let state = |exists: bool| if exists { "exist" } else { "be gone" };
         match self {
             Self::User { username, exists } => {
-                write!(f, "user \"{username}\" to {}", state(*exists))
+                ["user \"", username, "\" to ", state(*exists)].concat()
             }
             Self::Acl {
                 kind,
@@ -133,13 +134,24 @@ impl fmt::Display for WaitTarget {
                 exists,
             } => {
                 let kind = kind.map_or("ACL", AclKind::as_str);
-                write!(f, "{kind} rule \"{pattern}\"")?;
+                let mut out = [kind, " rule \"", pattern, "\""].concat();
                 if let Some(user) = username {
-                    write!(f, " of user \"{user}\"")?;
+                    out.push_str(" of user \"");
+                    out.push_str(user);
+                    out.push('"');
                 }
-                write!(f, " to {}", state(*exists))
+                out.push_str(" to ");
+                out.push_str(state(*exists));
+                out
             }
         }
+    }
+}
+
+/// Reads as the end of "waiting for …" ([`WaitTarget::describe`]).
+impl fmt::Display for WaitTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 
@@ -264,7 +276,7 @@ impl Poller {
                 .duration_since(self.started.unwrap_or(now))
                 .unwrap_or_default();
             self.state = State::Done(Err(Error::WaitTimeout {
-                what: self.target.to_string(),
+                what: self.target.describe(),
                 waited,
             }));
         } else {

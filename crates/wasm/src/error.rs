@@ -28,7 +28,7 @@ pub(crate) fn error_json(error: &Error, now: SystemTime) -> String {
         // redirect whose status the page may not see.
         Some(0) => write_str(&mut out, OPAQUE_REDIRECT),
         status => {
-            write_str(&mut out, &error.to_string());
+            write_str(&mut out, &error.message());
             if let Some(status) = status {
                 out.push(',');
                 key(&mut out, "status");

@@ -4,6 +4,7 @@
 
 use crate::http::Response;
 use crate::json::{self, Json};
+use crate::text::find;
 
 /// Longest server message kept, in characters.
 const MESSAGE_LIMIT: usize = 300;
@@ -33,7 +34,7 @@ pub(super) fn server_message(response: &Response) -> Option<String> {
     }
     let is_html = response
         .header("content-type")
-        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"))
+        .is_some_and(|ct| find(&ct.to_ascii_lowercase(), "html").is_some())
         || text.starts_with('<');
     if is_html {
         return bounded(&html_to_text(text));
@@ -77,16 +78,16 @@ fn errors_message(errors: &Json<'_>) -> Option<String> {
                 let text = match value {
                     Json::Array(items) => {
                         let texts: Vec<String> = items.iter().filter_map(json_message).collect();
-                        (!texts.is_empty()).then(|| texts.join(", "))
+                        (!texts.is_empty()).then(|| join(&texts, ", "))
                     }
                     other => json_message(other),
                 }?;
-                Some(format!("{field}: {text}"))
+                Some([field, ": ", &text].concat())
             })
             .collect(),
         _ => Vec::new(),
     };
-    (!parts.is_empty()).then(|| parts.join("; "))
+    (!parts.is_empty()).then(|| join(&parts, "; "))
 }
 
 /// Reduces an HTML page to its readable text: tags, scripts and styles
@@ -102,11 +103,11 @@ fn html_to_text(html: &str) -> String {
         out.push(' ');
         let tag = &lower[start..];
         let end = if tag.starts_with("<script") {
-            tag.find("</script>").map(|i| i + "</script>".len())
+            find(tag, "</script>").map(|i| i + "</script>".len())
         } else if tag.starts_with("<style") {
-            tag.find("</style>").map(|i| i + "</style>".len())
+            find(tag, "</style>").map(|i| i + "</style>".len())
         } else if tag.starts_with("<!--") {
-            tag.find("-->").map(|i| i + 3)
+            find(tag, "-->").map(|i| i + 3)
         } else {
             tag.find('>').map(|i| i + 1)
         };
@@ -119,14 +120,60 @@ fn html_to_text(html: &str) -> String {
         }
     }
     out.push_str(&html[at..]);
-    let decoded = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+    let decoded = decode_entities(&out);
+    let mut folded = String::with_capacity(decoded.len());
+    for word in decoded.split_whitespace() {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(word);
+    }
+    folded
+}
+
+/// The common HTML entities and what they stand for.
+const ENTITIES: [(&str, char); 6] = [
+    ("&nbsp;", ' '),
+    ("&lt;", '<'),
+    ("&gt;", '>'),
+    ("&quot;", '"'),
+    ("&#39;", '\''),
+    ("&amp;", '&'),
+];
+
+/// `text` with the [`ENTITIES`] decoded, in one pass: a decoded `&` never
+/// starts another entity (`&amp;lt;` is `&lt;`).
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match ENTITIES.iter().find(|(name, _)| rest.starts_with(name)) {
+            Some((name, decoded)) => {
+                out.push(*decoded);
+                rest = &rest[name.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `parts` with `separator` between each two.
+fn join(parts: &[String], separator: &str) -> String {
+    let mut out = String::new();
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// Trims and bounds a message; `None` when nothing is left.
@@ -136,7 +183,7 @@ fn bounded(text: &str) -> Option<String> {
         return None;
     }
     match text.char_indices().nth(MESSAGE_LIMIT) {
-        Some((cut, _)) => Some(format!("{}…", text[..cut].trim_end())),
+        Some((cut, _)) => Some([text[..cut].trim_end(), "…"].concat()),
         None => Some(text.to_owned()),
     }
 }

@@ -18,7 +18,7 @@ mod redact;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::http::Response;
+use crate::http::{Response, push_decimal};
 use crate::retry::RetryAfter;
 
 pub(crate) use body::body_snippet;
@@ -30,11 +30,10 @@ pub(crate) use redact::SecretForms;
 ///
 /// Secrets never appear here: the API key and passwords are scrubbed from any
 /// text the server sent back before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument was rejected before anything was sent.
-    #[error("invalid {field}: {reason}")]
     InvalidInput {
         /// The argument at fault, as the API names it (`username`, `limit`, ...).
         field: &'static str,
@@ -42,19 +41,14 @@ pub enum Error {
         reason: String,
     },
     /// 401: the API key was missing or wrong.
-    #[error("unauthorized: the API key was rejected{}", Suffix(.0))]
     Unauthorized(Reply),
     /// 403: the key may not do this.
-    #[error("forbidden{}", Suffix(.0))]
     Forbidden(Reply),
     /// 404: the user (or path) does not exist.
-    #[error("not found{}", Suffix(.0))]
     NotFound(Reply),
     /// 405: the server does not allow this method here.
-    #[error("method not allowed{}", Suffix(.0))]
     MethodNotAllowed(Reply),
     /// 429: too many requests.
-    #[error("rate limited{}{}", RetryHint(.retry_after), Suffix(.reply))]
     RateLimited {
         /// The response.
         reply: Reply,
@@ -62,17 +56,13 @@ pub enum Error {
         retry_after: Option<RetryAfter>,
     },
     /// 400: the server rejected the request's content.
-    #[error("bad request{}", Suffix(.0))]
     BadRequest(Reply),
     /// 5xx: the server failed.
-    #[error("server error {}{}", .0.status, Suffix(.0))]
     ServerError(Reply),
     /// Any other status that is not a success (including redirects, which are
     /// never followed).
-    #[error("unexpected status {}{}", .0.status, Suffix(.0))]
     UnexpectedStatus(Reply),
     /// A success response whose body could not be understood.
-    #[error("could not decode the response: {reason}")]
     Decode {
         /// What did not fit.
         reason: String,
@@ -80,19 +70,15 @@ pub enum Error {
         body: String,
     },
     /// The request never got a response (DNS, connection, TLS, CORS, ...).
-    #[error("network error: {message}")]
     Network {
         /// What the transport reported.
         message: String,
     },
     /// One attempt took longer than its timeout.
-    #[error("request timed out")]
     Timeout,
     /// The caller cancelled the call.
-    #[error("request aborted")]
     Aborted,
     /// A wait for a change to become visible passed its deadline.
-    #[error("gave up after {}s waiting for {what}", .waited.as_secs())]
     WaitTimeout {
         /// What was awaited, e.g. `user "alice" to exist`.
         what: String,
@@ -348,30 +334,80 @@ impl Error {
     }
 }
 
-struct Suffix<'a>(&'a Reply);
-
-impl fmt::Display for Suffix<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.message {
-            Some(message) => write!(f, ": {message}"),
-            None => Ok(()),
-        }
-    }
-}
-
-struct RetryHint<'a>(&'a Option<RetryAfter>);
-
-impl fmt::Display for RetryHint<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(RetryAfter::Delay(delay)) => write!(f, " (retry after {}s)", delay.as_secs()),
-            Some(RetryAfter::At(at)) => {
-                write!(f, " (retry after {})", crate::date::HttpDate(*at))
+impl Error {
+    /// The error's message, as its `Display` shows it: a fixed phrase for
+    /// the kind, and what the server said. Built without `core::fmt`, which
+    /// nothing else on the WebAssembly build's paths needs.
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Self::InvalidInput { field, reason } => {
+                out.push_str("invalid ");
+                out.push_str(field);
+                out.push_str(": ");
+                out.push_str(reason);
             }
-            None => Ok(()),
+            Self::Unauthorized(_) => out.push_str("unauthorized: the API key was rejected"),
+            Self::Forbidden(_) => out.push_str("forbidden"),
+            Self::NotFound(_) => out.push_str("not found"),
+            Self::MethodNotAllowed(_) => out.push_str("method not allowed"),
+            Self::RateLimited { retry_after, .. } => {
+                out.push_str("rate limited");
+                match retry_after {
+                    Some(RetryAfter::Delay(delay)) => {
+                        out.push_str(" (retry after ");
+                        push_decimal(&mut out, delay.as_secs());
+                        out.push_str("s)");
+                    }
+                    Some(RetryAfter::At(at)) => {
+                        out.push_str(" (retry after ");
+                        crate::date::HttpDate(*at).push_to(&mut out);
+                        out.push(')');
+                    }
+                    None => {}
+                }
+            }
+            Self::BadRequest(_) => out.push_str("bad request"),
+            Self::ServerError(reply) => {
+                out.push_str("server error ");
+                push_decimal(&mut out, u64::from(reply.status));
+            }
+            Self::UnexpectedStatus(reply) => {
+                out.push_str("unexpected status ");
+                push_decimal(&mut out, u64::from(reply.status));
+            }
+            Self::Decode { reason, .. } => {
+                out.push_str("could not decode the response: ");
+                out.push_str(reason);
+            }
+            Self::Network { message } => {
+                out.push_str("network error: ");
+                out.push_str(message);
+            }
+            Self::Timeout => out.push_str("request timed out"),
+            Self::Aborted => out.push_str("request aborted"),
+            Self::WaitTimeout { what, waited } => {
+                out.push_str("gave up after ");
+                push_decimal(&mut out, waited.as_secs());
+                out.push_str("s waiting for ");
+                out.push_str(what);
+            }
         }
+        if let Some(message) = self.server_message() {
+            out.push_str(": ");
+            out.push_str(message);
+        }
+        out
     }
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {

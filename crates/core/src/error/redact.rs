@@ -91,7 +91,7 @@ fn secret_forms(secrets: &[&str]) -> Vec<SecretForm> {
         // PHP's json_encode also escapes `/`.
         let json_slashed = json.replace('/', "\\/");
         let ascii_slashed = ascii.replace('/', "\\/");
-        let form: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let form = crate::text::form_component(secret);
         let segment = crate::ops::encode_path_segment(secret);
         for text in [
             (*secret).to_owned(),

@@ -29,8 +29,6 @@ pub use reset_instance::ResetInstance;
 pub use restart_instance::RestartInstance;
 pub use update_password::UpdatePassword;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
 use crate::config::{ApiConfig, Encoding};
 use crate::error::{Error, SecretForms};
 use crate::http::{Method, Request, Response};
@@ -85,16 +83,12 @@ pub trait Operation {
     }
 }
 
-/// Characters left as they are in a path segment: RFC 3986's unreserved set.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes a value so that it stays exactly one path segment.
+/// Percent-encodes a value so that it stays exactly one path segment:
+/// everything but RFC 3986's unreserved characters is encoded.
 pub fn encode_path_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).collect()
+    let mut out = String::new();
+    crate::text::push_path_segment(&mut out, segment);
+    out
 }
 
 /// A body field's value.
@@ -115,15 +109,15 @@ fn request(
     let mut url = config.base_url().to_owned();
     for segment in segments {
         url.push('/');
-        url.push_str(&encode_path_segment(segment));
+        crate::text::push_path_segment(&mut url, segment);
     }
     if !query.is_empty() {
-        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        let mut pairs = String::new();
         for (name, value) in query {
-            serializer.append_pair(name, value);
+            crate::text::push_form_pair(&mut pairs, name, value);
         }
         url.push('?');
-        url.push_str(&serializer.finish());
+        url.push_str(&pairs);
     }
     Request {
         method,
@@ -160,16 +154,21 @@ fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_
             ("application/json", body)
         }
         Encoding::Form => {
-            let mut serializer = form_urlencoded::Serializer::new(String::new());
+            let mut body = String::new();
             for (name, value) in fields {
-                match value {
-                    Field::Text(text) => serializer.append_pair(name, text),
+                let value = match value {
+                    Field::Text(text) => text,
                     Field::Flag(flag) => {
-                        serializer.append_pair(name, if *flag { "true" } else { "false" })
+                        if *flag {
+                            "true"
+                        } else {
+                            "false"
+                        }
                     }
                 };
+                crate::text::push_form_pair(&mut body, name, value);
             }
-            ("application/x-www-form-urlencoded", serializer.finish())
+            ("application/x-www-form-urlencoded", body)
         }
     };
     request

@@ -1,0 +1,202 @@
+//! Small text helpers the WebAssembly build needs without the standard
+//! library's larger general forms.
+
+/// Where `needle` first occurs in `haystack`: a plain scan. The texts the
+/// core searches are short, and the standard library's substring search
+/// (`str::find` with a `&str`) is one of the larger pieces of the
+/// WebAssembly build.
+pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window == needle.as_bytes())
+}
+
+/// The standard base64 alphabet (RFC 4648, section 4).
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Appends `bytes` in standard base64 with `=` padding, as the
+/// `Authorization: Basic` header carries credentials. Written out rather
+/// than taken from the `base64` crate, whose general engine is a large
+/// piece of the WebAssembly build for this one use; a test checks the two
+/// agree.
+pub(crate) fn push_base64(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |group, (index, byte)| {
+            group | u32::from(*byte) << (16 - 8 * index)
+        });
+        for index in 0..4 {
+            if index <= chunk.len() {
+                let sextet = (group >> (18 - 6 * index)) & 0x3F;
+                out.push(char::from(BASE64_ALPHABET[sextet as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// Appends `%XX` for `byte`, in upper-case hex as RFC 3986 recommends.
+fn push_percent(out: &mut String, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(char::from(HEX[usize::from(byte >> 4)]));
+    out.push(char::from(HEX[usize::from(byte & 0xF)]));
+}
+
+/// Appends `text` percent-encoded so that it stays exactly one path
+/// segment: everything but RFC 3986's unreserved characters (ASCII letters,
+/// digits, `-`, `.`, `_`, `~`) is encoded.
+///
+/// This and [`push_form_pair`] are written out rather than taken from the
+/// `percent-encoding` and `form_urlencoded` crates, whose 768-byte table of
+/// every `%XX` and general encoders are a large piece of the WebAssembly
+/// build; tests check that they agree with those crates.
+pub(crate) fn push_path_segment(out: &mut String, text: &str) {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            push_percent(out, byte);
+        }
+    }
+}
+
+/// Appends `text` as `application/x-www-form-urlencoded` writes it (the
+/// WHATWG URL standard's byte serializer): ASCII letters, digits, `*`, `-`,
+/// `.` and `_` as they are, a space as `+`, every other byte as `%XX`.
+fn push_form_component(out: &mut String, text: &str) {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_') {
+            out.push(char::from(byte));
+        } else if byte == b' ' {
+            out.push('+');
+        } else {
+            push_percent(out, byte);
+        }
+    }
+}
+
+/// Appends one `name=value` pair of a form-urlencoded text, after a `&`
+/// when `out` already holds a pair.
+pub(crate) fn push_form_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('&');
+    }
+    push_form_component(out, name);
+    out.push('=');
+    push_form_component(out, value);
+}
+
+/// `text` as a form-urlencoded component (see [`push_form_pair`]).
+pub(crate) fn form_component(text: &str) -> String {
+    let mut out = String::new();
+    push_form_component(&mut out, text);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Texts with every byte value, spaces, and characters beyond ASCII.
+    fn samples() -> Vec<String> {
+        let mut samples: Vec<String> = (0..=127u8)
+            .map(|byte| char::from(byte).to_string())
+            .collect();
+        samples.extend(
+            [
+                "",
+                "alice",
+                "a b+c&d=e",
+                "100%",
+                "ä/é?ß#",
+                "日本",
+                "🙂 x",
+                "~*-._",
+                "a\u{7f}b",
+            ]
+            .map(str::to_owned),
+        );
+        samples.push((0..=127u8).map(char::from).collect());
+        samples
+    }
+
+    #[test]
+    fn path_segments_agree_with_percent_encoding() {
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        for text in samples() {
+            let mut out = String::new();
+            push_path_segment(&mut out, &text);
+            assert_eq!(
+                out,
+                utf8_percent_encode(&text, UNRESERVED).to_string(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn form_pairs_agree_with_form_urlencoded() {
+        for text in samples() {
+            let mut out = String::new();
+            push_form_pair(&mut out, &text, "v");
+            push_form_pair(&mut out, "k", &text);
+            let expected = form_urlencoded::Serializer::new(String::new())
+                .append_pair(&text, "v")
+                .append_pair("k", &text)
+                .finish();
+            assert_eq!(out, expected, "{text:?}");
+            assert_eq!(
+                form_component(&text),
+                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            );
+        }
+    }
+
+    #[test]
+    fn base64_agrees_with_the_base64_crate() {
+        use base64::Engine as _;
+        let mut input = Vec::new();
+        for length in 0..300 {
+            let mut out = String::from("Basic ");
+            push_base64(&mut out, &input);
+            let expected = base64::engine::general_purpose::STANDARD.encode(&input);
+            assert_eq!(out, ["Basic ", &expected].concat(), "{length} bytes");
+            input.push(u8::try_from((length * 97 + 13) % 256).unwrap());
+        }
+    }
+
+    #[test]
+    fn find_agrees_with_the_standard_library() {
+        let haystacks = [
+            "",
+            "a",
+            "abc",
+            "aab",
+            "ab://cd://",
+            "ééa",
+            "</script></script>",
+            "xx-->",
+        ];
+        let needles = ["", "a", "b", "ab", "://", "é", "</script>", "-->", "abcd"];
+        for haystack in haystacks {
+            for needle in needles {
+                assert_eq!(
+                    find(haystack, needle),
+                    haystack.find(needle),
+                    "{haystack:?} {needle:?}"
+                );
+            }
+        }
+    }
+}
