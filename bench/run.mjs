@@ -6,7 +6,7 @@
 // DIR is an installed package (default: the copy tests/run-npm-e2e.sh
 // installed under target/npm-e2e/app, else npm/ if it has been built).
 // Prints figures; asserts nothing except the size budget: exits 1 when a
-// .wasm file is over 53,000 bytes gzipped.
+// .wasm file the main entry loads is over 45,000 bytes gzipped.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
-const WASM_GZIP_BUDGET = 53_000;
+const WASM_GZIP_BUDGET = 45_000;
 // The size target, printed beside the budget (not met yet: see bench/README.md).
 const WASM_GZIP_TARGET = 40_000;
 
@@ -105,6 +105,10 @@ console.log("\n# sizes");
 const files = walk(pkgDir);
 const wasmFiles = files.filter((f) => f.endsWith(".wasm"));
 let overBudget = false;
+/** Whether a .wasm file is the `cloudmqtt-api/access` entry's own. */
+function isAccessWasm(file) {
+  return path.relative(pkgDir, file).startsWith(`dist${path.sep}access${path.sep}`);
+}
 if (wasmFiles.length === 0) {
   console.log("no .wasm file in the package");
   overBudget = true;
@@ -114,7 +118,7 @@ for (const file of wasmFiles) {
   const zipped = gz(file);
   // The budget covers what the main entry loads; the `cloudmqtt-api/access`
   // entry (plan, apply, exportAccess) has a .wasm of its own, printed only.
-  if (path.relative(pkgDir, file).startsWith(`dist${path.sep}access${path.sep}`)) {
+  if (isAccessWasm(file)) {
     console.log(`wasm ${path.relative(pkgDir, file)}: raw ${kb(raw)}, gzip ${kb(zipped)} (access entry, not budgeted)`);
     continue;
   }
@@ -324,6 +328,11 @@ for (const f of figures) {
   const value = f.baseValue === undefined ? `${f.pkgValue.toFixed(2)} ${f.unit}` : `${f.ratio.toFixed(2)}x`;
   console.log(`${f.name.padEnd(34)} ${value.padStart(10)}   target ${f.target}`);
 }
-for (const file of wasmFiles) console.log(`${`.wasm gzip (${path.basename(file)})`.padEnd(34)} ${String(gz(file)).padStart(8)} B   target <= ${WASM_GZIP_TARGET.toLocaleString("en-US")} B (budget ${WASM_GZIP_BUDGET.toLocaleString("en-US")} B)`);
+for (const file of wasmFiles) {
+  const name = `.wasm gzip (${path.relative(pkgDir, file)})`.padEnd(34);
+  const size = `${String(gz(file)).padStart(8)} B`;
+  if (isAccessWasm(file)) console.log(`${name} ${size}   access entry, not budgeted`);
+  else console.log(`${name} ${size}   target <= ${WASM_GZIP_TARGET.toLocaleString("en-US")} B (budget ${WASM_GZIP_BUDGET.toLocaleString("en-US")} B)`);
+}
 
 process.exit(overBudget ? 1 : 0);

@@ -191,6 +191,8 @@ async function buildModule(features, out, env, bindgen, opt) {
     "--enable-multivalue",
     "--strip-debug",
     "--strip-producers",
+    // The features section only informs tools; nothing reads it at run time.
+    "--strip-target-features",
     join(bindgenOut, `${crateName}_bg.wasm`),
     "-o",
     file,
