@@ -10,12 +10,14 @@
 //
 // A process that both imports and requires the package gets two copies of
 // the classes; `instanceof` answers alike for either (see client.js).
-import * as wasm from "./wasm.js";
+// Named imports, so that the bundle leaves out what this entry never uses
+// (the glue's asynchronous loader).
+import { initSync, Method, WasmClient, evaluateAccess as check } from "./wasm.js";
 import { bind } from "./client.js";
 
 const { readFileSync } = globalThis.process.getBuiltinModule?.("node:fs") ?? (await import("node:fs"));
 
 export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => {
-  wasm.initSync({ module: readFileSync(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
-  return wasm;
+  initSync({ module: readFileSync(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
+  return { Method, WasmClient, evaluateAccess: check };
 });
