@@ -46,6 +46,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(AclCommand::Lint(args)) => {
             return access::lint_rules(args, json, || Client::new(&cli.global), &mut stdout);
         }
+        // These read and check their file before they need the server.
+        Command::Plan(args) => {
+            return crate::plan::plan(|| Client::new(&cli.global), &args, json, &mut stdout);
+        }
+        Command::Apply(args) => {
+            return crate::plan::apply(|| Client::new(&cli.global), &args, json, &mut stdout);
+        }
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command()).render(&mut page)?;
@@ -62,10 +69,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
-        Command::Plan(args) => crate::plan::plan(&mut client, &args, json, &mut stdout),
-        Command::Apply(args) => crate::plan::apply(&mut client, &args, json, &mut stdout),
         Command::Export => crate::plan::export(&mut client, json, &mut stdout),
-        Command::Completions { .. } | Command::Man | Command::Profiles(_) => Ok(()),
+        Command::Completions { .. }
+        | Command::Man
+        | Command::Profiles(_)
+        | Command::Plan(_)
+        | Command::Apply(_) => Ok(()),
     }
 }
 

@@ -90,14 +90,16 @@ fn parse_concurrency(text: &str) -> Result<usize, String> {
     }
 }
 
-/// `cloudmqtt plan`.
+/// `cloudmqtt plan`. `connect` makes the client once the file has been
+/// read and checked, so that a broken file is reported before a missing
+/// API key.
 pub fn plan(
-    client: &mut Client,
+    connect: impl FnOnce() -> Result<Client, Failure>,
     args: &PlanArgs,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (_, plan) = prepare(client, &args.common)?;
+    let (_, _, plan) = prepare(connect, &args.common)?;
     if json {
         crate::output::write_json(out, &plan)?;
     } else {
@@ -110,14 +112,16 @@ pub fn plan(
     Ok(())
 }
 
-/// `cloudmqtt apply`.
+/// `cloudmqtt apply`. `connect` makes the client once the file has been
+/// read and checked (see [`plan`]).
 pub fn apply(
-    client: &mut Client,
+    connect: impl FnOnce() -> Result<Client, Failure>,
     args: &ApplyArgs,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (desired, plan) = prepare(client, &args.common)?;
+    let (mut client, desired, plan) = prepare(connect, &args.common)?;
+    let client = &mut client;
     if plan.is_empty() {
         if json {
             crate::output::write_json(out, &json!({"changes": [], "failed": [], "requests": 0}))?;
@@ -203,9 +207,12 @@ pub fn export(client: &mut Client, json: bool, out: &mut impl Write) -> Result<(
     Ok(())
 }
 
-/// Reads and checks the file, resolves passwords, reads the server and
-/// plans.
-fn prepare(client: &mut Client, args: &CommonArgs) -> Result<(DesiredAccess, AccessPlan), Failure> {
+/// Reads and checks the file, resolves passwords, then connects, reads the
+/// server and plans.
+fn prepare(
+    connect: impl FnOnce() -> Result<Client, Failure>,
+    args: &CommonArgs,
+) -> Result<(Client, DesiredAccess, AccessPlan), Failure> {
     let shown = args.file.display().to_string();
     let text = std::fs::read_to_string(&args.file)
         .map_err(|error| Failure::Usage(format!("cannot read {shown}: {error}")))?;
@@ -214,7 +221,8 @@ fn prepare(client: &mut Client, args: &CommonArgs) -> Result<(DesiredAccess, Acc
     let desired = file
         .resolve(|source| lookup(base, source))
         .map_err(|error| file_failure(&shown, &error))?;
-    let server = read_server(client)?;
+    let mut client = connect()?;
+    let server = read_server(&mut client)?;
     check_users(&file, &server, args.prune).map_err(|error| file_failure(&shown, &error))?;
     let plan = cloudmqtt_api::plan(
         &desired,
@@ -224,7 +232,7 @@ fn prepare(client: &mut Client, args: &CommonArgs) -> Result<(DesiredAccess, Acc
             set_passwords: args.set_passwords,
         },
     )?;
-    Ok((desired, plan))
+    Ok((client, desired, plan))
 }
 
 fn check_users(

@@ -63,3 +63,22 @@ fn a_change_that_fails_is_reported_and_exits_1() {
         r#"{"username":"weak","password":"stub-secret-77"}"#
     );
 }
+
+#[test]
+fn a_broken_file_is_reported_before_a_missing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("access.toml");
+    std::fs::write(&file, "[users.alice]\npasword_env = \"P\"\n").unwrap();
+    for verb in ["plan", "apply"] {
+        let mut command = common::cloudmqtt();
+        command.args([verb, "-f", file.to_str().unwrap()]);
+        let result = run(command, "");
+        result.expect_code(2);
+        let shown = file.display().to_string();
+        assert!(
+            result.stderr.contains(&format!("{shown}:2:")),
+            "{verb}: {result:?}"
+        );
+        assert!(!result.stderr.contains("API key"), "{verb}: {result:?}");
+    }
+}
