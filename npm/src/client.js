@@ -267,9 +267,10 @@ export function bind(load, { access = false } = {}) {
 
   /**
    * Runs a task to its end (see crates/wasm/src/task.rs for its steps) and
-   * frees it: the driver carries requests, tells the time and sleeps.
+   * frees it, unless `keep` (a walk, which ends at each page): the driver
+   * carries requests, tells the time and sleeps.
    */
-  async function drive(task, customFetch) {
+  async function drive(task, customFetch, keep = false) {
     running++;
     try {
       const signals = task.signals();
@@ -311,7 +312,7 @@ export function bind(load, { access = false } = {}) {
         }
       }
     } finally {
-      task.free();
+      if (!keep) task.free();
       if (--running === 0) release();
     }
   }
@@ -366,8 +367,7 @@ export function bind(load, { access = false } = {}) {
     }
 
     users(params, options) {
-      // Nothing is read before the walk starts; #inner refuses a non-client.
-      return walkUsers(() => [CloudMqtt.#inner(this), this.#fetch], params, options);
+      return CloudMqtt.#walk(this, "UserPages", params, options);
     }
 
     getUser(username, options) {
@@ -441,6 +441,16 @@ export function bind(load, { access = false } = {}) {
     }
 
     /**
+     * Walks the user list with a task made for it when the walk starts
+     * (nothing is read before; a method called without its client fails
+     * then).
+     */
+    static #walk(self, method, params, options) {
+      const customFetch = #fetch in Object(self) ? self.#fetch : undefined;
+      return walkUsers(() => CloudMqtt.#inner(self).start(wasm.Method[method], params, options), customFetch);
+    }
+
+    /**
      * The WebAssembly client for `self`'s settings (see `clientFor`): a
      * method called without its client fails.
      */
@@ -489,27 +499,26 @@ export function bind(load, { access = false } = {}) {
   }
 
   /**
-   * Every user once, page by page; the Rust paginator decides the pages.
-   * Nothing runs before the first `next()`, which rejects on a bad argument.
+   * Every user once, page by page: one task for the whole walk, ending at
+   * each page with its users (see crates/wasm/src/pages.rs); the Rust
+   * paginator decides the pages. Nothing runs before the first `next()`,
+   * which rejects on a bad argument.
    */
-  async function* walkUsers(client, params, options) {
-    let pages;
-    let customFetch;
+  async function* walkUsers(start, customFetch) {
+    let task;
     try {
-      let inner;
-      [inner, customFetch] = client();
-      pages = inner.userPages(params);
+      task = start();
     } catch (thrown) {
       throw toError(thrown);
     }
     try {
       for (;;) {
-        const batch = await call(() => drive(pages.next(options), customFetch));
+        const batch = await call(() => drive(task, customFetch, true));
         if (batch === null) return;
         yield* batch;
       }
     } finally {
-      pages.free();
+      task.free();
     }
   }
 

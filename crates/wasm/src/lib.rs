@@ -11,7 +11,8 @@
 //! - [`WasmClient`]: a client's options, read and checked;
 //!   [`start`](WasmClient::start) makes one call of a method (see
 //!   [`Method`]) a [`Task`] the JavaScript driver steps;
-//!   [`WasmUserPages`]: the user list, one page (one task) at a time.
+//!   the user list is one task for the whole walk, a page at each end
+//!   (`src/pages.rs`).
 //! - `evaluateAccess(rules, query)`: the core's access checker, pure and
 //!   synchronous (`src/access.rs`).
 //! - Failures as plain objects `{ code, message, status?, serverMessage?,
@@ -48,7 +49,6 @@ mod pages;
 mod plan;
 mod task;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ use crate::args::{Props, invalid};
 use crate::erased::Erased;
 pub use crate::error::error_object;
 use crate::ops::{acl_target, create_acl, create_user, delete_acl, list_users, update_password};
-pub use crate::pages::WasmUserPages;
+use crate::pages::Walk;
 #[cfg(feature = "access")]
 pub use crate::plan::AccessMethod;
 pub use crate::task::Task;
@@ -211,6 +211,19 @@ impl Inner {
         Ok((Box::new(machine), options.signal.into_iter().collect()))
     }
 
+    /// A walk over the user list with `{ query?, pageSize? }` and `{
+    /// signal?, timeoutMs? }` options for every page.
+    fn walk(self: &Rc<Self>, params: JsValue, options: JsValue) -> Prepared {
+        let params = args::opt_object(params, "params")?;
+        let props = Props(params.as_ref());
+        let query = props.opt_string("query")?;
+        let size = props.opt_u32("pageSize")?;
+        let pages = Paginator::new(query, size.unwrap_or(DEFAULT_PAGE_SIZE))?;
+        let (options, _) = self.call_options(options)?;
+        let walk = Walk::new(Rc::clone(self), pages, options.policy);
+        Ok((Box::new(walk), options.signal.into_iter().collect()))
+    }
+
     /// A wait on its own, with `{ signal?, timeoutMs?, intervalMs?,
     /// exists? }`; `target` makes the target from `exists`.
     fn wait_for(
@@ -228,7 +241,7 @@ impl Inner {
     }
 
     /// Prepares `method` with its arguments.
-    fn prepare(&self, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Prepared {
+    fn prepare(self: &Rc<Self>, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Prepared {
         match method {
             Method::RestartInstance => self.single(Ok(Erased::new(RestartInstance)), a),
             Method::ResetInstance => self.single(Ok(Erased::new(ResetInstance)), a),
@@ -254,6 +267,7 @@ impl Inner {
                 )
             }
             Method::WaitForAcl => self.wait_for(acl_target(a), b),
+            Method::UserPages => self.walk(a, b),
         }
     }
 
@@ -293,12 +307,15 @@ pub enum Method {
     WaitForUser = 10,
     /// `waitForAcl(rule, options)`.
     WaitForAcl = 11,
+    /// `users(params, options)`: the walk over the user list, one task that
+    /// ends at every page (see `src/pages.rs`).
+    UserPages = 12,
 }
 
 impl Method {
     /// Every method, in order: the list `npm/src/client.js` and
     /// `npm/src/index.d.ts` are checked against (`tests/surface.rs`).
-    pub const ALL: [Method; 12] = [
+    pub const ALL: [Method; 13] = [
         Self::RestartInstance,
         Self::ResetInstance,
         Self::ListUsers,
@@ -311,6 +328,7 @@ impl Method {
         Self::DeleteAcl,
         Self::WaitForUser,
         Self::WaitForAcl,
+        Self::UserPages,
     ];
 
     /// The variant's name, as JavaScript passes it (`Method["ListUsers"]`),
@@ -329,6 +347,7 @@ impl Method {
             Self::DeleteAcl => ("DeleteAcl", "deleteAcl"),
             Self::WaitForUser => ("WaitForUser", "waitForUser"),
             Self::WaitForAcl => ("WaitForAcl", "waitForAcl"),
+            Self::UserPages => ("UserPages", "users"),
         }
     }
 }
@@ -375,27 +394,5 @@ impl WasmClient {
     #[wasm_bindgen(getter)]
     pub fn fetch(&self) -> Option<Function> {
         self.inner.fetch.clone()
-    }
-
-    /// Starts a walk over the user list with `{ query?, pageSize? }`.
-    ///
-    /// # Errors
-    /// Throws an error object (`INVALID_INPUT`) when a parameter is wrong.
-    #[wasm_bindgen(js_name = userPages)]
-    pub fn user_pages(&self, params: JsValue) -> Result<WasmUserPages, JsValue> {
-        let pages = (|| {
-            let params = args::opt_object(params, "params")?;
-            let props = Props(params.as_ref());
-            let query = props.opt_string("query")?;
-            let size = props.opt_u32("pageSize")?;
-            Paginator::new(query, size.unwrap_or(DEFAULT_PAGE_SIZE))
-        })();
-        match pages {
-            Ok(pages) => Ok(WasmUserPages {
-                inner: Rc::clone(&self.inner),
-                pages: Rc::new(RefCell::new(pages)),
-            }),
-            Err(error) => Err(error_object(&self.inner.redact(error))),
-        }
     }
 }

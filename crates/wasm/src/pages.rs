@@ -1,42 +1,67 @@
-//! The user list for JavaScript's async iterator: one page a call, the
-//! core's [`Paginator`] deciding which.
+//! The user list for JavaScript's async iterator: one task for the whole
+//! walk, the core's [`Paginator`] deciding the pages.
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::SystemTime;
 
-use cloudmqtt_api::Paginator;
-use wasm_bindgen::prelude::*;
+use cloudmqtt_api::{Call, Input, Machine, Output, Paginator, RetryPolicy};
 
 use crate::Inner;
+use crate::clock;
 use crate::convert::Value;
 use crate::erased::Erased;
-use crate::task::{BoxedMachine, Finished, Task};
 
-/// A walk over the user list: each [`next`](WasmUserPages::next) is a task
-/// that fetches one page and ends with the users not seen before, or with
-/// `null` when the walk is over.
-#[wasm_bindgen]
-pub struct WasmUserPages {
-    pub(crate) inner: Rc<Inner>,
-    pub(crate) pages: Rc<RefCell<Paginator>>,
+/// A walk over the user list. Unlike the core's machines it ends more than
+/// once: each page ends with the users not seen before (a `D` step), and
+/// stepping on fetches the next page, until the walk ends with `null` (an
+/// `N` step). A page that fails ends with its error (`E`); stepping on
+/// fetches that page again.
+pub(crate) struct Walk {
+    inner: Rc<Inner>,
+    policy: RetryPolicy,
+    pages: Rc<RefCell<Paginator>>,
+    /// The page being fetched.
+    page: Option<Call<Erased>>,
 }
 
-#[wasm_bindgen]
-impl WasmUserPages {
-    /// The task that fetches the next page (with `{ signal?, timeoutMs? }`).
-    pub fn next(&self, options: JsValue) -> Task {
-        let inner = &self.inner;
-        let request = self.pages.borrow().next_request();
-        let prepared = match request {
-            Some(request) => inner.single(
-                Ok(Erased::user_page(request, Rc::clone(&self.pages))),
-                options,
-            ),
-            None => inner.call_options(options).map(|(options, _)| {
-                let finished: BoxedMachine = Box::new(Finished(Ok(Value::Null)));
-                (finished, options.signal.into_iter().collect())
-            }),
+impl Walk {
+    /// A walk with `pages`, each page's call with `policy`.
+    pub(crate) fn new(inner: Rc<Inner>, pages: Paginator, policy: RetryPolicy) -> Self {
+        Self {
+            inner,
+            policy,
+            pages: Rc::new(RefCell::new(pages)),
+            page: None,
+        }
+    }
+}
+
+impl Machine for Walk {
+    type Value = Value;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<Value> {
+        let page = match &mut self.page {
+            Some(page) => page,
+            None => {
+                let Some(request) = self.pages.borrow().next_request() else {
+                    return Output::Done(Ok(Value::Null));
+                };
+                let op = Erased::user_page(request, Rc::clone(&self.pages));
+                let call = Call::new(&self.inner.config, op, self.policy, clock::seed());
+                self.page.insert(call)
+            }
         };
-        Task::new(Rc::clone(inner), prepared)
+        let output = page.poll_output(now);
+        if matches!(output, Output::Done(_)) {
+            self.page = None;
+        }
+        output
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        if let Some(page) = &mut self.page {
+            page.handle_input(input, now);
+        }
     }
 }

@@ -14,6 +14,11 @@
 //! | `N` | done: the result is `null` |
 //! | `E{"code":…}` | failed: the error object as JSON ([`crate::error`]) |
 //!
+//! A task ends at its first `D`, `C`, `U`, `N` or `E`, and the driver
+//! frees it, except the walk over the user list (`src/pages.rs`): it ends
+//! at each page with a `D`, and stepping on fetches the next page, until an
+//! `N`.
+//!
 //! Strings keep the glue small and the calls cheap: no object is built
 //! property by property from WebAssembly, and `JSON.parse` makes the
 //! request's `init` and the result in one native step each.

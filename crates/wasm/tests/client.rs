@@ -1116,19 +1116,20 @@ fn signals_are_the_ones_in_the_options() {
         &[&wait],
     );
 
-    // A page of the user list.
-    let pages = api.user_pages(JsValue::UNDEFINED).expect("pages");
+    // A walk over the user list.
     let options = js("{}");
     set(&options, "signal", &call);
-    same(pages.next(options).signals(), &[&call]);
+    same(
+        start(&api, Method::UserPages, [none(), options, none()]).signals(),
+        &[&call],
+    );
 }
 
 #[wasm_bindgen_test]
-fn user_pages_give_each_user_once_then_null() {
+fn a_walk_ends_at_each_page_with_new_users_then_with_null() {
     let api = client("{}");
-    let pages = api
-        .user_pages(js(r#"{"pageSize": 2, "query": "x"}"#))
-        .expect("pages");
+    let walk = |params: JsValue| start(&api, Method::UserPages, [params, none(), none()]);
+    let mut pages = walk(js(r#"{"pageSize": 2, "query": "x"}"#));
     let replies = [
         json(200, r#"[{"username": "a"}, {"username": "b"}]"#),
         json(200, r#"[{"username": "b"}, {"username": "c"}]"#),
@@ -1137,7 +1138,7 @@ fn user_pages_give_each_user_once_then_null() {
     let mut seen = Vec::new();
     let mut urls = Vec::new();
     for reply in replies {
-        let run = drive(&mut pages.next(none()), &[reply], T0);
+        let run = drive(&mut pages, &[reply], T0);
         urls.extend(run.sent.iter().map(|sent| sent.url.clone()));
         seen.push(run.result());
     }
@@ -1153,28 +1154,25 @@ fn user_pages_give_each_user_once_then_null() {
         urls,
         [1, 2, 3].map(|page| format!("{BASE_URL}/user?limit=2&page={page}&query=x"))
     );
-    // After the end, a page is `null` at once and sends nothing.
-    assert_eq!(drive(&mut pages.next(none()), &[], T0).end, "N");
+    // After the end, stepping on is `null` at once and sends nothing.
+    assert_eq!(drive(&mut pages, &[], T0).end, "N");
 
     // A short page is the last one.
-    let pages = api.user_pages(js(r#"{"pageSize": 3}"#)).expect("pages");
-    let run = drive(
-        &mut pages.next(none()),
-        &[json(200, r#"[{"username": "a"}]"#)],
-        T0,
-    );
+    let mut pages = walk(js(r#"{"pageSize": 3}"#));
+    let run = drive(&mut pages, &[json(200, r#"[{"username": "a"}]"#)], T0);
     assert_eq!(run.result(), r#"[{"username":"a"}]"#);
-    assert_eq!(drive(&mut pages.next(none()), &[], T0).end, "N");
+    assert_eq!(drive(&mut pages, &[], T0).end, "N");
 
-    // A failed page fails that task only; the walk goes on from it.
-    let pages = api.user_pages(none()).expect("pages");
-    let run = drive(&mut pages.next(none()), &[empty(403)], T0);
+    // A page that fails ends with its error; stepping on fetches it again.
+    let mut pages = walk(none());
+    let run = drive(&mut pages, &[empty(403)], T0);
     assert_eq!(code(&run.error()), "FORBIDDEN");
-    let run = drive(&mut pages.next(none()), &[json(200, "[]")], T0);
+    let run = drive(&mut pages, &[json(200, "[]")], T0);
     assert_eq!(run.sent[0].url, format!("{BASE_URL}/user?limit=100&page=1"));
     assert_eq!(run.end, "N");
 
-    let error = pages.next(js(r#"{"timeoutMs": "x"}"#)).step(T0);
+    let options = js(r#"{"timeoutMs": "x"}"#);
+    let error = start(&api, Method::UserPages, [none(), options, none()]).step(T0);
     assert_eq!(field(&error_of(&error)).as_deref(), Some("timeoutMs"));
     for (params, expected) in [
         (js(r#"{"pageSize": 5000}"#), "pageSize"),
@@ -1182,7 +1180,7 @@ fn user_pages_give_each_user_once_then_null() {
         (js(r#"{"query": 1}"#), "query"),
         (JsValue::from("x"), "params"),
     ] {
-        let error = api.user_pages(params).err().expect("refused");
+        let error = error_of(&walk(params).step(T0));
         assert_eq!(code(&error), "INVALID_INPUT");
         assert_eq!(field(&error).as_deref(), Some(expected));
     }

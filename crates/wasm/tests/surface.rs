@@ -34,8 +34,10 @@ fn every_method_is_called_and_declared_and_no_other() {
         .map(|method| method.names().0.to_owned())
         .collect();
     assert_eq!(variants.len(), Method::ALL.len(), "each variant once");
-    // `#run(this, "X", ...)` is how client.js calls the module's method X.
-    let called = quoted_after(&client, "#run(this, ");
+    // `#run(this, "X", ...)` is how client.js calls the module's method X
+    // (`#walk(this, "X", ...)` for the walk over the user list).
+    let mut called = quoted_after(&client, "#run(this, ");
+    called.extend(quoted_after(&client, "#walk(this, "));
     assert_eq!(
         called, variants,
         "client.js calls exactly the module's methods"
@@ -49,7 +51,8 @@ fn every_method_is_called_and_declared_and_no_other() {
             .unwrap_or_else(|| panic!("client.js defines no {js}()"));
         let body = &body[..body.find("\n    }").unwrap_or(body.len())];
         assert!(
-            body.contains(&format!("#run(this, \"{variant}\"")),
+            body.contains(&format!("#run(this, \"{variant}\""))
+                || body.contains(&format!("#walk(this, \"{variant}\"")),
             "{js}() in client.js calls {variant}: {body}"
         );
         assert!(
