@@ -109,32 +109,47 @@ pub(crate) fn parse_list<T>(
         return Ok(Vec::new());
     }
     let value = parse_json(body)?;
-    let items = match &value {
-        Json::Array(items) => items,
+    let items = list_items(&value, what, body)?;
+    // A plain loop: the generic part is compiled once per item type.
+    let mut list = Vec::with_capacity(items.len());
+    for (index, entry) in items.iter().enumerate() {
+        match item(entry) {
+            Some(item) => list.push(item),
+            None => return Err(malformed(index, what, body)),
+        }
+    }
+    Ok(list)
+}
+
+/// The entries of a list body: the array itself or under a wrapper key;
+/// none for `null`.
+fn list_items<'a, 'b>(
+    value: &'a Json<'b>,
+    what: &str,
+    body: &[u8],
+) -> Result<&'a [Json<'b>], Error> {
+    match value {
+        Json::Array(items) => Ok(items),
         Json::Object(_) => ["items", "users", "acls", "rules", "data"]
             .iter()
             .find_map(|key| match value.get(key) {
-                Some(Json::Array(items)) => Some(items),
+                Some(Json::Array(items)) => Some(items.as_slice()),
                 _ => None,
             })
-            .ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body))?,
-        Json::Null => return Ok(Vec::new()),
-        _ => return Err(Error::decode(["expected a list of ", what].concat(), body)),
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            item(entry).ok_or_else(|| {
-                let mut reason = String::from("entry ");
-                crate::http::push_decimal(&mut reason, index as u64);
-                reason.push_str(" in the list of ");
-                reason.push_str(what);
-                reason.push_str(" is malformed");
-                Error::decode(reason, body)
-            })
-        })
-        .collect()
+            .ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body)),
+        Json::Null => Ok(&[]),
+        _ => Err(Error::decode(["expected a list of ", what].concat(), body)),
+    }
+}
+
+/// The error for the list entry at `index` that `item` could not read.
+fn malformed(index: usize, what: &str, body: &[u8]) -> Error {
+    let mut reason = String::from("entry ");
+    crate::http::push_decimal(&mut reason, index as u64);
+    reason.push_str(" in the list of ");
+    reason.push_str(what);
+    reason.push_str(" is malformed");
+    Error::decode(reason, body)
 }
 
 /// An object, or the object under one of `keys` of a wrapper object.

@@ -138,8 +138,10 @@ impl Seen {
     fn grow(&mut self) {
         let count = (self.chains.len() * 2).max(Self::MIN_CHAINS);
         let mut chains: Vec<Vec<String>> = (0..count).map(|_| Vec::new()).collect();
-        for name in self.chains.drain(..).flatten() {
-            chains[Self::slot(&name, count)].push(name);
+        for chain in std::mem::take(&mut self.chains) {
+            for name in chain {
+                chains[Self::slot(&name, count)].push(name);
+            }
         }
         self.chains = chains;
     }

@@ -69,25 +69,41 @@ fn json_message(value: &Json<'_>) -> Option<String> {
 /// Joins an `errors` field: a list of strings or objects, or a map of field
 /// names to messages.
 fn errors_message(errors: &Json<'_>) -> Option<String> {
-    let parts: Vec<String> = match errors {
-        Json::String(text) => vec![text.to_string()],
-        Json::Array(items) => items.iter().filter_map(json_message).collect(),
-        Json::Object(members) => members
-            .iter()
-            .filter_map(|(field, value)| {
-                let text = match value {
-                    Json::Array(items) => {
-                        let texts: Vec<String> = items.iter().filter_map(json_message).collect();
-                        (!texts.is_empty()).then(|| join(&texts, ", "))
+    let mut parts = String::new();
+    match errors {
+        Json::String(text) => parts.push_str(text),
+        Json::Array(items) => join_messages(&mut parts, items, "; "),
+        Json::Object(members) => {
+            for (field, value) in members {
+                let mut text = String::new();
+                match value {
+                    Json::Array(items) => join_messages(&mut text, items, ", "),
+                    other => text.extend(json_message(other)),
+                }
+                if !text.is_empty() {
+                    if !parts.is_empty() {
+                        parts.push_str("; ");
                     }
-                    other => json_message(other),
-                }?;
-                Some([field, ": ", &text].concat())
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    (!parts.is_empty()).then(|| join(&parts, "; "))
+                    parts.push_str(field);
+                    parts.push_str(": ");
+                    parts.push_str(&text);
+                }
+            }
+        }
+        _ => {}
+    }
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// Appends the message of each of `items` that has one, `separator`
+/// between them.
+fn join_messages(out: &mut String, items: &[Json<'_>], separator: &str) {
+    for message in items.iter().filter_map(json_message) {
+        if !out.is_empty() {
+            out.push_str(separator);
+        }
+        out.push_str(&message);
+    }
 }
 
 /// Reduces an HTML page to its readable text: tags, scripts and styles
@@ -161,18 +177,6 @@ fn decode_entities(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
-}
-
-/// `parts` with `separator` between each two.
-fn join(parts: &[String], separator: &str) -> String {
-    let mut out = String::new();
-    for (index, part) in parts.iter().enumerate() {
-        if index > 0 {
-            out.push_str(separator);
-        }
-        out.push_str(part);
-    }
     out
 }
 

@@ -47,13 +47,15 @@ pub fn parse_user_info(body: &[u8], requested: &str) -> Result<UserInfo, Error> 
     let username = name_field(object).unwrap_or_else(|| requested.to_owned());
     let acls = match object.get("acls").or_else(|| object.get("acl")) {
         None | Some(Json::Null) => Vec::new(),
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|item| {
-                user_acl(item)
-                    .ok_or_else(|| Error::decode("an entry in \"acls\" has no topic", body))
-            })
-            .collect::<Result<_, _>>()?,
+        Some(Json::Array(items)) => {
+            let mut acls = Vec::with_capacity(items.len());
+            for item in items {
+                let acl = user_acl(item)
+                    .ok_or_else(|| Error::decode("an entry in \"acls\" has no topic", body))?;
+                acls.push(acl);
+            }
+            acls
+        }
         Some(_) => return Err(Error::decode("\"acls\" is not a list", body)),
     };
     Ok(UserInfo { username, acls })
