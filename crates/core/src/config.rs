@@ -254,8 +254,8 @@ fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), E
     let port = after_host
         .strip_prefix(':')
         .ok_or_else(|| invalid("has a malformed host"))?;
-    match port.parse::<u16>() {
-        Ok(_) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+    match crate::text::decimal(port) {
+        Some(number) if number <= u64::from(u16::MAX) => Ok(()),
         _ => Err(invalid("has an invalid port")),
     }
 }

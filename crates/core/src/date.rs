@@ -102,7 +102,7 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
         if !digits.contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        text.parse().ok()
+        crate::text::decimal(text)
     };
     let day = number(day, 1..=2)?;
     let month = MONTHS.iter().position(|name| *name == month)? as u64 + 1;

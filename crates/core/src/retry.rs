@@ -154,10 +154,10 @@ fn decimal_seconds(value: &str) -> Option<Duration> {
     if whole.len() > 12 {
         return None;
     }
-    let seconds: u64 = if whole.is_empty() {
+    let seconds = if whole.is_empty() {
         0
     } else {
-        whole.parse().ok()?
+        crate::text::decimal(whole)?
     };
     let nanos = fraction
         .bytes()
@@ -171,7 +171,8 @@ impl RetryAfter {
     /// Parses a `Retry-After` header value (seconds or an HTTP-date).
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
-        if let Ok(seconds) = value.parse::<u64>() {
+        // `+7` counts, as Rust's integer parsing (used before) read it.
+        if let Some(seconds) = crate::text::decimal(value.strip_prefix('+').unwrap_or(value)) {
             return Some(Self::Delay(Duration::from_secs(seconds)));
         }
         if let Some(delay) = decimal_seconds(value) {

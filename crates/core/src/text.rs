@@ -15,6 +15,45 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
         .position(|window| window == needle.as_bytes())
 }
 
+/// A whole number written in ASCII digits only (no sign), or `None` when
+/// `text` is empty, holds anything else or does not fit in a `u64`. One
+/// reader for every number the core reads from text, in place of
+/// `str::parse`, which the WebAssembly build compiles once per integer
+/// type.
+pub(crate) fn decimal(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |number, byte| {
+        let digit = char::from(byte).to_digit(10)?;
+        number.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// `bytes` as text, each invalid UTF-8 sequence replaced by U+FFFD, as
+/// `String::from_utf8_lossy` does; written with `str::from_utf8`, which
+/// the build has anyway, rather than the standard library's chunk
+/// iterator (a test checks the two agree).
+pub(crate) fn lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push(char::REPLACEMENT_CHARACTER);
+                let skip = error.error_len().unwrap_or(after.len());
+                rest = &after[skip..];
+            }
+        }
+    }
+}
+
 /// The standard base64 alphabet (RFC 4648, section 4).
 const BASE64_ALPHABET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -160,6 +199,59 @@ mod tests {
                 form_component(&text),
                 form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
             );
+        }
+    }
+
+    #[test]
+    fn decimal_agrees_with_parse_on_digits() {
+        for text in [
+            "0",
+            "7",
+            "007",
+            "65535",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            "+7",
+            "-1",
+            "1 ",
+            "1.5",
+            "١",
+        ] {
+            let expected = if text.bytes().all(|b| b.is_ascii_digit()) {
+                text.parse::<u64>().ok()
+            } else {
+                None
+            };
+            assert_eq!(decimal(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn lossy_agrees_with_the_standard_library() {
+        let pieces: [&[u8]; 10] = [
+            b"a",
+            b"\xC3\xA9",
+            b"\xC3",
+            b"\xE2\x82",
+            b"\xE2\x82\xAC",
+            b"\xF0\x9F\x99\x82",
+            b"\xF0\x9F",
+            b"\xFF",
+            b"\x80",
+            b"\xED\xA0\x80",
+        ];
+        let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+        for _ in 0..5_000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(state % 7) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                bytes.extend_from_slice(pieces[usize::try_from(state % 10).unwrap()]);
+            }
+            assert_eq!(lossy(&bytes), String::from_utf8_lossy(&bytes), "{bytes:?}");
+            state = state.wrapping_add(1);
         }
     }
 

@@ -21,6 +21,12 @@ pub(crate) fn invalid(field: &'static str, reason: &str) -> Error {
     }
 }
 
+/// The property `name` of `object`, or what reading it threw. One function
+/// for every read, so that the `.wasm` holds one copy of it.
+fn get(object: &JsValue, name: &'static str) -> Result<JsValue, JsValue> {
+    with_key(name, |key| Reflect::get(object, key))
+}
+
 /// Whether a value stands for "not given": `undefined` or `null`.
 pub(crate) fn is_absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
@@ -145,8 +151,7 @@ impl Props<'_> {
     pub(crate) fn get(self, name: &'static str) -> Result<JsValue, Error> {
         match self.0 {
             None => Ok(JsValue::UNDEFINED),
-            Some(object) => with_key(name, |key| Reflect::get(object, key))
-                .map_err(|_| invalid(name, "could not be read")),
+            Some(object) => get(object, name).map_err(|_| invalid(name, "could not be read")),
         }
     }
 
@@ -205,10 +210,8 @@ impl Props<'_> {
             return Ok(None);
         }
         let looks_right = value.is_object()
-            && with_key("addEventListener", |key| Reflect::get(&value, key))
-                .is_ok_and(|listen| listen.is_function())
-            && with_key("aborted", |key| Reflect::get(&value, key))
-                .is_ok_and(|a| a.as_bool().is_some());
+            && get(&value, "addEventListener").is_ok_and(|listen| listen.is_function())
+            && get(&value, "aborted").is_ok_and(|a| a.as_bool().is_some());
         if looks_right {
             Ok(Some(value.unchecked_into()))
         } else {

@@ -144,7 +144,7 @@ impl SecretForms {
         for form in &self.0 {
             if let Some(scrubbed) = form.replace_in(text.as_bytes()) {
                 // Only whole UTF-8 sequences are replaced, by ASCII.
-                *text = String::from_utf8_lossy(&scrubbed).into_owned();
+                *text = crate::text::lossy(&scrubbed);
             }
         }
     }
