@@ -278,18 +278,10 @@ fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
     let mut parts = text.split('.');
     for byte in &mut address {
         let part = parts.next()?;
-        let digits = part.as_bytes();
-        if digits.is_empty()
-            || digits.len() > 3
-            || (digits.len() > 1 && digits[0] == b'0')
-            || !digits.iter().all(u8::is_ascii_digit)
-        {
+        if part.len() > 3 || (part.len() > 1 && part.starts_with('0')) {
             return None;
         }
-        let value = digits
-            .iter()
-            .fold(0u16, |value, digit| value * 10 + u16::from(digit - b'0'));
-        *byte = u8::try_from(value).ok()?;
+        *byte = u8::try_from(crate::text::decimal(part)?).ok()?;
     }
     parts.next().is_none().then_some(address)
 }

@@ -10,7 +10,6 @@
 //! can exhaust the stack.
 
 use std::borrow::Cow;
-use std::fmt;
 
 /// How deep arrays and objects may nest (the same bound as `serde_json`).
 const MAX_DEPTH: usize = 128;
@@ -68,12 +67,6 @@ impl SyntaxError {
         let mut out = [self.reason, " at byte "].concat();
         crate::http::push_decimal(&mut out, self.offset as u64);
         out
-    }
-}
-
-impl fmt::Display for SyntaxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
     }
 }
 
@@ -422,7 +415,7 @@ mod tests {
             assert!(parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(
-            parse(b"[1, x]").unwrap_err().to_string(),
+            parse(b"[1, x]").unwrap_err().describe(),
             "expected a value at byte 4"
         );
     }
