@@ -72,7 +72,7 @@ const dualModules = ["client.js", "load.js", "slim.js"];
 /** The entry points and modules copied from npm/src as they are. */
 const copied = ["client.js", "load.js", "node.cjs", "node-bundler.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js"];
 /** The access entry's entry points, copied from npm/src/access. */
-const accessCopied = ["node.cjs", "node.mjs", "browser.js"];
+const accessCopied = ["node.cjs", "node.mjs", "browser.js", "workerd.js", "edge-light.js"];
 
 const outputs = [
   ...copied,
@@ -86,8 +86,9 @@ const outputs = [
   "index.d.cts",
   "slim.d.ts",
   "slim.d.cts",
-  // The `cloudmqtt-api/access` entry: the client plus plan, apply and
-  // exportAccess, in a .wasm of its own (too large for the main one's budget).
+  // The `cloudmqtt-api/access` entry: the client plus the access checker,
+  // plan, apply and exportAccess, in a .wasm of its own (too large for the
+  // main one's budget).
   ...accessCopied.map((file) => `access/${file}`),
   "access/wasm.js",
   "access/wasm.cjs",
@@ -235,10 +236,10 @@ async function build() {
   // One declaration file serves both: as .d.cts its exports describe
   // `module.exports`, which is what node.cjs assigns. The slim entry's
   // declarations are the same plus `init`; the access entry's, the same
-  // with the access methods on the client.
+  // plus evaluateAccess and the access methods on the client.
   const types = readFileSync(join(src, "index.d.ts"), "utf8");
   const slimTypes = types + readFileSync(join(src, "slim.d.ts"), "utf8");
-  const accessTypes = `${types}\n/** This entry's client has the access methods. */\nexport interface CloudMqtt extends AccessMethods {}\n`;
+  const accessTypes = types + readFileSync(join(src, "access", "index.d.ts"), "utf8");
   for (const [name, text] of [
     ["index.d.ts", types],
     ["index.d.cts", types],

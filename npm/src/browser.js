@@ -8,4 +8,4 @@ import { compile } from "./load.js";
 
 wasm.initSync({ module: await compile(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => wasm);
+export const { CloudMqtt, CloudMqttError } = bind(() => wasm);

@@ -1,11 +1,13 @@
 // The public JavaScript API, shared by every runtime's entry point.
 //
 // `bind(load)` takes `load()`, which returns the wasm-bindgen glue's exports
-// (`WasmClient`, `Method`, `evaluateAccess`) with the WebAssembly module
-// instantiated; it runs on the first `new CloudMqtt()` (each entry point
-// decides where the module comes from), so importing the package loads and
-// compiles nothing. It returns the `CloudMqtt` client and the
-// `CloudMqttError` class.
+// (`WasmClient`, `Method`, and on the access entry `AccessMethod` and
+// `evaluateAccess`) with the WebAssembly module instantiated; it runs on the
+// first `new CloudMqtt()` (each entry point decides where the module comes
+// from), so importing the package loads and compiles nothing. It returns
+// the `CloudMqtt` client and the `CloudMqttError` class, and with `{ access:
+// true }` (`cloudmqtt-api/access`, whose module has them) the access
+// checker `evaluateAccess` and the client's access methods.
 //
 // Adding a method: a `Method` variant and its arm in `Inner::prepare`
 // (crates/wasm), then one line here, `return CloudMqtt.#run(this,
@@ -492,10 +494,11 @@ export function bind(load, { access = false } = {}) {
 
   markClass(CloudMqtt, "CloudMqtt");
 
-  // plan, apply and exportAccess exist only on the access entry, whose
-  // module has them.
+  // checkAccess, plan, apply and exportAccess exist only on the access
+  // entry, whose module has them: the main entry's .wasm stays within its
+  // size budget without them (see bench/README.md).
   if (!access) {
-    for (const name of ["plan", "apply", "exportAccess"]) delete CloudMqtt.prototype[name];
+    for (const name of ["checkAccess", "plan", "apply", "exportAccess"]) delete CloudMqtt.prototype[name];
   }
 
   /**
@@ -540,5 +543,5 @@ export function bind(load, { access = false } = {}) {
     return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
   }
 
-  return { CloudMqtt, CloudMqttError, evaluateAccess };
+  return access ? { CloudMqtt, CloudMqttError, evaluateAccess } : { CloudMqtt, CloudMqttError };
 }

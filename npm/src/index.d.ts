@@ -409,12 +409,6 @@ export class CloudMqtt {
       exists?: boolean;
     },
   ): Promise<void>;
-  /**
-   * May a client read or write a topic? Reads the rules with
-   * {@link CloudMqtt.listAcls} and answers as {@link evaluateAccess} does.
-   * An invalid query rejects with INVALID_INPUT before anything is sent.
-   */
-  checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
 }
 
 /** Reading (receiving messages) or writing (publishing). */
@@ -441,19 +435,19 @@ export interface AccessDecision {
 }
 
 /**
- * Answers an access query over a rule list exactly as the Mosquitto broker
- * behind CloudMQTT would: deny rules first within the user's topic rules,
- * then within the pattern rules (`%u` and `%c` substituted), `$` topics
- * only for filters starting with `$`, no writes under `$SYS`, nothing under
- * `$share`. Pure and synchronous: no network.
- * @throws {CloudMqttError} INVALID_INPUT when the rules or the query are malformed.
- */
-export function evaluateAccess(rules: readonly AclRule[], query: AccessQuery): AccessDecision;
-/**
- * Declarative access: the methods the `CloudMqtt` of the
- * `cloudmqtt-api/access` entry adds (it loads a larger `.wasm` of its own).
+ * Access: the methods the `CloudMqtt` of the `cloudmqtt-api/access` entry
+ * adds (it loads a larger `.wasm` of its own): the access checker, and
+ * declarative access.
  */
 export interface AccessMethods {
+  /**
+   * May a client read or write a topic? Reads the rules with `listAcls` and
+   * answers as this entry's `evaluateAccess` does. An invalid query rejects
+   * with INVALID_INPUT before anything is sent.
+   * @example
+   * const { allowed, rule } = await api.checkAccess({ username: "sensor-1", topic: "sensors/1/t", access: "write" });
+   */
+  checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
   /**
    * Reads the server (every user, every rule) and returns the changes that
    * would bring it to `desired`. Sends nothing else. Rejects with

@@ -4,4 +4,4 @@
 // holds everything and runs wherever it is copied.
 import api from "./node.cjs";
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = api;
+export const { CloudMqtt, CloudMqttError } = api;

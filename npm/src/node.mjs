@@ -12,12 +12,12 @@
 // the classes; `instanceof` answers alike for either (see client.js).
 // Named imports, so that the bundle leaves out what this entry never uses
 // (the glue's asynchronous loader).
-import { initSync, Method, WasmClient, evaluateAccess as check } from "./wasm.js";
+import { initSync, Method, WasmClient } from "./wasm.js";
 import { bind } from "./client.js";
 
 const { readFileSync } = globalThis.process.getBuiltinModule?.("node:fs") ?? (await import("node:fs"));
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => {
+export const { CloudMqtt, CloudMqttError } = bind(() => {
   initSync({ module: readFileSync(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
-  return { Method, WasmClient, evaluateAccess: check };
+  return { Method, WasmClient };
 });

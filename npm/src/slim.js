@@ -29,7 +29,7 @@ export function init(source) {
   return loading;
 }
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => {
+export const { CloudMqtt, CloudMqttError } = bind(() => {
   if (!loaded) {
     throw new Error("cloudmqtt-api/slim: call `await init(wasm)` before `new CloudMqtt()`");
   }

@@ -1,11 +1,18 @@
 // evaluateAccess (pure, synchronous) and client.checkAccess (reads the
-// rules with listAcls): the broker's semantics, the shapes, and bad input.
+// rules with listAcls), both from `cloudmqtt-api/access`: the broker's
+// semantics, the shapes, and bad input.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { evaluateAccess } from "cloudmqtt-api";
-import { CloudMqttError, clientFor, failure, useServer } from "./helpers.mjs";
+import * as main from "cloudmqtt-api";
+import { CloudMqtt, evaluateAccess } from "cloudmqtt-api/access";
+import { API_KEY, CloudMqttError, failure, useServer } from "./helpers.mjs";
 
 const server = useServer();
+
+/** A client of the access entry for the test server. */
+function clientFor(server, options = {}) {
+  return new CloudMqtt({ apiKey: API_KEY, baseUrl: server.baseUrl, ...options });
+}
 
 const sensor = { type: "topic", pattern: "sensors/1/#", read: true, write: true, username: "sensor-1" };
 const secret = { type: "pattern", pattern: "secret/#", read: false, write: false, username: null };
@@ -79,6 +86,12 @@ describe("evaluateAccess", () => {
 });
 
 describe("client.checkAccess", () => {
+  test("is the access entry's: the main entry has neither it nor evaluateAccess", () => {
+    assert.equal("evaluateAccess" in main, false);
+    assert.equal(typeof new main.CloudMqtt({ apiKey: API_KEY }).checkAccess, "undefined");
+    assert.equal(typeof clientFor(server()).checkAccess, "function");
+  });
+
   test("reads the rules with listAcls and answers", async () => {
     server().reply({ status: 200, json: rules });
     const decision = await clientFor(server()).checkAccess({ username: "sensor-1", topic: "sensors/1/x", access: "read" });

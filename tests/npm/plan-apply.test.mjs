@@ -90,8 +90,9 @@ describe("cloudmqtt-api/access", () => {
     assert.equal(typeof plain.plan, "undefined");
     assert.equal(typeof plain.apply, "undefined");
     assert.equal(typeof plain.exportAccess, "undefined");
+    assert.equal(typeof plain.checkAccess, "undefined");
     const api = client();
-    for (const name of ["plan", "apply", "exportAccess", "listUsers", "createAcl"]) {
+    for (const name of ["checkAccess", "plan", "apply", "exportAccess", "listUsers", "createAcl"]) {
       assert.equal(typeof api[name], "function", name);
     }
   });

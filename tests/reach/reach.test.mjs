@@ -68,6 +68,20 @@ function check(report, label) {
   api.reset();
 }
 
+/** What accessProbe (apps/probe.mjs) reports for the access entry. */
+const EXPECTED_ACCESS = {
+  read: { allowed: true, rule: { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false } },
+  write: { allowed: false, rule: null },
+  methods: ["checkAccess", "plan", "apply", "exportAccess"],
+};
+
+/** Checks a report that also ran the access entry's probe, then the rest as `check` does. */
+function checkWithAccess(report, label) {
+  const { access, ...rest } = report;
+  assert.deepEqual(access, EXPECTED_ACCESS, `${label}, cloudmqtt-api/access: ${JSON.stringify(report)}`);
+  check(rest, label);
+}
+
 /** A directory of its own for one toolchain's output. */
 function fresh(name) {
   const dir = path.join(work, "out", name);
@@ -271,8 +285,9 @@ test("Cloudflare Worker: wrangler deploy --dry-run, run in miniflare", async () 
     cwd: path.join(work, "worker"),
     env: { WRANGLER_SEND_METRICS: "false", CI: "1", HOME: path.join(work, ".home"), XDG_CONFIG_HOME: path.join(work, ".home") },
   });
+  // Two modules: the main entry's .wasm and cloudmqtt-api/access's.
   const modules = readdirSync(out);
-  assert.ok(modules.some((f) => f.endsWith(".wasm")), `wrangler emitted no .wasm module: ${modules.join(", ")}`);
+  assert.equal(modules.filter((f) => f.endsWith(".wasm")).length, 2, `wrangler's .wasm modules: ${modules.join(", ")}`);
   const script = `
     import { Miniflare } from "miniflare";
     const mf = new Miniflare({
@@ -289,7 +304,7 @@ test("Cloudflare Worker: wrangler deploy --dry-run, run in miniflare", async () 
     }
   `;
   const { stdout } = await run(NODE24, ["--input-type=module", "-e", script, api.baseUrl]);
-  check(lastJson(stdout), "wrangler + miniflare");
+  checkWithAccess(lastJson(stdout), "wrangler + miniflare");
 });
 
 // --- 10. Vercel Edge Runtime ------------------------------------------------------------
@@ -299,7 +314,7 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
   const bundle = path.join(out, "handler.js");
   // Bundled as Vercel does for the Edge: the `edge-light` condition, and a
   // `*.wasm?module` import becomes a binding to a compiled module that the
-  // runtime provides (here the global __wasm_binding).
+  // runtime provides (here the global __wasm_bindings, one per file).
   const build = `
     import * as esbuild from "esbuild";
     import { writeFileSync } from "node:fs";
@@ -316,10 +331,12 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
         setup(build) {
           build.onResolve({ filter: /\\.wasm\\?module$/ }, (args) => {
             const file = new URL(args.path.replace(/\\?module$/, ""), "file://" + args.resolveDir + "/").pathname;
-            wasm.push(file);
+            if (!wasm.includes(file)) wasm.push(file);
             return { path: file, namespace: "wasm-binding" };
           });
-          build.onLoad({ filter: /.*/, namespace: "wasm-binding" }, () => ({ contents: "export default globalThis.__wasm_binding;" }));
+          build.onLoad({ filter: /.*/, namespace: "wasm-binding" }, (args) => ({
+            contents: "export default globalThis.__wasm_bindings[" + wasm.indexOf(args.path) + "];",
+          }));
         },
       }],
     });
@@ -327,21 +344,22 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
   `;
   await run(process.execPath, ["--input-type=module", "-e", build]);
   const wasmFiles = JSON.parse(readFileSync(path.join(out, "wasm.json"), "utf8"));
-  assert.equal(wasmFiles.length, 1, "the edge-light entry imports no .wasm?module");
+  // The main entry's .wasm and cloudmqtt-api/access's, each a `?module` import.
+  assert.equal(wasmFiles.length, 2, `the edge-light entries' .wasm?module imports: ${wasmFiles.join(", ")}`);
   const script = `
     import { EdgeRuntime } from "edge-runtime";
     import { readFileSync } from "node:fs";
-    const [bundle, wasmFile, apiUrl] = process.argv.slice(1);
+    const [bundle, wasmList, apiUrl] = process.argv.slice(1);
     // Compile the binding inside the runtime's realm, then refuse, as the
     // Edge does, every compilation from bytes.
     const runtime = new EdgeRuntime({
       extend: (context) => {
-        context.__bytes = new Uint8Array(readFileSync(wasmFile));
+        context.__bytes = JSON.parse(wasmList).map((file) => new Uint8Array(readFileSync(file)));
         return context;
       },
     });
     runtime.evaluate(\`
-      globalThis.__wasm_binding = new WebAssembly.Module(__bytes);
+      globalThis.__wasm_bindings = __bytes.map((bytes) => new WebAssembly.Module(bytes));
       delete globalThis.__bytes;
       {
         const refuse = () => { throw new WebAssembly.CompileError("Wasm code generation disallowed by embedder"); };
@@ -361,8 +379,8 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
     const response = await runtime.dispatchFetch("http://edge.test/?api=" + encodeURIComponent(apiUrl));
     console.log(await response.text());
   `;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, bundle, wasmFiles[0], api.baseUrl]);
-  check(lastJson(stdout), "edge runtime");
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, bundle, JSON.stringify(wasmFiles), api.baseUrl]);
+  checkWithAccess(lastJson(stdout), "edge runtime");
 });
 
 // --- 11. Next.js route handler (Node runtime) -----------------------------------------

@@ -4,6 +4,10 @@ import { CloudMqtt as Plain } from "cloudmqtt-api";
 import {
   CloudMqtt,
   CloudMqttError,
+  evaluateAccess,
+  type Access,
+  type AccessDecision,
+  type AccessQuery,
   type AccessChange,
   type AccessPlan,
   type AclRule,
@@ -56,7 +60,23 @@ async function use(): Promise<void> {
   await api.plan({ rules: [{ type: "pattern", username: "u", pattern: "p", read: true, write: true }] });
   // @ts-expect-error the main entry's client has no plan
   await new Plain({ apiKey: "key" }).plan(desired);
+  // @ts-expect-error nor checkAccess
+  await new Plain({ apiKey: "key" }).checkAccess({ username: "u", topic: "a", access: "read" });
   const error: CloudMqttError | undefined = undefined;
   void error;
 }
 void use;
+
+// The access checker: pure evaluateAccess and the client's checkAccess.
+export async function access(client: CloudMqtt, rules: AclRule[]): Promise<boolean> {
+  const access: Access = "write";
+  const query: AccessQuery = { username: "sensor-1", clientId: "c1", topic: "sensors/1/t", access };
+  const decision: AccessDecision = evaluateAccess(rules, query);
+  const rule: AclRule | null = decision.rule;
+  const remote: AccessDecision = await client.checkAccess({ username: "u", topic: "a", access: "read" }, { timeoutMs: 5000 });
+  // @ts-expect-error access is "read" or "write"
+  evaluateAccess(rules, { username: "u", topic: "a", access: "publish" });
+  // @ts-expect-error the topic is required
+  evaluateAccess(rules, { username: "u", access: "read" });
+  return decision.allowed && remote.allowed && rule !== null;
+}

@@ -4,10 +4,6 @@
 import {
   CloudMqtt,
   CloudMqttError,
-  evaluateAccess,
-  type Access,
-  type AccessDecision,
-  type AccessQuery,
   type AclRule,
   type CallOptions,
   type ClientOptions,
@@ -182,20 +178,6 @@ export function errors(error: unknown): string {
     }
   }
   return "other";
-}
-
-// The access checker: pure evaluateAccess and the client's checkAccess.
-export async function access(client: CloudMqtt, rules: AclRule[]): Promise<boolean> {
-  const access: Access = "write";
-  const query: AccessQuery = { username: "sensor-1", clientId: "c1", topic: "sensors/1/t", access };
-  const decision: AccessDecision = evaluateAccess(rules, query);
-  const rule: AclRule | null = decision.rule;
-  const remote: AccessDecision = await client.checkAccess({ username: "u", topic: "a", access: "read" }, { timeoutMs: 5000 });
-  // @ts-expect-error access is "read" or "write"
-  evaluateAccess(rules, { username: "u", topic: "a", access: "publish" });
-  // @ts-expect-error the topic is required
-  evaluateAccess(rules, { username: "u", access: "read" });
-  return decision.allowed && remote.allowed && rule !== null;
 }
 
 // The slim entry: the same client, plus init().

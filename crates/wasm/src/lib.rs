@@ -13,13 +13,14 @@
 //!   [`Method`]) a [`Task`] the JavaScript driver steps;
 //!   the user list is one task for the whole walk, a page at each end
 //!   (`src/pages.rs`).
-//! - `evaluateAccess(rules, query)`: the core's access checker, pure and
-//!   synchronous (`src/access.rs`).
 //! - Failures as plain objects `{ code, message, status?, serverMessage?,
 //!   retryAfterMs?, field? }` (see [`error_object`]), which the npm
 //!   package's JavaScript layer turns into `CloudMqttError`.
-//! - With the `access` feature: `plan`, `apply` and `exportAccess`, driven
-//!   by a Rust loop over `fetch` (`src/plan.rs`, `src/driver.rs`).
+//! - With the `access` feature (the `.wasm` of `cloudmqtt-api/access`):
+//!   `evaluateAccess(rules, query)`, the core's access checker, pure and
+//!   synchronous (`src/access.rs`); and `plan`, `apply` and `exportAccess`,
+//!   driven by a Rust loop over `fetch` (`src/plan.rs`, `src/driver.rs`).
+//!   The main `.wasm` leaves them out to stay within its size budget.
 //!
 //! # Out of scope
 //! The public JavaScript class, the driver loop, the async iterator and
@@ -35,6 +36,7 @@
 #[global_allocator]
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
+#[cfg(feature = "access")]
 mod access;
 mod args;
 mod clock;

@@ -15,3 +15,16 @@ export async function probe({ CloudMqtt, CloudMqttError }, baseUrl) {
   }
   return { users, missing };
 }
+
+/**
+ * The `cloudmqtt-api/access` entry's checker where it loads its own .wasm
+ * (Workers, the Edge): one rule allows, nothing denies.
+ */
+export function accessProbe({ CloudMqtt, evaluateAccess }) {
+  const rule = { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false };
+  return {
+    read: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "read" }),
+    write: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "write" }),
+    methods: ["checkAccess", "plan", "apply", "exportAccess"].filter((name) => typeof CloudMqtt.prototype[name] === "function"),
+  };
+}
