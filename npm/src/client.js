@@ -268,13 +268,16 @@ export function bind(load, { access = false } = {}) {
   }
 
   /**
-   * Runs a task to its end (see crates/wasm/src/task.rs for its steps) and
-   * frees it, unless `keep` (a walk, which ends at each page): the driver
-   * carries requests, tells the time and sleeps.
+   * Runs the task `make()` returns to its end (see crates/wasm/src/task.rs
+   * for its steps) and frees it, unless `keep` (a walk, which ends at each
+   * page): the driver carries requests, tells the time and sleeps. Rejects
+   * with a CloudMqttError, whatever failed (`make()` included).
    */
-  async function drive(task, customFetch, keep = false) {
+  async function drive(make, customFetch, keep = false) {
     running++;
+    let task;
     try {
+      task = make();
       const signals = task.signals();
       let body;
       for (;;) {
@@ -313,8 +316,10 @@ export function bind(load, { access = false } = {}) {
             throw stepError(step);
         }
       }
+    } catch (thrown) {
+      throw toError(thrown);
     } finally {
-      if (!keep) task.free();
+      if (!keep) task?.free();
       if (--running === 0) release();
     }
   }
@@ -434,12 +439,19 @@ export function bind(load, { access = false } = {}) {
       return call(() => CloudMqtt.#inner(self).access(wasm.AccessMethod[method], ...args)).finally(release);
     }
 
-    /** Runs `method` as a task made for this call, with this driver. */
+    /**
+     * Runs `method` as a task made for this call, with this driver (a
+     * method called without its client rejects).
+     */
     static #run(self, method, a, b, c) {
-      return call(() => {
-        if (!(#settings in Object(self))) throw notClient();
-        return drive(clientFor(self.#settings).start(wasm.Method[method], a, b, c), self.#fetch);
-      });
+      const ours = #settings in Object(self);
+      return drive(
+        () => {
+          if (!ours) throw notClient();
+          return clientFor(self.#settings).start(wasm.Method[method], a, b, c);
+        },
+        ours ? self.#fetch : undefined,
+      );
     }
 
     /**
@@ -516,7 +528,7 @@ export function bind(load, { access = false } = {}) {
     }
     try {
       for (;;) {
-        const batch = await call(() => drive(task, customFetch, true));
+        const batch = await drive(() => task, customFetch, true);
         if (batch === null) return;
         yield* batch;
       }
