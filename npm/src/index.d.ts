@@ -446,6 +446,9 @@ export interface AccessMethods {
    * with INVALID_INPUT before anything is sent.
    * @example
    * const { allowed, rule } = await api.checkAccess({ username: "sensor-1", topic: "sensors/1/t", access: "write" });
+   * @throws {CloudMqttError} `INVALID_INPUT` (the query), and the codes of
+   * `listAcls`: `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`, `SERVER_ERROR`,
+   * `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
   checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
   /**
@@ -453,6 +456,11 @@ export interface AccessMethods {
    * would bring it to `desired`. Sends nothing else. Rejects with
    * INVALID_INPUT for an invalid desired state (a rule twice, a pattern rule
    * with a user, a topic rule whose user is neither desired nor on the server).
+   * @example
+   * const { changes } = await api.plan({ users: { "sensor-1": { password } }, rules }, { prune: true });
+   * @throws {CloudMqttError} `INVALID_INPUT` (the desired state or an
+   * option), and the codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`,
+   * `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
   plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): Promise<AccessPlan>;
   /**
@@ -462,16 +470,30 @@ export interface AccessMethods {
    * unknown is looked for before it is ever sent again. Resolves to the
    * changes made; rejects with the error of the first change not made (run
    * it again to finish: it converges without duplicates).
+   * @example
+   * await api.apply(desired, { prune: true, wait: { intervalMs: 2000, timeoutMs: 90_000 } });
+   * @throws {CloudMqttError} as `plan`, and the error of the first change not
+   * made (`BAD_REQUEST`, `NOT_FOUND`, `WAIT_TIMEOUT`, …).
    */
   apply(
     desired: DesiredAccess,
     options?: PlanOptions & CallOptions & {
+      /** How to wait after each step until its changes show (`intervalMs`, `timeoutMs`). */
       wait?: WaitOptions;
+      /** Requests in flight at most; default 4. */
       concurrency?: number;
+      /** Called as each change starts and as it is done. */
       onProgress?: (change: AccessChange, state: "started" | "done") => void;
     },
   ): Promise<AccessPlan>;
-  /** The server's user names and rules, to start a desired state from. */
+  /**
+   * The server's user names and rules, to start a desired state from.
+   * @example
+   * const { users, rules } = await api.exportAccess();
+   * @throws {CloudMqttError} the codes of the reads: `UNAUTHORIZED`,
+   * `FORBIDDEN`, `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`,
+   * `TIMEOUT`, `ABORTED`.
+   */
   exportAccess(options?: CallOptions): Promise<{ users: string[]; rules: AclRule[] }>;
 }
 
