@@ -22,9 +22,10 @@ pub(crate) fn timer_ms(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0).ceil().min(MAX_TIMER_MS)
 }
 
-/// A random seed for the backoff jitter: the 53 bits of one
-/// `Math.random()` (the jitter's SplitMix64 spreads them over 64).
+/// A random seed for the backoff jitter, from `Math.random()`.
 pub(crate) fn seed() -> u64 {
-    // Below 2^53, so exact in f64.
-    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+    // Both factors are below 2^53, so the products are exact in f64.
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (high << 32) | low
 }
