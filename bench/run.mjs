@@ -181,8 +181,8 @@ function figure(name, unit, pkgValue, baseValue, ratio, target) {
   console.log(`${name}: package ${fmt(pkgValue)}, baseline ${fmt(baseValue)}, ratio ${ratio.toFixed(2)}x (target ${target})`);
 }
 
-/** The median of the ratios of paired values. */
-const pairedRatio = (as, bs) => median(as.map((a, i) => a / bs[i]));
+/** The ratios of paired values (rounds, or processes, run side by side). */
+const ratiosOf = (as, bs) => as.map((a, i) => a / bs[i]);
 
 // Rounds of each interleaved figure: one round's ratio varies by 10-20% on
 // a 2-CPU machine; the median of 15 holds within a few per cent.
@@ -221,9 +221,9 @@ async function interleaved(a, b, { rounds, n, warm }) {
       as.push(await timeLoop(a, n));
     }
   }
-  const ratios = as.map((x, i) => x / bs[i]).sort((x, y) => x - y);
-  console.log(`  rounds' ratios from ${ratios[0].toFixed(2)} to ${ratios[ratios.length - 1].toFixed(2)}`);
-  return [median(as), median(bs), pairedRatio(as, bs)];
+  const ratios = ratiosOf(as, bs);
+  console.log(`  rounds' ratios from ${Math.min(...ratios).toFixed(2)} to ${Math.max(...ratios).toFixed(2)}`);
+  return [median(as), median(bs), median(ratios)];
 }
 
 // Spawned asynchronously: spawnSync would block this process's event loop
@@ -286,7 +286,7 @@ try {
     }
   }
   const med = (runs, key) => median(runs.map((r) => r[key]));
-  const coldRatio = pairedRatio(pkgCold.map((r) => r.totalMs), baseCold.map((r) => r.totalMs));
+  const coldRatio = median(ratiosOf(pkgCold.map((r) => r.totalMs), baseCold.map((r) => r.totalMs)));
   figure("import + construct + first call", "ms", med(pkgCold, "totalMs"), med(baseCold, "totalMs"), coldRatio, "<= 1.30x");
   console.log(
     `  package: import ${med(pkgCold, "importMs").toFixed(2)} ms, construct ${med(pkgCold, "constructMs").toFixed(2)} ms, first call ${med(pkgCold, "firstCallMs").toFixed(2)} ms; whole process ${med(pkgCold, "wallMs").toFixed(0)} ms`,
