@@ -128,18 +128,18 @@ fn list_items<'a, 'b>(
     what: &str,
     body: &[u8],
 ) -> Result<&'a [Json<'b>], Error> {
-    match value {
-        Json::Array(items) => Ok(items),
+    let items = match value {
+        Json::Array(items) => Some(items.as_slice()),
         Json::Object(_) => ["items", "users", "acls", "rules", "data"]
             .iter()
             .find_map(|key| match value.get(key) {
                 Some(Json::Array(items)) => Some(items.as_slice()),
                 _ => None,
-            })
-            .ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body)),
-        Json::Null => Ok(&[]),
-        _ => Err(Error::decode(["expected a list of ", what].concat(), body)),
-    }
+            }),
+        Json::Null => Some(&[][..]),
+        _ => None,
+    };
+    items.ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body))
 }
 
 /// The error for the list entry at `index` that `item` could not read.
