@@ -7,6 +7,7 @@ import { printed } from "./quiet.mjs";
 import assert from "node:assert/strict";
 import { after, before, beforeEach } from "node:test";
 import { CloudMqtt, CloudMqttError } from "cloudmqtt-api";
+import { CloudMqtt as AccessClient } from "cloudmqtt-api/access";
 import { startServer } from "./server.mjs";
 
 export { CloudMqtt, CloudMqttError, printed, startServer };
@@ -22,6 +23,11 @@ export const AUTHORIZATION = `Basic ${Buffer.from(`:${API_KEY}`).toString("base6
 /** A client for the test server. */
 export function clientFor(server, options = {}) {
   return new CloudMqtt({ apiKey: API_KEY, baseUrl: server.baseUrl, ...options });
+}
+
+/** A client of the `cloudmqtt-api/access` entry for the test server. */
+export function accessClientFor(server, options = {}) {
+  return new AccessClient({ apiKey: API_KEY, baseUrl: server.baseUrl, ...options });
 }
 
 /**

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as main from "cloudmqtt-api";
-import { CloudMqtt, CloudMqttError } from "cloudmqtt-api/access";
-import { API_KEY, errorTexts, useServer } from "./helpers.mjs";
+import { CloudMqttError } from "cloudmqtt-api/access";
+import { API_KEY, accessClientFor, errorTexts, useServer } from "./helpers.mjs";
 
 const server = useServer();
 
@@ -71,7 +71,7 @@ function model(delayMs = 40) {
 }
 
 function client() {
-  return new CloudMqtt({ apiKey: API_KEY, baseUrl: server().baseUrl });
+  return accessClientFor(server());
 }
 
 const desired = {
