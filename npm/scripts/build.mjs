@@ -87,8 +87,8 @@ const outputs = [
   "slim.d.ts",
   "slim.d.cts",
   // The `cloudmqtt-api/access` entry: the client plus the access checker,
-  // plan, apply and exportAccess, in a .wasm of its own (too large for the
-  // main one's budget).
+  // plan, apply and exportAccess, in a .wasm of its own (plan and apply are
+  // too large for the main one's budget, the checker for its target).
   ...accessCopied.map((file) => `access/${file}`),
   "access/wasm.js",
   "access/wasm.cjs",

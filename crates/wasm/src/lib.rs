@@ -20,7 +20,8 @@
 //!   `evaluateAccess(rules, query)`, the core's access checker, pure and
 //!   synchronous (`src/access.rs`); and `plan`, `apply` and `exportAccess`,
 //!   driven by a Rust loop over `fetch` (`src/plan.rs`, `src/driver.rs`).
-//!   The main `.wasm` leaves them out to stay within its size budget.
+//!   The main `.wasm` leaves them out: plan and apply would break its
+//!   size budget, the checker its size target.
 //!
 //! # Out of scope
 //! The public JavaScript class, the driver loop, the async iterator and
