@@ -688,6 +688,15 @@ pub fn find_mosquitto() -> Option<PathBuf> {
     )
 }
 
+/// Whether `program` names an executable file: a path, or a bare name
+/// found on `PATH`, as starting the broker looks it up.
+pub fn can_run(program: &Path) -> bool {
+    match program.to_str() {
+        Some(name) if program.parent() == Some(Path::new("")) => find_program(name, &[]).is_some(),
+        _ => is_executable(program),
+    }
+}
+
 fn find_program(name: &str, extra_dirs: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)

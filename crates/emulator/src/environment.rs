@@ -17,6 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
 use clap::builder::BoolishValueParser;
+use clap::parser::ValueSource;
 use clap::{ArgAction, CommandFactory as _, FromArgMatches as _};
 
 use crate::Options;
@@ -63,14 +64,84 @@ pub fn parse() -> Options {
 }
 
 /// Parses these arguments and the process's environment, exiting on
-/// help, version or a usage error.
+/// help, version or a usage error (with status 2).
 pub fn parse_from<I, T>(args: I) -> Options
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let mut matches = command().get_matches_from(args);
-    Options::from_arg_matches_mut(&mut matches).unwrap_or_else(|error| error.exit())
+    try_parse_from(args).unwrap_or_else(|error| error.exit())
+}
+
+/// Parses these arguments and the process's environment.
+///
+/// An error about a value that came from a variable names the variable
+/// (`CLOUDMQTT_EMULATOR_NO_BROKER`), not the flag, which the user never
+/// typed; [`Options::from_environment`] lists those flags for the errors
+/// [`crate::Emulator::start`] finds later.
+///
+/// # Errors
+/// Help or version requested (exit status 0), or a usage error (status 2).
+pub fn try_parse_from<I, T>(args: I) -> Result<Options, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let with_variables = match command().try_get_matches_from(&args) {
+        // Help or version.
+        Err(error) if error.exit_code() == 0 => return Err(error),
+        parsed => parsed,
+    };
+    // The command line alone: its errors are about flags the user typed.
+    let line = Options::command().try_get_matches_from(&args)?;
+    let from_environment = flags_from_environment(&line);
+    let mut matches = with_variables.map_err(|error| name_variables(&error, &from_environment))?;
+    let mut options = Options::from_arg_matches_mut(&mut matches)?;
+    options.from_environment = from_environment;
+    Ok(options)
+}
+
+/// The flags whose value comes from their variable: those the command
+/// line (`line`, parsed without the variables) does not give and whose
+/// variable is set. Clap reads a variable that is set, even to nothing.
+fn flags_from_environment(line: &clap::ArgMatches) -> Vec<String> {
+    Options::command()
+        .get_arguments()
+        .filter(|arg| line.value_source(arg.get_id().as_str()) != Some(ValueSource::CommandLine))
+        .filter_map(clap::Arg::get_long)
+        .filter(|flag| std::env::var_os(env_name(flag)).is_some())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How a message names a flag (its long name, such as `data-dir`):
+/// `--data-dir`, or its variable when `from_environment` lists it.
+pub fn shown_name(flag: &str, from_environment: &[String]) -> String {
+    if from_environment.iter().any(|listed| listed == flag) {
+        env_name(flag)
+    } else {
+        format!("--{flag}")
+    }
+}
+
+/// Clap's `error` with every flag whose value came from its variable
+/// named by the variable: clap names the flag either way.
+fn name_variables(error: &clap::Error, from_environment: &[String]) -> clap::Error {
+    let mut text = error.render().to_string();
+    // Built, an argument shows as clap's messages show it.
+    let mut command = Options::command();
+    command.build();
+    for arg in command.get_arguments() {
+        if let Some(flag) = arg.get_long() {
+            let shown = shown_name(flag, from_environment);
+            if !shown.starts_with("--") {
+                text = text.replace(&format!("'{arg}'"), &format!("'{shown}'"));
+            }
+        }
+    }
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    clap::Error::raw(error.kind(), text)
 }
 
 /// Checks a CORS origin: `*`, or `http(s)://host[:port]` with no path,
@@ -162,7 +233,9 @@ pub fn mqtt_address(options: &Options) -> Result<SocketAddr, String> {
     let port = match listen.port {
         Some(port) if options.mqtt_port != 0 && options.mqtt_port != port => {
             return Err(format!(
-                "--mqtt-listen {listen} and --mqtt-port {} name different ports",
+                "{} {listen} and {} {} name different ports",
+                options.name("mqtt-listen"),
+                options.name("mqtt-port"),
                 options.mqtt_port
             ));
         }

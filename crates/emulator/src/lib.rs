@@ -83,11 +83,47 @@ use store::Store;
 
 /// Why the emulator could not start.
 #[derive(Debug)]
-pub struct StartError(String);
+pub struct StartError {
+    message: String,
+    usage: bool,
+}
+
+impl StartError {
+    /// Something failed at start: I/O, a port in use, a broker that would
+    /// not start.
+    fn failure(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            usage: false,
+        }
+    }
+
+    /// A flag's (or its variable's) value cannot work.
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            usage: true,
+        }
+    }
+
+    /// Whether a flag's (or its variable's) value is to blame, rather than
+    /// something that failed.
+    #[must_use]
+    pub fn is_usage(&self) -> bool {
+        self.usage
+    }
+
+    /// The binary's exit status for it: 2 for a usage error, as for the
+    /// errors the command line's parser finds, 1 otherwise.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        if self.usage { 2 } else { 1 }
+    }
+}
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -101,7 +137,7 @@ pub fn log_line(line: fmt::Arguments<'_>) {
 }
 
 fn fail(context: &str) -> impl FnOnce(std::io::Error) -> StartError + '_ {
-    move |error| StartError(format!("{context}: {error}"))
+    move |error| StartError::failure(format!("{context}: {error}"))
 }
 
 /// A running emulator: HTTP API, applier thread and (optionally) broker.
@@ -122,81 +158,36 @@ impl Emulator {
     /// connections.
     ///
     /// Without `--data-dir` the state lives in a fresh temporary directory
-    /// that [`Emulator::shutdown`] removes. Without `--no-broker` and with no
-    /// `mosquitto` to be found, the API runs alone (with a warning on
-    /// standard error); an explicit `--mosquitto` that fails is an error.
+    /// that [`Emulator::shutdown`] removes; a given one must be new, empty
+    /// or an emulator's ([`store::claim_data_dir`]). Without `--no-broker`
+    /// and with no `mosquitto` to be found, the API runs alone (with a
+    /// warning on standard error); an explicit `--mosquitto` that fails is
+    /// an error.
     ///
     /// The seed for injected failures is named on standard error
     /// (`seed=N`), so that a run with a random one can be repeated.
     ///
     /// # Errors
-    /// A [`StartError`] saying what failed: a bad key (empty, or with white
-    /// space or control characters, which the space-separated ready line
-    /// could not carry), an unreadable state file, a port in use, a broker
-    /// that would not start.
+    /// A [`StartError`] saying what failed. It is a usage error
+    /// ([`StartError::is_usage`]) when a value cannot work: a bad key
+    /// (empty, or with white space or control characters, which the
+    /// space-separated ready line could not carry), ports that disagree, a
+    /// `--mosquitto` that is no executable, a data directory that is not
+    /// the emulator's, a `--from` file with problems. Otherwise something
+    /// failed: an unreadable state file, a port in use, a broker that would
+    /// not start.
     pub fn start(options: Options) -> Result<Self, StartError> {
-        let mqtt_listen = environment::mqtt_address(&options).map_err(StartError)?;
-        let api_key = match options.api_key {
-            Some(key) => {
-                cloudmqtt_api::validate::api_key(&key)
-                    .map_err(|error| StartError(format!("--api-key: {error}")))?;
-                if key.chars().any(char::is_whitespace) {
-                    return Err(StartError(
-                        "--api-key: must not contain white space (the ready line separates its fields with spaces)"
-                            .to_owned(),
-                    ));
-                }
-                key
-            }
-            None => generate_key().map_err(fail("generating an API key"))?,
-        };
-        let (data_dir, temp_dir) = match options.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(&dir).map_err(fail("creating --data-dir"))?;
-                (dir, None)
-            }
-            None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("cloudmqtt-emulator-")
-                    .tempdir()
-                    .map_err(fail("creating a temporary data directory"))?;
-                (temp.path().to_owned(), Some(temp))
-            }
-        };
-        let mut store = Store::open(&data_dir).map_err(fail("reading the state"))?;
-        // Apply what fell due while the emulator was down before the broker
-        // reads the files.
-        store
-            .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
-            .map_err(fail("saving the state"))?;
-        if let Some(path) = &options.from {
-            let existing = store.state().applied.users.keys().cloned().collect();
-            let changes = seed::changes_from(path, &existing).map_err(StartError)?;
-            store
-                .update(|state| {
-                    for change in &changes {
-                        state.applied.apply(change);
-                    }
-                    Ok::<_, std::io::Error>(())
-                })
-                .map_err(fail("saving the state"))?;
-        }
-        let program = if options.no_broker {
-            None
-        } else if let Some(program) = options.mosquitto {
-            Some(program)
-        } else {
-            let found = broker::find_mosquitto();
-            if found.is_none() {
-                log!(
-                    "cloudmqtt-emulator: mosquitto not found (install it, or pass --mosquitto PATH); running the API without a broker"
-                );
-            }
-            found
-        };
+        let mqtt_listen = environment::mqtt_address(&options).map_err(StartError::usage)?;
+        let api_key = api_key(&options)?;
+        let program = broker_program(&options)?;
+        let (data_dir, temp_dir) = data_dir(&options)?;
+        let store = open_store(&options, &data_dir)?;
         if program.is_some()
-            && let Some(warning) =
-                environment::exposure_warning("--mqtt-listen", mqtt_listen.ip(), "the broker")
+            && let Some(warning) = environment::exposure_warning(
+                &options.name("mqtt-listen"),
+                mqtt_listen.ip(),
+                "the broker",
+            )
         {
             log!("{warning}");
         }
@@ -217,14 +208,16 @@ impl Emulator {
         };
         let mqtt_address = broker.as_ref().map(Broker::address);
         if let Some(warning) =
-            environment::exposure_warning("--listen", options.listen.ip(), "the API")
+            environment::exposure_warning(&options.name("listen"), options.listen.ip(), "the API")
         {
             log!("{warning}");
         }
-        let listener = TcpListener::bind(options.listen).map_err(fail("binding --listen"))?;
+        let listener = TcpListener::bind(options.listen)
+            .map_err(fail(&format!("binding {}", options.name("listen"))))?;
         let seed = match options.seed {
             Some(seed) => seed,
-            None => getrandom::u64().map_err(|error| StartError(format!("seeding: {error}")))?,
+            None => getrandom::u64()
+                .map_err(|error| StartError::failure(format!("seeding: {error}")))?,
         };
         log!("cloudmqtt-emulator: seed={seed}");
         let app = Arc::new(App::new(
@@ -325,6 +318,90 @@ impl Emulator {
         }
         drop(self.temp_dir);
     }
+}
+
+/// `--api-key`, checked, or a generated key.
+fn api_key(options: &Options) -> Result<String, StartError> {
+    let Some(key) = &options.api_key else {
+        return generate_key().map_err(fail("generating an API key"));
+    };
+    let name = options.name("api-key");
+    cloudmqtt_api::validate::api_key(key)
+        .map_err(|error| StartError::usage(format!("{name}: {error}")))?;
+    if key.chars().any(char::is_whitespace) {
+        return Err(StartError::usage(format!(
+            "{name}: must not contain white space (the ready line separates its fields with spaces)"
+        )));
+    }
+    Ok(key.clone())
+}
+
+/// The broker to run: none with `--no-broker`; `--mosquitto`, which must
+/// be an executable; or `mosquitto` wherever it is installed, when it is
+/// (without it the API runs alone, and says so).
+fn broker_program(options: &Options) -> Result<Option<PathBuf>, StartError> {
+    if options.no_broker {
+        return Ok(None);
+    }
+    if let Some(program) = &options.mosquitto {
+        if !broker::can_run(program) {
+            return Err(StartError::usage(format!(
+                "{} {}: no executable file there (install mosquitto, or give its path)",
+                options.name("mosquitto"),
+                program.display()
+            )));
+        }
+        return Ok(Some(program.clone()));
+    }
+    let found = broker::find_mosquitto();
+    if found.is_none() {
+        log!(
+            "cloudmqtt-emulator: mosquitto not found (install it, or pass --mosquitto PATH); running the API without a broker"
+        );
+    }
+    Ok(found)
+}
+
+/// `--data-dir`, or a fresh temporary directory removed at shutdown.
+fn data_dir(options: &Options) -> Result<(PathBuf, Option<tempfile::TempDir>), StartError> {
+    match &options.data_dir {
+        Some(dir) => Ok((dir.clone(), None)),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("cloudmqtt-emulator-")
+                .tempdir()
+                .map_err(fail("creating a temporary data directory"))?;
+            Ok((temp.path().to_owned(), Some(temp)))
+        }
+    }
+}
+
+/// Opens the state in `dir`, applies what fell due while the emulator was
+/// down (before the broker reads the files), and brings in `--from`.
+fn open_store(options: &Options, dir: &std::path::Path) -> Result<Store, StartError> {
+    let mut store = Store::open(dir).map_err(|error| match error.kind() {
+        std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::NotADirectory => {
+            StartError::usage(format!("{}: {error}", options.name("data-dir")))
+        }
+        _ => StartError::failure(format!("reading the state: {error}")),
+    })?;
+    store
+        .update(|state| Ok::<_, std::io::Error>(state.apply_due(std::time::SystemTime::now())))
+        .map_err(fail("saving the state"))?;
+    if let Some(path) = &options.from {
+        let existing = store.state().applied.users.keys().cloned().collect();
+        let changes = seed::changes_from(path, &existing)
+            .map_err(|error| StartError::usage(format!("{}: {error}", options.name("from"))))?;
+        store
+            .update(|state| {
+                for change in &changes {
+                    state.applied.apply(change);
+                }
+                Ok::<_, std::io::Error>(())
+            })
+            .map_err(fail("saving the state"))?;
+    }
+    Ok(store)
 }
 
 /// `address`, with an unspecified IP (`0.0.0.0`, `::`) replaced by the

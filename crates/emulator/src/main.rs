@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Ok(emulator) => emulator,
         Err(error) => {
             log_line(format_args!("cloudmqtt-emulator: {error}"));
-            return ExitCode::FAILURE;
+            return ExitCode::from(error.exit_code());
         }
     };
     let mut stdout = std::io::stdout();

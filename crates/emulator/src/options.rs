@@ -82,6 +82,23 @@ pub struct Options {
     /// `cloudmqtt plan` and `apply` read; passwords from the same sources).
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+
+    /// The flags (long names, such as `data-dir`) whose value came from
+    /// their environment variable rather than the command line, so that an
+    /// error about one names the variable ([`Options::name`]). Filled by
+    /// [`crate::environment::parse`]; empty for options built in code.
+    #[arg(skip)]
+    pub from_environment: Vec<String>,
+}
+
+impl Options {
+    /// How a message names a flag (`flag` is its long name, such as
+    /// `data-dir`): `--data-dir`, or `CLOUDMQTT_EMULATOR_DATA_DIR` when
+    /// the value came from that variable.
+    #[must_use]
+    pub fn name(&self, flag: &str) -> String {
+        crate::environment::shown_name(flag, &self.from_environment)
+    }
 }
 
 fn probability(text: &str) -> Result<f64, String> {

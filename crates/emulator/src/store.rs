@@ -25,6 +25,16 @@
 //! One emulator at a time owns a data directory: [`Store::open`] takes an
 //! exclusive lock on its `lock` file and a second emulator is refused with
 //! the holder's process id, since two writers would save over each other.
+//!
+//! # Whose directory
+//! The emulator writes its lock, its state and the broker's files into the
+//! data directory, so it only takes one that is new, empty, or already an
+//! emulator's ([`claim_data_dir`]): it marks the directory with
+//! [`MARKER_FILE`] the first time. A directory holding a state file
+//! ([`STATE_FILE`]) but no marker was made by an earlier version, which
+//! wrote no marker, and counts as marked. One an earlier version used
+//! without ever saving a change holds no state worth keeping and is
+//! refused like any other directory that holds files.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -358,6 +368,60 @@ pub struct Store {
 /// The file in a data directory that one emulator at a time locks.
 pub const LOCK_FILE: &str = "lock";
 
+/// The file that holds the state.
+pub const STATE_FILE: &str = "state.json";
+
+/// The file that marks a directory as an emulator's data directory.
+pub const MARKER_FILE: &str = ".cloudmqtt-emulator";
+
+/// What [`MARKER_FILE`] says to whoever finds it.
+const MARKER_TEXT: &str =
+    "This directory holds the state of a cloudmqtt-emulator and its broker's files.\n";
+
+/// Makes `dir` an emulator's data directory, or refuses it: creates it
+/// when it does not exist, takes it when it is empty, marked with
+/// [`MARKER_FILE`], or holds an earlier version's [`STATE_FILE`], and marks
+/// it when it is not yet (see the module documentation).
+///
+/// # Errors
+/// [`io::ErrorKind::NotADirectory`] when `dir` is something else,
+/// [`io::ErrorKind::DirectoryNotEmpty`] when it holds files but is not an
+/// emulator's (both name the directory and say what to do), or the I/O
+/// error met.
+pub fn claim_data_dir(dir: &Path) -> io::Result<()> {
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!(
+                    "{} is not a directory; give a new or empty directory",
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => fs::create_dir_all(dir)?,
+        Err(error) => return Err(error),
+    }
+    if dir.join(MARKER_FILE).is_file() {
+        return Ok(());
+    }
+    let first = fs::read_dir(dir)?.next().transpose()?;
+    if let Some(entry) = first
+        && !dir.join(STATE_FILE).is_file()
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::DirectoryNotEmpty,
+            format!(
+                "{} is not empty (it holds {:?}, among others) and is not an emulator's data directory (it has no {MARKER_FILE} file); the emulator would write its state and the broker's files among what is there. Give a new or empty directory, or one an emulator made",
+                dir.display(),
+                entry.file_name()
+            ),
+        ));
+    }
+    fs::write(dir.join(MARKER_FILE), MARKER_TEXT)
+}
+
 /// Takes the data directory's lock, so that no second emulator reads or
 /// writes the same state: two writers would each save their own copy over
 /// the other's and lose acknowledged writes. The lock file holds the
@@ -396,15 +460,19 @@ fn lock_data_dir(dir: &Path) -> io::Result<File> {
 }
 
 impl Store {
-    /// Opens the state file in `dir`, or starts empty when there is none.
+    /// Opens the state file in `dir`, or starts empty when there is none;
+    /// `dir` is claimed first ([`claim_data_dir`]), and created when it
+    /// does not exist.
     ///
     /// # Errors
-    /// When another emulator holds the directory's lock, or the file cannot
-    /// be read or is not a state file: the emulator refuses to start rather
-    /// than lose data.
+    /// When `dir` is not an emulator's data directory ([`claim_data_dir`]'s
+    /// errors), when another emulator holds the directory's lock, or the
+    /// file cannot be read or is not a state file: the emulator refuses to
+    /// start rather than lose data.
     pub fn open(dir: &Path) -> io::Result<Self> {
+        claim_data_dir(dir)?;
         let lock = lock_data_dir(dir)?;
-        let path = dir.join("state.json");
+        let path = dir.join(STATE_FILE);
         remove_leftover_temporaries(dir);
         let state = match fs::read(&path) {
             Ok(bytes) => {
@@ -722,13 +790,14 @@ mod tests {
         drop(store);
         let reopened = Store::open(dir.path()).unwrap();
         assert_eq!(reopened.state(), &saved);
-        // Only the state file and the lock are left: no temporary files.
+        // Only the marker, the lock and the state file are left: no
+        // temporary files.
         let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
             .collect();
         names.sort();
-        assert_eq!(names, [LOCK_FILE, "state.json"]);
+        assert_eq!(names, [MARKER_FILE, LOCK_FILE, STATE_FILE]);
     }
 
     #[test]
@@ -773,5 +842,61 @@ mod tests {
             Store::open(dir.path()).unwrap_err().kind(),
             io::ErrorKind::InvalidData
         );
+    }
+
+    #[test]
+    fn only_new_empty_or_emulator_directories_are_taken() {
+        let scratch = tempfile::tempdir().unwrap();
+        // New and empty directories are taken and marked.
+        let new = scratch.path().join("new/data");
+        drop(Store::open(&new).unwrap());
+        assert!(new.join(MARKER_FILE).is_file());
+        let empty = scratch.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        drop(Store::open(&empty).unwrap());
+        assert!(empty.join(MARKER_FILE).is_file());
+        // A marked directory is taken whatever else it holds.
+        fs::write(empty.join("mosquitto.log"), b"").unwrap();
+        drop(Store::open(&empty).unwrap());
+        // Anything else is refused, and left as it was.
+        let other = scratch.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("passwd"), b"root:x:0:0::/root:/bin/sh\n").unwrap();
+        let error = Store::open(&other).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::DirectoryNotEmpty);
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("{} is not empty", other.display()))
+                && message.contains("\"passwd\"")
+                && message.contains("Give a new or empty directory"),
+            "{message}"
+        );
+        let names: Vec<_> = fs::read_dir(&other)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["passwd"]);
+        let file = other.join("passwd");
+        let error = Store::open(&file).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotADirectory);
+        assert!(error.to_string().contains("is not a directory"), "{error}");
+    }
+
+    #[test]
+    fn a_directory_with_an_earlier_versions_state_counts_as_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .update(|state| {
+                state.applied.apply(&create("kept"));
+                Ok::<_, io::Error>(())
+            })
+            .unwrap();
+        drop(store);
+        // As an earlier version left it: no marker.
+        fs::remove_file(dir.path().join(MARKER_FILE)).unwrap();
+        let reopened = Store::open(dir.path()).unwrap();
+        assert!(reopened.state().applied.has_user("kept"));
+        assert!(dir.path().join(MARKER_FILE).is_file());
     }
 }

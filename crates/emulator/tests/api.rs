@@ -685,7 +685,8 @@ fn keys_the_ready_line_cannot_carry_are_refused() {
             .args(["--no-broker", "--api-key", key])
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{key:?}");
+        // A usage error, like every other bad flag.
+        assert_eq!(output.status.code(), Some(2), "{key:?}");
         assert!(output.stdout.is_empty(), "{key:?}: no ready line");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(

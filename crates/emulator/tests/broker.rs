@@ -377,11 +377,15 @@ fn a_named_mosquitto_that_cannot_run_is_an_error() {
         .args(["--mosquitto", "/nonexistent/mosquitto"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    // A usage error, found before anything is written.
+    assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty(), "no ready line");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("starting mosquitto"), "{stderr}");
-    assert!(stderr.contains("/nonexistent/mosquitto"), "{stderr}");
+    assert!(
+        stderr.contains("--mosquitto /nonexistent/mosquitto: no executable file there"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
 }
 
 #[test]
