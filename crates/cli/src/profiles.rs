@@ -12,7 +12,11 @@
 //! ```
 //!
 //! A profile names exactly one source for its key and never holds the key
-//! itself. The profile used is `--profile NAME`, else `CLOUDMQTT_PROFILE`,
+//! itself. A profile's mistakes (an unknown key, a value of the wrong kind)
+//! matter only to the commands that use it: `profiles list` shows them and
+//! `profiles remove` removes any profile.
+//!
+//! The profile used is `--profile NAME`, else `CLOUDMQTT_PROFILE`,
 //! else the one named `default` if there is one. Each setting is taken,
 //! first found, from its flag, its environment variable, the profile, and
 //! the built-in default: `--api-key-file` > `CLOUDMQTT_API_KEY` > profile;
@@ -74,6 +78,25 @@ pub struct Profile {
     pub key: Option<KeySource>,
 }
 
+/// One `[profiles.NAME]` table of the config: the profile, or what is wrong
+/// with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    /// The table's name.
+    name: String,
+    /// The profile, or why it cannot be used.
+    profile: Result<Profile, String>,
+}
+
+impl Entry {
+    /// The profile, or its problem as a failure naming the file and table.
+    fn into_profile(self, path: &Path) -> Result<Profile, Failure> {
+        let name = self.name;
+        self.profile
+            .map_err(|reason| config_error(path, format!("[profiles.{name}]: {reason}")))
+    }
+}
+
 /// What a command runs with, every setting resolved.
 #[derive(Debug)]
 pub struct Settings {
@@ -127,40 +150,56 @@ fn read_document(path: &Path) -> Result<DocumentMut, Failure> {
     }
 }
 
-/// Every profile in the config, in file order.
-fn profiles(document: &DocumentMut, path: &Path) -> Result<Vec<Profile>, Failure> {
+/// Every profile in the config, in file order, each with its own
+/// problem if it has one.
+///
+/// # Errors
+/// A `profiles` item that is not a table: no profile can be read.
+fn profiles(document: &DocumentMut, path: &Path) -> Result<Vec<Entry>, Failure> {
     let Some(item) = document.get("profiles") else {
         return Ok(Vec::new());
     };
     let table = item
         .as_table_like()
         .ok_or_else(|| config_error(path, "`profiles` must be a table"))?;
-    table
+    Ok(table
         .iter()
-        .map(|(name, item)| parse_profile(name, item, path))
-        .collect()
+        .map(|(name, item)| Entry {
+            name: name.to_owned(),
+            profile: parse_profile(name, item, path),
+        })
+        .collect())
 }
 
-fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, Failure> {
-    let here = |reason: String| config_error(path, format!("[profiles.{name}]: {reason}"));
+/// A path the config names, relative to the config's directory.
+fn beside_config(path: &Path, file: &str) -> PathBuf {
+    let file = PathBuf::from(file);
+    match path.parent() {
+        Some(dir) if file.is_relative() => dir.join(file),
+        _ => file,
+    }
+}
+
+/// Reads one profile's table; the error is what is wrong with it.
+fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, String> {
     let table = item
         .as_table_like()
-        .ok_or_else(|| here("must be a table".to_owned()))?;
+        .ok_or_else(|| "must be a table".to_owned())?;
     for (key, _) in table.iter() {
         if !PROFILE_KEYS.contains(&key) {
-            return Err(here(format!(
+            return Err(format!(
                 "unknown key `{key}` (known: {})",
                 PROFILE_KEYS.join(", ")
-            )));
+            ));
         }
     }
-    let text = |key: &str| -> Result<Option<String>, Failure> {
+    let text = |key: &str| -> Result<Option<String>, String> {
         match table.get(key) {
             None => Ok(None),
             Some(item) => item
                 .as_str()
                 .map(|text| Some(text.to_owned()))
-                .ok_or_else(|| here(format!("`{key}` must be a string"))),
+                .ok_or_else(|| format!("`{key}` must be a string")),
         }
     };
     let encoding = match text("encoding")?.as_deref() {
@@ -168,19 +207,14 @@ fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, Failur
         Some("json") => Some(Encoding::Json),
         Some("form") => Some(Encoding::Form),
         Some(other) => {
-            return Err(here(format!(
+            return Err(format!(
                 "`encoding` must be \"json\" or \"form\", not {other:?}"
-            )));
+            ));
         }
     };
     let mut sources = Vec::new();
     if let Some(file) = text("api_key_file")? {
-        let file = PathBuf::from(file);
-        let file = match path.parent() {
-            Some(dir) if file.is_relative() => dir.join(file),
-            _ => file,
-        };
-        sources.push(KeySource::File(file));
+        sources.push(KeySource::File(beside_config(path, &file)));
     }
     if let Some(name) = text("api_key_env")? {
         sources.push(KeySource::Env(name));
@@ -189,12 +223,10 @@ fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, Failur
         sources.push(KeySource::Command(command));
     }
     if sources.len() > 1 {
-        return Err(here(
-            "give one of api_key_file, api_key_env and api_key_command".to_owned(),
-        ));
+        return Err("give one of api_key_file, api_key_env and api_key_command".to_owned());
     }
     if table.contains_key("api_key") {
-        return Err(here("the key is never written in the config".to_owned()));
+        return Err("the key is never written in the config".to_owned());
     }
     Ok(Profile {
         name: name.to_owned(),
@@ -213,8 +245,8 @@ fn chosen(global: &GlobalArgs) -> Option<String> {
 /// environment, then profile, then default.
 ///
 /// # Errors
-/// A named profile that does not exist, an unreadable or invalid config,
-/// or no key from anywhere.
+/// A named profile that does not exist, an unreadable config, a profile in
+/// use that is invalid, or no key from anywhere.
 pub fn resolve(global: &GlobalArgs) -> Result<Settings, Failure> {
     let profile = active_profile(global)?;
     let profile = profile.as_ref();
@@ -267,20 +299,14 @@ fn active_profile(global: &GlobalArgs) -> Result<Option<Profile>, Failure> {
     };
     let document = read_document(&path)?;
     let all = profiles(&document, &path)?;
-    match name {
-        Some(name) => all
-            .into_iter()
-            .find(|profile| profile.name == name)
-            .map(Some)
-            .ok_or_else(|| {
-                Failure::Usage(format!(
-                    "no profile {name:?} in {} (cloudmqtt profiles list)",
-                    path.display()
-                ))
-            }),
-        None => Ok(all
-            .into_iter()
-            .find(|profile| profile.name == DEFAULT_PROFILE)),
+    let wanted = name.as_deref().unwrap_or(DEFAULT_PROFILE);
+    match all.into_iter().find(|entry| entry.name == wanted) {
+        Some(entry) => entry.into_profile(&path).map(Some),
+        None if name.is_some() => Err(Failure::Usage(format!(
+            "no profile {wanted:?} in {} (cloudmqtt profiles list)",
+            path.display()
+        ))),
+        None => Ok(None),
     }
 }
 
@@ -357,6 +383,16 @@ pub fn run(
     }
 }
 
+/// How `profiles list` names an encoding.
+fn encoding_name(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Form => "form",
+        _ => "json",
+    }
+}
+
+/// `profiles list`: every profile in file order, an invalid one with its
+/// problem.
 fn list(
     path: &Path,
     chosen: Option<String>,
@@ -367,36 +403,26 @@ fn list(
     let all = profiles(&document, path)?;
     let active = chosen.or_else(|| {
         all.iter()
-            .any(|profile| profile.name == DEFAULT_PROFILE)
+            .any(|entry| entry.name == DEFAULT_PROFILE)
             .then(|| DEFAULT_PROFILE.to_owned())
     });
-    let source = |profile: &Profile| match &profile.key {
-        Some(KeySource::File(path)) => format!("file {}", path.display()),
-        Some(KeySource::Env(name)) => format!("env {name}"),
-        Some(KeySource::Command(_)) => "command".to_owned(),
-        None => "-".to_owned(),
-    };
-    let encoding = |profile: &Profile| {
-        profile.encoding.map(|encoding| match encoding {
-            Encoding::Form => "form",
-            _ => "json",
-        })
-    };
+    let is_active = |entry: &Entry| active.as_deref() == Some(entry.name.as_str());
     if json {
         let list: Vec<serde_json::Value> = all
             .iter()
-            .map(|profile| {
+            .map(|entry| {
+                let profile = entry.profile.as_ref().ok();
                 serde_json::json!({
-                    "name": profile.name,
-                    "base_url": profile.base_url,
-                    "encoding": encoding(profile),
-                    "api_key_from": match &profile.key {
-                        Some(KeySource::File(_)) => Some("file"),
-                        Some(KeySource::Env(_)) => Some("env"),
-                        Some(KeySource::Command(_)) => Some("command"),
-                        None => None,
-                    },
-                    "active": active.as_deref() == Some(profile.name.as_str()),
+                    "name": entry.name,
+                    "base_url": profile.and_then(|profile| profile.base_url.as_deref()),
+                    "encoding": profile.and_then(|profile| profile.encoding).map(encoding_name),
+                    "api_key_from": profile.and_then(|profile| profile.key.as_ref()).map(|key| match key {
+                        KeySource::File(_) => "file",
+                        KeySource::Env(_) => "env",
+                        KeySource::Command(_) => "command",
+                    }),
+                    "active": is_active(entry),
+                    "error": entry.profile.as_ref().err(),
                 })
             })
             .collect();
@@ -411,43 +437,59 @@ fn list(
         )?;
         return Ok(());
     }
-    let rows: Vec<[String; 5]> = all
+    let rows: Vec<Vec<String>> = all
         .iter()
-        .map(|profile| {
-            [
-                if active.as_deref() == Some(profile.name.as_str()) {
-                    "*".to_owned()
-                } else {
-                    String::new()
-                },
-                output::cell(&profile.name),
-                output::cell(profile.base_url.as_deref().unwrap_or("-")),
-                encoding(profile).unwrap_or("-").to_owned(),
-                output::cell(&source(profile)),
-            ]
+        .map(|entry| {
+            let mark = if is_active(entry) { "*" } else { "" }.to_owned();
+            let name = output::cell(&entry.name);
+            match &entry.profile {
+                Ok(profile) => vec![
+                    mark,
+                    name,
+                    output::cell(profile.base_url.as_deref().unwrap_or("-")),
+                    profile.encoding.map_or("-", encoding_name).to_owned(),
+                    output::cell(&match &profile.key {
+                        Some(KeySource::File(path)) => format!("file {}", path.display()),
+                        Some(KeySource::Env(name)) => format!("env {name}"),
+                        Some(KeySource::Command(_)) => "command".to_owned(),
+                        None => "-".to_owned(),
+                    }),
+                ],
+                // The problem takes the place of the settings.
+                Err(reason) => vec![mark, name, output::cell(&format!("invalid: {reason}"))],
+            }
         })
         .collect();
-    let header = ["", "NAME", "BASE URL", "ENCODING", "KEY FROM"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
+    let header = ["", "NAME", "BASE URL", "ENCODING", "KEY FROM"].map(str::to_owned);
+    write_table(out, &header, &rows)?;
+    Ok(())
+}
+
+/// Writes rows under a header, each cell but a row's last padded to its
+/// column's width. A row shorter than the header ends in a cell that spans
+/// the columns left, and does not widen them.
+fn write_table(out: &mut impl Write, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
+    for row in rows {
+        let padded = if row.len() == header.len() {
+            row.len()
+        } else {
+            row.len() - 1
+        };
+        for (width, cell) in widths.iter_mut().zip(&row[..padded]) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         let mut text = String::new();
-        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            if index + 1 == cells.len() {
+        for (index, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if index + 1 == row.len() {
                 text.push_str(cell);
             } else {
                 text.push_str(&format!("{cell:<width$} "));
             }
         }
-        text
-    };
-    writeln!(out, "{}", line(header))?;
-    for row in &rows {
-        writeln!(out, "{}", line(row.each_ref().map(String::as_str)))?;
+        writeln!(out, "{text}")?;
     }
     Ok(())
 }
@@ -534,38 +576,34 @@ fn add(
         table.insert("base_url", value(url));
     }
     if let Some(encoding) = encoding {
-        let text = match encoding {
-            EncodingArg::Json => "json",
-            EncodingArg::Form => "form",
-        };
-        table.insert("encoding", value(text));
+        table.insert("encoding", value(encoding_name(encoding.into())));
     }
     table.insert("api_key_file", value(key_file));
     profiles_table.insert(name, Item::Table(table));
     write_config(path, &document)
 }
 
+/// Removes a profile, valid or not, and the key file `profiles add` wrote
+/// for it.
 fn remove(path: &Path, name: &str) -> Result<(), Failure> {
     let mut document = read_document(path)?;
-    let all = profiles(&document, path)?;
-    let Some(profile) = all.into_iter().find(|profile| profile.name == name) else {
-        return Err(Failure::Usage(format!(
-            "no profile {name:?} in {}",
-            path.display()
-        )));
-    };
-    if let Some(table) = document
+    profiles(&document, path)?;
+    let removed = document
         .get_mut("profiles")
         .and_then(Item::as_table_like_mut)
-    {
-        table.remove(name);
-    }
+        .and_then(|table| table.remove(name))
+        .ok_or_else(|| Failure::Usage(format!("no profile {name:?} in {}", path.display())))?;
     write_config(path, &document)?;
     // The key file `profiles add` wrote goes with the profile; a file the
     // user named elsewhere stays.
-    let dir = path.parent().unwrap_or(Path::new("."));
-    if profile.key == Some(KeySource::File(dir.join(format!("{name}.key")))) {
-        let _ = fs::remove_file(dir.join(format!("{name}.key")));
+    let key_file = beside_config(path, &format!("{name}.key"));
+    let named = removed
+        .as_table_like()
+        .and_then(|table| table.get("api_key_file"))
+        .and_then(Item::as_str)
+        .map(|file| beside_config(path, file));
+    if named.as_ref() == Some(&key_file) {
+        let _ = fs::remove_file(key_file);
     }
     Ok(())
 }
@@ -612,7 +650,10 @@ mod tests {
 
     fn parse(text: &str) -> Result<Vec<Profile>, Failure> {
         let path = Path::new("/conf/cloudmqtt/config.toml");
-        profiles(&text.parse().unwrap(), path)
+        profiles(&text.parse().unwrap(), path)?
+            .into_iter()
+            .map(|entry| entry.into_profile(path))
+            .collect()
     }
 
     #[test]

@@ -28,6 +28,32 @@ fn header<'a>(request: &'a common::Recorded, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.as_str())
 }
 
+/// `profiles list` shows the one profile `prod` at `base_url`, without its
+/// key, and marks it in use only when it is named.
+fn expect_listed_without_key(home: &Path, base_url: &str) {
+    let list = run(with_config(home, &["profiles", "list"]), "");
+    list.expect_code(0);
+    assert!(list.stdout.contains("prod"), "{}", list.stdout);
+    assert!(list.stdout.contains(base_url), "{}", list.stdout);
+    assert!(!list.all_output().contains(KEY));
+    let list = run(with_config(home, &["profiles", "list", "--json"]), "");
+    assert_eq!(
+        list.json(),
+        serde_json::json!([{"name": "prod", "base_url": base_url, "encoding": null,
+                            "api_key_from": "file", "active": false, "error": null}])
+    );
+    for selected in [
+        with_config(home, &["--profile", "prod", "profiles", "list", "--json"]),
+        {
+            let mut command = with_config(home, &["profiles", "list", "--json"]);
+            command.env("CLOUDMQTT_PROFILE", "prod");
+            command
+        },
+    ] {
+        assert_eq!(run(selected, "").json()[0]["active"], true);
+    }
+}
+
 #[test]
 fn add_list_use_and_remove_a_profile() {
     let home = tempfile::tempdir().unwrap();
@@ -64,34 +90,7 @@ fn add_list_use_and_remove_a_profile() {
     let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
 
-    // Listed without its key.
-    let list = run(with_config(home.path(), &["profiles", "list"]), "");
-    list.expect_code(0);
-    assert!(list.stdout.contains("prod"), "{}", list.stdout);
-    assert!(list.stdout.contains(&base_url), "{}", list.stdout);
-    assert!(!list.all_output().contains(KEY));
-    let list = run(
-        with_config(home.path(), &["profiles", "list", "--json"]),
-        "",
-    );
-    assert_eq!(
-        list.json(),
-        serde_json::json!([{"name": "prod", "base_url": base_url, "encoding": null,
-                            "api_key_from": "file", "active": false}])
-    );
-    for selected in [
-        with_config(
-            home.path(),
-            &["--profile", "prod", "profiles", "list", "--json"],
-        ),
-        {
-            let mut command = with_config(home.path(), &["profiles", "list", "--json"]);
-            command.env("CLOUDMQTT_PROFILE", "prod");
-            command
-        },
-    ] {
-        assert_eq!(run(selected, "").json()[0]["active"], true);
-    }
+    expect_listed_without_key(home.path(), &base_url);
 
     // Used by --profile and by CLOUDMQTT_PROFILE.
     run(
@@ -309,4 +308,117 @@ fn bad_configs_and_names_are_refused() {
         "{}",
         result.stderr
     );
+}
+
+#[test]
+fn a_broken_profile_matters_only_when_it_is_used() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = Stub::start(vec![Reply::new(200, "[]"); 3]);
+    std::fs::write(dir.join("typo.key"), format!("{KEY}\n")).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[profiles.typo]\nbase_uri = \"{url}\"\napi_key_file = \"typo.key\"\n\
+             [profiles.good]\nbase_url = \"{url}\"\napi_key_env = \"GOOD_KEY\"\n",
+            url = stub.base_url()
+        ),
+    )
+    .unwrap();
+    // Unused, it is in nobody's way: not with flags, not for another profile.
+    run(
+        with_config(
+            home.path(),
+            &["--base-url", &stub.base_url(), "acl", "list"],
+        )
+        .env("CLOUDMQTT_API_KEY", KEY),
+        "",
+    )
+    .expect_code(0);
+    run(
+        with_config(home.path(), &["--profile", "good", "acl", "list"]).env("GOOD_KEY", KEY),
+        "",
+    )
+    .expect_code(0);
+    // Used, its problem is the error.
+    let used = run(
+        with_config(home.path(), &["--profile", "typo", "acl", "list"])
+            .env("CLOUDMQTT_API_KEY", KEY),
+        "",
+    );
+    used.expect_code(2);
+    assert!(
+        used.stderr
+            .contains("[profiles.typo]: unknown key `base_uri`"),
+        "{}",
+        used.stderr
+    );
+    // Listed with its problem, beside the good one.
+    let list = run(with_config(home.path(), &["profiles", "list"]), "");
+    list.expect_code(0);
+    assert!(
+        list.stdout.contains("typo invalid: unknown key `base_uri`"),
+        "{}",
+        list.stdout
+    );
+    assert!(list.stdout.contains("env GOOD_KEY"), "{}", list.stdout);
+    let list = run(
+        with_config(home.path(), &["profiles", "list", "--json"]),
+        "",
+    )
+    .json();
+    assert_eq!(list[0]["name"], "typo");
+    assert!(
+        list[0]["error"]
+            .as_str()
+            .is_some_and(|error| error.starts_with("unknown key `base_uri`")),
+        "{list}"
+    );
+    assert_eq!(list[1]["error"], serde_json::Value::Null);
+    // Removed like any other, with the key file `profiles add` would write.
+    run(
+        with_config(home.path(), &["profiles", "remove", "typo"]),
+        "",
+    )
+    .expect_code(0);
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(!config.contains("typo"), "{config}");
+    assert!(config.contains("[profiles.good]"), "{config}");
+    assert!(!dir.join("typo.key").exists());
+    assert_eq!(stub.requests().len(), 2);
+}
+
+#[test]
+fn a_broken_default_profile_fails_only_the_commands_that_use_it() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stub = Stub::start(vec![Reply::new(200, "[]")]);
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[profiles.default]\nencoding = \"xml\"\n\
+             [profiles.other]\nbase_url = \"{}\"\napi_key_env = \"OTHER_KEY\"\n",
+            stub.base_url()
+        ),
+    )
+    .unwrap();
+    let used = run(
+        with_config(home.path(), &["acl", "list"]).env("CLOUDMQTT_API_KEY", KEY),
+        "",
+    );
+    used.expect_code(2);
+    assert!(
+        used.stderr
+            .contains("[profiles.default]: `encoding` must be \"json\" or \"form\""),
+        "{}",
+        used.stderr
+    );
+    run(
+        with_config(home.path(), &["--profile", "other", "acl", "list"])
+            .env("OTHER_KEY", OTHER_KEY),
+        "",
+    )
+    .expect_code(0);
 }
