@@ -74,7 +74,7 @@ pub struct GlobalArgs {
     pub base_url: Option<String>,
 
     /// Allow plain http:// to a host that is not loopback (sends the API key
-    /// in clear).
+    /// in clear); `profiles add` keeps it in the profile.
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
 
@@ -178,7 +178,9 @@ pub enum ProfilesCommand {
     Add {
         /// The profile's name: letters, digits, - and _.
         name: String,
-        /// The API's base URL for this profile.
+        /// The API's base URL for this profile. Plain http:// to a host that
+        /// is not loopback needs --allow-insecure-http, which the profile
+        /// then keeps.
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
         /// How request bodies are encoded for this profile.

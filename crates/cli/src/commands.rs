@@ -289,7 +289,7 @@ impl Client {
         let config = ApiConfig::builder(settings.api_key)
             .base_url(settings.base_url)
             .encoding(settings.encoding)
-            .allow_insecure_http(global.allow_insecure_http)
+            .allow_insecure_http(settings.allow_insecure_http)
             .build()?;
         let policy = RetryPolicy {
             max_retries: global.retries,

@@ -9,6 +9,7 @@
 //! api_key_file = "prod.key"         # relative to the config's directory
 //! # api_key_env = "PROD_CLOUDMQTT_KEY"
 //! # api_key_command = "pass show cloudmqtt/prod"
+//! # allow_insecure_http = true     # base_url may be plain http
 //! ```
 //!
 //! A profile names exactly one source for its key and never holds the key
@@ -21,7 +22,9 @@
 //! first found, from its flag, its environment variable, the profile, and
 //! the built-in default: `--api-key-file` > `CLOUDMQTT_API_KEY` > profile;
 //! `--base-url` > `CLOUDMQTT_BASE_URL` > profile > the public API;
-//! `--encoding` > profile > `json`.
+//! `--encoding` > profile > `json`. A profile's `allow_insecure_http`
+//! permits plain http for its own `base_url` only; `--allow-insecure-http`
+//! permits it for any.
 //!
 //! `profiles add` writes the key read from stdin to `NAME.key` beside the
 //! config, created with mode 0600, and refers to it; `profiles remove`
@@ -35,7 +38,7 @@ use std::path::{Path, PathBuf};
 use cloudmqtt_api::{Encoding, Secret};
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::args::{API_KEY_ENV, EncodingArg, GlobalArgs, ProfilesCommand};
+use crate::args::{API_KEY_ENV, GlobalArgs, ProfilesCommand};
 use crate::failure::Failure;
 use crate::output;
 
@@ -46,12 +49,13 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// The config file's name in its directory.
 const CONFIG_FILE: &str = "config.toml";
 /// The keys a profile may hold.
-const PROFILE_KEYS: [&str; 5] = [
+const PROFILE_KEYS: [&str; 6] = [
     "base_url",
     "encoding",
     "api_key_file",
     "api_key_env",
     "api_key_command",
+    "allow_insecure_http",
 ];
 
 /// Where a profile's key comes from.
@@ -76,6 +80,9 @@ pub struct Profile {
     pub encoding: Option<Encoding>,
     /// Where the key comes from, if set.
     pub key: Option<KeySource>,
+    /// Whether its base URL may be plain http to a host that is not
+    /// loopback.
+    pub allow_insecure_http: bool,
 }
 
 /// One `[profiles.NAME]` table of the config: the profile, or what is wrong
@@ -106,6 +113,10 @@ pub struct Settings {
     pub base_url: String,
     /// The body encoding.
     pub encoding: Encoding,
+    /// Whether the base URL may be plain http to a host that is not
+    /// loopback: `--allow-insecure-http`, or the permission of the profile
+    /// the base URL comes from.
+    pub allow_insecure_http: bool,
 }
 
 /// The directory of the config file.
@@ -212,6 +223,12 @@ fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, String
             ));
         }
     };
+    let allow_insecure_http = match table.get("allow_insecure_http") {
+        None => false,
+        Some(item) => item
+            .as_bool()
+            .ok_or_else(|| "`allow_insecure_http` must be true or false".to_owned())?,
+    };
     let mut sources = Vec::new();
     if let Some(file) = text("api_key_file")? {
         sources.push(KeySource::File(beside_config(path, &file)));
@@ -233,7 +250,32 @@ fn parse_profile(name: &str, item: &Item, path: &Path) -> Result<Profile, String
         base_url: text("base_url")?,
         encoding,
         key: sources.pop(),
+        allow_insecure_http,
     })
+}
+
+/// Checks a base URL as a command would use it. The reason it is refused
+/// ends with `permission` when only the permission for plain http is
+/// missing.
+fn check_base_url(url: &str, allow_insecure_http: bool, permission: &str) -> Result<(), String> {
+    let build = |allow: bool| {
+        cloudmqtt_api::ApiConfig::builder("check")
+            .base_url(url)
+            .allow_insecure_http(allow)
+            .build()
+    };
+    let Err(error) = build(allow_insecure_http) else {
+        return Ok(());
+    };
+    let reason = match error {
+        cloudmqtt_api::Error::InvalidInput { reason, .. } => reason,
+        other => other.to_string(),
+    };
+    if !allow_insecure_http && build(true).is_ok() {
+        Err(format!("{reason}; {permission}"))
+    } else {
+        Err(reason)
+    }
 }
 
 /// The name of the profile chosen by `--profile` or `CLOUDMQTT_PROFILE`.
@@ -242,11 +284,12 @@ fn chosen(global: &GlobalArgs) -> Option<String> {
 }
 
 /// Resolves the key, base URL and encoding for a command: flag, then
-/// environment, then profile, then default.
+/// environment, then profile, then default; and whether the base URL may be
+/// plain http.
 ///
 /// # Errors
 /// A named profile that does not exist, an unreadable config, a profile in
-/// use that is invalid, or no key from anywhere.
+/// use that is invalid (its base URL too), or no key from anywhere.
 pub fn resolve(global: &GlobalArgs) -> Result<Settings, Failure> {
     let profile = active_profile(global)?;
     let profile = profile.as_ref();
@@ -271,11 +314,33 @@ pub fn resolve(global: &GlobalArgs) -> Result<Settings, Failure> {
             }
         }
     };
-    let base_url = global
-        .base_url
-        .clone()
-        .or_else(|| profile.and_then(|profile| profile.base_url.clone()))
-        .unwrap_or_else(|| cloudmqtt_api::DEFAULT_BASE_URL.to_owned());
+    let (base_url, allow_insecure_http) = match (&global.base_url, profile) {
+        (Some(url), _) => (url.clone(), global.allow_insecure_http),
+        (
+            None,
+            Some(Profile {
+                name,
+                base_url: Some(url),
+                allow_insecure_http,
+                ..
+            }),
+        ) => {
+            let allowed = global.allow_insecure_http || *allow_insecure_http;
+            let permission = format!(
+                "set allow_insecure_http = true in [profiles.{name}] to allow it, or pass --allow-insecure-http"
+            );
+            check_base_url(url, allowed, &permission).map_err(|reason| {
+                Failure::Usage(format!(
+                    "profile {name:?}: invalid base_url {url:?}: {reason}"
+                ))
+            })?;
+            (url.clone(), allowed)
+        }
+        (None, _) => (
+            cloudmqtt_api::DEFAULT_BASE_URL.to_owned(),
+            global.allow_insecure_http,
+        ),
+    };
     let encoding = global
         .encoding
         .map(Encoding::from)
@@ -285,6 +350,7 @@ pub fn resolve(global: &GlobalArgs) -> Result<Settings, Failure> {
         api_key,
         base_url,
         encoding,
+        allow_insecure_http,
     })
 }
 
@@ -348,7 +414,8 @@ fn read_key(profile: &str, source: &KeySource) -> Result<Secret, Failure> {
 ///
 /// # Errors
 /// An invalid name, config or key; a profile that exists (add) or does not
-/// (remove); a file that cannot be written.
+/// (remove); a plain http base URL without `--allow-insecure-http` (add); a
+/// file that cannot be written.
 pub fn run(
     command: ProfilesCommand,
     global: &GlobalArgs,
@@ -366,9 +433,24 @@ pub fn run(
             force,
         } => {
             check_name(&name)?;
+            // Checked as a command would use it, before the key is asked for.
+            if let Some(url) = &base_url {
+                let permission = "pass --allow-insecure-http to allow it for this profile";
+                check_base_url(url, global.allow_insecure_http, permission).map_err(|reason| {
+                    Failure::Usage(format!("invalid --base-url {url:?}: {reason}"))
+                })?;
+            }
             let key = read_stdin_key()?;
-            add(&path, &name, base_url, encoding, &key, force)?;
+            let profile = Profile {
+                allow_insecure_http: global.allow_insecure_http && base_url.is_some(),
+                name,
+                base_url,
+                encoding: encoding.map(Encoding::from),
+                key: None,
+            };
+            add(&path, &profile, &key, force)?;
             if !json {
+                let name = &profile.name;
                 writeln!(out, "added profile {name:?} to {}", path.display())?;
             }
             Ok(())
@@ -421,6 +503,7 @@ fn list(
                         KeySource::Env(_) => "env",
                         KeySource::Command(_) => "command",
                     }),
+                    "allow_insecure_http": profile.is_some_and(|profile| profile.allow_insecure_http),
                     "active": is_active(entry),
                     "error": entry.profile.as_ref().err(),
                 })
@@ -533,14 +616,10 @@ fn read_stdin_key() -> Result<Secret, Failure> {
     Ok(key)
 }
 
-fn add(
-    path: &Path,
-    name: &str,
-    base_url: Option<String>,
-    encoding: Option<EncodingArg>,
-    key: &Secret,
-    force: bool,
-) -> Result<(), Failure> {
+/// Writes `profile` (its name, base URL, encoding and permission) with a
+/// new key file for `key`.
+fn add(path: &Path, profile: &Profile, key: &Secret, force: bool) -> Result<(), Failure> {
+    let name = profile.name.as_str();
     let mut document = read_document(path)?;
     profiles(&document, path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -558,13 +637,6 @@ fn add(
             "profile {name:?} exists; pass --force to replace it, or remove it first"
         )));
     }
-    // Check the URL as a command would, before writing anything.
-    if let Some(url) = &base_url {
-        cloudmqtt_api::ApiConfig::builder("check")
-            .base_url(url.as_str())
-            .allow_insecure_http(true)
-            .build()?;
-    }
     let key_file = format!("{name}.key");
     write_private(
         &dir.join(&key_file),
@@ -572,13 +644,16 @@ fn add(
     )
     .map_err(|error| config_error(&dir.join(&key_file), error))?;
     let mut table = Table::new();
-    if let Some(url) = base_url {
-        table.insert("base_url", value(url));
+    if let Some(url) = &profile.base_url {
+        table.insert("base_url", value(url.as_str()));
     }
-    if let Some(encoding) = encoding {
-        table.insert("encoding", value(encoding_name(encoding.into())));
+    if let Some(encoding) = profile.encoding {
+        table.insert("encoding", value(encoding_name(encoding)));
     }
     table.insert("api_key_file", value(key_file));
+    if profile.allow_insecure_http {
+        table.insert("allow_insecure_http", value(true));
+    }
     profiles_table.insert(name, Item::Table(table));
     write_config(path, &document)
 }
@@ -691,6 +766,10 @@ mod tests {
                 "`base_url` must be a string",
             ),
             ("profiles = 1\n", "`profiles` must be a table"),
+            (
+                "[profiles.a]\nallow_insecure_http = \"yes\"\n",
+                "[profiles.a]: `allow_insecure_http` must be true or false",
+            ),
         ] {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(words), "{text:?}: {error}");

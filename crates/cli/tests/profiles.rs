@@ -40,7 +40,8 @@ fn expect_listed_without_key(home: &Path, base_url: &str) {
     assert_eq!(
         list.json(),
         serde_json::json!([{"name": "prod", "base_url": base_url, "encoding": null,
-                            "api_key_from": "file", "active": false, "error": null}])
+                            "api_key_from": "file", "allow_insecure_http": false,
+                            "active": false, "error": null}])
     );
     for selected in [
         with_config(home, &["--profile", "prod", "profiles", "list", "--json"]),
@@ -421,4 +422,138 @@ fn a_broken_default_profile_fails_only_the_commands_that_use_it() {
         "",
     )
     .expect_code(0);
+}
+
+/// A one-connection HTTP proxy on 127.0.0.1 (port 0) that accepts a
+/// `CONNECT` and answers the request sent through the tunnel itself, with
+/// `200 []`. The thread returns the `CONNECT` request's head and the
+/// tunnelled request's head.
+fn tunnel() -> (String, std::thread::JoinHandle<(String, String)>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    fn head(reader: &mut impl std::io::BufRead) -> String {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                return head;
+            }
+            head.push_str(&line);
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let connect = head(&mut reader);
+        stream
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let request = head(&mut reader);
+        stream
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                  content-length: 2\r\nconnection: close\r\n\r\n[]",
+            )
+            .unwrap();
+        let _ = reader.read_line(&mut String::new());
+        (connect, request)
+    });
+    (proxy, thread)
+}
+
+#[test]
+fn a_plain_http_profile_is_saved_only_with_the_permission_it_keeps() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    let url = "http://cloudmqtt.example/api";
+    let add = [
+        "profiles",
+        "add",
+        "ins",
+        "--base-url",
+        url,
+        "--api-key-stdin",
+    ];
+    let refused = run(with_config(home.path(), &add), &format!("{KEY}\n"));
+    refused.expect_code(2);
+    assert!(
+        refused.stderr.contains("plain http") && refused.stderr.contains("--allow-insecure-http"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.join("ins.key").exists());
+    assert!(!dir.join("config.toml").exists());
+
+    run(
+        with_config(home.path(), &add).arg("--allow-insecure-http"),
+        &format!("{KEY}\n"),
+    )
+    .expect_code(0);
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(config.contains("allow_insecure_http = true"), "{config}");
+
+    // Used without the flag: the request goes out (through a proxy, the
+    // one way a test reaches a host that is not loopback).
+    let (proxy, seen) = tunnel();
+    run(
+        with_config(
+            home.path(),
+            &["--profile", "ins", "users", "list", "--json"],
+        )
+        .env("HTTP_PROXY", &proxy)
+        .env("NO_PROXY", ""),
+        "",
+    )
+    .expect_code(0);
+    let (connect, request) = seen.join().unwrap();
+    assert!(
+        connect.starts_with("CONNECT cloudmqtt.example:80 "),
+        "{connect}"
+    );
+    assert!(request.starts_with("GET /api/user "), "{request}");
+    assert!(request.contains(&basic_auth(KEY)), "{request}");
+
+    // The permission is the profile's, for its own URL only.
+    let other = run(
+        with_config(
+            home.path(),
+            &[
+                "--profile",
+                "ins",
+                "--base-url",
+                "http://other.example/api",
+                "acl",
+                "list",
+            ],
+        ),
+        "",
+    );
+    other.expect_code(2);
+    assert!(other.stderr.contains("--base-url"), "{}", other.stderr);
+}
+
+#[test]
+fn a_plain_http_profile_without_the_permission_is_named_when_used() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[profiles.hand]\nbase_url = \"http://cloudmqtt.example/api\"\napi_key_env = \"HAND_KEY\"\n",
+    )
+    .unwrap();
+    let result = run(
+        with_config(home.path(), &["--profile", "hand", "acl", "list"]).env("HAND_KEY", KEY),
+        "",
+    );
+    result.expect_code(2);
+    assert!(
+        result.stderr.contains("profile \"hand\"")
+            && result.stderr.contains("plain http")
+            && result.stderr.contains("allow_insecure_http = true"),
+        "{}",
+        result.stderr
+    );
+    assert!(!result.stderr.contains("--base-url"), "{}", result.stderr);
 }
