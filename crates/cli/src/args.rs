@@ -5,18 +5,20 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::Shell;
 use cloudmqtt_api::{
     AclKind, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_WAIT_INTERVAL,
     DEFAULT_WAIT_TIMEOUT, Encoding,
 };
 
-use crate::failure::Failure;
+use crate::failure::{EXIT_API, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Failure};
 
 /// The environment variable that holds the API key.
 pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
@@ -24,7 +26,8 @@ pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
 /// The environment variable that overrides the API's base URL.
 pub const BASE_URL_ENV: &str = "CLOUDMQTT_BASE_URL";
 
-const AFTER_HELP: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable, from
+/// What `--help` says after the options, and the manual in its description.
+const NOTES: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable, from
 --api-key-file or from a profile; it is never taken as an option value,
 which would show in process lists. Passwords come from --password-stdin or a prompt that does
 not echo.
@@ -36,15 +39,36 @@ $XDG_CONFIG_HOME/cloudmqtt/config.toml), the default. See
 
 With --debug (or CLOUDMQTT_DEBUG=1) every attempt and every wait is
 written to stderr, secrets redacted. With --json a failure also writes
-{"error":{"code":"NOT_FOUND","status":404,"message":"..."}} to stderr.
+{"error":{"code":"NOT_FOUND","status":404,"message":"..."}} to stderr."#;
 
-Exit codes: 0 success, 1 API or network error, 2 usage or invalid input,
-3 not found, 4 authentication or permission failure, 5 access denied
-(acl check) or findings (acl lint)."#;
+/// Every exit code and what it means, for `--help` and the manual.
+const EXIT_CODES: [(u8, &str); 6] = [
+    (EXIT_OK, "success"),
+    (
+        EXIT_API,
+        "API or network error (including a --wait that gave up, or an apply that left changes unmade)",
+    ),
+    (EXIT_USAGE, "usage error or invalid input"),
+    (EXIT_NOT_FOUND, "not found"),
+    (EXIT_AUTH, "authentication or permission failure"),
+    (
+        crate::access::EXIT_DENIED,
+        "access denied (acl check), findings (acl lint) or changes (plan --exit-code)",
+    ),
+];
+
+/// `--help` after the options: the notes, then the exit codes.
+fn after_help() -> String {
+    let mut text = format!("{NOTES}\n\nExit codes:");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    text
+}
 
 /// Manage the users, ACL rules and instance of a CloudMQTT broker.
 #[derive(Debug, Parser)]
-#[command(name = "cloudmqtt", version, after_help = AFTER_HELP)]
+#[command(name = "cloudmqtt", version, after_help = after_help())]
 pub struct Cli {
     /// Options that apply to every command.
     #[command(flatten)]
@@ -97,7 +121,14 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// The profile to use (from the config file; see `cloudmqtt profiles`).
-    #[arg(long, global = true, env = crate::profiles::PROFILE_ENV, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = crate::profiles::PROFILE_ENV,
+        hide_env_values = true,
+        value_name = "NAME",
+        value_hint = ValueHint::Other
+    )]
     pub profile: Option<String>,
 
     /// Write every attempt (method, URL, status, duration) and every retry
@@ -106,6 +137,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = crate::trace::DEBUG_ENV,
+        hide_env_values = true,
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub debug: bool,
@@ -177,6 +209,7 @@ pub enum ProfilesCommand {
     /// (mode 0600) beside the config.
     Add {
         /// The profile's name: letters, digits, - and _.
+        #[arg(value_hint = ValueHint::Other)]
         name: String,
         /// The API's base URL for this profile. Plain http:// to a host that
         /// is not loopback needs --allow-insecure-http, which the profile
@@ -196,6 +229,7 @@ pub enum ProfilesCommand {
     /// Remove a profile, and the key file `profiles add` wrote for it.
     Remove {
         /// The profile's name.
+        #[arg(value_hint = ValueHint::Other)]
         name: String,
     },
 }
@@ -395,6 +429,170 @@ pub(crate) fn parse_seconds(text: &str) -> Result<Seconds, String> {
         return Err("must be more than 0 and at most 86400 seconds".to_owned());
     }
     Ok(Seconds(Duration::from_secs_f64(seconds)))
+}
+
+/// The command line as shell completion sees it: `--profile` and `profiles
+/// remove` offer the names of the profiles in the config as the script is
+/// made (the generator writes values into the script; it cannot read the
+/// config as a name is typed), and never file names.
+pub fn completion_command() -> clap::Command {
+    let names = crate::profiles::completion_names();
+    let command = Cli::command();
+    if names.is_empty() {
+        return command;
+    }
+    // clap keeps a value's name as `&'static str` (without its `string`
+    // feature); this command lives until the script is written and the
+    // process ends.
+    let names = PossibleValuesParser::new(names.into_iter().map(|name| &*name.leak()));
+    command
+        .mut_arg("profile", |arg| arg.value_parser(names.clone()))
+        .mut_subcommand("profiles", |profiles| {
+            profiles.mut_subcommand("remove", |remove| {
+                remove.mut_arg("name", |arg| arg.value_parser(names))
+            })
+        })
+}
+
+/// Every environment variable the command line reads and what for, for the
+/// manual.
+fn environment() -> [(String, String); 10] {
+    [
+        (
+            API_KEY_ENV.to_owned(),
+            "The API key, unless --api-key-file is given; without either, the profile's key (from a file, the variable its api_key_env names, or a command)".to_owned(),
+        ),
+        (BASE_URL_ENV.to_owned(), "The API's base URL, as --base-url".to_owned()),
+        (
+            crate::profiles::PROFILE_ENV.to_owned(),
+            "The profile to use, as --profile".to_owned(),
+        ),
+        (
+            crate::trace::DEBUG_ENV.to_owned(),
+            "1 (or true, yes, on) traces every attempt and wait, as --debug".to_owned(),
+        ),
+        (
+            "CLOUDMQTT_PASSWORD_<NAME>".to_owned(),
+            "A user's password for plan and apply, where the access file says password_env (export writes these names; any variable the file names is read)".to_owned(),
+        ),
+        (
+            "XDG_CONFIG_HOME".to_owned(),
+            "The config file is $XDG_CONFIG_HOME/cloudmqtt/config.toml".to_owned(),
+        ),
+        (
+            "HOME".to_owned(),
+            "Without XDG_CONFIG_HOME, the config file is $HOME/.config/cloudmqtt/config.toml".to_owned(),
+        ),
+        (
+            "TERM".to_owned(),
+            "dumb: no prompt, no progress line and no colour".to_owned(),
+        ),
+        (
+            "NO_COLOR".to_owned(),
+            "Set and not empty: no colour in help and usage messages (CLICOLOR and CLICOLOR_FORCE are read too)".to_owned(),
+        ),
+        (
+            "HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY".to_owned(),
+            "A proxy for every request (as CONNECT), and the hosts reached without it; the lower-case names too".to_owned(),
+        ),
+    ]
+}
+
+/// Text as roff prints it: backslashes, hyphens and apostrophes escaped,
+/// and a line that would start with a control character made plain.
+fn roff(text: &str) -> String {
+    let mut escaped = String::new();
+    if text.starts_with(['.', '\'']) {
+        escaped.push_str("\\&");
+    }
+    for c in text.chars() {
+        match c {
+            '\\' => escaped.push_str("\\e"),
+            '-' => escaped.push_str("\\-"),
+            '\'' => escaped.push_str("\\*(Aq"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A roff section of tagged paragraphs: each tag in bold, then its text.
+fn tagged_section(title: &str, items: &[(String, String)]) -> String {
+    let mut section = format!(".SH {title}\n");
+    for (tag, text) in items {
+        section.push_str(&format!(".TP\n\\fB{}\\fR\n", roff(tag)));
+        for line in text.lines() {
+            section.push_str(&roff(line));
+            section.push('\n');
+        }
+    }
+    section
+}
+
+/// Every command that does something (`users list`, `plan`, ...), as
+/// typed, with its one-line description.
+fn commands(command: &clap::Command, path: &str, found: &mut Vec<(String, String)>) {
+    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        let path = format!("{path} {}", sub.get_name());
+        if sub.has_subcommands() {
+            commands(sub, &path, found);
+        } else {
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            found.push((path, about));
+        }
+    }
+}
+
+/// Writes the manual page (roff): clap_mangen's name, synopsis, description
+/// (the notes of `--help`) and options, then every command, the
+/// environment and the exit status. There is no page per command, so none
+/// is referred to.
+///
+/// # Errors
+/// A failed write.
+pub fn write_manual(out: &mut dyn Write) -> io::Result<()> {
+    use clap_mangen::Man;
+    let command = Cli::command();
+    let about = command
+        .get_about()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let man = Man::new(command.clone().long_about(format!("{about}.\n\n{NOTES}")));
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    // Each part clap_mangen renders starts with the same preamble (the
+    // definition of the apostrophe); the page keeps the title's.
+    let preamble = page[..page.windows(4).position(|w| w == b".TH ").unwrap_or(0)].to_vec();
+    type Render = fn(&Man, &mut dyn Write) -> io::Result<()>;
+    let parts: [Render; 4] = [
+        Man::render_name_section,
+        Man::render_synopsis_section,
+        Man::render_description_section,
+        Man::render_options_section,
+    ];
+    for render in parts {
+        let mut part = Vec::new();
+        render(&man, &mut part)?;
+        page.extend_from_slice(part.strip_prefix(preamble.as_slice()).unwrap_or(&part));
+    }
+    let mut all = Vec::new();
+    commands(&command, "cloudmqtt", &mut all);
+    all.push((
+        "cloudmqtt COMMAND --help".to_owned(),
+        "The command's own options".to_owned(),
+    ));
+    let exit_codes: Vec<(String, String)> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| (code.to_string(), (*meaning).to_owned()))
+        .collect();
+    for section in [
+        tagged_section("COMMANDS", &all),
+        tagged_section("ENVIRONMENT", &environment()),
+        tagged_section("EXIT STATUS", &exit_codes),
+    ] {
+        page.extend_from_slice(section.as_bytes());
+    }
+    out.write_all(&page)
 }
 
 /// Turns a command-line mistake into one usage failure: clap's reason
@@ -653,6 +851,46 @@ mod tests {
             "unrecognized subcommand 'lisst'; a similar subcommand exists: 'list' \
              (try 'cloudmqtt users --help')"
         );
+    }
+
+    #[test]
+    fn every_variable_an_option_reads_is_named_without_its_value() {
+        fn check(command: &clap::Command, listed: &[String]) {
+            for arg in command.get_arguments() {
+                if let Some(variable) = arg.get_env() {
+                    let variable = variable.to_string_lossy();
+                    assert!(arg.is_hide_env_values_set(), "{variable}");
+                    assert!(
+                        listed.contains(&variable.into_owned()),
+                        "{:?}",
+                        arg.get_id()
+                    );
+                }
+            }
+            for sub in command.get_subcommands() {
+                check(sub, listed);
+            }
+        }
+        let listed: Vec<String> = environment().into_iter().map(|(name, _)| name).collect();
+        check(&Cli::command(), &listed);
+    }
+
+    #[test]
+    fn every_exit_code_is_listed() {
+        let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+        // `plan --exit-code` shares 5 with `acl check` and `acl lint`.
+        assert_eq!(
+            crate::plan::EXIT_CHANGES,
+            i32::from(crate::access::EXIT_DENIED)
+        );
+        assert!(after_help().contains("changes (plan --exit-code)"));
+    }
+
+    #[test]
+    fn roff_text_is_escaped() {
+        assert_eq!(roff("a-b's \\x"), "a\\-b\\*(Aqs \\ex");
+        assert_eq!(roff(".SH x"), "\\&.SH x");
     }
 
     #[test]

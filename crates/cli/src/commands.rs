@@ -5,7 +5,6 @@ use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
-use clap::CommandFactory;
 use cloudmqtt_api::{
     AllUsers, ApiConfig, Call, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error,
     GetUser, ListAclRules, ListUsers, Machine, Mutation, NewAclRule, Operation, Output,
@@ -35,7 +34,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             // Generated into memory first: the generator panics on a
             // failed write, and a closed pipe must stay a quiet exit.
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "cloudmqtt", &mut script);
+            let mut command = crate::args::completion_command();
+            clap_complete::generate(shell, &mut command, "cloudmqtt", &mut script);
             stdout.write_all(&script)?;
             return Ok(());
         }
@@ -55,7 +55,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Man => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            crate::args::write_manual(&mut page)?;
             stdout.write_all(&page)?;
             return Ok(());
         }

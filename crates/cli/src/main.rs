@@ -12,9 +12,10 @@
 //! Failures print one line on stderr (with `--json`, then
 //! `{"error":{"code":...,"status":...,"message":...}}`) and exit with 1
 //! (API or network), 2 (usage or invalid input), 3 (not found) or 4
-//! (authentication); `acl check` and `acl lint` exit with 5 when access is
-//! denied or there are findings. Settings come from flags, the environment
-//! and profiles ([`profiles`]); `--debug` traces every attempt ([`trace`]).
+//! (authentication); `acl check`, `acl lint` and `plan --exit-code` exit
+//! with 5 when access is denied, there are findings or there are changes.
+//! Settings come from flags, the environment and profiles ([`profiles`]);
+//! `--debug` traces every attempt ([`trace`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -577,6 +577,22 @@ fn write_table(out: &mut impl Write, header: &[String], rows: &[Vec<String>]) ->
     Ok(())
 }
 
+/// The names of the profiles in the config, valid or not, for shell
+/// completion: only those a name check accepts (so that any shell takes each
+/// as one word), and none when the config cannot be read.
+pub fn completion_names() -> Vec<String> {
+    let Ok(path) = config_path() else {
+        return Vec::new();
+    };
+    let entries = read_document(&path).and_then(|document| profiles(&document, &path));
+    entries
+        .unwrap_or_default()
+        .into_iter()
+        .map(|entry| entry.name)
+        .filter(|name| check_name(name).is_ok())
+        .collect()
+}
+
 /// Profile names are file and TOML friendly: letters, digits, `-`, `_`.
 fn check_name(name: &str) -> Result<(), Failure> {
     if name.is_empty()

@@ -1,5 +1,5 @@
 //! Terminal manners: no prompt or spinner with `TERM=dumb` or off a
-//! terminal, no colour with `NO_COLOR`, and `cloudmqtt man`.
+//! terminal, no colour with `NO_COLOR`; `--help` and `cloudmqtt man`.
 
 mod common;
 
@@ -112,6 +112,104 @@ fn man_writes_a_manual_page() {
         assert!(result.stdout.contains(word), "{word}");
     }
     assert_eq!(result.stderr, "");
+}
+
+#[test]
+fn the_manual_refers_to_no_page_it_lacks() {
+    let result = run(cloudmqtt().arg("man"), "");
+    result.expect_code(0);
+    let page = &result.stdout;
+    // There are no pages per command: the commands are described here.
+    assert!(!page.contains("(1)"), "{page}");
+    for command in [
+        "cloudmqtt users list",
+        "cloudmqtt users set\\-password",
+        "cloudmqtt acl check",
+        "cloudmqtt profiles remove",
+        "cloudmqtt apply",
+    ] {
+        assert!(page.contains(command), "{command}: {page}");
+    }
+    assert!(!page.contains("cloudmqtt help"), "{page}");
+}
+
+#[test]
+fn the_manual_lists_the_environment_and_the_exit_status() {
+    let result = run(cloudmqtt().arg("man"), "");
+    result.expect_code(0);
+    let page = &result.stdout;
+    let section = |name: &str| {
+        let start = page
+            .find(&format!(".SH {name}\n"))
+            .unwrap_or_else(|| panic!("no {name} section: {page}"));
+        let rest = &page[start + 4..];
+        rest[..rest.find("\n.SH ").unwrap_or(rest.len())].to_owned()
+    };
+    let environment = section("ENVIRONMENT");
+    for variable in [
+        "CLOUDMQTT_API_KEY",
+        "CLOUDMQTT_BASE_URL",
+        "CLOUDMQTT_PROFILE",
+        "CLOUDMQTT_DEBUG",
+        "CLOUDMQTT_PASSWORD_",
+        "XDG_CONFIG_HOME",
+        "HOME",
+        "TERM",
+        "NO_COLOR",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+    ] {
+        assert!(environment.contains(variable), "{variable}: {environment}");
+    }
+    let exit = section("EXIT STATUS");
+    for words in [
+        "access denied",
+        "acl lint",
+        "plan \\-\\-exit\\-code",
+        "not found",
+    ] {
+        assert!(exit.contains(words), "{words}: {exit}");
+    }
+}
+
+#[test]
+fn help_names_variables_without_their_values() {
+    let unset = run(cloudmqtt().arg("--help"), "");
+    unset.expect_code(0);
+    for shown in [
+        "[env: CLOUDMQTT_PROFILE]",
+        "[env: CLOUDMQTT_DEBUG]",
+        "[env: CLOUDMQTT_BASE_URL]",
+    ] {
+        assert!(unset.stdout.contains(shown), "{shown}: {}", unset.stdout);
+    }
+    assert!(!unset.stdout.contains("=]"), "{}", unset.stdout);
+    let set = run(
+        cloudmqtt()
+            .arg("--help")
+            .env("CLOUDMQTT_PROFILE", "staging-7c1d")
+            .env("CLOUDMQTT_DEBUG", "1"),
+        "",
+    );
+    set.expect_code(0);
+    assert!(!set.stdout.contains("staging-7c1d"), "{}", set.stdout);
+    assert!(
+        set.stdout.contains("[env: CLOUDMQTT_DEBUG]"),
+        "{}",
+        set.stdout
+    );
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    let help = run(cloudmqtt().arg("--help"), "");
+    help.expect_code(0);
+    let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("changes (plan --exit-code)"),
+        "{}",
+        help.stdout
+    );
 }
 
 #[test]

@@ -557,3 +557,62 @@ fn a_plain_http_profile_without_the_permission_is_named_when_used() {
     );
     assert!(!result.stderr.contains("--base-url"), "{}", result.stderr);
 }
+
+/// The `case` arms of a generated bash script that complete `--profile`.
+fn profile_arms(script: &str) -> Vec<&str> {
+    script
+        .split("--profile)")
+        .skip(1)
+        .map(|rest| &rest[..rest.find(";;").unwrap_or(rest.len())])
+        .collect()
+}
+
+#[test]
+fn completions_offer_profile_names_and_never_files() {
+    let completions = |home: &Path, shell: &str| {
+        let result = run(with_config(home, &["completions", shell]), "");
+        result.expect_code(0);
+        result.stdout
+    };
+    // Without a config, `--profile` completes nothing rather than files.
+    let empty = tempfile::tempdir().unwrap();
+    let script = completions(empty.path(), "bash");
+    let arms = profile_arms(&script);
+    assert!(!arms.is_empty(), "{script}");
+    for arm in &arms {
+        assert!(!arm.contains("compgen -f"), "{arm}");
+    }
+
+    // With one, the names it holds (a name no shell could take as a word is
+    // left out).
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cloudmqtt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[profiles.prod]\napi_key_env = \"A\"\n[profiles.staging-2]\nbase_uri = \"typo\"\n\
+         [profiles.\"$(touch pwned)\"]\napi_key_env = \"B\"\n",
+    )
+    .unwrap();
+    let script = completions(home.path(), "bash");
+    for arm in profile_arms(&script) {
+        assert!(arm.contains("compgen -W \"prod staging-2\""), "{arm}");
+    }
+    assert!(!script.contains("pwned"), "{script}");
+    let remove = script
+        .split("cloudmqtt__subcmd__profiles__subcmd__remove)\n")
+        .nth(1)
+        .unwrap();
+    let opts = remove.lines().next().unwrap();
+    assert!(opts.ends_with(" prod staging-2\""), "{opts}");
+    let zsh = completions(home.path(), "zsh");
+    assert!(zsh.contains(":NAME:(prod staging-2)"), "{zsh}");
+    let fish = completions(home.path(), "fish");
+    assert!(fish.contains("-l profile"), "{fish}");
+    assert!(
+        fish.lines()
+            .filter(|line| line.contains("-l profile"))
+            .all(|line| line.contains("-r -f -a \"prod")),
+        "{fish}"
+    );
+}
