@@ -14,7 +14,7 @@ use crate::ops::{
 use crate::ops::{NewAclRule, parse_acl_rules, parse_users};
 use crate::paginate::Paginator;
 use crate::plan::{AccessChange, AccessPlan, DesiredAccess, identity};
-use crate::poll::WaitOptions;
+use crate::poll::{ProbeSchedule, WaitOptions};
 use crate::retry::RetryAfter;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::validate::MAX_LIMIT;
@@ -183,9 +183,11 @@ enum InFlight {
 /// every request off, not only the one refused.
 ///
 /// # Waiting
-/// Waits are batched: once a phase has sent everything, one list poll per
-/// interval (`GET /acl`, or the user list walked page by page) checks every
-/// pending change at once, until all show or the wait's timeout passes.
+/// Waits are batched: once a phase has sent everything, one list poll
+/// (`GET /acl`, or the user list walked page by page) checks every pending
+/// change at once, on the waits' [`ProbeSchedule`] (the first soon after,
+/// then backing off to one per interval), until all show or the wait's
+/// timeout passes.
 ///
 /// # Unknown outcomes
 /// A create that got no answer, timed out or got a 5xx may have reached the
@@ -216,7 +218,7 @@ pub struct Apply {
     next_ticket: u64,
     not_before: Option<SystemTime>,
     throttled: u32,
-    interval: Duration,
+    schedule: ProbeSchedule,
     started: BTreeSet<usize>,
     done: BTreeSet<usize>,
     failed: BTreeMap<usize, Error>,
@@ -256,7 +258,7 @@ impl Apply {
             next_ticket: 0,
             not_before: None,
             throttled: 0,
-            interval: options.wait.interval,
+            schedule: ProbeSchedule::new(&options.wait),
             started: BTreeSet::new(),
             done: BTreeSet::new(),
             failed: BTreeMap::new(),
@@ -394,7 +396,9 @@ impl Apply {
             if self.poll.is_some() {
                 return self.send_poll();
             }
-            let at = *phase.next_poll.get_or_insert(now);
+            let at = *phase
+                .next_poll
+                .get_or_insert_with(|| later(now, self.schedule.next_delay()));
             phase
                 .deadline
                 .get_or_insert(later(now, self.options.wait.timeout));
@@ -420,7 +424,7 @@ impl Apply {
 
     fn next_phase(&mut self) {
         self.phase += 1;
-        self.interval = self.options.wait.interval;
+        self.schedule = ProbeSchedule::new(&self.options.wait);
         if self.phase == CREATE_RULES {
             // The new side of each replacement whose old side is gone.
             for (index, change) in self.changes.iter().enumerate() {
@@ -698,10 +702,7 @@ impl Apply {
             return match response.status {
                 429 => {
                     self.throttle(&response, now);
-                    self.interval = self
-                        .interval
-                        .saturating_mul(2)
-                        .min(self.options.wait.max_interval.max(self.interval));
+                    self.schedule.slow_down();
                     self.poll_again(now)
                 }
                 500..=599 => self.poll_again(now),
@@ -757,12 +758,12 @@ impl Apply {
         }
     }
 
-    /// A poll failed: try again after the interval, or give up on what is
-    /// awaited once the deadline has passed.
+    /// A poll failed: try again after the schedule's next delay, or give
+    /// up on what is awaited once the deadline has passed.
     fn poll_again(&mut self, now: SystemTime) {
         self.poll = None;
         let phase = &mut self.phases[self.phase];
-        phase.next_poll = Some(later(now, self.interval));
+        phase.next_poll = Some(later(now, self.schedule.next_delay()));
         if phase.deadline.is_some_and(|deadline| now >= deadline) {
             let awaiting = std::mem::take(&mut phase.awaiting);
             for task in awaiting {
@@ -824,7 +825,7 @@ impl Apply {
                 self.phases[phase].awaiting.push(task);
             }
         }
-        self.phases[phase].next_poll = Some(later(now, self.interval));
+        self.phases[phase].next_poll = Some(later(now, self.schedule.next_delay()));
     }
 
     fn report(&self) -> ApplyReport {

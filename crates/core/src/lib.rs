@@ -111,8 +111,8 @@ pub use plan::{
     UserKind, plan, rights,
 };
 pub use poll::{
-    DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_PROBE_TIME, Poller,
-    WaitOptions, WaitTarget,
+    DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, FIRST_PROBE_DELAY,
+    MIN_PROBE_TIME, Poller, ProbeSchedule, WaitOptions, WaitTarget,
 };
 pub use retry::{
     AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,

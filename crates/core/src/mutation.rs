@@ -60,7 +60,8 @@ use crate::retry::RetryPolicy;
 ///     "GET https://api.cloudmqtt.com/api/user/alice",
 ///     "GET https://api.cloudmqtt.com/api/user/alice",
 /// ]);
-/// assert_eq!(now, SystemTime::UNIX_EPOCH + Duration::from_secs(2));
+/// // The probes start soon after the create: 125 ms, then 250 ms later.
+/// assert_eq!(now, SystemTime::UNIX_EPOCH + Duration::from_millis(375));
 /// # Ok::<(), cloudmqtt_api::Error>(())
 /// ```
 #[derive(Debug)]

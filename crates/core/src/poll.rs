@@ -2,7 +2,10 @@
 //!
 //! The server applies creates and deletes of users and ACL rules in the
 //! background ("may take up to a minute"). A [`Poller`] probes until the
-//! change shows, with an interval and a deadline.
+//! change shows, up to a deadline, on a [`ProbeSchedule`]: the first probe
+//! soon after the change ([`FIRST_PROBE_DELAY`]), then backing off to one
+//! probe per interval, so that a change applied within moments is seen
+//! within moments and a slow one costs no more requests than before.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -16,8 +19,13 @@ use crate::ops::{GetUser, ListAclRules, Operation, parse_acl_rules};
 use crate::retry::{DEFAULT_ATTEMPT_TIMEOUT, RetryAfter};
 use crate::validate;
 
-/// Time between probes, by default.
+/// The longest time between probes once a wait has backed off, by
+/// default.
 pub const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(2);
+/// How long after a wait starts its first probe goes out (or the
+/// interval, when that is shorter); each delay after it doubles, up to the
+/// interval ([`ProbeSchedule`]).
+pub const FIRST_PROBE_DELAY: Duration = Duration::from_millis(125);
 /// How long a wait lasts before it gives up, by default.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(90);
 /// The longest interval after slowing down on 429, by default.
@@ -158,7 +166,9 @@ impl fmt::Display for WaitTarget {
 /// How often to probe and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
-    /// Time between probes ([`DEFAULT_WAIT_INTERVAL`]).
+    /// The longest time between probes ([`DEFAULT_WAIT_INTERVAL`]): the
+    /// first goes out [`FIRST_PROBE_DELAY`] after the wait starts and the
+    /// delays double up to this ([`ProbeSchedule`]).
     pub interval: Duration,
     /// Total time before giving up ([`DEFAULT_WAIT_TIMEOUT`]).
     pub timeout: Duration,
@@ -198,6 +208,74 @@ impl WaitOptions {
     }
 }
 
+/// When a wait's probes go out: the first [`FIRST_PROBE_DELAY`] after the
+/// wait starts, then each delay twice the one before, up to the interval,
+/// which stays the cap (a wait with an interval shorter than the first
+/// delay probes once per interval from the start). A 429 slows it down:
+/// the interval doubles (up to `max_interval`, never below the interval
+/// given) and the delays are the interval from then on.
+///
+/// Pure arithmetic on durations: the caller adds a delay to its own `now`.
+/// [`Poller`] and [`crate::Apply`]'s batched waits both go by it.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloudmqtt_api::{ProbeSchedule, WaitOptions};
+///
+/// let mut schedule = ProbeSchedule::new(&WaitOptions::default());
+/// let delays: Vec<Duration> = (0..6).map(|_| schedule.next_delay()).collect();
+/// let ms = |n| Duration::from_millis(n);
+/// assert_eq!(delays, [ms(125), ms(250), ms(500), ms(1000), ms(2000), ms(2000)]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeSchedule {
+    /// The delay [`ProbeSchedule::next_delay`] gives next.
+    next: Duration,
+    /// The cap on the delays.
+    interval: Duration,
+    /// The cap on the interval when slowing down.
+    max_interval: Duration,
+}
+
+impl ProbeSchedule {
+    /// The schedule of a wait with these options, before its first probe.
+    #[must_use]
+    pub fn new(options: &WaitOptions) -> Self {
+        Self {
+            next: FIRST_PROBE_DELAY.min(options.interval),
+            interval: options.interval,
+            max_interval: options.max_interval,
+        }
+    }
+
+    /// The delay before the next probe (the first call gives the delay
+    /// before the first); the one after is twice as long, up to the
+    /// interval.
+    #[must_use = "the delay is the time to wait before the next probe"]
+    pub fn next_delay(&mut self) -> Duration {
+        let delay = self.next;
+        self.next = self.next.saturating_mul(2).min(self.interval);
+        delay
+    }
+
+    /// Slows down after a 429: the interval doubles (up to `max_interval`,
+    /// never below the interval given) and every delay from now on is the
+    /// interval.
+    pub fn slow_down(&mut self) {
+        self.interval = self
+            .interval
+            .saturating_mul(2)
+            .min(self.max_interval.max(self.interval));
+        self.next = self.interval;
+    }
+
+    /// The cap on the delays, as slowed down so far.
+    #[must_use]
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+}
+
 #[derive(Debug, Clone)]
 enum State {
     Ready,
@@ -208,14 +286,17 @@ enum State {
 
 /// Probes until a [`WaitTarget`] is reached or the deadline passes.
 ///
-/// The first probe goes out at once. A 2xx or 404 that does not show the
-/// target yet waits one interval; 429 doubles the interval (up to
-/// `max_interval`, and at least `Retry-After`); 5xx, network failures and
-/// timeouts are ridden out; any other status fails at once. The last probe
-/// goes out at the deadline; after it the wait ends with
-/// [`Error::WaitTimeout`]. Each probe carries its attempt's deadline
-/// ([`Request::deadline`]): the options' `attempt_timeout`, cut to the
-/// wait's deadline but never below [`MIN_PROBE_TIME`].
+/// The wait starts at the first [`Machine::poll_output`]; its probes go
+/// out on a [`ProbeSchedule`]: the first [`FIRST_PROBE_DELAY`] later, then
+/// after delays that double up to the interval. A 2xx or 404 that does not
+/// show the target yet, a 5xx, a network failure or a timeout waits the
+/// next delay; 429 slows the schedule down (the interval doubles, up to
+/// `max_interval`, and the wait is at least `Retry-After`); any other
+/// status fails at once. The last probe goes out at the deadline; after it
+/// the wait ends with [`Error::WaitTimeout`]. Each probe carries its
+/// attempt's deadline ([`Request::deadline`]): the options'
+/// `attempt_timeout`, cut to the wait's deadline but never below
+/// [`MIN_PROBE_TIME`].
 #[derive(Debug)]
 pub struct Poller {
     target: WaitTarget,
@@ -223,7 +304,7 @@ pub struct Poller {
     /// `Done` from the start, and `Done` is final).
     probe: Request,
     options: WaitOptions,
-    interval: Duration,
+    schedule: ProbeSchedule,
     started: Option<SystemTime>,
     secrets: SecretForms,
     state: State,
@@ -243,7 +324,7 @@ impl Poller {
         Self {
             target,
             probe,
-            interval: options.interval,
+            schedule: ProbeSchedule::new(&options),
             options,
             started: None,
             secrets: config.key_forms().clone(),
@@ -269,7 +350,10 @@ impl Poller {
         later(self.started.unwrap_or(now), self.options.timeout)
     }
 
-    fn schedule(&mut self, delay: Duration, now: SystemTime) {
+    /// Waits the schedule's next delay (and at least `at_least`) before the
+    /// next probe, or ends the wait once its deadline has passed.
+    fn probe_later(&mut self, at_least: Duration, now: SystemTime) {
+        let delay = self.schedule.next_delay().max(at_least);
         let deadline = self.deadline(now);
         if now >= deadline {
             let waited = now
@@ -287,18 +371,17 @@ impl Poller {
     fn handle_response(&mut self, response: &Response, now: SystemTime) {
         match self.target.reached(response) {
             Ok(Some(true)) => self.state = State::Done(Ok(())),
-            Ok(Some(false)) => self.schedule(self.interval, now),
+            Ok(Some(false)) => self.probe_later(Duration::ZERO, now),
             Ok(None) if response.status == 429 => {
-                self.interval = (self.interval.saturating_mul(2))
-                    .min(self.options.max_interval.max(self.interval));
+                self.schedule.slow_down();
                 let asked = response
                     .header("retry-after")
                     .and_then(RetryAfter::parse)
                     .map(|after| after.delay_from(now))
                     .unwrap_or_default();
-                self.schedule(self.interval.max(asked), now);
+                self.probe_later(asked, now);
             }
-            Ok(None) if response.status >= 500 => self.schedule(self.interval, now),
+            Ok(None) if response.status >= 500 => self.probe_later(Duration::ZERO, now),
             Ok(None) => {
                 self.state = State::Done(Err(Error::read_failure(response, &self.secrets)));
             }
@@ -313,6 +396,14 @@ impl Machine for Poller {
     fn poll_output(&mut self, now: SystemTime) -> Output<()> {
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
+            State::Ready => {
+                // The wait starts; its first probe goes out after the
+                // schedule's first delay (at once when the timeout is 0).
+                self.started = Some(now);
+                let first = later(now, self.schedule.next_delay()).min(self.deadline(now));
+                self.state = State::Waiting(first);
+                return self.poll_output(now);
+            }
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
             State::Sent => {
                 // The probe's outcome was never handed in: count it as lost.
@@ -320,9 +411,8 @@ impl Machine for Poller {
                 self.handle_input(lost, now);
                 return self.poll_output(now);
             }
-            State::Ready | State::Waiting(_) => {}
+            State::Waiting(_) => {}
         }
-        self.started.get_or_insert(now);
         self.state = State::Sent;
         let left = self
             .deadline(now)
@@ -340,7 +430,7 @@ impl Machine for Poller {
         }
         match input {
             Input::Response(response) => self.handle_response(&response, now),
-            Input::Failed(_) => self.schedule(self.interval, now),
+            Input::Failed(_) => self.probe_later(Duration::ZERO, now),
         }
     }
 }

@@ -101,7 +101,8 @@ fn a_create_then_its_wait_in_one_machine() {
         ]
     );
     let ats: Vec<f64> = sent.iter().map(|s| s.at).collect();
-    assert_eq!(ats, [0.0, 0.0, 1.0, 2.0]);
+    // The wait's probes start soon after the create and back off.
+    assert_eq!(ats, [0.0, 0.125, 0.375, 0.875]);
     // Every attempt carries the default attempt timeout.
     assert!(
         sent.iter()
@@ -186,12 +187,15 @@ fn the_last_probe_ends_at_the_wait_deadline_but_gets_the_minimum() {
     assert_eq!(result.unwrap_err().code(), ErrorCode::WaitTimeout);
     let probes: Vec<(f64, Option<Duration>)> =
         sent[1..].iter().map(|s| (s.at, s.attempt)).collect();
+    let left = |ms| Some(Duration::from_millis(ms));
     assert_eq!(
         probes,
         [
-            (0.0, Some(Duration::from_secs(5))),
-            (2.0, Some(Duration::from_secs(3))),
-            (4.0, Some(Duration::from_secs(1))),
+            (0.125, left(4875)),
+            (0.375, left(4625)),
+            (0.875, left(4125)),
+            (1.875, left(3125)),
+            (3.875, left(1125)),
             (5.0, Some(MIN_PROBE_TIME)),
         ]
     );

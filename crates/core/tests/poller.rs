@@ -4,8 +4,8 @@ use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AclKind, ApiConfig, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error, ErrorCode,
-    Input, Machine, NewAclRule, Operation, Output, Poller, Request, Response, TransportError,
-    WaitOptions, WaitTarget,
+    FIRST_PROBE_DELAY, Input, Machine, NewAclRule, Operation, Output, Poller, ProbeSchedule,
+    Request, Response, TransportError, WaitOptions, WaitTarget,
 };
 
 fn t0() -> SystemTime {
@@ -54,6 +54,73 @@ fn options(interval: u64, timeout: u64) -> WaitOptions {
     }
 }
 
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// The schedule's next `count` delays.
+fn delays(schedule: &mut ProbeSchedule, count: usize) -> Vec<Duration> {
+    (0..count).map(|_| schedule.next_delay()).collect()
+}
+
+#[test]
+fn the_schedule_starts_soon_and_doubles_up_to_the_interval() {
+    assert_eq!(FIRST_PROBE_DELAY, ms(125));
+    let mut schedule = ProbeSchedule::new(&options(2, 90));
+    assert_eq!(
+        delays(&mut schedule, 7),
+        [
+            ms(125),
+            ms(250),
+            ms(500),
+            ms(1000),
+            ms(2000),
+            ms(2000),
+            ms(2000)
+        ]
+    );
+    // The interval stays the cap, however short.
+    let short = WaitOptions {
+        interval: ms(300),
+        ..WaitOptions::default()
+    };
+    let mut schedule = ProbeSchedule::new(&short);
+    assert_eq!(
+        delays(&mut schedule, 4),
+        [ms(125), ms(250), ms(300), ms(300)]
+    );
+    let shorter = WaitOptions {
+        interval: ms(50),
+        ..WaitOptions::default()
+    };
+    let mut schedule = ProbeSchedule::new(&shorter);
+    assert_eq!(delays(&mut schedule, 3), [ms(50), ms(50), ms(50)]);
+}
+
+#[test]
+fn a_429_doubles_the_interval_up_to_the_maximum_and_probes_once_per_interval() {
+    let slow = WaitOptions {
+        interval: Duration::from_secs(1),
+        max_interval: Duration::from_secs(3),
+        ..WaitOptions::default()
+    };
+    let mut schedule = ProbeSchedule::new(&slow);
+    assert_eq!(schedule.next_delay(), ms(125));
+    schedule.slow_down();
+    assert_eq!(schedule.interval(), ms(2000));
+    assert_eq!(delays(&mut schedule, 2), [ms(2000), ms(2000)]);
+    schedule.slow_down();
+    schedule.slow_down();
+    assert_eq!(delays(&mut schedule, 2), [ms(3000), ms(3000)]);
+    // An interval above the maximum is never cut to it.
+    let mut schedule = ProbeSchedule::new(&WaitOptions {
+        interval: Duration::from_secs(5),
+        ..slow
+    });
+    schedule.slow_down();
+    assert_eq!(delays(&mut schedule, 2), [ms(5000), ms(5000)]);
+}
+
 #[test]
 fn waits_for_a_created_user_to_appear() {
     let op = CreateUser {
@@ -66,7 +133,8 @@ fn waits_for_a_created_user_to_appear() {
         if n < 3 { status(404) } else { status(200) }
     });
     assert_eq!(result, Ok(()));
-    assert_eq!(probes, [0.0, 2.0, 4.0, 6.0]);
+    // Soon after the start, then backing off: 125, 250, 500 ms apart.
+    assert_eq!(probes, [0.125, 0.375, 0.875, 1.875]);
 }
 
 #[test]
@@ -80,14 +148,15 @@ fn waits_for_a_deleted_user_to_go() {
         |n, _| if n == 0 { status(200) } else { status(404) },
     );
     assert_eq!(result, Ok(()));
-    assert_eq!(probes, [0.0, 1.0]);
+    assert_eq!(probes, [0.125, 0.375]);
 }
 
 #[test]
 fn times_out_with_a_last_probe_at_the_deadline() {
     let poller = Poller::new(&config(), WaitTarget::user("u", true), options(2, 5));
     let (result, probes) = drive(poller, |_, _| status(404));
-    assert_eq!(probes, [0.0, 2.0, 4.0, 5.0]);
+    // Backing off to the 2 s interval; the last one at the deadline.
+    assert_eq!(probes, [0.125, 0.375, 0.875, 1.875, 3.875, 5.0]);
     let error = result.unwrap_err();
     assert_eq!(error.code(), ErrorCode::WaitTimeout);
     assert_eq!(
@@ -113,8 +182,20 @@ fn slows_down_on_429_and_rides_out_5xx_and_network_failures() {
         _ => status(200),
     });
     assert_eq!(result, Ok(()));
-    // 1 s apart, then 2 s after the first 429, then max(4 s, 10 s), then 4 s.
-    assert_eq!(probes, [0.0, 1.0, 2.0, 3.0, 5.0, 15.0, 19.0]);
+    // Backing off to 1 s through the failures, then 2 s after the first
+    // 429, then max(4 s, 10 s), then 4 s.
+    assert_eq!(probes, [0.125, 0.375, 0.875, 1.875, 3.875, 13.875, 17.875]);
+}
+
+#[test]
+fn a_zero_timeout_probes_once_at_the_start() {
+    let poller = Poller::new(&config(), WaitTarget::user("u", true), options(2, 0));
+    let (result, probes) = drive(poller, |_, _| status(404));
+    assert_eq!(probes, [0.0]);
+    assert_eq!(result.unwrap_err().code(), ErrorCode::WaitTimeout);
+    let poller = Poller::new(&config(), WaitTarget::user("u", true), options(2, 0));
+    let (result, probes) = drive(poller, |_, _| status(200));
+    assert_eq!((result, probes), (Ok(()), vec![0.0]));
 }
 
 #[test]
