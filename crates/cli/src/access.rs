@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args};
 use cloudmqtt_api::access::{Reason, describe_rule};
 use cloudmqtt_api::desired;
 use cloudmqtt_api::{
-    Access, AccessQuery, AclRule, ListAclRules, Severity, User, evaluate, lint, validate,
+    Access, AccessQuery, AclRule, ListAclRules, NewAclRule, Severity, User, evaluate, lint,
 };
 
 use crate::failure::Failure;
@@ -200,13 +200,11 @@ pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
     if is_json && text.trim_start().starts_with('[') {
-        let bad = |what: String| Failure::Usage(format!("{shown}: {what}"));
-        let rules = cloudmqtt_api::parse_acl_rules(text.as_bytes())
-            .map_err(|error| bad(error.to_string()))?;
-        for (index, rule) in rules.iter().enumerate() {
-            validate::acl_rule(rule.kind, rule.username.as_deref(), &rule.pattern)
-                .map_err(|error| bad(format!("rule {}: {error}", index + 1)))?;
-        }
+        // Read as the access file's rules are: every problem located, with
+        // the validators creating the rules runs.
+        let rules = desired::parse_rule_list(&shown, &text)
+            .map_err(|error| Failure::Usage(error.to_string()))?;
+        let rules = rules.iter().map(NewAclRule::listed).collect();
         return Ok(AccessFile { users: None, rules });
     }
     let file = desired::parse(&shown, &text).map_err(|error| Failure::Usage(error.to_string()))?;
@@ -287,12 +285,17 @@ mod tests {
             (
                 "r.json",
                 r#"[{"type":"pattern","pattern":" a","read":true}]"#,
-                "r.json: rule 1: invalid pattern",
+                "r.json:1:30: rule 1: pattern must not start or end with a blank",
             ),
             (
                 "r.json",
                 r#"[{"type":"topic","pattern":"a","read":true}]"#,
-                "r.json: rule 1: invalid username",
+                "r.json:1:10: rule 1 is a topic rule and needs a username",
+            ),
+            (
+                "r.json",
+                "[\n  {\"type\":\"topic\",\"username\":\"u\",\"pattern\":\"a\",\"read\":\"yes\"}\n]",
+                "r.json:2:55: read in rule 1 must be true or false, found a string",
             ),
             ("r.json", "7", "r.json:1:1: "),
         ] {

@@ -334,20 +334,24 @@ impl Client {
         machine: &mut M,
         waiting: impl Fn(&M) -> Option<&WaitTarget>,
     ) -> Result<M::Value, Error> {
-        crate::trace::begin();
         let interactive = crate::terminal::interactive();
         let mut progress: Option<Progress> = None;
+        let mut why = WaitReason::default();
         let result = loop {
             let now = now();
             match machine.poll_output(now) {
                 Output::Send(request) => {
+                    why.before_send(waiting(machine));
+                    let target = format!("{} {}", request.method.as_str(), request.url);
                     let input = self.transport.send(request, now);
+                    why.after(target, &input);
                     machine.handle_input(input, self::now());
                 }
                 Output::WaitUntil(at) => {
                     let delay = at.duration_since(now).unwrap_or_default();
-                    crate::trace::wait(delay);
-                    match waiting(machine).filter(|_| interactive) {
+                    let target = waiting(machine);
+                    why.wait(delay, target);
+                    match target.filter(|_| interactive) {
                         Some(target) => progress
                             .get_or_insert_with(|| Progress::new(format!("waiting for {target}")))
                             .sleep(delay),
@@ -361,6 +365,53 @@ impl Client {
             progress.clear();
         }
         result
+    }
+}
+
+/// Why one machine goes again, for the trace: the last request it sent
+/// and what came back, and whether it has waited since.
+#[derive(Debug, Default)]
+struct WaitReason {
+    last: Option<(String, String)>,
+    waited: bool,
+}
+
+impl WaitReason {
+    /// Notes what `target` brought back.
+    fn after(&mut self, target: String, input: &cloudmqtt_api::Input) {
+        if crate::trace::enabled() {
+            let outcome = crate::trace::outcome(&target, input);
+            self.last = Some((target, outcome));
+            self.waited = false;
+        }
+    }
+
+    /// The reason for going again: waiting for a change to show, or
+    /// retrying the last request; `None` before the first send.
+    fn text(&self, waiting: Option<&WaitTarget>) -> Option<String> {
+        let (target, outcome) = self.last.as_ref()?;
+        Some(match waiting {
+            Some(change) => format!("waiting for {change} (last answer: {outcome})"),
+            None => format!("retrying {target} after {outcome}"),
+        })
+    }
+
+    /// Traces a wait.
+    fn wait(&mut self, delay: Duration, waiting: Option<&WaitTarget>) {
+        self.waited = true;
+        let why = self
+            .text(waiting)
+            .unwrap_or_else(|| "before the first attempt".to_owned());
+        crate::trace::wait(delay, &why);
+    }
+
+    /// Traces a send that follows an answer with no wait between.
+    fn before_send(&self, waiting: Option<&WaitTarget>) {
+        if !self.waited
+            && let Some(why) = self.text(waiting)
+        {
+            crate::trace::no_wait(&why);
+        }
     }
 }
 

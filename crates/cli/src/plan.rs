@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use clap::Args;
-use cloudmqtt_api::desired::{self, AccessFile, PasswordSource};
+use cloudmqtt_api::desired::{self, FileError, PasswordSource, Problem};
 use cloudmqtt_api::{
     AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY,
     DEFAULT_SETTLE, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, DesiredAccess, Error,
-    ListAclRules, Paginator, PlanOptions, Progress, ServerAccess, Step, WaitOptions,
+    ListAclRules, Paginator, PlanOptions, Progress, Secret, ServerAccess, Step, WaitOptions,
 };
 use serde_json::{Value, json};
 
@@ -99,11 +99,16 @@ pub fn plan(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (_, _, plan) = prepare(connect, &args.common)?;
+    let Prepared { plan, missing, .. } = prepare(connect, &args.common)?;
     if json {
-        crate::output::write_json(out, &plan)?;
+        let mut value = serde_json::to_value(&plan).map_err(io::Error::other)?;
+        if !missing.is_empty() {
+            value["missing_passwords"] = json!(missing);
+        }
+        crate::output::write_json(out, &value)?;
     } else {
         write_plan(out, &plan)?;
+        write_missing(out, &missing)?;
     }
     if args.exit_code && !plan.is_empty() {
         out.flush()?;
@@ -120,8 +125,23 @@ pub fn apply(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (mut client, desired, plan) = prepare(connect, &args.common)?;
+    let Prepared {
+        mut client,
+        desired,
+        plan,
+        missing,
+    } = prepare(connect, &args.common)?;
     let client = &mut client;
+    if !missing.is_empty() {
+        let mut stderr = io::stderr().lock();
+        write_missing(&mut stderr, &missing)?;
+        return Err(Failure::Usage(format!(
+            "{}: {} password{} the plan sends cannot be had; nothing was sent",
+            args.common.file.display(),
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" }
+        )));
+    }
     if plan.is_empty() {
         if json {
             crate::output::write_json(out, &json!({"changes": [], "failed": [], "requests": 0}))?;
@@ -207,23 +227,48 @@ pub fn export(client: &mut Client, json: bool, out: &mut impl Write) -> Result<(
     Ok(())
 }
 
-/// Reads and checks the file, resolves passwords, then connects, reads the
-/// server and plans.
+/// What `plan` and `apply` start from: the client, the desired state with
+/// the passwords the plan's changes send, the plan, and the located
+/// problems of the passwords it needs but could not have.
+struct Prepared {
+    client: Client,
+    desired: DesiredAccess,
+    plan: AccessPlan,
+    missing: Vec<String>,
+}
+
+/// Reads and checks the file, connects, reads the server, then looks up
+/// the passwords of the users the plan creates or sets (and no other), and
+/// plans. Every problem of the file (its reading, unknown users, password
+/// sources that are needed and unusable) is reported in one run, sorted by
+/// position; a password needed and missing is kept for the caller.
 fn prepare(
     connect: impl FnOnce() -> Result<Client, Failure>,
     args: &CommonArgs,
-) -> Result<(Client, DesiredAccess, AccessPlan), Failure> {
+) -> Result<Prepared, Failure> {
     let shown = args.file.display().to_string();
     let text = std::fs::read_to_string(&args.file)
         .map_err(|error| Failure::Usage(format!("cannot read {shown}: {error}")))?;
-    let file = desired::parse(&shown, &text).map_err(|error| file_failure(&shown, &error))?;
+    let (file, mut problems) = desired::read(&shown, &text);
+    // A broken file is reported first, whatever else fails after it.
+    let fail_with = |problems: Vec<Problem>, failure: Failure| {
+        if problems.is_empty() {
+            failure
+        } else {
+            file_failure(&shown, problems)
+        }
+    };
+    let mut client = connect().map_err(|failure| fail_with(problems.clone(), failure))?;
+    let server =
+        read_server(&mut client).map_err(|failure| fail_with(problems.clone(), failure))?;
+    problems.extend(file.user_problems(&server.users, args.prune));
+    let needed = |name: &str| args.set_passwords || !server.users.contains(name);
     let base = args.file.parent().unwrap_or(Path::new("."));
-    let desired = file
-        .resolve(|source| lookup(base, source))
-        .map_err(|error| file_failure(&shown, &error))?;
-    let mut client = connect()?;
-    let server = read_server(&mut client)?;
-    check_users(&file, &server, args.prune).map_err(|error| file_failure(&shown, &error))?;
+    let (desired, password_problems) = file.resolve_some(needed, |source| lookup(base, source));
+    if !problems.is_empty() {
+        problems.extend(password_problems);
+        return Err(file_failure(&shown, problems));
+    }
     let plan = cloudmqtt_api::plan(
         &desired,
         &server,
@@ -232,20 +277,18 @@ fn prepare(
             set_passwords: args.set_passwords,
         },
     )?;
-    Ok((client, desired, plan))
-}
-
-fn check_users(
-    file: &AccessFile,
-    server: &ServerAccess,
-    prune: bool,
-) -> Result<(), desired::FileError> {
-    file.check_users(&server.users, prune)
+    Ok(Prepared {
+        client,
+        desired,
+        plan,
+        missing: FileError::new(&shown, password_problems).lines,
+    })
 }
 
 /// Prints every located problem on stderr, one line each, and fails with
 /// a usage error that counts them.
-fn file_failure(shown: &str, error: &desired::FileError) -> Failure {
+fn file_failure(shown: &str, problems: Vec<Problem>) -> Failure {
+    let error = FileError::new(shown, problems);
     let mut stderr = io::stderr().lock();
     for line in &error.lines {
         let _ = writeln!(stderr, "{}", crate::output::cell(line));
@@ -257,23 +300,25 @@ fn file_failure(shown: &str, error: &desired::FileError) -> Failure {
     ))
 }
 
-/// A password from its source: an environment variable, or a file
-/// (relative to the access file's directory) less its final line break.
-fn lookup(base: &Path, source: &PasswordSource) -> Result<String, String> {
-    match source {
-        PasswordSource::Env(name) => match std::env::var(name) {
-            Ok(value) => Ok(value),
-            Err(std::env::VarError::NotPresent) => Err("is not set".to_owned()),
-            Err(std::env::VarError::NotUnicode(_)) => Err("is not valid UTF-8".to_owned()),
-        },
-        PasswordSource::File(path) => {
-            let path = base.join(path);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|error| format!("cannot be read: {}", error.kind()))?;
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
-        }
+/// A password from its source (an environment variable, or a file
+/// relative to the access file's directory), read by the core's one rule
+/// ([`desired::password_from`]: a file's first line, no control
+/// characters), and registered for redaction the moment it is learned.
+fn lookup(base: &Path, source: &PasswordSource) -> Result<Secret, String> {
+    let value = match source {
+        PasswordSource::Env(name) => std::env::var_os(name)
+            .map(|value| value.into_encoded_bytes())
+            .ok_or_else(|| "is not set".to_owned()),
+        PasswordSource::File(path) => std::fs::read(base.join(path))
+            .map_err(|error| format!("cannot be read: {}", error.kind())),
+    };
+    if let Ok(bytes) = &value {
+        // Whatever the source holds is a secret, even where it is refused.
+        crate::trace::add_secret(&String::from_utf8_lossy(bytes));
     }
+    let password = desired::password_from(source, value)?;
+    crate::trace::add_secret(password.expose());
+    Ok(password)
 }
 
 /// Every user (through the paginator, the largest pages) and every rule.
@@ -291,6 +336,18 @@ fn read_server(client: &mut Client) -> Result<ServerAccess, Failure> {
     }
     let rules = client.call(ListAclRules)?;
     Ok(ServerAccess { users, rules })
+}
+
+/// The passwords apply would need and cannot have, after the plan.
+fn write_missing(out: &mut impl Write, missing: &[String]) -> io::Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Apply needs these passwords, which cannot be had now:")?;
+    for line in missing {
+        writeln!(out, "  {}", crate::output::cell(line))?;
+    }
+    Ok(())
 }
 
 fn write_plan(out: &mut impl Write, plan: &AccessPlan) -> io::Result<()> {
@@ -322,6 +379,10 @@ fn drive(machine: &mut Apply, client: &Client) -> Result<ApplyReport, Failure> {
                 Step::WaitUntil(until) => {
                     let delay = until.duration_since(at).unwrap_or_default();
                     if in_flight == 0 {
+                        crate::trace::wait(
+                            delay,
+                            "apply: until its next request is due (a retry's backoff, or the next probe of a wait for changes to show)",
+                        );
                         sleep(delay);
                     } else if let Ok((ticket, input)) = receiver.recv_timeout(delay) {
                         in_flight -= 1;
@@ -510,7 +571,7 @@ mod tests {
             let file = desired::parse(name, &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
             let desired = file
                 .resolve(|source| match source {
-                    PasswordSource::Env(variable) => Ok(format!("pw-{variable}")),
+                    PasswordSource::Env(variable) => Ok(Secret::new(format!("pw-{variable}"))),
                     PasswordSource::File(_) => Err("unexpected".into()),
                 })
                 .unwrap();

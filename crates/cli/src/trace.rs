@@ -1,23 +1,36 @@
 //! `--debug` (or `CLOUDMQTT_DEBUG=1`): every attempt and every wait, on
-//! stderr.
+//! stderr, every line starting with `cloudmqtt: debug: `.
 //!
-//! Each attempt shows its method, URL, headers and body, then the status,
-//! the time it took, and the response's body (or the network failure);
-//! each wait shows how long and why: the answer that made the core decide
-//! to retry or to poll again. Lines start with `cloudmqtt: debug: `.
+//! One line per attempt, written when its outcome is known, in one format:
+//!
+//! ```text
+//! METHOD URL attempt N: STATUS in T ms
+//! METHOD URL attempt N: no response after T ms: REASON
+//! ```
+//!
+//! `N` counts the sends of that same request (method, URL and body) in
+//! the command, so a retry is attempt 2 of its request whatever else went
+//! out between. The attempt's headers and bodies follow it, indented and
+//! marked `>` (sent) and `<` (received), written with it so that the
+//! attempts of requests in flight at once never interleave. Each wait is
+//! one line, `wait S s: WHY`, naming what it waits for: a retry of a named
+//! request and the answer that caused it, or the change a `--wait` waits
+//! to see and the last answer its probe got; `no wait: WHY` when the next
+//! send follows at once.
 //!
 //! Nothing secret is written: `Authorization` shows as `Basic [redacted]`,
-//! and every form of the API key and of each password read for the command
+//! and every form of the API key and of each password the process learns
 //! (as is, JSON-escaped, form- or percent-encoded) is replaced by
-//! `[redacted]` in URLs, headers and bodies, with the core's own redaction
+//! `[redacted]`, with the core's own redaction
 //! ([`cloudmqtt_api::Error::redact`]), so that the two can never disagree.
 //! Control characters are escaped, so that a body cannot rewrite the
 //! terminal. Bodies longer than [`MAX_BODY_SHOWN`] bytes are cut.
 //!
-//! The state is process-wide: the CLI runs one command, and the transport,
-//! the driver loop and the password prompt all report here without being
-//! handed a tracer.
+//! The state is process-wide: the CLI runs one command, and the transport
+//! (on any thread), the drivers and the places that learn secrets all
+//! report here without being handed a tracer.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -37,24 +50,14 @@ pub const MAX_BODY_SHOWN: usize = 2000;
 struct State {
     enabled: bool,
     secrets: Vec<Secret>,
-    attempt: u32,
-    last: Option<Outcome>,
-    waited: bool,
-}
-
-/// What the last attempt brought back, to explain the next wait.
-#[derive(Debug, Clone)]
-enum Outcome {
-    Status(u16, Option<String>),
-    Failed(String),
+    /// Sends so far of each request, by method, URL and body.
+    attempts: Option<HashMap<Vec<u8>, u32>>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     enabled: false,
     secrets: Vec::new(),
-    attempt: 0,
-    last: None,
-    waited: false,
+    attempts: None,
 });
 
 fn state() -> std::sync::MutexGuard<'static, State> {
@@ -66,130 +69,146 @@ pub fn enable(on: bool) {
     state().enabled = on;
 }
 
-/// Adds a secret (the API key, a password) to scrub from every line.
+/// Whether tracing is on.
+pub fn enabled() -> bool {
+    state().enabled
+}
+
+/// Adds a secret (the API key, a password) to scrub from every line: the
+/// one call every place that learns a secret makes, at once.
 pub fn add_secret(secret: &str) {
     if !secret.is_empty() {
         state().secrets.push(Secret::new(secret));
     }
 }
 
-/// Starts counting the attempts of a new operation.
-pub fn begin() {
-    let mut state = state();
-    state.attempt = 0;
-    state.last = None;
-    state.waited = false;
+/// What a request was, kept to trace its attempt once its outcome is in.
+#[derive(Debug)]
+pub struct Sent {
+    method: &'static str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
-/// Reports the request about to go out.
-pub fn request(request: &Request) {
+impl Sent {
+    /// Keeps what the trace shows of `request`, or nothing when tracing is
+    /// off.
+    pub fn of(request: &Request) -> Option<Self> {
+        enabled().then(|| Self {
+            method: request.method.as_str(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+        })
+    }
+
+    /// `GET https://...`: what the request was sent to.
+    pub fn target(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+}
+
+/// Reports one attempt: its one line, then its headers and bodies.
+pub fn attempt(sent: &Sent, input: &Input, took: Duration) {
     let mut state = state();
     if !state.enabled {
         return;
     }
-    state.attempt += 1;
+    let mut key = sent.target().into_bytes();
+    key.push(b'\n');
+    key.extend_from_slice(&sent.body);
+    let count = state
+        .attempts
+        .get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_default();
+    *count += 1;
+    let number = *count;
+    let millis = took.as_secs_f64() * 1000.0;
+    let head = format!("{} attempt {number}: ", sent.target());
     let mut lines = Vec::new();
-    // The core may decide to go again at once (`Retry-After: 0`, a probe
-    // that is due): that decision is shown too.
-    if let Some(last) = &state.last
-        && !state.waited
-    {
-        lines.push(format!("no wait: {}", reason(last)));
+    match input {
+        Input::Response(response) => {
+            lines.push(format!("{head}{} in {millis:.1} ms", response.status));
+        }
+        Input::Failed(_) => {
+            lines.push(format!(
+                "{head}no response after {millis:.1} ms: {}",
+                outcome(&sent.target(), input)
+            ));
+        }
     }
-    state.waited = false;
-    lines.push(format!(
-        "> {} {} (attempt {})",
-        request.method.as_str(),
-        request.url,
-        state.attempt
-    ));
-    for (name, value) in &request.headers {
+    for (name, value) in &sent.headers {
         let value = if name.eq_ignore_ascii_case("authorization") {
             redact_authorization(value)
         } else {
             value.clone()
         };
-        lines.push(format!("  {name}: {value}"));
+        lines.push(format!("  > {name}: {value}"));
     }
-    if !request.body.is_empty() {
-        lines.push(format!("  body: {}", body_text(&request.body)));
+    if !sent.body.is_empty() {
+        lines.push(format!("  > body: {}", body_text(&sent.body)));
+    }
+    if let Input::Response(response) = input {
+        for (name, value) in &response.headers {
+            let shown = [
+                "retry-after",
+                "location",
+                "content-type",
+                "www-authenticate",
+            ];
+            if shown.iter().any(|shown| name.eq_ignore_ascii_case(shown)) {
+                lines.push(format!("  < {name}: {value}"));
+            }
+        }
+        if !response.body.is_empty() {
+            lines.push(format!("  < body: {}", body_text(&response.body)));
+        }
     }
     write_lines(&state, &lines);
 }
 
-/// Reports what came back for the last request, and how long it took.
-pub fn response(input: &Input, took: Duration) {
-    let mut state = state();
-    if !state.enabled {
-        return;
+/// Reports a wait of `delay`, and why.
+pub fn wait(delay: Duration, why: &str) {
+    let state = state();
+    if state.enabled {
+        let line = format!("wait {:.2} s: {why}", delay.as_secs_f64());
+        write_lines(&state, &[line]);
     }
-    let millis = took.as_secs_f64() * 1000.0;
-    let lines = match input {
-        Input::Response(response) => {
-            let mut lines = vec![format!("< {} in {millis:.1} ms", response.status)];
-            for (name, value) in &response.headers {
-                if [
-                    "retry-after",
-                    "location",
-                    "content-type",
-                    "www-authenticate",
-                ]
-                .iter()
-                .any(|shown| name.eq_ignore_ascii_case(shown))
-                {
-                    lines.push(format!("  {name}: {value}"));
-                }
-            }
-            if !response.body.is_empty() {
-                lines.push(format!("  body: {}", body_text(&response.body)));
-            }
-            state.last = Some(Outcome::Status(
-                response.status,
-                response.header("retry-after").map(str::to_owned),
-            ));
-            lines
-        }
-        Input::Failed(error) => {
-            let text = match error {
-                TransportError::Network(message) => format!("network error: {message}"),
-                TransportError::Timeout => "timed out".to_owned(),
-            };
-            state.last = Some(Outcome::Failed(text.clone()));
-            vec![format!("< no response after {millis:.1} ms: {text}")]
-        }
-    };
-    write_lines(&state, &lines);
 }
 
-/// Reports a wait the core asked for, with the reason it was decided.
-pub fn wait(delay: Duration) {
-    let mut state = state();
-    if !state.enabled {
-        return;
+/// Reports that the next send follows at once, and why.
+pub fn no_wait(why: &str) {
+    let state = state();
+    if state.enabled {
+        write_lines(&state, &[format!("no wait: {why}")]);
     }
-    state.waited = true;
-    let reason = match &state.last {
-        None => "before the first attempt".to_owned(),
-        Some(last) => reason(last),
-    };
-    let line = format!("wait {:.2} s: {reason}", delay.as_secs_f64());
-    write_lines(&state, &[line]);
 }
 
-/// Why the core goes again after this outcome.
-fn reason(last: &Outcome) -> String {
-    match last {
-        Outcome::Failed(text) => format!("retrying after {text}"),
-        Outcome::Status(429, retry_after) => match retry_after {
-            Some(after) => format!("rate limited (429), the server asked for Retry-After: {after}"),
-            None => "rate limited (429), backing off".to_owned(),
+/// What an attempt came back with, in words a wait's reason uses:
+/// `server error 503`, `rate limited (429), the server asked for
+/// Retry-After: 0`, `404`, `network error: ...`, `timed out`. A network
+/// error's words lose the `METHOD URL: ` they start with when `target` is
+/// that, since the line names it already.
+pub fn outcome(target: &str, input: &Input) -> String {
+    match input {
+        Input::Failed(TransportError::Network(message)) => {
+            let words = message
+                .strip_prefix(target)
+                .and_then(|rest| rest.strip_prefix(": "))
+                .unwrap_or(message);
+            format!("network error: {words}")
+        }
+        Input::Failed(TransportError::Timeout) => "timed out".to_owned(),
+        Input::Response(response) => match (response.status, response.header("retry-after")) {
+            (429, Some(after)) => {
+                format!("rate limited (429), the server asked for Retry-After: {after}")
+            }
+            (429, None) => "rate limited (429)".to_owned(),
+            (status @ 500..=599, _) => format!("server error {status}"),
+            (status, _) => status.to_string(),
         },
-        Outcome::Status(status @ 500..=599, _) => {
-            format!("retrying after server error {status}")
-        }
-        Outcome::Status(status, _) => {
-            format!("polling again: the change is not visible yet (last answer {status})")
-        }
     }
 }
 

@@ -37,13 +37,20 @@ impl HttpTransport {
     /// request carries, `now` being when it starts.
     pub fn send(&self, request: Request, now: SystemTime) -> Input {
         let timeout = request.time_left(now).unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
-        crate::trace::request(&request);
+        let sent = crate::trace::Sent::of(&request);
         let started = std::time::Instant::now();
+        let target = format!("{} {}", request.method.as_str(), request.url);
         let input = match self.try_send(request, timeout) {
             Ok(response) => Input::Response(response),
+            // The failure names what it was sending, and where.
+            Err(TransportError::Network(message)) => {
+                Input::Failed(TransportError::Network(format!("{target}: {message}")))
+            }
             Err(error) => Input::Failed(error),
         };
-        crate::trace::response(&input, started.elapsed());
+        if let Some(sent) = &sent {
+            crate::trace::attempt(sent, &input, started.elapsed());
+        }
         input
     }
 

@@ -266,7 +266,10 @@ fn files_need_no_server_and_no_key() {
     let failed = run(command, "");
     failed.expect_code(2);
     assert!(
-        failed.stderr.contains("bad.json: rule 1: invalid pattern"),
+        // Located in the file, as every file's problems are.
+        failed
+            .stderr
+            .contains("bad.json:1:30: rule 1: pattern '#' must fill a whole topic level"),
         "{}",
         failed.stderr
     );

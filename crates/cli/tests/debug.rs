@@ -34,24 +34,36 @@ fn every_attempt_and_wait_is_traced() {
     result.expect_code(0);
     let trace = &result.stderr;
     let url = format!("{}/user", stub.base_url());
+    // One line per attempt, numbered per request.
     assert!(
-        trace.contains(&format!("cloudmqtt: debug: > GET {url} (attempt 1)")),
+        trace.contains(&format!("cloudmqtt: debug: GET {url} attempt 1: 503 in ")),
         "{trace}"
     );
     assert!(
-        trace.contains(&format!("cloudmqtt: debug: > GET {url} (attempt 3)")),
+        trace.contains(&format!("cloudmqtt: debug: GET {url} attempt 2: 429 in ")),
         "{trace}"
     );
-    assert!(trace.contains("Basic [redacted]"), "{trace}");
-    assert!(trace.contains("cloudmqtt: debug: < 503 in "), "{trace}");
-    assert!(trace.contains("retrying after server error 503"), "{trace}");
-    assert!(trace.contains("cloudmqtt: debug: < 200 in "), "{trace}");
-    assert!(trace.contains("body: [{\"username\":\"a\"}]"), "{trace}");
+    assert!(
+        trace.contains(&format!("cloudmqtt: debug: GET {url} attempt 3: 200 in ")),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("  > authorization: Basic [redacted]"),
+        "{trace}"
+    );
     assert!(trace.contains("cloudmqtt: debug: wait "), "{trace}");
     assert!(
-        trace.contains(
-            "cloudmqtt: debug: no wait: rate limited (429), the server asked for Retry-After: 0"
-        ),
+        trace.contains(&format!("retrying GET {url} after server error 503")),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("  < body: [{\"username\":\"a\"}]"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(&format!(
+            "cloudmqtt: debug: no wait: retrying GET {url} after rate limited (429), the server asked for Retry-After: 0"
+        )),
         "{trace}"
     );
     assert!(
@@ -98,11 +110,12 @@ fn bodies_are_scrubbed_in_both_encodings_and_waits_say_why() {
         );
         result.expect_code(0);
         let trace = &result.stderr;
-        assert!(trace.contains("> POST "), "{trace}");
-        assert!(trace.contains("body: "), "{trace}");
+        assert!(trace.contains("cloudmqtt: debug: POST "), "{trace}");
+        assert!(trace.contains("  > body: "), "{trace}");
         assert!(trace.contains("[redacted]"), "{trace}");
+        // The wait names what it waits for.
         assert!(
-            trace.contains("polling again: the change is not visible yet (last answer 404)"),
+            trace.contains("waiting for user \"alice\" to exist (last answer: 404)"),
             "{trace}"
         );
         assert_no_secret(trace);
@@ -197,22 +210,26 @@ fn network_failures_and_their_retries_are_traced() {
     );
     result.expect_code(1);
     let trace = &result.stderr;
+    let url = "http://127.0.0.1:9/api/acl";
     assert!(
-        trace.contains("cloudmqtt: debug: < no response after "),
+        trace.contains(&format!(
+            "cloudmqtt: debug: GET {url} attempt 1: no response after "
+        )),
         "{trace}"
     );
     assert!(
-        trace.contains(": retrying after network error: "),
+        trace.contains(&format!(": retrying GET {url} after network error: io: ")),
         "{trace}"
     );
-    assert!(trace.contains("(attempt 2)"), "{trace}");
-    assert!(!trace.contains("(attempt 3)"), "{trace}");
+    assert!(trace.contains(&format!("GET {url} attempt 2: ")), "{trace}");
+    assert!(!trace.contains("attempt 3"), "{trace}");
+    // The error names what it could not reach.
     assert!(
         trace
             .lines()
             .last()
             .unwrap()
-            .starts_with("cloudmqtt: network error"),
+            .starts_with(&format!("cloudmqtt: network error: GET {url}: io: ")),
         "{trace}"
     );
     assert_no_secret(trace);

@@ -525,18 +525,22 @@ fn files_are_checked_before_anything_is_sent() {
              cloudmqtt: {shown}: 3 problems found; nothing was sent\n"
         )
     );
-    // An unset variable is named, and a rule for an unknown user located.
+    // An unset variable is named, and a rule for an unknown user located,
+    // in one run.
     let file = setup.file(
         "access.json",
         "{\"users\": {\"a\": {\"password_env\": \"UNSET_VARIABLE_0X\"}},\n \"rules\": [{\"type\": \"topic\", \"username\": \"ghost\", \"pattern\": \"t\"}]}",
     );
     let result = setup.run(&["apply", "-f", file.to_str().unwrap(), "--yes"]);
     result.expect_code(2);
-    assert!(
-        result
-            .stderr
-            .contains(":1:12: user \"a\": environment variable UNSET_VARIABLE_0X is not set\n"),
-        "{result:?}"
+    let shown = file.display().to_string();
+    assert_eq!(
+        result.stderr,
+        format!(
+            "{shown}:1:34: user \"a\": environment variable UNSET_VARIABLE_0X: is not set\n\
+             {shown}:2:12: user \"ghost\" of topic rule \"t\" of user \"ghost\" is neither in the file nor on the server\n\
+             cloudmqtt: {shown}: 2 problems found; nothing was sent\n"
+        )
     );
     let mut command = setup.cli(&["plan", "-f", file.to_str().unwrap()]);
     command.env("UNSET_VARIABLE_0X", "set-now");

@@ -24,7 +24,7 @@ fn inputs(users: usize) -> (DesiredAccess, ServerAccess) {
     for (i, name) in names.iter().enumerate() {
         desired
             .users
-            .insert(name.clone(), Secret::new(format!("pw-{i}")));
+            .insert(name.clone(), Some(Secret::new(format!("pw-{i}"))));
         for topic in ["in", "out"] {
             let rule = NewAclRule::Topic {
                 username: name.clone(),

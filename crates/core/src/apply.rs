@@ -296,11 +296,11 @@ impl Apply {
             };
             if let Op::CreateUser(name) | Op::SetPassword(name) = &op {
                 match desired.users.get(name) {
-                    Some(password) => {
+                    Some(Some(password)) => {
                         apply.passwords.insert(name.clone(), password.clone());
                         apply.secrets = apply.secrets.with(&SecretForms::new(&[password.expose()]));
                     }
-                    None => {
+                    Some(None) | None => {
                         apply.fatal = Some(Error::invalid(
                             "desired",
                             format!("has no password for user {name:?} of the plan"),

@@ -56,7 +56,7 @@ impl fmt::Display for PasswordSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Env(name) => write!(f, "environment variable {name}"),
-            Self::File(path) => write!(f, "password file {path:?}"),
+            Self::File(path) => write!(f, "password_file {path:?}"),
         }
     }
 }
@@ -70,6 +70,8 @@ pub struct FileUser {
     pub password: PasswordSource,
     /// Where the user is named.
     pub at: Position,
+    /// Where its password source is named.
+    pub source_at: Position,
 }
 
 /// A rule of the file.
@@ -92,12 +94,50 @@ pub struct AccessFile {
     pub rules: Vec<FileRule>,
 }
 
+/// One problem of an access file, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where in the file.
+    pub at: Position,
+    /// What is wrong (never a password).
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `at`.
+    pub fn new(at: Position, message: impl Into<String>) -> Self {
+        Self {
+            at,
+            message: message.into(),
+        }
+    }
+}
+
 /// Every problem found in an access file, one `FILE:LINE:COLUMN: reason`
 /// line each, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     /// The lines.
     pub lines: Vec<String>,
+}
+
+impl FileError {
+    /// The lines of `problems` of the file `name`, sorted by position (the
+    /// order found kept among problems at one position).
+    pub fn new(name: &str, mut problems: Vec<Problem>) -> Self {
+        problems.sort_by_key(|problem| problem.at);
+        Self {
+            lines: problems
+                .into_iter()
+                .map(|problem| {
+                    format!(
+                        "{name}:{}:{}: {}",
+                        problem.at.line, problem.at.column, problem.message
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 impl fmt::Display for FileError {
@@ -113,11 +153,28 @@ impl std::error::Error for FileError {}
 /// Checks unknown keys, types, user names, rules (a pattern rule with a
 /// user, a topic rule without one, invalid topic filters), two rules with
 /// one identity, and password sources (exactly one of `password_env` and
-/// `password_file`; an inline `password` is refused).
+/// `password_file`; an inline `password` is refused). Names and rules are
+/// checked with the validators the operations run
+/// ([`validate::new_username`], [`validate::rule_owner`],
+/// [`validate::acl_topic_filter`]), so a file that reads is a file whose
+/// users and rules can be created.
 ///
 /// # Errors
 /// A [`FileError`] with every problem found.
 pub fn parse(name: &str, text: &str) -> Result<AccessFile, FileError> {
+    let (file, problems) = read(name, text);
+    if problems.is_empty() {
+        Ok(file)
+    } else {
+        Err(FileError::new(name, problems))
+    }
+}
+
+/// Reads an access file as [`parse`] does, but returns what could be read
+/// beside every problem found, so that a caller can add the problems it
+/// finds next (unset passwords, unknown users) and report all at once.
+/// Users and rules with a problem are left out of the file.
+pub fn read(name: &str, text: &str) -> (AccessFile, Vec<Problem>) {
     let lines = Lines::new(text);
     let root = if name.ends_with(".json") {
         json_tree(text)
@@ -125,22 +182,50 @@ pub fn parse(name: &str, text: &str) -> Result<AccessFile, FileError> {
         toml_tree(text)
     };
     let mut errors = Errors {
-        name,
         lines: &lines,
         found: Vec::new(),
     };
-    let root = match root {
-        Ok(root) => root,
-        Err((offset, message)) => {
-            errors.at(offset, message);
-            return Err(errors.finish());
-        }
+    let mut file = AccessFile {
+        name: name.to_owned(),
+        users: Vec::new(),
+        rules: Vec::new(),
     };
-    let file = read_root(&root, &mut errors, name);
+    match root {
+        Ok(root) => read_root(&root, &mut errors, &mut file),
+        Err((offset, message)) => errors.at(offset, message),
+    }
+    (file, errors.found)
+}
+
+/// Reads a JSON list of rules as the rule list gives them (`acl list
+/// --json`: `type`, `pattern`, `read`, `write`, and `username`, which is
+/// `null` for pattern rules), with every problem located and checked as
+/// the rules of an access file are.
+///
+/// # Errors
+/// A [`FileError`] with every problem found.
+pub fn parse_rule_list(name: &str, text: &str) -> Result<Vec<NewAclRule>, FileError> {
+    let lines = Lines::new(text);
+    let mut errors = Errors {
+        lines: &lines,
+        found: Vec::new(),
+    };
+    let mut file = AccessFile {
+        name: name.to_owned(),
+        users: Vec::new(),
+        rules: Vec::new(),
+    };
+    match json_tree(text) {
+        Ok(root) => {
+            read_rules(&root, &mut errors, &mut file, "the list");
+            duplicate_rules(&mut errors, &file);
+        }
+        Err((offset, message)) => errors.at(offset, message),
+    }
     if errors.found.is_empty() {
-        Ok(file)
+        Ok(file.rules.into_iter().map(|rule| rule.rule).collect())
     } else {
-        Err(errors.finish())
+        Err(FileError::new(name, errors.found))
     }
 }
 
@@ -157,48 +242,98 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<NewAclRule>, FileError>
         .collect())
 }
 
+/// The password a source holds, from what the host read for it: the value
+/// of the environment variable, or the bytes of the file. A file gives its
+/// first line without its line ending (`\n` or `\r\n`), as a password
+/// typed or piped on one line; control characters and NUL are refused,
+/// from either source. The one rule every host reads password sources by.
+///
+/// `value` is the variable's value or the file's bytes, or why there is
+/// none (`"is not set"`, `"cannot be read: not found"`). The reason given
+/// back names no part of the content.
+///
+/// # Errors
+/// Why the source holds no usable password.
+pub fn password_from(
+    source: &PasswordSource,
+    value: Result<Vec<u8>, String>,
+) -> Result<Secret, String> {
+    let bytes = value?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "is not valid UTF-8".to_owned())?;
+    let text = match source {
+        PasswordSource::Env(_) => text,
+        PasswordSource::File(_) => {
+            let line = text.split('\n').next().unwrap_or_default();
+            line.strip_suffix('\r').unwrap_or(line)
+        }
+    };
+    if text.contains('\0') {
+        return Err("holds a NUL byte".to_owned());
+    }
+    if text.chars().any(char::is_control) {
+        return Err("holds a control character".to_owned());
+    }
+    validate::password(text).map_err(|error| match error {
+        Error::InvalidInput { reason, .. } => format!("holds no valid password: {reason}"),
+        other => other.to_string(),
+    })?;
+    Ok(Secret::new(text))
+}
+
 impl AccessFile {
     /// Looks up every user's password with `lookup` (which answers the
-    /// value, or why there is none) and returns the desired state.
+    /// password, or why there is none: [`password_from`]) and returns the
+    /// desired state.
     ///
     /// # Errors
     /// A [`FileError`] naming each user whose source is unset, unreadable
     /// or holds an invalid password (the source is named, never a value).
     pub fn resolve(
         &self,
-        mut lookup: impl FnMut(&PasswordSource) -> Result<String, String>,
+        lookup: impl FnMut(&PasswordSource) -> Result<Secret, String>,
     ) -> Result<DesiredAccess, FileError> {
-        let mut errors = Vec::new();
+        let (desired, problems) = self.resolve_some(|_| true, lookup);
+        if problems.is_empty() {
+            Ok(desired)
+        } else {
+            Err(FileError::new(&self.name, problems))
+        }
+    }
+
+    /// The desired state with the passwords of the users `needed` names
+    /// looked up with `lookup`; other users have none (a plan that only
+    /// reads the server needs no password it will not send). Returns the
+    /// problems of the sources looked up beside it; a user whose password
+    /// could not be had has none.
+    pub fn resolve_some(
+        &self,
+        needed: impl Fn(&str) -> bool,
+        mut lookup: impl FnMut(&PasswordSource) -> Result<Secret, String>,
+    ) -> (DesiredAccess, Vec<Problem>) {
+        let mut problems = Vec::new();
         let mut users = BTreeMap::new();
         for user in &self.users {
-            match lookup(&user.password) {
-                Ok(password) => match validate::password(&password) {
-                    Ok(()) => {
-                        users.insert(user.username.clone(), Secret::new(password));
+            let password = if needed(&user.username) {
+                match lookup(&user.password) {
+                    Ok(password) => Some(password),
+                    Err(why) => {
+                        problems.push(Problem::new(
+                            user.source_at,
+                            format!("user {:?}: {}: {why}", user.username, user.password),
+                        ));
+                        None
                     }
-                    Err(error) => errors.push(self.located(
-                        user.at,
-                        &format!(
-                            "the password of user {:?} from {}: {}",
-                            user.username,
-                            user.password,
-                            reason(&error)
-                        ),
-                    )),
-                },
-                Err(why) => errors.push(self.located(
-                    user.at,
-                    &format!("user {:?}: {} {why}", user.username, user.password),
-                )),
-            }
+                }
+            } else {
+                None
+            };
+            users.insert(user.username.clone(), password);
         }
-        if !errors.is_empty() {
-            return Err(FileError { lines: errors });
-        }
-        Ok(DesiredAccess {
+        let desired = DesiredAccess {
             users,
             rules: self.rules.iter().map(|rule| rule.rule.clone()).collect(),
-        })
+        };
+        (desired, problems)
     }
 
     /// Checks that every topic rule's user is in the file or (without
@@ -211,9 +346,18 @@ impl AccessFile {
         server_users: &BTreeSet<String>,
         prune: bool,
     ) -> Result<(), FileError> {
+        let problems = self.user_problems(server_users, prune);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(FileError::new(&self.name, problems))
+        }
+    }
+
+    /// The problems [`check_users`](Self::check_users) reports.
+    pub fn user_problems(&self, server_users: &BTreeSet<String>, prune: bool) -> Vec<Problem> {
         let mine: BTreeSet<&str> = self.users.iter().map(|u| u.username.as_str()).collect();
-        let lines: Vec<String> = self
-            .rules
+        self.rules
             .iter()
             .filter_map(|rule| {
                 let user = rule.rule.username()?;
@@ -221,25 +365,16 @@ impl AccessFile {
                     return None;
                 }
                 let why = if prune {
-                    "is not in the file (and --prune deletes users not in the file)"
+                    "is not in the file (and pruning deletes users not in the file)"
                 } else {
                     "is neither in the file nor on the server"
                 };
-                Some(self.located(
+                Some(Problem::new(
                     rule.at,
-                    &format!("user {user:?} of {} {why}", IdentityText(&rule.rule)),
+                    format!("user {user:?} of {} {why}", IdentityText(&rule.rule)),
                 ))
             })
-            .collect();
-        if lines.is_empty() {
-            Ok(())
-        } else {
-            Err(FileError { lines })
-        }
-    }
-
-    fn located(&self, at: Position, message: &str) -> String {
-        format!("{}:{}:{}: {message}", self.name, at.line, at.column)
+            .collect()
     }
 }
 
@@ -277,26 +412,14 @@ impl<'a> Lines<'a> {
 }
 
 struct Errors<'a> {
-    name: &'a str,
     lines: &'a Lines<'a>,
-    found: Vec<(Position, String)>,
+    found: Vec<Problem>,
 }
 
 impl Errors<'_> {
     fn at(&mut self, offset: usize, message: impl Into<String>) {
         self.found
-            .push((self.lines.position(offset), message.into()));
-    }
-
-    fn finish(mut self) -> FileError {
-        self.found.sort_by_key(|(at, _)| *at);
-        FileError {
-            lines: self
-                .found
-                .into_iter()
-                .map(|(at, message)| format!("{}:{}:{}: {message}", self.name, at.line, at.column))
-                .collect(),
-        }
+            .push(Problem::new(self.lines.position(offset), message));
     }
 }
 
@@ -440,12 +563,7 @@ fn user_path(name: &str) -> String {
     }
 }
 
-fn read_root(root: &Node, errors: &mut Errors<'_>, name: &str) -> AccessFile {
-    let mut file = AccessFile {
-        name: name.to_owned(),
-        users: Vec::new(),
-        rules: Vec::new(),
-    };
+fn read_root(root: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
     let Value::Table(entries) = &root.value else {
         errors.at(
             root.at,
@@ -454,24 +572,28 @@ fn read_root(root: &Node, errors: &mut Errors<'_>, name: &str) -> AccessFile {
                 root.value.type_name()
             ),
         );
-        return file;
+        return;
     };
     for (key, key_at, value) in entries {
         match key.as_str() {
-            "users" => read_users(value, errors, &mut file),
-            "rules" => read_rules(value, errors, &mut file),
+            "users" => read_users(value, errors, file),
+            "rules" => read_rules(value, errors, file, "\"rules\""),
             other => errors.at(
                 *key_at,
                 format!("unknown key {other:?} (expected \"users\" or \"rules\")"),
             ),
         }
     }
-    let lines = errors.lines;
+    duplicate_rules(errors, file);
+}
+
+/// A second rule with the identity of an earlier one.
+fn duplicate_rules(errors: &mut Errors<'_>, file: &AccessFile) {
     let mut seen: BTreeMap<(AclKind, Option<&str>, &str), Position> = BTreeMap::new();
     for rule in &file.rules {
         let key = (rule.rule.kind(), rule.rule.username(), rule.rule.pattern());
         if let Some(first) = seen.get(&key) {
-            errors.found.push((
+            errors.found.push(Problem::new(
                 rule.at,
                 format!(
                     "a second {} (the first is at line {})",
@@ -483,8 +605,54 @@ fn read_root(root: &Node, errors: &mut Errors<'_>, name: &str) -> AccessFile {
             seen.insert(key, rule.at);
         }
     }
-    let _ = lines;
-    file
+}
+
+/// The one reader of a table's fields: each key is handed to `field`,
+/// which reads it or answers `Err(None)` for a key it does not know;
+/// problems are recorded at the field. Returns whether every field read.
+fn read_fields(
+    fields: &[(String, usize, Node)],
+    errors: &mut Errors<'_>,
+    in_what: &str,
+    mut field: impl FnMut(&str, usize, &Node) -> Result<(), Option<String>>,
+) -> bool {
+    let mut ok = true;
+    for (key, key_at, node) in fields {
+        match field(key, *key_at, node) {
+            Ok(()) => {}
+            Err(None) => {
+                errors.at(*key_at, format!("unknown key {key:?} in {in_what}"));
+                ok = false;
+            }
+            Err(Some(message)) => {
+                errors.at(node.at, message);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// A field's string, or why it is not one.
+fn string_of<'a>(node: &'a Node, key: &str, in_what: &str) -> Result<&'a str, Option<String>> {
+    match &node.value {
+        Value::Str(text) => Ok(text),
+        other => Err(Some(format!(
+            "{key} in {in_what} must be a string, found {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// A field's flag, or why it is not one.
+fn flag_of(node: &Node, key: &str, in_what: &str) -> Result<bool, Option<String>> {
+    match &node.value {
+        Value::Bool(flag) => Ok(*flag),
+        other => Err(Some(format!(
+            "{key} in {in_what} must be true or false, found {}",
+            other.type_name()
+        ))),
+    }
 }
 
 fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
@@ -499,92 +667,112 @@ fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
         return;
     };
     for (username, name_at, user) in users {
-        let path = user_path(username);
-        if let Err(error) = validate::username(username) {
+        let mut ok = true;
+        // The validator creating the user runs: a file that plans applies.
+        if let Err(error) = validate::new_username(username) {
             errors.at(
                 *name_at,
                 format!("user name {username:?}: {}", reason(&error)),
             );
-            continue;
+            ok = false;
         }
-        let Value::Table(fields) = &user.value else {
-            errors.at(
-                user.at,
-                format!("[{path}] must be a table, found {}", user.value.type_name()),
-            );
-            continue;
-        };
-        let mut source = None;
-        let mut ok = true;
-        for (key, key_at, field) in fields {
-            match key.as_str() {
-                "password_env" | "password_file" => {
-                    let Value::Str(text) = &field.value else {
-                        errors.at(
-                            field.at,
-                            format!(
-                                "{key} in [{path}] must be a string, found {}",
-                                field.value.type_name()
-                            ),
-                        );
-                        ok = false;
-                        continue;
-                    };
-                    if text.is_empty() {
-                        errors.at(field.at, format!("{key} in [{path}] must not be empty"));
-                        ok = false;
-                        continue;
-                    }
-                    if source.is_some() {
-                        errors.at(
-                            *key_at,
-                            format!("[{path}] has both password_env and password_file; give one"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    source = Some(if key == "password_env" {
-                        PasswordSource::Env(text.clone())
-                    } else {
-                        PasswordSource::File(text.clone())
-                    });
-                }
-                "password" => {
-                    errors.at(
-                        *key_at,
-                        format!(
-                            "an inline password in [{path}] is refused (it would sit in the file); use password_env or password_file"
-                        ),
-                    );
-                    ok = false;
-                }
-                other => {
-                    errors.at(*key_at, format!("unknown key {other:?} in [{path}]"));
-                    ok = false;
-                }
-            }
-        }
-        match source {
-            Some(password) if ok => file.users.push(FileUser {
+        if let Some((password, source_at)) = read_user(username, *name_at, user, errors)
+            && ok
+        {
+            file.users.push(FileUser {
                 username: username.clone(),
                 password,
                 at: errors.lines.position(*name_at),
-            }),
-            None if ok => errors.at(
-                *name_at,
-                format!("[{path}] needs password_env or password_file"),
-            ),
-            _ => {}
+                source_at: errors.lines.position(source_at),
+            });
         }
     }
 }
 
-fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
+/// One user's table: its password source and where that is named, or
+/// `None` (problems recorded) when it has none or anything is wrong.
+fn read_user(
+    username: &str,
+    name_at: usize,
+    user: &Node,
+    errors: &mut Errors<'_>,
+) -> Option<(PasswordSource, usize)> {
+    let path = format!("[{}]", user_path(username));
+    let Value::Table(fields) = &user.value else {
+        errors.at(
+            user.at,
+            format!("{path} must be a table, found {}", user.value.type_name()),
+        );
+        return None;
+    };
+    let mut source = None;
+    let mut twice = None;
+    let mut inline = None;
+    let ok = read_fields(fields, errors, &path, |key, key_at, node| match key {
+        "password_env" | "password_file" => {
+            let text = string_of(node, key, &path)?;
+            if text.is_empty() {
+                return Err(Some(format!("{key} in {path} must not be empty")));
+            }
+            if source.is_some() {
+                twice = Some(key_at);
+                return Ok(());
+            }
+            source = Some(if key == "password_env" {
+                (PasswordSource::Env(text.to_owned()), node.at)
+            } else {
+                (PasswordSource::File(text.to_owned()), node.at)
+            });
+            Ok(())
+        }
+        "password" => {
+            inline = Some(key_at);
+            Ok(())
+        }
+        _ => Err(None),
+    });
+    if let Some(at) = inline {
+        errors.at(
+            at,
+            format!(
+                "an inline password in {path} is refused (it would sit in the file); use password_env or password_file"
+            ),
+        );
+        return None;
+    }
+    if let Some(at) = twice {
+        errors.at(
+            at,
+            format!("{path} has both password_env and password_file; give one"),
+        );
+        return None;
+    }
+    if ok && source.is_none() {
+        errors.at(
+            name_at,
+            format!("{path} needs password_env or password_file"),
+        );
+    }
+    source.filter(|_| ok)
+}
+
+/// The parts of one rule as read, each with where it was.
+#[derive(Default)]
+struct RuleParts {
+    kind: Option<(AclKind, usize)>,
+    username: Option<(String, usize)>,
+    pattern: Option<(String, usize)>,
+    read: bool,
+    write: bool,
+}
+
+/// Reads the rules, from an array; `what` names the array in errors.
+fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile, what: &str) {
     let Value::Array(rules) = &value.value else {
         errors.at(
             value.at,
             format!(
-                "\"rules\" must be an array of rules ([[rules]]), found {}",
+                "{what} must be an array of rules ([[rules]]), found {}",
                 value.value.type_name()
             ),
         );
@@ -592,111 +780,97 @@ fn read_rules(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
     };
     for (index, rule) in rules.iter().enumerate() {
         let what = format!("rule {}", index + 1);
-        let Value::Table(fields) = &rule.value else {
-            errors.at(
-                rule.at,
-                format!("{what} must be a table, found {}", rule.value.type_name()),
-            );
-            continue;
-        };
-        let mut kind = None;
-        let mut username = None;
-        let mut pattern = None;
-        let (mut read, mut write) = (false, false);
-        let mut ok = true;
-        for (key, key_at, field) in fields {
-            let text = || match &field.value {
-                Value::Str(text) => Ok(text.clone()),
-                other => Err(format!(
-                    "{key} in {what} must be a string, found {}",
-                    other.type_name()
-                )),
-            };
-            let flag = || match &field.value {
-                Value::Bool(flag) => Ok(*flag),
-                other => Err(format!(
-                    "{key} in {what} must be true or false, found {}",
-                    other.type_name()
-                )),
-            };
-            let result = match key.as_str() {
-                "type" => text().and_then(|text| {
-                    let parsed = match text.as_str() {
-                        "topic" => AclKind::Topic,
-                        "pattern" => AclKind::Pattern,
-                        _ => {
-                            return Err(format!(
-                                "type in {what} must be \"topic\" or \"pattern\", not {text:?}"
-                            ));
-                        }
-                    };
-                    kind = Some((parsed, field.at));
-                    Ok(())
-                }),
-                "username" => text().map(|text| username = Some((text, field.at))),
-                "pattern" => text().map(|text| pattern = Some((text, field.at))),
-                "read" => flag().map(|flag| read = flag),
-                "write" => flag().map(|flag| write = flag),
-                other => {
-                    errors.at(*key_at, format!("unknown key {other:?} in {what}"));
-                    ok = false;
-                    continue;
-                }
-            };
-            if let Err(message) = result {
-                errors.at(field.at, message);
-                ok = false;
-            }
-        }
-        let Some((kind, kind_at)) = kind else {
-            errors.at(
-                rule.at,
-                format!("{what} needs type = \"topic\" or \"pattern\""),
-            );
-            continue;
-        };
-        let Some((pattern, pattern_at)) = pattern else {
-            errors.at(rule.at, format!("{what} needs a pattern"));
-            continue;
-        };
-        if !ok {
-            continue;
-        }
-        match (kind, &username) {
-            (AclKind::Pattern, Some((_, at))) => {
-                errors.at(
-                    *at,
-                    format!("{what} is a pattern rule (for every user) and cannot have a username"),
-                );
-                continue;
-            }
-            (AclKind::Topic, None) => {
-                errors.at(
-                    kind_at,
-                    format!("{what} is a topic rule and needs a username"),
-                );
-                continue;
-            }
-            (_, Some((name, at))) => {
-                if let Err(error) = validate::username(name) {
-                    errors.at(*at, format!("{what}: {}", reason(&error)));
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        if let Err(error) = validate::topic_filter("pattern", &pattern) {
-            errors.at(pattern_at, format!("{what}: {}", reason(&error)));
-            continue;
-        }
-        match NewAclRule::from_parts(kind, username.map(|(name, _)| name), pattern, read, write) {
-            Ok(new) => file.rules.push(FileRule {
+        if let Some(new) = read_rule(rule, &what, errors) {
+            file.rules.push(FileRule {
                 rule: new,
                 at: errors.lines.position(rule.at),
-            }),
-            Err(error) => errors.at(rule.at, format!("{what}: {}", reason(&error))),
+            });
         }
     }
+}
+
+/// One rule, every problem of it recorded, with the validators creating
+/// the rule runs ([`validate::rule_owner`], [`validate::new_username`],
+/// [`validate::acl_topic_filter`]).
+fn read_rule(rule: &Node, what: &str, errors: &mut Errors<'_>) -> Option<NewAclRule> {
+    let Value::Table(fields) = &rule.value else {
+        errors.at(
+            rule.at,
+            format!("{what} must be a table, found {}", rule.value.type_name()),
+        );
+        return None;
+    };
+    let mut parts = RuleParts::default();
+    let mut ok = read_fields(fields, errors, what, |key, _, node| {
+        match key {
+            "type" => {
+                let text = string_of(node, key, what)?;
+                let kind = match text {
+                    "topic" => AclKind::Topic,
+                    "pattern" => AclKind::Pattern,
+                    _ => {
+                        return Err(Some(format!(
+                            "type in {what} must be \"topic\" or \"pattern\", not {text:?}"
+                        )));
+                    }
+                };
+                parts.kind = Some((kind, node.at));
+            }
+            // `null` is how the rule list writes a pattern rule's user.
+            "username" if matches!(node.value, Value::Other("null")) => {}
+            "username" => parts.username = Some((string_of(node, key, what)?.to_owned(), node.at)),
+            "pattern" => parts.pattern = Some((string_of(node, key, what)?.to_owned(), node.at)),
+            "read" => parts.read = flag_of(node, key, what)?,
+            "write" => parts.write = flag_of(node, key, what)?,
+            _ => return Err(None),
+        }
+        Ok(())
+    });
+    ok &= check_rule(&parts, rule.at, what, errors);
+    let (kind, _) = parts.kind?;
+    let (pattern, _) = parts.pattern?;
+    let username = parts.username.map(|(name, _)| name);
+    if !ok {
+        return None;
+    }
+    match NewAclRule::from_parts(kind, username, pattern, parts.read, parts.write) {
+        Ok(new) => Some(new),
+        Err(error) => {
+            errors.at(rule.at, format!("{what}: {}", reason(&error)));
+            None
+        }
+    }
+}
+
+/// Checks a rule's parts, each problem at its part; whether all are fine.
+fn check_rule(parts: &RuleParts, at: usize, what: &str, errors: &mut Errors<'_>) -> bool {
+    let before = errors.found.len();
+    match &parts.pattern {
+        None => errors.at(at, format!("{what} needs a pattern")),
+        Some((pattern, at)) => {
+            if let Err(error) = validate::acl_topic_filter("pattern", pattern) {
+                errors.at(*at, format!("{what}: {}", reason(&error)));
+            }
+        }
+    }
+    if let Some((name, name_at)) = &parts.username
+        && let Err(error) = validate::new_username(name)
+    {
+        errors.at(*name_at, format!("{what}: {}", reason(&error)));
+    }
+    match (&parts.kind, &parts.username) {
+        (None, _) => errors.at(at, format!("{what} needs type = \"topic\" or \"pattern\"")),
+        (Some((AclKind::Pattern, _)), Some((_, name_at))) => errors.at(
+            *name_at,
+            format!("{what} is a pattern rule (for every user) and cannot have a username"),
+        ),
+        (Some((AclKind::Topic, kind_at)), None) => errors.at(
+            *kind_at,
+            format!("{what} is a topic rule and needs a username"),
+        ),
+        _ => {}
+    }
+    errors.found.len() == before
 }
 
 #[cfg(test)]
@@ -747,12 +921,15 @@ write = true
         assert_eq!(file.rules[1].rule.kind(), AclKind::Pattern);
         let desired = file
             .resolve(|source| match source {
-                PasswordSource::Env(name) => Ok(format!("env-{name}")),
-                PasswordSource::File(path) => Ok(format!("file-{path}")),
+                PasswordSource::Env(name) => Ok(Secret::new(format!("env-{name}"))),
+                PasswordSource::File(path) => Ok(Secret::new(format!("file-{path}"))),
             })
             .unwrap();
         assert_eq!(
-            desired.users["dashboard"].expose(),
+            desired.users["dashboard"]
+                .as_ref()
+                .map(Secret::expose)
+                .unwrap(),
             "file-secrets/dashboard"
         );
         assert_eq!(desired.rules.len(), 2);
@@ -851,6 +1028,8 @@ write = true
                 "access.toml:11:1: [users.d] has both password_env and password_file; give one",
                 "access.toml:15:12: rule 1 is a pattern rule (for every user) and cannot have a username",
                 "access.toml:19:8: rule 2 is a topic rule and needs a username",
+                // Found in the same run as the others.
+                "access.toml:25:11: rule 3: pattern '#' must be the last level",
                 "access.toml:26:1: unknown key \"colour\" in rule 3",
                 "access.toml:32:8: read in rule 4 must be true or false, found a string",
                 "access.toml:39:1: a second topic rule \"dup\" of user \"d\" (the first is at line 34)",
@@ -875,19 +1054,135 @@ write = true
     }
 
     #[test]
+    fn names_and_filters_the_operations_refuse_are_refused_here() {
+        let text = "[users.\"bad:name\"]\npassword_env = \"A\"\n\n[users.\" sp\"]\npassword_env = \"B\"\n\n[users.\"#hash\"]\npassword_env = \"C\"\n\n[[rules]]\ntype = \"topic\"\nusername = \"x:y\"\npattern = \"a\"\n\n[[rules]]\ntype = \"pattern\"\npattern = \"%s\"\n";
+        let deep = "a/".repeat(300) + "b";
+        let text = text.replace("%s", &deep);
+        let lines = errors("access.toml", &text);
+        assert_eq!(lines.len(), 5, "{lines:#?}");
+        for (line, (at, field)) in lines.iter().zip([
+            (
+                "1:8",
+                "user name \"bad:name\": username must not contain ':'",
+            ),
+            (
+                "4:8",
+                "user name \" sp\": username must not start or end with a blank",
+            ),
+            (
+                "7:8",
+                "user name \"#hash\": username must not start with '#'",
+            ),
+            ("12:12", "rule 1: username must not contain ':'"),
+            ("17:11", "rule 2: pattern must have at most 201 levels"),
+        ]) {
+            assert!(
+                line.starts_with(&format!("access.toml:{at}: {field}")),
+                "{line}"
+            );
+        }
+        // The operations refuse exactly these.
+        for name in ["bad:name", " sp", "#hash"] {
+            assert!(validate::new_username(name).is_err());
+        }
+        assert!(validate::acl_topic_filter("pattern", &deep).is_err());
+    }
+
+    #[test]
+    fn a_password_source_gives_one_line_without_control_characters() {
+        let file = PasswordSource::File("pw".into());
+        let env = PasswordSource::Env("PW".into());
+        let read = |source: &PasswordSource, bytes: &[u8]| {
+            password_from(source, Ok(bytes.to_vec())).map(|secret| secret.expose().to_owned())
+        };
+        assert_eq!(read(&file, b"secret\n").unwrap(), "secret");
+        assert_eq!(read(&file, b"secret\r\nsecond line\n").unwrap(), "secret");
+        assert_eq!(read(&file, b"secret").unwrap(), "secret");
+        assert_eq!(
+            read(&file, b"\n\nSECRET").unwrap_err(),
+            "holds no valid password: must not be empty"
+        );
+        for bad in [&b"se\x01cret\n"[..], b"se\0cret", b"a\tb"] {
+            let why = read(&file, bad).unwrap_err();
+            assert!(why.starts_with("holds a"), "{why}");
+            assert!(!why.contains("se"), "{why}");
+        }
+        assert_eq!(
+            read(&env, b"envSECRET\nline2").unwrap_err(),
+            "holds a control character"
+        );
+        assert_eq!(read(&env, b"pw with spaces").unwrap(), "pw with spaces");
+        assert_eq!(read(&file, b"\xff\n").unwrap_err(), "is not valid UTF-8");
+        assert_eq!(
+            password_from(&env, Err("is not set".to_owned())).unwrap_err(),
+            "is not set"
+        );
+    }
+
+    #[test]
+    fn only_the_passwords_needed_are_looked_up() {
+        let file = parse("access.toml", EXAMPLE).unwrap();
+        let mut asked = Vec::new();
+        let (desired, problems) = file.resolve_some(
+            |name| name == "dashboard",
+            |source| {
+                asked.push(source.clone());
+                Err("cannot be read: not found".to_owned())
+            },
+        );
+        assert_eq!(asked, [PasswordSource::File("secrets/dashboard".into())]);
+        assert_eq!(desired.users.len(), 2);
+        assert!(desired.users.values().all(Option::is_none));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].at,
+            Position {
+                line: 5,
+                column: 17
+            }
+        );
+    }
+
+    #[test]
+    fn a_rule_list_reads_like_the_rules_of_a_file() {
+        let text = r#"[
+  {"type": "topic", "username": "u", "pattern": "a/#", "read": true, "write": false},
+  {"type": "pattern", "username": null, "pattern": "home/%u", "read": true, "write": true}
+]"#;
+        let rules = parse_rule_list("rules.json", text).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].kind(), AclKind::Pattern);
+        let error = parse_rule_list(
+            "rules.json",
+            "[\n {\"type\": \"topic\", \"pattern\": \"a/#/b\", \"read\": 1}\n]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.lines,
+            [
+                "rules.json:2:11: rule 1 is a topic rule and needs a username".to_owned(),
+                "rules.json:2:31: rule 1: pattern '#' must be the last level".to_owned(),
+                "rules.json:2:48: read in rule 1 must be true or false, found a number".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
     fn unset_sources_and_unknown_users_are_located() {
         let file = parse("access.toml", EXAMPLE).unwrap();
         let error = file
             .resolve(|source| match source {
                 PasswordSource::Env(_) => Err("is not set".to_owned()),
-                PasswordSource::File(_) => Ok(String::new()),
+                PasswordSource::File(source) => {
+                    password_from(&PasswordSource::File(source.clone()), Ok(b"\n".to_vec()))
+                }
             })
             .unwrap_err();
         assert_eq!(
             error.lines,
             [
-                "access.toml:1:8: user \"sensor-1\": environment variable SENSOR_1_PASSWORD is not set",
-                "access.toml:4:8: the password of user \"dashboard\" from password file \"secrets/dashboard\": password must not be empty",
+                "access.toml:2:16: user \"sensor-1\": environment variable SENSOR_1_PASSWORD: is not set",
+                "access.toml:5:17: user \"dashboard\": password_file \"secrets/dashboard\": holds no valid password: must not be empty",
             ]
         );
         let text = "[[rules]]\ntype = \"topic\"\nusername = \"ghost\"\npattern = \"t\"\n";

@@ -30,8 +30,10 @@ use crate::validate;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DesiredAccess {
     /// Users by name, with the password each gets when it is created (or
-    /// when passwords are set).
-    pub users: BTreeMap<String, Secret>,
+    /// when passwords are set). A user may have none: a plan needs no
+    /// password, and an apply only those of the users it creates or whose
+    /// passwords it sets ([`AccessPlan::missing_passwords`]).
+    pub users: BTreeMap<String, Option<Secret>>,
     /// Rules; two with one identity are an error.
     pub rules: Vec<NewAclRule>,
 }
@@ -266,6 +268,25 @@ impl AccessPlan {
         counts
     }
 
+    /// The users whose password a change sends: those created, and those
+    /// whose password is set.
+    pub fn password_users(&self) -> impl Iterator<Item = &str> {
+        self.changes.iter().filter_map(|change| match change {
+            AccessChange::CreateUser { username, .. }
+            | AccessChange::SetPassword { username, .. } => Some(username.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The users of [`password_users`](Self::password_users) that have no
+    /// password in `desired`: an apply of this plan refuses to start
+    /// while there is any.
+    pub fn missing_passwords<'a>(&'a self, desired: &DesiredAccess) -> Vec<&'a str> {
+        self.password_users()
+            .filter(|name| !matches!(desired.users.get(*name), Some(Some(_))))
+            .collect()
+    }
+
     /// `Plan: N to create, N to replace, N to delete.` or `No changes.`
     pub fn summary(&self) -> String {
         if self.is_empty() {
@@ -286,14 +307,7 @@ pub fn identity(rule: &AclRule) -> RuleIdentity<'_> {
 
 /// A desired rule as the rule list would show it.
 pub fn listed(rule: &NewAclRule) -> AclRule {
-    let (read, write) = rule.access();
-    AclRule {
-        kind: rule.kind(),
-        pattern: rule.pattern().to_owned(),
-        read,
-        write,
-        username: rule.username().map(str::to_owned),
-    }
+    rule.listed()
 }
 
 impl DesiredAccess {
@@ -306,9 +320,11 @@ impl DesiredAccess {
     pub fn validate(&self) -> Result<(), Error> {
         for (name, password) in &self.users {
             validate::username(name)?;
-            validate::password(password.expose()).map_err(|error| {
-                Error::invalid("password", format!("of user {name:?}: {}", reason(&error)))
-            })?;
+            if let Some(password) = password {
+                validate::password(password.expose()).map_err(|error| {
+                    Error::invalid("password", format!("of user {name:?}: {}", reason(&error)))
+                })?;
+            }
         }
         let mut seen = BTreeSet::new();
         for rule in &self.rules {
@@ -384,6 +400,9 @@ pub fn plan(
                 passwords.push(AccessChange::set_password(name));
             }
         } else {
+            // The validator creating the user runs: a plan that passes
+            // is one apply can carry out.
+            validate::new_username(name)?;
             creates.push(AccessChange::create_user(name));
         }
     }
@@ -553,7 +572,7 @@ mod tests {
         DesiredAccess {
             users: users
                 .iter()
-                .map(|name| ((*name).to_owned(), Secret::new(format!("pw-{name}"))))
+                .map(|name| ((*name).to_owned(), Some(Secret::new(format!("pw-{name}")))))
                 .collect(),
             rules,
         }
@@ -686,7 +705,7 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("two rules"), "{error}");
         let mut bad = desired(&["a"], vec![]);
-        bad.users.insert("b".into(), Secret::new(""));
+        bad.users.insert("b".into(), Some(Secret::new("")));
         assert_eq!(
             plan(&bad, &server(&[], vec![]), none).unwrap_err().field(),
             Some("password")

@@ -332,7 +332,7 @@ fn desired_state(users: &[&str], rules: Vec<NewAclRule>) -> DesiredAccess {
     DesiredAccess {
         users: users
             .iter()
-            .map(|name| ((*name).to_owned(), Secret::new(format!("pw-{name}"))))
+            .map(|name| ((*name).to_owned(), Some(Secret::new(format!("pw-{name}")))))
             .collect(),
         rules,
     }
@@ -671,7 +671,8 @@ proptest! {
         prop_assert_eq!(report.failed, vec![]);
         assert_converged(&model, &desired, prune);
         for (name, password) in &desired.users {
-            prop_assert_eq!(&model.users[name], password.expose());
+            let password = password.as_ref().map(Secret::expose);
+            prop_assert_eq!(Some(model.users[name].as_str()), password);
         }
     }
 }

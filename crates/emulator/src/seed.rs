@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use cloudmqtt_api::AclRule;
 use cloudmqtt_api::desired::{self, PasswordSource};
+use cloudmqtt_api::{AclRule, Secret};
 
 use crate::mosquitto;
 use crate::store::Change;
@@ -35,6 +35,9 @@ pub fn changes_from(path: &Path, existing: &BTreeSet<String>) -> Result<Vec<Chan
         .map_err(|error| error.to_string())?;
     let mut changes = Vec::new();
     for (username, password) in &desired.users {
+        let Some(password) = password else {
+            continue;
+        };
         let password_hash = mosquitto::hash_new_password(password.expose())
             .map_err(|error| format!("no randomness for a password salt: {error}"))?;
         changes.push(Change::CreateUser {
@@ -57,19 +60,17 @@ pub fn changes_from(path: &Path, existing: &BTreeSet<String>) -> Result<Vec<Chan
     Ok(changes)
 }
 
-fn lookup(base: &Path, source: &PasswordSource) -> Result<String, String> {
-    match source {
-        PasswordSource::Env(name) => std::env::var(name).map_err(|error| match error {
-            std::env::VarError::NotPresent => "is not set".to_owned(),
-            std::env::VarError::NotUnicode(_) => "is not valid UTF-8".to_owned(),
-        }),
-        PasswordSource::File(path) => {
-            let text = std::fs::read_to_string(base.join(path))
-                .map_err(|error| format!("cannot be read: {}", error.kind()))?;
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
-        }
-    }
+/// A password from its source, read by the core's one rule
+/// ([`desired::password_from`]).
+fn lookup(base: &Path, source: &PasswordSource) -> Result<Secret, String> {
+    let value = match source {
+        PasswordSource::Env(name) => std::env::var_os(name)
+            .map(|value| value.into_encoded_bytes())
+            .ok_or_else(|| "is not set".to_owned()),
+        PasswordSource::File(path) => std::fs::read(base.join(path))
+            .map_err(|error| format!("cannot be read: {}", error.kind())),
+    };
+    desired::password_from(source, value)
 }
 
 #[cfg(test)]

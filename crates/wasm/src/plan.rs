@@ -286,7 +286,7 @@ fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
             let user = args::object(entry.get(1), "users")
                 .map_err(|_| invalid("users", "must map each user name to { password }"))?;
             let password = Props(Some(&user)).string("password")?;
-            users.insert(name, Secret::new(password));
+            users.insert(name, Some(Secret::new(password)));
         }
     }
     let mut rules = Vec::new();

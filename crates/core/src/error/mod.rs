@@ -394,11 +394,45 @@ impl Error {
             }
         }
         if let Some(message) = self.server_message() {
-            out.push_str(": ");
-            out.push_str(message);
+            push_server_words(&mut out, message);
         }
         out
     }
+}
+
+/// Adds the server's words to a message that starts with the kind's
+/// phrase (`unauthorized`, `not found`, ...), saying nothing twice: a
+/// leading repeat of the phrase is dropped (`unauthorized: the API key was
+/// rejected: wrong key`, not `...: unauthorized: wrong key`), and words
+/// that already hold the phrase stand alone when there is nothing else to
+/// say (`user "x" not found`, not `not found: user "x" not found`).
+fn push_server_words(out: &mut String, message: &str) {
+    let message = message.trim();
+    let phrase_len = out.find(':').unwrap_or(out.len());
+    // The phrase is ASCII, so a match ends on a character boundary. Byte
+    // windows rather than `str::contains`, whose searcher the WebAssembly
+    // build would carry for this alone.
+    let phrase = &out.as_bytes()[..phrase_len];
+    let bytes = message.as_bytes();
+    let starts = bytes.len() >= phrase.len() && bytes[..phrase.len()].eq_ignore_ascii_case(phrase);
+    let rest = if starts {
+        message[phrase.len()..].trim_start_matches([':', ' ', '-', '.'])
+    } else {
+        message
+    };
+    if rest.is_empty() {
+        return;
+    }
+    let holds = bytes
+        .windows(phrase.len().max(1))
+        .any(|window| window.eq_ignore_ascii_case(phrase));
+    if phrase_len == out.len() && !starts && holds {
+        out.clear();
+        out.push_str(message);
+        return;
+    }
+    out.push_str(": ");
+    out.push_str(rest);
 }
 
 impl fmt::Display for Error {
@@ -421,6 +455,34 @@ mod tests {
             headers.push(("content-type".to_owned(), content_type.to_owned()));
         }
         Response::new(status, headers, body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn the_servers_words_are_said_once() {
+        let message = |status: u16, body: &str| {
+            Error::from_response(&response(status, "application/json", body)).to_string()
+        };
+        assert_eq!(
+            message(401, r#"{"error":"unauthorized: wrong or missing API key"}"#),
+            "unauthorized: the API key was rejected: wrong or missing API key"
+        );
+        assert_eq!(
+            message(404, r#"{"error":"user \"nobody\" not found"}"#),
+            "user \"nobody\" not found"
+        );
+        assert_eq!(message(404, r#"{"error":"Not Found"}"#), "not found");
+        assert_eq!(
+            message(404, r#"{"error":"no such user here"}"#),
+            "not found: no such user here"
+        );
+        assert_eq!(
+            message(400, r#"{"error":"Bad request: username taken"}"#),
+            "bad request: username taken"
+        );
+        assert_eq!(
+            message(400, r#"{"error":"username taken"}"#),
+            "bad request: username taken"
+        );
     }
 
     #[test]

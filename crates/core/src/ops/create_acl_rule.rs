@@ -5,7 +5,7 @@ use super::{Field, Operation, request, with_body};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::model::AclKind;
+use crate::model::{AclKind, AclRule};
 use crate::poll::WaitTarget;
 use crate::validate;
 
@@ -97,6 +97,18 @@ impl NewAclRule {
     pub fn access(&self) -> (bool, bool) {
         match self {
             Self::Topic { read, write, .. } | Self::Pattern { read, write, .. } => (*read, *write),
+        }
+    }
+
+    /// The rule as the rule list shows it.
+    pub fn listed(&self) -> AclRule {
+        let (read, write) = self.access();
+        AclRule {
+            kind: self.kind(),
+            pattern: self.pattern().to_owned(),
+            read,
+            write,
+            username: self.username().map(str::to_owned),
         }
     }
 

@@ -50,7 +50,7 @@ impl DeleteAclRule {
     ) -> Result<Self, Error> {
         let kind = kind.unwrap_or(AclKind::Topic);
         validate::rule_owner(kind, username.as_deref())?;
-        validate::topic_filter("topic", &topic)?;
+        validate::acl_topic_filter("topic", &topic)?;
         Ok(Self { username, topic })
     }
 
@@ -71,7 +71,9 @@ impl Operation for DeleteAclRule {
         if let Some(username) = &self.username {
             validate::username(username)?;
         }
-        validate::topic_filter("topic", &self.topic)?;
+        // A filter no rule can have (one `acl create` refuses) is refused
+        // here too, rather than sent for a 404.
+        validate::acl_topic_filter("topic", &self.topic)?;
         let mut fields = Vec::with_capacity(2);
         if let Some(username) = &self.username {
             fields.push(("username", Field::Text(username)));
