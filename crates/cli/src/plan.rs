@@ -379,10 +379,11 @@ fn drive(machine: &mut Apply, client: &Client) -> Result<ApplyReport, Failure> {
                 Step::WaitUntil(until) => {
                     let delay = until.duration_since(at).unwrap_or_default();
                     if in_flight == 0 {
-                        crate::trace::wait(
-                            delay,
-                            "apply: until its next request is due (a retry's backoff, or the next probe of a wait for changes to show)",
-                        );
+                        let why = match machine.waiting_for() {
+                            Some(what) => format!("apply: waiting for {what}"),
+                            None => "apply: a retry's backoff".to_owned(),
+                        };
+                        crate::trace::wait(delay, &why);
                         sleep(delay);
                     } else if let Ok((ticket, input)) = receiver.recv_timeout(delay) {
                         in_flight -= 1;

@@ -8,9 +8,10 @@
 //! METHOD URL attempt N: no response after T ms: REASON
 //! ```
 //!
-//! `N` counts the sends of that same request (method, URL and body) in
-//! the command, so a retry is attempt 2 of its request whatever else went
-//! out between. The attempt's headers and bodies follow it, indented and
+//! `N` counts the attempts of that request (method, URL and body): a send
+//! after an answer the core retries (no response, a 429 or a 5xx) is the
+//! next attempt, whatever else went out between; a send after any other
+//! answer (a wait's probe asking again) is attempt 1 of a new request. The attempt's headers and bodies follow it, indented and
 //! marked `>` (sent) and `<` (received), written with it so that the
 //! attempts of requests in flight at once never interleave. Each wait is
 //! one line, `wait S s: WHY`, naming what it waits for: a retry of a named
@@ -50,8 +51,9 @@ pub const MAX_BODY_SHOWN: usize = 2000;
 struct State {
     enabled: bool,
     secrets: Vec<Secret>,
-    /// Sends so far of each request, by method, URL and body.
-    attempts: Option<HashMap<Vec<u8>, u32>>,
+    /// Each request's attempts so far, by method, URL and body, and
+    /// whether its last answer was one the core retries.
+    attempts: Option<HashMap<Vec<u8>, (u32, bool)>>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -118,13 +120,19 @@ pub fn attempt(sent: &Sent, input: &Input, took: Duration) {
     let mut key = sent.target().into_bytes();
     key.push(b'\n');
     key.extend_from_slice(&sent.body);
-    let count = state
+    // A send of the same request after an answer the core does not
+    // retry (a probe asking again) is a new request: attempt 1 again.
+    let retryable = match input {
+        Input::Failed(_) => true,
+        Input::Response(response) => response.status == 429 || response.status >= 500,
+    };
+    let entry = state
         .attempts
         .get_or_insert_with(HashMap::new)
         .entry(key)
-        .or_default();
-    *count += 1;
-    let number = *count;
+        .or_insert((0, true));
+    let number = if entry.1 { entry.0 + 1 } else { 1 };
+    *entry = (number, retryable);
     let millis = took.as_secs_f64() * 1000.0;
     let head = format!("{} attempt {number}: ", sent.target());
     let mut lines = Vec::new();

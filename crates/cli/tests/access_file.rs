@@ -358,5 +358,25 @@ fn apply_with_debug_and_json_shows_no_password_from_any_source() {
             result.stderr.contains("cloudmqtt: debug: POST "),
             "{result:?}"
         );
+        // Attempts are numbered per request: with no fault, each request
+        // went out once, whatever went out between; no line speaks of a
+        // poll before a request that is no poll.
+        let attempts: Vec<&str> = result
+            .stderr
+            .lines()
+            .filter(|line| line.contains(" attempt "))
+            .collect();
+        assert!(attempts.len() >= 4, "{result:?}");
+        for line in &attempts {
+            assert!(line.contains(" attempt 1: "), "{line}\n{result:?}");
+        }
+        assert!(!result.stderr.contains("no wait"), "{result:?}");
+        // Each wait names what it waits for.
+        assert!(
+            result
+                .stderr
+                .contains(" s: apply: waiting for the 2 new users to show\n"),
+            "{result:?}"
+        );
     }
 }

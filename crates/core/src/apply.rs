@@ -321,6 +321,23 @@ impl Apply {
         apply
     }
 
+    /// What a wait is for, while every change of the current phase is
+    /// sent and the apply waits to see them: `the 2 new users to show`. `None` while it sends, or waits out a retry's backoff.
+    pub fn waiting_for(&self) -> Option<String> {
+        let phase = self.phases.get(self.phase)?;
+        if phase.awaiting.is_empty() || !phase.queue.is_empty() {
+            return None;
+        }
+        let count = phase.awaiting.len();
+        let (what, show) = match self.phase {
+            USERS => ("new users", "to show"),
+            DELETE_RULES => ("deleted rules", "to be gone"),
+            CREATE_RULES => ("new rules", "to show"),
+            _ => ("deleted users", "to be gone"),
+        };
+        Some(format!("the {count} {what} {show}"))
+    }
+
     /// The changes whose progress changed since the last call, in order.
     pub fn take_progress(&mut self) -> Vec<(AccessChange, Progress)> {
         std::mem::take(&mut self.progress)
