@@ -254,7 +254,7 @@ impl ProbeSchedule {
     #[must_use = "the delay is the time to wait before the next probe"]
     pub fn next_delay(&mut self) -> Duration {
         let delay = self.next;
-        self.next = self.next.saturating_mul(2).min(self.interval);
+        self.next = self.next.saturating_add(self.next).min(self.interval);
         delay
     }
 
@@ -264,7 +264,7 @@ impl ProbeSchedule {
     pub fn slow_down(&mut self) {
         self.interval = self
             .interval
-            .saturating_mul(2)
+            .saturating_add(self.interval)
             .min(self.max_interval.max(self.interval));
         self.next = self.interval;
     }
@@ -351,11 +351,12 @@ impl Poller {
     }
 
     /// Waits the schedule's next delay (and at least `at_least`) before the
-    /// next probe, or ends the wait once its deadline has passed.
+    /// next probe, or ends the wait once its deadline has passed and a
+    /// probe went out (the first goes out even with a timeout of 0).
     fn probe_later(&mut self, at_least: Duration, now: SystemTime) {
         let delay = self.schedule.next_delay().max(at_least);
         let deadline = self.deadline(now);
-        if now >= deadline {
+        if now >= deadline && matches!(self.state, State::Sent) {
             let waited = now
                 .duration_since(self.started.unwrap_or(now))
                 .unwrap_or_default();
@@ -394,16 +395,14 @@ impl Machine for Poller {
     type Value = ();
 
     fn poll_output(&mut self, now: SystemTime) -> Output<()> {
+        if let State::Ready = self.state {
+            // The wait starts; its first probe goes out after the schedule's
+            // first delay.
+            self.started = Some(now);
+            self.probe_later(Duration::ZERO, now);
+        }
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
-            State::Ready => {
-                // The wait starts; its first probe goes out after the
-                // schedule's first delay (at once when the timeout is 0).
-                self.started = Some(now);
-                let first = later(now, self.schedule.next_delay()).min(self.deadline(now));
-                self.state = State::Waiting(first);
-                return self.poll_output(now);
-            }
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
             State::Sent => {
                 // The probe's outcome was never handed in: count it as lost.
@@ -411,7 +410,7 @@ impl Machine for Poller {
                 self.handle_input(lost, now);
                 return self.poll_output(now);
             }
-            State::Waiting(_) => {}
+            State::Ready | State::Waiting(_) => {}
         }
         self.state = State::Sent;
         let left = self
