@@ -134,10 +134,21 @@ async function commonJs(source, file) {
   return `"use strict";\n${code.replace(/require\("(\.\/[^"]+)\.js"\)/g, 'require("$1.cjs")')}`;
 }
 
+/** The names of the classes `code` declares (`class X`, `X = class`). */
+function classNames(code) {
+  const names = new Set();
+  for (const [, name] of code.matchAll(/\bclass\s+(?!extends\b)([\w$]+)/g)) names.add(name);
+  for (const [, name] of code.matchAll(/([\w$]+)\s*=\s*class\b/g)) names.add(name);
+  return names;
+}
+
 /**
  * The unbundled Node entry (`import`), with client.js and the glue
  * (wasm.js) bundled in: one file to load instead of three, which shows in
- * the time `import` takes. Run after wasm.js is written.
+ * the time `import` takes. Run after wasm.js is written. Fails if esbuild
+ * renamed a class of client.js (as it does one whose name a top-level
+ * binding of the bundle takes), which stack frames and `constructor.name`
+ * would show.
  */
 async function nodeEntry(source, out) {
   const esbuild = await import(join(npmDir, "node_modules", "esbuild", "lib", "main.js"));
@@ -159,6 +170,13 @@ async function nodeEntry(source, out) {
     });
   } finally {
     rmSync(entry, { force: true });
+  }
+  // Compared without comments, whose words could pass for names.
+  const client = (await esbuild.transform(readFileSync(join(dirname(source), "client.js"), "utf8"))).code;
+  const bundled = classNames((await esbuild.transform(readFileSync(out, "utf8"))).code);
+  const renamed = [...classNames(client)].filter((name) => !bundled.has(name));
+  if (renamed.length > 0) {
+    throw new Error(`build: esbuild renamed ${renamed.join(", ")} in ${relative(npmDir, out)}: a top-level binding there takes the name`);
   }
 }
 

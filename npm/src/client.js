@@ -45,9 +45,11 @@ const denoInspect = Symbol.for("Deno.customInspect");
  * Marks `cls` as one of this package's classes under `name`, shared by
  * every copy of them: Node loads one copy for `import` and one for
  * `require`, and `instanceof cls` answers alike for an object of either
- * (a subclass keeps the ordinary test).
+ * (a subclass keeps the ordinary test). It is named `name` too, whatever
+ * a bundler or minifier renamed it to (esbuild's `CloudMqtt2`).
  */
 function markClass(cls, name) {
+  Object.defineProperty(cls, "name", { value: name });
   const mark = Symbol.for(`cloudmqtt-api.${name}`);
   Object.defineProperty(cls.prototype, mark, { value: true });
   Object.defineProperty(cls, Symbol.hasInstance, {

@@ -17,7 +17,13 @@ import { bind } from "./client.js";
 
 const { readFileSync } = globalThis.process.getBuiltinModule?.("node:fs") ?? (await import("node:fs"));
 
-export const { CloudMqtt, CloudMqttError } = bind(() => {
+const api = bind(() => {
   initSync({ module: readFileSync(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
   return { Method, WasmClient };
 });
+
+// Exported from bindings named otherwise: a top-level `CloudMqtt` here would
+// make esbuild rename client.js's class of that name (`CloudMqtt2`, as stack
+// frames would show it) when the build bundles the two.
+const { CloudMqtt: Client, CloudMqttError: ClientError } = api;
+export { Client as CloudMqtt, ClientError as CloudMqttError };

@@ -57,9 +57,22 @@ function lastJson(stdout) {
   return JSON.parse(line);
 }
 
+/**
+ * Checks the classes' names a probe reports: as they are exported, and the
+ * error's as its class's (see apps/probe.mjs).
+ */
+function checkNames(names, label) {
+  assert.deepEqual(names?.classes, ["CloudMqtt", "CloudMqttError", "CloudMqtt"], `${label}: class names ${JSON.stringify(names)}`);
+  const { name, constructorName, exported } = names.error ?? {};
+  assert.equal(constructorName, name, `${label}: the error's constructor.name`);
+  assert.ok(exported, `${label}: the error's class is not exported as ${name}`);
+}
+
 /** Checks a report and what the server saw since the last reset. */
 function check(report, label) {
-  assert.deepEqual(report, EXPECTED, `${label}: ${JSON.stringify(report)}`);
+  const { names, ...rest } = report;
+  assert.deepEqual(rest, EXPECTED, `${label}: ${JSON.stringify(report)}`);
+  checkNames(names, label);
   const calls = api.calls;
   const list = calls.find((c) => c.method === "GET" && c.path === "/api/user");
   assert.ok(list, `${label}: the server saw no GET /api/user (saw ${calls.map((c) => `${c.method} ${c.url}`).join(", ")})`);
@@ -70,6 +83,7 @@ function check(report, label) {
 
 /** What accessProbe (apps/probe.mjs) reports for the access entry. */
 const EXPECTED_ACCESS = {
+  classes: ["CloudMqtt", "CloudMqttError"],
   read: { allowed: true, rule: { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false } },
   write: { allowed: false, rule: null },
   methods: ["checkAccess", "plan", "apply", "exportAccess"],

@@ -3,26 +3,32 @@
 // reach.test.mjs checks.
 export const REACH_KEY = "reach-key-0042";
 
-export async function probe({ CloudMqtt, CloudMqttError }, baseUrl) {
+export async function probe(lib, baseUrl) {
+  const { CloudMqtt, CloudMqttError } = lib;
   const client = new CloudMqtt({ apiKey: REACH_KEY, baseUrl, maxRetries: 0 });
   const users = await client.listUsers();
   let missing;
+  // The classes' names as logs and error trackers show them; the error's
+  // class as a crash prints it, and whether the entry exports it so.
+  const names = { classes: [CloudMqtt.name, CloudMqttError.name, client.constructor.name] };
   try {
     await client.getUser("missing");
     missing = "no error";
   } catch (error) {
     missing = { isCloudMqttError: error instanceof CloudMqttError, code: error.code, status: error.status };
+    names.error = { name: error.name, constructorName: error.constructor.name, exported: lib[error.name] === error.constructor };
   }
-  return { users, missing };
+  return { users, missing, names };
 }
 
 /**
  * The `cloudmqtt-api/access` entry's checker where it loads its own .wasm
  * (Workers, the Edge): one rule allows, nothing denies.
  */
-export function accessProbe({ CloudMqtt, evaluateAccess }) {
+export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess }) {
   const rule = { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false };
   return {
+    classes: [CloudMqtt.name, CloudMqttError.name],
     read: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "read" }),
     write: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "write" }),
     methods: ["checkAccess", "plan", "apply", "exportAccess"].filter((name) => typeof CloudMqtt.prototype[name] === "function"),
