@@ -2,7 +2,8 @@
 // Builds npm/dist/ from the Rust crate crates/wasm:
 //   1. scripts/setup-wasm.sh: a wasm32 toolchain and the pinned wasm-bindgen-cli
 //   2. scripts/cargo-wasm build --profile wasm-release (size-first flags)
-//   3. wasm-bindgen --target web: the glue (dist/wasm.js) and the .wasm
+//   3. wasm-bindgen --target web: the glue (dist/wasm.js, its initSync made to
+//      take a compiled module from another realm) and the .wasm
 //   4. wasm-opt -Oz (npm package `binaryen`): dist/cloudmqtt_api_wasm_bg.wasm,
 //      the one .wasm of the package, and its base64 copy for Node
 //      (dist/wasm-inline.cjs, so that Node bundles carry it)
@@ -181,6 +182,21 @@ async function nodeEntry(source, out) {
 }
 
 /**
+ * The glue with its `initSync` taking a compiled module from any realm. Next.js
+ * (`next start`) and `vercel dev` compile a `.wasm?module` import in Node's
+ * realm and hand the module to the Edge Runtime's context, where `module
+ * instanceof WebAssembly.Module` is false: the glue would compile it again
+ * ("WebAssembly.Module(): Argument 0 must be a buffer source"). Its tag is
+ * the same in every realm.
+ */
+function acceptAnyRealm(glue) {
+  const check = "if (!(module instanceof WebAssembly.Module)) {";
+  const parts = glue.split(check);
+  if (parts.length !== 2) throw new Error(`build: the wasm-bindgen glue's initSync no longer reads \`${check}\``);
+  return parts.join('if (Object.prototype.toString.call(module) !== "[object WebAssembly.Module]") {');
+}
+
+/**
  * Builds the crate (with `features`) into `out`: the optimised .wasm, its
  * base64 copy for Node bundles, and the wasm-bindgen glue as ES module and
  * CommonJS. Returns the .wasm's bytes.
@@ -221,7 +237,7 @@ async function buildModule(features, out, env, bindgen, opt) {
     join(out, "wasm-inline.cjs"),
     `"use strict";\n// ${crateName}_bg.wasm, base64: Node bundles carry it with the code.\nmodule.exports = "${bytes.toString("base64")}";\n`,
   );
-  const glue = readFileSync(join(bindgenOut, `${crateName}.js`), "utf8");
+  const glue = acceptAnyRealm(readFileSync(join(bindgenOut, `${crateName}.js`), "utf8"));
   writeFileSync(join(out, "wasm.js"), glue);
   writeFileSync(join(out, "wasm.cjs"), await commonJs(glue, "wasm.js"));
   return bytes;

@@ -323,33 +323,36 @@ test("Cloudflare Worker: wrangler deploy --dry-run, run in miniflare", async () 
 
 // --- 10. Vercel Edge Runtime ------------------------------------------------------------
 
-test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
-  const out = fresh("edge");
+/**
+ * Bundles apps/edge/handler.mjs into `out` with esbuild as `options` say,
+ * each `*.wasm?module` import becoming `globalThis[name]` (name:
+ * `wasm_` and the file's SHA-1), a compiled module that the runtime
+ * provides, as Vercel's bundling does. Returns the bundle's path and the
+ * .wasm files by binding name.
+ */
+async function edgeBundle(out, options) {
   const bundle = path.join(out, "handler.js");
-  // Bundled as Vercel does for the Edge: the `edge-light` condition, and a
-  // `*.wasm?module` import becomes a binding to a compiled module that the
-  // runtime provides (here the global __wasm_bindings, one per file).
   const build = `
     import * as esbuild from "esbuild";
-    import { writeFileSync } from "node:fs";
-    const wasm = [];
+    import { createHash } from "node:crypto";
+    import { readFileSync, writeFileSync } from "node:fs";
+    const wasm = {};
     await esbuild.build({
+      ...${JSON.stringify(options)},
       entryPoints: ["edge/handler.mjs"],
       bundle: true,
-      format: "iife",
-      platform: "browser",
-      conditions: ["edge-light", "worker", "browser"],
       outfile: ${JSON.stringify(bundle)},
       plugins: [{
         name: "wasm-module",
         setup(build) {
           build.onResolve({ filter: /\\.wasm\\?module$/ }, (args) => {
             const file = new URL(args.path.replace(/\\?module$/, ""), "file://" + args.resolveDir + "/").pathname;
-            if (!wasm.includes(file)) wasm.push(file);
-            return { path: file, namespace: "wasm-binding" };
+            const name = "wasm_" + createHash("sha1").update(readFileSync(file)).digest("hex");
+            wasm[name] = file;
+            return { path: name, namespace: "wasm-binding" };
           });
           build.onLoad({ filter: /.*/, namespace: "wasm-binding" }, (args) => ({
-            contents: "export default globalThis.__wasm_bindings[" + wasm.indexOf(args.path) + "];",
+            contents: "export default globalThis[" + JSON.stringify(args.path) + "];",
           }));
         },
       }],
@@ -357,23 +360,39 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
     writeFileSync(${JSON.stringify(path.join(out, "wasm.json"))}, JSON.stringify(wasm));
   `;
   await run(process.execPath, ["--input-type=module", "-e", build]);
-  const wasmFiles = JSON.parse(readFileSync(path.join(out, "wasm.json"), "utf8"));
+  const wasm = JSON.parse(readFileSync(path.join(out, "wasm.json"), "utf8"));
   // The main entry's .wasm and cloudmqtt-api/access's, each a `?module` import.
-  assert.equal(wasmFiles.length, 2, `the edge-light entries' .wasm?module imports: ${wasmFiles.join(", ")}`);
+  assert.equal(Object.keys(wasm).length, 2, `the edge-light entries' .wasm?module imports: ${Object.values(wasm).join(", ")}`);
+  return { bundle, wasm };
+}
+
+/** Runs the Edge Runtime `script` (which prints the handler's answer) and checks the answer. */
+async function runEdge(script, bundle, wasm, label) {
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, bundle, JSON.stringify(wasm), api.baseUrl]);
+  checkWithAccess(lastJson(stdout), label);
+}
+
+test("Vercel Edge Runtime, bundled with the edge-light condition, modules compiled in its context", async () => {
+  // Bundled as Vercel does for the Edge: the `edge-light` condition.
+  const { bundle, wasm } = await edgeBundle(fresh("edge"), {
+    format: "iife",
+    platform: "browser",
+    conditions: ["edge-light", "worker", "browser"],
+  });
   const script = `
     import { EdgeRuntime } from "edge-runtime";
     import { readFileSync } from "node:fs";
-    const [bundle, wasmList, apiUrl] = process.argv.slice(1);
-    // Compile the binding inside the runtime's realm, then refuse, as the
+    const [bundle, wasm, apiUrl] = process.argv.slice(1);
+    // Compile the bindings inside the runtime's realm, then refuse, as the
     // Edge does, every compilation from bytes.
     const runtime = new EdgeRuntime({
       extend: (context) => {
-        context.__bytes = JSON.parse(wasmList).map((file) => new Uint8Array(readFileSync(file)));
+        context.__bytes = Object.entries(JSON.parse(wasm)).map(([name, file]) => [name, new Uint8Array(readFileSync(file))]);
         return context;
       },
     });
     runtime.evaluate(\`
-      globalThis.__wasm_bindings = __bytes.map((bytes) => new WebAssembly.Module(bytes));
+      for (const [name, bytes] of __bytes) globalThis[name] = new WebAssembly.Module(bytes);
       delete globalThis.__bytes;
       {
         const refuse = () => { throw new WebAssembly.CompileError("Wasm code generation disallowed by embedder"); };
@@ -393,13 +412,44 @@ test("Vercel Edge Runtime, bundled with the edge-light condition", async () => {
     const response = await runtime.dispatchFetch("http://edge.test/?api=" + encodeURIComponent(apiUrl));
     console.log(await response.text());
   `;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, bundle, JSON.stringify(wasmFiles), api.baseUrl]);
-  checkWithAccess(lastJson(stdout), "edge runtime");
+  await runEdge(script, bundle, wasm, "edge runtime");
 });
 
-// --- 11. Next.js route handler (Node runtime) -----------------------------------------
+test("Edge Runtime as vercel dev runs an Edge Function: modules compiled outside its context", async () => {
+  // Bundled as `vercel dev` does (@vercel/node's edge handler); it compiles
+  // each `.wasm?module` in Node's realm and puts the modules in the
+  // runtime's context, as `next start` does for an edge route. There
+  // `instanceof WebAssembly.Module` is false for them.
+  const { bundle, wasm } = await edgeBundle(fresh("edge-dev"), {
+    format: "cjs",
+    platform: "browser",
+    conditions: ["edge-light", "development"],
+  });
+  const script = `
+    import { EdgeRuntime } from "edge-runtime";
+    import { readFileSync } from "node:fs";
+    const [bundle, wasm, apiUrl] = process.argv.slice(1);
+    const modules = {};
+    for (const [name, file] of Object.entries(JSON.parse(wasm))) modules[name] = await WebAssembly.compile(readFileSync(file));
+    const runtime = new EdgeRuntime({
+      // V8 itself refuses every compilation from bytes in the context.
+      codeGeneration: { strings: false, wasm: false },
+      extend: (context) => Object.assign(context, { module: {} }, modules),
+    });
+    const names = JSON.stringify(Object.keys(modules));
+    if (runtime.evaluate(names + ".some((name) => globalThis[name] instanceof WebAssembly.Module)")) {
+      throw new Error("the modules were compiled in the runtime's own realm");
+    }
+    runtime.evaluate(readFileSync(bundle, "utf8"));
+    const response = await runtime.dispatchFetch("http://edge.test/?api=" + encodeURIComponent(apiUrl));
+    console.log(await response.text());
+  `;
+  await runEdge(script, bundle, wasm, "edge runtime, modules from outside");
+});
 
-test("Next.js route handler (Node runtime): next build, next start", async () => {
+// --- 11. Next.js route handlers (Node and Edge runtimes) ---------------------------------
+
+test("Next.js route handlers, Node and Edge runtimes: next build, next start", async (t) => {
   const app = path.join(work, "next");
   writeFileSync(
     path.join(app, "next.config.mjs"),
@@ -411,14 +461,21 @@ test("Next.js route handler (Node runtime): next build, next start", async () =>
   await run(NODE24, [next, "build"], { cwd: app, env, timeout: 300_000 });
   const port = await freePort();
   const server = start(NODE24, [next, "start", "-p", String(port), "-H", "127.0.0.1"], { cwd: app, env: { ...process.env, ...env } });
+  const get = async (route) => {
+    const response = await fetch(`http://127.0.0.1:${port}${route}?api=${encodeURIComponent(api.baseUrl)}`);
+    const text = await response.text();
+    assert.equal(response.status, 200, `${route}: ${text}\n${server.output}`);
+    return JSON.parse(text);
+  };
   try {
     await waitForHttp(`http://127.0.0.1:${port}/`, 60_000, server);
-    const response = await fetch(`http://127.0.0.1:${port}/api/reach?api=${encodeURIComponent(api.baseUrl)}`);
-    const text = await response.text();
-    assert.equal(response.status, 200, `${text}\n${server.output}`);
-    check(JSON.parse(text), "next");
+    await t.test("app/api/reach: runtime = \"nodejs\"", async () => check(await get("/api/reach"), "next, Node runtime"));
+    // `next start` compiles the edge route's `.wasm?module` imports in
+    // Node's realm and hands the modules to its Edge Runtime sandbox.
+    await t.test("app/api/reach-edge: runtime = \"edge\"", async () =>
+      checkWithAccess(await get("/api/reach-edge"), "next, Edge runtime"),
+    );
   } finally {
     await stop(server);
   }
 });
-
