@@ -11,21 +11,24 @@
 # cases: each node:test case, and each check that is one command).
 #
 # Usage: tests/run-npm-e2e.sh [step ...]
-#   steps: node require workerd deno browser cors types publint attw budget reach
+#   steps: node require workerd deno browser cors types docs publint attw budget reach
 #   (cors: a page in Chromium against the emulator's --cors-origin; it builds
 #   the emulator with cargo unless CLOUDMQTT_EMULATOR_BIN names a binary)
+#   (docs: the READMEs' code blocks type-checked and run against the
+#   emulator, built as for cors; tests/docs/README.md)
 #   (default: all). CLOUDMQTT_TARBALL=path.tgz skips packing and uses that file.
+#   E2E_WORK=DIR works in DIR instead of target/npm-e2e.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TESTS="$ROOT/tests"
-WORK="$ROOT/target/npm-e2e"
+WORK="${E2E_WORK:-$ROOT/target/npm-e2e}"
 APP="$WORK/app"
 LOGS="$WORK/logs"
 PIDFILE="$WORK/pids"
 STEP_TIMEOUT="${E2E_STEP_TIMEOUT:-300}"
 
-ALL_STEPS=(node require workerd deno browser cors types publint attw budget reach)
+ALL_STEPS=(node require workerd deno browser cors types docs publint attw budget reach)
 if [ "$#" -gt 0 ]; then STEPS=("$@"); else STEPS=("${ALL_STEPS[@]}"); fi
 
 mkdir -p "$WORK"
@@ -187,6 +190,15 @@ for step in "${STEPS[@]}"; do
       run_step cors tap node --test "$APP/test/browser/emulator.test.mjs"
       ;;
     types) run_step types one "$E2E_TOOLS_BIN/tsc" -p "$APP/test/types/tsconfig.json" --noEmit --strict ;;
+    docs)
+      [ -d "$TESTS/docs/node_modules" ] || (cd "$TESTS/docs" && npm ci --no-audit --no-fund --loglevel=error) ||
+        die "npm ci in tests/docs failed"
+      if [ -z "${CLOUDMQTT_EMULATOR_BIN:-}" ]; then
+        (cd "$ROOT" && cargo build -q -p cloudmqtt-emulator) || die "cargo build -p cloudmqtt-emulator failed"
+        export CLOUDMQTT_EMULATOR_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/cloudmqtt-emulator"
+      fi
+      run_step docs tap node --test "$TESTS/docs/docs.test.mjs"
+      ;;
     publint) run_step publint one "$E2E_TOOLS_BIN/publint" run --strict "$TARBALL" ;;
     # The .wasm export is an asset for hosts that load it themselves, not a
     # module with types.
