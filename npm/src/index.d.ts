@@ -151,12 +151,73 @@ export type NewAclRule =
       write: boolean;
     };
 
-/** The users and rules meant to be on the server ({@link CloudMqtt.plan}, {@link CloudMqtt.apply}). */
+/**
+ * The users and rules meant to be on the server ({@link AccessMethods.plan},
+ * {@link AccessMethods.apply}); what {@link AccessMethods.exportAccess}
+ * returns is one.
+ *
+ * @example
+ * const desired: DesiredAccess = {
+ *   users: { "sensor-1": { password: process.env.SENSOR_1_PASSWORD }, dashboard: {} },
+ *   rules: [{ type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: false, write: true }],
+ * };
+ */
 export interface DesiredAccess {
-  /** Users by name, each with the password it gets when created (or when `setPasswords` asks). */
-  users?: Record<string, { password: string }>;
-  /** Rules; a rule's identity is its type, user and pattern, and two with one identity are refused. */
-  rules?: NewAclRule[];
+  /**
+   * Users by name. A user's password is sent when the user is created, or
+   * when `setPasswords` asks; an existing user needs none (`{}`), and a plan
+   * lists the users it would need one for in {@link AccessPlan.missingPasswords}.
+   */
+  users?: Record<string, DesiredUser>;
+  /**
+   * Rules; a rule's identity is its type, user and pattern, and two with one
+   * identity are refused. Rules as {@link AccessMethods.exportAccess} gives
+   * them (a pattern rule's `username` is `null`) are taken too.
+   */
+  rules?: Array<NewAclRule | ExportedRule>;
+}
+
+/** A user of a {@link DesiredAccess}. */
+export interface DesiredUser {
+  /**
+   * The password the user gets when created, or when `setPasswords` asks:
+   * not empty, never in an error. Absent for a user that exists (and for
+   * one a plan is only asked about: see {@link AccessPlan.missingPasswords}).
+   */
+  password?: string;
+}
+
+/**
+ * A rule as {@link AccessMethods.exportAccess} gives it: an
+ * {@link AclRule} whose `type` tells whether it has a user, so that it is
+ * also a rule of a {@link DesiredAccess}.
+ */
+export type ExportedRule =
+  | (AclRule & {
+      /** One user's rule. */
+      type: "topic";
+      /** The user it applies to. */
+      username: string;
+    })
+  | (AclRule & {
+      /** A rule for every user. */
+      type: "pattern";
+      /** Pattern rules have no user. */
+      username: null;
+    });
+
+/**
+ * What {@link AccessMethods.exportAccess} returns: the server's state as a
+ * {@link DesiredAccess}, which plans no changes (`prune` or not).
+ */
+export interface ExportedAccess {
+  /**
+   * Every user on the server, by name, without a password (passwords
+   * cannot be read back): `{}` each. Add a password where a plan needs one.
+   */
+  users: Record<string, Record<string, never>>;
+  /** Every rule, in the server's order. */
+  rules: ExportedRule[];
 }
 
 /**
@@ -172,6 +233,14 @@ export type AccessChange =
 export interface AccessPlan {
   /** Empty when the server is as desired. */
   changes: AccessChange[];
+  /**
+   * The users whose password `changes` would send (the users it creates,
+   * and with `setPasswords` those whose password it sets) that have none in
+   * the desired state, in the order of `changes`. `apply` refuses to start
+   * while this is not empty (`INVALID_INPUT` naming them, no change sent);
+   * it is always empty in what `apply` resolves to.
+   */
+  missingPasswords: string[];
 }
 
 /** What to plan beyond creating what is missing and replacing what differs. */
@@ -457,11 +526,14 @@ export interface AccessMethods {
   checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
   /**
    * Reads the server (every user, every rule) and returns the changes that
-   * would bring it to `desired`. Sends nothing else. Rejects with
-   * INVALID_INPUT for an invalid desired state (a rule twice, a pattern rule
-   * with a user, a topic rule whose user is neither desired nor on the server).
+   * would bring it to `desired`, and the users among them that would need a
+   * password they lack ({@link AccessPlan.missingPasswords}). Sends nothing
+   * else. Rejects with INVALID_INPUT for an invalid desired state (a rule
+   * twice, a pattern rule with a user, a topic rule whose user is neither
+   * desired nor on the server).
    * @example
-   * const { changes } = await api.plan({ users: { "sensor-1": { password } }, rules }, { prune: true });
+   * const { changes, missingPasswords } = await api.plan({ users: { "sensor-1": {} }, rules }, { prune: true });
+   * if (missingPasswords.length > 0) console.log("apply needs passwords for", missingPasswords);
    * @throws {CloudMqttError} `INVALID_INPUT` (the desired state or an
    * option), and the codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`,
    * `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
@@ -473,11 +545,15 @@ export interface AccessMethods {
    * after each step until its changes show. A create whose outcome is
    * unknown is looked for before it is ever sent again. Resolves to the
    * changes made; rejects with the error of the first change not made (run
-   * it again to finish: it converges without duplicates).
+   * it again to finish: it converges without duplicates). A plan with
+   * {@link AccessPlan.missingPasswords} is refused once the server is read,
+   * before any change: `INVALID_INPUT`, field `password`, naming every such
+   * user.
    * @example
    * await api.apply(desired, { prune: true, wait: { intervalMs: 2000, timeoutMs: 90_000 } });
-   * @throws {CloudMqttError} as `plan`, and the error of the first change not
-   * made (`BAD_REQUEST`, `NOT_FOUND`, `WAIT_TIMEOUT`, …).
+   * @throws {CloudMqttError} as `plan` (and `INVALID_INPUT` for missing
+   * passwords), and the error of the first change not made (`BAD_REQUEST`,
+   * `NOT_FOUND`, `WAIT_TIMEOUT`, …).
    */
   apply(
     desired: DesiredAccess,
@@ -491,14 +567,18 @@ export interface AccessMethods {
     },
   ): Promise<AccessPlan>;
   /**
-   * The server's user names and rules, to start a desired state from.
+   * The server's users and rules as a desired state: each user by name
+   * with no password (`{}`), every rule. Planning it changes nothing, with
+   * `prune` or without; add passwords for the users you mean to create
+   * elsewhere.
    * @example
-   * const { users, rules } = await api.exportAccess();
+   * const exported = await api.exportAccess();
+   * const { changes } = await api.plan(exported, { prune: true }); // []
    * @throws {CloudMqttError} the codes of the reads: `UNAUTHORIZED`,
    * `FORBIDDEN`, `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`,
    * `TIMEOUT`, `ABORTED`.
    */
-  exportAccess(options?: CallOptions): Promise<{ users: string[]; rules: AclRule[] }>;
+  exportAccess(options?: CallOptions): Promise<ExportedAccess>;
 }
 
 /**

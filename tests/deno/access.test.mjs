@@ -34,6 +34,7 @@ test("the access entry plans in Deno, by name and as its web build", async (t) =
         to: { type: "pattern", pattern: "sensor/%u/data", read: true, write: true, username: null },
       },
     ],
+    missingPasswords: [],
   };
   assert.deepEqual(report.byName, expected);
   assert.deepEqual(report.web, expected);

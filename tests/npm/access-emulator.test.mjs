@@ -97,7 +97,7 @@ describe("cloudmqtt-api/access against the emulator and its broker", () => {
     });
     assert.equal(made.changes.length, 7);
     assert.equal(progress.filter((s) => s === "done").length, 7);
-    assert.deepEqual(await api.plan(desired), { changes: [] });
+    assert.deepEqual(await api.plan(desired), { changes: [], missingPasswords: [] });
     assert.equal(await assertNoDuplicates(), 4);
 
     assert.equal(publish("sensor-1", "npm-s1-pw-61", "sensors/1/temp"), "accepted");
@@ -121,10 +121,12 @@ describe("cloudmqtt-api/access against the emulator and its broker", () => {
     );
     const pruned = await api.apply(changed, { prune: true, wait });
     assert.deepEqual(pruned, next);
-    assert.deepEqual(await api.plan(changed, { prune: true }), { changes: [] });
+    assert.deepEqual(await api.plan(changed, { prune: true }), { changes: [], missingPasswords: [] });
     assert.equal(await assertNoDuplicates(), 3);
     assert.equal(publish("dashboard", "npm-dash-pw-63", "sensors/1/temp"), "accepted");
     assert.equal(publish("sensor-2", "npm-s2-pw-62", "sensors/2/x"), "not connected");
-    assert.deepEqual((await api.exportAccess()).users, ["dashboard", "sensor-1"]);
+    const exported = await api.exportAccess();
+    assert.deepEqual(exported.users, { dashboard: {}, "sensor-1": {} });
+    assert.deepEqual(await api.plan(exported, { prune: true }), { changes: [], missingPasswords: [] });
   });
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as main from "cloudmqtt-api";
 import { CloudMqttError } from "cloudmqtt-api/access";
-import { API_KEY, accessClientFor, errorTexts, useServer } from "./helpers.mjs";
+import { API_KEY, accessClientFor, errorTexts, failure, useServer } from "./helpers.mjs";
 
 const server = useServer();
 
@@ -108,6 +108,7 @@ describe("cloudmqtt-api/access", () => {
         { action: "create", kind: "rule", rule: { type: "topic", pattern: "sensors/1/#", read: false, write: true, username: "sensor-1" } },
         { action: "create", kind: "rule", rule: { type: "pattern", pattern: "home/%u/#", read: true, write: true, username: null } },
       ],
+      missingPasswords: [],
     });
     assert.deepEqual(
       server().calls.map((r) => `${r.method} ${r.url}`),
@@ -123,7 +124,7 @@ describe("cloudmqtt-api/access", () => {
     assert.equal(progress.filter((p) => p.startsWith("started")).length, 4);
     assert.equal(progress.filter((p) => p.startsWith("done")).length, 4);
     assert.equal(state.users.get("sensor-1"), "s1-secret-93");
-    assert.deepEqual(await api.plan(desired), { changes: [] });
+    assert.deepEqual(await api.plan(desired), { changes: [], missingPasswords: [] });
 
     // Change rights, drop a user, prune; with set passwords.
     const changed = {
@@ -141,9 +142,9 @@ describe("cloudmqtt-api/access", () => {
     );
     assert.deepEqual(await api.apply(changed, { ...options, wait }), next);
     assert.equal(state.users.get("sensor-1"), "s1-new-secret");
-    assert.deepEqual(await api.plan(changed, { prune: true }), { changes: [] });
+    assert.deepEqual(await api.plan(changed, { prune: true }), { changes: [], missingPasswords: [] });
     assert.deepEqual(await api.exportAccess(), {
-      users: ["sensor-1"],
+      users: { "sensor-1": {} },
       rules: [
         { type: "pattern", pattern: "home/%u/#", read: true, write: true, username: null },
         { type: "topic", pattern: "sensors/1/#", read: true, write: true, username: "sensor-1" },
@@ -157,6 +158,8 @@ describe("cloudmqtt-api/access", () => {
     for (const [bad, field] of [
       [{ rules: [{ type: "pattern", username: "u", pattern: "a", read: true, write: true }] }, "username"],
       [{ users: { a: { password: "" } } }, "password"],
+      [{ users: { a: "pw" } }, "users"],
+      [{ users: { a: { password: 42 } } }, "password"],
       [{ rules: "no" }, "rules"],
       [null, "desired"],
     ]) {
@@ -180,6 +183,66 @@ describe("cloudmqtt-api/access", () => {
     assert.equal(error.code, "INVALID_INPUT");
     assert.match(error.message, /ghost/);
     assert.ok(!(await errorTexts(error)).includes("pw-never-shown-42"));
+  });
+
+  test("exportAccess round-trips: planning or applying the export changes nothing", async () => {
+    const state = model();
+    state.users.set("sensor-1", "s1-secret-93").set("dashboard", "dash-secret-17").set("__proto__", "odd-but-valid");
+    state.rules.push(
+      { type: "topic", pattern: "sensors/1/#", read: false, write: true, username: "sensor-1" },
+      { type: "pattern", pattern: "home/%u/#", read: true, write: true, username: null },
+    );
+    const api = client();
+    const exported = await api.exportAccess();
+    assert.deepEqual(Object.keys(exported.users).sort(), ["__proto__", "dashboard", "sensor-1"]);
+    assert.deepEqual(exported.users.dashboard, {});
+    assert.deepEqual(exported.rules, state.rules);
+    const nothing = { changes: [], missingPasswords: [] };
+    assert.deepEqual(await api.plan(exported), nothing);
+    assert.deepEqual(await api.plan(exported, { prune: true }), nothing);
+    assert.deepEqual(await api.apply(exported, { prune: true, wait }), nothing);
+    // Only reads went out, and every user and rule is still there.
+    assert.deepEqual(server().calls.filter((r) => r.method !== "GET"), []);
+    assert.equal(state.users.size, 3);
+    assert.equal(state.rules.length, 2);
+  });
+
+  test("users without a password: plan names the ones it needs, apply refuses before any change", async () => {
+    const state = model();
+    state.users.set("old", "old-secret-1");
+    const api = client();
+    const partial = {
+      users: { old: {}, "new-1": {}, "new-2": {}, "new-3": { password: "n3-secret-55" } },
+      rules: [{ type: "topic", username: "new-1", pattern: "n/1/#", read: true, write: false }],
+    };
+    const planned = await api.plan(partial);
+    assert.deepEqual(
+      planned.changes.map((c) => `${c.action} ${c.username ?? c.rule.pattern}`),
+      ["create new-1", "create new-2", "create new-3", "create n/1/#"],
+    );
+    // An existing user needs no password, unless its password is set.
+    assert.deepEqual(planned.missingPasswords, ["new-1", "new-2"]);
+    assert.deepEqual((await api.plan(partial, { setPasswords: true })).missingPasswords, ["new-1", "new-2", "old"]);
+
+    const error = await failure(api.apply(partial, { wait }), "INVALID_INPUT");
+    assert.equal(error.field, "password");
+    assert.match(error.message, /"new-1", "new-2"/);
+    assert.doesNotMatch(error.message, /new-3|old/);
+    assert.ok(!(await errorTexts(error)).includes("n3-secret-55"));
+    assert.deepEqual(
+      server().calls.filter((r) => r.method !== "GET"),
+      [],
+      "plan, plan and apply read the server; nothing else was sent",
+    );
+    assert.deepEqual([...state.users.keys()], ["old"]);
+
+    // With the passwords the creates need, the existing user still needs none.
+    const complete = { ...partial, users: { ...partial.users, "new-1": { password: "n1-secret-77" }, "new-2": { password: "n2-secret-88" } } };
+    const made = await api.apply(complete, { wait });
+    assert.equal(made.changes.length, 4);
+    assert.deepEqual(made.missingPasswords, []);
+    assert.equal(state.users.get("new-1"), "n1-secret-77");
+    assert.equal(state.users.get("old"), "old-secret-1");
   });
 
   test("an aborted apply rejects with ABORTED", async () => {

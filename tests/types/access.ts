@@ -12,6 +12,7 @@ import {
   type AccessPlan,
   type AclRule,
   type DesiredAccess,
+  type ExportedAccess,
   type PlanOptions,
 } from "cloudmqtt-api/access";
 
@@ -52,8 +53,15 @@ async function use(): Promise<void> {
     onProgress: (change: AccessChange, state: "started" | "done") => void [change, state],
   });
   assertType<Equal<typeof made, AccessPlan>>();
+  const missing: string[] = planned.missingPasswords;
+  void missing;
   const exported = await api.exportAccess();
-  assertType<Equal<typeof exported, { users: string[]; rules: AclRule[] }>>();
+  assertType<Equal<typeof exported, ExportedAccess>>();
+  // The export is a desired state, and its rules are AclRules.
+  await api.plan(exported, { prune: true });
+  const listed: AclRule[] = exported.rules;
+  void listed;
+  await api.plan({ users: { existing: {} } });
   // @ts-expect-error passwords are objects
   await api.plan({ users: { a: "pw" } });
   // @ts-expect-error a pattern rule has no username

@@ -23,7 +23,7 @@ use web_sys::AbortSignal;
 
 use crate::args::{self, Props, invalid};
 use crate::clock::{self, seed};
-use crate::convert::{parse, to_json};
+use crate::convert::{parse, to_json, write_str};
 use crate::driver::{Transport, drive, send, sleep};
 use crate::ops::acl_kind;
 use crate::{Inner, WasmClient, error_object};
@@ -43,9 +43,11 @@ pub enum AccessMethod {
 #[wasm_bindgen]
 impl WasmClient {
     /// Plans, applies or exports declarative access (see [`AccessMethod`]):
-    /// `desired` is `{ users?: { [name]: { password } }, rules?: [...] }`,
+    /// `desired` is `{ users?: { [name]: { password? } }, rules?: [...] }`,
     /// `options` `{ prune?, setPasswords?, signal?, timeoutMs?, wait?,
-    /// concurrency?, onProgress? }`.
+    /// concurrency?, onProgress? }`. A plan resolves to `{ changes,
+    /// missingPasswords }`, an export to a desired state that plans no
+    /// changes (`{ users: { [name]: {} }, rules }`).
     pub fn access(&self, method: AccessMethod, desired: JsValue, options: JsValue) -> Promise {
         match prepare(&self.inner, method, desired, options) {
             Ok(job) if method == AccessMethod::Apply => {
@@ -165,6 +167,10 @@ async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
     drive(&mut read, &transport(inner), &job.signals).await?;
     let server = read.value.unwrap_or_default();
     let planned = plan(&job.desired, &server, job.plan_options)?;
+    let missing = planned.missing_passwords(&job.desired);
+    if !missing.is_empty() {
+        return Err(missing_passwords(&missing));
+    }
     let mut apply = Apply::new(&inner.config, &planned, &job.desired, job.apply, seed());
     let outcomes: Rc<RefCell<Vec<(Ticket, Input)>>> = Rc::default();
     let mut flights: Vec<(Ticket, Promise)> = Vec::new();
@@ -176,7 +182,7 @@ async fn apply_changes(inner: &Inner, job: Job) -> Result<JsValue, Error> {
                 report(&mut apply, job.progress.as_ref());
                 let made = result?;
                 return match made.failed.into_iter().next() {
-                    None => Ok(plan_js(&made.done)),
+                    None => Ok(plan_js(&made.done, &[])),
                     Some((_, error)) => Err(error),
                 };
             }
@@ -274,7 +280,24 @@ impl<M: Machine> Machine for Kept<M> {
     }
 }
 
-/// `{ users?: { [name]: { password } }, rules?: NewAclRule[] }`.
+/// The refusal of an apply whose plan creates users, or sets passwords,
+/// that have no password: every such user named, before any change is
+/// sent (the core's [`Apply`] would name the first).
+fn missing_passwords(users: &[&str]) -> Error {
+    let mut reason = String::from("missing for ");
+    for (index, user) in users.iter().enumerate() {
+        if index > 0 {
+            reason.push_str(", ");
+        }
+        write_str(&mut reason, user);
+    }
+    reason.push_str(", which the plan creates or sets a password for; no change was made");
+    invalid("password", &reason)
+}
+
+/// `{ users?: { [name]: { password? } }, rules?: NewAclRule[] }`; a user
+/// without a password is one that exists, or one a plan reports in
+/// `missingPasswords`.
 fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
     let object = args::object(value, "desired")?;
     let props = Props(Some(&object));
@@ -284,9 +307,9 @@ fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
             let entry: Array = entry.unchecked_into();
             let name = args::string(entry.get(0), "users")?;
             let user = args::object(entry.get(1), "users")
-                .map_err(|_| invalid("users", "must map each user name to { password }"))?;
-            let password = Props(Some(&user)).string("password")?;
-            users.insert(name, Some(Secret::new(password)));
+                .map_err(|_| invalid("users", "must map each user name to { password } or {}"))?;
+            let password = Props(Some(&user)).opt_string("password")?;
+            users.insert(name, password.map(Secret::new));
         }
     }
     let mut rules = Vec::new();
@@ -327,14 +350,27 @@ impl AccessMachine {
     /// What follows the read.
     fn after_read(&mut self, server: ServerAccess) -> Result<JsValue, Error> {
         if self.method == AccessMethod::Export {
-            let users: Array = server.users.into_iter().map(JsValue::from).collect();
-            let result = Object::new();
-            set(&result, "users", users.into());
-            set(&result, "rules", parse(&to_json(&server.rules)));
-            return Ok(result.into());
+            // Each user as a desired one without a password (which cannot
+            // be read back): planning the export changes nothing. As JSON,
+            // so that any name (`__proto__` too) is an own property.
+            let mut json = String::from("{\"users\":{");
+            for (index, name) in server.users.iter().enumerate() {
+                if index > 0 {
+                    json.push(',');
+                }
+                write_str(&mut json, name);
+                json.push_str(":{}");
+            }
+            json.push_str("},\"rules\":");
+            json.push_str(&to_json(&server.rules));
+            json.push('}');
+            return Ok(parse(&json));
         }
         let planned = plan(&self.desired, &server, self.plan_options)?;
-        Ok(plan_js(&planned.changes))
+        Ok(plan_js(
+            &planned.changes,
+            &planned.missing_passwords(&self.desired),
+        ))
     }
 }
 
@@ -367,11 +403,15 @@ fn set(object: &Object, name: &str, value: JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(name), &value);
 }
 
-/// `{ changes: [...] }`.
-fn plan_js(changes: &[AccessChange]) -> JsValue {
+/// `{ changes: [...], missingPasswords: [...] }`: the users of `changes`
+/// that an apply could not create, or set the password of, without the
+/// password they lack.
+fn plan_js(changes: &[AccessChange], missing: &[&str]) -> JsValue {
     let object = Object::new();
     let list: Array = changes.iter().map(change_js).collect();
     set(&object, "changes", list.into());
+    let missing: Array = missing.iter().map(|name| JsValue::from(*name)).collect();
+    set(&object, "missingPasswords", missing.into());
     object.into()
 }
 

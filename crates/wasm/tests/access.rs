@@ -82,7 +82,7 @@ async fn plan_apply_and_export() {
         .unwrap();
     assert_eq!(
         text(&planned),
-        r#"{"changes":[{"action":"create","kind":"user","username":"dashboard"},{"action":"create","kind":"user","username":"sensor-1"},{"action":"create","kind":"rule","rule":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"}},{"action":"create","kind":"rule","rule":{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null}}]}"#
+        r#"{"changes":[{"action":"create","kind":"user","username":"dashboard"},{"action":"create","kind":"user","username":"sensor-1"},{"action":"create","kind":"rule","rule":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"}},{"action":"create","kind":"rule","rule":{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null}}],"missingPasswords":[]}"#
     );
     assert_eq!(server.log().length(), 2, "the plan only reads");
 
@@ -119,7 +119,7 @@ async fn plan_apply_and_export() {
     let again = settle(api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED))
         .await
         .unwrap();
-    assert_eq!(text(&again), r#"{"changes":[]}"#);
+    assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
 
     // Change rights and prune the dashboard.
     let changed = DESIRED
@@ -134,15 +134,21 @@ async fn plan_apply_and_export() {
         .unwrap();
     assert_eq!(
         text(&made),
-        r#"{"changes":[{"action":"replace","kind":"rule","from":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"},"to":{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}},{"action":"delete","kind":"user","username":"dashboard"}]}"#
+        r#"{"changes":[{"action":"replace","kind":"rule","from":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"},"to":{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}},{"action":"delete","kind":"user","username":"dashboard"}],"missingPasswords":[]}"#
     );
     let exported = settle(api.access(AccessMethod::Export, JsValue::UNDEFINED, JsValue::UNDEFINED))
         .await
         .unwrap();
     assert_eq!(
         text(&exported),
-        r#"{"users":["sensor-1"],"rules":[{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null},{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}]}"#
+        r#"{"users":{"sensor-1":{}},"rules":[{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null},{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}]}"#
     );
+    // The export is a desired state that plans no changes.
+    let options = js(r#"{"prune": true}"#);
+    let again = settle(api.access(AccessMethod::Plan, exported, options))
+        .await
+        .unwrap();
+    assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
 }
 
 #[wasm_bindgen_test]
@@ -155,7 +161,7 @@ async fn invalid_desired_states_are_refused_before_anything_is_sent() {
             "username",
         ),
         (r#"{"users": {"a": {"password": ""}}}"#, "password"),
-        (r#"{"users": {"a": {}}}"#, "password"),
+        (r#"{"users": {"a": "pw"}}"#, "users"),
         (r#"{"rules": {}}"#, "rules"),
         (
             r#"{"rules": [{"type": "topic", "username": "a", "pattern": "t", "read": true, "write": true}, {"type": "topic", "username": "a", "pattern": "t", "read": false, "write": true}]}"#,
