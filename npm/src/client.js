@@ -11,7 +11,9 @@
 //
 // Adding a method: a `Method` variant and its arm in `Inner::prepare`
 // (crates/wasm), then one line here, `return CloudMqtt.#run(this,
-// "TheMethod", ...args)`, and its declaration in index.d.ts.
+// "TheMethod", ...args)` (its options last), the keys of its options in
+// METHOD_OPTIONS unless they are a call's, and its declaration in
+// index.d.ts.
 //
 // This layer is the driver: it steps a call's task (crates/wasm/src/task.rs)
 // and carries out each step, sending with `fetch`, sleeping with a timer,
@@ -165,6 +167,80 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch) {
   }
 }
 
+// The keys of every options object and of the desired state, as their
+// readers in crates/wasm read them (`Inner` in lib.rs, `prepare` and
+// `read_desired` in plan.rs). A key that is not known is refused before
+// anything is sent (`refuseUnknownKeys`), never ignored: a misspelt
+// `prune` must not plan without it, nor a misspelt `users` plan deleting
+// every user. A new option goes into its reader and here.
+
+/** A client's options. */
+const CLIENT_OPTIONS = ["apiKey", "baseUrl", "encoding", "timeoutMs", "maxRetries", "allowInsecureHttp", "fetch"];
+/** A call's options. */
+const CALL_OPTIONS = ["signal", "timeoutMs"];
+/** The object of a `wait` option. */
+const WAIT_OPTIONS = ["signal", "timeoutMs", "intervalMs"];
+const CHANGE_OPTIONS = [...CALL_OPTIONS, "wait"];
+const WAIT_FOR_OPTIONS = [...WAIT_OPTIONS, "exists"];
+const PLAN_OPTIONS = [...CALL_OPTIONS, "prune", "setPasswords"];
+/**
+ * The options of each method (its last argument) by its name in `Method`
+ * or `AccessMethod`, where they are not just a call's.
+ */
+const METHOD_OPTIONS = {
+  CreateUser: CHANGE_OPTIONS,
+  DeleteUser: CHANGE_OPTIONS,
+  CreateAcl: CHANGE_OPTIONS,
+  DeleteAcl: CHANGE_OPTIONS,
+  WaitForUser: WAIT_FOR_OPTIONS,
+  WaitForAcl: WAIT_FOR_OPTIONS,
+  Plan: PLAN_OPTIONS,
+  Apply: [...PLAN_OPTIONS, "wait", "concurrency", "onProgress"],
+};
+/** The desired state of `plan` and `apply`, each of its users and each rule. */
+const DESIRED = ["users", "rules"];
+const DESIRED_USER = ["password"];
+const DESIRED_RULE = ["type", "username", "pattern", "read", "write"];
+
+/** `path.key`, or `path["key"]` where the key is not an identifier. */
+function keyPath(path, key) {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** The edit distance (Levenshtein) between `a` and `b`. */
+function editDistance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * The known key closest to `key` when it is close (an edit distance of 2
+ * at most, or the same letters in another order or case); undefined
+ * otherwise.
+ */
+function closestKey(key, known) {
+  const letters = (text) => [...text.toLowerCase()].sort().join("");
+  let closest;
+  let least = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(key, candidate);
+    if (distance < least && (distance <= 2 || letters(key) === letters(candidate))) {
+      closest = candidate;
+      least = distance;
+    }
+  }
+  return closest;
+}
+
 export function bind(load, { access = false } = {}) {
   /** The glue's exports, once the first client (or check) loaded them. */
   let wasm;
@@ -254,6 +330,44 @@ export function bind(load, { access = false } = {}) {
     );
     Object.defineProperty(error, "cause", { value: thrown });
     return error;
+  }
+
+  /**
+   * The one check of unknown keys: refuses the first key of `value` (own
+   * or inherited and enumerable, as its reader sees them) that is not in
+   * `known`, with INVALID_INPUT naming it (`field`) and its path, and the
+   * closest known key when one is close. A value that is not an object is
+   * left to its reader, which refuses what it cannot read.
+   */
+  function refuseUnknownKeys(value, path, known) {
+    if (value === null || typeof value !== "object") return;
+    for (const key in value) {
+      if (known.includes(key)) continue;
+      const closest = closestKey(key, known);
+      const hint = closest === undefined ? "" : `; did you mean ${JSON.stringify(closest)}?`;
+      throw toError({ code: "INVALID_INPUT", message: `${keyPath(path, key)}: unknown key${hint}`, field: key });
+    }
+  }
+
+  /** Refuses unknown keys in the options of `method` and in their `wait` object. */
+  function checkOptions(method, options) {
+    const known = METHOD_OPTIONS[method] ?? CALL_OPTIONS;
+    refuseUnknownKeys(options, "options", known);
+    if (known.includes("wait")) refuseUnknownKeys(options?.wait, "options.wait", WAIT_OPTIONS);
+  }
+
+  /** Refuses unknown keys in a desired state, its users and its rules. */
+  function checkDesired(desired) {
+    refuseUnknownKeys(desired, "desired", DESIRED);
+    const { users, rules } = Object(desired);
+    if (users !== null && typeof users === "object") {
+      for (const [name, user] of Object.entries(users)) {
+        refuseUnknownKeys(user, keyPath("desired.users", name), DESIRED_USER);
+      }
+    }
+    if (Array.isArray(rules)) {
+      rules.forEach((rule, index) => refuseUnknownKeys(rule, `desired.rules[${index}]`, DESIRED_RULE));
+    }
   }
 
   async function call(run) {
@@ -352,6 +466,7 @@ export function bind(load, { access = false } = {}) {
       }
       let client;
       try {
+        refuseUnknownKeys(settings, "options", CLIENT_OPTIONS);
         client = clientFor(settings);
       } catch (thrown) {
         throw toError(thrown);
@@ -438,19 +553,25 @@ export function bind(load, { access = false } = {}) {
 
     /** Runs an access method (`cloudmqtt-api/access` only), as `#run` does. */
     static #access(self, method, ...args) {
-      return call(() => CloudMqtt.#inner(self).access(wasm.AccessMethod[method], ...args)).finally(release);
+      return call(() => {
+        const inner = CloudMqtt.#inner(self);
+        if (method !== "Export") checkDesired(args[0]);
+        checkOptions(method, args.at(-1));
+        return inner.access(wasm.AccessMethod[method], ...args);
+      }).finally(release);
     }
 
     /**
      * Runs `method` as a task made for this call, with this driver (a
      * method called without its client rejects).
      */
-    static #run(self, method, a, b, c) {
+    static #run(self, method, ...args) {
       const ours = #settings in Object(self);
       return drive(
         () => {
           if (!ours) throw notClient();
-          return clientFor(self.#settings).start(wasm.Method[method], a, b, c);
+          checkOptions(method, args.at(-1));
+          return clientFor(self.#settings).start(wasm.Method[method], ...args);
         },
         ours ? self.#fetch : undefined,
       );
@@ -463,7 +584,11 @@ export function bind(load, { access = false } = {}) {
      */
     static #walk(self, method, params, options) {
       const customFetch = #fetch in Object(self) ? self.#fetch : undefined;
-      return walkUsers(() => CloudMqtt.#inner(self).start(wasm.Method[method], params, options), customFetch);
+      return walkUsers(() => {
+        const inner = CloudMqtt.#inner(self);
+        checkOptions(method, options);
+        return inner.start(wasm.Method[method], params, options);
+      }, customFetch);
     }
 
     /**

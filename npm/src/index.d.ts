@@ -1,5 +1,7 @@
 /**
- * Options for a {@link CloudMqtt} client.
+ * Options for a {@link CloudMqtt} client. A key that is not one of these is
+ * refused (`INVALID_INPUT` naming it, e.g. `options.timeout: unknown key;
+ * did you mean "timeoutMs"?`), never ignored.
  *
  * @example
  * const api = new CloudMqtt({ apiKey: process.env.CLOUDMQTT_API_KEY, timeoutMs: 10_000 });
@@ -45,7 +47,8 @@ export interface ClientOptions {
 }
 
 /**
- * Options of one call.
+ * Options of one call. As in every options object (and a `wait` object), a
+ * key that is not known is refused with `INVALID_INPUT`, nothing sent.
  *
  * @example
  * const controller = new AbortController();
@@ -154,7 +157,10 @@ export type NewAclRule =
 /**
  * The users and rules meant to be on the server ({@link AccessMethods.plan},
  * {@link AccessMethods.apply}); what {@link AccessMethods.exportAccess}
- * returns is one.
+ * returns is one. A key that is not known, here, in a user or in a rule, is
+ * refused with `INVALID_INPUT` naming its path (`desired.user: unknown key;
+ * did you mean "users"?`): a misspelt `users` must not plan deleting every
+ * user.
  *
  * @example
  * const desired: DesiredAccess = {
@@ -243,7 +249,11 @@ export interface AccessPlan {
   missingPasswords: string[];
 }
 
-/** What to plan beyond creating what is missing and replacing what differs. */
+/**
+ * What to plan beyond creating what is missing and replacing what differs.
+ * A key that is not known is refused (`INVALID_INPUT`), so that a misspelt
+ * `prune` is never planned without.
+ */
 export interface PlanOptions {
   /** Delete users and rules that are not desired (a user's topic rules go with it); default false. */
   prune?: boolean;
@@ -528,9 +538,10 @@ export interface AccessMethods {
    * Reads the server (every user, every rule) and returns the changes that
    * would bring it to `desired`, and the users among them that would need a
    * password they lack ({@link AccessPlan.missingPasswords}). Sends nothing
-   * else. Rejects with INVALID_INPUT for an invalid desired state (a rule
-   * twice, a pattern rule with a user, a topic rule whose user is neither
-   * desired nor on the server).
+   * else. Rejects with INVALID_INPUT, before reading, for an unknown key in
+   * `desired` or `options`, and for an invalid desired state (a rule twice, a
+   * pattern rule with a user, a topic rule whose user is neither desired nor
+   * on the server).
    * @example
    * const { changes, missingPasswords } = await api.plan({ users: { "sensor-1": {} }, rules }, { prune: true });
    * if (missingPasswords.length > 0) console.log("apply needs passwords for", missingPasswords);
@@ -574,9 +585,9 @@ export interface AccessMethods {
    * @example
    * const exported = await api.exportAccess();
    * const { changes } = await api.plan(exported, { prune: true }); // []
-   * @throws {CloudMqttError} the codes of the reads: `UNAUTHORIZED`,
-   * `FORBIDDEN`, `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`,
-   * `TIMEOUT`, `ABORTED`.
+   * @throws {CloudMqttError} `INVALID_INPUT` (an unknown option), and the
+   * codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`,
+   * `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
   exportAccess(options?: CallOptions): Promise<ExportedAccess>;
 }
