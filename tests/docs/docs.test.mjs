@@ -275,7 +275,9 @@ describe("the blocks run in Node against the emulator", () => {
         clearTimeout(timer);
         running.delete(child);
         for (const line of child.output.trimEnd().split("\n")) if (line) t.diagnostic(line);
-        const hint = /apiKey/.test(child.output) ? apiKeyHint() : "";
+        const hint = /new CloudMqtt\(\)/.test(block.code)
+          ? `\n(The block writes \`new CloudMqtt()\`: the package must take the key from CLOUDMQTT_API_KEY.)${apiKeyHint()}`
+          : "";
         assert.equal(code, 0, `${block.where} exited with ${code ?? signal}:\n${child.output}${hint}`);
       } finally {
         await stop(emulator.child);
