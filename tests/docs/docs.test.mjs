@@ -171,6 +171,8 @@ for (const resolution of Object.keys(RESOLUTIONS)) {
 
     test("forwarding.ts: optional options forwarded as `T | undefined` compile (exactOptionalPropertyTypes)", () => {
       const list = diagnostics.get("forwarding.ts") ?? [];
+      const source = readFileSync(path.join(GEN, "forwarding.ts"), "utf8").split("\n");
+      for (const d of list) d.text = `${source[d.line - 1]?.trim()}\n    ${d.text}`;
       assert.equal(
         list.length,
         0,

@@ -4,13 +4,14 @@
 // the client treats `undefined` as "not given" (every option does). That
 // needs each optional option declared `name?: T | undefined`; where one is
 // declared `name?: T`, the line forwarding it here fails with TS2379 or
-// TS2375 and names the declaration.
+// TS2375 and names the declaration. Each line forwards one option, so that
+// each such declaration has an error of its own.
 //
 // Type-checked by docs.test.mjs with the READMEs' blocks (strict,
 // noUncheckedIndexedAccess, exactOptionalPropertyTypes; node16 and bundler
 // resolution). Nothing here runs.
 import { CloudMqtt as AccessClient } from "cloudmqtt-api/access";
-import { CloudMqtt } from "cloudmqtt-api";
+import { CloudMqtt, type WaitOptions } from "cloudmqtt-api";
 
 /** Every optional value a wrapper might hold, each possibly undefined. */
 export interface Maybe {
@@ -18,6 +19,7 @@ export interface Maybe {
   timeoutMs?: number | undefined;
   intervalMs?: number | undefined;
   wait?: boolean | undefined;
+  waitOptions?: WaitOptions | undefined;
   apiKey?: string | undefined;
   baseUrl?: string | undefined;
   encoding?: "json" | "form" | undefined;
@@ -37,62 +39,57 @@ export interface Maybe {
   onProgress?: (() => void) | undefined;
 }
 
-// ClientOptions: every option.
-export function client(opts: Maybe): CloudMqtt {
-  return new CloudMqtt({
-    apiKey: opts.apiKey,
-    baseUrl: opts.baseUrl,
-    encoding: opts.encoding,
-    timeoutMs: opts.timeoutMs,
-    maxRetries: opts.maxRetries,
-    allowInsecureHttp: opts.allowInsecureHttp,
-    fetch: opts.fetch,
-  });
+// ClientOptions (`new CloudMqtt(options)`).
+export function client(o: Maybe): CloudMqtt[] {
+  return [
+    new CloudMqtt({ apiKey: o.apiKey }),
+    new CloudMqtt({ apiKey: "k", baseUrl: o.baseUrl }),
+    new CloudMqtt({ apiKey: "k", encoding: o.encoding }),
+    new CloudMqtt({ apiKey: "k", timeoutMs: o.timeoutMs }),
+    new CloudMqtt({ apiKey: "k", maxRetries: o.maxRetries }),
+    new CloudMqtt({ apiKey: "k", allowInsecureHttp: o.allowInsecureHttp }),
+    new CloudMqtt({ apiKey: "k", fetch: o.fetch }),
+  ];
 }
 
-// CallOptions: `signal`, `timeoutMs`.
-export async function names(api: CloudMqtt, opts: Maybe): Promise<string[]> {
-  const users = await api.listUsers({}, { signal: opts.signal, timeoutMs: opts.timeoutMs });
-  return users.map((user) => user.username);
+// CallOptions, taken by every method.
+export async function call(api: CloudMqtt, o: Maybe): Promise<void> {
+  await api.listAcls({ signal: o.signal });
+  await api.listAcls({ timeoutMs: o.timeoutMs });
 }
 
 // listUsers' and users()' parameters.
-export async function page(api: CloudMqtt, opts: Maybe): Promise<void> {
-  await api.listUsers({ limit: opts.limit, page: opts.page, query: opts.query });
-  for await (const user of api.users({ query: opts.query, pageSize: opts.pageSize })) void user;
+export async function page(api: CloudMqtt, o: Maybe): Promise<void> {
+  await api.listUsers({ limit: o.limit });
+  await api.listUsers({ page: o.page });
+  await api.listUsers({ query: o.query });
+  for await (const user of api.users({ query: o.query })) void user;
+  for await (const user of api.users({ pageSize: o.pageSize })) void user;
 }
 
-// WaitFor's `wait`, and WaitOptions: `signal`, `timeoutMs`, `intervalMs`.
-export async function create(api: CloudMqtt, opts: Maybe): Promise<void> {
-  await api.createUser({ username: "u", password: "p" }, { signal: opts.signal, wait: opts.wait });
-  await api.deleteUser("u", {
-    wait: { signal: opts.signal, timeoutMs: opts.timeoutMs, intervalMs: opts.intervalMs },
-  });
+// WaitFor's `wait` and WaitOptions, on a create.
+export async function create(api: CloudMqtt, o: Maybe): Promise<void> {
+  await api.createUser({ username: "u", password: "p" }, { wait: o.wait });
+  await api.createUser({ username: "u", password: "p" }, { wait: { signal: o.signal } });
+  await api.createUser({ username: "u", password: "p" }, { wait: { timeoutMs: o.timeoutMs } });
+  await api.createUser({ username: "u", password: "p" }, { wait: { intervalMs: o.intervalMs } });
 }
 
-// waitForUser's and waitForAcl's options: WaitOptions and `exists`.
-export async function waitFor(api: CloudMqtt, opts: Maybe): Promise<void> {
-  await api.waitForUser("u", { exists: opts.exists, signal: opts.signal, timeoutMs: opts.timeoutMs });
-  await api.waitForAcl(
-    { type: "topic", username: "u", pattern: "a/#" },
-    { exists: opts.exists, intervalMs: opts.intervalMs },
-  );
+// waitForUser's and waitForAcl's `exists`.
+export async function waitFor(api: CloudMqtt, o: Maybe): Promise<void> {
+  await api.waitForUser("u", { exists: o.exists });
+  await api.waitForAcl({ type: "topic", username: "u", pattern: "a/#" }, { exists: o.exists });
 }
 
-// The access entry: AccessQuery's `clientId`, PlanOptions, apply's options,
-// a desired user's `password`.
-export async function access(api: AccessClient, opts: Maybe): Promise<void> {
-  await api.checkAccess({ username: "u", clientId: opts.clientId, topic: "a/b", access: "read" }, { signal: opts.signal });
-  const desired = { users: { u: { password: opts.password } } };
-  await api.plan(desired, { prune: opts.prune, setPasswords: opts.setPasswords, signal: opts.signal });
-  await api.apply(desired, {
-    prune: opts.prune,
-    setPasswords: opts.setPasswords,
-    concurrency: opts.concurrency,
-    onProgress: opts.onProgress,
-    wait: { timeoutMs: opts.timeoutMs, intervalMs: opts.intervalMs },
-    signal: opts.signal,
-    timeoutMs: opts.timeoutMs,
-  });
-  await api.exportAccess({ signal: opts.signal, timeoutMs: opts.timeoutMs });
+// The access entry: AccessQuery's `clientId`, PlanOptions, apply's own
+// options, a desired user's `password`.
+export async function access(api: AccessClient, o: Maybe): Promise<void> {
+  await api.checkAccess({ username: "u", clientId: o.clientId, topic: "a/b", access: "read" });
+  await api.plan({}, { prune: o.prune });
+  await api.plan({}, { setPasswords: o.setPasswords });
+  await api.plan({ users: { u: { password: o.password } } });
+  await api.apply({}, { concurrency: o.concurrency });
+  await api.apply({}, { onProgress: o.onProgress });
+  await api.apply({}, { wait: o.waitOptions });
+  await api.apply({}, { wait: { timeoutMs: o.timeoutMs } });
 }
