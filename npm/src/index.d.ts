@@ -18,37 +18,39 @@ export interface ClientOptions {
    * trailing slash is ignored. Plain `http://` is refused except to
    * loopback hosts unless {@link ClientOptions.allowInsecureHttp} is set.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * How request bodies are encoded: `"json"` (the default) or `"form"`
    * (`application/x-www-form-urlencoded`).
    */
-  encoding?: "json" | "form";
+  encoding?: "json" | "form" | undefined;
   /**
    * How long one attempt may take, response body included, in
    * milliseconds; default 30000. An attempt that runs out fails with
    * `TIMEOUT` (and is retried where retries apply).
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Retries after the first attempt; default 2, 0 disables. 429 is
    * retried for every method (honouring `Retry-After`); 5xx, network
    * failures and timeouts only for GET, PUT and DELETE, never for POST.
    */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Allows plain `http://` to hosts that are not loopback; default false. */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
   /**
    * Sends a request (for tests, proxies or instrumentation); default: the
    * global `fetch`. It gets a `Request` with an `AbortSignal` and must
    * resolve to a `Response`.
    */
-  fetch?: (request: Request) => Promise<Response>;
+  fetch?: ((request: Request) => Promise<Response>) | undefined;
 }
 
 /**
  * Options of one call. As in every options object (and a `wait` object), a
- * key that is not known is refused with `INVALID_INPUT`, nothing sent.
+ * key that is not known is refused with `INVALID_INPUT`, nothing sent, and
+ * an option that is `undefined` is not given: a wrapper may pass its own
+ * optional values on as they are.
  *
  * @example
  * const controller = new AbortController();
@@ -56,9 +58,9 @@ export interface ClientOptions {
  */
 export interface CallOptions {
   /** Cancels the call (`ABORTED`), in flight or between retries. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** How long one attempt may take, in milliseconds; default: the client's `timeoutMs`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -67,15 +69,15 @@ export interface CallOptions {
  */
 export interface WaitOptions {
   /** Cancels the wait (`ABORTED`); the signal of the call it follows does too. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Total time to wait, in milliseconds; default 90000, then `WAIT_TIMEOUT`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * The longest time between probes, in milliseconds; default 2000 (longer
    * after a 429). The first probe goes out 125 ms after the wait starts
    * (or after `intervalMs`, when shorter) and each pause doubles up to it.
    */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface WaitOptions {
  */
 export type WaitFor = {
   /** `true`, {@link WaitOptions}, or `false` (the default: no wait). */
-  wait?: boolean | WaitOptions;
+  wait?: boolean | WaitOptions | undefined;
 };
 
 /** A user, as the user list shows it. */
@@ -174,13 +176,13 @@ export interface DesiredAccess {
    * when `setPasswords` asks; an existing user needs none (`{}`), and a plan
    * lists the users it would need one for in {@link AccessPlan.missingPasswords}.
    */
-  users?: Record<string, DesiredUser>;
+  users?: Record<string, DesiredUser> | undefined;
   /**
    * Rules; a rule's identity is its type, user and pattern, and two with one
    * identity are refused. Rules as {@link AccessMethods.exportAccess} gives
    * them (a pattern rule's `username` is `null`) are taken too.
    */
-  rules?: Array<NewAclRule | ExportedRule>;
+  rules?: Array<NewAclRule | ExportedRule> | undefined;
 }
 
 /** A user of a {@link DesiredAccess}. */
@@ -188,9 +190,10 @@ export interface DesiredUser {
   /**
    * The password the user gets when created, or when `setPasswords` asks:
    * not empty, never in an error. Absent for a user that exists (and for
-   * one a plan is only asked about: see {@link AccessPlan.missingPasswords}).
+   * one a plan is only asked about: see {@link AccessPlan.missingPasswords});
+   * `undefined` is the same as absent.
    */
-  password?: string;
+  password?: string | undefined;
 }
 
 /**
@@ -252,13 +255,14 @@ export interface AccessPlan {
 /**
  * What to plan beyond creating what is missing and replacing what differs.
  * A key that is not known is refused (`INVALID_INPUT`), so that a misspelt
- * `prune` is never planned without.
+ * `prune` is never planned without; an option that is `undefined` is not
+ * given.
  */
 export interface PlanOptions {
   /** Delete users and rules that are not desired (a user's topic rules go with it); default false. */
-  prune?: boolean;
+  prune?: boolean | undefined;
   /** Set the password of every desired user that already exists; default false. */
-  setPasswords?: boolean;
+  setPasswords?: boolean | undefined;
 }
 
 /**
@@ -321,11 +325,11 @@ export class CloudMqtt {
    */
   listUsers(params?: {
     /** Page size, 1 to 1000 (the server's default when absent). */
-    limit?: number;
+    limit?: number | undefined;
     /** Page number, from 1. */
-    page?: number;
+    page?: number | undefined;
     /** Only users whose names start with this. */
-    query?: string;
+    query?: string | undefined;
   }, options?: CallOptions): Promise<User[]>;
 
   /**
@@ -340,9 +344,9 @@ export class CloudMqtt {
    */
   users(params?: {
     /** Only users whose names start with this. */
-    query?: string;
+    query?: string | undefined;
     /** Users per page, 1 to 1000. */
-    pageSize?: number;
+    pageSize?: number | undefined;
   }, options?: CallOptions): AsyncIterableIterator<User>;
 
   /**
@@ -467,7 +471,7 @@ export class CloudMqtt {
    */
   waitForUser(username: string, options?: WaitOptions & {
     /** `true` (the default): wait until it exists; `false`: until it is gone. */
-    exists?: boolean;
+    exists?: boolean | undefined;
   }): Promise<void>;
 
   /**
@@ -489,7 +493,7 @@ export class CloudMqtt {
     },
     options?: WaitOptions & {
       /** `true` (the default): wait until it is listed; `false`: until it is not. */
-      exists?: boolean;
+      exists?: boolean | undefined;
     },
   ): Promise<void>;
 }
@@ -570,11 +574,11 @@ export interface AccessMethods {
     desired: DesiredAccess,
     options?: PlanOptions & CallOptions & {
       /** How to wait after each step until its changes show (`intervalMs`, `timeoutMs`). */
-      wait?: WaitOptions;
+      wait?: WaitOptions | undefined;
       /** Requests in flight at most; default 4. */
-      concurrency?: number;
+      concurrency?: number | undefined;
       /** Called as each change starts and as it is done. */
-      onProgress?: (change: AccessChange, state: "started" | "done") => void;
+      onProgress?: ((change: AccessChange, state: "started" | "done") => void) | undefined;
     },
   ): Promise<AccessPlan>;
   /**
