@@ -8,4 +8,17 @@ import { compile } from "./load.js";
 
 wasm.initSync({ module: await compile(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
 
-export const { CloudMqtt, CloudMqttError } = bind(() => wasm);
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+} = bind(() => wasm);

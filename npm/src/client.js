@@ -38,7 +38,26 @@ const CODES = new Set([
   "TIMEOUT",
   "ABORTED",
   "WAIT_TIMEOUT",
+  "ALREADY_EXISTS",
+  "INTERNAL",
 ]);
+
+/**
+ * The subclass of `CloudMqttError` for each code family, by code: each is
+ * `instanceof CloudMqttError`, and `name` is the subclass's name.
+ */
+const FAMILIES = [
+  ["ValidationError", ["INVALID_INPUT"]],
+  ["AuthenticationError", ["UNAUTHORIZED", "FORBIDDEN"]],
+  ["NotFoundError", ["NOT_FOUND"]],
+  ["AlreadyExistsError", ["ALREADY_EXISTS"]],
+  ["RateLimitError", ["RATE_LIMITED"]],
+  ["ApiError", ["BAD_REQUEST", "METHOD_NOT_ALLOWED", "SERVER_ERROR", "UNEXPECTED_STATUS", "DECODE"]],
+  ["ConnectionError", ["NETWORK", "TIMEOUT"]],
+  ["AbortError", ["ABORTED"]],
+  ["WaitTimeoutError", ["WAIT_TIMEOUT"]],
+  ["InternalError", ["INTERNAL"]],
+];
 
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 const denoInspect = Symbol.for("Deno.customInspect");
@@ -120,13 +139,63 @@ function race(promise, signal) {
   });
 }
 
+/** The variable an absent `apiKey` is read from, where there is an environment. */
+const API_KEY_ENV = "CLOUDMQTT_API_KEY";
+
+/**
+ * The API key from `CLOUDMQTT_API_KEY` where the runtime has `process.env`
+ * (Node, Bun, Deno with `--allow-env`); otherwise an `INVALID_INPUT` error
+ * object naming both ways to give it.
+ */
+function keyFromEnvironment() {
+  let key;
+  try {
+    key = globalThis.process?.env?.[API_KEY_ENV];
+  } catch {
+    // Deno without --allow-env: no environment to read.
+  }
+  if (typeof key === "string") return key;
+  throw {
+    code: "INVALID_INPUT",
+    message: `invalid apiKey: not given: pass options.apiKey, or set the ${API_KEY_ENV} environment variable`,
+    field: "apiKey",
+  };
+}
+
+/**
+ * A programming error of the caller's (a `fetch` option that resolves to
+ * something other than a `Response`): the call rejects with it at once,
+ * never retried and never a `NETWORK` failure.
+ */
+const MISUSE = Symbol("misuse");
+
 /** Calls a caller's `fetch` with `request`; the response and its whole body. */
 async function readWith(customFetch, request) {
   const response = await customFetch(request);
   if (response === null || typeof response !== "object" || typeof response.arrayBuffer !== "function") {
-    throw new TypeError("fetch did not return a Response");
+    const error = new TypeError(
+      `the fetch option must resolve to a Response, got ${response === null ? "null" : typeof response}`,
+    );
+    Object.defineProperty(error, MISUSE, { value: true });
+    throw error;
   }
   return [response, await response.arrayBuffer()];
+}
+
+/**
+ * A hint for a fetch that failed before any response in a page, on a URL
+ * of another origin: the usual cause there is CORS, which the browser does
+ * not let a page see.
+ */
+function corsHint(url) {
+  const origin = globalThis.location?.origin;
+  if (typeof globalThis.document === "undefined" || typeof origin !== "string") return undefined;
+  try {
+    if (new URL(url).origin === origin) return undefined;
+  } catch {
+    return undefined;
+  }
+  return "a cross-origin request: the server may not allow this page's origin (CORS)";
 }
 
 /**
@@ -159,8 +228,12 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch) {
       body: new Uint8Array(body),
     };
   } catch (error) {
+    if (error?.[MISUSE] === true) throw error;
     if (anyAborted(signals)) return ABORTED;
-    return { failed: true, timeout: controller.signal.aborted, message: describe(error) };
+    const timeout = controller.signal.aborted;
+    const hint = timeout ? undefined : corsHint(url);
+    const message = hint === undefined ? describe(error) : `${describe(error)} (${hint})`;
+    return { failed: true, timeout, message, cause: error, cors: hint !== undefined };
   } finally {
     clearTimeout(timer);
     if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", abort);
@@ -264,6 +337,22 @@ export function bind(load, { access = false } = {}) {
     configurable: true,
   });
 
+  /** The subclasses by name, and the subclass of each code. */
+  const families = {};
+  const classOf = new Map();
+  for (const [name, codes] of FAMILIES) {
+    const family = { [name]: class extends CloudMqttError {} }[name];
+    markClass(family, name);
+    Object.defineProperty(family.prototype, "name", { value: name, writable: true, configurable: true });
+    families[name] = family;
+    for (const code of codes) classOf.set(code, family);
+  }
+
+  /** A CloudMqttError of the subclass its code belongs to. */
+  function errorOf(code, message, details) {
+    return new (classOf.get(code) ?? CloudMqttError)(code, message, details);
+  }
+
   /**
    * The WebAssembly client of the settings the last call ran with: one at
    * a time, so a client making calls in a row reads its options once. It
@@ -310,25 +399,39 @@ export function bind(load, { access = false } = {}) {
     timer?.unref?.();
   }
 
-  /** Turns whatever a call threw into a CloudMqttError. */
+  /**
+   * Turns whatever a call threw into a CloudMqttError (a caller's misuse,
+   * see `MISUSE`, stays the TypeError it is).
+   */
   function toError(thrown) {
-    if (thrown instanceof CloudMqttError) return thrown;
+    if (thrown instanceof CloudMqttError || thrown?.[MISUSE] === true) return thrown;
     if (
       thrown !== null &&
       typeof thrown === "object" &&
       !(thrown instanceof Error) &&
       CODES.has(thrown.code)
     ) {
-      return new CloudMqttError(thrown.code, String(thrown.message), thrown);
+      return errorOf(thrown.code, String(thrown.message), thrown);
     }
     // Not one of the module's own errors: the WebAssembly module itself
-    // failed (it should not). Report it as a failed call, keeping the
-    // original as `cause`.
-    const error = new CloudMqttError(
-      "NETWORK",
+    // failed (it should not). `INTERNAL`, keeping the original as `cause`.
+    const error = errorOf(
+      "INTERNAL",
       `internal error: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
     );
     Object.defineProperty(error, "cause", { value: thrown });
+    return error;
+  }
+
+  /**
+   * The error of an `E` step, with `cause` set to what `fetch` threw when
+   * the call failed for want of a response.
+   */
+  function failure(step, lastFailure) {
+    const error = stepError(step);
+    if (error.code === "NETWORK" && lastFailure !== undefined) {
+      Object.defineProperty(error, "cause", { value: lastFailure.cause });
+    }
     return error;
   }
 
@@ -396,6 +499,9 @@ export function bind(load, { access = false } = {}) {
       task = make();
       const signals = task.signals();
       let body;
+      /** The last attempt that got no response, and how many were CORS-like. */
+      let lastFailure;
+      let blocked = 0;
       for (;;) {
         const step = task.step(Date.now());
         switch (step.charCodeAt(0)) {
@@ -404,8 +510,17 @@ export function bind(load, { access = false } = {}) {
             if (anyAborted(signals)) throw stepError(task.aborted());
             const outcome = await attempt(JSON.parse(step.slice(1)), signals, customFetch);
             if (outcome === ABORTED) throw stepError(task.aborted());
-            if (outcome.failed) task.fail(outcome.timeout, outcome.message, Date.now());
-            else {
+            if (outcome.failed) {
+              lastFailure = outcome;
+              // A page's request that CORS may block is tried twice at most:
+              // the browser hides the cause, and more tries only add waits.
+              if (outcome.cors && ++blocked === 2) {
+                const error = errorOf("NETWORK", `network error: ${outcome.message}`);
+                Object.defineProperty(error, "cause", { value: outcome.cause });
+                throw error;
+              }
+              task.fail(outcome.timeout, outcome.message, Date.now());
+            } else {
               body = outcome.body;
               task.respond(outcome.status, outcome.contentType, outcome.retryAfter, body, Date.now());
             }
@@ -429,7 +544,7 @@ export function bind(load, { access = false } = {}) {
           case 78:
             return null;
           default:
-            throw stepError(step);
+            throw failure(step, lastFailure);
         }
       }
     } catch (thrown) {
@@ -459,7 +574,7 @@ export function bind(load, { access = false } = {}) {
       // Worker pattern) leave nothing behind and need no `.free()`. The copy
       // is what gets checked here and used later.
       let settings = options;
-      if (options !== null && typeof options === "object") {
+      if (options === undefined || (options !== null && typeof options === "object")) {
         // Own and inherited enumerable properties, each read once.
         settings = {};
         for (const key in options) settings[key] = options[key];
@@ -467,6 +582,9 @@ export function bind(load, { access = false } = {}) {
       let client;
       try {
         refuseUnknownKeys(settings, "options", CLIENT_OPTIONS);
+        if (settings !== null && typeof settings === "object" && settings.apiKey === undefined) {
+          settings.apiKey = keyFromEnvironment();
+        }
         client = clientFor(settings);
       } catch (thrown) {
         throw toError(thrown);
@@ -624,7 +742,7 @@ export function bind(load, { access = false } = {}) {
 
   /** The error of a method called without its client. */
   function notClient() {
-    return new CloudMqttError(
+    return errorOf(
       "INVALID_INPUT",
       "invalid this: must be a CloudMqtt client (call the method on the client, or bind it)",
       { field: "this" },
@@ -682,5 +800,7 @@ export function bind(load, { access = false } = {}) {
     return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
   }
 
-  return access ? { CloudMqtt, CloudMqttError, evaluateAccess } : { CloudMqtt, CloudMqttError };
+  return access
+    ? { CloudMqtt, CloudMqttError, ...families, evaluateAccess }
+    : { CloudMqtt, CloudMqttError, ...families };
 }

@@ -5,14 +5,18 @@
  *
  * @example
  * const api = new CloudMqtt({ apiKey: process.env.CLOUDMQTT_API_KEY, timeoutMs: 10_000 });
+ * const fromTheEnvironment = new CloudMqtt(); // CLOUDMQTT_API_KEY
  */
 export interface ClientOptions {
   /**
    * The API key (sent as the Basic auth password, with an empty user). It
    * never appears in errors, `String(client)` or `JSON.stringify(client)`.
-   * Must not be empty or hold control characters.
+   * Must not be empty or hold control characters. Default: the
+   * `CLOUDMQTT_API_KEY` environment variable where the runtime has
+   * `process.env` (Node, Bun, Deno with `--allow-env`); with neither, the
+   * constructor throws `INVALID_INPUT` naming both.
    */
-  apiKey: string;
+  apiKey?: string | undefined;
   /**
    * The API's base URL; default `"https://api.cloudmqtt.com/api"`. A
    * trailing slash is ignored. Plain `http://` is refused except to
@@ -283,14 +287,16 @@ export class CloudMqtt {
    * Makes a client. The first client of a process (or page) instantiates
    * the WebAssembly module; importing the package does not.
    *
-   * @param options The API key and settings.
+   * @param options The API key and settings; all optional (the key then
+   *   comes from `CLOUDMQTT_API_KEY`).
    * @throws {CloudMqttError} `INVALID_INPUT` when an option is wrong
-   *   (`field` names it, e.g. `apiKey` or `baseUrl`).
+   *   (`field` names it, e.g. `apiKey` or `baseUrl`), or when there is no
+   *   key at all.
    * @throws {Error} from `cloudmqtt-api/slim` only, before `init()` resolved.
    * @example
    * const api = new CloudMqtt({ apiKey: "…", baseUrl: "http://127.0.0.1:8080/api", maxRetries: 0 });
    */
-  constructor(options: ClientOptions);
+  constructor(options?: ClientOptions);
 
   /**
    * Restarts the instance (`POST /instance/restart`).
@@ -506,7 +512,7 @@ export interface AccessQuery {
   /** The MQTT user name the client connects with. */
   username: string;
   /** The client id; without one, pattern rules using `%c` match nothing. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** The topic name (no `+` or `#`). */
   topic: string;
   /** Read (receive) or write (publish). */
@@ -604,9 +610,16 @@ export interface AccessMethods {
  *   `BAD_REQUEST` (other 4xx), `SERVER_ERROR` (5xx, after the retries),
  *   `UNEXPECTED_STATUS` (anything else, redirects included).
  * - `DECODE`: a 2xx answer that is not what the endpoint returns.
- * - `NETWORK`: no answer (connection refused, DNS, CORS); `TIMEOUT`: an
- *   attempt ran out of time; `ABORTED`: the caller's signal fired.
+ * - `ALREADY_EXISTS`: a 400 or 409 whose message says the user or rule
+ *   already exists (read from the server's words: `already exists`,
+ *   `exists`, `taken`, `duplicate`), so that an idempotent create needs no
+ *   string matching; `status` stays the server's.
+ * - `NETWORK`: no answer (connection refused, DNS, CORS; `cause` is what
+ *   `fetch` threw); `TIMEOUT`: an attempt ran out of time; `ABORTED`: the
+ *   caller's signal fired.
  * - `WAIT_TIMEOUT`: a wait ended before the change was visible.
+ * - `INTERNAL`: the package itself failed (its WebAssembly module), never
+ *   the server; `cause` is what was thrown.
  */
 export type ErrorCode =
   | "INVALID_INPUT"
@@ -622,32 +635,166 @@ export type ErrorCode =
   | "NETWORK"
   | "TIMEOUT"
   | "ABORTED"
-  | "WAIT_TIMEOUT";
+  | "WAIT_TIMEOUT"
+  | "ALREADY_EXISTS"
+  | "INTERNAL";
 
 /**
  * Every failure of this package: a real `Error` with a stable
  * {@link CloudMqttError.code}. Its message never holds the API key or a
- * password.
+ * password. Each failure is an instance of the subclass of its code's
+ * family ({@link NotFoundError}, {@link ValidationError}, ...), which
+ * narrows `code`, `status` and the fields that come with it. (A `fetch`
+ * option that resolves to something other than a `Response` is the
+ * caller's mistake: the call rejects at once with a `TypeError`.)
  *
  * @example
  * try {
  *   await api.getUser("nobody");
  * } catch (error) {
- *   if (error instanceof CloudMqttError && error.code === "NOT_FOUND") console.log("no such user");
+ *   if (error instanceof NotFoundError) console.log("no such user", error.status);
  *   else throw error;
  * }
  */
 export class CloudMqttError extends Error {
-  /** Always `"CloudMqttError"`. */
-  readonly name: "CloudMqttError";
+  /** `"CloudMqttError"`, or the name of the subclass the error is an instance of. */
+  readonly name: ErrorName;
   /** What went wrong, as a stable code. */
   readonly code: ErrorCode;
   /** The HTTP status, when a response came (a browser hides a redirect's). */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** What the server said (from JSON, text or HTML), when it said anything. */
-  readonly serverMessage?: string;
+  readonly serverMessage?: string | undefined;
   /** `RATE_LIMITED`: how long the server asked to wait, in milliseconds, when known. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
   /** `INVALID_INPUT`: which argument or option (`this` for a method called without its client). */
-  readonly field?: string;
+  readonly field?: string | undefined;
+  /** `NETWORK` and `INTERNAL`: what `fetch` (or the module) threw. */
+  readonly cause?: unknown;
+}
+
+/** The names a {@link CloudMqttError} may have: its own and its subclasses'. */
+export type ErrorName =
+  | "CloudMqttError"
+  | "ValidationError"
+  | "AuthenticationError"
+  | "NotFoundError"
+  | "AlreadyExistsError"
+  | "RateLimitError"
+  | "ApiError"
+  | "ConnectionError"
+  | "AbortError"
+  | "WaitTimeoutError"
+  | "InternalError";
+
+/**
+ * `INVALID_INPUT`: an argument or option is wrong; nothing was sent.
+ *
+ * @example
+ * await api.getUser("..").catch((error) => { if (error instanceof ValidationError) console.log(error.field); });
+ */
+export class ValidationError extends CloudMqttError {
+  /** Always `"ValidationError"`. */
+  readonly name: "ValidationError";
+  /** Always `"INVALID_INPUT"`. */
+  readonly code: "INVALID_INPUT";
+  /** Which argument or option (`this` for a method called without its client). */
+  readonly field: string;
+  /** Never set: nothing was sent. */
+  readonly status?: undefined;
+}
+
+/** `UNAUTHORIZED` (401: the key was rejected) or `FORBIDDEN` (403). */
+export class AuthenticationError extends CloudMqttError {
+  /** Always `"AuthenticationError"`. */
+  readonly name: "AuthenticationError";
+  /** `"UNAUTHORIZED"` or `"FORBIDDEN"`. */
+  readonly code: "UNAUTHORIZED" | "FORBIDDEN";
+  /** 401 or 403. */
+  readonly status: 401 | 403;
+}
+
+/** `NOT_FOUND` (404): no such user, or (on a path every API has) a wrong base URL. */
+export class NotFoundError extends CloudMqttError {
+  /** Always `"NotFoundError"`. */
+  readonly name: "NotFoundError";
+  /** Always `"NOT_FOUND"`. */
+  readonly code: "NOT_FOUND";
+  /** Always 404. */
+  readonly status: 404;
+}
+
+/** `ALREADY_EXISTS`: what a create would make is there already. */
+export class AlreadyExistsError extends CloudMqttError {
+  /** Always `"AlreadyExistsError"`. */
+  readonly name: "AlreadyExistsError";
+  /** Always `"ALREADY_EXISTS"`. */
+  readonly code: "ALREADY_EXISTS";
+  /** 400 or 409, as the server answered. */
+  readonly status: 400 | 409;
+  /** The server's words that say so. */
+  readonly serverMessage: string;
+}
+
+/** `RATE_LIMITED` (429), once the retries are spent. */
+export class RateLimitError extends CloudMqttError {
+  /** Always `"RateLimitError"`. */
+  readonly name: "RateLimitError";
+  /** Always `"RATE_LIMITED"`. */
+  readonly code: "RATE_LIMITED";
+  /** Always 429. */
+  readonly status: 429;
+  /** How long the server asked to wait, in milliseconds, when it said. */
+  readonly retryAfterMs?: number | undefined;
+}
+
+/**
+ * An answer the call cannot use: `BAD_REQUEST` (other 4xx),
+ * `METHOD_NOT_ALLOWED` (405), `SERVER_ERROR` (5xx, after the retries),
+ * `UNEXPECTED_STATUS` (redirects included) or `DECODE` (a 2xx whose body
+ * is not what the endpoint returns).
+ */
+export class ApiError extends CloudMqttError {
+  /** Always `"ApiError"`. */
+  readonly name: "ApiError";
+  /** The kind of answer. */
+  readonly code: "BAD_REQUEST" | "METHOD_NOT_ALLOWED" | "SERVER_ERROR" | "UNEXPECTED_STATUS" | "DECODE";
+}
+
+/** `NETWORK` (no answer) or `TIMEOUT` (an attempt ran out of time). */
+export class ConnectionError extends CloudMqttError {
+  /** Always `"ConnectionError"`. */
+  readonly name: "ConnectionError";
+  /** `"NETWORK"` or `"TIMEOUT"`. */
+  readonly code: "NETWORK" | "TIMEOUT";
+  /** Never set: no answer came. */
+  readonly status?: undefined;
+  /** `NETWORK`: what `fetch` threw. */
+  readonly cause?: unknown;
+}
+
+/** `ABORTED`: the caller's signal fired. */
+export class AbortError extends CloudMqttError {
+  /** Always `"AbortError"`, as the platform's own aborts are named. */
+  readonly name: "AbortError";
+  /** Always `"ABORTED"`. */
+  readonly code: "ABORTED";
+}
+
+/** `WAIT_TIMEOUT`: a wait ended before the change was visible. */
+export class WaitTimeoutError extends CloudMqttError {
+  /** Always `"WaitTimeoutError"`. */
+  readonly name: "WaitTimeoutError";
+  /** Always `"WAIT_TIMEOUT"`. */
+  readonly code: "WAIT_TIMEOUT";
+}
+
+/** `INTERNAL`: this package failed (a bug); `cause` is what was thrown. */
+export class InternalError extends CloudMqttError {
+  /** Always `"InternalError"`. */
+  readonly name: "InternalError";
+  /** Always `"INTERNAL"`. */
+  readonly code: "INTERNAL";
+  /** What the WebAssembly module threw. */
+  readonly cause: unknown;
 }

@@ -4,4 +4,17 @@
 // holds everything and runs wherever it is copied.
 import api from "./node.cjs";
 
-export const { CloudMqtt, CloudMqttError } = api;
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+} = api;

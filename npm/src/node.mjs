@@ -27,3 +27,15 @@ const api = bind(() => {
 // frames would show it) when the build bundles the two.
 const { CloudMqtt: Client, CloudMqttError: ClientError } = api;
 export { Client as CloudMqtt, ClientError as CloudMqttError };
+export const {
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+} = api;

@@ -29,7 +29,20 @@ export function init(source) {
   return loading;
 }
 
-export const { CloudMqtt, CloudMqttError } = bind(() => {
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+} = bind(() => {
   if (!loaded) {
     throw new Error("cloudmqtt-api/slim: call `await init(wasm)` before `new CloudMqtt()`");
   }

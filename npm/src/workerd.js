@@ -5,7 +5,20 @@ import module from "./cloudmqtt_api_wasm_bg.wasm";
 import * as wasm from "./wasm.js";
 import { bind } from "./client.js";
 
-export const { CloudMqtt, CloudMqttError } = bind(() => {
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+} = bind(() => {
   wasm.initSync({ module });
   return wasm;
 });

@@ -151,6 +151,9 @@ async function runPage(t, wasmType) {
   assert.deepEqual(report.printed, [], "the package printed to the console");
   const calls = api.calls;
   checkRequests(calls);
+  // The request CORS refused went out twice, not once per retry allowed.
+  const refused = api.requests.filter((r) => r.path.startsWith("/nocors/"));
+  assert.equal(refused.length, 2, refused.map((r) => `${r.method} ${r.url}`).join(", "));
   const preflights = api.requests.filter((r) => r.preflight);
   assert.ok(preflights.length > 0, "the browser sent no CORS preflight");
   for (const call of calls) {

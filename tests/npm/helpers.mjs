@@ -6,11 +6,33 @@
 import { printed } from "./quiet.mjs";
 import assert from "node:assert/strict";
 import { after, before, beforeEach } from "node:test";
-import { CloudMqtt, CloudMqttError } from "cloudmqtt-api";
+import * as api from "cloudmqtt-api";
 import { CloudMqtt as AccessClient } from "cloudmqtt-api/access";
 import { startServer } from "./server.mjs";
 
+const { CloudMqtt, CloudMqttError } = api;
+
 export { CloudMqtt, CloudMqttError, printed, startServer };
+
+/** The subclass of CloudMqttError each code's errors are instances of. */
+export const FAMILY = {
+  INVALID_INPUT: "ValidationError",
+  UNAUTHORIZED: "AuthenticationError",
+  FORBIDDEN: "AuthenticationError",
+  NOT_FOUND: "NotFoundError",
+  ALREADY_EXISTS: "AlreadyExistsError",
+  RATE_LIMITED: "RateLimitError",
+  BAD_REQUEST: "ApiError",
+  METHOD_NOT_ALLOWED: "ApiError",
+  SERVER_ERROR: "ApiError",
+  UNEXPECTED_STATUS: "ApiError",
+  DECODE: "ApiError",
+  NETWORK: "ConnectionError",
+  TIMEOUT: "ConnectionError",
+  ABORTED: "AbortError",
+  WAIT_TIMEOUT: "WaitTimeoutError",
+  INTERNAL: "InternalError",
+};
 
 // Whatever a suite did, the package printed nothing.
 after(() => {
@@ -47,7 +69,12 @@ export async function failure(action, code, message = "") {
   assert.ok(!succeeded, `expected ${code}, but the call succeeded ${message}`);
   assert.ok(error instanceof CloudMqttError, `not a CloudMqttError: ${describe(error)} ${message}`);
   assert.ok(error instanceof Error, `not an Error: ${describe(error)}`);
-  assert.equal(error.name, "CloudMqttError");
+  // The subclass of its code's family, exported by the package, named
+  // after it; still a CloudMqttError.
+  const family = FAMILY[code];
+  assert.equal(error.name, family);
+  assert.equal(error.constructor.name, family);
+  assert.ok(error instanceof api[family], `not a ${family} ${message}`);
   assert.equal(error.code, code, `wrong code (message: ${error.message}) ${message}`);
   assert.equal(typeof error.message, "string");
   return error;

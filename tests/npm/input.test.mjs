@@ -2,7 +2,7 @@
 // (custom fetch, credentials, insecure http).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { API_KEY, CloudMqtt, clientFor, failure, useServer } from "./helpers.mjs";
+import { API_KEY, AUTHORIZATION, CloudMqtt, clientFor, failure, useServer } from "./helpers.mjs";
 
 const server = useServer();
 
@@ -99,6 +99,10 @@ describe("validation before sending", () => {
     await invalid(() => client.createUser({ username: "a", password: "b" }, { wait: "soon" }), "wait");
     await invalid(() => client.waitForUser("a", { intervalMs: 0 }), "intervalMs");
     await invalid(() => client.waitForUser("a", { timeoutMs: Number.POSITIVE_INFINITY }), "timeoutMs");
+    await invalid(() => client.waitForUser("a", { timeoutMs: Number.NaN }), "timeoutMs");
+    await invalid(() => client.waitForUser("a", { intervalMs: Number.NEGATIVE_INFINITY }), "intervalMs");
+    await invalid(() => client.listUsers({}, { timeoutMs: Number.NaN }), "timeoutMs");
+    await invalid(make({ timeoutMs: Number.POSITIVE_INFINITY }), "timeoutMs");
     assert.equal(server().calls.length, 0);
   });
 
@@ -303,9 +307,19 @@ describe("transport", () => {
     assert.equal(attempts, 2, "a GET is retried once after a network failure");
   });
 
-  test("a custom fetch that does not return a Response -> NETWORK", async () => {
-    const client = new CloudMqtt({ apiKey: API_KEY, baseUrl: "https://api.example.test/api", maxRetries: 0, fetch: async () => "not a response" });
-    await failure(client.listUsers(), "NETWORK");
+  test("a custom fetch that does not return a Response is the caller's TypeError, at once", async () => {
+    let calls = 0;
+    const client = new CloudMqtt({
+      apiKey: API_KEY,
+      baseUrl: "https://api.example.test/api",
+      maxRetries: 3,
+      fetch: async () => {
+        calls++;
+        return "not a response";
+      },
+    });
+    await assert.rejects(client.listUsers(), TypeError);
+    assert.equal(calls, 1, "never retried");
   });
 
   test("without a custom fetch the global fetch is used", async () => {
@@ -368,5 +382,38 @@ describe("transport", () => {
     });
     await client.restartInstance();
     assert.deepEqual(urls, ["https://api.cloudmqtt.com/api/instance/restart"]);
+  });
+});
+
+describe("the API key from the environment", () => {
+  test("an absent apiKey is read from CLOUDMQTT_API_KEY", async () => {
+    const saved = process.env.CLOUDMQTT_API_KEY;
+    process.env.CLOUDMQTT_API_KEY = API_KEY;
+    try {
+      server().reply({ status: 200, json: [] });
+      await new CloudMqtt({ baseUrl: server().baseUrl }).listAcls();
+      assert.equal(server().requests[0].headers.authorization, AUTHORIZATION);
+      // An explicit key wins over the variable.
+      const explicit = await failure(() => new CloudMqtt({ apiKey: "", baseUrl: server().baseUrl }), "INVALID_INPUT");
+      assert.equal(explicit.field, "apiKey");
+    } finally {
+      if (saved === undefined) delete process.env.CLOUDMQTT_API_KEY;
+      else process.env.CLOUDMQTT_API_KEY = saved;
+    }
+  });
+
+  test("with neither, the constructor names both ways to give it", async () => {
+    const saved = process.env.CLOUDMQTT_API_KEY;
+    delete process.env.CLOUDMQTT_API_KEY;
+    try {
+      for (const make of [() => new CloudMqtt(), () => new CloudMqtt({ baseUrl: server().baseUrl })]) {
+        const error = await failure(make, "INVALID_INPUT");
+        assert.equal(error.field, "apiKey");
+        assert.match(error.message, /options\.apiKey/);
+        assert.match(error.message, /CLOUDMQTT_API_KEY/);
+      }
+    } finally {
+      if (saved !== undefined) process.env.CLOUDMQTT_API_KEY = saved;
+    }
   });
 });

@@ -11,7 +11,7 @@ export function checkReport(report, { browser = false } = {}) {
   assert.equal(report.fatal, undefined, `the runtime failed: ${report.fatal}\n${report.stack ?? ""}`);
   assert.deepEqual(report.users, [{ username: "alice" }, { username: "bob" }]);
   assert.equal(report.created, true);
-  assert.deepEqual(report.missing, { isCloudMqttError: true, isError: true, name: "CloudMqttError", code: "NOT_FOUND", status: 404, serverMessage: "no such user" });
+  assert.deepEqual(report.missing, { isCloudMqttError: true, isError: true, name: "NotFoundError", code: "NOT_FOUND", status: 404, serverMessage: "no such user" });
   assert.deepEqual(report.user, { username: "a/b", acls: [{ topic: "sensor/%u", read: false, write: true }] });
   assert.deepEqual(report.acls, [
     { type: "topic", pattern: "test/users/topic", read: true, write: true, username: "custom-user" },
@@ -32,7 +32,11 @@ export function checkReport(report, { browser = false } = {}) {
     assert.equal(report.redirect.status, 302);
     assert.equal(report.redirect.hasStatus, true);
   }
-  if (browser) assert.deepEqual(report.cors, { code: "NETWORK" }, "a CORS refusal must be a NETWORK error");
+  if (browser) {
+    assert.deepEqual(report.cors, { code: "NETWORK" }, "a CORS refusal must be a NETWORK error");
+    assert.equal(report.corsHinted, true, "a CORS refusal says CORS may be why");
+    assert.equal(report.corsCause, true, "a CORS refusal carries fetch's error as its cause");
+  }
   assert.deepEqual(report.timeout, { code: "TIMEOUT" });
   assert.deepEqual(report.retried, { username: "flaky", acls: [] });
   assert.equal(report.waited, true);

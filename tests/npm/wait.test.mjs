@@ -59,7 +59,7 @@ describe("wait on createUser / deleteUser", () => {
   });
 
   test("a failed change is not waited for", async () => {
-    server().route("POST /api/user", { status: 400, json: { error: "taken" } });
+    server().route("POST /api/user", { status: 400, json: { error: "bad name" } });
     await failure(clientFor(server()).createUser({ username: "a", password: "p" }, { wait: fast }), "BAD_REQUEST");
     assert.deepEqual(summary(), ["POST /api/user"]);
   });

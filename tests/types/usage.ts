@@ -2,12 +2,23 @@
 // `tsc --noEmit --strict` against the installed package's declarations.
 // Lines marked @ts-expect-error must be rejected by the types.
 import {
+  AbortError,
+  AlreadyExistsError,
+  ApiError,
+  AuthenticationError,
   CloudMqtt,
   CloudMqttError,
+  ConnectionError,
+  InternalError,
+  NotFoundError,
+  RateLimitError,
+  ValidationError,
+  WaitTimeoutError,
   type AclRule,
   type CallOptions,
   type ClientOptions,
   type ErrorCode,
+  type ErrorName,
   type NewAclRule,
   type User,
   type UserAcl,
@@ -30,9 +41,12 @@ const options: ClientOptions = {
 };
 const client = new CloudMqtt(options);
 new CloudMqtt({ apiKey: "only the key" });
+// The key may come from CLOUDMQTT_API_KEY.
+new CloudMqtt();
+new CloudMqtt({ baseUrl: "http://127.0.0.1:1/api" });
 
-// @ts-expect-error the key is required
-new CloudMqtt({ baseUrl: "https://example.test" });
+// @ts-expect-error the key is a string
+new CloudMqtt({ apiKey: 42 });
 // @ts-expect-error encodings are json or form
 new CloudMqtt({ apiKey: "k", encoding: "xml" });
 // @ts-expect-error fetch takes a Request
@@ -138,7 +152,7 @@ export function misuse(): void {
 export function errors(error: unknown): string {
   if (error instanceof CloudMqttError) {
     const base: Error = error;
-    const name: "CloudMqttError" = error.name;
+    const name: ErrorName = error.name;
     const code: ErrorCode = error.code;
     const status: number | undefined = error.status;
     const serverMessage: string | undefined = error.serverMessage;
@@ -170,12 +184,60 @@ export function errors(error: unknown): string {
       case "TIMEOUT":
       case "ABORTED":
       case "WAIT_TIMEOUT":
+      case "ALREADY_EXISTS":
+      case "INTERNAL":
         return code;
       default: {
         const never: never = code;
         return never;
       }
     }
+  }
+  return "other";
+}
+
+// Each code family's subclass narrows what comes with its code.
+export function families(error: unknown): string {
+  if (error instanceof NotFoundError) {
+    const status: 404 = error.status;
+    const code: "NOT_FOUND" = error.code;
+    const name: "NotFoundError" = error.name;
+    const base: CloudMqttError = error;
+    void base;
+    return `${name} ${code} ${status}`;
+  }
+  if (error instanceof ValidationError) {
+    const field: string = error.field;
+    // @ts-expect-error nothing was sent, so there is no status
+    const status: number = error.status;
+    void status;
+    return field;
+  }
+  if (error instanceof RateLimitError) {
+    const status: 429 = error.status;
+    const after: number | undefined = error.retryAfterMs;
+    return `${status} ${after}`;
+  }
+  if (error instanceof AlreadyExistsError) {
+    const status: 400 | 409 = error.status;
+    const said: string = error.serverMessage;
+    return `${status} ${said}`;
+  }
+  if (error instanceof AuthenticationError) {
+    const code: "UNAUTHORIZED" | "FORBIDDEN" = error.code;
+    return code;
+  }
+  if (error instanceof ConnectionError) {
+    const code: "NETWORK" | "TIMEOUT" = error.code;
+    const cause: unknown = error.cause;
+    return `${code} ${String(cause)}`;
+  }
+  if (error instanceof ApiError || error instanceof AbortError || error instanceof WaitTimeoutError) {
+    return error.code;
+  }
+  if (error instanceof InternalError) {
+    const cause: unknown = error.cause;
+    return String(cause);
   }
   return "other";
 }

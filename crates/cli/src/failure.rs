@@ -59,10 +59,7 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Api(Error::InvalidInput { field, reason }) => {
-                write!(f, "invalid {}: {reason}", cli_name(field))
-            }
-            Self::Api(error) => write!(f, "{error}"),
+            Self::Api(error) => f.write_str(&error.message_naming(cli_name)),
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
             Self::Denied => f.write_str("access denied, or lint findings"),
@@ -72,7 +69,7 @@ impl fmt::Display for Failure {
 }
 
 /// What the command line calls an argument the core names in Rust.
-fn cli_name(field: &str) -> &str {
+fn cli_name(field: &'static str) -> &'static str {
     match field {
         "base_url" => "--base-url",
         "api_key" => "API key",

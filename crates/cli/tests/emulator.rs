@@ -311,6 +311,13 @@ fn exit_codes_against_the_emulator() {
         "{duplicate:?}"
     );
     assert_eq!(duplicate.stderr.lines().count(), 1, "{duplicate:?}");
+    // Scripts tell a duplicate apart by its code, not its words.
+    let duplicate = emulator.run_with_password(&["users", "create", "dup", "--json"]);
+    duplicate.expect_code(1);
+    let error: serde_json::Value =
+        serde_json::from_str(duplicate.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(error["error"]["code"], "ALREADY_EXISTS", "{duplicate:?}");
+    assert_eq!(error["error"]["status"], 400, "{duplicate:?}");
 }
 
 #[test]

@@ -784,25 +784,20 @@ impl Apply {
         if phase.deadline.is_some_and(|deadline| now >= deadline) {
             let awaiting = std::mem::take(&mut phase.awaiting);
             for task in awaiting {
-                let error = self.timed_out(&task, now);
+                let error = self.timed_out(&task);
                 self.fail(task.change, error);
             }
         }
     }
 
-    fn timed_out(&self, task: &Task, now: SystemTime) -> Error {
+    fn timed_out(&self, task: &Task) -> Error {
         if let Some(refused) = &task.refused {
             return refused.clone();
         }
-        let waited = self.phases[self.phase]
-            .deadline
-            .and_then(|deadline| now.duration_since(deadline).ok())
-            .map_or(self.options.wait.timeout, |over| {
-                self.options.wait.timeout + over
-            });
+        // The timeout as it was given.
         Error::WaitTimeout {
             what: format!("{} to show", self.changes[task.change]),
-            waited,
+            waited: self.options.wait.timeout,
         }
     }
 
@@ -836,7 +831,7 @@ impl Apply {
                     self.phases[phase].queue.push_back(task);
                 }
             } else if past {
-                let error = self.timed_out(&task, now);
+                let error = self.timed_out(&task);
                 self.fail(task.change, error);
             } else {
                 self.phases[phase].awaiting.push(task);

@@ -107,9 +107,35 @@ impl<O: Operation> Call<O> {
         let retry_after = response.header("retry-after").and_then(RetryAfter::parse);
         let failure = AttemptFailure::Status(response.status, retry_after);
         self.retry_or(failure, now, |call| {
-            Error::from_response(&call.secrets.scrub_response(response))
+            let mut error = Error::from_response(&call.secrets.scrub_response(response));
+            if let Error::NotFound(reply) = &mut error
+                && every_api_has(&call.request.url)
+            {
+                reply.hint = Some(crate::error::Hint::BaseUrl);
+            }
+            error
         });
     }
+}
+
+/// Whether the URL's path is one every API answers (the user and rule
+/// lists, the instance actions), so that a 404 means the base URL is wrong
+/// rather than that a user is missing.
+fn every_api_has(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|byte| *byte == b'?' || *byte == b'#')
+        .unwrap_or(bytes.len());
+    let path = &bytes[..end];
+    [
+        &b"/user"[..],
+        b"/acl",
+        b"/instance/restart",
+        b"/instance/reset",
+    ]
+    .iter()
+    .any(|tail| path.ends_with(tail))
 }
 
 impl<O: Operation> Machine for Call<O> {

@@ -95,7 +95,7 @@ pub use apply::{
 pub use call::Call;
 pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
-pub use error::{Error, ErrorCode, REDACT_ANYWHERE_MIN_CHARS, Reply};
+pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use http::{Method, Request, Response, push_decimal};
 pub use machine::{Input, Machine, Output, TransportError, run};
 pub use model::{AclKind, AclRule, User, UserAcl, UserInfo};

@@ -357,12 +357,11 @@ impl Poller {
         let delay = self.schedule.next_delay().max(at_least);
         let deadline = self.deadline(now);
         if now >= deadline && matches!(self.state, State::Sent) {
-            let waited = now
-                .duration_since(self.started.unwrap_or(now))
-                .unwrap_or_default();
+            // The timeout as it was given: the last probe may end a little
+            // past it.
             self.state = State::Done(Err(Error::WaitTimeout {
                 what: self.target.describe(),
-                waited,
+                waited: self.options.timeout,
             }));
         } else {
             self.state = State::Waiting(later(now, delay).min(deadline));

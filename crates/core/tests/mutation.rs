@@ -155,10 +155,10 @@ fn a_failed_change_is_not_waited_for() {
         1,
         Some(WaitOptions::default()),
     );
-    let (result, sent) = drive(&mut create, |_, _| body(400, r#"{"error":"taken"}"#));
+    let (result, sent) = drive(&mut create, |_, _| body(400, r#"{"error":"bad pattern"}"#));
     let error = result.unwrap_err();
     assert_eq!(error.code(), ErrorCode::BadRequest);
-    assert_eq!(error.server_message(), Some("taken"));
+    assert_eq!(error.server_message(), Some("bad pattern"));
     assert_eq!(
         sent.len(),
         1,

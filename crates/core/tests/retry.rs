@@ -289,3 +289,48 @@ fn blocking_run_helper_drives_a_call() {
     assert_eq!(result, Ok(vec![]));
     assert!(slept <= Duration::from_millis(500));
 }
+
+#[test]
+fn a_404_for_a_path_every_api_has_hints_at_the_base_url() {
+    let config = ApiConfig::builder("key")
+        .base_url("https://example.com")
+        .build()
+        .unwrap();
+    let run = |op_list: bool| {
+        let policy = RetryPolicy::default();
+        let answer = Response::new(404, Vec::new(), b"not found".to_vec());
+        let result = if op_list {
+            let mut call = Call::new(&config, ListUsers::default(), policy, 1);
+            let Output::Send(_) = call.poll_output(t0()) else {
+                panic!("sends first")
+            };
+            call.handle_input(Input::Response(answer), t0());
+            match call.poll_output(t0()) {
+                Output::Done(result) => result.map(|_| ()),
+                other => panic!("{other:?}"),
+            }
+        } else {
+            let op = GetUser {
+                username: "nobody".into(),
+            };
+            let mut call = Call::new(&config, op, policy, 1);
+            let Output::Send(_) = call.poll_output(t0()) else {
+                panic!("sends first")
+            };
+            call.handle_input(Input::Response(answer), t0());
+            match call.poll_output(t0()) {
+                Output::Done(result) => result.map(|_| ()),
+                other => panic!("{other:?}"),
+            }
+        };
+        result.unwrap_err()
+    };
+    let listed = run(true);
+    assert_eq!(listed.code(), ErrorCode::NotFound);
+    assert_eq!(
+        listed.to_string(),
+        "not found (every API has this path: the base URL may be missing \"/api\")"
+    );
+    // A missing user is just that.
+    assert_eq!(run(false).to_string(), "not found");
+}

@@ -125,8 +125,9 @@ fn opt_millis(
         return Ok(None);
     }
     match value.as_f64() {
-        // A cap of about 31 years keeps `Duration` and timer arithmetic safe.
-        Some(ms) if ms.is_finite() && ms >= min_ms && ms <= 1e12 => {
+        // A cap of about 31 years keeps `Duration` and timer arithmetic
+        // safe; NaN and the infinities fail one of the two comparisons.
+        Some(ms) if ms >= min_ms && ms <= 1e12 => {
             Ok(Some(Duration::from_micros((ms * 1000.0).round() as u64)))
         }
         _ if min_ms > 0.0 => Err(invalid(field, "must be a positive number of milliseconds")),

@@ -28,7 +28,9 @@ pub(crate) fn error_json(error: &Error, now: SystemTime) -> String {
         // redirect whose status the page may not see.
         Some(0) => write_str(&mut out, OPAQUE_REDIRECT),
         status => {
-            write_str(&mut out, &error.message());
+            // JavaScript names in JavaScript: the message names the
+            // argument as `field` does.
+            write_str(&mut out, &error.message_naming(js_field));
             if let Some(status) = status {
                 out.push(',');
                 key(&mut out, "status");
@@ -66,7 +68,7 @@ pub fn error_object(error: &Error) -> JsValue {
 }
 
 /// The JavaScript name of an argument the core names in Rust.
-pub(crate) fn js_field(field: &str) -> &str {
+pub(crate) fn js_field(field: &'static str) -> &'static str {
     match field {
         "api_key" => "apiKey",
         "base_url" => "baseUrl",

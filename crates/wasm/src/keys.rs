@@ -10,19 +10,21 @@ thread_local! {
     static CACHE: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Calls `f` with the JavaScript string for `name`, made on first use.
+/// Calls `f` with the JavaScript string for `name`, made on first use. A
+/// name is found by its address and length: the same literal is one name
+/// (two copies of one text would be two entries, which is harmless).
 pub(crate) fn with_key<R>(name: &'static str, f: impl FnOnce(&JsValue) -> R) -> R {
-    let found = CACHE.with(|cache| {
-        let cache = cache.borrow();
-        cache
+    let value = CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let found = cache
             .iter()
-            .find(|(known, _)| *known == name)
-            .map(|(_, value)| value.clone())
-    });
-    let value = found.unwrap_or_else(|| {
-        let value = JsValue::from_str(name);
-        CACHE.with(|cache| cache.borrow_mut().push((name, value.clone())));
-        value
+            .find(|(known, _)| std::ptr::eq(*known, name))
+            .map(|(_, value)| value.clone());
+        found.unwrap_or_else(|| {
+            let value = JsValue::from_str(name);
+            cache.push((name, value.clone()));
+            value
+        })
     });
     f(&value)
 }

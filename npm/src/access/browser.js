@@ -7,4 +7,18 @@ import { compile } from "../load.js";
 
 wasm.initSync({ module: await compile(new URL("./cloudmqtt_api_wasm_bg.wasm", import.meta.url)) });
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(() => wasm, { access: true });
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+  evaluateAccess,
+} = bind(() => wasm, { access: true });

@@ -2,4 +2,18 @@
 // entry, so that `import` and `require` share one WebAssembly instance.
 import api from "./node.cjs";
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = api;
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+  evaluateAccess,
+} = api;

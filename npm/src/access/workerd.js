@@ -6,7 +6,21 @@ import module from "./cloudmqtt_api_wasm_bg.wasm";
 import * as wasm from "./wasm.js";
 import { bind } from "../client.js";
 
-export const { CloudMqtt, CloudMqttError, evaluateAccess } = bind(
+export const {
+  CloudMqtt,
+  CloudMqttError,
+  ValidationError,
+  AuthenticationError,
+  NotFoundError,
+  AlreadyExistsError,
+  RateLimitError,
+  ApiError,
+  ConnectionError,
+  AbortError,
+  WaitTimeoutError,
+  InternalError,
+  evaluateAccess,
+} = bind(
   () => {
     wasm.initSync({ module });
     return wasm;

@@ -82,7 +82,8 @@ pub enum Error {
     WaitTimeout {
         /// What was awaited, e.g. `user "alice" to exist`.
         what: String,
-        /// How long the wait lasted.
+        /// The wait's timeout, as it was given (the wait ended once it had
+        /// passed).
         waited: Duration,
     },
 }
@@ -119,12 +120,21 @@ pub enum ErrorCode {
     Aborted,
     /// See [`Error::WaitTimeout`].
     WaitTimeout,
+    /// A 400 or 409 whose message says the user or rule already exists
+    /// (read from the server's words: `already exists`, `exists`, `taken`,
+    /// `duplicate`); the error is still [`Error::BadRequest`] (or
+    /// [`Error::UnexpectedStatus`] for a 409), with its status.
+    AlreadyExists,
+    /// A failure inside the client itself, never an answer of the server:
+    /// the core never gives it; a host reports its own failure with it (the
+    /// JavaScript package, its WebAssembly module failing).
+    Internal,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order: the list the JavaScript package's
     /// `CloudMqttError` codes and TypeScript types are checked against.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         Self::InvalidInput,
         Self::Unauthorized,
         Self::Forbidden,
@@ -139,6 +149,8 @@ impl ErrorCode {
         Self::Timeout,
         Self::Aborted,
         Self::WaitTimeout,
+        Self::AlreadyExists,
+        Self::Internal,
     ];
 
     /// The code as an upper-case identifier, e.g. `"RATE_LIMITED"`.
@@ -158,6 +170,8 @@ impl ErrorCode {
             Self::Timeout => "TIMEOUT",
             Self::Aborted => "ABORTED",
             Self::WaitTimeout => "WAIT_TIMEOUT",
+            Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::Internal => "INTERNAL",
         }
     }
 }
@@ -179,6 +193,52 @@ pub struct Reply {
     pub message: Option<String>,
     /// The start of the raw body, decoded lossily as UTF-8.
     pub body: String,
+    /// What the caller may have got wrong, when the answer suggests it.
+    pub hint: Option<Hint>,
+}
+
+/// What a failed answer suggests the caller got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// A 404 for a path every API has (the user or rule list, an instance
+    /// action): the base URL may be missing `/api`.
+    BaseUrl,
+}
+
+impl Hint {
+    /// The hint in words, as the error's message ends with it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BaseUrl => "every API has this path: the base URL may be missing \"/api\"",
+        }
+    }
+}
+
+/// Whether a 400 or 409 says that what was created already exists.
+fn says_exists(reply: &Reply) -> bool {
+    let Some(message) = reply.message.as_deref() else {
+        return false;
+    };
+    if reply.status != 400 && reply.status != 409 {
+        return false;
+    }
+    if let Some(at) = find_ignoring_case(message, "exist") {
+        let before = &message.as_bytes()[at.saturating_sub(4)..at];
+        return !(before.eq_ignore_ascii_case(b"not ") || before.eq_ignore_ascii_case(b"n't "));
+    }
+    find_ignoring_case(message, "taken").is_some()
+        || find_ignoring_case(message, "duplicate").is_some()
+}
+
+/// Where `needle` (ASCII) first stands in `text`, ASCII case ignored. Byte
+/// windows rather than `str::find`, whose searcher the WebAssembly build
+/// would carry for this alone; an ASCII match ends on a character
+/// boundary.
+fn find_ignoring_case(text: &str, needle: &str) -> Option<usize> {
+    text.as_bytes()
+        .windows(needle.len().max(1))
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 impl Error {
@@ -191,6 +251,9 @@ impl Error {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::BadRequest(reply) | Self::UnexpectedStatus(reply) if says_exists(reply) => {
+                ErrorCode::AlreadyExists
+            }
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::ServerError(_) => ErrorCode::ServerError,
             Self::UnexpectedStatus(_) => ErrorCode::UnexpectedStatus,
@@ -255,6 +318,7 @@ impl Error {
             status: response.status,
             message: server_message(response),
             body: body_snippet(&response.body),
+            hint: None,
         };
         match response.status {
             400 => Self::BadRequest(reply),
@@ -339,11 +403,19 @@ impl Error {
     /// the kind, and what the server said. Built without `core::fmt`, which
     /// nothing else on the WebAssembly build's paths needs.
     pub fn message(&self) -> String {
+        self.message_naming(|field| field)
+    }
+
+    /// The message, with the argument of an [`Error::InvalidInput`] named
+    /// as the caller names it (`name` turns the core's Rust name, e.g.
+    /// `api_key`, into a command line's `API key` or JavaScript's
+    /// `apiKey`), so that a message and the error's field agree.
+    pub fn message_naming(&self, name: fn(&'static str) -> &'static str) -> String {
         let mut out = String::new();
         match self {
             Self::InvalidInput { field, reason } => {
                 out.push_str("invalid ");
-                out.push_str(field);
+                out.push_str(name(field));
                 out.push_str(": ");
                 out.push_str(reason);
             }
@@ -388,15 +460,36 @@ impl Error {
             Self::Aborted => out.push_str("request aborted"),
             Self::WaitTimeout { what, waited } => {
                 out.push_str("gave up after ");
-                push_decimal(&mut out, waited.as_secs());
-                out.push_str("s waiting for ");
+                push_duration(&mut out, *waited);
+                out.push_str(" waiting for ");
                 out.push_str(what);
             }
         }
         if let Some(message) = self.server_message() {
             push_server_words(&mut out, message);
         }
+        if let Some(hint) = self.reply().and_then(|reply| reply.hint) {
+            out.push_str(" (");
+            out.push_str(hint.as_str());
+            out.push(')');
+        }
         out
+    }
+}
+
+/// A duration as a person gave it: whole seconds as `90s`, anything else
+/// in milliseconds (`500 ms`, `1500 ms`).
+fn push_duration(out: &mut String, duration: Duration) {
+    let millis = duration.subsec_millis();
+    if millis == 0 {
+        push_decimal(out, duration.as_secs());
+        out.push('s');
+    } else {
+        // u64 arithmetic: `as_millis` would bring 128-bit division into
+        // the WebAssembly build.
+        let whole = duration.as_secs().saturating_mul(1000);
+        push_decimal(out, whole.saturating_add(u64::from(millis)));
+        out.push_str(" ms");
     }
 }
 
@@ -409,30 +502,27 @@ impl Error {
 fn push_server_words(out: &mut String, message: &str) {
     let message = message.trim();
     let phrase_len = out.find(':').unwrap_or(out.len());
-    // The phrase is ASCII, so a match ends on a character boundary. Byte
-    // windows rather than `str::contains`, whose searcher the WebAssembly
-    // build would carry for this alone.
-    let phrase = &out.as_bytes()[..phrase_len];
-    let bytes = message.as_bytes();
-    let starts = bytes.len() >= phrase.len() && bytes[..phrase.len()].eq_ignore_ascii_case(phrase);
-    let rest = if starts {
-        message[phrase.len()..].trim_start_matches([':', ' ', '-', '.'])
-    } else {
-        message
+    let rest = match find_ignoring_case(message, &out[..phrase_len]) {
+        Some(0) => {
+            let rest = &message[phrase_len..];
+            let skip = rest
+                .bytes()
+                .take_while(|byte| b":- .".contains(byte))
+                .count();
+            &rest[skip..]
+        }
+        // Words that say it all stand alone when there is nothing else to say.
+        Some(_) if phrase_len == out.len() => {
+            out.clear();
+            out.push_str(message);
+            return;
+        }
+        _ => message,
     };
-    if rest.is_empty() {
-        return;
+    if !rest.is_empty() {
+        out.push_str(": ");
+        out.push_str(rest);
     }
-    let holds = bytes
-        .windows(phrase.len().max(1))
-        .any(|window| window.eq_ignore_ascii_case(phrase));
-    if phrase_len == out.len() && !starts && holds {
-        out.clear();
-        out.push_str(message);
-        return;
-    }
-    out.push_str(": ");
-    out.push_str(rest);
 }
 
 impl fmt::Display for Error {
@@ -486,6 +576,68 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_is_told_apart_by_the_servers_words() {
+        let code = |status: u16, body: &str| {
+            Error::from_response(&response(status, "application/json", body)).code()
+        };
+        for (status, body) in [
+            (400, r#"{"error":"user \"alice\" already exists"}"#),
+            (400, r#"{"error":"Username taken"}"#),
+            (409, r#"{"error":"duplicate rule"}"#),
+            (409, r#"{"message":"ACL exists"}"#),
+        ] {
+            assert_eq!(code(status, body), ErrorCode::AlreadyExists, "{body}");
+        }
+        for (status, body, expected) in [
+            (
+                400,
+                r#"{"error":"user does not exist"}"#,
+                ErrorCode::BadRequest,
+            ),
+            (
+                400,
+                r#"{"error":"user doesn't exist"}"#,
+                ErrorCode::BadRequest,
+            ),
+            (400, "", ErrorCode::BadRequest),
+            (409, "", ErrorCode::UnexpectedStatus),
+            (
+                404,
+                r#"{"error":"user exists nowhere"}"#,
+                ErrorCode::NotFound,
+            ),
+        ] {
+            assert_eq!(code(status, body), expected, "{status} {body}");
+        }
+        let error = Error::from_response(&response(400, "", "user \"a\" already exists"));
+        assert_eq!(error.status(), Some(400));
+        assert_eq!(error.to_string(), "bad request: user \"a\" already exists");
+    }
+
+    #[test]
+    fn durations_are_said_as_given() {
+        let waited = |millis: u64| {
+            Error::WaitTimeout {
+                what: "user \"a\" to exist".into(),
+                waited: Duration::from_millis(millis),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            waited(500),
+            "gave up after 500 ms waiting for user \"a\" to exist"
+        );
+        assert_eq!(
+            waited(1500),
+            "gave up after 1500 ms waiting for user \"a\" to exist"
+        );
+        assert_eq!(
+            waited(90_000),
+            "gave up after 90s waiting for user \"a\" to exist"
+        );
+    }
+
+    #[test]
     fn every_code_is_listed_once() {
         let names: std::collections::BTreeSet<&str> =
             ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
@@ -506,7 +658,9 @@ mod tests {
                 | ErrorCode::Network
                 | ErrorCode::Timeout
                 | ErrorCode::Aborted
-                | ErrorCode::WaitTimeout => {}
+                | ErrorCode::WaitTimeout
+                | ErrorCode::AlreadyExists
+                | ErrorCode::Internal => {}
             }
         }
     }
