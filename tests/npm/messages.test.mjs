@@ -32,6 +32,24 @@ describe("messages", () => {
     assert.match(size.message, /^invalid pageSize: /);
   });
 
+  test("one range per parameter, whatever the wrong value", async () => {
+    const client = clientFor(server());
+    for (const limit of ["10", 0, -1, 1.5, 1e12]) {
+      const error = await failure(client.listUsers({ limit }), "INVALID_INPUT", String(limit));
+      assert.equal(error.message, "invalid limit: must be from 1 to 1000", String(limit));
+    }
+    for (const pageSize of ["10", 0, 2000]) {
+      const error = await failure(() => client.users({ pageSize }).next(), "INVALID_INPUT", String(pageSize));
+      assert.equal(error.message, "invalid pageSize: must be from 1 to 1000", String(pageSize));
+    }
+    for (const page of ["2", 0, -3]) {
+      const error = await failure(client.listUsers({ page }), "INVALID_INPUT", String(page));
+      assert.equal(error.field, "page");
+      assert.match(error.message, /^invalid page: must be 1 or more/);
+    }
+    assert.equal(server().calls.length, 0);
+  });
+
   test("a wait's duration is said as it was given", async () => {
     server().route("POST /api/user", { status: 204 });
     server().route("GET /api/user/late", { status: 404 });

@@ -182,6 +182,18 @@ impl Props<'_> {
         opt_u32(&self.get(name)?, name)
     }
 
+    /// An optional whole number property that the core checks with
+    /// `check`: a value that is no such number gets the core's own words
+    /// for the parameter (its one range, e.g. `limit: "10"` and `limit: 0`
+    /// both "must be from 1 to 1000").
+    pub(crate) fn opt_u32_in(
+        self,
+        name: &'static str,
+        check: fn(u32) -> Result<(), Error>,
+    ) -> Result<Option<u32>, Error> {
+        opt_u32(&self.get(name)?, name).map_err(|error| check(0).err().unwrap_or(error))
+    }
+
     /// An optional duration property in milliseconds, at least `min_ms`.
     pub(crate) fn opt_millis(
         self,

@@ -59,7 +59,7 @@ use std::time::Duration;
 use cloudmqtt_api::{
     ApiConfig, Call, DEFAULT_PAGE_SIZE, DeleteUser, Encoding, Error, GetUser, ListAclRules,
     Mutation, Paginator, Poller, ResetInstance, RestartInstance, RetryPolicy, Secret, WaitOptions,
-    WaitTarget,
+    WaitTarget, validate,
 };
 use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
@@ -221,7 +221,7 @@ impl Inner {
         let params = args::opt_object(params, "params")?;
         let props = Props(params.as_ref());
         let query = props.opt_string("query")?;
-        let size = props.opt_u32("pageSize")?;
+        let size = props.opt_u32_in("pageSize", |n| validate::limit("page_size", n))?;
         let pages = Paginator::new(query, size.unwrap_or(DEFAULT_PAGE_SIZE))?;
         let (options, _) = self.call_options(options)?;
         let walk = Walk::new(Rc::clone(self), pages, options.policy);

@@ -3,7 +3,7 @@
 
 use cloudmqtt_api::{
     AclKind, CreateAclRule, CreateUser, DeleteAclRule, Error, ListUsers, NewAclRule, Secret,
-    UpdatePassword, WaitTarget,
+    UpdatePassword, WaitTarget, validate,
 };
 use wasm_bindgen::JsValue;
 
@@ -23,8 +23,8 @@ pub(crate) fn list_users(params: JsValue) -> Result<Erased, Error> {
     let params = args::opt_object(params, "params")?;
     let props = Props(params.as_ref());
     Ok(Erased::user_list(ListUsers {
-        limit: props.opt_u32("limit")?,
-        page: props.opt_u32("page")?,
+        limit: props.opt_u32_in("limit", |n| validate::limit("limit", n))?,
+        page: props.opt_u32_in("page", validate::page)?,
         query: props.opt_string("query")?,
     }))
 }
