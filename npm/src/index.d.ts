@@ -77,9 +77,10 @@ export interface WaitOptions {
   /** Total time to wait, in milliseconds; default 90000, then `WAIT_TIMEOUT`. */
   timeoutMs?: number | undefined;
   /**
-   * The longest time between probes, in milliseconds; default 2000 (longer
-   * after a 429). The first probe goes out 125 ms after the wait starts
-   * (or after `intervalMs`, when shorter) and each pause doubles up to it.
+   * The longest time between probes, in milliseconds;
+   * default 2000 (longer after a 429). The first probe goes out 125 ms
+   * after the wait starts (or after `intervalMs`, when shorter) and each
+   * pause doubles up to it.
    */
   intervalMs?: number | undefined;
 }
