@@ -103,10 +103,6 @@ describe("validation before sending", () => {
     await invalid(() => client.waitForUser("a", { intervalMs: Number.NEGATIVE_INFINITY }), "intervalMs");
     await invalid(() => client.listUsers({}, { timeoutMs: Number.NaN }), "timeoutMs");
     await invalid(make({ timeoutMs: Number.POSITIVE_INFINITY }), "timeoutMs");
-    await invalid(() => client.waitForUser("a", { timeoutMs: Number.NaN }), "timeoutMs");
-    await invalid(() => client.waitForUser("a", { intervalMs: Number.NEGATIVE_INFINITY }), "intervalMs");
-    await invalid(() => client.listUsers({}, { timeoutMs: Number.NaN }), "timeoutMs");
-    await invalid(make({ timeoutMs: Number.POSITIVE_INFINITY }), "timeoutMs");
     assert.equal(server().calls.length, 0);
   });
 
