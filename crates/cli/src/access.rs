@@ -49,10 +49,6 @@ pub struct LintArgs {
     pub file: Option<PathBuf>,
 }
 
-/// Exit code of `acl check` when access is denied, and of `acl lint` when
-/// there is a finding of severity warning or higher.
-pub const EXIT_DENIED: u8 = 5;
-
 /// The server's side of the two commands: its rules, and its users.
 pub trait Server {
     /// Every ACL rule.

@@ -18,7 +18,7 @@ use cloudmqtt_api::{
     DEFAULT_WAIT_TIMEOUT, Encoding,
 };
 
-use crate::failure::{EXIT_API, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Failure};
+use crate::failure::{ExitStatus, Failure};
 
 /// The environment variable that holds the API key.
 pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
@@ -42,17 +42,17 @@ written to stderr, secrets redacted. With --json a failure also writes
 {"error":{"code":"NOT_FOUND","status":404,"message":"..."}} to stderr."#;
 
 /// Every exit code and what it means, for `--help` and the manual.
-const EXIT_CODES: [(u8, &str); 6] = [
-    (EXIT_OK, "success"),
+const EXIT_CODES: [(ExitStatus, &str); 6] = [
+    (ExitStatus::OK, "success"),
     (
-        EXIT_API,
+        ExitStatus::API,
         "API or network error (including a --wait that gave up, or an apply that left changes unmade)",
     ),
-    (EXIT_USAGE, "usage error or invalid input"),
-    (EXIT_NOT_FOUND, "not found"),
-    (EXIT_AUTH, "authentication or permission failure"),
+    (ExitStatus::USAGE, "usage error or invalid input"),
+    (ExitStatus::NOT_FOUND, "not found"),
+    (ExitStatus::AUTH, "authentication or permission failure"),
     (
-        crate::access::EXIT_DENIED,
+        ExitStatus::VERDICT,
         "access denied (acl check), findings (acl lint) or changes (plan --exit-code)",
     ),
 ];
@@ -815,7 +815,7 @@ mod tests {
             .collect();
         let error = Cli::try_parse_from(&args).unwrap_err();
         let failure = usage_failure(&error, &args);
-        assert_eq!(failure.exit_code(), crate::failure::EXIT_USAGE);
+        assert_eq!(failure.exit_status(), crate::failure::ExitStatus::USAGE);
         failure.to_string()
     }
 
@@ -877,13 +877,8 @@ mod tests {
 
     #[test]
     fn every_exit_code_is_listed() {
-        let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+        let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| code.0).collect();
         assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
-        // `plan --exit-code` shares 5 with `acl check` and `acl lint`.
-        assert_eq!(
-            crate::plan::EXIT_CHANGES,
-            i32::from(crate::access::EXIT_DENIED)
-        );
         assert!(after_help().contains("changes (plan --exit-code)"));
     }
 

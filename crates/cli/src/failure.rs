@@ -4,16 +4,37 @@ use std::fmt;
 
 use cloudmqtt_api::{Error, ErrorCode};
 
-/// Exit code: the command succeeded.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the API refused or failed, or the network did.
-pub const EXIT_API: u8 = 1;
-/// Exit code: the command line or an input value was wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the user (or path) does not exist.
-pub const EXIT_NOT_FOUND: u8 = 3;
-/// Exit code: the API key was rejected or may not do this.
-pub const EXIT_AUTH: u8 = 4;
+/// The process's exit status: every code the CLI exits with, in one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitStatus(pub u8);
+
+impl ExitStatus {
+    /// The command succeeded.
+    pub const OK: Self = Self(0);
+    /// The API refused or failed, or the network did.
+    pub const API: Self = Self(1);
+    /// The command line or an input value was wrong.
+    pub const USAGE: Self = Self(2);
+    /// The user (or path) does not exist.
+    pub const NOT_FOUND: Self = Self(3);
+    /// The API key was rejected or may not do this.
+    pub const AUTH: Self = Self(4);
+    /// `acl check` denied access, `acl lint` found a problem, or `plan
+    /// --exit-code` found changes: the verdict is on stdout.
+    pub const VERDICT: Self = Self(5);
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        Self::from(status.0)
+    }
+}
 
 /// A failed command.
 #[derive(Debug)]
@@ -25,8 +46,8 @@ pub enum Failure {
     Usage(String),
     /// Writing the output failed.
     Output(std::io::Error),
-    /// `acl check` denied access, or `acl lint` found a problem; the
-    /// verdict is already on stdout.
+    /// `acl check` denied access, `acl lint` found a problem, or `plan
+    /// --exit-code` found changes; the verdict is already on stdout.
     Denied,
     /// Some of the changes of an apply were not made (exit 1): how many,
     /// and the error of the first one.
@@ -40,18 +61,18 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The process exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
+    /// The process exit status for this failure.
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Api(error) => match error.code() {
-                ErrorCode::InvalidInput => EXIT_USAGE,
-                ErrorCode::NotFound => EXIT_NOT_FOUND,
-                ErrorCode::Unauthorized | ErrorCode::Forbidden => EXIT_AUTH,
-                _ => EXIT_API,
+                ErrorCode::InvalidInput => ExitStatus::USAGE,
+                ErrorCode::NotFound => ExitStatus::NOT_FOUND,
+                ErrorCode::Unauthorized | ErrorCode::Forbidden => ExitStatus::AUTH,
+                _ => ExitStatus::API,
             },
-            Self::Usage(_) => EXIT_USAGE,
-            Self::Output(_) | Self::Incomplete { .. } => EXIT_API,
-            Self::Denied => crate::access::EXIT_DENIED,
+            Self::Usage(_) => ExitStatus::USAGE,
+            Self::Output(_) | Self::Incomplete { .. } => ExitStatus::API,
+            Self::Denied => ExitStatus::VERDICT,
         }
     }
 }
@@ -153,17 +174,21 @@ mod tests {
 
     #[test]
     fn exit_codes() {
-        assert_eq!(from_status(401).exit_code(), EXIT_AUTH);
-        assert_eq!(from_status(403).exit_code(), EXIT_AUTH);
-        assert_eq!(from_status(404).exit_code(), EXIT_NOT_FOUND);
+        assert_eq!(from_status(401).exit_status(), ExitStatus::AUTH);
+        assert_eq!(from_status(403).exit_status(), ExitStatus::AUTH);
+        assert_eq!(from_status(404).exit_status(), ExitStatus::NOT_FOUND);
         for status in [400, 405, 429, 500, 503, 302] {
-            assert_eq!(from_status(status).exit_code(), EXIT_API, "{status}");
+            assert_eq!(
+                from_status(status).exit_status(),
+                ExitStatus::API,
+                "{status}"
+            );
         }
         let network = Error::from(TransportError::Network("refused".into()));
-        assert_eq!(Failure::Api(network).exit_code(), EXIT_API);
+        assert_eq!(Failure::Api(network).exit_status(), ExitStatus::API);
         let invalid = cloudmqtt_api::validate::username("").unwrap_err();
-        assert_eq!(Failure::Api(invalid).exit_code(), EXIT_USAGE);
-        assert_eq!(Failure::Usage("no".into()).exit_code(), EXIT_USAGE);
+        assert_eq!(Failure::Api(invalid).exit_status(), ExitStatus::USAGE);
+        assert_eq!(Failure::Usage("no".into()).exit_status(), ExitStatus::USAGE);
     }
 
     #[test]

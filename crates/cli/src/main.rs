@@ -37,7 +37,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind as ClapErrorKind;
 
-use crate::failure::{EXIT_OK, Failure, error_json, error_line, json_requested};
+use crate::failure::{ExitStatus, Failure, error_json, error_line, json_requested};
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
@@ -58,13 +58,13 @@ fn main() -> ExitCode {
     };
     let json = cli.global.json;
     match commands::run(cli) {
-        Ok(()) => ExitCode::from(EXIT_OK),
+        Ok(()) => ExitStatus::OK.into(),
         // A closed pipe (`cloudmqtt users list | head -1`) is not an error.
         Err(Failure::Output(error)) if error.kind() == ErrorKind::BrokenPipe => {
-            ExitCode::from(EXIT_OK)
+            ExitStatus::OK.into()
         }
         // The verdict is already on stdout.
-        Err(Failure::Denied) => ExitCode::from(access::EXIT_DENIED),
+        Err(Failure::Denied) => ExitStatus::VERDICT.into(),
         Err(failure) => fail(&failure, json),
     }
 }
@@ -76,5 +76,5 @@ fn fail(failure: &Failure, json: bool) -> ExitCode {
     if json {
         eprintln!("{}", error_json(failure));
     }
-    ExitCode::from(failure.exit_code())
+    failure.exit_status().into()
 }

@@ -25,9 +25,6 @@ use crate::args::{Seconds, parse_seconds};
 use crate::commands::{Client, now, sleep};
 use crate::failure::Failure;
 
-/// Exit code of `plan --exit-code` when there are changes.
-pub const EXIT_CHANGES: i32 = 5;
-
 /// Arguments of `cloudmqtt plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -111,8 +108,8 @@ pub fn plan(
         write_missing(out, &missing)?;
     }
     if args.exit_code && !plan.is_empty() {
-        out.flush()?;
-        std::process::exit(EXIT_CHANGES);
+        // The plan on stdout is the verdict; main exits with its status.
+        return Err(Failure::Denied);
     }
     Ok(())
 }

@@ -381,7 +381,7 @@ pub fn plan(
             && (options.prune || !server.users.contains(user))
         {
             let where_ = if options.prune {
-                "is not in the desired users (and --prune would delete it)"
+                "is not in the desired users (and pruning would delete it)"
             } else {
                 "is neither in the desired users nor on the server"
             };
@@ -693,7 +693,7 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(error.to_string().contains("--prune"), "{error}");
+        assert!(error.to_string().contains("pruning"), "{error}");
         let error = plan(
             &desired(
                 &["a"],
