@@ -25,8 +25,9 @@ const T0: f64 = 1_700_000_000_000.0;
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// The backoff ceiling of the first retry (the second's is twice this).
 const BASE_DELAY_MS: f64 = 500.0;
-/// The probe interval of a wait when no option sets one.
-const DEFAULT_INTERVAL_MS: f64 = 2_000.0;
+/// How long after a wait starts its first probe goes out (when the
+/// interval is not shorter).
+const FIRST_PROBE_MS: f64 = 125.0;
 
 fn js(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or_else(|_| panic!("test JSON: {json}"))
@@ -446,7 +447,16 @@ fn every_method_sends_its_documented_request() {
         ),
     ];
     for (method, args, verb, path, body) in cases {
-        let request = Sent::parse(&start(&api, method, args).step(T0), T0);
+        let mut task = start(&api, method, args);
+        let mut at = T0;
+        let mut step = task.step(at);
+        // A wait's first probe goes out after the schedule's first delay.
+        if let Some(ms) = step.strip_prefix('W') {
+            assert_eq!(ms.parse::<f64>().ok(), Some(FIRST_PROBE_MS), "{method:?}");
+            at += FIRST_PROBE_MS;
+            step = task.step(at);
+        }
+        let request = Sent::parse(&step, at);
         assert_eq!(
             request.line(),
             format!("{verb} {BASE_URL}{path}"),
@@ -1209,7 +1219,8 @@ fn create_with_wait_probes_until_visible() {
             format!("GET {BASE_URL}/user/u"),
         ]
     );
-    assert_eq!(run.waits, [DEFAULT_INTERVAL_MS]);
+    // The first probe soon after the change, the next twice as late.
+    assert_eq!(run.waits, [FIRST_PROBE_MS, 2.0 * FIRST_PROBE_MS]);
 
     // Wait options set the interval; without `wait` nothing is probed.
     let run = call(
@@ -1219,7 +1230,8 @@ fn create_with_wait_probes_until_visible() {
         &[empty(201), empty(404), empty(404), json(200, "{}")],
     );
     assert_eq!(run.end, "U");
-    assert_eq!(run.waits, [10.0, 10.0]);
+    // The interval caps every delay, the first one's too.
+    assert_eq!(run.waits, [10.0, 10.0, 10.0]);
     let run = call(
         &api,
         Method::CreateUser,
