@@ -108,7 +108,7 @@ mod tests {
         .unwrap();
         let error = changes_from(&path, &none).unwrap_err();
         assert!(
-            error.ends_with("access.toml:1:8: user \"a\": environment variable CLOUDMQTT_EMULATOR_UNSET_X is not set"),
+            error.ends_with("access.toml:2:16: user \"a\": environment variable CLOUDMQTT_EMULATOR_UNSET_X: is not set"),
             "{error}"
         );
         std::fs::write(

@@ -182,7 +182,9 @@ fn server_errors_reach_the_client_as_its_own_errors() {
     };
     call(&emulator, &config, &create).unwrap();
     let again = call(&emulator, &config, &create).unwrap_err();
-    assert_eq!(again.code(), ErrorCode::BadRequest);
+    // A duplicate is told apart by the server's words, its status kept.
+    assert_eq!(again.code(), ErrorCode::AlreadyExists);
+    assert_eq!(again.status(), Some(400));
     assert_eq!(again.server_message(), Some("user \"dup\" already exists"));
     let wrong_key = ApiConfig::builder("not-the-key")
         .base_url(format!("http://{}/api", emulator.api))
