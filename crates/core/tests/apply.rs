@@ -2,13 +2,15 @@
 //! deletes apply after a delay, and scripted failures strike before or after
 //! the server acts (429, 500, timeouts, lost connections).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cloudmqtt_api::{
     AccessChange, AccessPlan, AclKind, AclRule, ApiConfig, Apply, ApplyOptions, ApplyReport,
-    DesiredAccess, Input, Machine, Method, NewAclRule, Output, PlanOptions, Request, Response,
-    Secret, ServerAccess, Step, TransportError, WaitOptions, plan,
+    DesiredAccess, Input, Method, NewAclRule, PlanOptions, Request, Response, Secret, ServerAccess,
+    Step, TransportError, WaitOptions, plan,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -464,18 +466,13 @@ fn a_machine_driven_one_request_at_a_time_gets_the_same_result() {
     );
     let planned = plan(&desired, &model.access(), PlanOptions::default()).unwrap();
     let mut apply = Apply::new(&config(), &planned, &desired, options(4), 1);
-    let mut now = UNIX_EPOCH + Duration::from_secs(5);
-    let report = loop {
-        match apply.poll_output(now) {
-            Output::Send(request) => {
-                now += Duration::from_millis(5);
-                let input = model.handle(&request, now);
-                apply.handle_input(input, now);
-            }
-            Output::WaitUntil(at) => now = at,
-            Output::Done(result) => break result.unwrap(),
-        }
-    };
+    let run = common::drive(
+        &mut apply,
+        UNIX_EPOCH + Duration::from_secs(5),
+        Duration::from_millis(5),
+        |_, request, now| model.handle(request, now),
+    );
+    let (report, now) = (run.result.unwrap(), run.end);
     assert_eq!(report.done.len(), 4);
     model.settle(now + DELAY);
     assert_converged(&model, &desired, false);
@@ -683,26 +680,24 @@ fn passwords_never_show_in_debug_output_or_errors() {
     let planned = plan(&desired, &ServerAccess::default(), PlanOptions::default()).unwrap();
     let mut apply = Apply::new(&config(), &planned, &desired, options(1), 2);
     assert!(!format!("{apply:?}{desired:?}").contains("pw-echo"));
-    let mut now = UNIX_EPOCH + Duration::from_secs(9);
-    let report = loop {
-        match apply.poll_output(now) {
-            Output::Send(request) => {
-                // A server that quotes the password it refuses.
-                let reply = if request.method == Method::Post {
-                    Response::new(
-                        422,
-                        vec![],
-                        br#"{"error":"password pw-echo rejected"}"#.to_vec(),
-                    )
-                } else {
-                    Response::new(200, vec![], b"[]".to_vec())
-                };
-                apply.handle_input(Input::Response(reply), now);
-            }
-            Output::WaitUntil(at) => now = at,
-            Output::Done(result) => break result.unwrap(),
-        }
-    };
+    let run = common::drive(
+        &mut apply,
+        UNIX_EPOCH + Duration::from_secs(9),
+        Duration::ZERO,
+        |_, request, _| {
+            // A server that quotes the password it refuses.
+            Input::Response(if request.method == Method::Post {
+                Response::new(
+                    422,
+                    vec![],
+                    br#"{"error":"password pw-echo rejected"}"#.to_vec(),
+                )
+            } else {
+                Response::new(200, vec![], b"[]".to_vec())
+            })
+        },
+    );
+    let report = run.result.unwrap();
     assert_eq!(report.failed.len(), 1);
     let text = format!("{} {:?}", report.failed[0].1, report.failed[0].1);
     assert!(text.contains("422"), "{text}");

@@ -2,11 +2,13 @@
 //! machine, and the attempt deadline each request carries; on a virtual
 //! clock.
 
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AllUsers, ApiConfig, CreateUser, DEFAULT_ATTEMPT_TIMEOUT, DeleteAclRule, Error, ErrorCode,
-    Input, MIN_PROBE_TIME, Machine, Method, Mutation, Output, Request, Response, RetryPolicy,
+    Input, MIN_PROBE_TIME, Machine, Method, Mutation, Request, Response, RetryPolicy,
     TransportError, WaitOptions, WaitTarget,
 };
 
@@ -39,24 +41,19 @@ fn drive<M: Machine>(
     machine: &mut M,
     mut answer: impl FnMut(usize, &Request) -> Input,
 ) -> (Result<M::Value, Error>, Vec<Sent>) {
-    let mut now = t0();
-    let mut sent = Vec::new();
-    loop {
-        match machine.poll_output(now) {
-            Output::Send(request) => {
-                sent.push(Sent {
-                    at: now.duration_since(t0()).unwrap().as_secs_f64(),
-                    what: format!("{} {}", request.method, request.url),
-                    attempt: request.time_left(now),
-                });
-                assert!(sent.len() < 1000, "the machine must end");
-                let input = answer(sent.len() - 1, &request);
-                machine.handle_input(input, now);
-            }
-            Output::WaitUntil(at) => now = at,
-            Output::Done(result) => return (result, sent),
-        }
-    }
+    let run = common::drive(machine, t0(), Duration::ZERO, |n, request, _| {
+        answer(n, request)
+    });
+    let sent = run
+        .sent
+        .iter()
+        .map(|(at, request)| Sent {
+            at: at.duration_since(t0()).unwrap().as_secs_f64(),
+            what: format!("{} {}", request.method, request.url),
+            attempt: request.time_left(*at),
+        })
+        .collect();
+    (run.result, sent)
 }
 
 fn status(code: u16) -> Input {

@@ -1,11 +1,13 @@
 //! Waiting for asynchronous changes, on a virtual clock.
 
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
     AclKind, ApiConfig, CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, Error, ErrorCode,
-    FIRST_PROBE_DELAY, Input, Machine, NewAclRule, Operation, Output, Poller, ProbeSchedule,
-    Request, Response, TransportError, WaitOptions, WaitTarget,
+    FIRST_PROBE_DELAY, Input, NewAclRule, Operation, Poller, ProbeSchedule, Request, Response,
+    TransportError, WaitOptions, WaitTarget,
 };
 
 fn t0() -> SystemTime {
@@ -22,20 +24,15 @@ fn drive(
     mut poller: Poller,
     mut answer: impl FnMut(usize, &Request) -> Input,
 ) -> (Result<(), Error>, Vec<f64>) {
-    let mut now = t0();
-    let mut probes = Vec::new();
-    loop {
-        match poller.poll_output(now) {
-            Output::Send(request) => {
-                probes.push(now.duration_since(t0()).unwrap().as_secs_f64());
-                assert!(probes.len() < 1000, "the wait must end");
-                let input = answer(probes.len() - 1, &request);
-                poller.handle_input(input, now);
-            }
-            Output::WaitUntil(at) => now = at,
-            Output::Done(result) => return (result, probes),
-        }
-    }
+    let run = common::drive(&mut poller, t0(), Duration::ZERO, |n, request, _| {
+        answer(n, request)
+    });
+    let probes = run
+        .sent
+        .iter()
+        .map(|(at, _)| at.duration_since(t0()).unwrap().as_secs_f64())
+        .collect();
+    (run.result, probes)
 }
 
 fn status(code: u16) -> Input {

@@ -1,5 +1,7 @@
 //! The retry policy's decision table, and the `Call` machine on a virtual clock.
 
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
@@ -107,28 +109,21 @@ where
     O::Output: PartialEq + std::fmt::Debug,
 {
     script.reverse();
-    let mut now = t0();
-    let mut sent = Vec::new();
-    loop {
-        match call.poll_output(now) {
-            Output::Send(_) => {
-                sent.push(now.duration_since(t0()).unwrap());
-                let input = script.pop().expect("the machine sent more than scripted");
-                now += Duration::from_millis(10);
-                call.handle_input(input, now);
-            }
-            Output::WaitUntil(at) => {
-                assert!(at > now, "a wait must lie in the future");
-                now = at;
-            }
-            Output::Done(result) => {
-                assert!(script.is_empty(), "unused script: {script:?}");
-                // Polling a finished machine gives the same answer.
-                assert_eq!(call.poll_output(now), Output::Done(result.clone()));
-                return (result, sent, call.retries() as usize);
-            }
-        }
+    let run = common::drive(&mut call, t0(), Duration::from_millis(10), |_, _, _| {
+        script.pop().expect("the machine sent more than scripted")
+    });
+    for (now, at) in &run.waits {
+        assert!(at > now, "a wait must lie in the future");
     }
+    assert!(script.is_empty(), "unused script: {script:?}");
+    // Polling a finished machine gives the same answer.
+    assert_eq!(call.poll_output(run.end), Output::Done(run.result.clone()));
+    let sent = run
+        .sent
+        .iter()
+        .map(|(at, _)| at.duration_since(t0()).unwrap())
+        .collect();
+    (run.result, sent, call.retries() as usize)
 }
 
 fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Input {
