@@ -1,23 +1,29 @@
 //! Carrying out an [`AccessPlan`]: the [`Apply`] state machine.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+mod ledger;
+mod listing;
+mod phases;
+mod task;
+mod throttle;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use crate::config::{ApiConfig, Secret};
 use crate::error::{Error, SecretForms};
 use crate::http::{Request, Response};
 use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
-use crate::model::{AclKind, AclRule};
-use crate::ops::{
-    CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, ListAclRules, Operation, UpdatePassword,
-};
-use crate::ops::{NewAclRule, parse_acl_rules, parse_users};
-use crate::paginate::Paginator;
-use crate::plan::{AccessChange, AccessPlan, DesiredAccess, identity};
+use crate::plan::{AccessChange, AccessPlan, DesiredAccess};
 use crate::poll::{ProbeSchedule, WaitOptions};
-use crate::retry::RetryAfter;
 use crate::retry::{Jitter, RetryPolicy};
-use crate::validate::MAX_LIMIT;
+
+pub use ledger::{ApplyReport, Progress};
+
+use ledger::Ledger;
+use listing::{Listing, PollRun, Read};
+use phases::{PhaseKind, Phases};
+use task::{Op, Task};
+use throttle::Throttle;
 
 /// Requests of one phase in flight at once, unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -56,39 +62,6 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Where a change stands, as reported to progress listeners.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// Its first request went out.
-    Started,
-    /// It is visible on the server.
-    Done,
-    /// It was given up (see [`ApplyReport::failed`]).
-    Failed,
-}
-
-impl Progress {
-    /// `"started"`, `"done"` or `"failed"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Started => "started",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-/// What an apply did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApplyReport {
-    /// The changes made (visible on the server), in plan order.
-    pub done: Vec<AccessChange>,
-    /// The changes given up, with why, in plan order.
-    pub failed: Vec<(AccessChange, Error)>,
-    /// Requests sent, polls included.
-    pub requests: u64,
-}
-
 /// Identifies one request in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(u64);
@@ -106,65 +79,6 @@ pub enum Step {
     Busy,
     /// Finished.
     Done(Result<ApplyReport, Error>),
-}
-
-/// One request a change needs.
-#[derive(Debug, Clone)]
-enum Op {
-    CreateUser(String),
-    SetPassword(String),
-    DeleteUser(String),
-    CreateRule(AclRule),
-    DeleteRule(AclRule),
-}
-
-impl Op {
-    fn is_create(&self) -> bool {
-        matches!(self, Self::CreateUser(_) | Self::CreateRule(_))
-    }
-
-    fn is_delete(&self) -> bool {
-        matches!(self, Self::DeleteUser(_) | Self::DeleteRule(_))
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Task {
-    /// Index of the change in the plan.
-    change: usize,
-    op: Op,
-    attempts: u32,
-    /// Not sent again before this instant.
-    ready_at: Option<SystemTime>,
-    /// Sent, outcome unknown since this instant.
-    uncertain_since: Option<SystemTime>,
-    /// The refusal to report if it never shows (a user create answered
-    /// "exists").
-    refused: Option<Error>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Phase {
-    queue: VecDeque<Task>,
-    awaiting: Vec<Task>,
-    deadline: Option<SystemTime>,
-    next_poll: Option<SystemTime>,
-}
-
-/// A poll walking the user list, or reading the rules.
-#[derive(Debug)]
-enum PollRun {
-    Users {
-        pages: Paginator,
-        seen: BTreeSet<String>,
-    },
-    Rules,
-}
-
-#[derive(Debug)]
-enum InFlight {
-    Task(Task),
-    Poll,
 }
 
 /// Carries out an [`AccessPlan`].
@@ -208,30 +122,45 @@ pub struct Apply {
     config: ApiConfig,
     passwords: BTreeMap<String, Secret>,
     secrets: SecretForms,
-    changes: Vec<AccessChange>,
     options: ApplyOptions,
     jitter: Jitter,
-    phases: [Phase; 4],
-    phase: usize,
+    phases: Phases,
     in_flight: BTreeMap<u64, InFlight>,
     poll: Option<PollRun>,
     next_ticket: u64,
-    not_before: Option<SystemTime>,
-    throttled: u32,
+    throttle: Throttle,
     schedule: ProbeSchedule,
-    started: BTreeSet<usize>,
-    done: BTreeSet<usize>,
-    failed: BTreeMap<usize, Error>,
-    progress: Vec<(AccessChange, Progress)>,
-    requests: u64,
+    ledger: Ledger,
     fatal: Option<Error>,
     last: Option<Ticket>,
 }
 
-const USERS: usize = 0;
-const DELETE_RULES: usize = 1;
-const CREATE_RULES: usize = 2;
-const DELETE_USERS: usize = 3;
+#[derive(Debug)]
+enum InFlight {
+    Task(Task),
+    Poll,
+}
+
+/// The phase a change's (first) request belongs to, and the request.
+fn first_op(change: &AccessChange) -> (PhaseKind, Op) {
+    match change {
+        AccessChange::CreateUser { username, .. } => {
+            (PhaseKind::Users, Op::CreateUser(username.clone()))
+        }
+        AccessChange::SetPassword { username, .. } => {
+            (PhaseKind::Users, Op::SetPassword(username.clone()))
+        }
+        AccessChange::DeleteUser { username, .. } => {
+            (PhaseKind::DeleteUsers, Op::DeleteUser(username.clone()))
+        }
+        AccessChange::CreateRule { rule, .. } => {
+            (PhaseKind::CreateRules, Op::CreateRule(rule.clone()))
+        }
+        AccessChange::DeleteRule { rule, .. } | AccessChange::ReplaceRule { from: rule, .. } => {
+            (PhaseKind::DeleteRules, Op::DeleteRule(rule.clone()))
+        }
+    }
+}
 
 impl Apply {
     /// Prepares to carry out `plan`; passwords of created users and of
@@ -248,22 +177,15 @@ impl Apply {
             config: config.clone(),
             passwords: BTreeMap::new(),
             secrets: config.key_forms().clone(),
-            changes: plan.changes.clone(),
             options,
             jitter: Jitter::new(seed),
-            phases: Default::default(),
-            phase: 0,
+            phases: Phases::default(),
             in_flight: BTreeMap::new(),
             poll: None,
             next_ticket: 0,
-            not_before: None,
-            throttled: 0,
+            throttle: Throttle::new(options.concurrency),
             schedule: ProbeSchedule::new(&options.wait),
-            started: BTreeSet::new(),
-            done: BTreeSet::new(),
-            failed: BTreeMap::new(),
-            progress: Vec::new(),
-            requests: 0,
+            ledger: Ledger::new(plan.changes.clone()),
             fatal: None,
             last: None,
         };
@@ -276,24 +198,7 @@ impl Apply {
             return apply;
         }
         for (index, change) in plan.changes.iter().enumerate() {
-            let (phase, op) = match change {
-                AccessChange::CreateUser { username, .. } => {
-                    (USERS, Op::CreateUser(username.clone()))
-                }
-                AccessChange::SetPassword { username, .. } => {
-                    (USERS, Op::SetPassword(username.clone()))
-                }
-                AccessChange::DeleteUser { username, .. } => {
-                    (DELETE_USERS, Op::DeleteUser(username.clone()))
-                }
-                AccessChange::CreateRule { rule, .. } => {
-                    (CREATE_RULES, Op::CreateRule(rule.clone()))
-                }
-                AccessChange::DeleteRule { rule, .. }
-                | AccessChange::ReplaceRule { from: rule, .. } => {
-                    (DELETE_RULES, Op::DeleteRule(rule.clone()))
-                }
-            };
+            let (phase, op) = first_op(change);
             if let Op::CreateUser(name) | Op::SetPassword(name) = &op {
                 match desired.users.get(name) {
                     Some(Some(password)) => {
@@ -309,14 +214,11 @@ impl Apply {
                     }
                 }
             }
-            apply.phases[phase].queue.push_back(Task {
-                change: index,
-                op,
-                attempts: 0,
-                ready_at: None,
-                uncertain_since: None,
-                refused: None,
-            });
+            apply
+                .phases
+                .get_mut(phase)
+                .queue
+                .push_back(Task::new(index, op));
         }
         apply
     }
@@ -324,28 +226,17 @@ impl Apply {
     /// What a wait is for, while every change of the current phase is
     /// sent and the apply waits to see them: `the 2 new users to show`. `None` while it sends, or waits out a retry's backoff.
     pub fn waiting_for(&self) -> Option<String> {
-        let phase = self.phases.get(self.phase)?;
-        if phase.awaiting.is_empty() || !phase.queue.is_empty() {
-            return None;
-        }
-        let count = phase.awaiting.len();
-        let (what, show) = match self.phase {
-            USERS => ("new users", "to show"),
-            DELETE_RULES => ("deleted rules", "to be gone"),
-            CREATE_RULES => ("new rules", "to show"),
-            _ => ("deleted users", "to be gone"),
-        };
-        Some(format!("the {count} {what} {show}"))
+        self.phases.waiting_for()
     }
 
     /// The changes whose progress changed since the last call, in order.
     pub fn take_progress(&mut self) -> Vec<(AccessChange, Progress)> {
-        std::mem::take(&mut self.progress)
+        self.ledger.take_progress()
     }
 
     /// Requests sent so far, polls included.
     pub fn requests(&self) -> u64 {
-        self.requests
+        self.ledger.requests()
     }
 
     /// The next thing to do, as of `now`.
@@ -365,54 +256,45 @@ impl Apply {
             if let Some(error) = &self.fatal {
                 return Step::Done(Err(error.clone()));
             }
-            if self.phase >= self.phases.len() {
-                return Step::Done(Ok(self.report()));
+            let Some(kind) = self.phases.kind() else {
+                return Step::Done(Ok(self.ledger.report()));
+            };
+            if let Some(at) = self.throttle.holds(now) {
+                return Step::WaitUntil(at);
             }
-            if let Some(at) = self.not_before {
-                if now < at {
-                    return Step::WaitUntil(at);
-                }
-                self.not_before = None;
-            }
-            let limit = self.options.concurrency;
-            let phase = &mut self.phases[self.phase];
+            let room = self.poll.is_none() && self.throttle.has_room(self.in_flight.len());
             // Send the next ready task of this phase.
-            let ready = (self.poll.is_none() && self.in_flight.len() < limit)
-                .then(|| {
-                    phase
-                        .queue
-                        .iter()
-                        .position(|task| task.ready_at.is_none_or(|at| at <= now))
-                })
-                .flatten();
-            if let Some(task) = ready.and_then(|position| phase.queue.remove(position)) {
+            let ready = if room {
+                self.phases.current_mut().take_ready(now)
+            } else {
+                None
+            };
+            if let Some(task) = ready {
                 match self.send_task(task) {
                     Some(step) => return step,
                     None => continue,
                 }
             }
+            let next_ready = self.phases.current().next_ready();
             if !self.in_flight.is_empty() {
-                let phase = &self.phases[self.phase];
-                return match phase.queue.iter().filter_map(|task| task.ready_at).min() {
-                    Some(at) if self.in_flight.len() < limit && self.poll.is_none() => {
-                        Step::WaitUntil(at)
-                    }
+                return match next_ready {
+                    Some(at) if room => Step::WaitUntil(at),
                     _ => Step::Busy,
                 };
             }
-            let phase = &mut self.phases[self.phase];
-            if let Some(at) = phase.queue.iter().filter_map(|task| task.ready_at).min() {
+            if let Some(at) = next_ready {
                 return Step::WaitUntil(at);
             }
-            if phase.awaiting.is_empty() {
+            if self.phases.current().awaiting.is_empty() {
                 self.next_phase();
                 continue;
             }
             // Everything sent: poll for what is awaited (a walk of the user
             // list goes on page after page).
             if self.poll.is_some() {
-                return self.send_poll();
+                return self.send_poll(kind);
             }
+            let phase = self.phases.current_mut();
             let at = *phase
                 .next_poll
                 .get_or_insert_with(|| later(now, self.schedule.next_delay()));
@@ -422,7 +304,7 @@ impl Apply {
             if now < at {
                 return Step::WaitUntil(at);
             }
-            return self.send_poll();
+            return self.send_poll(kind);
         }
     }
 
@@ -440,73 +322,71 @@ impl Apply {
     }
 
     fn next_phase(&mut self) {
-        self.phase += 1;
+        let next = self.phases.advance();
         self.schedule = ProbeSchedule::new(&self.options.wait);
-        if self.phase == CREATE_RULES {
-            // The new side of each replacement whose old side is gone.
-            for (index, change) in self.changes.iter().enumerate() {
-                if let AccessChange::ReplaceRule { to, .. } = change
-                    && !self.failed.contains_key(&index)
-                {
-                    self.phases[CREATE_RULES].queue.push_back(Task {
-                        change: index,
-                        op: Op::CreateRule(to.clone()),
-                        attempts: 0,
-                        ready_at: None,
-                        uncertain_since: None,
-                        refused: None,
-                    });
+        if next == Some(PhaseKind::CreateRules) {
+            self.queue_rule_creates();
+        }
+    }
+
+    /// Entering the rule creates: the new side of each replacement whose
+    /// old side is gone joins them, and the topic rules of users that could
+    /// not be created fail.
+    fn queue_rule_creates(&mut self) {
+        let ledger = &self.ledger;
+        let phase = self.phases.get_mut(PhaseKind::CreateRules);
+        for (index, change) in ledger.changes().iter().enumerate() {
+            if let AccessChange::ReplaceRule { to, .. } = change
+                && !ledger.has_failed(index)
+            {
+                phase
+                    .queue
+                    .push_back(Task::new(index, Op::CreateRule(to.clone())));
+            }
+        }
+        let missing: BTreeSet<&str> = ledger
+            .changes()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, change)| match change {
+                AccessChange::CreateUser { username, .. } if ledger.has_failed(index) => {
+                    Some(username.as_str())
                 }
+                _ => None,
+            })
+            .collect();
+        let mut skipped = Vec::new();
+        phase.queue.retain(|task| match &task.op {
+            Op::CreateRule(rule)
+                if rule
+                    .username
+                    .as_deref()
+                    .is_some_and(|user| missing.contains(user)) =>
+            {
+                skipped.push((task.change, rule.username.clone().unwrap_or_default()));
+                false
             }
-            // Topic rules of users that could not be created cannot be.
-            let missing: BTreeSet<&str> = self
-                .changes
-                .iter()
-                .enumerate()
-                .filter_map(|(index, change)| match change {
-                    AccessChange::CreateUser { username, .. }
-                        if self.failed.contains_key(&index) =>
-                    {
-                        Some(username.as_str())
-                    }
-                    _ => None,
-                })
-                .collect();
-            let mut skipped = Vec::new();
-            self.phases[CREATE_RULES]
-                .queue
-                .retain(|task| match &task.op {
-                    Op::CreateRule(rule)
-                        if rule
-                            .username
-                            .as_deref()
-                            .is_some_and(|user| missing.contains(user)) =>
-                    {
-                        skipped.push((task.change, rule.username.clone().unwrap_or_default()));
-                        false
-                    }
-                    _ => true,
-                });
-            for (index, user) in skipped {
-                let error = Error::invalid(
-                    "username",
-                    format!("user {user:?} was not created, so its rule was not"),
-                );
-                self.fail(index, error);
-            }
+            _ => true,
+        });
+        for (index, user) in skipped {
+            let error = Error::invalid(
+                "username",
+                format!("user {user:?} was not created, so its rule was not"),
+            );
+            self.fail(index, error);
         }
     }
 
     fn ticket(&mut self, flight: InFlight) -> Ticket {
         self.next_ticket += 1;
         self.in_flight.insert(self.next_ticket, flight);
-        self.requests += 1;
+        self.ledger.count_request();
         Ticket(self.next_ticket)
     }
 
     /// Builds and sends a task's request; `None` when it failed to build.
     fn send_task(&mut self, mut task: Task) -> Option<Step> {
-        let request = match self.build(&task.op) {
+        let request = match task.op.request(&self.config, &self.passwords) {
             Ok(request) => request,
             Err(error) => {
                 self.fail(task.change, error);
@@ -515,127 +395,54 @@ impl Apply {
         };
         task.attempts += 1;
         task.ready_at = None;
-        if self.started.insert(task.change) {
-            self.progress
-                .push((self.changes[task.change].clone(), Progress::Started));
-        }
+        self.ledger.start(task.change);
         let ticket = self.ticket(InFlight::Task(task));
         Some(Step::Send(ticket, request))
     }
 
-    fn build(&self, op: &Op) -> Result<Request, Error> {
-        let config = &self.config;
-        let password = |name: &str| {
-            self.passwords
-                .get(name)
-                .cloned()
-                .ok_or_else(|| Error::invalid("password", format!("none for user {name:?}")))
-        };
-        match op {
-            Op::CreateUser(name) => CreateUser {
-                username: name.clone(),
-                password: password(name)?,
-            }
-            .build_request(config),
-            Op::SetPassword(name) => UpdatePassword {
-                username: name.clone(),
-                password: password(name)?,
-            }
-            .build_request(config),
-            Op::DeleteUser(name) => DeleteUser {
-                username: name.clone(),
-            }
-            .build_request(config),
-            Op::CreateRule(rule) => {
-                let rule = NewAclRule::from_parts(
-                    rule.kind,
-                    rule.username.clone(),
-                    rule.pattern.clone(),
-                    rule.read,
-                    rule.write,
-                )?;
-                CreateAclRule { rule }.build_request(config)
-            }
-            Op::DeleteRule(rule) => match (&rule.kind, &rule.username) {
-                (AclKind::Topic, Some(user)) => {
-                    DeleteAclRule::topic_rules(user.clone(), rule.pattern.clone())
-                        .build_request(config)
-                }
-                _ => DeleteAclRule::pattern_rules(rule.pattern.clone()).build_request(config),
-            },
-        }
-    }
-
-    fn send_poll(&mut self) -> Step {
+    fn send_poll(&mut self, kind: PhaseKind) -> Step {
         if self.poll.is_none() {
-            self.poll = Some(match self.phase {
-                USERS | DELETE_USERS => match Paginator::new(None, MAX_LIMIT) {
-                    Ok(pages) => PollRun::Users {
-                        pages,
-                        seen: BTreeSet::new(),
-                    },
-                    Err(error) => return Step::Done(Err(error)),
-                },
-                _ => PollRun::Rules,
-            });
+            match PollRun::start(kind.lists_users()) {
+                Ok(run) => self.poll = Some(run),
+                Err(error) => return Step::Done(Err(error)),
+            }
         }
         let request = match &self.poll {
-            Some(PollRun::Users { pages, .. }) => pages
-                .next_request()
-                .map(|op| op.build_request(&self.config)),
-            Some(PollRun::Rules) => Some(ListAclRules.build_request(&self.config)),
-            None => None,
+            Some(run) => run.request(&self.config),
+            None => Err(Error::invalid("poll", "has no request")),
         };
         match request {
-            Some(Ok(request)) => Step::Send(self.ticket(InFlight::Poll), request),
-            Some(Err(error)) => Step::Done(Err(error)),
-            None => Step::Done(Err(Error::invalid("poll", "has no request"))),
+            Ok(request) => Step::Send(self.ticket(InFlight::Poll), request),
+            Err(error) => Step::Done(Err(error)),
         }
     }
+}
 
+/// What becomes of the answers.
+impl Apply {
     fn redact(&self, error: Error) -> Error {
         error.redact_with(&self.secrets)
     }
 
     fn fail(&mut self, change: usize, error: Error) {
         let error = self.redact(error);
-        if !self.failed.contains_key(&change) {
-            self.progress
-                .push((self.changes[change].clone(), Progress::Failed));
-            self.failed.insert(change, error);
-        }
+        self.ledger.fail(change, error);
     }
 
     fn finish(&mut self, change: usize) {
-        if let AccessChange::ReplaceRule { .. } = self.changes[change]
-            && self.phase == DELETE_RULES
+        if let AccessChange::ReplaceRule { .. } = self.ledger.change(change)
+            && self.phases.kind() == Some(PhaseKind::DeleteRules)
         {
             // Half done: the rule is created again in the next phase.
             return;
         }
-        if self.done.insert(change) {
-            self.progress
-                .push((self.changes[change].clone(), Progress::Done));
-        }
+        self.ledger.finish(change);
     }
 
     /// Every request backs off after a 429.
     fn throttle(&mut self, response: &Response, now: SystemTime) {
-        let asked = response
-            .header("retry-after")
-            .and_then(RetryAfter::parse)
-            .map(|after| after.delay_from(now));
-        let delay = match asked {
-            Some(delay) if delay <= self.options.backoff.max_retry_after => delay,
-            Some(_) => self.options.backoff.max_retry_after,
-            None => self
-                .options
-                .backoff
-                .backoff(self.throttled, self.jitter.next()),
-        };
-        self.throttled = self.throttled.saturating_add(1);
-        let until = later(now, delay);
-        self.not_before = Some(self.not_before.map_or(until, |at| at.max(until)));
+        self.throttle
+            .refused(response, now, &self.options.backoff, &mut self.jitter);
     }
 
     fn retry_later(&mut self, mut task: Task, now: SystemTime, error: Error) {
@@ -647,11 +454,11 @@ impl Apply {
             .backoff
             .backoff(task.attempts.saturating_sub(1), self.jitter.next());
         task.ready_at = Some(later(now, delay));
-        self.phases[self.phase].queue.push_back(task);
+        self.phases.current_mut().queue.push_back(task);
     }
 
     fn await_visible(&mut self, task: Task) {
-        self.phases[self.phase].awaiting.push(task);
+        self.phases.current_mut().awaiting.push(task);
     }
 
     fn task_outcome(&mut self, mut task: Task, input: Input, now: SystemTime) {
@@ -667,7 +474,7 @@ impl Apply {
             }
         };
         if response.is_success() {
-            self.throttled = 0;
+            self.throttle.answered();
             return match task.op {
                 Op::SetPassword(_) => self.finish(task.change),
                 _ => {
@@ -676,17 +483,16 @@ impl Apply {
                 }
             };
         }
-        let error = match self.build_error(&task.op, &response) {
-            Some(error) => self.redact(error),
-            None => return,
-        };
+        // Every secret of the apply (the key, the passwords it sends)
+        // scrubbed.
+        let error = self.redact(Error::read_failure(&response, &self.secrets));
         match response.status {
             429 => {
                 self.throttle(&response, now);
                 if task.attempts >= self.options.max_attempts {
                     return self.fail(task.change, error);
                 }
-                self.phases[self.phase].queue.push_front(task);
+                self.phases.current_mut().queue.push_front(task);
             }
             401 | 403 => self.fatal = Some(error),
             404 if task.op.is_delete() => self.await_visible(task),
@@ -702,12 +508,6 @@ impl Apply {
             500..=599 => self.retry_later(task, now, error),
             _ => self.fail(task.change, error),
         }
-    }
-
-    /// The error a failed response stands for, every secret of the apply
-    /// (the key, the passwords it sends) scrubbed; `None` for a success.
-    fn build_error(&self, _op: &Op, response: &Response) -> Option<Error> {
-        (!response.is_success()).then(|| Error::read_failure(response, &self.secrets))
     }
 
     fn poll_outcome(&mut self, input: Input, now: SystemTime) {
@@ -729,49 +529,14 @@ impl Apply {
                 }
             };
         }
-        self.throttled = 0;
-        match self.poll.take() {
-            Some(PollRun::Rules) => match parse_acl_rules(&response.body) {
-                Ok(rules) => {
-                    let listed: BTreeMap<_, Vec<&AclRule>> =
-                        rules.iter().fold(BTreeMap::new(), |mut map, rule| {
-                            map.entry(identity(rule))
-                                .or_insert_with(Vec::new)
-                                .push(rule);
-                            map
-                        });
-                    self.check(now, |op| match op {
-                        Op::CreateRule(rule) => listed.get(&identity(rule)).is_some_and(|found| {
-                            found
-                                .iter()
-                                .all(|r| r.read == rule.read && r.write == rule.write)
-                        }),
-                        Op::DeleteRule(rule) => !listed.contains_key(&identity(rule)),
-                        _ => true,
-                    });
-                }
-                Err(error) => self.fatal = Some(self.redact(error)),
-            },
-            Some(PollRun::Users {
-                mut pages,
-                mut seen,
-            }) => match parse_users(&response.body) {
-                Ok(users) => {
-                    seen.extend(pages.handle_page(users).into_iter().map(|u| u.username));
-                    if pages.is_finished() {
-                        self.check(now, |op| match op {
-                            Op::CreateUser(name) => seen.contains(name),
-                            Op::DeleteUser(name) => !seen.contains(name),
-                            _ => true,
-                        });
-                    } else {
-                        // The walk goes on with the next page.
-                        self.poll = Some(PollRun::Users { pages, seen });
-                    }
-                }
-                Err(error) => self.fatal = Some(self.redact(error)),
-            },
-            None => {}
+        self.throttle.answered();
+        let Some(run) = self.poll.take() else {
+            return;
+        };
+        match run.read(&response.body) {
+            Ok(Read::More(run)) => self.poll = Some(run),
+            Ok(Read::Listing(listing)) => self.check(now, &listing),
+            Err(error) => self.fatal = Some(self.redact(error)),
         }
     }
 
@@ -779,7 +544,7 @@ impl Apply {
     /// up on what is awaited once the deadline has passed.
     fn poll_again(&mut self, now: SystemTime) {
         self.poll = None;
-        let phase = &mut self.phases[self.phase];
+        let phase = self.phases.current_mut();
         phase.next_poll = Some(later(now, self.schedule.next_delay()));
         if phase.deadline.is_some_and(|deadline| now >= deadline) {
             let awaiting = std::mem::take(&mut phase.awaiting);
@@ -796,7 +561,7 @@ impl Apply {
         }
         // The timeout as it was given.
         Error::WaitTimeout {
-            what: format!("{} to show", self.changes[task.change]),
+            what: format!("{} to show", self.ledger.change(task.change)),
             waited: self.options.wait.timeout,
         }
     }
@@ -804,13 +569,15 @@ impl Apply {
     /// Settles what a complete listing shows: visible changes are done,
     /// unknown creates not seen within the settle time go out again, and
     /// past the deadline the rest is given up.
-    fn check(&mut self, now: SystemTime, visible: impl Fn(&Op) -> bool) {
-        let phase = self.phase;
-        let awaiting = std::mem::take(&mut self.phases[phase].awaiting);
-        let deadline = self.phases[phase].deadline;
-        let past = deadline.is_some_and(|deadline| now >= deadline);
+    fn check(&mut self, now: SystemTime, listing: &Listing) {
+        let awaiting = std::mem::take(&mut self.phases.current_mut().awaiting);
+        let past = self
+            .phases
+            .current()
+            .deadline
+            .is_some_and(|deadline| now >= deadline);
         for mut task in awaiting {
-            if visible(&task.op) {
+            if listing.shows(&task.op) {
                 self.finish(task.change);
             } else if task.refused.is_none()
                 && task
@@ -828,32 +595,16 @@ impl Apply {
                     self.fail(task.change, error);
                 } else {
                     task.uncertain_since = None;
-                    self.phases[phase].queue.push_back(task);
+                    self.phases.current_mut().queue.push_back(task);
                 }
             } else if past {
                 let error = self.timed_out(&task);
                 self.fail(task.change, error);
             } else {
-                self.phases[phase].awaiting.push(task);
+                self.phases.current_mut().awaiting.push(task);
             }
         }
-        self.phases[phase].next_poll = Some(later(now, self.schedule.next_delay()));
-    }
-
-    fn report(&self) -> ApplyReport {
-        ApplyReport {
-            done: self
-                .done
-                .iter()
-                .map(|&index| self.changes[index].clone())
-                .collect(),
-            failed: self
-                .failed
-                .iter()
-                .map(|(&index, error)| (self.changes[index].clone(), error.clone()))
-                .collect(),
-            requests: self.requests,
-        }
+        self.phases.current_mut().next_poll = Some(later(now, self.schedule.next_delay()));
     }
 }
 

@@ -1,0 +1,197 @@
+//! What became of each change: started, done, failed, and the progress
+//! not yet taken.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::Error;
+use crate::plan::AccessChange;
+
+/// Where a change stands, as reported to progress listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Its first request went out.
+    Started,
+    /// It is visible on the server.
+    Done,
+    /// It was given up (see [`ApplyReport::failed`]).
+    Failed,
+}
+
+impl Progress {
+    /// `"started"`, `"done"` or `"failed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// The changes made (visible on the server), in plan order.
+    pub done: Vec<AccessChange>,
+    /// The changes given up, with why, in plan order.
+    pub failed: Vec<(AccessChange, Error)>,
+    /// Requests sent, polls included.
+    pub requests: u64,
+}
+
+/// The outcomes of a plan's changes, and the requests sent for them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Ledger {
+    changes: Vec<AccessChange>,
+    started: BTreeSet<usize>,
+    done: BTreeSet<usize>,
+    failed: BTreeMap<usize, Error>,
+    progress: Vec<(AccessChange, Progress)>,
+    requests: u64,
+}
+
+impl Ledger {
+    /// Nothing done yet of `changes`.
+    pub(super) fn new(changes: Vec<AccessChange>) -> Self {
+        Self {
+            changes,
+            ..Self::default()
+        }
+    }
+
+    /// The changes, in plan order.
+    pub(super) fn changes(&self) -> &[AccessChange] {
+        &self.changes
+    }
+
+    /// Change `index` of the plan.
+    pub(super) fn change(&self, index: usize) -> &AccessChange {
+        &self.changes[index]
+    }
+
+    /// One more request went out.
+    pub(super) fn count_request(&mut self) {
+        self.requests += 1;
+    }
+
+    /// Requests sent so far.
+    pub(super) fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// A request of change `index` went out (reported the first time).
+    pub(super) fn start(&mut self, index: usize) {
+        if self.started.insert(index) {
+            self.progress
+                .push((self.changes[index].clone(), Progress::Started));
+        }
+    }
+
+    /// Change `index` shows on the server (reported once).
+    pub(super) fn finish(&mut self, index: usize) {
+        if self.done.insert(index) {
+            self.progress
+                .push((self.changes[index].clone(), Progress::Done));
+        }
+    }
+
+    /// Change `index` was given up; the first error given is the one kept.
+    pub(super) fn fail(&mut self, index: usize, error: Error) {
+        if !self.failed.contains_key(&index) {
+            self.progress
+                .push((self.changes[index].clone(), Progress::Failed));
+            self.failed.insert(index, error);
+        }
+    }
+
+    /// Whether change `index` was given up.
+    pub(super) fn has_failed(&self, index: usize) -> bool {
+        self.failed.contains_key(&index)
+    }
+
+    /// The progress since the last call, in order.
+    pub(super) fn take_progress(&mut self) -> Vec<(AccessChange, Progress)> {
+        std::mem::take(&mut self.progress)
+    }
+
+    /// What was done and what failed, in plan order.
+    pub(super) fn report(&self) -> ApplyReport {
+        ApplyReport {
+            done: self
+                .done
+                .iter()
+                .map(|&index| self.changes[index].clone())
+                .collect(),
+            failed: self
+                .failed
+                .iter()
+                .map(|(&index, error)| (self.changes[index].clone(), error.clone()))
+                .collect(),
+            requests: self.requests,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::UserKind;
+
+    fn delete(name: &str) -> AccessChange {
+        AccessChange::DeleteUser {
+            kind: UserKind::User,
+            username: name.into(),
+        }
+    }
+
+    fn ledger() -> Ledger {
+        Ledger::new(vec![delete("a"), delete("b"), delete("c")])
+    }
+
+    #[test]
+    fn progress_is_reported_once_per_step_in_order() {
+        let mut ledger = ledger();
+        ledger.start(1);
+        ledger.start(1);
+        ledger.finish(1);
+        ledger.finish(1);
+        ledger.start(0);
+        assert_eq!(
+            ledger.take_progress(),
+            vec![
+                (delete("b"), Progress::Started),
+                (delete("b"), Progress::Done),
+                (delete("a"), Progress::Started),
+            ]
+        );
+        assert_eq!(ledger.take_progress(), vec![]);
+    }
+
+    #[test]
+    fn the_first_failure_is_kept() {
+        let mut ledger = ledger();
+        ledger.fail(2, Error::Timeout);
+        ledger.fail(2, Error::invalid("x", "y"));
+        assert!(ledger.has_failed(2) && !ledger.has_failed(0));
+        assert_eq!(
+            ledger.take_progress(),
+            vec![(delete("c"), Progress::Failed)]
+        );
+        assert_eq!(ledger.report().failed, vec![(delete("c"), Error::Timeout)]);
+    }
+
+    #[test]
+    fn the_report_lists_changes_in_plan_order_with_the_requests() {
+        let mut ledger = ledger();
+        ledger.finish(2);
+        ledger.finish(0);
+        ledger.count_request();
+        ledger.count_request();
+        let report = ledger.report();
+        assert_eq!(report.done, vec![delete("a"), delete("c")]);
+        assert_eq!(report.requests, 2);
+        assert_eq!(ledger.requests(), 2);
+        assert_eq!(ledger.change(1), &delete("b"));
+        assert_eq!(ledger.changes().len(), 3);
+    }
+}
