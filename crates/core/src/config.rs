@@ -254,7 +254,7 @@ fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), E
     let port = after_host
         .strip_prefix(':')
         .ok_or_else(|| invalid("has a malformed host"))?;
-    match crate::text::decimal(port) {
+    match crate::text::parse_decimal(port) {
         Some(number) if number <= u64::from(u16::MAX) => Ok(()),
         _ => Err(invalid("has an invalid port")),
     }
@@ -281,7 +281,7 @@ fn parse_ipv4(text: &str) -> Option<[u8; 4]> {
         if part.len() > 3 || (part.len() > 1 && part.starts_with('0')) {
             return None;
         }
-        *byte = u8::try_from(crate::text::decimal(part)?).ok()?;
+        *byte = u8::try_from(crate::text::parse_decimal(part)?).ok()?;
     }
     parts.next().is_none().then_some(address)
 }

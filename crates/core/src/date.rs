@@ -11,7 +11,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::http::push_decimal;
+use crate::text::push_decimal;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -90,11 +90,11 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
         _ => return None,
     };
     let number = |text: &str, digits: std::ops::RangeInclusive<usize>| -> Option<u64> {
-        // `decimal` takes ASCII digits only.
+        // `parse_decimal` takes ASCII digits only.
         if !digits.contains(&text.len()) {
             return None;
         }
-        crate::text::decimal(text)
+        crate::text::parse_decimal(text)
     };
     let day = number(day, 1..=2)?;
     let month = MONTHS.iter().position(|name| *name == month)? as u64 + 1;

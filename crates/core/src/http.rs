@@ -142,31 +142,6 @@ impl Response {
     }
 }
 
-/// Appends `number` in decimal to `out`, without `core::fmt` (which no
-/// success path of the WebAssembly build needs).
-pub fn push_decimal(out: &mut String, mut number: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (number % 10) as u8;
-        number /= 10;
-        if number == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
-    }
-}
-
-/// `number` in decimal (see [`push_decimal`]).
-pub(crate) fn decimal(number: u64) -> String {
-    let mut out = String::new();
-    push_decimal(&mut out, number);
-    out
-}
-
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -226,13 +201,6 @@ mod interop {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn decimals_are_written_as_display_writes_them() {
-        for number in [0, 7, 10, 1234, u64::from(u32::MAX), u64::MAX] {
-            assert_eq!(super::decimal(number), number.to_string());
-        }
-    }
-
     use super::*;
 
     #[test]

@@ -96,14 +96,14 @@ pub use call::Call;
 pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
-pub use http::{Method, Request, Response, push_decimal};
+pub use http::{Method, Request, Response};
 pub use machine::{Input, Machine, Output, TransportError, run};
 pub use model::{AclKind, AclRule, User, UserAcl, UserInfo};
 pub use mutation::Mutation;
 pub use ops::{
     CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, GetUser, ListAclRules, ListUsers,
-    NewAclRule, Operation, ResetInstance, RestartInstance, UpdatePassword, encode_path_segment,
-    parse_acl_rules, parse_user_info, parse_users,
+    NewAclRule, Operation, ResetInstance, RestartInstance, UpdatePassword, parse_acl_rules,
+    parse_user_info, parse_users,
 };
 pub use paginate::{AllUsers, DEFAULT_PAGE_SIZE, Paginator};
 pub use plan::{
@@ -118,6 +118,7 @@ pub use retry::{
     AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryAfter, RetryPolicy,
 };
+pub use text::{encode_path_segment, push_decimal};
 
 /// The repository README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

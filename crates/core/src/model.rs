@@ -145,7 +145,7 @@ fn list_items<'a, 'b>(
 /// The error for the list entry at `index` that `item` could not read.
 fn malformed(index: usize, what: &str, body: &[u8]) -> Error {
     let mut reason = String::from("entry ");
-    crate::http::push_decimal(&mut reason, index as u64);
+    crate::text::push_decimal(&mut reason, index as u64);
     reason.push_str(" in the list of ");
     reason.push_str(what);
     reason.push_str(" is malformed");

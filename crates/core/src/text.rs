@@ -20,7 +20,7 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
 /// reader for every number the core reads from text, in place of
 /// `str::parse`, which the WebAssembly build compiles once per integer
 /// type.
-pub(crate) fn decimal(text: &str) -> Option<u64> {
+pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty() {
         return None;
     }
@@ -138,6 +138,69 @@ pub(crate) fn form_component(text: &str) -> String {
     out
 }
 
+/// Appends `number` in decimal to `out`, without `core::fmt` (which no
+/// success path of the WebAssembly build needs).
+pub fn push_decimal(out: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// `number` in decimal (see [`push_decimal`]).
+pub(crate) fn format_decimal(number: u64) -> String {
+    let mut out = String::new();
+    push_decimal(&mut out, number);
+    out
+}
+
+/// Percent-encodes a value so that it stays exactly one path segment:
+/// everything but RFC 3986's unreserved characters is encoded.
+pub fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::new();
+    push_path_segment(&mut out, segment);
+    out
+}
+
+/// Appends `text` as a JSON string: quotes, backslashes and control
+/// characters escaped, everything else as is (JSON is UTF-8); the same
+/// bytes as `serde_json` and JavaScript's `JSON.stringify` produce.
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => push_unicode_escape(out, c as u16),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a JSON `\uXXXX` escape of one UTF-16 code unit (lower-case hex).
+pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(HEX[usize::from(unit >> shift) & 0xf] as char);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,7 +286,7 @@ mod tests {
             } else {
                 None
             };
-            assert_eq!(decimal(text), expected, "{text:?}");
+            assert_eq!(parse_decimal(text), expected, "{text:?}");
         }
     }
 
@@ -289,6 +352,32 @@ mod tests {
                     "{haystack:?} {needle:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for number in [0, 7, 10, 1234, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(format_decimal(number), number.to_string());
+        }
+    }
+
+    #[test]
+    fn path_segments_stay_single() {
+        let cases = [
+            ("alice", "alice"),
+            ("a/b", "a%2Fb"),
+            ("../x", "..%2Fx"),
+            ("%", "%25"),
+            ("?", "%3F"),
+            ("#", "%23"),
+            ("with space", "with%20space"),
+            ("jürgen", "j%C3%BCrgen"),
+            ("a.b-c_d~e", "a.b-c_d~e"),
+            ("+", "%2B"),
+        ];
+        for (raw, encoded) in cases {
+            assert_eq!(encode_path_segment(raw), encoded);
         }
     }
 }

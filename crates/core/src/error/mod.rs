@@ -18,8 +18,9 @@ mod redact;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::http::{Response, push_decimal};
+use crate::http::Response;
 use crate::retry::RetryAfter;
+use crate::text::push_decimal;
 
 pub(crate) use body::body_snippet;
 use body::server_message;

@@ -26,11 +26,11 @@ impl Operation for ListUsers {
         let mut query = Vec::new();
         if let Some(limit) = self.limit {
             validate::limit("limit", limit)?;
-            query.push(("limit", crate::http::decimal(limit.into())));
+            query.push(("limit", crate::text::format_decimal(limit.into())));
         }
         if let Some(page) = self.page {
             validate::page(page)?;
-            query.push(("page", crate::http::decimal(page.into())));
+            query.push(("page", crate::text::format_decimal(page.into())));
         }
         if let Some(prefix) = self.query.as_deref().filter(|q| !q.is_empty()) {
             validate::query(prefix)?;

@@ -33,6 +33,7 @@ use crate::config::{ApiConfig, Encoding};
 use crate::error::{Error, SecretForms};
 use crate::http::{Method, Request, Response};
 use crate::poll::WaitTarget;
+use crate::text::push_json_string;
 
 /// One API endpoint: how to build its request and read its response.
 pub trait Operation {
@@ -81,14 +82,6 @@ pub trait Operation {
     fn wait_target(&self) -> Option<WaitTarget> {
         None
     }
-}
-
-/// Percent-encodes a value so that it stays exactly one path segment:
-/// everything but RFC 3986's unreserved characters is encoded.
-pub fn encode_path_segment(segment: &str) -> String {
-    let mut out = String::new();
-    crate::text::push_path_segment(&mut out, segment);
-    out
 }
 
 /// A body field's value.
@@ -178,59 +171,5 @@ fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_
     request
 }
 
-/// Appends `text` as a JSON string: quotes, backslashes and control
-/// characters escaped, everything else as is (JSON is UTF-8); the same
-/// bytes as `serde_json` and JavaScript's `JSON.stringify` produce.
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => push_unicode_escape(out, c as u16),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Appends a JSON `\uXXXX` escape of one UTF-16 code unit (lower-case hex).
-pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(HEX[usize::from(unit >> shift) & 0xf] as char);
-    }
-}
-
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod segment_tests {
-    use super::*;
-
-    #[test]
-    fn path_segments_stay_single() {
-        let cases = [
-            ("alice", "alice"),
-            ("a/b", "a%2Fb"),
-            ("../x", "..%2Fx"),
-            ("%", "%25"),
-            ("?", "%3F"),
-            ("#", "%23"),
-            ("with space", "with%20space"),
-            ("jürgen", "j%C3%BCrgen"),
-            ("a.b-c_d~e", "a.b-c_d~e"),
-            ("+", "%2B"),
-        ];
-        for (raw, encoded) in cases {
-            assert_eq!(encode_path_segment(raw), encoded);
-        }
-    }
-}
