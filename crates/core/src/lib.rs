@@ -84,6 +84,7 @@ mod poll;
 mod retry;
 mod text;
 pub mod validate;
+mod wait;
 
 pub use access::{
     Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
@@ -112,13 +113,14 @@ pub use plan::{
 };
 pub use poll::{
     DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, FIRST_PROBE_DELAY,
-    MIN_PROBE_TIME, Poller, ProbeSchedule, WaitOptions, WaitTarget,
+    MIN_PROBE_TIME, Poller, ProbeSchedule, WaitOptions,
 };
 pub use retry::{
     AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryAfter, RetryPolicy,
 };
 pub use text::{encode_path_segment, push_decimal};
+pub use wait::WaitTarget;
 
 /// The repository README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -15,8 +15,9 @@ use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::machine::{Input, Machine, Output};
 use crate::ops::Operation;
-use crate::poll::{Poller, WaitOptions, WaitTarget};
+use crate::poll::{Poller, WaitOptions};
 use crate::retry::RetryPolicy;
+use crate::wait::WaitTarget;
 
 /// An operation carried out with retries, then (optionally) the wait until
 /// its change is visible: a [`Machine`] whose value is the operation's

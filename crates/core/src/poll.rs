@@ -7,17 +7,16 @@
 //! probe per interval, so that a change applied within moments is seen
 //! within moments and a slow one costs no more requests than before.
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::config::ApiConfig;
 use crate::error::{Error, SecretForms};
 use crate::http::{Request, Response};
 use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
-use crate::model::AclKind;
 use crate::ops::{GetUser, ListAclRules, Operation, parse_acl_rules};
 use crate::retry::{DEFAULT_ATTEMPT_TIMEOUT, RetryAfter};
 use crate::validate;
+use crate::wait::WaitTarget;
 
 /// The longest time between probes once a wait has backed off, by
 /// default.
@@ -34,38 +33,8 @@ pub const DEFAULT_MAX_WAIT_INTERVAL: Duration = Duration::from_secs(30);
 /// last probe goes out at the deadline and may take this long to answer.
 pub const MIN_PROBE_TIME: Duration = Duration::from_millis(100);
 
-/// What to wait for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WaitTarget {
-    /// A user exists (`GET /user/{name}` answers 2xx) or is gone (404).
-    User {
-        /// The user.
-        username: String,
-        /// Wait for it to exist (`true`) or to be gone (`false`).
-        exists: bool,
-    },
-    /// A matching ACL rule is in the rule list, or none is.
-    Acl {
-        /// Match only this kind; `None` matches both.
-        kind: Option<AclKind>,
-        /// The rule's user (`None` for pattern rules).
-        username: Option<String>,
-        /// The rule's topic filter.
-        pattern: String,
-        /// Wait for it to exist (`true`) or to be gone (`false`).
-        exists: bool,
-    },
-}
-
+/// Checking a target, and probing for it: a [`Poller`]'s part.
 impl WaitTarget {
-    /// Waits for a user to exist or to be gone.
-    pub fn user(username: &str, exists: bool) -> Self {
-        Self::User {
-            username: username.to_owned(),
-            exists,
-        }
-    }
-
     fn validate(&self) -> Result<(), Error> {
         match self {
             Self::User { username, .. } => validate::username(username),
@@ -123,43 +92,6 @@ impl WaitTarget {
                 Ok(Some(found == *exists))
             }
         }
-    }
-}
-
-impl WaitTarget {
-    /// Reads as the end of "waiting for …", e.g. `user "alice" to exist`.
-    /// Built without `core::fmt` (see [`Error::message`]).
-    pub fn describe(&self) -> String {
-        let state = |exists: bool| if exists { "exist" } else { "be gone" };
-        match self {
-            Self::User { username, exists } => {
-                ["user \"", username, "\" to ", state(*exists)].concat()
-            }
-            Self::Acl {
-                kind,
-                username,
-                pattern,
-                exists,
-            } => {
-                let kind = kind.map_or("ACL", AclKind::as_str);
-                let mut out = [kind, " rule \"", pattern, "\""].concat();
-                if let Some(user) = username {
-                    out.push_str(" of user \"");
-                    out.push_str(user);
-                    out.push('"');
-                }
-                out.push_str(" to ");
-                out.push_str(state(*exists));
-                out
-            }
-        }
-    }
-}
-
-/// Reads as the end of "waiting for …" ([`WaitTarget::describe`]).
-impl fmt::Display for WaitTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
     }
 }
 

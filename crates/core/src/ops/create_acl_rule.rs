@@ -6,8 +6,8 @@ use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::model::{AclKind, AclRule};
-use crate::poll::WaitTarget;
 use crate::validate;
+use crate::wait::WaitTarget;
 
 /// `POST /acl`: creates a rule (applied asynchronously by the server).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use super::{Field, Operation, request, with_body};
 use crate::config::{ApiConfig, Secret};
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::poll::WaitTarget;
 use crate::validate;
+use crate::wait::WaitTarget;
 
 /// `POST /user`: creates a user (applied asynchronously by the server).
 #[derive(Debug, Clone, PartialEq, Eq)]

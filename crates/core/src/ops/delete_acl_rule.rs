@@ -6,8 +6,8 @@ use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::model::AclKind;
-use crate::poll::WaitTarget;
 use crate::validate;
+use crate::wait::WaitTarget;
 
 /// `DELETE /acl`: deletes a user's topic rules for a topic filter (body
 /// `{username, topic}`), or the pattern rules for a filter (body `{topic}`,

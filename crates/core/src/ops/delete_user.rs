@@ -5,8 +5,8 @@ use super::{Operation, request};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::poll::WaitTarget;
 use crate::validate;
+use crate::wait::WaitTarget;
 
 /// `DELETE /user/{username}`: deletes a user (applied asynchronously).
 #[derive(Debug, Clone, PartialEq, Eq)]

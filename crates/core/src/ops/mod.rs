@@ -32,8 +32,8 @@ pub use update_password::UpdatePassword;
 use crate::config::{ApiConfig, Encoding};
 use crate::error::{Error, SecretForms};
 use crate::http::{Method, Request, Response};
-use crate::poll::WaitTarget;
 use crate::text::push_json_string;
+use crate::wait::WaitTarget;
 
 /// One API endpoint: how to build its request and read its response.
 pub trait Operation {
