@@ -10,7 +10,7 @@
 //! # In scope
 //! - [`WasmClient`]: a client's options, read and checked;
 //!   [`start`](WasmClient::start) makes one call of a method (see
-//!   [`Method`]) a [`Task`] the JavaScript driver steps;
+//!   [`MethodId`]) a [`Task`] the JavaScript driver steps;
 //!   the user list is one task for the whole walk, a page at each end
 //!   (`src/pages.rs`).
 //! - Failures as plain objects `{ code, message, status?, serverMessage?,
@@ -245,33 +245,33 @@ impl Inner {
     }
 
     /// Prepares `method` with its arguments.
-    fn prepare(self: &Rc<Self>, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Prepared {
+    fn prepare(self: &Rc<Self>, method: MethodId, a: JsValue, b: JsValue, c: JsValue) -> Prepared {
         match method {
-            Method::RestartInstance => self.single(Ok(Erased::new(RestartInstance)), a),
-            Method::ResetInstance => self.single(Ok(Erased::new(ResetInstance)), a),
-            Method::ListUsers => self.single(list_users(a), b),
-            Method::GetUser => {
+            MethodId::RestartInstance => self.single(Ok(Erased::new(RestartInstance)), a),
+            MethodId::ResetInstance => self.single(Ok(Erased::new(ResetInstance)), a),
+            MethodId::ListUsers => self.single(list_users(a), b),
+            MethodId::GetUser => {
                 let op = args::string(a, "username").map(|username| GetUser { username });
                 self.single(op.map(Erased::new), b)
             }
-            Method::CreateUser => self.call_and_wait(create_user(a), b),
-            Method::UpdateUserPassword => self.single(update_password(a, b), c),
-            Method::DeleteUser => {
+            MethodId::CreateUser => self.call_and_wait(create_user(a), b),
+            MethodId::UpdateUserPassword => self.single(update_password(a, b), c),
+            MethodId::DeleteUser => {
                 let op = args::string(a, "username").map(|username| DeleteUser { username });
                 self.call_and_wait(op.map(Erased::new), b)
             }
-            Method::ListAcls => self.single(Ok(Erased::new(ListAclRules)), a),
-            Method::CreateAcl => self.call_and_wait(create_acl(a), b),
-            Method::DeleteAcl => self.call_and_wait(delete_acl(a), b),
-            Method::WaitForUser => {
+            MethodId::ListAcls => self.single(Ok(Erased::new(ListAclRules)), a),
+            MethodId::CreateAcl => self.call_and_wait(create_acl(a), b),
+            MethodId::DeleteAcl => self.call_and_wait(delete_acl(a), b),
+            MethodId::WaitForUser => {
                 let username = args::string(a, "username");
                 self.wait_for(
                     username.map(|username| |exists| WaitTarget::User { username, exists }),
                     b,
                 )
             }
-            Method::WaitForAcl => self.wait_for(acl_target(a), b),
-            Method::UserPages => self.walk(a, b),
+            MethodId::WaitForAcl => self.wait_for(acl_target(a), b),
+            MethodId::UserPages => self.walk(a, b),
         }
     }
 
@@ -283,10 +283,12 @@ impl Inner {
     }
 }
 
-/// The methods [`WasmClient::start`] starts, by number.
-#[wasm_bindgen]
+/// The methods [`WasmClient::start`] starts, by number. JavaScript knows
+/// this enum as `Method` (`wasm.Method["ListUsers"]`); in Rust it is
+/// `MethodId`, apart from the core's HTTP [`Method`](cloudmqtt_api::Method).
+#[wasm_bindgen(js_name = Method)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub enum MethodId {
     /// `restartInstance(options)`.
     RestartInstance = 0,
     /// `resetInstance(options)`.
@@ -316,10 +318,10 @@ pub enum Method {
     UserPages = 12,
 }
 
-impl Method {
+impl MethodId {
     /// Every method, in order: the list `npm/src/client.js` and
     /// `npm/src/index.d.ts` are checked against (`tests/surface.rs`).
-    pub const ALL: [Method; 13] = [
+    pub const ALL: [MethodId; 13] = [
         Self::RestartInstance,
         Self::ResetInstance,
         Self::ListUsers,
@@ -386,10 +388,10 @@ impl WasmClient {
     }
 
     /// Starts one call of `method` with its arguments (`a`, `b`, `c`, as
-    /// many as it takes; see [`Method`]). A wrong argument makes a task
+    /// many as it takes; see [`MethodId`]). A wrong argument makes a task
     /// whose first step is its error. One entry point for every method
     /// keeps the `.wasm` small: each export costs glue of its own.
-    pub fn start(&self, method: Method, a: JsValue, b: JsValue, c: JsValue) -> Task {
+    pub fn start(&self, method: MethodId, a: JsValue, b: JsValue, c: JsValue) -> Task {
         Task::new(Rc::clone(&self.inner), self.inner.prepare(method, a, b, c))
     }
 

@@ -9,7 +9,7 @@
 //! (`tests/npm`).
 #![cfg(target_arch = "wasm32")]
 
-use cloudmqtt_api_wasm::{Method, Task, WasmClient};
+use cloudmqtt_api_wasm::{MethodId, Task, WasmClient};
 use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -86,7 +86,7 @@ fn client(extra: &str) -> WasmClient {
     WasmClient::new(options.into()).unwrap_or_else(|error| panic!("client: {}", text(&error)))
 }
 
-fn start(api: &WasmClient, method: Method, args: [JsValue; 3]) -> Task {
+fn start(api: &WasmClient, method: MethodId, args: [JsValue; 3]) -> Task {
     let [a, b, c] = args;
     api.start(method, a, b, c)
 }
@@ -310,7 +310,7 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
 }
 
 /// Starts `method` and steps it from [`T0`] with `replies`.
-fn call(api: &WasmClient, method: Method, args: [JsValue; 3], replies: &[Reply]) -> Run {
+fn call(api: &WasmClient, method: MethodId, args: [JsValue; 3], replies: &[Reply]) -> Run {
     drive(&mut start(api, method, args), replies, T0)
 }
 
@@ -320,7 +320,7 @@ fn create_user_sends_json_with_basic_auth() {
     let user = js(r#"{"username": "alice", "password": "pw"}"#);
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [user, none(), none()],
         &[empty(201)],
     );
@@ -353,56 +353,56 @@ fn every_method_sends_its_documented_request() {
     let api = client("{}");
     let cases = [
         (
-            Method::RestartInstance,
+            MethodId::RestartInstance,
             [none(), none(), none()],
             "POST",
             "/instance/restart",
             None,
         ),
         (
-            Method::ResetInstance,
+            MethodId::ResetInstance,
             [none(), none(), none()],
             "POST",
             "/instance/reset",
             None,
         ),
         (
-            Method::ListUsers,
+            MethodId::ListUsers,
             [none(), none(), none()],
             "GET",
             "/user",
             None,
         ),
         (
-            Method::GetUser,
+            MethodId::GetUser,
             ["a b/c".into(), none(), none()],
             "GET",
             "/user/a%20b%2Fc",
             None,
         ),
         (
-            Method::UpdateUserPassword,
+            MethodId::UpdateUserPassword,
             ["alice".into(), "pw2".into(), none()],
             "PUT",
             "/user/alice",
             Some(r#"{"password":"pw2"}"#),
         ),
         (
-            Method::DeleteUser,
+            MethodId::DeleteUser,
             ["alice".into(), none(), none()],
             "DELETE",
             "/user/alice",
             None,
         ),
         (
-            Method::ListAcls,
+            MethodId::ListAcls,
             [none(), none(), none()],
             "GET",
             "/acl",
             None,
         ),
         (
-            Method::CreateAcl,
+            MethodId::CreateAcl,
             [
                 js(
                     r#"{"type": "topic", "username": "alice", "pattern": "a/#", "read": true, "write": false}"#,
@@ -417,7 +417,7 @@ fn every_method_sends_its_documented_request() {
             ),
         ),
         (
-            Method::DeleteAcl,
+            MethodId::DeleteAcl,
             [
                 js(r#"{"username": "alice", "topic": "a/#"}"#),
                 none(),
@@ -428,14 +428,14 @@ fn every_method_sends_its_documented_request() {
             Some(r#"{"username":"alice","topic":"a/#"}"#),
         ),
         (
-            Method::WaitForUser,
+            MethodId::WaitForUser,
             ["alice".into(), none(), none()],
             "GET",
             "/user/alice",
             None,
         ),
         (
-            Method::WaitForAcl,
+            MethodId::WaitForAcl,
             [
                 js(r#"{"type": "pattern", "pattern": "p/%u"}"#),
                 none(),
@@ -487,7 +487,7 @@ fn form_encoding_sends_form_bodies() {
     );
     let run = call(
         &api,
-        Method::CreateAcl,
+        MethodId::CreateAcl,
         [rule, none(), none()],
         &[empty(200)],
     );
@@ -505,7 +505,7 @@ fn form_encoding_sends_form_bodies() {
     let run = drive(
         &mut start(
             &api,
-            Method::UpdateUserPassword,
+            MethodId::UpdateUserPassword,
             ["alice".into(), "p w&=".into(), none()],
         ),
         &[empty(204)],
@@ -521,7 +521,7 @@ fn reads_end_with_plain_data() {
     // A list in a shape the API is tolerant of is rewritten (`D`).
     let run = call(
         &api,
-        Method::ListUsers,
+        MethodId::ListUsers,
         [
             js(r#"{"limit": 10, "page": 2, "query": "a b"}"#),
             none(),
@@ -540,7 +540,7 @@ fn reads_end_with_plain_data() {
     let canonical = r#"[{"username":"a"},{"username":"b"}]"#;
     let run = call(
         &api,
-        Method::ListUsers,
+        MethodId::ListUsers,
         [none(), none(), none()],
         &[json(200, canonical)],
     );
@@ -549,7 +549,7 @@ fn reads_end_with_plain_data() {
 
     let run = call(
         &api,
-        Method::GetUser,
+        MethodId::GetUser,
         ["a".into(), none(), none()],
         &[json(
             200,
@@ -563,7 +563,7 @@ fn reads_end_with_plain_data() {
 
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[json(
             200,
@@ -580,31 +580,31 @@ fn reads_end_with_plain_data() {
 fn wrong_arguments_fail_before_anything_is_sent() {
     let api = client("{}");
     let cases = [
-        (Method::GetUser, [42.into(), none(), none()], "username"),
-        (Method::GetUser, ["".into(), none(), none()], "username"),
+        (MethodId::GetUser, [42.into(), none(), none()], "username"),
+        (MethodId::GetUser, ["".into(), none(), none()], "username"),
         (
-            Method::ListUsers,
+            MethodId::ListUsers,
             [js(r#"{"limit": "x"}"#), none(), none()],
             "limit",
         ),
         (
-            Method::ListUsers,
+            MethodId::ListUsers,
             [js(r#"{"limit": 0}"#), none(), none()],
             "limit",
         ),
         (
-            Method::ListUsers,
+            MethodId::ListUsers,
             [js(r#"{"page": -1}"#), none(), none()],
             "page",
         ),
         (
-            Method::ListUsers,
+            MethodId::ListUsers,
             ["params".into(), none(), none()],
             "params",
         ),
-        (Method::CreateUser, [none(), none(), none()], "user"),
+        (MethodId::CreateUser, [none(), none(), none()], "user"),
         (
-            Method::CreateUser,
+            MethodId::CreateUser,
             [
                 js(r#"{"username": "a:b", "password": "p"}"#),
                 none(),
@@ -613,17 +613,17 @@ fn wrong_arguments_fail_before_anything_is_sent() {
             "username",
         ),
         (
-            Method::CreateUser,
+            MethodId::CreateUser,
             [js(r#"{"username": "a", "password": ""}"#), none(), none()],
             "password",
         ),
         (
-            Method::UpdateUserPassword,
+            MethodId::UpdateUserPassword,
             ["a".into(), 5.into(), none()],
             "password",
         ),
         (
-            Method::CreateAcl,
+            MethodId::CreateAcl,
             [
                 js(r#"{"type": "nope", "pattern": "a", "read": true, "write": true}"#),
                 none(),
@@ -632,7 +632,7 @@ fn wrong_arguments_fail_before_anything_is_sent() {
             "type",
         ),
         (
-            Method::CreateAcl,
+            MethodId::CreateAcl,
             [
                 js(
                     r#"{"type": "topic", "username": "u", "pattern": "a", "read": 1, "write": true}"#,
@@ -643,52 +643,52 @@ fn wrong_arguments_fail_before_anything_is_sent() {
             "read",
         ),
         (
-            Method::DeleteAcl,
+            MethodId::DeleteAcl,
             [js(r#"{"username": "u"}"#), none(), none()],
             "topic",
         ),
         (
-            Method::ListAcls,
+            MethodId::ListAcls,
             [js(r#"{"timeoutMs": -1}"#), none(), none()],
             "timeoutMs",
         ),
         (
-            Method::RestartInstance,
+            MethodId::RestartInstance,
             [js(r#"{"timeoutMs": 0}"#), none(), none()],
             "timeoutMs",
         ),
         (
-            Method::ListAcls,
+            MethodId::ListAcls,
             [js(r#"{"signal": "now"}"#), none(), none()],
             "signal",
         ),
         (
-            Method::ListAcls,
+            MethodId::ListAcls,
             ["options".into(), none(), none()],
             "options",
         ),
         (
-            Method::DeleteUser,
+            MethodId::DeleteUser,
             ["u".into(), js(r#"{"wait": "yes"}"#), none()],
             "wait",
         ),
         (
-            Method::DeleteUser,
+            MethodId::DeleteUser,
             ["u".into(), js(r#"{"wait": {"intervalMs": 0}}"#), none()],
             "intervalMs",
         ),
         (
-            Method::WaitForUser,
+            MethodId::WaitForUser,
             ["u".into(), js(r#"{"intervalMs": 0}"#), none()],
             "intervalMs",
         ),
         (
-            Method::WaitForUser,
+            MethodId::WaitForUser,
             ["u".into(), js(r#"{"timeoutMs": "soon"}"#), none()],
             "timeoutMs",
         ),
         (
-            Method::WaitForAcl,
+            MethodId::WaitForAcl,
             [js(r#"{"type": "pattern"}"#), none(), none()],
             "pattern",
         ),
@@ -765,7 +765,7 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
     let api = client(r#"{"maxRetries": 2}"#);
     let run = call(
         &api,
-        Method::ListUsers,
+        MethodId::ListUsers,
         [none(), none(), none()],
         &[empty(503), network("connection reset"), json(200, "[]")],
     );
@@ -788,7 +788,7 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
     // A DELETE is idempotent too; retries run out after `maxRetries`.
     let run = call(
         &api,
-        Method::DeleteUser,
+        MethodId::DeleteUser,
         ["u".into(), none(), none()],
         &[json(502, r#"{"error": "bad gateway"}"#)],
     );
@@ -801,7 +801,7 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
     let user = || js(r#"{"username": "u", "password": "p"}"#);
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [user(), none(), none()],
         &[json(503, r#"{"error": "busy"}"#)],
     );
@@ -818,7 +818,12 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
         (network("connection refused"), "NETWORK"),
         (Reply::Timeout, "TIMEOUT"),
     ] {
-        let run = call(&api, Method::CreateUser, [user(), none(), none()], &[reply]);
+        let run = call(
+            &api,
+            MethodId::CreateUser,
+            [user(), none(), none()],
+            &[reply],
+        );
         assert_eq!(run.sent.len(), 1);
         assert_eq!(code(&run.error()), expected);
     }
@@ -829,7 +834,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
     let api = client(r#"{"maxRetries": 1}"#);
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[rate_limited("7"), json(200, "[]")],
     );
@@ -840,7 +845,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
     // A POST is retried after a 429: the server did not act on it.
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [js(r#"{"username": "u", "password": "p"}"#), none(), none()],
         &[rate_limited("1.5"), empty(201)],
     );
@@ -849,7 +854,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
     assert_eq!(run.end, "U");
 
     // An HTTP date counts from the time the task is stepped at.
-    let mut task = start(&api, Method::ListAcls, [none(), none(), none()]);
+    let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
     Sent::parse(&task.step(T0), T0);
     task.respond(
         429,
@@ -868,7 +873,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
     let api = client("{}");
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[rate_limited("7")],
     );
@@ -880,7 +885,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
     let api = client(r#"{"maxRetries": 2}"#);
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[rate_limited("3600")],
     );
@@ -897,7 +902,7 @@ fn an_attempt_past_its_timeout_is_timeout() {
     let api = client(r#"{"timeoutMs": 50}"#);
     let run = call(
         &api,
-        Method::GetUser,
+        MethodId::GetUser,
         ["u".into(), none(), none()],
         &[Reply::Timeout],
     );
@@ -910,7 +915,7 @@ fn an_attempt_past_its_timeout_is_timeout() {
     let options = js(r#"{"timeoutMs": 75}"#);
     let run = call(
         &api,
-        Method::GetUser,
+        MethodId::GetUser,
         ["u".into(), options, none()],
         &[Reply::Timeout],
     );
@@ -921,7 +926,7 @@ fn an_attempt_past_its_timeout_is_timeout() {
     let api = client(r#"{"timeoutMs": 50, "maxRetries": 1}"#);
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[Reply::Timeout, json(200, "[]")],
     );
@@ -935,7 +940,7 @@ fn network_failures_are_network() {
     let api = client("{}");
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[network("TypeError: connection refused")],
     );
@@ -951,7 +956,7 @@ fn redirects_are_not_followed() {
     for status in [301, 302, 307, 308] {
         let run = call(
             &api,
-            Method::ListAcls,
+            MethodId::ListAcls,
             [none(), none(), none()],
             &[empty(status)],
         );
@@ -965,7 +970,7 @@ fn redirects_are_not_followed() {
     // status 0, which is no HTTP status, so the error has none.
     let run = call(
         &api,
-        Method::ListAcls,
+        MethodId::ListAcls,
         [none(), none(), none()],
         &[empty(0)],
     );
@@ -981,9 +986,9 @@ fn redirects_are_not_followed() {
 fn undecodable_success_is_decode() {
     let api = client(r#"{"maxRetries": 2}"#);
     let cases = [
-        (Method::ListAcls, [none(), none(), none()]),
-        (Method::GetUser, ["u".into(), none(), none()]),
-        (Method::ListUsers, [none(), none(), none()]),
+        (MethodId::ListAcls, [none(), none(), none()]),
+        (MethodId::GetUser, ["u".into(), none(), none()]),
+        (MethodId::ListUsers, [none(), none(), none()]),
     ];
     for (method, args) in cases {
         let run = call(&api, method, args, &[plain(200, "<html>hello</html>")]);
@@ -998,7 +1003,7 @@ fn the_key_and_passwords_never_appear_in_errors() {
     let echo = format!("bad key {KEY}, header {AUTHORIZATION}, password hunter22");
     let cases = [
         (
-            Method::CreateUser,
+            MethodId::CreateUser,
             [
                 js(r#"{"username": "u", "password": "hunter22"}"#),
                 none(),
@@ -1008,7 +1013,7 @@ fn the_key_and_passwords_never_appear_in_errors() {
             "BAD_REQUEST",
         ),
         (
-            Method::CreateUser,
+            MethodId::CreateUser,
             [
                 js(r#"{"username": "u", "password": "hunter22"}"#),
                 none(),
@@ -1018,19 +1023,19 @@ fn the_key_and_passwords_never_appear_in_errors() {
             "SERVER_ERROR",
         ),
         (
-            Method::UpdateUserPassword,
+            MethodId::UpdateUserPassword,
             ["u".into(), "hunter22".into(), none()],
             json(400, &format!(r#"{{"message": "{echo}"}}"#)),
             "BAD_REQUEST",
         ),
         (
-            Method::ListAcls,
+            MethodId::ListAcls,
             [none(), none(), none()],
             plain(401, &format!("header was {AUTHORIZATION}, key {KEY}")),
             "UNAUTHORIZED",
         ),
         (
-            Method::UpdateUserPassword,
+            MethodId::UpdateUserPassword,
             ["u".into(), "hunter22".into(), none()],
             network(&format!("could not send {echo}")),
             "NETWORK",
@@ -1064,7 +1069,7 @@ fn aborted_is_an_aborted_error_at_any_step() {
         assert_eq!(code(&error), "ABORTED", "{}", text(&error));
         assert!(prop(&error, "status").is_undefined());
     };
-    let mut task = start(&api, Method::ListAcls, [none(), none(), none()]);
+    let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
     check(&task);
     Sent::parse(&task.step(T0), T0);
     check(&task);
@@ -1086,14 +1091,14 @@ fn signals_are_the_ones_in_the_options() {
     };
 
     assert!(
-        start(&api, Method::ListAcls, [none(), none(), none()])
+        start(&api, MethodId::ListAcls, [none(), none(), none()])
             .signals()
             .is_undefined()
     );
     assert!(
         start(
             &api,
-            Method::ListAcls,
+            MethodId::ListAcls,
             [js(r#"{"timeoutMs": 5}"#), none(), none()]
         )
         .signals()
@@ -1104,7 +1109,7 @@ fn signals_are_the_ones_in_the_options() {
     let options = js("{}");
     set(&options, "signal", &call);
     same(
-        start(&api, Method::ListAcls, [options, none(), none()]).signals(),
+        start(&api, MethodId::ListAcls, [options, none(), none()]).signals(),
         &[&call],
     );
 
@@ -1114,7 +1119,7 @@ fn signals_are_the_ones_in_the_options() {
     set(&options, "signal", &call);
     set(&prop(&options, "wait"), "signal", &wait);
     same(
-        start(&api, Method::DeleteUser, ["u".into(), options, none()]).signals(),
+        start(&api, MethodId::DeleteUser, ["u".into(), options, none()]).signals(),
         &[&call, &wait],
     );
 
@@ -1122,7 +1127,7 @@ fn signals_are_the_ones_in_the_options() {
     let options = js(r#"{"intervalMs": 10}"#);
     set(&options, "signal", &wait);
     same(
-        start(&api, Method::WaitForUser, ["u".into(), options, none()]).signals(),
+        start(&api, MethodId::WaitForUser, ["u".into(), options, none()]).signals(),
         &[&wait],
     );
 
@@ -1130,7 +1135,7 @@ fn signals_are_the_ones_in_the_options() {
     let options = js("{}");
     set(&options, "signal", &call);
     same(
-        start(&api, Method::UserPages, [none(), options, none()]).signals(),
+        start(&api, MethodId::UserPages, [none(), options, none()]).signals(),
         &[&call],
     );
 }
@@ -1138,7 +1143,7 @@ fn signals_are_the_ones_in_the_options() {
 #[wasm_bindgen_test]
 fn a_walk_ends_at_each_page_with_new_users_then_with_null() {
     let api = client("{}");
-    let walk = |params: JsValue| start(&api, Method::UserPages, [params, none(), none()]);
+    let walk = |params: JsValue| start(&api, MethodId::UserPages, [params, none(), none()]);
     let mut pages = walk(js(r#"{"pageSize": 2, "query": "x"}"#));
     let replies = [
         json(200, r#"[{"username": "a"}, {"username": "b"}]"#),
@@ -1182,7 +1187,7 @@ fn a_walk_ends_at_each_page_with_new_users_then_with_null() {
     assert_eq!(run.end, "N");
 
     let options = js(r#"{"timeoutMs": "x"}"#);
-    let error = start(&api, Method::UserPages, [none(), options, none()]).step(T0);
+    let error = start(&api, MethodId::UserPages, [none(), options, none()]).step(T0);
     assert_eq!(field(&error_of(&error)).as_deref(), Some("timeoutMs"));
     for (params, expected) in [
         (js(r#"{"pageSize": 5000}"#), "pageSize"),
@@ -1202,7 +1207,7 @@ fn create_with_wait_probes_until_visible() {
     let user = || js(r#"{"username": "u", "password": "p"}"#);
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [user(), js(r#"{"wait": true}"#), none()],
         &[
             empty(201),
@@ -1225,7 +1230,7 @@ fn create_with_wait_probes_until_visible() {
     // Wait options set the interval; without `wait` nothing is probed.
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [user(), js(r#"{"wait": {"intervalMs": 10}}"#), none()],
         &[empty(201), empty(404), empty(404), json(200, "{}")],
     );
@@ -1234,7 +1239,7 @@ fn create_with_wait_probes_until_visible() {
     assert_eq!(run.waits, [10.0, 10.0, 10.0]);
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [user(), js(r#"{"wait": false}"#), none()],
         &[empty(201)],
     );
@@ -1243,7 +1248,7 @@ fn create_with_wait_probes_until_visible() {
     // A delete waits for the user to be gone; a rule for its rule.
     let run = call(
         &api,
-        Method::DeleteUser,
+        MethodId::DeleteUser,
         ["u".into(), js(r#"{"wait": {"intervalMs": 10}}"#), none()],
         &[empty(204), json(200, "{}"), empty(404)],
     );
@@ -1252,7 +1257,7 @@ fn create_with_wait_probes_until_visible() {
     let rule = js(r#"{"type": "pattern", "pattern": "p/%u", "read": true, "write": false}"#);
     let run = call(
         &api,
-        Method::CreateAcl,
+        MethodId::CreateAcl,
         [rule, js(r#"{"wait": {"intervalMs": 10}}"#), none()],
         &[
             empty(201),
@@ -1279,7 +1284,7 @@ fn the_wait_after_a_change_uses_the_calls_attempt_timeout() {
     let api = client("{}");
     let run = call(
         &api,
-        Method::CreateUser,
+        MethodId::CreateUser,
         [
             js(r#"{"username": "u", "password": "p"}"#),
             js(r#"{"timeoutMs": 50, "wait": {"timeoutMs": 300, "intervalMs": 10}}"#),
@@ -1305,7 +1310,7 @@ fn a_wait_past_its_deadline_is_wait_timeout() {
     let api = client("{}");
     let run = call(
         &api,
-        Method::WaitForUser,
+        MethodId::WaitForUser,
         [
             "u".into(),
             js(r#"{"timeoutMs": 100, "intervalMs": 20}"#),
@@ -1326,7 +1331,7 @@ fn a_wait_past_its_deadline_is_wait_timeout() {
     // A probe that never answers ends by the deadline.
     let run = call(
         &api,
-        Method::WaitForUser,
+        MethodId::WaitForUser,
         [
             "u".into(),
             js(r#"{"timeoutMs": 300, "intervalMs": 50}"#),
@@ -1352,7 +1357,7 @@ fn a_wait_past_its_deadline_is_wait_timeout() {
     // A wait that sees its target at once is over after one probe.
     let run = call(
         &api,
-        Method::WaitForUser,
+        MethodId::WaitForUser,
         ["u".into(), js(r#"{"exists": false}"#), none()],
         &[empty(404)],
     );

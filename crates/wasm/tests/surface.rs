@@ -1,13 +1,14 @@
-//! The JavaScript surface is written in three places: the `Method` enum the
-//! WebAssembly module exports, the methods of `npm/src/client.js`, and their
-//! declarations in `npm/src/index.d.ts`; the error codes in the core,
-//! `client.js` and `index.d.ts`. This test fails when they disagree.
+//! The JavaScript surface is written in three places: the `MethodId` enum
+//! the WebAssembly module exports (as `Method`), the methods of
+//! `npm/src/client.js`, and their declarations in `npm/src/index.d.ts`;
+//! the error codes in the core, `client.js` and `index.d.ts`. This test
+//! fails when they disagree.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeSet;
 
 use cloudmqtt_api::ErrorCode;
-use cloudmqtt_api_wasm::Method;
+use cloudmqtt_api_wasm::MethodId;
 
 fn read(path: &str) -> String {
     let path = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
@@ -29,11 +30,11 @@ fn quoted_after(text: &str, marker: &str) -> BTreeSet<String> {
 fn every_method_is_called_and_declared_and_no_other() {
     let client = read("npm/src/client.js");
     let types = read("npm/src/index.d.ts");
-    let variants: BTreeSet<String> = Method::ALL
+    let variants: BTreeSet<String> = MethodId::ALL
         .iter()
         .map(|method| method.names().0.to_owned())
         .collect();
-    assert_eq!(variants.len(), Method::ALL.len(), "each variant once");
+    assert_eq!(variants.len(), MethodId::ALL.len(), "each variant once");
     // `#run(this, "X", ...)` is how client.js calls the module's method X
     // (`#walk(this, "X", ...)` for the walk over the user list).
     let mut called = quoted_after(&client, "#run(this, ");
@@ -42,7 +43,7 @@ fn every_method_is_called_and_declared_and_no_other() {
         called, variants,
         "client.js calls exactly the module's methods"
     );
-    for method in Method::ALL {
+    for method in MethodId::ALL {
         let (variant, js) = method.names();
         let defined = format!("\n    {js}(");
         let body = client
