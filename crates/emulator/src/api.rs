@@ -1,6 +1,6 @@
 //! The management API: one request value in, one response value out.
 //!
-//! [`App::handle`] does everything but the socket work, so tests can drive
+//! [`App::handle`](crate::App::handle) does everything but the socket work, so tests can drive
 //! it with any bytes: it sleeps the injected latency, judges the injected
 //! faults, checks the key, then takes the lock and the time and hands the
 //! request to `Inner::respond`, which answers it from the state and `now`
@@ -45,7 +45,6 @@ use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{AclKind, AclRule, validate};
 
-pub use crate::app::{App, AppSettings};
 use crate::broker::{Broker, BrokerFiles};
 use crate::mosquitto;
 use crate::store::{Change, Refusal, Store};
@@ -162,7 +161,7 @@ impl Route {
 
 /// The API proper: a request answered from the state at `now`, every
 /// change queued to fall due `apply_delay` later. No clock, no sleep and no
-/// lock here: [`App::handle`] does those.
+/// lock here: [`App::handle`](crate::App::handle) does those.
 impl Inner {
     /// Answers an authenticated request: path (404), method (405), body and
     /// arguments (400), then the operation (404 for unknown users, 204 on

@@ -73,8 +73,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-pub use api::{ApiRequest, ApiResponse, App, AppSettings};
+pub use app::{App, AppSettings};
 pub use options::Options;
+pub use wire::{ApiRequest, ApiResponse};
 
 use broker::{Broker, BrokerFiles, BrokerSettings};
 use faults::Faults;

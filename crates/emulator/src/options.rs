@@ -1,7 +1,9 @@
 //! The command line.
 
-use std::net::SocketAddr;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::Parser;
 
@@ -77,7 +79,7 @@ pub struct Options {
     /// IP:PORT; 0.0.0.0 or :: for every interface, as in a container
     /// (default: loopback).
     #[arg(long, value_name = "ADDR")]
-    pub mqtt_listen: Option<crate::environment::MqttListen>,
+    pub mqtt_listen: Option<MqttListen>,
     /// Start with the users and rules of this access file (the file
     /// `cloudmqtt plan` and `apply` read; passwords from the same sources).
     #[arg(long, value_name = "FILE")]
@@ -97,7 +99,7 @@ impl Options {
     /// the value came from that variable.
     #[must_use]
     pub fn name(&self, flag: &str) -> String {
-        crate::environment::shown_name(flag, &self.from_environment)
+        shown_name(flag, &self.from_environment)
     }
 }
 
@@ -108,11 +110,105 @@ fn probability(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Checks a `--cors-origin`: `*`, or `http(s)://host[:port]` with no path,
-/// written the way a browser sends it in `Origin` (lowercase; a trailing
-/// `/` is dropped).
-fn cors_origin(text: &str) -> Result<String, String> {
-    crate::environment::cors_origin(text)
+/// The prefix of every environment variable the emulator reads.
+pub const ENV_PREFIX: &str = "CLOUDMQTT_EMULATOR_";
+
+/// The environment variable for a flag: `mqtt-listen` gives
+/// `CLOUDMQTT_EMULATOR_MQTT_LISTEN`.
+pub fn env_name(flag: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        flag.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// How a message names a flag (its long name, such as `data-dir`):
+/// `--data-dir`, or its variable when `from_environment` lists it.
+pub fn shown_name(flag: &str, from_environment: &[String]) -> String {
+    if from_environment.iter().any(|listed| listed == flag) {
+        env_name(flag)
+    } else {
+        format!("--{flag}")
+    }
+}
+
+/// Checks a CORS origin: `*`, or `http(s)://host[:port]` with no path,
+/// returned the way a browser writes it in `Origin` (lowercase, with no
+/// trailing `/`).
+///
+/// # Errors
+/// A sentence saying what is wrong with it.
+pub fn cors_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text == "*" {
+        return Ok(text.to_owned());
+    }
+    let origin = text.strip_suffix('/').unwrap_or(text).to_ascii_lowercase();
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or("must be * or start with http:// or https://")?;
+    if rest.is_empty() {
+        return Err("names no host".to_owned());
+    }
+    if rest.contains(['/', '?', '#', '@', ',']) {
+        return Err("must be scheme://host[:port] with no path, as a browser sends it".to_owned());
+    }
+    if !rest
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || b".-:[]_".contains(&byte))
+    {
+        return Err(
+            "must be scheme://host[:port] (an international host in its xn-- form)".to_owned(),
+        );
+    }
+    Ok(origin)
+}
+
+/// The value of `--mqtt-listen`: an IP address and, optionally, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MqttListen {
+    /// The address the broker listens on.
+    pub ip: IpAddr,
+    /// The port, when given (otherwise `--mqtt-port`'s).
+    pub port: Option<u16>,
+}
+
+impl Default for MqttListen {
+    fn default() -> Self {
+        Self {
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: None,
+        }
+    }
+}
+
+impl FromStr for MqttListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(Self { ip, port: None });
+        }
+        match text.parse::<SocketAddr>() {
+            Ok(address) => Ok(Self {
+                ip: address.ip(),
+                port: Some(address.port()),
+            }),
+            Err(_) => {
+                Err("must be an IP address or IP:PORT (e.g. 0.0.0.0 or [::]:1883)".to_owned())
+            }
+        }
+    }
+}
+
+impl fmt::Display for MqttListen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => SocketAddr::new(self.ip, port).fmt(f),
+            None => self.ip.fmt(f),
+        }
+    }
 }
 
 impl Default for Options {

@@ -45,8 +45,9 @@ use http_body_util::BodyExt as _;
 use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::api::{ApiRequest, ApiResponse, App};
+use crate::app::App;
 use crate::broker::{self, BrokerState};
+use crate::wire::{ApiRequest, ApiResponse};
 
 /// The largest request body accepted (enough for the longest user name and
 /// password the API allows, in either encoding).

@@ -7,9 +7,9 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use cloudmqtt_emulator::api::{ApiRequest, App, AppSettings};
 use cloudmqtt_emulator::faults::Faults;
 use cloudmqtt_emulator::store::Store;
+use cloudmqtt_emulator::{ApiRequest, App, AppSettings};
 use proptest::prelude::*;
 
 const KEY: &str = "fuzz-key";

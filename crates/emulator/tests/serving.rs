@@ -10,10 +10,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cloudmqtt_emulator::api::{App, AppSettings};
 use cloudmqtt_emulator::faults::Faults;
 use cloudmqtt_emulator::server::{HttpServer, ServerSettings};
 use cloudmqtt_emulator::store::Store;
+use cloudmqtt_emulator::{App, AppSettings};
 use common::{Emulator, Reply};
 
 const KEY: &str = "serving-key";
