@@ -3,51 +3,17 @@
 //! before applying it.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::{ArgGroup, Args};
 use cloudmqtt_api::access::{Reason, describe_rule};
 use cloudmqtt_api::desired;
 use cloudmqtt_api::{
     Access, AccessQuery, AclRule, ListAclRules, NewAclRule, Severity, User, evaluate, lint,
 };
 
+use crate::args::{CheckArgs, LintArgs};
 use crate::failure::Failure;
 use crate::output;
-
-/// Arguments of `acl check`.
-#[derive(Debug, Args)]
-#[command(group(ArgGroup::new("access").required(true).args(["read", "write"])))]
-pub struct CheckArgs {
-    /// The MQTT user name.
-    #[arg(long, value_name = "U")]
-    pub user: String,
-    /// The MQTT client id (rules with %c match nothing without it).
-    #[arg(long, value_name = "C")]
-    pub client_id: Option<String>,
-    /// The topic name (no wildcards).
-    #[arg(long, value_name = "T")]
-    pub topic: String,
-    /// May the user receive messages on the topic?
-    #[arg(long)]
-    pub read: bool,
-    /// May the user publish to the topic?
-    #[arg(long)]
-    pub write: bool,
-    /// Check the rules in this file (an access file, or a JSON array of
-    /// rules as `acl list --json` prints) instead of the server's.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-}
-
-/// Arguments of `acl lint`.
-#[derive(Debug, Args)]
-pub struct LintArgs {
-    /// Lint the users and rules in this file (an access file, or a JSON
-    /// array of rules) instead of the server's.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-}
 
 /// The server's side of the two commands: its rules, and its users.
 pub trait Server {
@@ -63,7 +29,7 @@ pub trait Server {
     fn users(&mut self) -> Result<Vec<User>, Failure>;
 }
 
-impl Server for crate::commands::Client {
+impl Server for crate::client::Client {
     fn rules(&mut self) -> Result<Vec<AclRule>, Failure> {
         Ok(self.call(ListAclRules)?)
     }
@@ -235,6 +201,7 @@ pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
 mod tests {
     use super::*;
     use cloudmqtt_api::AclKind;
+    use std::path::PathBuf;
 
     fn file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

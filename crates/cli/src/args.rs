@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::Shell;
 use cloudmqtt_api::{
-    AclKind, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_WAIT_INTERVAL,
-    DEFAULT_WAIT_TIMEOUT, Encoding,
+    AclKind, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_SETTLE,
+    DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Encoding,
 };
 
 use crate::failure::{ExitStatus, Failure};
@@ -25,6 +25,13 @@ pub const API_KEY_ENV: &str = "CLOUDMQTT_API_KEY";
 
 /// The environment variable that overrides the API's base URL.
 pub const BASE_URL_ENV: &str = "CLOUDMQTT_BASE_URL";
+
+/// The environment variable that names the profile to use.
+pub const PROFILE_ENV: &str = "CLOUDMQTT_PROFILE";
+
+/// The environment variable that turns tracing on (`1`, `true`, `yes`,
+/// `on`).
+pub const DEBUG_ENV: &str = "CLOUDMQTT_DEBUG";
 
 /// What `--help` says after the options, and the manual in its description.
 const NOTES: &str = r#"The API key comes from the CLOUDMQTT_API_KEY environment variable, from
@@ -124,7 +131,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = crate::profiles::PROFILE_ENV,
+        env = PROFILE_ENV,
         hide_env_values = true,
         value_name = "NAME",
         value_hint = ValueHint::Other
@@ -136,7 +143,7 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
-        env = crate::trace::DEBUG_ENV,
+        env = DEBUG_ENV,
         hide_env_values = true,
         value_parser = clap::builder::BoolishValueParser::new()
     )]
@@ -182,9 +189,9 @@ pub enum Command {
     #[command(subcommand)]
     Instance(InstanceCommand),
     /// Show what applying an access file would change.
-    Plan(crate::plan::PlanArgs),
+    Plan(PlanArgs),
     /// Bring the server's users and rules to what an access file says.
-    Apply(crate::plan::ApplyArgs),
+    Apply(ApplyArgs),
     /// Print the server's users and rules as an access file.
     Export,
     /// Print a shell completion script to stdout.
@@ -342,10 +349,10 @@ pub enum AclCommand {
     },
     /// May a user read or write a topic, and which rule decides? Exit 0
     /// when allowed, 5 when denied.
-    Check(crate::access::CheckArgs),
+    Check(CheckArgs),
     /// Look for rules that do nothing or too much. Exit 5 on a finding of
     /// severity warning or higher.
-    Lint(crate::access::LintArgs),
+    Lint(LintArgs),
 }
 
 /// Arguments of `acl create`.
@@ -419,6 +426,102 @@ impl fmt::Display for Seconds {
     }
 }
 
+/// Arguments of `acl check`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("access").required(true).args(["read", "write"])))]
+pub struct CheckArgs {
+    /// The MQTT user name.
+    #[arg(long, value_name = "U")]
+    pub user: String,
+    /// The MQTT client id (rules with %c match nothing without it).
+    #[arg(long, value_name = "C")]
+    pub client_id: Option<String>,
+    /// The topic name (no wildcards).
+    #[arg(long, value_name = "T")]
+    pub topic: String,
+    /// May the user receive messages on the topic?
+    #[arg(long)]
+    pub read: bool,
+    /// May the user publish to the topic?
+    #[arg(long)]
+    pub write: bool,
+    /// Check the rules in this file (an access file, or a JSON array of
+    /// rules as `acl list --json` prints) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `acl lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Lint the users and rules in this file (an access file, or a JSON
+    /// array of rules) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `cloudmqtt plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The access file (JSON when it ends in .json, TOML otherwise).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Exit with 5 when there are changes, 0 when there are none (a drift
+    /// check for CI).
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// Arguments of `cloudmqtt apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The file and what to plan.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+    /// Do not ask; required when not on a terminal.
+    #[arg(long)]
+    pub yes: bool,
+    /// Seconds to wait for the changes of each step to show.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_TIMEOUT), value_parser = parse_seconds)]
+    pub wait_timeout: Seconds,
+    /// Seconds between checks while waiting.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_INTERVAL), value_parser = parse_seconds)]
+    pub wait_interval: Seconds,
+    /// Seconds to look for a create whose outcome is unknown (no answer,
+    /// a timeout or a 5xx) before sending it again.
+    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_SETTLE), value_parser = parse_seconds)]
+    pub settle: Seconds,
+}
+
+/// What `plan` and `apply` share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The access file (JSON when it ends in .json, TOML otherwise).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Delete users and rules that are not in the file.
+    #[arg(long)]
+    pub prune: bool,
+    /// Set the password of every user of the file that already exists.
+    #[arg(long)]
+    pub set_passwords: bool,
+}
+
+/// Most requests in flight at once the command line allows.
+const MAX_CONCURRENCY: usize = 64;
+
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from 1 to {MAX_CONCURRENCY}"
+        )),
+    }
+}
+
 /// Reads a positive number of seconds, decimals allowed (`30`, `0.5`).
 pub(crate) fn parse_seconds(text: &str) -> Result<Seconds, String> {
     let seconds: f64 = text
@@ -434,9 +537,9 @@ pub(crate) fn parse_seconds(text: &str) -> Result<Seconds, String> {
 /// The command line as shell completion sees it: `--profile` and `profiles
 /// remove` offer the names of the profiles in the config as the script is
 /// made (the generator writes values into the script; it cannot read the
-/// config as a name is typed), and never file names.
-pub fn completion_command() -> clap::Command {
-    let names = crate::profiles::completion_names();
+/// config as a name is typed), and never file names. `names` are those
+/// profile names.
+pub fn completion_command(names: Vec<String>) -> clap::Command {
     let command = Cli::command();
     if names.is_empty() {
         return command;
@@ -464,11 +567,11 @@ fn environment() -> [(String, String); 10] {
         ),
         (BASE_URL_ENV.to_owned(), "The API's base URL, as --base-url".to_owned()),
         (
-            crate::profiles::PROFILE_ENV.to_owned(),
+            PROFILE_ENV.to_owned(),
             "The profile to use, as --profile".to_owned(),
         ),
         (
-            crate::trace::DEBUG_ENV.to_owned(),
+            DEBUG_ENV.to_owned(),
             "1 (or true, yes, on) traces every attempt and wait, as --debug".to_owned(),
         ),
         (

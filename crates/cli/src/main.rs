@@ -21,6 +21,7 @@
 
 mod access;
 mod args;
+mod client;
 mod commands;
 mod failure;
 mod input;

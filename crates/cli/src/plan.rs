@@ -9,83 +9,19 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 
-use clap::Args;
 use cloudmqtt_api::desired::{self, FileError, PasswordSource, Problem};
 use cloudmqtt_api::{
-    AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY,
-    DEFAULT_SETTLE, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, DesiredAccess, Error,
+    AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess, Error,
     ListAclRules, Paginator, PlanOptions, Progress, Secret, ServerAccess, Step, WaitOptions,
 };
 use serde_json::{Value, json};
 
-use crate::args::{Seconds, parse_seconds};
-use crate::commands::{Client, now, sleep};
+use crate::args::{ApplyArgs, CommonArgs, PlanArgs};
+use crate::client::{Client, now, sleep};
 use crate::failure::Failure;
-
-/// Arguments of `cloudmqtt plan`.
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// The access file (JSON when it ends in .json, TOML otherwise).
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Exit with 5 when there are changes, 0 when there are none (a drift
-    /// check for CI).
-    #[arg(long)]
-    pub exit_code: bool,
-}
-
-/// Arguments of `cloudmqtt apply`.
-#[derive(Debug, Args)]
-pub struct ApplyArgs {
-    /// The file and what to plan.
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
-    pub concurrency: usize,
-    /// Do not ask; required when not on a terminal.
-    #[arg(long)]
-    pub yes: bool,
-    /// Seconds to wait for the changes of each step to show.
-    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_TIMEOUT), value_parser = parse_seconds)]
-    pub wait_timeout: Seconds,
-    /// Seconds between checks while waiting.
-    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WAIT_INTERVAL), value_parser = parse_seconds)]
-    pub wait_interval: Seconds,
-    /// Seconds to look for a create whose outcome is unknown (no answer,
-    /// a timeout or a 5xx) before sending it again.
-    #[arg(long, value_name = "SECONDS", default_value_t = Seconds(DEFAULT_SETTLE), value_parser = parse_seconds)]
-    pub settle: Seconds,
-}
-
-/// What `plan` and `apply` share.
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    /// The access file (JSON when it ends in .json, TOML otherwise).
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: PathBuf,
-    /// Delete users and rules that are not in the file.
-    #[arg(long)]
-    pub prune: bool,
-    /// Set the password of every user of the file that already exists.
-    #[arg(long)]
-    pub set_passwords: bool,
-}
-
-/// Most requests in flight at once the command line allows.
-const MAX_CONCURRENCY: usize = 64;
-
-fn parse_concurrency(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "must be a whole number from 1 to {MAX_CONCURRENCY}"
-        )),
-    }
-}
 
 /// `cloudmqtt plan`. `connect` makes the client once the file has been
 /// read and checked, so that a broken file is reported before a missing

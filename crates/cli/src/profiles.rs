@@ -42,8 +42,6 @@ use crate::args::{API_KEY_ENV, GlobalArgs, ProfilesCommand};
 use crate::failure::Failure;
 use crate::output;
 
-/// The environment variable that names the profile to use.
-pub const PROFILE_ENV: &str = "CLOUDMQTT_PROFILE";
 /// The profile used when none is named, if it exists.
 pub const DEFAULT_PROFILE: &str = "default";
 /// The config file's name in its directory.

@@ -38,10 +38,6 @@ use std::time::Duration;
 
 use cloudmqtt_api::{Error, Input, Request, Secret, TransportError};
 
-/// The environment variable that turns tracing on (`1`, `true`, `yes`,
-/// `on`).
-pub const DEBUG_ENV: &str = "CLOUDMQTT_DEBUG";
-
 /// How many bytes of a body are shown.
 pub const MAX_BODY_SHOWN: usize = 2000;
 
