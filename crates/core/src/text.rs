@@ -1,5 +1,7 @@
 //! Small text helpers the WebAssembly build needs without the standard
-//! library's larger general forms.
+//! library's larger general forms, and the writers of the wire format (JSON
+//! strings, percent-encoding, decimals). This module uses nothing else of
+//! the crate, so that every other module can use it.
 
 /// Where `needle` first occurs in `haystack`: a plain scan. The texts the
 /// core searches are short, and the standard library's substring search
