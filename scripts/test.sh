@@ -30,6 +30,7 @@ phase() {
 
 phase "rustfmt" cargo fmt --all --check
 phase "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnings
+phase "no import circles" python3 scripts/import-graph.py --tests
 phase "cargo test" cargo test --workspace --all-features
 phase "core builds for wasm32" scripts/cargo-wasm build -p cloudmqtt-api --lib
 phase "wasm-bindgen tests (Node, Chromium)" scripts/wasm-test.sh
