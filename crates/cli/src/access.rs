@@ -39,7 +39,7 @@ impl Server for crate::client::Client {
     }
 }
 
-/// `acl check`: prints the decision and fails with [`Failure::Denied`]
+/// `acl check`: prints the decision and fails with [`Failure::Verdict`]
 /// when access is denied. `connect` is only called without `-f`.
 ///
 /// # Errors
@@ -79,7 +79,7 @@ pub fn check<S: Server>(
     if decision.allowed {
         Ok(())
     } else {
-        Err(Failure::Denied)
+        Err(Failure::Verdict)
     }
 }
 
@@ -87,7 +87,7 @@ fn reason_text(reason: Reason) -> &'static str {
     reason.describe()
 }
 
-/// `acl lint`: prints the findings and fails with [`Failure::Denied`] when
+/// `acl lint`: prints the findings and fails with [`Failure::Verdict`] when
 /// one is a warning or worse. `connect` is only called without `-f`.
 ///
 /// # Errors
@@ -129,7 +129,7 @@ pub fn lint_rules<S: Server>(
         .iter()
         .any(|finding| finding.severity >= Severity::Warning)
     {
-        Err(Failure::Denied)
+        Err(Failure::Verdict)
     } else {
         Ok(())
     }

@@ -48,7 +48,7 @@ pub enum Failure {
     Output(std::io::Error),
     /// `acl check` denied access, `acl lint` found a problem, or `plan
     /// --exit-code` found changes; the verdict is already on stdout.
-    Denied,
+    Verdict,
     /// Some of the changes of an apply were not made (exit 1): how many,
     /// and the error of the first one.
     Incomplete {
@@ -72,7 +72,7 @@ impl Failure {
             },
             Self::Usage(_) => ExitStatus::USAGE,
             Self::Output(_) | Self::Incomplete { .. } => ExitStatus::API,
-            Self::Denied => ExitStatus::VERDICT,
+            Self::Verdict => ExitStatus::VERDICT,
         }
     }
 }
@@ -83,7 +83,7 @@ impl fmt::Display for Failure {
             Self::Api(error) => f.write_str(&error.message_naming(cli_name)),
             Self::Usage(message) => f.write_str(message),
             Self::Output(error) => write!(f, "cannot write output: {error}"),
-            Self::Denied => f.write_str("access denied, or lint findings"),
+            Self::Verdict => f.write_str("access denied, lint findings, or changes to make"),
             Self::Incomplete { message, .. } => f.write_str(message),
         }
     }
@@ -147,7 +147,7 @@ pub fn error_json(failure: &Failure) -> String {
         Failure::Output(_) => ("OUTPUT", None),
         Failure::Incomplete { cause, .. } => (cause.code().as_str(), cause.status()),
         // Never printed: the verdict is on stdout and the exit code says it.
-        Failure::Denied => ("DENIED", None),
+        Failure::Verdict => ("DENIED", None),
     };
     let message = error_line(failure);
     let message = message.strip_prefix("cloudmqtt: ").unwrap_or(&message);

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
             ExitStatus::OK.into()
         }
         // The verdict is already on stdout.
-        Err(Failure::Denied) => ExitStatus::VERDICT.into(),
+        Err(Failure::Verdict) => ExitStatus::VERDICT.into(),
         Err(failure) => fail(&failure, json),
     }
 }

@@ -45,7 +45,7 @@ pub fn plan(
     }
     if args.exit_code && !plan.is_empty() {
         // The plan on stdout is the verdict; main exits with its status.
-        return Err(Failure::Denied);
+        return Err(Failure::Verdict);
     }
     Ok(())
 }
@@ -195,21 +195,18 @@ fn prepare(
     let server =
         read_server(&mut client).map_err(|failure| fail_with(problems.clone(), failure))?;
     problems.extend(file.user_problems(&server.users, args.prune));
-    let needed = |name: &str| args.set_passwords || !server.users.contains(name);
+    let options = PlanOptions {
+        prune: args.prune,
+        set_passwords: args.set_passwords,
+    };
+    let needed = |name: &str| cloudmqtt_api::sends_password(name, &server, options);
     let base = args.file.parent().unwrap_or(Path::new("."));
     let (desired, password_problems) = file.resolve_some(needed, |source| lookup(base, source));
     if !problems.is_empty() {
         problems.extend(password_problems);
         return Err(file_failure(&shown, problems));
     }
-    let plan = cloudmqtt_api::plan(
-        &desired,
-        &server,
-        PlanOptions {
-            prune: args.prune,
-            set_passwords: args.set_passwords,
-        },
-    )?;
+    let plan = cloudmqtt_api::plan(&desired, &server, options)?;
     Ok(Prepared {
         client,
         desired,

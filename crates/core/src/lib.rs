@@ -109,7 +109,7 @@ pub use ops::{
 pub use paginate::{AllUsers, DEFAULT_PAGE_SIZE, Paginator};
 pub use plan::{
     AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess,
-    UserKind, plan, rights,
+    UserKind, plan, rights, sends_password,
 };
 pub use poll::{
     DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, FIRST_PROBE_DELAY,

@@ -361,6 +361,14 @@ impl fmt::Display for IdentityText<'_> {
     }
 }
 
+/// Whether a plan sends the password of the desired user `name`: it
+/// creates the user, or sets passwords (`set_passwords`). The one rule for
+/// which passwords a plan needs, so that a caller can look up only those
+/// before planning.
+pub fn sends_password(name: &str, server: &ServerAccess, options: PlanOptions) -> bool {
+    options.set_passwords || !server.users.contains(name)
+}
+
 /// Computes the changes from `server` to `desired`.
 ///
 /// Runs in `O((u + r) log(u + r))` for `u` users and `r` rules.
@@ -395,10 +403,11 @@ pub fn plan(
     let mut creates = Vec::new();
     let mut passwords = Vec::new();
     for name in desired.users.keys() {
+        if !sends_password(name, server, options) {
+            continue;
+        }
         if server.users.contains(name) {
-            if options.set_passwords {
-                passwords.push(AccessChange::set_password(name));
-            }
+            passwords.push(AccessChange::set_password(name));
         } else {
             // The validator creating the user runs: a plan that passes
             // is one apply can carry out.
