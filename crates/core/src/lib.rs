@@ -64,13 +64,11 @@
 #![deny(missing_docs)]
 
 pub mod access;
-mod apply;
 mod call;
 mod canonical;
 mod config;
 mod date;
-#[cfg(feature = "access-file")]
-pub mod desired;
+mod declarative;
 mod error;
 mod http;
 mod json;
@@ -79,7 +77,6 @@ mod model;
 mod mutation;
 mod ops;
 mod paginate;
-mod plan;
 mod poll;
 mod retry;
 mod text;
@@ -89,13 +86,20 @@ mod wait;
 pub use access::{
     Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
 };
-pub use apply::{
-    Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
-    Progress, Step, Ticket,
-};
 pub use call::Call;
 pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
+pub use declarative::apply::{
+    Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
+    Progress, Step, Ticket,
+};
+#[cfg(feature = "access-file")]
+pub use declarative::desired;
+pub use declarative::plan::{
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, RuleKind, ServerAccess, UserKind, plan,
+    rights, sends_password,
+};
+pub use declarative::read::ReadServer;
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use http::{Method, Request, Response};
 pub use machine::{Input, Machine, Output, TransportError, run};
@@ -107,10 +111,6 @@ pub use ops::{
     parse_user_info, parse_users,
 };
 pub use paginate::{AllUsers, DEFAULT_PAGE_SIZE, Paginator};
-pub use plan::{
-    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ReadServer, RuleKind, ServerAccess,
-    UserKind, plan, rights, sends_password,
-};
 pub use poll::{
     DEFAULT_MAX_WAIT_INTERVAL, DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, FIRST_PROBE_DELAY,
     MIN_PROBE_TIME, Poller, ProbeSchedule, WaitOptions,

@@ -27,10 +27,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::Secret;
+use crate::declarative::plan::{DesiredAccess, IdentityText};
 use crate::error::Error;
 use crate::model::AclKind;
 use crate::ops::NewAclRule;
-use crate::plan::{DesiredAccess, IdentityText};
 use crate::validate;
 
 /// A line and column in the file, both from 1 (columns count characters).

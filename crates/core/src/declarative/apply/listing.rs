@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 
 use super::task::Op;
 use crate::config::ApiConfig;
+use crate::declarative::plan::identity;
 use crate::error::Error;
 use crate::http::Request;
 use crate::model::AclRule;
 use crate::ops::{ListAclRules, Operation, parse_acl_rules, parse_users};
 use crate::paginate::Paginator;
-use crate::plan::identity;
 use crate::validate::MAX_LIMIT;
 
 /// A poll walking the user list, or reading the rules.

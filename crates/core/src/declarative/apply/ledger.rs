@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::declarative::plan::AccessChange;
 use crate::error::Error;
-use crate::plan::AccessChange;
 
 /// Where a change stands, as reported to progress listeners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +135,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::UserKind;
+    use crate::declarative::plan::UserKind;
 
     fn delete(name: &str) -> AccessChange {
         AccessChange::DeleteUser {

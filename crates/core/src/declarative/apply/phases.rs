@@ -132,7 +132,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::apply::task::Op;
+    use crate::declarative::apply::task::Op;
 
     fn task(change: usize) -> Task {
         Task::new(change, Op::DeleteUser(format!("u{change}")))

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use crate::config::{ApiConfig, Secret};
+use crate::declarative::plan::{AccessChange, AccessPlan, DesiredAccess};
 use crate::error::{Error, SecretForms};
 use crate::http::{Request, Response};
 use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
-use crate::plan::{AccessChange, AccessPlan, DesiredAccess};
 use crate::poll::{ProbeSchedule, WaitOptions};
 use crate::retry::{Jitter, RetryPolicy};
 

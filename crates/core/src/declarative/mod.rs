@@ -1,0 +1,18 @@
+//! The declarative layer: access kept as code.
+//!
+//! - [`desired`] (with the `access-file` feature): reading an access file
+//!   into a [`DesiredAccess`];
+//! - [`plan`](mod@plan): the pure difference between desired and actual
+//!   access ([`plan()`](plan::plan)), nothing sent;
+//! - [`read`]: the [`ReadServer`](read::ReadServer) machine, which reads
+//!   the actual access a plan starts from;
+//! - [`apply`]: the [`Apply`](apply::Apply) machine, which carries a plan
+//!   out.
+//!
+//! [`DesiredAccess`]: plan::DesiredAccess
+
+pub mod apply;
+#[cfg(feature = "access-file")]
+pub mod desired;
+pub mod plan;
+pub mod read;

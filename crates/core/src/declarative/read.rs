@@ -1,0 +1,151 @@
+//! Reading what the server has: the [`ReadServer`] machine, the start of
+//! every plan.
+
+use std::collections::BTreeSet;
+use std::time::SystemTime;
+
+use crate::call::Call;
+use crate::config::ApiConfig;
+use crate::declarative::plan::ServerAccess;
+use crate::error::Error;
+use crate::machine::{Input, Machine, Output};
+use crate::ops::{ListAclRules, ListUsers};
+use crate::paginate::Paginator;
+use crate::retry::RetryPolicy;
+use crate::validate;
+
+/// Reads every user (through the [`Paginator`], the largest pages) and
+/// every rule: the [`ServerAccess`] a plan starts from. Each request is a
+/// [`Call`] with its retries.
+#[derive(Debug)]
+pub struct ReadServer {
+    config: ApiConfig,
+    policy: RetryPolicy,
+    seed: u64,
+    pages: Paginator,
+    users: BTreeSet<String>,
+    state: ReadState,
+}
+
+#[derive(Debug)]
+enum ReadState {
+    Users(Call<ListUsers>),
+    Rules(Call<ListAclRules>),
+    Done(Result<ServerAccess, Error>),
+}
+
+impl ReadServer {
+    /// Prepares the reads. `seed` feeds the backoff jitter.
+    pub fn new(config: &ApiConfig, policy: RetryPolicy, seed: u64) -> Self {
+        let mut read = Self {
+            config: config.clone(),
+            policy,
+            seed,
+            pages: Paginator::new(None, validate::MAX_LIMIT)
+                .unwrap_or_else(|_| unreachable!("the largest page size is valid")),
+            users: BTreeSet::new(),
+            state: ReadState::Done(Ok(ServerAccess::default())),
+        };
+        read.state = read.next_state();
+        read
+    }
+
+    fn next_state(&mut self) -> ReadState {
+        self.seed = self.seed.wrapping_add(1);
+        match self.pages.next_request() {
+            Some(page) => ReadState::Users(Call::new(&self.config, page, self.policy, self.seed)),
+            None => ReadState::Rules(Call::new(
+                &self.config,
+                ListAclRules,
+                self.policy,
+                self.seed,
+            )),
+        }
+    }
+}
+
+impl Machine for ReadServer {
+    type Value = ServerAccess;
+
+    fn poll_output(&mut self, now: SystemTime) -> Output<ServerAccess> {
+        loop {
+            let next = match &mut self.state {
+                ReadState::Done(result) => return Output::Done(result.clone()),
+                ReadState::Users(call) => match call.poll_output(now) {
+                    Output::Done(Ok(page)) => {
+                        let fresh = self.pages.handle_page(page);
+                        self.users
+                            .extend(fresh.into_iter().map(|user| user.username));
+                        self.next_state()
+                    }
+                    Output::Done(Err(error)) => ReadState::Done(Err(error)),
+                    Output::Send(request) => return Output::Send(request),
+                    Output::WaitUntil(at) => return Output::WaitUntil(at),
+                },
+                ReadState::Rules(call) => match call.poll_output(now) {
+                    Output::Done(result) => ReadState::Done(result.map(|rules| ServerAccess {
+                        users: std::mem::take(&mut self.users),
+                        rules,
+                    })),
+                    Output::Send(request) => return Output::Send(request),
+                    Output::WaitUntil(at) => return Output::WaitUntil(at),
+                },
+            };
+            self.state = next;
+        }
+    }
+
+    fn handle_input(&mut self, input: Input, now: SystemTime) {
+        match &mut self.state {
+            ReadState::Users(call) => call.handle_input(input, now),
+            ReadState::Rules(call) => call.handle_input(input, now),
+            ReadState::Done(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_page_and_the_rules() {
+        use crate::http::Response;
+        let config = ApiConfig::builder("k").build().unwrap();
+        let mut read = ReadServer::new(&config, RetryPolicy::never(), 1);
+        let mut now = SystemTime::UNIX_EPOCH;
+        let full: Vec<String> = (0..1000)
+            .map(|i| format!("{{\"username\":\"u{i}\"}}"))
+            .collect();
+        let mut urls = Vec::new();
+        let server = loop {
+            match read.poll_output(now) {
+                Output::Send(request) => {
+                    urls.push(request.url.clone());
+                    let body = match urls.len() {
+                        1 => format!("[{}]", full.join(",")),
+                        2 => r#"[{"username":"last"}]"#.to_owned(),
+                        _ => r#"[{"type":"pattern","pattern":"p","read":true,"write":false}]"#
+                            .to_owned(),
+                    };
+                    read.handle_input(
+                        Input::Response(Response::new(200, vec![], body.into_bytes())),
+                        now,
+                    );
+                }
+                Output::WaitUntil(at) => now = at,
+                Output::Done(result) => break result.unwrap(),
+            }
+        };
+        assert_eq!(
+            urls,
+            [
+                "https://api.cloudmqtt.com/api/user?limit=1000&page=1",
+                "https://api.cloudmqtt.com/api/user?limit=1000&page=2",
+                "https://api.cloudmqtt.com/api/acl",
+            ]
+        );
+        assert_eq!(server.users.len(), 1001);
+        assert_eq!(server.rules.len(), 1);
+    }
+}
