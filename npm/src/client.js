@@ -106,6 +106,28 @@ function sleep(ms, signals) {
 }
 
 /**
+ * Waits for the first of the fetches in `flying` (a map of promises of
+ * `[ticket, outcome]`) to come back, at most `ms` (none when undefined):
+ * resolves to its `[ticket, outcome]`, `null` when the time ran out, or
+ * ABORTED as soon as a signal fires. No timer or listener outlives it.
+ */
+function nextArrival(flying, ms, signals) {
+  return new Promise((resolve) => {
+    let timer;
+    const finish = (value) => {
+      clearTimeout(timer);
+      if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", aborted);
+      resolve(value);
+    };
+    const aborted = () => finish(ABORTED);
+    if (anyAborted(signals)) return finish(ABORTED);
+    if (ms !== undefined) timer = setTimeout(() => finish(null), ms);
+    if (signals !== undefined) for (const signal of signals) signal.addEventListener("abort", aborted);
+    for (const flight of flying.values()) flight.then(finish);
+  });
+}
+
+/**
  * A JavaScript error as text: `name: message`, with its cause's (Node's
  * fetch puts the socket error there).
  */
@@ -489,47 +511,82 @@ export function bind(load, { access = false } = {}) {
   /**
    * Runs the task `make()` returns to its end (see crates/wasm/src/task.rs
    * for its steps) and frees it, unless `keep` (a walk, which ends at each
-   * page): the driver carries requests, tells the time and sleeps. Rejects
-   * with a CloudMqttError, whatever failed (`make()` included).
+   * page): the driver carries requests (as many at once as the task sends),
+   * tells the time, sleeps, and hands each change of an apply to
+   * `onProgress`. Rejects with a CloudMqttError, whatever failed (`make()`
+   * included).
    */
-  async function drive(make, customFetch, keep = false) {
+  async function drive(make, customFetch, keep = false, onProgress = undefined) {
     running++;
     let task;
     try {
       task = make();
       const signals = task.signals();
+      /** The body of the last response handed in (for a `C` step). */
       let body;
       /** The last attempt that got no response, and how many were CORS-like. */
       let lastFailure;
       let blocked = 0;
+      /** Fetches in flight: ticket → promise of [ticket, outcome]. */
+      const flying = new Map();
+      const handIn = ([ticket, outcome]) => {
+        flying.delete(ticket);
+        if (outcome === ABORTED) throw stepError(task.aborted());
+        if (outcome.failed) {
+          lastFailure = outcome;
+          // A request that CORS may block is tried twice at most: the
+          // browser hides the cause, and more tries only add waits.
+          if (outcome.cors && ++blocked === 2) {
+            const error = errorOf("NETWORK", `network error: ${outcome.message}`);
+            Object.defineProperty(error, "cause", { value: outcome.cause });
+            throw error;
+          }
+          task.fail(ticket, outcome.timeout, outcome.message, Date.now());
+        } else {
+          body = outcome.body;
+          task.respond(ticket, outcome.status, outcome.contentType, outcome.retryAfter, body, Date.now());
+        }
+      };
       for (;;) {
         const step = task.step(Date.now());
-        switch (step.charCodeAt(0)) {
+        const kind = step.charCodeAt(0);
+        switch (kind) {
           case 83: {
-            // S: send.
+            // S: send, and step on at once.
             if (anyAborted(signals)) throw stepError(task.aborted());
-            const outcome = await attempt(JSON.parse(step.slice(1)), signals, customFetch);
-            if (outcome === ABORTED) throw stepError(task.aborted());
-            if (outcome.failed) {
-              lastFailure = outcome;
-              // A page's request that CORS may block is tried twice at most:
-              // the browser hides the cause, and more tries only add waits.
-              if (outcome.cors && ++blocked === 2) {
-                const error = errorOf("NETWORK", `network error: ${outcome.message}`);
-                Object.defineProperty(error, "cause", { value: outcome.cause });
-                throw error;
-              }
-              task.fail(outcome.timeout, outcome.message, Date.now());
-            } else {
-              body = outcome.body;
-              task.respond(outcome.status, outcome.contentType, outcome.retryAfter, body, Date.now());
-            }
+            const request = JSON.parse(step.slice(1));
+            const ticket = request.ticket;
+            flying.set(
+              ticket,
+              attempt(request, signals, customFetch).then((outcome) => [ticket, outcome]),
+            );
             break;
           }
           case 87:
-            // W: wait.
-            if (anyAborted(signals) || !(await sleep(Number(step.slice(1)), signals))) {
-              throw stepError(task.aborted());
+          case 80: {
+            // W: wait, or less when a fetch comes back; P: wait for one.
+            const ms = kind === 87 ? Number(step.slice(1)) : undefined;
+            if (flying.size === 0) {
+              if (ms === undefined) throw failure(step, lastFailure);
+              if (anyAborted(signals) || !(await sleep(ms, signals))) throw stepError(task.aborted());
+              break;
+            }
+            const arrived =
+              ms === undefined && flying.size === 1
+                ? await flying.values().next().value
+                : await nextArrival(flying, ms, signals);
+            if (arrived === ABORTED) throw stepError(task.aborted());
+            if (arrived !== null) handIn(arrived);
+            break;
+          }
+          case 86:
+            // V: a change of an apply moved on (a listener's exception is
+            // its own).
+            if (onProgress !== undefined) {
+              const { change, state } = JSON.parse(step.slice(1));
+              try {
+                onProgress(change, state);
+              } catch {}
             }
             break;
           case 68:
@@ -669,14 +726,24 @@ export function bind(load, { access = false } = {}) {
       return CloudMqtt.#access(this, "Export", options);
     }
 
-    /** Runs an access method (`cloudmqtt-api/access` only), as `#run` does. */
+    /**
+     * Runs an access method (`cloudmqtt-api/access` only) as a task made
+     * for this call, with this driver, as `#run` does.
+     */
     static #access(self, method, ...args) {
-      return call(() => {
-        const inner = CloudMqtt.#inner(self);
-        if (method !== "Export") checkDesired(args[0]);
-        checkOptions(method, args.at(-1));
-        return inner.access(wasm.AccessMethod[method], ...args);
-      }).finally(release);
+      const ours = #settings in Object(self);
+      const options = args.at(-1);
+      return drive(
+        () => {
+          const inner = CloudMqtt.#inner(self);
+          if (method !== "Export") checkDesired(args[0]);
+          checkOptions(method, options);
+          return inner.access(wasm.AccessMethod[method], ...args);
+        },
+        ours ? self.#fetch : undefined,
+        false,
+        method === "Apply" ? options?.onProgress : undefined,
+      );
     }
 
     /**

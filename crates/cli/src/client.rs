@@ -4,10 +4,11 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Write};
+use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
-    AllUsers, ApiConfig, Call, Error, Machine, Operation, Output, RetryPolicy, WaitTarget,
+    AllUsers, ApiConfig, Call, Error, Event, Machine, Operation, Output, RetryPolicy,
 };
 
 use crate::args::GlobalArgs;
@@ -51,7 +52,7 @@ impl Client {
         let seed = self.next_seed();
         let page_size = cloudmqtt_api::DEFAULT_PAGE_SIZE;
         let mut walk = AllUsers::new(&self.config, None, page_size, self.policy, seed)?;
-        self.drive(&mut walk, |_: &AllUsers| None)
+        self.drive(&mut walk)
     }
 
     /// A fresh seed for the next machine's jitter.
@@ -64,96 +65,172 @@ impl Client {
     pub(crate) fn call<O: Operation>(&mut self, op: O) -> Result<O::Output, Error> {
         let seed = self.next_seed();
         let mut call = Call::new(&self.config, op, self.policy, seed);
-        self.drive(&mut call, |_: &Call<O>| None)
+        self.drive(&mut call)
     }
 
-    /// The driver: runs a machine with the wall clock, the blocking
-    /// transport and `thread::sleep`, tracing each wait with `--debug`.
-    /// While `waiting` names what the machine waits for, a spinner shows it
-    /// on an interactive terminal.
-    pub(crate) fn drive<M: Machine>(
+    /// Runs a machine with [`drive_with`](Self::drive_with), a spinner
+    /// showing what it waits for on an interactive terminal.
+    pub(crate) fn drive<M: Machine>(&self, machine: &mut M) -> Result<M::Value, Error> {
+        self.drive_with(machine, Watch::default())
+    }
+
+    /// The driver, the one loop of the CLI: runs any machine with the wall
+    /// clock, each request on its own thread (so that an apply keeps
+    /// several in flight), and `thread::sleep`. It traces each wait with
+    /// `--debug` and hands every event to `watch`.
+    pub(crate) fn drive_with<M: Machine>(
         &self,
         machine: &mut M,
-        waiting: impl Fn(&M) -> Option<&WaitTarget>,
+        mut watch: Watch<'_>,
     ) -> Result<M::Value, Error> {
-        let interactive = crate::terminal::interactive();
-        let mut progress: Option<Progress> = None;
-        let mut why = WaitReason::default();
-        let result = loop {
-            let now = now();
-            match machine.poll_output(now) {
-                Output::Send(request) => {
-                    why.before_send(waiting(machine));
-                    let target = format!("{} {}", request.method.as_str(), request.url);
-                    let input = self.transport.send(request, now);
-                    why.after(target, &input);
-                    machine.handle_input(input, self::now());
-                }
-                Output::WaitUntil(at) => {
-                    let delay = at.duration_since(now).unwrap_or_default();
-                    let target = waiting(machine);
-                    why.wait(delay, target);
-                    match target.filter(|_| interactive) {
-                        Some(target) => progress
-                            .get_or_insert_with(|| Progress::new(format!("waiting for {target}")))
-                            .sleep(delay),
-                        None => sleep(delay),
-                    }
-                }
-                Output::Done(result) => break result,
-            }
+        let spin = watch.label.is_none() && crate::terminal::interactive();
+        let mut spinner: Option<Progress> = None;
+        let mut why = WaitReason {
+            label: watch.label,
+            ..WaitReason::default()
         };
-        if let Some(progress) = progress {
-            progress.clear();
+        let (sender, receiver) = mpsc::channel();
+        let mut in_flight = 0usize;
+        let result = std::thread::scope(|scope| {
+            loop {
+                let now = now();
+                let arrived = match machine.poll_output(now) {
+                    Output::Send(ticket, request) => {
+                        let target = format!("{} {}", request.method.as_str(), request.url);
+                        let (sender, transport) = (sender.clone(), self.transport.clone());
+                        in_flight += 1;
+                        scope.spawn(move || {
+                            let input = transport.send(request, now);
+                            let _ = sender.send((ticket, target, input));
+                        });
+                        continue;
+                    }
+                    Output::Event(event) => {
+                        why.event(&event);
+                        if let Some(spinner) = spinner.take() {
+                            spinner.clear();
+                        }
+                        if let Some(listen) = watch.listen.as_mut() {
+                            listen(&event);
+                        }
+                        continue;
+                    }
+                    Output::Done(result) => break result,
+                    Output::WaitUntil(at) if in_flight == 0 => {
+                        let delay = at.duration_since(now).unwrap_or_default();
+                        why.wait(delay);
+                        match why.waiting.as_deref().filter(|_| spin) {
+                            Some(what) => spinner
+                                .get_or_insert_with(|| Progress::new(format!("waiting for {what}")))
+                                .sleep(delay),
+                            None => sleep(delay),
+                        }
+                        continue;
+                    }
+                    Output::WaitUntil(at) => {
+                        let delay = at.duration_since(now).unwrap_or_default();
+                        match receiver.recv_timeout(delay) {
+                            Ok(arrived) => arrived,
+                            Err(_) => continue,
+                        }
+                    }
+                    Output::Pending => match receiver.recv() {
+                        Ok(arrived) => arrived,
+                        Err(_) => {
+                            break Err(Error::Network {
+                                message: "a request thread ended without an answer".to_owned(),
+                            });
+                        }
+                    },
+                };
+                let (ticket, target, input) = arrived;
+                in_flight -= 1;
+                why.after(target, &input);
+                machine.handle_input(ticket, input, self::now());
+            }
+        });
+        if let Some(spinner) = spinner {
+            spinner.clear();
         }
         result
     }
 }
 
+/// What the driver does with a machine's events beside tracing them.
+#[derive(Default)]
+pub(crate) struct Watch<'a> {
+    /// The machine's name in trace lines (`apply`): its waits are traced
+    /// as `apply: waiting for ...`, naming no last answer (several
+    /// requests may be in flight), and no spinner is shown.
+    pub(crate) label: Option<&'static str>,
+    /// Hears every event.
+    pub(crate) listen: Option<&'a mut dyn FnMut(&Event)>,
+}
+
 /// Why one machine goes again, for the trace: the last request it sent
-/// and what came back, and whether it has waited since.
+/// and what came back, what it waits for, and whether it has waited since.
 #[derive(Debug, Default)]
 struct WaitReason {
+    label: Option<&'static str>,
     last: Option<(String, String)>,
-    waited: bool,
+    /// What the machine waits to see, since its last [`Event::Waiting`]
+    /// (cleared by a retry).
+    waiting: Option<String>,
 }
 
 impl WaitReason {
+    /// Notes what an event says about the next wait, and traces a
+    /// request that goes out again at once.
+    fn event(&mut self, event: &Event) {
+        let delay = match event {
+            Event::Waiting { what, delay } => {
+                self.waiting = Some(what.clone());
+                delay
+            }
+            Event::Retry { delay, .. } => {
+                self.waiting = None;
+                delay
+            }
+            _ => return,
+        };
+        if delay.is_zero()
+            && self.label.is_none()
+            && let Some(why) = self.text()
+        {
+            crate::trace::no_wait(&why);
+        }
+    }
+
     /// Notes what `target` brought back.
     fn after(&mut self, target: String, input: &cloudmqtt_api::Input) {
         if crate::trace::enabled() {
             let outcome = crate::trace::outcome(&target, input);
             self.last = Some((target, outcome));
-            self.waited = false;
         }
     }
 
     /// The reason for going again: waiting for a change to show, or
     /// retrying the last request; `None` before the first send.
-    fn text(&self, waiting: Option<&WaitTarget>) -> Option<String> {
+    fn text(&self) -> Option<String> {
+        if let Some(label) = self.label {
+            return Some(match &self.waiting {
+                Some(what) => format!("{label}: waiting for {what}"),
+                None => format!("{label}: a retry's backoff"),
+            });
+        }
         let (target, outcome) = self.last.as_ref()?;
-        Some(match waiting {
-            Some(change) => format!("waiting for {change} (last answer: {outcome})"),
+        Some(match &self.waiting {
+            Some(what) => format!("waiting for {what} (last answer: {outcome})"),
             None => format!("retrying {target} after {outcome}"),
         })
     }
 
     /// Traces a wait.
-    fn wait(&mut self, delay: Duration, waiting: Option<&WaitTarget>) {
-        self.waited = true;
+    fn wait(&self, delay: Duration) {
         let why = self
-            .text(waiting)
+            .text()
             .unwrap_or_else(|| "before the first attempt".to_owned());
         crate::trace::wait(delay, &why);
-    }
-
-    /// Traces a send that follows an answer with no wait between.
-    fn before_send(&self, waiting: Option<&WaitTarget>) {
-        if !self.waited
-            && let Some(why) = self.text(waiting)
-        {
-            crate::trace::no_wait(&why);
-        }
     }
 }
 

@@ -151,7 +151,7 @@ fn list_users(
     let page_size = args.limit.unwrap_or(cloudmqtt_api::DEFAULT_PAGE_SIZE);
     let seed = client.next_seed();
     let mut walk = AllUsers::new(&client.config, args.query, page_size, client.policy, seed)?;
-    Ok(client.drive(&mut walk, |_: &AllUsers| None)?)
+    Ok(client.drive(&mut walk)?)
 }
 
 fn acl(
@@ -250,7 +250,7 @@ fn mutate<O: Operation>(
     let waits = options.is_some() && op.wait_target().is_some();
     let seed = client.next_seed();
     let mut mutation = Mutation::new(&client.config, op, client.policy, seed, options);
-    client.drive(&mut mutation, Mutation::waiting_for)?;
+    client.drive(&mut mutation)?;
     if waits {
         confirm_done(json, out, done)
     } else {

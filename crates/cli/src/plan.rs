@@ -10,17 +10,16 @@
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
-use std::sync::mpsc;
 
 use cloudmqtt_api::desired::{self, FileError, PasswordSource, Problem};
 use cloudmqtt_api::{
-    AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess, Error,
-    ListAclRules, Paginator, PlanOptions, Progress, Secret, ServerAccess, Step, WaitOptions,
+    AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess, Event,
+    PlanOptions, Progress, ReadServer, Secret, ServerAccess, WaitOptions,
 };
 use serde_json::{Value, json};
 
 use crate::args::{ApplyArgs, CommonArgs, PlanArgs};
-use crate::client::{Client, now, sleep};
+use crate::client::{Client, Watch};
 use crate::failure::Failure;
 
 /// `cloudmqtt plan`. `connect` makes the client once the file has been
@@ -251,21 +250,11 @@ fn lookup(base: &Path, source: &PasswordSource) -> Result<Secret, String> {
     Ok(password)
 }
 
-/// Every user (through the paginator, the largest pages) and every rule.
+/// Every user and every rule: the core's [`ReadServer`].
 fn read_server(client: &mut Client) -> Result<ServerAccess, Failure> {
-    let mut pages = Paginator::new(None, cloudmqtt_api::validate::MAX_LIMIT)?;
-    let mut users = BTreeSet::new();
-    while let Some(request) = pages.next_request() {
-        let page = client.call(request)?;
-        users.extend(
-            pages
-                .handle_page(page)
-                .into_iter()
-                .map(|user| user.username),
-        );
-    }
-    let rules = client.call(ListAclRules)?;
-    Ok(ServerAccess { users, rules })
+    let seed = client.next_seed();
+    let mut read = ReadServer::new(&client.config, client.policy, seed);
+    Ok(client.drive(&mut read)?)
 }
 
 /// The passwords apply would need and cannot have, after the plan.
@@ -287,68 +276,30 @@ fn write_plan(out: &mut impl Write, plan: &AccessPlan) -> io::Result<()> {
     writeln!(out, "{}", plan.summary())
 }
 
-/// Runs the apply machine, several requests at once (one thread each),
-/// printing one line per change on stderr as it is made or given up.
+/// Runs the apply machine through the client's one loop (several
+/// requests at once), printing one line per change on stderr as it is
+/// made or given up.
 fn drive(machine: &mut Apply, client: &Client) -> Result<ApplyReport, Failure> {
-    let (sender, receiver) = mpsc::channel();
-    let mut in_flight = 0usize;
-    let result = std::thread::scope(|scope| {
-        loop {
-            report_progress(machine);
-            let at = now();
-            match machine.step(at) {
-                Step::Send(ticket, request) => {
-                    in_flight += 1;
-                    let sender = sender.clone();
-                    let transport = client.transport.clone();
-                    scope.spawn(move || {
-                        let input = transport.send(request, at);
-                        let _ = sender.send((ticket, input));
-                    });
-                }
-                Step::WaitUntil(until) => {
-                    let delay = until.duration_since(at).unwrap_or_default();
-                    if in_flight == 0 {
-                        let why = match machine.waiting_for() {
-                            Some(what) => format!("apply: waiting for {what}"),
-                            None => "apply: a retry's backoff".to_owned(),
-                        };
-                        crate::trace::wait(delay, &why);
-                        sleep(delay);
-                    } else if let Ok((ticket, input)) = receiver.recv_timeout(delay) {
-                        in_flight -= 1;
-                        machine.handle(ticket, input, now());
-                    }
-                }
-                Step::Busy => match receiver.recv() {
-                    Ok((ticket, input)) => {
-                        in_flight -= 1;
-                        machine.handle(ticket, input, now());
-                    }
-                    Err(_) => {
-                        break Err(Error::Network {
-                            message: "a request thread ended without an answer".to_owned(),
-                        });
-                    }
-                },
-                Step::Done(result) => break result,
-            }
-        }
-    });
-    report_progress(machine);
-    Ok(result?)
-}
-
-fn report_progress(machine: &mut Apply) {
-    let mut stderr = io::stderr().lock();
-    for (change, progress) in machine.take_progress() {
+    let mut listen = |event: &Event| {
+        let Event::Change {
+            change, progress, ..
+        } = event
+        else {
+            return;
+        };
         let line = match progress {
-            Progress::Started => continue,
+            Progress::Started => return,
             Progress::Done => format!("done: {change}"),
             Progress::Failed => format!("failed: {change}"),
         };
+        let mut stderr = io::stderr().lock();
         let _ = writeln!(stderr, "{}", crate::output::cell(&line));
-    }
+    };
+    let watch = Watch {
+        label: Some("apply"),
+        listen: Some(&mut listen),
+    };
+    Ok(client.drive_with(machine, watch)?)
 }
 
 /// `CLOUDMQTT_PASSWORD_<NAME>`: the name upper-cased, anything but

@@ -29,7 +29,9 @@ fn now() -> SystemTime {
 }
 
 /// Runs any of the core's machines to the end: sends what it asks for,
-/// sleeps when it asks, and tells it the time.
+/// each request on its own task so that a machine may keep several in
+/// flight; sleeps when it asks (waking early when an outcome comes back);
+/// tells it the time; and prints its events on stderr.
 ///
 /// # Errors
 /// The machine's error.
@@ -37,17 +39,32 @@ pub async fn drive<M: Machine>(
     client: &reqwest::Client,
     machine: &mut M,
 ) -> Result<M::Value, Error> {
+    let mut flights = tokio::task::JoinSet::new();
     loop {
         let now = now();
-        match machine.poll_output(now) {
-            Output::Send(request) => {
-                let input = send(client, request, now).await;
-                machine.handle_input(input, self::now());
+        let until = match machine.poll_output(now) {
+            Output::Send(ticket, request) => {
+                let client = client.clone();
+                flights.spawn(async move { (ticket, send(&client, request, now).await) });
+                continue;
             }
-            Output::WaitUntil(at) => {
-                tokio::time::sleep(at.duration_since(now).unwrap_or_default()).await;
+            Output::Event(event) => {
+                eprintln!("{event:?}");
+                continue;
             }
+            Output::WaitUntil(at) => Some(at.duration_since(now).unwrap_or_default()),
+            Output::Pending => None,
             Output::Done(result) => return result,
+        };
+        let sleep = tokio::time::sleep(until.unwrap_or(std::time::Duration::MAX));
+        tokio::select! {
+            () = sleep, if until.is_some() => {}
+            Some(outcome) = flights.join_next() => {
+                let (ticket, input) = outcome.unwrap_or_else(|error| {
+                    std::panic::resume_unwind(error.into_panic())
+                });
+                machine.handle_input(ticket, input, self::now());
+            }
         }
     }
 }

@@ -1,18 +1,20 @@
 //! One operation carried out with retries: the [`Call`] machine.
 
+use std::collections::VecDeque;
 use std::time::SystemTime;
 
 use crate::config::ApiConfig;
 use crate::error::{Error, SecretForms};
+use crate::event::Event;
 use crate::http::{Request, Response};
-use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
+use crate::machine::{Input, Machine, Output, Ticket, Tickets, TransportError, later};
 use crate::ops::Operation;
 use crate::retry::{AttemptFailure, Jitter, RetryAfter, RetryPolicy};
 
 #[derive(Debug, Clone)]
 enum State<T> {
     Ready,
-    Sent,
+    Sent(Ticket),
     Waiting(SystemTime),
     Done(Result<T, Error>),
 }
@@ -40,6 +42,8 @@ pub struct Call<O: Operation> {
     policy: RetryPolicy,
     jitter: Jitter,
     retries: u32,
+    tickets: Tickets,
+    events: VecDeque<Event>,
     state: State<O::Output>,
 }
 
@@ -58,6 +62,8 @@ impl<O: Operation> Call<O> {
             policy,
             jitter: Jitter::new(seed),
             retries: 0,
+            tickets: Tickets::default(),
+            events: VecDeque::new(),
             state,
         }
     }
@@ -90,6 +96,11 @@ impl<O: Operation> Call<O> {
         {
             Some(delay) => {
                 self.retries += 1;
+                self.events.push_back(Event::Retry {
+                    failure,
+                    retry: self.retries,
+                    delay,
+                });
                 self.state = State::Waiting(later(now, delay));
             }
             None => {
@@ -142,27 +153,24 @@ impl<O: Operation> Machine for Call<O> {
     type Value = O::Output;
 
     fn poll_output(&mut self, now: SystemTime) -> Output<O::Output> {
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
+        }
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
-            State::Sent => {
-                // The outcome of the request was never handed in: it may have
-                // reached the server, so it counts as a lost connection
-                // (retried only when the method is idempotent).
-                let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
-                self.handle_input(lost, now);
-                return self.poll_output(now);
-            }
+            State::Sent(_) => return Output::Pending,
             State::Ready | State::Waiting(_) => {}
         }
         let mut request = self.request.clone();
         request.deadline = Some(later(now, self.policy.attempt_timeout));
-        self.state = State::Sent;
-        Output::Send(request)
+        let ticket = self.tickets.next();
+        self.state = State::Sent(ticket);
+        Output::Send(ticket, request)
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        if !matches!(self.state, State::Sent) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
+        if !matches!(self.state, State::Sent(sent) if sent == ticket) {
             return;
         }
         match input {

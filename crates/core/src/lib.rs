@@ -24,8 +24,9 @@
 //!      ▲                                                          │
 //!      └──────────────── parse_response ◀─────────────────────────┘
 //!
-//!  Call<Op> (a Machine):  poll_output(now) ─▶ Send(Request) | WaitUntil(t) | Done(result)
-//!                         handle_input(Response | Failed, now)
+//!  Call<Op> (a Machine):  poll_output(now) ─▶ Send(ticket, Request) | WaitUntil(t)
+//!                                             | Pending | Event(e) | Done(result)
+//!                         handle_input(ticket, Response | Failed, now)
 //! ```
 //!
 //! ```
@@ -51,8 +52,11 @@
 //! let mut now = SystemTime::UNIX_EPOCH;
 //! let users = loop {
 //!     match call.poll_output(now) {
-//!         Output::Send(request) => call.handle_input(send(request), now),
+//!         Output::Send(ticket, request) => call.handle_input(ticket, send(request), now),
 //!         Output::WaitUntil(at) => now = at,
+//!         // A retry, and why: the first answer was a 503.
+//!         Output::Event(event) => println!("{event:?}"),
+//!         Output::Pending => unreachable!("every request was answered at once"),
 //!         Output::Done(result) => break result?,
 //!     }
 //! };
@@ -70,6 +74,7 @@ mod config;
 mod date;
 mod declarative;
 mod error;
+mod event;
 mod http;
 mod json;
 mod machine;
@@ -91,7 +96,6 @@ pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use declarative::apply::{
     Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
-    Progress, Step, Ticket,
 };
 #[cfg(feature = "access-file")]
 pub use declarative::desired;
@@ -101,8 +105,9 @@ pub use declarative::plan::{
 };
 pub use declarative::read::ReadServer;
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
+pub use event::{Event, Progress};
 pub use http::{Method, Request, Response};
-pub use machine::{Input, Machine, Output, TransportError, run};
+pub use machine::{Input, Machine, Output, Ticket, TransportError, run};
 pub use model::{AclKind, AclRule, User, UserAcl, UserInfo};
 pub use mutation::Mutation;
 pub use ops::{

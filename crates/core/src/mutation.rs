@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use crate::call::Call;
 use crate::config::ApiConfig;
 use crate::error::Error;
-use crate::machine::{Input, Machine, Output};
+use crate::machine::{Input, Machine, Output, Ticket};
 use crate::ops::Operation;
 use crate::poll::{Poller, WaitOptions};
 use crate::retry::RetryPolicy;
@@ -48,11 +48,13 @@ use crate::wait::WaitTarget;
 /// let mut sent = Vec::new();
 /// loop {
 ///     match create.poll_output(now) {
-///         Output::Send(request) => {
+///         Output::Send(ticket, request) => {
 ///             sent.push(format!("{} {}", request.method, request.url));
-///             create.handle_input(Input::Response(replies.pop().unwrap()), now);
+///             create.handle_input(ticket, Input::Response(replies.pop().unwrap()), now);
 ///         }
 ///         Output::WaitUntil(at) => now = at,
+///         Output::Event(_) => {}
+///         Output::Pending => unreachable!("every request was answered"),
 ///         Output::Done(result) => break result?,
 ///     }
 /// }
@@ -133,8 +135,10 @@ impl<O: Operation> Machine for Mutation<O> {
         }
         match (self.wait.as_mut(), &self.value) {
             (Some(wait), Some(value)) => match wait.poll_output(now) {
-                Output::Send(request) => Output::Send(request),
+                Output::Send(ticket, request) => Output::Send(ticket, request),
                 Output::WaitUntil(at) => Output::WaitUntil(at),
+                Output::Pending => Output::Pending,
+                Output::Event(event) => Output::Event(event),
                 Output::Done(result) => Output::Done(result.map(|()| value.clone())),
             },
             // Only reached with both set: `value` is set just above when
@@ -143,10 +147,10 @@ impl<O: Operation> Machine for Mutation<O> {
         }
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         match (self.wait.as_mut(), self.value.is_some()) {
-            (Some(wait), true) => wait.handle_input(input, now),
-            _ => self.call.handle_input(input, now),
+            (Some(wait), true) => wait.handle_input(ticket, input, now),
+            _ => self.call.handle_input(ticket, input, now),
         }
     }
 }

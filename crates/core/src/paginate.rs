@@ -6,7 +6,8 @@ use std::time::SystemTime;
 use crate::call::Call;
 use crate::config::ApiConfig;
 use crate::error::Error;
-use crate::machine::{Input, Machine, Output};
+use crate::event::Event;
+use crate::machine::{Input, Machine, Output, Ticket};
 use crate::model::User;
 use crate::ops::ListUsers;
 use crate::retry::RetryPolicy;
@@ -160,6 +161,8 @@ pub struct AllUsers {
     pages: Paginator,
     page: Option<Call<ListUsers>>,
     users: Vec<User>,
+    /// Pages read so far.
+    read: u32,
 }
 
 impl AllUsers {
@@ -182,6 +185,7 @@ impl AllUsers {
             pages: Paginator::new(query, page_size)?,
             page: None,
             users: Vec::new(),
+            read: 0,
         })
     }
 }
@@ -190,32 +194,37 @@ impl Machine for AllUsers {
     type Value = Vec<User>;
 
     fn poll_output(&mut self, now: SystemTime) -> Output<Vec<User>> {
-        loop {
-            let call = match &mut self.page {
-                Some(call) => call,
-                None => match self.pages.next_request() {
-                    None => return Output::Done(Ok(self.users.clone())),
-                    Some(op) => {
-                        self.seed = self.seed.wrapping_add(1);
-                        self.page
-                            .insert(Call::new(&self.config, op, self.policy, self.seed))
-                    }
-                },
-            };
-            match call.poll_output(now) {
-                Output::Done(Ok(page)) => {
-                    self.page = None;
-                    let fresh = self.pages.handle_page(page);
-                    self.users.extend(fresh);
+        let call = match &mut self.page {
+            Some(call) => call,
+            None => match self.pages.next_request() {
+                None => return Output::Done(Ok(self.users.clone())),
+                Some(op) => {
+                    self.seed = self.seed.wrapping_add(1);
+                    self.page
+                        .insert(Call::new(&self.config, op, self.policy, self.seed))
                 }
-                other => return other,
+            },
+        };
+        match call.poll_output(now) {
+            // Each page read is reported; the next goes out on the next poll.
+            Output::Done(Ok(page)) => {
+                self.page = None;
+                let fresh = self.pages.handle_page(page);
+                self.read += 1;
+                let event = Event::Page {
+                    page: self.read,
+                    users: fresh.len(),
+                };
+                self.users.extend(fresh);
+                Output::Event(event)
             }
+            other => other,
         }
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         if let Some(call) = &mut self.page {
-            call.handle_input(input, now);
+            call.handle_input(ticket, input, now);
         }
     }
 }

@@ -7,12 +7,14 @@
 //! probe per interval, so that a change applied within moments is seen
 //! within moments and a slow one costs no more requests than before.
 
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use crate::config::ApiConfig;
 use crate::error::{Error, SecretForms};
+use crate::event::Event;
 use crate::http::{Request, Response};
-use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
+use crate::machine::{Input, Machine, Output, Ticket, Tickets, later};
 use crate::ops::{GetUser, ListAclRules, Operation, parse_acl_rules};
 use crate::retry::{DEFAULT_ATTEMPT_TIMEOUT, RetryAfter};
 use crate::validate;
@@ -211,7 +213,7 @@ impl ProbeSchedule {
 #[derive(Debug, Clone)]
 enum State {
     Ready,
-    Sent,
+    Sent(Ticket),
     Waiting(SystemTime),
     Done(Result<(), Error>),
 }
@@ -239,6 +241,8 @@ pub struct Poller {
     schedule: ProbeSchedule,
     started: Option<SystemTime>,
     secrets: SecretForms,
+    tickets: Tickets,
+    events: VecDeque<Event>,
     state: State,
 }
 
@@ -260,6 +264,8 @@ impl Poller {
             options,
             started: None,
             secrets: config.key_forms().clone(),
+            tickets: Tickets::default(),
+            events: VecDeque::new(),
             state,
         }
     }
@@ -288,7 +294,7 @@ impl Poller {
     fn probe_later(&mut self, at_least: Duration, now: SystemTime) {
         let delay = self.schedule.next_delay().max(at_least);
         let deadline = self.deadline(now);
-        if now >= deadline && matches!(self.state, State::Sent) {
+        if now >= deadline && matches!(self.state, State::Sent(_)) {
             // The timeout as it was given: the last probe may end a little
             // past it.
             self.state = State::Done(Err(Error::WaitTimeout {
@@ -296,7 +302,12 @@ impl Poller {
                 waited: self.options.timeout,
             }));
         } else {
-            self.state = State::Waiting(later(now, delay).min(deadline));
+            let at = later(now, delay).min(deadline);
+            self.events.push_back(Event::Waiting {
+                what: self.target.describe(),
+                delay: at.duration_since(now).unwrap_or_default(),
+            });
+            self.state = State::Waiting(at);
         }
     }
 
@@ -332,18 +343,17 @@ impl Machine for Poller {
             self.started = Some(now);
             self.probe_later(Duration::ZERO, now);
         }
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
+        }
         match &self.state {
             State::Done(result) => return Output::Done(result.clone()),
             State::Waiting(at) if now < *at => return Output::WaitUntil(*at),
-            State::Sent => {
-                // The probe's outcome was never handed in: count it as lost.
-                let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
-                self.handle_input(lost, now);
-                return self.poll_output(now);
-            }
+            State::Sent(_) => return Output::Pending,
             State::Ready | State::Waiting(_) => {}
         }
-        self.state = State::Sent;
+        let ticket = self.tickets.next();
+        self.state = State::Sent(ticket);
         let left = self
             .deadline(now)
             .duration_since(now)
@@ -351,11 +361,11 @@ impl Machine for Poller {
             .max(MIN_PROBE_TIME);
         let mut probe = self.probe.clone();
         probe.deadline = Some(later(now, self.options.attempt_timeout.min(left)));
-        Output::Send(probe)
+        Output::Send(ticket, probe)
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        if !matches!(self.state, State::Sent) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
+        if !matches!(self.state, State::Sent(sent) if sent == ticket) {
             return;
         }
         match input {

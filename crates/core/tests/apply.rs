@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cloudmqtt_api::{
     AccessChange, AccessPlan, AclKind, AclRule, ApiConfig, Apply, ApplyOptions, ApplyReport,
-    DesiredAccess, Input, Method, NewAclRule, PlanOptions, Request, Response, Secret, ServerAccess,
-    Step, TransportError, WaitOptions, plan,
+    DesiredAccess, Event, Input, Machine, Method, NewAclRule, Output, PlanOptions, Progress,
+    Request, Response, Secret, ServerAccess, TransportError, WaitOptions, plan,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -305,13 +305,14 @@ fn drive(model: &mut Model, apply: &mut Apply, order: u64) -> (ApplyReport, Dura
     let mut most = 0;
     let mut turn = order;
     for _ in 0..1_000_000 {
-        match apply.step(now) {
-            Step::Send(ticket, request) => {
+        match apply.poll_output(now) {
+            Output::Send(ticket, request) => {
                 flight.push((ticket, request));
                 most = most.max(flight.len());
             }
-            Step::WaitUntil(at) if flight.is_empty() => now = now.max(at),
-            Step::Busy | Step::WaitUntil(_) => {
+            Output::Event(_) => {}
+            Output::WaitUntil(at) if flight.is_empty() => now = now.max(at),
+            Output::Pending | Output::WaitUntil(_) => {
                 assert!(!flight.is_empty(), "busy with nothing in flight");
                 turn = turn
                     .wrapping_mul(6364136223846793005)
@@ -319,9 +320,9 @@ fn drive(model: &mut Model, apply: &mut Apply, order: u64) -> (ApplyReport, Dura
                 let (ticket, request) = flight.remove((turn >> 33) as usize % flight.len());
                 now += Duration::from_millis(20);
                 let input = model.handle(&request, now);
-                apply.handle(ticket, input, now);
+                apply.handle_input(ticket, input, now);
             }
-            Step::Done(result) => {
+            Output::Done(result) => {
                 assert!(flight.is_empty());
                 return (result.unwrap(), now.duration_since(start).unwrap(), most);
             }
@@ -476,8 +477,21 @@ fn a_machine_driven_one_request_at_a_time_gets_the_same_result() {
     assert_eq!(report.done.len(), 4);
     model.settle(now + DELAY);
     assert_converged(&model, &desired, false);
-    let progress = apply.take_progress();
+    let progress: Vec<(usize, Progress)> = run
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Change {
+                index, progress, ..
+            } => Some((*index, *progress)),
+            _ => None,
+        })
+        .collect();
     assert_eq!(progress.len(), 8, "started and done for each change");
+    for index in 0..4 {
+        let of = |want| progress.iter().position(|&(i, p)| i == index && p == want);
+        assert!(of(Progress::Started) < of(Progress::Done), "{progress:?}");
+    }
 }
 
 #[test]
@@ -529,13 +543,14 @@ fn throttling_backs_everyone_off_and_a_rerun_after_an_interruption_converges() {
     let mut now = UNIX_EPOCH + Duration::from_secs(50);
     let mut sent = 0;
     while sent < 9 {
-        match apply.step(now) {
-            Step::Send(ticket, request) => {
+        match apply.poll_output(now) {
+            Output::Send(ticket, request) => {
                 sent += 1;
                 let input = model.handle(&request, now);
-                apply.handle(ticket, input, now);
+                apply.handle_input(ticket, input, now);
             }
-            Step::WaitUntil(at) => now = at,
+            Output::Event(_) => {}
+            Output::WaitUntil(at) => now = at,
             other => panic!("{other:?}"),
         }
     }

@@ -2,11 +2,13 @@
 
 mod common;
 
+use common::Manual;
+
 use std::time::{Duration, SystemTime};
 
 use cloudmqtt_api::{
-    ApiConfig, AttemptFailure, Call, CreateUser, Error, ErrorCode, GetUser, Input, ListUsers,
-    Machine, Method, Output, Response, RetryAfter, RetryPolicy, TransportError,
+    ApiConfig, AttemptFailure, Call, CreateUser, Error, ErrorCode, Event, GetUser, Input,
+    ListUsers, Machine, Method, Output, Response, RetryAfter, RetryPolicy, TransportError,
 };
 
 fn t0() -> SystemTime {
@@ -268,6 +270,7 @@ fn blocking_run_helper_drives_a_call() {
     let clock = std::cell::Cell::new(now);
     let mut slept = Duration::ZERO;
     let mut script = vec![reply(200, &[], "[]"), reply(502, &[], "")];
+    let mut events = Vec::new();
     let result = cloudmqtt_api::run(
         &mut call,
         || clock.get(),
@@ -280,9 +283,23 @@ fn blocking_run_helper_drives_a_call() {
             assert_eq!(request.method, Method::Get);
             script.pop().unwrap()
         },
+        |event| events.push(event),
     );
     assert_eq!(result, Ok(vec![]));
     assert!(slept <= Duration::from_millis(500));
+    // The one retry was reported, with its reason and the time slept.
+    match events.as_slice() {
+        [
+            Event::Retry {
+                failure: AttemptFailure::Status(502, None),
+                retry: 1,
+                delay,
+            },
+        ] => {
+            assert_eq!(*delay, slept);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -295,8 +312,8 @@ fn a_404_for_a_path_every_api_has_hints_at_the_base_url() {
         let policy = RetryPolicy::default();
         let answer = Response::new(404, Vec::new(), b"not found".to_vec());
         let result = if op_list {
-            let mut call = Call::new(&config, ListUsers::default(), policy, 1);
-            let Output::Send(_) = call.poll_output(t0()) else {
+            let mut call = Manual::new(Call::new(&config, ListUsers::default(), policy, 1));
+            let Output::Send(..) = call.poll_output(t0()) else {
                 panic!("sends first")
             };
             call.handle_input(Input::Response(answer), t0());
@@ -308,8 +325,8 @@ fn a_404_for_a_path_every_api_has_hints_at_the_base_url() {
             let op = GetUser {
                 username: "nobody".into(),
             };
-            let mut call = Call::new(&config, op, policy, 1);
-            let Output::Send(_) = call.poll_output(t0()) else {
+            let mut call = Manual::new(Call::new(&config, op, policy, 1));
+            let Output::Send(..) = call.poll_output(t0()) else {
                 panic!("sends first")
             };
             call.handle_input(Input::Response(answer), t0());

@@ -2,6 +2,9 @@
 //! echoes them in, whole or cut short), not in `Debug` output. And no reply
 //! or option makes a machine panic.
 
+mod common;
+
+use common::Manual;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -80,11 +83,11 @@ fn assert_error_clean(error: &Error) {
 
 /// Starts a wait at `now` and lets time pass to its first probe, which it
 /// sends; returns that probe's instant.
-fn first_probe(poller: &mut Poller, now: SystemTime) -> SystemTime {
+fn first_probe(poller: &mut Manual<Poller>, now: SystemTime) -> SystemTime {
     let Output::WaitUntil(at) = poller.poll_output(now) else {
         panic!("a wait's first probe goes out after a delay");
     };
-    assert!(matches!(poller.poll_output(at), Output::Send(_)));
+    assert!(matches!(poller.poll_output(at), Output::Send(..)));
     at
 }
 
@@ -93,8 +96,12 @@ fn finish<M: Machine>(machine: &mut M, reply: &Response) -> Result<M::Value, Err
     let mut now = t0();
     for _ in 0..100 {
         match machine.poll_output(now) {
-            Output::Send(_) => machine.handle_input(Input::Response(reply.clone()), now),
+            Output::Send(ticket, _) => {
+                machine.handle_input(ticket, Input::Response(reply.clone()), now);
+            }
             Output::WaitUntil(at) => now = at,
+            Output::Event(_) => {}
+            Output::Pending => panic!("every request was answered"),
             Output::Done(result) => return result,
         }
     }
@@ -113,8 +120,8 @@ fn an_echoed_authorization_header_loses_its_padding_too() {
         vec![("content-type".into(), "text/plain".into())],
         format!("bad header Basic {credentials}; retry").into_bytes(),
     );
-    let mut call = Call::new(&config(), create(), RetryPolicy::never(), 7);
-    let error = finish(&mut call, &reply).unwrap_err();
+    let mut call = Manual::new(Call::new(&config(), create(), RetryPolicy::never(), 7));
+    let error = finish(&mut *call, &reply).unwrap_err();
     assert_eq!(
         error.server_message(),
         Some("bad header Basic [redacted]; retry")
@@ -181,8 +188,8 @@ fn echoed_secrets_are_scrubbed_from_call_errors() {
                 vec![("content-type".into(), content_type)],
                 body.clone().into_bytes(),
             );
-            let mut call = Call::new(&config(), create(), RetryPolicy::never(), 7);
-            let error = finish(&mut call, &reply).unwrap_err();
+            let mut call = Manual::new(Call::new(&config(), create(), RetryPolicy::never(), 7));
+            let error = finish(&mut *call, &reply).unwrap_err();
             assert_error_clean(&error);
             if body.len() < 1000 {
                 // (Longer bodies are cut within the marker itself.)
@@ -201,12 +208,12 @@ fn echoed_secrets_are_scrubbed_from_wait_errors() {
             vec![("content-type".into(), content_type)],
             body.into_bytes(),
         );
-        let mut poller = Poller::new(
+        let mut poller = Manual::new(Poller::new(
             &config(),
             WaitTarget::user("alice", true),
             WaitOptions::default(),
-        );
-        let error = finish(&mut poller, &reply).unwrap_err();
+        ));
+        let error = finish(&mut *poller, &reply).unwrap_err();
         assert_eq!(error.code(), ErrorCode::Forbidden);
         // A wait knows the key, not the password of the create before it.
         let leaks = with_halves(key_forms());
@@ -252,40 +259,32 @@ fn debug_output_shows_no_secret() {
 }
 
 #[test]
-fn polling_again_before_the_outcome_counts_the_request_as_lost() {
+fn polling_again_before_the_outcome_waits_for_it_and_stale_tickets_are_ignored() {
     let now = t0();
-    // A POST is never sent twice.
+    // A POST in flight: polling again sends nothing more.
     let mut call = Call::new(&config(), create(), RetryPolicy::default(), 1);
-    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    let Output::Send(ticket, _) = call.poll_output(now) else {
+        panic!("sends first")
+    };
+    assert_eq!(call.poll_output(now), Output::Pending);
+    // An outcome with a ticket not in flight changes nothing.
+    let stale = cloudmqtt_api::Ticket::new(ticket.get() + 1);
+    call.handle_input(stale, Input::Failed(TransportError::Timeout), now);
+    assert_eq!(call.poll_output(now), Output::Pending);
+    // The real one ends it: a POST that timed out is never sent again.
+    call.handle_input(ticket, Input::Failed(TransportError::Timeout), now);
     match call.poll_output(now) {
-        Output::Done(Err(error)) => assert_eq!(error.code(), ErrorCode::Network),
-        other => panic!("expected a network error, got {other:?}"),
+        Output::Done(Err(error)) => assert_eq!(error.code(), ErrorCode::Timeout),
+        other => panic!("expected a timeout, got {other:?}"),
     }
-    // A GET goes out again after a backoff.
-    let mut call = Call::new(&config(), ListUsers::default(), RetryPolicy::default(), 1);
-    assert!(matches!(call.poll_output(now), Output::Send(_)));
-    let mut sends = 0;
-    let mut at = now;
-    for _ in 0..10 {
-        match call.poll_output(at) {
-            Output::Send(_) => {
-                sends += 1;
-                break;
-            }
-            Output::WaitUntil(next) => at = next,
-            Output::Done(result) => panic!("finished early: {result:?}"),
-        }
-    }
-    assert_eq!(sends, 1);
-    assert_eq!(call.retries(), 1);
-    // A wait's probe is a GET: it counts as a failed probe.
-    let mut poller = Poller::new(
+    // A wait's probe in flight: the same.
+    let mut poller = Manual::new(Poller::new(
         &config(),
         WaitTarget::user("alice", true),
         WaitOptions::default(),
-    );
+    ));
     let at = first_probe(&mut poller, now);
-    assert!(matches!(poller.poll_output(at), Output::WaitUntil(_)));
+    assert_eq!(poller.poll_output(at), Output::Pending);
 }
 
 #[test]
@@ -295,7 +294,7 @@ fn huge_durations_do_not_overflow_the_clock() {
         vec![("retry-after".into(), u64::MAX.to_string())],
         Vec::new(),
     );
-    let mut poller = Poller::new(
+    let mut poller = Manual::new(Poller::new(
         &config(),
         WaitTarget::user("alice", true),
         WaitOptions {
@@ -304,7 +303,7 @@ fn huge_durations_do_not_overflow_the_clock() {
             max_interval: Duration::MAX,
             attempt_timeout: Duration::MAX,
         },
-    );
+    ));
     let now = first_probe(&mut poller, t0());
     poller.handle_input(Input::Response(huge.clone()), now);
     assert!(matches!(poller.poll_output(now), Output::WaitUntil(_)));
@@ -316,12 +315,12 @@ fn huge_durations_do_not_overflow_the_clock() {
         max_retry_after: Duration::MAX,
         attempt_timeout: Duration::MAX,
     };
-    let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
-    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    let mut call = Manual::new(Call::new(&config(), ListUsers::default(), policy, 3));
+    assert!(matches!(call.poll_output(now), Output::Send(..)));
     call.handle_input(Input::Response(huge), now);
     assert!(matches!(call.poll_output(now), Output::WaitUntil(_)));
-    let mut call = Call::new(&config(), ListUsers::default(), policy, 3);
-    assert!(matches!(call.poll_output(now), Output::Send(_)));
+    let mut call = Manual::new(Call::new(&config(), ListUsers::default(), policy, 3));
+    assert!(matches!(call.poll_output(now), Output::Send(..)));
     call.handle_input(Input::Failed(TransportError::Timeout), now);
     assert!(!matches!(call.poll_output(now), Output::Done(Ok(_))));
 }
@@ -335,11 +334,11 @@ proptest! {
     ) {
         let reply = Response::new(status, vec![("Retry-After".into(), value)], Vec::new());
         let now = t0() + Duration::from_secs(elapsed);
-        let mut call = Call::new(&config(), GetUser { username: "a".into() }, RetryPolicy::default(), 5);
-        prop_assert!(matches!(call.poll_output(now), Output::Send(_)));
+        let mut call = Manual::new(Call::new(&config(), GetUser { username: "a".into() }, RetryPolicy::default(), 5));
+        prop_assert!(matches!(call.poll_output(now), Output::Send(..)));
         call.handle_input(Input::Response(reply.clone()), now);
         let _ = call.poll_output(now);
-        let mut poller = Poller::new(&config(), WaitTarget::user("a", true), WaitOptions::default());
+        let mut poller = Manual::new(Poller::new(&config(), WaitTarget::user("a", true), WaitOptions::default()));
         let now = first_probe(&mut poller, now);
         poller.handle_input(Input::Response(reply), now);
         let _ = poller.poll_output(now);

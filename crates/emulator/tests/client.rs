@@ -64,6 +64,7 @@ fn call_and_wait<O: Operation>(emulator: &Emulator, config: &ApiConfig, op: &O) 
         SystemTime::now,
         std::thread::sleep,
         |request| send(emulator, &request),
+        |_| {},
     )
     .unwrap();
 }
@@ -207,9 +208,13 @@ fn the_clients_retries_ride_out_injected_failures() {
     let mut retries = 0;
     for seed in 0..10 {
         let mut call = Call::new(&config, ListAclRules, policy, seed);
-        let rules = cloudmqtt_api::run(&mut call, SystemTime::now, std::thread::sleep, |request| {
-            send(&emulator, &request)
-        })
+        let rules = cloudmqtt_api::run(
+            &mut call,
+            SystemTime::now,
+            std::thread::sleep,
+            |request| send(&emulator, &request),
+            |_| {},
+        )
         .unwrap();
         assert!(rules.is_empty());
         retries += call.retries();

@@ -6,6 +6,8 @@
 //! by property from WebAssembly (a list of a thousand users is one string,
 //! not a thousand objects and names).
 
+#[cfg(feature = "access")]
+use cloudmqtt_api::{AccessChange, Event, Progress};
 use cloudmqtt_api::{AclRule, User, UserAcl, UserInfo};
 
 /// A call's result as the JavaScript driver receives it.
@@ -173,9 +175,58 @@ pub(crate) fn to_json(value: &impl WriteJson) -> String {
     out
 }
 
-/// Parses JSON this module wrote (for the access entry's Rust driver). It
-/// is valid by construction, so the fallback (`undefined`) is never taken.
+/// One change as the TypeScript `AccessChange` describes it.
 #[cfg(feature = "access")]
-pub(crate) fn parse(json: &str) -> wasm_bindgen::JsValue {
-    js_sys::JSON::parse(json).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+pub(crate) fn write_change(out: &mut String, change: &AccessChange) {
+    out.push('{');
+    key(out, "action");
+    write_str(out, change.action());
+    out.push(',');
+    key(out, "kind");
+    match change {
+        AccessChange::CreateUser { username, .. }
+        | AccessChange::SetPassword { username, .. }
+        | AccessChange::DeleteUser { username, .. } => {
+            out.push_str("\"user\",");
+            key(out, "username");
+            write_str(out, username);
+        }
+        AccessChange::CreateRule { rule, .. } | AccessChange::DeleteRule { rule, .. } => {
+            out.push_str("\"rule\",");
+            key(out, "rule");
+            out.push_str(&to_json(rule));
+        }
+        AccessChange::ReplaceRule { from, to, .. } => {
+            out.push_str("\"rule\",");
+            key(out, "from");
+            out.push_str(&to_json(from));
+            out.push(',');
+            key(out, "to");
+            out.push_str(&to_json(to));
+        }
+    }
+    out.push('}');
+}
+
+/// `{"change":{...},"state":"started"}` for a change of an apply that
+/// started or was made (what `onProgress` hears); `None` for any other
+/// event.
+#[cfg(feature = "access")]
+pub(crate) fn event_json(event: &Event) -> Option<String> {
+    let Event::Change {
+        change, progress, ..
+    } = event
+    else {
+        return None;
+    };
+    if *progress == Progress::Failed {
+        return None;
+    }
+    let mut json = String::from("{\"change\":");
+    write_change(&mut json, change);
+    json.push(',');
+    key(&mut json, "state");
+    write_str(&mut json, progress.as_str());
+    json.push('}');
+    Some(json)
 }

@@ -18,8 +18,8 @@
 //!   package's JavaScript layer turns into `CloudMqttError`.
 //! - With the `access` feature (the `.wasm` of `cloudmqtt-api/access`):
 //!   `evaluateAccess(rules, query)`, the core's access checker, pure and
-//!   synchronous (`src/access.rs`); and `plan`, `apply` and `exportAccess`,
-//!   driven by a Rust loop over `fetch` (`src/plan.rs`, `src/driver.rs`).
+//!   synchronous (`src/access.rs`); and `plan`, `apply` and `exportAccess`
+//!   (`src/plan.rs`), tasks the same driver steps.
 //!   The main `.wasm` leaves them out: plan and apply would break its
 //!   size budget, the checker its size target.
 //!
@@ -42,8 +42,6 @@ mod access;
 mod args;
 mod clock;
 mod convert;
-#[cfg(feature = "access")]
-mod driver;
 mod erased;
 mod error;
 mod keys;

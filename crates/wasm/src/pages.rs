@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
-use cloudmqtt_api::{Call, Input, Machine, Output, Paginator, RetryPolicy};
+use cloudmqtt_api::{Call, Input, Machine, Output, Paginator, RetryPolicy, Ticket};
 
 use crate::Inner;
 use crate::clock;
@@ -59,9 +59,9 @@ impl Machine for Walk {
         output
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         if let Some(page) = &mut self.page {
-            page.handle_input(input, now);
+            page.handle_input(ticket, input, now);
         }
     }
 }

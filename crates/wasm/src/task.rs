@@ -6,8 +6,10 @@
 //!
 //! | step | meaning |
 //! | --- | --- |
-//! | `S{"url":…,"timeoutMs":…,"init":{…}}` | send: `fetch(url, init)`, abort after `timeoutMs`, then [`respond`](Task::respond) or [`fail`](Task::fail) |
-//! | `W1500` | wait: sleep this many milliseconds, then step again |
+//! | `S{"ticket":1,"url":…,"timeoutMs":…,"init":{…}}` | send: `fetch(url, init)`, abort after `timeoutMs`, then [`respond`](Task::respond) or [`fail`](Task::fail) with the ticket; step again at once (more may go out meanwhile) |
+//! | `W1500` | wait: sleep this many milliseconds, or less when a fetch in flight comes back, then step again |
+//! | `P` | pending: step again when a fetch in flight comes back |
+//! | `V{"change":{…},"state":"done"}` | event: a change of an apply moved on (for `onProgress`); step again at once |
 //! | `D<json>` | done: the result is `JSON.parse(json)` |
 //! | `C` | done: the result is `JSON.parse` of the last response's body (already the result's compact JSON) |
 //! | `U` | done: the result is `undefined` |
@@ -26,8 +28,10 @@
 use std::rc::Rc;
 use std::time::SystemTime;
 
-use cloudmqtt_api::TransportError;
-use cloudmqtt_api::{DEFAULT_ATTEMPT_TIMEOUT, Error, Input, Machine, Output, Request, Response};
+use cloudmqtt_api::{
+    DEFAULT_ATTEMPT_TIMEOUT, Error, Event, Input, Machine, Output, Request, Response, Ticket,
+    TransportError,
+};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -73,25 +77,13 @@ impl Task {
         out.push_str(&error_json(&error, now));
         out
     }
-}
 
-#[wasm_bindgen]
-impl Task {
-    /// The caller's abort signals (the call's and its wait's), or
-    /// `undefined` when there are none.
-    pub fn signals(&self) -> JsValue {
-        if self.signals.is_empty() {
-            return JsValue::UNDEFINED;
-        }
-        self.signals.iter().collect::<Array>().into()
-    }
-
-    /// The next step as of `now` (milliseconds since the Unix epoch, as
-    /// `Date.now()` tells it); see the [module documentation](self).
-    pub fn step(&mut self, now: f64) -> String {
-        let now = clock::at(now);
-        match self.machine.poll_output(now) {
-            Output::Send(request) => send_step(&request, now),
+    /// The step of an output (events are stepped apart).
+    fn output_step(&self, output: Output<Value>, now: SystemTime) -> String {
+        match output {
+            Output::Send(ticket, request) => send_step(ticket, &request, now),
+            // Events are stepped in `step`: none reaches here.
+            Output::Pending | Output::Event(_) => "P".to_owned(),
             Output::WaitUntil(at) => {
                 let mut out = String::from("W");
                 let wait = at.duration_since(now).unwrap_or_default();
@@ -110,12 +102,40 @@ impl Task {
             Output::Done(Err(error)) => self.error(error, now),
         }
     }
+}
 
-    /// Hands in the response to the last `S` step: its status, the headers
-    /// the core reads (`content-type`, `retry-after`; `null` when absent)
-    /// and the whole body.
+#[wasm_bindgen]
+impl Task {
+    /// The caller's abort signals (the call's and its wait's), or
+    /// `undefined` when there are none.
+    pub fn signals(&self) -> JsValue {
+        if self.signals.is_empty() {
+            return JsValue::UNDEFINED;
+        }
+        self.signals.iter().collect::<Array>().into()
+    }
+
+    /// The next step as of `now` (milliseconds since the Unix epoch, as
+    /// `Date.now()` tells it); see the [module documentation](self).
+    pub fn step(&mut self, now: f64) -> String {
+        let now = clock::at(now);
+        loop {
+            return match self.machine.poll_output(now) {
+                Output::Event(event) => match event_step(&event) {
+                    Some(step) => step,
+                    None => continue,
+                },
+                other => self.output_step(other, now),
+            };
+        }
+    }
+
+    /// Hands in the response to the `S` step of `ticket`: its status, the
+    /// headers the core reads (`content-type`, `retry-after`; `null` when
+    /// absent) and the whole body.
     pub fn respond(
         &mut self,
+        ticket: f64,
         status: u16,
         content_type: Option<String>,
         retry_after: Option<String>,
@@ -131,19 +151,19 @@ impl Task {
         }
         let response = Response::new(status, headers, body);
         self.machine
-            .handle_input(Input::Response(response), clock::at(now));
+            .handle_input(ticket_of(ticket), Input::Response(response), clock::at(now));
     }
 
-    /// Hands in the failure of the last `S` step: its timeout ran out
-    /// (`timeout`), or the network failed with `message`.
-    pub fn fail(&mut self, timeout: bool, message: String, now: f64) {
+    /// Hands in the failure of the `S` step of `ticket`: its timeout ran
+    /// out (`timeout`), or the network failed with `message`.
+    pub fn fail(&mut self, ticket: f64, timeout: bool, message: String, now: f64) {
         let failure = if timeout {
             TransportError::Timeout
         } else {
             TransportError::Network(message)
         };
         self.machine
-            .handle_input(Input::Failed(failure), clock::at(now));
+            .handle_input(ticket_of(ticket), Input::Failed(failure), clock::at(now));
     }
 
     /// The `E` step for a call the caller aborted.
@@ -154,9 +174,12 @@ impl Task {
 
 /// `S` and the request: `{"url":…,"timeoutMs":…,"init":{"method":…,
 /// "headers":{…},"body":…}}`, the body absent when empty.
-fn send_step(request: &Request, now: SystemTime) -> String {
+fn send_step(ticket: Ticket, request: &Request, now: SystemTime) -> String {
     let mut out = String::with_capacity(256 + request.body.len());
     out.push_str("S{");
+    key(&mut out, "ticket");
+    write_u64(&mut out, ticket.get());
+    out.push(',');
     key(&mut out, "url");
     write_str(&mut out, &request.url);
     out.push(',');
@@ -203,7 +226,7 @@ impl Machine for Finished {
         Output::Done(self.0.clone())
     }
 
-    fn handle_input(&mut self, _input: Input, _now: SystemTime) {}
+    fn handle_input(&mut self, _ticket: Ticket, _input: Input, _now: SystemTime) {}
 }
 
 /// Adapts a machine whose value is `()` (a wait) to [`Value`].
@@ -214,13 +237,33 @@ impl<M: Machine<Value = ()>> Machine for Unit<M> {
 
     fn poll_output(&mut self, now: SystemTime) -> Output<Value> {
         match self.0.poll_output(now) {
-            Output::Send(request) => Output::Send(request),
+            Output::Send(ticket, request) => Output::Send(ticket, request),
             Output::WaitUntil(at) => Output::WaitUntil(at),
+            Output::Pending => Output::Pending,
+            Output::Event(event) => Output::Event(event),
             Output::Done(result) => Output::Done(result.map(|()| Value::Undefined)),
         }
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        self.0.handle_input(input, now);
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
+        self.0.handle_input(ticket, input, now);
     }
+}
+
+/// The ticket a driver hands back as a number.
+fn ticket_of(number: f64) -> Ticket {
+    Ticket::new(number as u64)
+}
+
+/// The `V` step of an event JavaScript hears (a change of an apply), or
+/// `None` for one it does not.
+#[cfg(feature = "access")]
+fn event_step(event: &Event) -> Option<String> {
+    crate::convert::event_json(event).map(|json| ["V", &json].concat())
+}
+
+/// The main module's calls report no event to JavaScript.
+#[cfg(not(feature = "access"))]
+fn event_step(_event: &Event) -> Option<String> {
+    None
 }

@@ -111,3 +111,55 @@ export class AccessServer {
     return JSON.stringify(this.rules.map((r) => `${r.type}:${r.username}:${r.pattern}:${r.read}:${r.write}`).sort());
   }
 }
+
+// Steps a task (crates/wasm/src/task.rs) as the npm package's driver does,
+// with `fetch`, every request it sends in flight at once: resolves to the
+// result, rejects with the error object. Timers stand in for the wall clock.
+export async function driveTask(task, fetch, onProgress) {
+  const flying = new Map();
+  try {
+    for (;;) {
+      const step = task.step(Date.now());
+      const kind = step[0];
+      const rest = step.slice(1);
+      if (kind === "S") {
+        const request = JSON.parse(rest);
+        flying.set(request.ticket, carry(request, fetch));
+      } else if (kind === "V") {
+        const { change, state } = JSON.parse(rest);
+        onProgress(change, state);
+      } else if (kind === "W" || kind === "P") {
+        const waits = [...flying.values()];
+        if (kind === "W") waits.push(new Promise((resolve) => setTimeout(() => resolve(null), Number(rest))));
+        const arrived = await Promise.race(waits);
+        if (arrived !== null) {
+          flying.delete(arrived.ticket);
+          arrived.handIn(task);
+        }
+      } else if (kind === "D") {
+        return JSON.parse(rest);
+      } else if (kind === "E") {
+        throw JSON.parse(rest);
+      } else {
+        throw new Error(`unexpected step ${step}`);
+      }
+    }
+  } finally {
+    task.free();
+  }
+}
+
+async function carry({ ticket, url, init }, fetch) {
+  try {
+    const response = await fetch(new Request(url, init));
+    const body = new Uint8Array(await response.arrayBuffer());
+    const headers = response.headers;
+    return {
+      ticket,
+      handIn: (task) =>
+        task.respond(ticket, response.status, headers.get("content-type"), headers.get("retry-after"), body, Date.now()),
+    };
+  } catch (error) {
+    return { ticket, handIn: (task) => task.fail(ticket, false, String(error), Date.now()) };
+  }
+}

@@ -2,7 +2,7 @@
 //! model server (tests/access.js) whose changes show after a delay.
 #![cfg(all(target_arch = "wasm32", feature = "access"))]
 
-use cloudmqtt_api_wasm::{AccessMethod, WasmClient};
+use cloudmqtt_api_wasm::{AccessMethod, Task, WasmClient};
 use js_sys::{JSON, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -38,6 +38,9 @@ extern "C" {
 
     #[wasm_bindgen(method, getter, js_name = maxActive)]
     fn max_active(this: &AccessServer) -> u32;
+
+    #[wasm_bindgen(js_name = driveTask)]
+    fn drive_task(task: Task, fetch: JsValue, on_progress: JsValue) -> Promise;
 }
 
 fn js(json: &str) -> JsValue {
@@ -61,8 +64,10 @@ fn client(server: &AccessServer) -> WasmClient {
         .unwrap()
 }
 
-async fn settle(promise: Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
+/// Runs a task to its end against `server`, as the npm package's driver
+/// would, every change's progress going to the server's log of it.
+async fn settle(server: &AccessServer, task: Task) -> Result<JsValue, JsValue> {
+    JsFuture::from(drive_task(task, server.fetch(), server.on_progress())).await
 }
 
 const DESIRED: &str = r#"{
@@ -77,9 +82,12 @@ const DESIRED: &str = r#"{
 async fn plan_apply_and_export() {
     let server = AccessServer::new(30.0);
     let api = client(&server);
-    let planned = settle(api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    let planned = settle(
+        &server,
+        api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         text(&planned),
         r#"{"changes":[{"action":"create","kind":"user","username":"dashboard"},{"action":"create","kind":"user","username":"sensor-1"},{"action":"create","kind":"rule","rule":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"}},{"action":"create","kind":"rule","rule":{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null}}],"missingPasswords":[]}"#
@@ -87,10 +95,12 @@ async fn plan_apply_and_export() {
     assert_eq!(server.log().length(), 2, "the plan only reads");
 
     let options = js(r#"{"wait": {"intervalMs": 20, "timeoutMs": 5000}, "concurrency": 2}"#);
-    Reflect::set(&options, &"onProgress".into(), &server.on_progress()).unwrap();
-    let made = settle(api.access(AccessMethod::Apply, js(DESIRED), options))
-        .await
-        .unwrap();
+    let made = settle(
+        &server,
+        api.access(AccessMethod::Apply, js(DESIRED), options),
+    )
+    .await
+    .unwrap();
     assert_eq!(text(&made), text(&planned));
     assert_eq!(server.max_active(), 2, "two requests in flight at once");
     assert_eq!(server.user_names(), "dashboard,sensor-1");
@@ -116,9 +126,12 @@ async fn plan_apply_and_export() {
         4
     );
 
-    let again = settle(api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    let again = settle(
+        &server,
+        api.access(AccessMethod::Plan, js(DESIRED), JsValue::UNDEFINED),
+    )
+    .await
+    .unwrap();
     assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
 
     // Change rights and prune the dashboard.
@@ -129,23 +142,29 @@ async fn plan_apply_and_export() {
         )
         .replace(r#", "dashboard": {"password": "d-secret"}"#, "");
     let options = js(r#"{"prune": true, "wait": {"intervalMs": 20}}"#);
-    let made = settle(api.access(AccessMethod::Apply, js(&changed), options))
-        .await
-        .unwrap();
+    let made = settle(
+        &server,
+        api.access(AccessMethod::Apply, js(&changed), options),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         text(&made),
         r#"{"changes":[{"action":"replace","kind":"rule","from":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"},"to":{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}},{"action":"delete","kind":"user","username":"dashboard"}],"missingPasswords":[]}"#
     );
-    let exported = settle(api.access(AccessMethod::Export, JsValue::UNDEFINED, JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    let exported = settle(
+        &server,
+        api.access(AccessMethod::Export, JsValue::UNDEFINED, JsValue::UNDEFINED),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         text(&exported),
         r#"{"users":{"sensor-1":{}},"rules":[{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null},{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}]}"#
     );
     // The export is a desired state that plans no changes.
     let options = js(r#"{"prune": true}"#);
-    let again = settle(api.access(AccessMethod::Plan, exported, options))
+    let again = settle(&server, api.access(AccessMethod::Plan, exported, options))
         .await
         .unwrap();
     assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
@@ -169,9 +188,12 @@ async fn invalid_desired_states_are_refused_before_anything_is_sent() {
         ),
         ("42", "desired"),
     ] {
-        let error = settle(api.access(AccessMethod::Plan, js(desired), JsValue::UNDEFINED))
-            .await
-            .unwrap_err();
+        let error = settle(
+            &server,
+            api.access(AccessMethod::Plan, js(desired), JsValue::UNDEFINED),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             Reflect::get(&error, &"code".into())
                 .unwrap()
@@ -195,8 +217,11 @@ async fn invalid_desired_states_are_refused_before_anything_is_sent() {
     assert_eq!(server.log().length(), 0);
     // A topic rule for a user neither desired nor on the server.
     let desired = r#"{"rules": [{"type": "topic", "username": "ghost", "pattern": "t", "read": true, "write": true}]}"#;
-    let error = settle(api.access(AccessMethod::Plan, js(desired), JsValue::UNDEFINED))
-        .await
-        .unwrap_err();
+    let error = settle(
+        &server,
+        api.access(AccessMethod::Plan, js(desired), JsValue::UNDEFINED),
+    )
+    .await
+    .unwrap_err();
     assert!(text(&error).contains("ghost"), "{}", text(&error));
 }

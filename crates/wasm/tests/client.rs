@@ -158,6 +158,8 @@ struct Sent {
     url: String,
     method: String,
     timeout_ms: f64,
+    /// The ticket its outcome goes back with.
+    ticket: f64,
     init: JsValue,
     headers: JsValue,
     body: Option<String>,
@@ -170,12 +172,17 @@ impl Sent {
             .strip_prefix('S')
             .unwrap_or_else(|| panic!("expected a send, got {step}"));
         let value = JSON::parse(json).unwrap_or_else(|_| panic!("send JSON: {json}"));
-        assert_eq!(keys(&value), ["url", "timeoutMs", "init"], "{json}");
+        assert_eq!(
+            keys(&value),
+            ["ticket", "url", "timeoutMs", "init"],
+            "{json}"
+        );
         let init = prop(&value, "init");
         Self {
             at,
             url: prop_string(&value, "url").expect("url"),
             timeout_ms: prop(&value, "timeoutMs").as_f64().expect("timeoutMs"),
+            ticket: prop(&value, "ticket").as_f64().expect("ticket"),
             method: prop_string(&init, "method").expect("method"),
             headers: prop(&init, "headers"),
             body: prop_string(&init, "body"),
@@ -267,6 +274,7 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
                         body,
                     } => {
                         task.respond(
+                            request.ticket,
                             status,
                             content_type.map(str::to_owned),
                             retry_after,
@@ -275,10 +283,11 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
                         );
                         last_body = Some(body);
                     }
-                    Reply::Network(message) => task.fail(false, message, now),
+                    Reply::Network(message) => task.fail(request.ticket, false, message, now),
                     Reply::Timeout => {
                         now += request.timeout_ms;
-                        task.fail(true, "the request timed out".to_owned(), now);
+                        let timed_out = "the request timed out".to_owned();
+                        task.fail(request.ticket, true, timed_out, now);
                     }
                 }
                 sent.push(request);
@@ -855,8 +864,9 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
 
     // An HTTP date counts from the time the task is stepped at.
     let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
-    Sent::parse(&task.step(T0), T0);
+    let sent = Sent::parse(&task.step(T0), T0);
     task.respond(
+        sent.ticket,
         429,
         None,
         Some("Tue, 14 Nov 2023 22:13:50 GMT".to_owned()),
@@ -1071,9 +1081,9 @@ fn aborted_is_an_aborted_error_at_any_step() {
     };
     let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
     check(&task);
-    Sent::parse(&task.step(T0), T0);
+    let sent = Sent::parse(&task.step(T0), T0);
     check(&task);
-    task.respond(429, None, Some("5".to_owned()), Vec::new(), T0);
+    task.respond(sent.ticket, 429, None, Some("5".to_owned()), Vec::new(), T0);
     assert_eq!(task.step(T0), "W5000");
     check(&task);
 }

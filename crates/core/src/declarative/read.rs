@@ -8,7 +8,8 @@ use crate::call::Call;
 use crate::config::ApiConfig;
 use crate::declarative::plan::ServerAccess;
 use crate::error::Error;
-use crate::machine::{Input, Machine, Output};
+use crate::event::Event;
+use crate::machine::{Input, Machine, Output, Ticket};
 use crate::ops::{ListAclRules, ListUsers};
 use crate::paginate::Paginator;
 use crate::retry::RetryPolicy;
@@ -24,6 +25,8 @@ pub struct ReadServer {
     seed: u64,
     pages: Paginator,
     users: BTreeSet<String>,
+    /// Pages read so far.
+    read: u32,
     state: ReadState,
 }
 
@@ -44,6 +47,7 @@ impl ReadServer {
             pages: Paginator::new(None, validate::MAX_LIMIT)
                 .unwrap_or_else(|_| unreachable!("the largest page size is valid")),
             users: BTreeSet::new(),
+            read: 0,
             state: ReadState::Done(Ok(ServerAccess::default())),
         };
         read.state = read.next_state();
@@ -74,31 +78,41 @@ impl Machine for ReadServer {
                 ReadState::Users(call) => match call.poll_output(now) {
                     Output::Done(Ok(page)) => {
                         let fresh = self.pages.handle_page(page);
+                        self.read += 1;
+                        let event = Event::Page {
+                            page: self.read,
+                            users: fresh.len(),
+                        };
                         self.users
                             .extend(fresh.into_iter().map(|user| user.username));
-                        self.next_state()
+                        self.state = self.next_state();
+                        return Output::Event(event);
                     }
                     Output::Done(Err(error)) => ReadState::Done(Err(error)),
-                    Output::Send(request) => return Output::Send(request),
+                    Output::Send(ticket, request) => return Output::Send(ticket, request),
                     Output::WaitUntil(at) => return Output::WaitUntil(at),
+                    Output::Pending => return Output::Pending,
+                    Output::Event(event) => return Output::Event(event),
                 },
                 ReadState::Rules(call) => match call.poll_output(now) {
                     Output::Done(result) => ReadState::Done(result.map(|rules| ServerAccess {
                         users: std::mem::take(&mut self.users),
                         rules,
                     })),
-                    Output::Send(request) => return Output::Send(request),
+                    Output::Send(ticket, request) => return Output::Send(ticket, request),
                     Output::WaitUntil(at) => return Output::WaitUntil(at),
+                    Output::Pending => return Output::Pending,
+                    Output::Event(event) => return Output::Event(event),
                 },
             };
             self.state = next;
         }
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         match &mut self.state {
-            ReadState::Users(call) => call.handle_input(input, now),
-            ReadState::Rules(call) => call.handle_input(input, now),
+            ReadState::Users(call) => call.handle_input(ticket, input, now),
+            ReadState::Rules(call) => call.handle_input(ticket, input, now),
             ReadState::Done(_) => {}
         }
     }
@@ -120,7 +134,7 @@ mod tests {
         let mut urls = Vec::new();
         let server = loop {
             match read.poll_output(now) {
-                Output::Send(request) => {
+                Output::Send(ticket, request) => {
                     urls.push(request.url.clone());
                     let body = match urls.len() {
                         1 => format!("[{}]", full.join(",")),
@@ -129,11 +143,14 @@ mod tests {
                             .to_owned(),
                     };
                     read.handle_input(
+                        ticket,
                         Input::Response(Response::new(200, vec![], body.into_bytes())),
                         now,
                     );
                 }
                 Output::WaitUntil(at) => now = at,
+                Output::Event(_) => {}
+                Output::Pending => unreachable!("every request was answered"),
                 Output::Done(result) => break result.unwrap(),
             }
         };

@@ -1,32 +1,11 @@
 //! What became of each change: started, done, failed, and the progress
 //! not yet taken.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::declarative::plan::AccessChange;
 use crate::error::Error;
-
-/// Where a change stands, as reported to progress listeners.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// Its first request went out.
-    Started,
-    /// It is visible on the server.
-    Done,
-    /// It was given up (see [`ApplyReport::failed`]).
-    Failed,
-}
-
-impl Progress {
-    /// `"started"`, `"done"` or `"failed"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Started => "started",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
-}
+use crate::event::{Event, Progress};
 
 /// What an apply did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +25,7 @@ pub(super) struct Ledger {
     started: BTreeSet<usize>,
     done: BTreeSet<usize>,
     failed: BTreeMap<usize, Error>,
-    progress: Vec<(AccessChange, Progress)>,
+    events: VecDeque<Event>,
     requests: u64,
 }
 
@@ -82,24 +61,21 @@ impl Ledger {
     /// A request of change `index` went out (reported the first time).
     pub(super) fn start(&mut self, index: usize) {
         if self.started.insert(index) {
-            self.progress
-                .push((self.changes[index].clone(), Progress::Started));
+            self.report_progress(index, Progress::Started);
         }
     }
 
     /// Change `index` shows on the server (reported once).
     pub(super) fn finish(&mut self, index: usize) {
         if self.done.insert(index) {
-            self.progress
-                .push((self.changes[index].clone(), Progress::Done));
+            self.report_progress(index, Progress::Done);
         }
     }
 
     /// Change `index` was given up; the first error given is the one kept.
     pub(super) fn fail(&mut self, index: usize, error: Error) {
         if !self.failed.contains_key(&index) {
-            self.progress
-                .push((self.changes[index].clone(), Progress::Failed));
+            self.report_progress(index, Progress::Failed);
             self.failed.insert(index, error);
         }
     }
@@ -109,9 +85,17 @@ impl Ledger {
         self.failed.contains_key(&index)
     }
 
-    /// The progress since the last call, in order.
-    pub(super) fn take_progress(&mut self) -> Vec<(AccessChange, Progress)> {
-        std::mem::take(&mut self.progress)
+    fn report_progress(&mut self, index: usize, progress: Progress) {
+        self.events.push_back(Event::Change {
+            index,
+            change: self.changes[index].clone(),
+            progress,
+        });
+    }
+
+    /// The oldest progress event not yet taken.
+    pub(super) fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
     }
 
     /// What was done and what failed, in plan order.
@@ -148,6 +132,18 @@ mod tests {
         Ledger::new(vec![delete("a"), delete("b"), delete("c")])
     }
 
+    /// The progress not yet taken, as (change, progress).
+    fn take_progress(ledger: &mut Ledger) -> Vec<(AccessChange, Progress)> {
+        std::iter::from_fn(|| ledger.next_event())
+            .map(|event| match event {
+                Event::Change {
+                    change, progress, ..
+                } => (change, progress),
+                other => panic!("not a change: {other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn progress_is_reported_once_per_step_in_order() {
         let mut ledger = ledger();
@@ -157,14 +153,14 @@ mod tests {
         ledger.finish(1);
         ledger.start(0);
         assert_eq!(
-            ledger.take_progress(),
+            take_progress(&mut ledger),
             vec![
                 (delete("b"), Progress::Started),
                 (delete("b"), Progress::Done),
                 (delete("a"), Progress::Started),
             ]
         );
-        assert_eq!(ledger.take_progress(), vec![]);
+        assert_eq!(take_progress(&mut ledger), vec![]);
     }
 
     #[test]
@@ -174,7 +170,7 @@ mod tests {
         ledger.fail(2, Error::invalid("x", "y"));
         assert!(ledger.has_failed(2) && !ledger.has_failed(0));
         assert_eq!(
-            ledger.take_progress(),
+            take_progress(&mut ledger),
             vec![(delete("c"), Progress::Failed)]
         );
         assert_eq!(ledger.report().failed, vec![(delete("c"), Error::Timeout)]);

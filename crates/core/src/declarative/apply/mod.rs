@@ -6,18 +6,19 @@ mod phases;
 mod task;
 mod throttle;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use crate::config::{ApiConfig, Secret};
 use crate::declarative::plan::{AccessChange, AccessPlan, DesiredAccess};
 use crate::error::{Error, SecretForms};
-use crate::http::{Request, Response};
-use crate::machine::{Input, LOST, Machine, Output, TransportError, later};
+use crate::event::Event;
+use crate::http::Response;
+use crate::machine::{Input, Machine, Output, Ticket, Tickets, TransportError, later};
 use crate::poll::{ProbeSchedule, WaitOptions};
-use crate::retry::{Jitter, RetryPolicy};
+use crate::retry::{AttemptFailure, Jitter, RetryAfter, RetryPolicy};
 
-pub use ledger::{ApplyReport, Progress};
+pub use ledger::ApplyReport;
 
 use ledger::Ledger;
 use listing::{Listing, PollRun, Read};
@@ -62,25 +63,6 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Identifies one request in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ticket(u64);
-
-/// What [`Apply::step`] asks its driver to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Send this request and hand its outcome to [`Apply::handle`] with the
-    /// ticket; then step again at once (more may go out meanwhile).
-    Send(Ticket, Request),
-    /// Step again at this instant, or sooner when a request in flight
-    /// comes back.
-    WaitUntil(SystemTime),
-    /// Nothing to do until a request in flight comes back.
-    Busy,
-    /// Finished.
-    Done(Result<ApplyReport, Error>),
-}
-
 /// Carries out an [`AccessPlan`].
 ///
 /// # Phases
@@ -92,8 +74,8 @@ pub enum Step {
 ///
 /// # Sending
 /// Up to [`ApplyOptions::concurrency`] requests of a phase may be in flight
-/// at once (a driver that sends one at a time, like [`crate::run`] through
-/// the [`Machine`] trait, gets the same result one by one). A 429 backs
+/// at once, each with its own [`Ticket`] (a driver that sends one at a
+/// time, like [`crate::run`], gets the same result one by one). A 429 backs
 /// every request off, not only the one refused.
 ///
 /// # Waiting
@@ -113,9 +95,9 @@ pub enum Step {
 /// Rerunning plan and apply after an interruption therefore converges
 /// without duplicates.
 ///
-/// Drive it with [`step`](Self::step) and [`handle`](Self::handle) to keep
-/// several requests in flight, or as a [`Machine`] one request at a time.
-/// Its value is an [`ApplyReport`]; it fails as a whole only when the
+/// It is a [`Machine`] like every other. Its events: each change's
+/// [`Event::Change`] (started, done, failed), an [`Event::Waiting`] before
+/// each poll, an [`Event::Retry`] before a change goes out again. Its value is an [`ApplyReport`]; it fails as a whole only when the
 /// server refuses the key (401, 403) or a list cannot be read.
 #[derive(Debug)]
 pub struct Apply {
@@ -125,14 +107,16 @@ pub struct Apply {
     options: ApplyOptions,
     jitter: Jitter,
     phases: Phases,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: BTreeMap<Ticket, InFlight>,
     poll: Option<PollRun>,
-    next_ticket: u64,
+    tickets: Tickets,
+    events: VecDeque<Event>,
+    /// The poll instant the last [`Event::Waiting`] announced.
+    announced: Option<SystemTime>,
     throttle: Throttle,
     schedule: ProbeSchedule,
     ledger: Ledger,
     fatal: Option<Error>,
-    last: Option<Ticket>,
 }
 
 #[derive(Debug)]
@@ -182,12 +166,13 @@ impl Apply {
             phases: Phases::default(),
             in_flight: BTreeMap::new(),
             poll: None,
-            next_ticket: 0,
+            tickets: Tickets::default(),
+            events: VecDeque::new(),
+            announced: None,
             throttle: Throttle::new(options.concurrency),
             schedule: ProbeSchedule::new(&options.wait),
             ledger: Ledger::new(plan.changes.clone()),
             fatal: None,
-            last: None,
         };
         if let Err(error) = options.wait.validate() {
             apply.fatal = Some(error);
@@ -229,38 +214,37 @@ impl Apply {
         self.phases.waiting_for()
     }
 
-    /// The changes whose progress changed since the last call, in order.
-    pub fn take_progress(&mut self) -> Vec<(AccessChange, Progress)> {
-        self.ledger.take_progress()
-    }
-
     /// Requests sent so far, polls included.
     pub fn requests(&self) -> u64 {
         self.ledger.requests()
     }
 
-    /// The next thing to do, as of `now`.
-    pub fn step(&mut self, now: SystemTime) -> Step {
-        match self.next_step(now) {
-            // Every request carries its attempt's deadline.
-            Step::Send(ticket, mut request) => {
-                request.deadline = Some(later(now, self.options.backoff.attempt_timeout));
-                Step::Send(ticket, request)
-            }
-            other => other,
+    /// The oldest event not yet reported.
+    fn next_event(&mut self) -> Option<Event> {
+        self.ledger.next_event().or_else(|| self.events.pop_front())
+    }
+
+    /// Announces the poll at `at` once.
+    fn announce_poll(&mut self, now: SystemTime, at: SystemTime) {
+        if self.announced != Some(at) {
+            self.announced = Some(at);
+            self.events.push_back(Event::Waiting {
+                what: self.waiting_for().unwrap_or_default(),
+                delay: at.duration_since(now).unwrap_or_default(),
+            });
         }
     }
 
-    fn next_step(&mut self, now: SystemTime) -> Step {
+    fn next_step(&mut self, now: SystemTime) -> Output<ApplyReport> {
         loop {
             if let Some(error) = &self.fatal {
-                return Step::Done(Err(error.clone()));
+                return Output::Done(Err(error.clone()));
             }
             let Some(kind) = self.phases.kind() else {
-                return Step::Done(Ok(self.ledger.report()));
+                return Output::Done(Ok(self.ledger.report()));
             };
             if let Some(at) = self.throttle.holds(now) {
-                return Step::WaitUntil(at);
+                return Output::WaitUntil(at);
             }
             let room = self.poll.is_none() && self.throttle.has_room(self.in_flight.len());
             // Send the next ready task of this phase.
@@ -278,12 +262,12 @@ impl Apply {
             let next_ready = self.phases.current().next_ready();
             if !self.in_flight.is_empty() {
                 return match next_ready {
-                    Some(at) if room => Step::WaitUntil(at),
-                    _ => Step::Busy,
+                    Some(at) if room => Output::WaitUntil(at),
+                    _ => Output::Pending,
                 };
             }
             if let Some(at) = next_ready {
-                return Step::WaitUntil(at);
+                return Output::WaitUntil(at);
             }
             if self.phases.current().awaiting.is_empty() {
                 self.next_phase();
@@ -302,19 +286,15 @@ impl Apply {
                 .deadline
                 .get_or_insert(later(now, self.options.wait.timeout));
             if now < at {
-                return Step::WaitUntil(at);
+                self.announce_poll(now, at);
+                return Output::WaitUntil(at);
             }
             return self.send_poll(kind);
         }
     }
 
-    /// Takes the outcome of the request sent with `ticket`, received at
-    /// `now`. An unknown ticket is ignored.
-    pub fn handle(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
-        if self.last == Some(ticket) {
-            self.last = None;
-        }
-        match self.in_flight.remove(&ticket.0) {
+    fn handle(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
+        match self.in_flight.remove(&ticket) {
             Some(InFlight::Task(task)) => self.task_outcome(task, input, now),
             Some(InFlight::Poll) => self.poll_outcome(input, now),
             None => {}
@@ -378,14 +358,14 @@ impl Apply {
     }
 
     fn ticket(&mut self, flight: InFlight) -> Ticket {
-        self.next_ticket += 1;
-        self.in_flight.insert(self.next_ticket, flight);
+        let ticket = self.tickets.next();
+        self.in_flight.insert(ticket, flight);
         self.ledger.count_request();
-        Ticket(self.next_ticket)
+        ticket
     }
 
     /// Builds and sends a task's request; `None` when it failed to build.
-    fn send_task(&mut self, mut task: Task) -> Option<Step> {
+    fn send_task(&mut self, mut task: Task) -> Option<Output<ApplyReport>> {
         let request = match task.op.request(&self.config, &self.passwords) {
             Ok(request) => request,
             Err(error) => {
@@ -397,14 +377,14 @@ impl Apply {
         task.ready_at = None;
         self.ledger.start(task.change);
         let ticket = self.ticket(InFlight::Task(task));
-        Some(Step::Send(ticket, request))
+        Some(Output::Send(ticket, request))
     }
 
-    fn send_poll(&mut self, kind: PhaseKind) -> Step {
+    fn send_poll(&mut self, kind: PhaseKind) -> Output<ApplyReport> {
         if self.poll.is_none() {
             match PollRun::start(kind.lists_users()) {
                 Ok(run) => self.poll = Some(run),
-                Err(error) => return Step::Done(Err(error)),
+                Err(error) => return Output::Done(Err(error)),
             }
         }
         let request = match &self.poll {
@@ -412,8 +392,8 @@ impl Apply {
             None => Err(Error::invalid("poll", "has no request")),
         };
         match request {
-            Ok(request) => Step::Send(self.ticket(InFlight::Poll), request),
-            Err(error) => Step::Done(Err(error)),
+            Ok(request) => Output::Send(self.ticket(InFlight::Poll), request),
+            Err(error) => Output::Done(Err(error)),
         }
     }
 }
@@ -445,7 +425,13 @@ impl Apply {
             .refused(response, now, &self.options.backoff, &mut self.jitter);
     }
 
-    fn retry_later(&mut self, mut task: Task, now: SystemTime, error: Error) {
+    fn retry_later(
+        &mut self,
+        mut task: Task,
+        now: SystemTime,
+        failure: AttemptFailure,
+        error: Error,
+    ) {
         if task.attempts >= self.options.max_attempts {
             return self.fail(task.change, error);
         }
@@ -453,6 +439,11 @@ impl Apply {
             .options
             .backoff
             .backoff(task.attempts.saturating_sub(1), self.jitter.next());
+        self.events.push_back(Event::Retry {
+            failure,
+            retry: task.attempts,
+            delay,
+        });
         task.ready_at = Some(later(now, delay));
         self.phases.current_mut().queue.push_back(task);
     }
@@ -465,12 +456,15 @@ impl Apply {
         let response = match input {
             Input::Response(response) => response,
             Input::Failed(error) => {
-                let error = Error::from(error);
+                let failure = match error {
+                    TransportError::Network(_) => AttemptFailure::Network,
+                    TransportError::Timeout => AttemptFailure::Timeout,
+                };
                 if task.op.is_create() {
                     task.uncertain_since = Some(now);
                     return self.await_visible(task);
                 }
-                return self.retry_later(task, now, error);
+                return self.retry_later(task, now, failure, Error::from(error));
             }
         };
         if response.is_success() {
@@ -505,7 +499,11 @@ impl Apply {
                 task.uncertain_since = Some(now);
                 self.await_visible(task);
             }
-            500..=599 => self.retry_later(task, now, error),
+            500..=599 => {
+                let retry_after = response.header("retry-after").and_then(RetryAfter::parse);
+                let failure = AttemptFailure::Status(response.status, retry_after);
+                self.retry_later(task, now, failure, error);
+            }
             _ => self.fail(task.change, error),
         }
     }
@@ -612,29 +610,24 @@ impl Machine for Apply {
     type Value = ApplyReport;
 
     fn poll_output(&mut self, now: SystemTime) -> Output<ApplyReport> {
-        if let Some(ticket) = self.last.take() {
-            // The outcome of the last request was never handed in.
-            let lost = Input::Failed(TransportError::Network(LOST.to_owned()));
-            self.handle(ticket, lost, now);
+        if let Some(event) = self.next_event() {
+            return Output::Event(event);
         }
-        match self.step(now) {
-            Step::Send(ticket, request) => {
-                self.last = Some(ticket);
-                Output::Send(request)
+        match self.next_step(now) {
+            // Every request carries its attempt's deadline.
+            Output::Send(ticket, mut request) => {
+                request.deadline = Some(later(now, self.options.backoff.attempt_timeout));
+                Output::Send(ticket, request)
             }
-            Step::WaitUntil(at) => Output::WaitUntil(at),
-            // Nothing is in flight when driven one request at a time.
-            Step::Busy => Output::Done(Err(Error::invalid(
-                "apply",
-                "waits for a request that was never handed back",
-            ))),
-            Step::Done(result) => Output::Done(result),
+            // Events come first; what else was decided is decided again.
+            other => match self.next_event() {
+                Some(event) => Output::Event(event),
+                None => other,
+            },
         }
     }
 
-    fn handle_input(&mut self, input: Input, now: SystemTime) {
-        if let Some(ticket) = self.last.take() {
-            self.handle(ticket, input, now);
-        }
+    fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
+        self.handle(ticket, input, now);
     }
 }
