@@ -100,8 +100,8 @@ pub use declarative::apply::{
 #[cfg(feature = "access-file")]
 pub use declarative::desired;
 pub use declarative::plan::{
-    AccessChange, AccessPlan, DesiredAccess, PlanOptions, RuleKind, ServerAccess, UserKind, plan,
-    rights, sends_password,
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ServerAccess, plan, rights,
+    sends_password,
 };
 pub use declarative::read::ReadServer;
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};

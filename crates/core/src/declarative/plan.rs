@@ -49,56 +49,40 @@ pub struct PlanOptions {
     pub set_passwords: bool,
 }
 
-/// One change to the server.
+/// One change to the server. With the `serde` feature it serializes as
+/// `{"action": "create", "kind": "user", "username": …}`, `{"action":
+/// "delete", "kind": "rule", "rule": {…}}` or `{"action": "replace",
+/// "kind": "rule", "from": {…}, "to": {…}}` (the action is
+/// [`action`](Self::action)).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(tag = "action", rename_all = "kebab-case"))]
 pub enum AccessChange {
     /// Create a user (with its desired password).
-    #[cfg_attr(feature = "serde", serde(rename = "create"))]
     CreateUser {
-        /// Always `"user"`.
-        kind: UserKind,
         /// The user.
         username: String,
     },
     /// Set an existing user's password to the desired one.
-    #[cfg_attr(feature = "serde", serde(rename = "set-password"))]
     SetPassword {
-        /// Always `"user"`.
-        kind: UserKind,
         /// The user.
         username: String,
     },
     /// Delete a user.
-    #[cfg_attr(feature = "serde", serde(rename = "delete"))]
     DeleteUser {
-        /// Always `"user"`.
-        kind: UserKind,
         /// The user.
         username: String,
     },
     /// Create a rule.
-    #[cfg_attr(feature = "serde", serde(rename = "create"))]
     CreateRule {
-        /// Always `"rule"`.
-        kind: RuleKind,
         /// The rule.
         rule: AclRule,
     },
     /// Delete a rule (every rule with its identity).
-    #[cfg_attr(feature = "serde", serde(rename = "delete"))]
     DeleteRule {
-        /// Always `"rule"`.
-        kind: RuleKind,
         /// The rule.
         rule: AclRule,
     },
     /// Delete a rule and create it again with other rights.
-    #[cfg_attr(feature = "serde", serde(rename = "replace"))]
     ReplaceRule {
-        /// Always `"rule"`.
-        kind: RuleKind,
         /// The rule on the server.
         from: AclRule,
         /// The rule as desired.
@@ -106,31 +90,37 @@ pub enum AccessChange {
     },
 }
 
-/// The `"kind": "user"` tag of a user change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename = "user", rename_all = "lowercase"))]
-pub enum UserKind {
-    /// A user.
-    #[default]
-    User,
-}
-
-/// The `"kind": "rule"` tag of a rule change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum RuleKind {
-    /// A rule.
-    #[default]
-    Rule,
+#[cfg(feature = "serde")]
+impl serde::Serialize for AccessChange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("action", self.action())?;
+        match self {
+            Self::CreateUser { username }
+            | Self::SetPassword { username }
+            | Self::DeleteUser { username } => {
+                map.serialize_entry("kind", "user")?;
+                map.serialize_entry("username", username)?;
+            }
+            Self::CreateRule { rule } | Self::DeleteRule { rule } => {
+                map.serialize_entry("kind", "rule")?;
+                map.serialize_entry("rule", rule)?;
+            }
+            Self::ReplaceRule { from, to } => {
+                map.serialize_entry("kind", "rule")?;
+                map.serialize_entry("from", from)?;
+                map.serialize_entry("to", to)?;
+            }
+        }
+        map.end()
+    }
 }
 
 impl AccessChange {
     /// Creates a user.
     pub fn create_user(username: &str) -> Self {
         Self::CreateUser {
-            kind: UserKind::User,
             username: username.to_owned(),
         }
     }
@@ -138,7 +128,6 @@ impl AccessChange {
     /// Sets a user's password.
     pub fn set_password(username: &str) -> Self {
         Self::SetPassword {
-            kind: UserKind::User,
             username: username.to_owned(),
         }
     }
@@ -146,34 +135,23 @@ impl AccessChange {
     /// Deletes a user.
     pub fn delete_user(username: &str) -> Self {
         Self::DeleteUser {
-            kind: UserKind::User,
             username: username.to_owned(),
         }
     }
 
     /// Creates a rule.
     pub fn create_rule(rule: AclRule) -> Self {
-        Self::CreateRule {
-            kind: RuleKind::Rule,
-            rule,
-        }
+        Self::CreateRule { rule }
     }
 
     /// Deletes a rule.
     pub fn delete_rule(rule: AclRule) -> Self {
-        Self::DeleteRule {
-            kind: RuleKind::Rule,
-            rule,
-        }
+        Self::DeleteRule { rule }
     }
 
     /// Replaces a rule.
     pub fn replace_rule(from: AclRule, to: AclRule) -> Self {
-        Self::ReplaceRule {
-            kind: RuleKind::Rule,
-            from,
-            to,
-        }
+        Self::ReplaceRule { from, to }
     }
 
     /// `"create"`, `"replace"`, `"delete"` or `"set-password"`.

@@ -119,11 +119,9 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::declarative::plan::UserKind;
 
     fn delete(name: &str) -> AccessChange {
         AccessChange::DeleteUser {
-            kind: UserKind::User,
             username: name.into(),
         }
     }
