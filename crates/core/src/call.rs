@@ -1,6 +1,5 @@
 //! One operation carried out with retries: the [`Call`] machine.
 
-use std::collections::VecDeque;
 use std::time::SystemTime;
 
 use crate::config::ApiConfig;
@@ -43,7 +42,8 @@ pub struct Call<O: Operation> {
     jitter: Jitter,
     retries: u32,
     tickets: Tickets,
-    events: VecDeque<Event>,
+    /// The event not yet reported (one at most: each comes before a wait).
+    event: Option<Event>,
     state: State<O::Output>,
 }
 
@@ -63,7 +63,7 @@ impl<O: Operation> Call<O> {
             jitter: Jitter::new(seed),
             retries: 0,
             tickets: Tickets::default(),
-            events: VecDeque::new(),
+            event: None,
             state,
         }
     }
@@ -96,7 +96,7 @@ impl<O: Operation> Call<O> {
         {
             Some(delay) => {
                 self.retries += 1;
-                self.events.push_back(Event::Retry {
+                self.event = Some(Event::Retry {
                     failure,
                     retry: self.retries,
                     delay,
@@ -153,7 +153,7 @@ impl<O: Operation> Machine for Call<O> {
     type Value = O::Output;
 
     fn poll_output(&mut self, now: SystemTime) -> Output<O::Output> {
-        if let Some(event) = self.events.pop_front() {
+        if let Some(event) = self.event.take() {
             return Output::Event(event);
         }
         match &self.state {

@@ -7,7 +7,6 @@
 //! probe per interval, so that a change applied within moments is seen
 //! within moments and a slow one costs no more requests than before.
 
-use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 use crate::config::ApiConfig;
@@ -242,7 +241,8 @@ pub struct Poller {
     started: Option<SystemTime>,
     secrets: SecretForms,
     tickets: Tickets,
-    events: VecDeque<Event>,
+    /// The event not yet reported (one at most: each comes before a wait).
+    event: Option<Event>,
     state: State,
 }
 
@@ -265,7 +265,7 @@ impl Poller {
             started: None,
             secrets: config.key_forms().clone(),
             tickets: Tickets::default(),
-            events: VecDeque::new(),
+            event: None,
             state,
         }
     }
@@ -303,7 +303,7 @@ impl Poller {
             }));
         } else {
             let at = later(now, delay).min(deadline);
-            self.events.push_back(Event::Waiting {
+            self.event = Some(Event::Waiting {
                 what: self.target.describe(),
                 delay: at.duration_since(now).unwrap_or_default(),
             });
@@ -343,7 +343,7 @@ impl Machine for Poller {
             self.started = Some(now);
             self.probe_later(Duration::ZERO, now);
         }
-        if let Some(event) = self.events.pop_front() {
+        if let Some(event) = self.event.take() {
             return Output::Event(event);
         }
         match &self.state {
