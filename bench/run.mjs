@@ -19,6 +19,8 @@ const root = path.resolve(here, "..");
 const WASM_GZIP_BUDGET = 45_000;
 // The size target, printed beside the budget (see bench/README.md).
 const WASM_GZIP_TARGET = 40_000;
+// The `cloudmqtt-api/access` entry's .wasm target (printed, not enforced).
+const ACCESS_GZIP_TARGET = 50_000;
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -48,7 +50,7 @@ function walk(dir) {
 }
 
 /** Resolves the "." export with `conditions`, in the map's order. */
-function resolveExport(pkg, conditions) {
+function resolveExport(pkg, conditions, subpath = ".") {
   const walkEntry = (value) => {
     if (typeof value === "string") return value;
     if (value && typeof value === "object") {
@@ -61,7 +63,7 @@ function resolveExport(pkg, conditions) {
     }
     return null;
   };
-  const exportsField = pkg.exports?.["."] ?? pkg.exports;
+  const exportsField = pkg.exports?.[subpath] ?? (subpath === "." ? pkg.exports : undefined);
   return walkEntry(exportsField) ?? (conditions.includes("require") ? pkg.main : pkg.module ?? pkg.main);
 }
 
@@ -161,6 +163,8 @@ const { startServer } = await import(pathToFileURL(path.join(root, "tests/npm/se
 const baselineUrl = pathToFileURL(path.join(here, "baseline.mjs")).href;
 const emptyUrl = pathToFileURL(path.join(here, "empty.mjs")).href;
 const entryUrl = pathToFileURL(path.resolve(pkgDir, resolveExport(pkg, ["node", "import", "default"]))).href;
+/** `cloudmqtt-api/access`, whose calls its own, larger .wasm makes. */
+const accessUrl = pathToFileURL(path.resolve(pkgDir, resolveExport(pkg, ["node", "import", "default"], "./access"))).href;
 const { BaselineClient } = await import(baselineUrl);
 const server = await startServer();
 const small = JSON.stringify([{ username: "alice" }]);
@@ -269,12 +273,14 @@ try {
     console.log(JSON.stringify({ loaderMs: t1 - t0, importMs: t2 - t1 }));
   `;
   const pkgCold = [];
+  const accessCold = [];
   const baseCold = [];
   const pkgImport = [];
   const baseImport = [];
   for (let i = 0; i < coldRuns; i++) {
     if (i % 2 === 0) {
       pkgCold.push(await child(coldSource(entryUrl, "CloudMqtt")));
+      accessCold.push(await child(coldSource(accessUrl, "CloudMqtt")));
       baseCold.push(await child(coldSource(baselineUrl, "BaselineClient")));
       pkgImport.push(await child(importSource(entryUrl)));
       baseImport.push(await child(importSource(baselineUrl)));
@@ -282,6 +288,7 @@ try {
       baseImport.push(await child(importSource(baselineUrl)));
       pkgImport.push(await child(importSource(entryUrl)));
       baseCold.push(await child(coldSource(baselineUrl, "BaselineClient")));
+      accessCold.push(await child(coldSource(accessUrl, "CloudMqtt")));
       pkgCold.push(await child(coldSource(entryUrl, "CloudMqtt")));
     }
   }
@@ -290,6 +297,11 @@ try {
   figure("import + construct + first call", "ms", med(pkgCold, "totalMs"), med(baseCold, "totalMs"), coldRatio, "<= 1.30x");
   console.log(
     `  package: import ${med(pkgCold, "importMs").toFixed(2)} ms, construct ${med(pkgCold, "constructMs").toFixed(2)} ms, first call ${med(pkgCold, "firstCallMs").toFixed(2)} ms; whole process ${med(pkgCold, "wallMs").toFixed(0)} ms`,
+  );
+  const accessRatio = median(ratiosOf(accessCold.map((r) => r.totalMs), baseCold.map((r) => r.totalMs)));
+  figure("access entry: the same", "ms", med(accessCold, "totalMs"), med(baseCold, "totalMs"), accessRatio, "printed beside the main entry's");
+  console.log(
+    `  access entry: import ${med(accessCold, "importMs").toFixed(2)} ms, construct ${med(accessCold, "constructMs").toFixed(2)} ms, first call ${med(accessCold, "firstCallMs").toFixed(2)} ms; whole process ${med(accessCold, "wallMs").toFixed(0)} ms`,
   );
   console.log(
     `  baseline: import ${med(baseCold, "importMs").toFixed(2)} ms, construct ${med(baseCold, "constructMs").toFixed(2)} ms, first call ${med(baseCold, "firstCallMs").toFixed(2)} ms; whole process ${med(baseCold, "wallMs").toFixed(0)} ms`,
@@ -402,7 +414,7 @@ for (const f of figures) {
 for (const file of wasmFiles) {
   const name = `.wasm gzip (${path.relative(pkgDir, file)})`.padEnd(34);
   const size = `${String(gz(file)).padStart(8)} B`;
-  if (isAccessWasm(file)) console.log(`${name} ${size}   access entry, not budgeted`);
+  if (isAccessWasm(file)) console.log(`${name} ${size}   access entry: target <= ${ACCESS_GZIP_TARGET.toLocaleString("en-US")} B (not budgeted)`);
   else console.log(`${name} ${size}   target <= ${WASM_GZIP_TARGET.toLocaleString("en-US")} B (budget ${WASM_GZIP_BUDGET.toLocaleString("en-US")} B)`);
 }
 
