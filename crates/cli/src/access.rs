@@ -1,15 +1,13 @@
-//! `cloudmqtt acl check` and `cloudmqtt acl lint`: the core's access
-//! checker over the server's rules, or over a file to check a change
-//! before applying it.
+//! `cloudmqtt acl check` and `cloudmqtt acl lint`: the access checker
+//! (`cloudmqtt-access`) over the server's rules, or over a file to check a
+//! change before applying it.
 
 use std::io::Write;
 use std::path::Path;
 
-use cloudmqtt_api::access::{Reason, describe_rule};
+use cloudmqtt_access::{Access, AccessQuery, Reason, Severity, describe_rule, evaluate, lint};
 use cloudmqtt_api::desired;
-use cloudmqtt_api::{
-    Access, AccessQuery, AclRule, ListAclRules, NewAclRule, Severity, User, evaluate, lint,
-};
+use cloudmqtt_api::{AclRule, ListAclRules, NewAclRule, User};
 
 use crate::args::{CheckArgs, LintArgs};
 use crate::failure::Failure;

@@ -18,6 +18,9 @@
 //! driven the same way by `fetch` in WebAssembly and by a blocking client in
 //! a command-line tool.
 //!
+//! Who may publish or read on a topic under a rule set, and a lint over
+//! rule sets, are the `cloudmqtt-access` crate's, on this crate's model.
+//!
 //! # The life of a call
 //! ```text
 //!  Operation ──build_request──▶ Request ──(your transport)──▶ Response
@@ -67,7 +70,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod access;
 mod call;
 mod canonical;
 mod config;
@@ -88,9 +90,6 @@ mod text;
 pub mod validate;
 mod wait;
 
-pub use access::{
-    Access, AccessDecision, AccessQuery, Finding, FindingCode, Severity, evaluate, lint,
-};
 pub use call::Call;
 pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};

@@ -2,7 +2,7 @@
 //! and pattern rules, `%u`, `%c`, `+`, `#`, `$` topics, deny rules, names
 //! and client ids with odd characters) are loaded into the emulator's
 //! broker through the API, and random queries are answered both by
-//! `cloudmqtt_api::evaluate` over `GET /acl` and by the broker: a QoS 1
+//! `cloudmqtt_access::evaluate` over `GET /acl` and by the broker: a QoS 1
 //! publish under MQTT 5 for write (PUBACK 0x87 when refused), delivery to
 //! a subscriber for read. Every disagreement ever found stays below as a
 //! fixed case.
@@ -15,7 +15,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use cloudmqtt_api::{Access, AccessQuery, AclKind, AclRule, evaluate, validate};
+use cloudmqtt_access::{Access, AccessQuery, evaluate};
+use cloudmqtt_api::{AclKind, AclRule, validate};
 use common::mqtt::{self, Client};
 use common::{Body, Emulator};
 use serde_json::json;

@@ -1,13 +1,13 @@
-//! The access checker for JavaScript: the core's
-//! [`cloudmqtt_api::access::evaluate_at`], pure and synchronous.
+//! The access checker for JavaScript: [`cloudmqtt_access::evaluate_at`],
+//! pure and synchronous.
 //!
 //! The rules cross as the JSON text of the caller's array (`JSON.stringify`,
 //! read by the core's tolerant rule-list parser) and the answer as one
 //! number, so that the `.wasm` holds no glue of its own for either: the
 //! JavaScript layer hands back the caller's own rule object.
 
-use cloudmqtt_api::access::evaluate_at;
-use cloudmqtt_api::{Access, AccessQuery, Error, parse_acl_rules};
+use cloudmqtt_access::{Access, AccessQuery, evaluate_at};
+use cloudmqtt_api::{Error, parse_acl_rules};
 use wasm_bindgen::prelude::*;
 
 use crate::args::{self, Props, invalid};

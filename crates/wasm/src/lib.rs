@@ -17,9 +17,10 @@
 //!   retryAfterMs?, field? }` (see [`error_object`]), which the npm
 //!   package's JavaScript layer turns into `CloudMqttError`.
 //! - With the `access` feature (the `.wasm` of `cloudmqtt-api/access`):
-//!   `evaluateAccess(rules, query)`, the core's access checker, pure and
-//!   synchronous (`src/access.rs`); and `plan`, `apply` and `exportAccess`
-//!   (`src/plan.rs`), tasks the same driver steps.
+//!   `evaluateAccess(rules, query)`, the access checker of
+//!   `cloudmqtt-access`, pure and synchronous (`src/access.rs`); and
+//!   `plan`, `apply` and `exportAccess` (`src/plan.rs`), tasks the same
+//!   driver steps.
 //!   The main `.wasm` leaves them out: plan and apply would break its
 //!   size budget, the checker its size target.
 //!

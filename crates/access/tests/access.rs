@@ -2,8 +2,11 @@
 //! rules as Mosquitto applies them, coverage never claims too much, and a
 //! rule the lint calls useless never changes an answer.
 
-use cloudmqtt_api::access::{covers, substitute, topic_matches};
-use cloudmqtt_api::{Access, AccessQuery, AclKind, AclRule, FindingCode, evaluate, lint, validate};
+use cloudmqtt_access::{
+    Access, AccessQuery, AclKind, AclRule, FindingCode, covers, evaluate, lint, substitute,
+    topic_matches,
+};
+use cloudmqtt_api::validate;
 use proptest::prelude::*;
 
 /// MQTT's matching, level by level: `+` is one level (maybe empty), `#`

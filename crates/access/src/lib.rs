@@ -1,10 +1,35 @@
-//! Who may publish or receive on a topic, answered exactly as the broker
-//! would, and a lint over a rule set.
+//! Who may publish or receive on a topic, answered exactly as the Mosquitto
+//! broker behind CloudMQTT would, and a lint over a rule set.
 //!
 //! [`evaluate`] takes the rule list (`GET /acl` items) and a query
 //! ([`AccessQuery`]: user, optional client id, topic, read or write) and
 //! answers with an [`AccessDecision`]: allowed or not, and the rule that
 //! decided. [`lint`] looks for rules that do nothing or too much.
+//!
+//! Everything here is pure and sans-IO: plain functions of their arguments,
+//! with no clock, no randomness and no I/O, so the crate is usable alone,
+//! on rules read however the caller likes (from the API, a file, a test).
+//! The model ([`AclRule`], [`AclKind`], [`User`]), the [`Error`] type and
+//! the validators are those of the [`cloudmqtt_api`] client; the model is
+//! re-exported here so that a caller needs no other import.
+//!
+//! ```
+//! use cloudmqtt_access::{Access, AccessQuery, AclKind, AclRule, evaluate, lint};
+//!
+//! let rules = vec![AclRule {
+//!     kind: AclKind::Pattern,
+//!     pattern: "home/%u/#".into(),
+//!     read: true,
+//!     write: true,
+//!     username: None,
+//! }];
+//! let query = AccessQuery::new("alice", None, "home/alice/light", Access::Write);
+//! assert!(evaluate(&rules, &query)?.allowed);
+//! let query = AccessQuery::new("alice", None, "home/bob/light", Access::Write);
+//! assert!(!evaluate(&rules, &query)?.allowed);
+//! assert!(lint(None, &rules).is_empty());
+//! # Ok::<(), cloudmqtt_access::Error>(())
+//! ```
 //!
 //! # Semantics
 //! Those of Mosquitto 2.0's `acl_file` check (checked against 2.0.11),
@@ -60,9 +85,11 @@
 //! A query without a client id is answered for a client id that is none of
 //! the topic's levels: pattern rules containing `%c` are skipped.
 
-use crate::error::Error;
-use crate::model::{AclKind, AclRule, User};
-use crate::validate;
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use cloudmqtt_api::validate;
+pub use cloudmqtt_api::{AclKind, AclRule, Error, User};
 
 /// Reading (receiving messages) or writing (publishing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,7 +119,10 @@ impl Access {
         match text {
             "read" => Ok(Self::Read),
             "write" => Ok(Self::Write),
-            _ => Err(Error::invalid("access", "must be \"read\" or \"write\"")),
+            _ => Err(Error::InvalidInput {
+                field: "access",
+                reason: "must be \"read\" or \"write\"".into(),
+            }),
         }
     }
 
