@@ -45,11 +45,12 @@ function inputs() {
       else files.push(path);
     }
   };
-  for (const dir of ["crates/core/src", "crates/wasm/src", "npm/src"]) walk(join(root, dir));
+  for (const dir of ["crates/core/src", "crates/access/src", "crates/wasm/src", "npm/src"]) walk(join(root, dir));
   files.push(
     join(root, "Cargo.toml"),
     join(root, "Cargo.lock"),
     join(root, "crates/core/Cargo.toml"),
+    join(root, "crates/access/Cargo.toml"),
     join(root, "crates/wasm/Cargo.toml"),
     join(root, "scripts/cargo-wasm"),
     join(npmDir, "scripts/build.mjs"),
