@@ -32,7 +32,7 @@ phase "rustfmt" cargo fmt --all --check
 phase "clippy" cargo clippy --workspace --all-targets --all-features -- -D warnings
 phase "no import circles" python3 scripts/import-graph.py --tests
 phase "cargo test" cargo test --workspace --all-features
-phase "core builds for wasm32" scripts/cargo-wasm build -p cloudmqtt-api --lib
+phase "core and access checker build for wasm32" scripts/cargo-wasm build -p cloudmqtt-api -p cloudmqtt-access --lib
 phase "wasm-bindgen tests (Node, Chromium)" scripts/wasm-test.sh
 phase "npm package end to end" tests/run-npm-e2e.sh
 phase "size and speed benchmark" node bench/run.mjs
