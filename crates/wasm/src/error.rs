@@ -61,7 +61,7 @@ pub(crate) fn error_json(error: &Error, now: SystemTime) -> String {
     out
 }
 
-/// The error as the plain object [`error_json`] describes, for the
+/// The error as the plain object `error_json` describes, for the
 /// functions that throw or reject with it directly.
 pub fn error_object(error: &Error) -> JsValue {
     js_sys::JSON::parse(&error_json(error, crate::clock::now())).unwrap_or(JsValue::UNDEFINED)

@@ -116,7 +116,7 @@ impl Task {
     }
 
     /// The next step as of `now` (milliseconds since the Unix epoch, as
-    /// `Date.now()` tells it); see the [module documentation](self).
+    /// `Date.now()` tells it); the steps are described in `src/task.rs`.
     pub fn step(&mut self, now: f64) -> String {
         let now = clock::at(now);
         loop {

@@ -11,8 +11,8 @@ pub(crate) const REDACTED: &str = "[redacted]";
 /// occur; shorter ones only where they stand as a whole token.
 ///
 /// A one-letter password is a letter of many words: replacing every `x`
-/// would turn the server's "User already exists" into "User already
-/// e[redacted]ists" and tell a reader that the password is `x`. A short
+/// would turn the server's "User already exists" into `"User already
+/// e[redacted]ists"` and tell a reader that the password is `x`. A short
 /// secret that a server echoes stands apart from its neighbours (`password
 /// x is too weak`, `"x"`, `password=x&`), so it is still caught there. A
 /// secret of eight characters or more is unlikely to occur inside ordinary
