@@ -3,7 +3,6 @@
 //! core's machines with the wall clock.
 
 use std::hash::{BuildHasher, RandomState};
-use std::io::{self, Write};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
@@ -294,16 +293,12 @@ impl Progress {
             .duration_since(self.started)
             .unwrap_or_default()
             .as_secs();
-        let mut stderr = io::stderr().lock();
         // Progress is best effort: a failed write must not fail the wait.
-        let _ = stderr.write_all(self.line(elapsed).as_bytes());
-        let _ = stderr.flush();
+        let _ = output::to_stderr(|err| err.write_all(self.line(elapsed).as_bytes()));
     }
 
     fn clear(&self) {
-        let mut stderr = io::stderr().lock();
-        let _ = write!(stderr, "\r\x1b[2K");
-        let _ = stderr.flush();
+        let _ = output::to_stderr(|err| write!(err, "\r\x1b[2K"));
     }
 }
 

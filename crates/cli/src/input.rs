@@ -1,6 +1,6 @@
 //! Secrets and answers read from the environment, files and the terminal.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::Path;
 
 use cloudmqtt_api::Secret;
@@ -100,7 +100,7 @@ fn read_password(from_stdin: bool) -> Result<Secret, Failure> {
 /// the prompt appears (by a fast typist, a paste, or a program driving the
 /// terminal) is echoed; `rpassword` then reads the line, and the terminal
 /// gets its settings back whatever happens.
-fn prompt_hidden(prompt: &str) -> io::Result<String> {
+pub(crate) fn prompt_hidden(prompt: &str) -> io::Result<String> {
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
 
     /// Puts the terminal's settings back when dropped.
@@ -147,9 +147,7 @@ pub fn confirm(question: &str) -> Result<bool, Failure> {
             "refusing to reset without --yes {why}"
         )));
     }
-    let mut stderr = io::stderr().lock();
-    write!(stderr, "{question} [y/N] ")?;
-    stderr.flush()?;
+    crate::output::to_stderr(|err| write!(err, "{question} [y/N] "))?;
     let mut answer = String::new();
     io::stdin()
         .lock()

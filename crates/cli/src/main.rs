@@ -73,9 +73,14 @@ fn main() -> ExitCode {
 /// Prints the failure's one line on stderr (then, with `--json`, the same
 /// as one line of JSON) and returns its exit code.
 fn fail(failure: &Failure, json: bool) -> ExitCode {
-    eprintln!("{}", error_line(failure));
-    if json {
-        eprintln!("{}", error_json(failure));
-    }
+    // The failure's line is already safe for a terminal; a failed write
+    // leaves the exit code to tell.
+    let _ = output::to_stderr(|err| {
+        writeln!(err, "{}", error_line(failure))?;
+        if json {
+            writeln!(err, "{}", error_json(failure))?;
+        }
+        Ok(())
+    });
     failure.exit_status().into()
 }

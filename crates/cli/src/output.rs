@@ -1,10 +1,31 @@
-//! What goes to stdout: aligned tables for people, the API's data as JSON
-//! for scripts.
+//! The printer: everything the CLI writes goes through here. Results go
+//! to stdout (the writer [`crate::commands::run`] hands each command):
+//! aligned tables for people, the API's data as JSON for scripts. Lines
+//! beside the results (failures, notes, apply progress, prompts, traces
+//! and the spinner) go to stderr through [`to_stderr`] and [`note`].
 
 use std::io::{self, Write};
 
 use cloudmqtt_api::{AclRule, User, UserInfo};
 use serde::Serialize;
+
+/// Runs `write` on stderr, locked, and flushes it: the one way to stderr.
+///
+/// # Errors
+/// When writing fails.
+pub fn to_stderr<T>(write: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+    let mut stderr = io::stderr().lock();
+    let value = write(&mut stderr)?;
+    stderr.flush()?;
+    Ok(value)
+}
+
+/// Prints `line` on stderr with its control characters escaped
+/// ([`cell`]). A failed write is ignored: a note must never fail the
+/// command.
+pub fn note(line: &str) {
+    let _ = to_stderr(|err| writeln!(err, "{}", cell(line)));
+}
 
 /// Writes `value` as one line of compact JSON.
 ///

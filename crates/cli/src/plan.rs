@@ -65,8 +65,7 @@ pub fn apply(
     } = prepare(connect, &args.common)?;
     let client = &mut client;
     if !missing.is_empty() {
-        let mut stderr = io::stderr().lock();
-        write_missing(&mut stderr, &missing)?;
+        crate::output::to_stderr(|err| write_missing(err, &missing))?;
         return Err(Failure::Usage(format!(
             "{}: {} password{} the plan sends cannot be had; nothing was sent",
             args.common.file.display(),
@@ -88,9 +87,7 @@ pub fn apply(
                 "apply needs --yes when not on a terminal; nothing was sent".to_owned(),
             ));
         }
-        let mut stderr = io::stderr().lock();
-        write_plan(&mut stderr, &plan)?;
-        drop(stderr);
+        crate::output::to_stderr(|err| write_plan(err, &plan))?;
         if !crate::input::confirm("Apply these changes?")? {
             return Err(Failure::Usage(
                 "apply not confirmed; nothing was sent".to_owned(),
@@ -218,9 +215,8 @@ fn prepare(
 /// a usage error that counts them.
 fn file_failure(shown: &str, problems: Vec<Problem>) -> Failure {
     let error = FileError::new(shown, problems);
-    let mut stderr = io::stderr().lock();
     for line in &error.lines {
-        let _ = writeln!(stderr, "{}", crate::output::cell(line));
+        crate::output::note(line);
     }
     let count = error.lines.len();
     Failure::Usage(format!(
@@ -258,7 +254,7 @@ fn read_server(client: &mut Client) -> Result<ServerAccess, Failure> {
 }
 
 /// The passwords apply would need and cannot have, after the plan.
-fn write_missing(out: &mut impl Write, missing: &[String]) -> io::Result<()> {
+fn write_missing(out: &mut (impl Write + ?Sized), missing: &[String]) -> io::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -269,7 +265,7 @@ fn write_missing(out: &mut impl Write, missing: &[String]) -> io::Result<()> {
     Ok(())
 }
 
-fn write_plan(out: &mut impl Write, plan: &AccessPlan) -> io::Result<()> {
+fn write_plan(out: &mut (impl Write + ?Sized), plan: &AccessPlan) -> io::Result<()> {
     for change in &plan.changes {
         writeln!(out, "{}", crate::output::cell(&change.to_string()))?;
     }
@@ -292,8 +288,7 @@ fn drive(machine: &mut Apply, client: &Client) -> Result<ApplyReport, Failure> {
             Progress::Done => format!("done: {change}"),
             Progress::Failed => format!("failed: {change}"),
         };
-        let mut stderr = io::stderr().lock();
-        let _ = writeln!(stderr, "{}", crate::output::cell(&line));
+        crate::output::note(&line);
     };
     let watch = Watch {
         label: Some("apply"),

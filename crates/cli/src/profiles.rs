@@ -613,7 +613,7 @@ fn read_stdin_key() -> Result<Secret, Failure> {
         |error: io::Error| Failure::Usage(format!("cannot read the API key from stdin: {error}"));
     let line = if io::stdin().is_terminal() {
         if crate::terminal::prompts_allowed() {
-            rpassword::prompt_password("API key: ").map_err(unreadable)?
+            crate::input::prompt_hidden("API key: ").map_err(unreadable)?
         } else {
             rpassword::read_password().map_err(unreadable)?
         }

@@ -32,7 +32,6 @@
 //! report here without being handed a tracer.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -255,11 +254,13 @@ fn scrub(text: &str, secrets: &[Secret]) -> String {
 /// Writes lines to stderr, scrubbed, control characters escaped; a failed
 /// write is ignored (tracing must never fail the command).
 fn write_lines(state: &State, lines: &[String]) {
-    let mut stderr = std::io::stderr().lock();
-    for line in lines {
-        let line = crate::output::cell(&scrub(line, &state.secrets));
-        let _ = writeln!(stderr, "cloudmqtt: debug: {line}");
-    }
+    let _ = crate::output::to_stderr(|err| {
+        for line in lines {
+            let line = crate::output::cell(&scrub(line, &state.secrets));
+            writeln!(err, "cloudmqtt: debug: {line}")?;
+        }
+        Ok(())
+    });
 }
 
 #[cfg(test)]
