@@ -91,6 +91,9 @@ pub mod validate;
 mod wait;
 
 pub use call::Call;
+/// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
+/// API covered by semver.
+#[doc(hidden)]
 pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use declarative::apply::{
@@ -123,7 +126,14 @@ pub use retry::{
     AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryAfter, RetryPolicy,
 };
-pub use text::{encode_path_segment, push_decimal};
+/// For this crate's integration tests; not part of the API covered by
+/// semver.
+#[doc(hidden)]
+pub use text::encode_path_segment;
+/// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
+/// API covered by semver.
+#[doc(hidden)]
+pub use text::{push_decimal, push_json_string};
 pub use wait::WaitTarget;
 
 /// The repository README's Rust example, compiled and run as a doctest.

@@ -176,7 +176,7 @@ pub fn encode_path_segment(segment: &str) -> String {
 /// Appends `text` as a JSON string: quotes, backslashes and control
 /// characters escaped, everything else as is (JSON is UTF-8); the same
 /// bytes as `serde_json` and JavaScript's `JSON.stringify` produce.
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
+pub fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -354,6 +354,23 @@ mod tests {
                     "{haystack:?} {needle:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_json_stringify_escapes_them() {
+        let cases = [
+            ("", r#""""#),
+            ("alice", r#""alice""#),
+            ("a\"b\\c/d", r#""a\"b\\c/d""#),
+            ("\u{8}\u{c}\n\r\t", r#""\b\f\n\r\t""#),
+            ("\u{0}\u{1}\u{b}\u{1f}", r#""\u0000\u0001\u000b\u001f""#),
+            ("\u{7f} é日🙂\u{2028}", "\"\u{7f} é日🙂\u{2028}\""),
+        ];
+        for (text, json) in cases {
+            let mut out = String::from("x");
+            push_json_string(&mut out, text);
+            assert_eq!(out, ["x", json].concat(), "{text:?}");
         }
     }
 

@@ -37,36 +37,9 @@ pub(crate) trait WriteJson {
     fn write_json(&self, out: &mut String);
 }
 
-/// Appends `text` as a JSON string, escaped as `JSON.stringify` does.
-pub(crate) fn write_str(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    let mut start = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[start..index]);
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        } else {
-            out.push_str(escape);
-        }
-        start = index + 1;
-    }
-    out.push_str(&text[start..]);
-    out.push('"');
-}
+/// Appends `text` as a JSON string, escaped as `JSON.stringify` does (the
+/// core's writer, which also writes request bodies).
+pub(crate) use cloudmqtt_api::push_json_string as write_str;
 
 /// Appends `"name":` (names are plain ASCII).
 pub(crate) fn key(out: &mut String, name: &str) {
