@@ -37,20 +37,25 @@ impl From<ExitStatus> for std::process::ExitCode {
 }
 
 /// A failed command.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The core reported an error (from the API, the network or its own
     /// validation).
+    #[error("{}", .0.message_naming(cli_name))]
     Api(Error),
     /// The command line or the terminal interaction was not usable.
+    #[error("{0}")]
     Usage(String),
     /// Writing the output failed.
-    Output(std::io::Error),
+    #[error("cannot write output: {0}")]
+    Output(#[source] std::io::Error),
     /// `acl check` denied access, `acl lint` found a problem, or `plan
     /// --exit-code` found changes; the verdict is already on stdout.
+    #[error("access denied, lint findings, or changes to make")]
     Verdict,
     /// Some of the changes of an apply were not made (exit 1): how many,
     /// and the error of the first one.
+    #[error("{message}")]
     Incomplete {
         /// What was not made, for the error line.
         message: String,
@@ -73,18 +78,6 @@ impl Failure {
             Self::Usage(_) => ExitStatus::USAGE,
             Self::Output(_) | Self::Incomplete { .. } => ExitStatus::API,
             Self::Verdict => ExitStatus::VERDICT,
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Api(error) => f.write_str(&error.message_naming(cli_name)),
-            Self::Usage(message) => f.write_str(message),
-            Self::Output(error) => write!(f, "cannot write output: {error}"),
-            Self::Verdict => f.write_str("access denied, lint findings, or changes to make"),
-            Self::Incomplete { message, .. } => f.write_str(message),
         }
     }
 }

@@ -83,7 +83,8 @@ use server::{HttpServer, ServerSettings};
 use store::Store;
 
 /// Why the emulator could not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
 pub struct StartError {
     message: String,
     usage: bool,
@@ -121,14 +122,6 @@ impl StartError {
         if self.usage { 2 } else { 1 }
     }
 }
-
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for StartError {}
 
 /// Writes one line to standard error, ignoring a failed write: with
 /// standard error closed (a broken pipe) the emulator keeps serving rather

@@ -115,7 +115,8 @@ impl Problem {
 
 /// Every problem found in an access file, one `FILE:LINE:COLUMN: reason`
 /// line each, in file order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.lines.join("\n"))]
 pub struct FileError {
     /// The lines.
     pub lines: Vec<String>,
@@ -139,14 +140,6 @@ impl FileError {
         }
     }
 }
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.lines.join("\n"))
-    }
-}
-
-impl std::error::Error for FileError {}
 
 /// Reads an access file: JSON when `name` ends in `.json`, TOML otherwise.
 ///

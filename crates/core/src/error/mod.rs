@@ -31,7 +31,8 @@ pub(crate) use redact::SecretForms;
 ///
 /// Secrets never appear here: the API key and passwords are scrubbed from any
 /// text the server sent back before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message())]
 #[non_exhaustive]
 pub enum Error {
     /// An argument was rejected before anything was sent.
@@ -525,14 +526,6 @@ fn push_server_words(out: &mut String, message: &str) {
         out.push_str(rest);
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
