@@ -4,9 +4,8 @@
 //! (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form
 //! (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37
 //! 1994`). Written out rather than taken from the `httpdate` crate because
-//! the core's WebAssembly build is size-bound: with `httpdate` in its place
-//! the npm package's `.wasm` grew from 57,608 to 59,164 bytes gzipped
-//! (+1,556 B, measured with `node npm/scripts/build.mjs`). A property test
+//! the core's WebAssembly build is size-bound: `httpdate` in its place makes
+//! the npm package's `.wasm` larger (see README, Size). A property test
 //! checks this module against `httpdate`.
 
 use std::time::{Duration, SystemTime};

@@ -98,11 +98,10 @@ impl Paginator {
 
 /// The names a walk has yielded: a hash set of separate chains, FNV-1a
 /// hashed. Written out rather than a `BTreeSet` or `HashSet`, whose code is
-/// a large piece of the WebAssembly build (a `BTreeSet` cost about 1 KB of
-/// gzipped `.wasm` more); a test checks it against `BTreeSet`. The hash is
-/// not keyed (the core has no randomness): a server could pick names that
-/// share a chain and make its own walk slow, as it could by sending a very
-/// long list.
+/// a large piece of the WebAssembly build (see README, Size); a test checks
+/// it against `BTreeSet`. The hash is not keyed (the core has no
+/// randomness): a server could pick names that share a chain and make its
+/// own walk slow, as it could by sending a very long list.
 #[derive(Debug, Clone, Default)]
 struct Seen {
     /// A power of two of chains (none before the first name).

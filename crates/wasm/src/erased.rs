@@ -1,6 +1,6 @@
 //! One [`Operation`] type for every endpoint, so that the core's generic
 //! [`Call`](cloudmqtt_api::Call) is compiled once rather than once per
-//! endpoint (about 2 KB of `.wasm` each).
+//! endpoint (see README, Size).
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -31,8 +31,8 @@
 #![deny(missing_docs)]
 
 /// The allocator: talc rather than the standard library's dlmalloc, which
-/// is larger in the `.wasm` (by 1,611 B gzipped; the benchmark's call
-/// times showed no difference). The module is single-threaded, which this
+/// is larger in the `.wasm` (see README, Size; the benchmark's call times
+/// showed no difference). The module is single-threaded, which this
 /// allocator requires.
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
