@@ -162,7 +162,7 @@ impl ApiConfigBuilder {
         // Built without `core::fmt`, which no success path of the
         // WebAssembly build needs.
         let mut authorization = String::from("Basic ");
-        crate::text::push_base64(
+        crate::wire::text::push_base64(
             &mut authorization,
             [":", self.api_key.expose()].concat().as_bytes(),
         );
@@ -191,7 +191,7 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(invalid("must not contain spaces or control characters"));
     }
-    let (scheme, rest) = crate::text::find(url, "://")
+    let (scheme, rest) = crate::wire::text::find(url, "://")
         .map(|at| (&url[..at], &url[at + "://".len()..]))
         .ok_or_else(|| invalid("must start with https:// or http://"))?;
     let secure = match scheme.to_ascii_lowercase().as_str() {
@@ -254,7 +254,7 @@ fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), E
     let port = after_host
         .strip_prefix(':')
         .ok_or_else(|| invalid("has a malformed host"))?;
-    match crate::text::parse_decimal(port) {
+    match crate::wire::text::parse_decimal(port) {
         Some(number) if number <= u64::from(u16::MAX) => Ok(()),
         _ => Err(invalid("has an invalid port")),
     }

@@ -71,14 +71,11 @@
 #![deny(missing_docs)]
 
 mod call;
-mod canonical;
 mod config;
-mod date;
 mod declarative;
 mod error;
 mod event;
 mod http;
-mod json;
 mod machine;
 mod model;
 mod mutation;
@@ -86,15 +83,11 @@ mod ops;
 mod paginate;
 mod poll;
 mod retry;
-mod text;
 pub mod validate;
 mod wait;
+mod wire;
 
 pub use call::Call;
-/// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
-/// API covered by semver.
-#[doc(hidden)]
-pub use canonical::is_canonical_user_list;
 pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret};
 pub use declarative::apply::{
     Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
@@ -126,15 +119,19 @@ pub use retry::{
     AttemptFailure, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY,
     DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, RetryAfter, RetryPolicy,
 };
-/// For this crate's integration tests; not part of the API covered by
-/// semver.
-#[doc(hidden)]
-pub use text::encode_path_segment;
+pub use wait::WaitTarget;
 /// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
 /// API covered by semver.
 #[doc(hidden)]
-pub use text::{push_decimal, push_json_string};
-pub use wait::WaitTarget;
+pub use wire::canonical::is_canonical_user_list;
+/// For this crate's integration tests; not part of the API covered by
+/// semver.
+#[doc(hidden)]
+pub use wire::text::encode_path_segment;
+/// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
+/// API covered by semver.
+#[doc(hidden)]
+pub use wire::text::{push_decimal, push_json_string};
 
 /// The repository README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -8,7 +8,7 @@
 //! `ops/`.
 
 use crate::error::Error;
-use crate::json::{self, Json};
+use crate::wire::json::{self, Json};
 
 /// A user, as the user list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,7 +145,7 @@ fn list_items<'a, 'b>(
 /// The error for the list entry at `index` that `item` could not read.
 fn malformed(index: usize, what: &str, body: &[u8]) -> Error {
     let mut reason = String::from("entry ");
-    crate::text::push_decimal(&mut reason, index as u64);
+    crate::wire::text::push_decimal(&mut reason, index as u64);
     reason.push_str(" in the list of ");
     reason.push_str(what);
     reason.push_str(" is malformed");

@@ -157,7 +157,7 @@ fn decimal_seconds(value: &str) -> Option<Duration> {
     let seconds = if whole.is_empty() {
         0
     } else {
-        crate::text::parse_decimal(whole)?
+        crate::wire::text::parse_decimal(whole)?
     };
     let nanos = fraction
         .bytes()
@@ -172,14 +172,15 @@ impl RetryAfter {
     pub fn parse(value: &str) -> Option<Self> {
         let value = value.trim();
         // `+7` counts, as Rust's integer parsing (used before) read it.
-        if let Some(seconds) = crate::text::parse_decimal(value.strip_prefix('+').unwrap_or(value))
+        if let Some(seconds) =
+            crate::wire::text::parse_decimal(value.strip_prefix('+').unwrap_or(value))
         {
             return Some(Self::Delay(Duration::from_secs(seconds)));
         }
         if let Some(delay) = decimal_seconds(value) {
             return Some(Self::Delay(delay));
         }
-        crate::date::parse_http_date(value).map(Self::At)
+        crate::wire::date::parse_http_date(value).map(Self::At)
     }
 
     /// How long to wait from `now`; zero when the date has passed.

@@ -3,8 +3,8 @@
 //! to its readable text; bounded in length.
 
 use crate::http::Response;
-use crate::json::{self, Json};
-use crate::text::find;
+use crate::wire::json::{self, Json};
+use crate::wire::text::find;
 
 /// Longest server message kept, in characters.
 const MESSAGE_LIMIT: usize = 300;
@@ -16,13 +16,13 @@ const SNIPPET_LIMIT: usize = 1024;
 /// The start of a body as text, bounded to [`SNIPPET_LIMIT`] bytes.
 pub(crate) fn body_snippet(body: &[u8]) -> String {
     let head = &body[..body.len().min(SNIPPET_LIMIT)];
-    crate::text::lossy(head)
+    crate::wire::text::lossy(head)
 }
 
 /// Finds the server's own words in an error response.
 pub(super) fn server_message(response: &Response) -> Option<String> {
     let head = &response.body[..response.body.len().min(MESSAGE_SOURCE_LIMIT)];
-    let text = crate::text::lossy(head);
+    let text = crate::wire::text::lossy(head);
     let text = text.trim();
     if text.is_empty() {
         return None;

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::http::Response;
 use crate::retry::RetryAfter;
-use crate::text::push_decimal;
+use crate::wire::text::push_decimal;
 
 pub(crate) use body::body_snippet;
 use body::server_message;
@@ -435,7 +435,7 @@ impl Error {
                     }
                     Some(RetryAfter::At(at)) => {
                         out.push_str(" (retry after ");
-                        crate::date::HttpDate(*at).push_to(&mut out);
+                        crate::wire::date::HttpDate(*at).push_to(&mut out);
                         out.push(')');
                     }
                     None => {}

@@ -79,20 +79,20 @@ fn secret_forms(secrets: &[&str]) -> Vec<SecretForm> {
     for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
         let anywhere = secret.chars().count() >= REDACT_ANYWHERE_MIN_CHARS;
         let mut json = String::new();
-        crate::text::push_json_string(&mut json, secret);
+        crate::wire::text::push_json_string(&mut json, secret);
         let json = json[1..json.len() - 1].to_owned();
         let mut ascii = String::new();
         for unit in json.encode_utf16() {
             match char::from_u32(u32::from(unit)) {
                 Some(c) if c.is_ascii() => ascii.push(c),
-                _ => crate::text::push_unicode_escape(&mut ascii, unit),
+                _ => crate::wire::text::push_unicode_escape(&mut ascii, unit),
             }
         }
         // PHP's json_encode also escapes `/`.
         let json_slashed = json.replace('/', "\\/");
         let ascii_slashed = ascii.replace('/', "\\/");
-        let form = crate::text::form_component(secret);
-        let segment = crate::text::encode_path_segment(secret);
+        let form = crate::wire::text::form_component(secret);
+        let segment = crate::wire::text::encode_path_segment(secret);
         for text in [
             (*secret).to_owned(),
             json,
@@ -144,7 +144,7 @@ impl SecretForms {
         for form in &self.0 {
             if let Some(scrubbed) = form.replace_in(text.as_bytes()) {
                 // Only whole UTF-8 sequences are replaced, by ASCII.
-                *text = crate::text::lossy(&scrubbed);
+                *text = crate::wire::text::lossy(&scrubbed);
             }
         }
     }

@@ -4,9 +4,9 @@ use super::{Operation, request};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::json::Json;
 use crate::model::{UserAcl, UserInfo, flag, name_field, parse_json, unwrap_object};
 use crate::validate;
+use crate::wire::json::Json;
 
 /// `GET /user/{username}`: a user and its ACL entries.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use super::{Operation, request};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::json::Json;
 use crate::model::{AclKind, AclRule, flag, name_field, parse_list};
+use crate::wire::json::Json;
 
 /// `GET /acl`: every ACL rule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

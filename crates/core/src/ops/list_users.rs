@@ -4,9 +4,9 @@ use super::{Operation, request};
 use crate::config::ApiConfig;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::json::Json;
 use crate::model::{User, name_field, parse_list};
 use crate::validate;
+use crate::wire::json::Json;
 
 /// `GET /user`: one page of users, optionally filtered by name prefix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,11 +26,11 @@ impl Operation for ListUsers {
         let mut query = Vec::new();
         if let Some(limit) = self.limit {
             validate::limit("limit", limit)?;
-            query.push(("limit", crate::text::format_decimal(limit.into())));
+            query.push(("limit", crate::wire::text::format_decimal(limit.into())));
         }
         if let Some(page) = self.page {
             validate::page(page)?;
-            query.push(("page", crate::text::format_decimal(page.into())));
+            query.push(("page", crate::wire::text::format_decimal(page.into())));
         }
         if let Some(prefix) = self.query.as_deref().filter(|q| !q.is_empty()) {
             validate::query(prefix)?;

@@ -32,8 +32,8 @@ pub use update_password::UpdatePassword;
 use crate::config::{ApiConfig, Encoding};
 use crate::error::{Error, SecretForms};
 use crate::http::{Method, Request, Response};
-use crate::text::push_json_string;
 use crate::wait::WaitTarget;
+use crate::wire::text::push_json_string;
 
 /// One API endpoint: how to build its request and read its response.
 pub trait Operation {
@@ -102,12 +102,12 @@ fn request(
     let mut url = config.base_url().to_owned();
     for segment in segments {
         url.push('/');
-        crate::text::push_path_segment(&mut url, segment);
+        crate::wire::text::push_path_segment(&mut url, segment);
     }
     if !query.is_empty() {
         let mut pairs = String::new();
         for (name, value) in query {
-            crate::text::push_form_pair(&mut pairs, name, value);
+            crate::wire::text::push_form_pair(&mut pairs, name, value);
         }
         url.push('?');
         url.push_str(&pairs);
@@ -159,7 +159,7 @@ fn with_body(mut request: Request, encoding: Encoding, fields: &[(&str, Field<'_
                         }
                     }
                 };
-                crate::text::push_form_pair(&mut body, name, value);
+                crate::wire::text::push_form_pair(&mut body, name, value);
             }
             ("application/x-www-form-urlencoded", body)
         }

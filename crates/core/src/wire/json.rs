@@ -65,7 +65,7 @@ impl SyntaxError {
     /// `<reason> at byte <offset>`, built without `core::fmt`.
     pub(crate) fn describe(&self) -> String {
         let mut out = [self.reason, " at byte "].concat();
-        crate::text::push_decimal(&mut out, self.offset as u64);
+        crate::wire::text::push_decimal(&mut out, self.offset as u64);
         out
     }
 }

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::text::push_decimal;
+use crate::wire::text::push_decimal;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -93,7 +93,7 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
         if !digits.contains(&text.len()) {
             return None;
         }
-        crate::text::parse_decimal(text)
+        crate::wire::text::parse_decimal(text)
     };
     let day = number(day, 1..=2)?;
     let month = MONTHS.iter().position(|name| *name == month)? as u64 + 1;
