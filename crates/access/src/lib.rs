@@ -88,6 +88,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod acl_file;
+
 use cloudmqtt_api::validate;
 pub use cloudmqtt_api::{AclKind, AclRule, Error, User};
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use cloudmqtt_access::{Access, AccessQuery, Reason, Severity, describe_rule, evaluate, lint};
-use cloudmqtt_api::desired;
+use cloudmqtt_api::desired::{self, FileError, Problem};
 use cloudmqtt_api::{AclRule, ListAclRules, NewAclRule, User};
 
 use crate::args::{CheckArgs, LintArgs};
@@ -156,18 +156,21 @@ pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|error| Failure::Usage(format!("{shown}: cannot read: {error}")))?;
+    if cloudmqtt_access::acl_file::looks_like(&text) {
+        return load_acl_file(&shown, &text);
+    }
     let is_json = path
         .extension()
         .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
     if is_json && text.trim_start().starts_with('[') {
         // Read as the access file's rules are: every problem located, with
         // the validators creating the rules runs.
-        let rules = desired::parse_rule_list(&shown, &text)
-            .map_err(|error| Failure::Usage(error.to_string()))?;
+        let rules =
+            desired::parse_rule_list(&shown, &text).map_err(|error| Failure::File(error))?;
         let rules = rules.iter().map(NewAclRule::listed).collect();
         return Ok(AccessFile { users: None, rules });
     }
-    let file = desired::parse(&shown, &text).map_err(|error| Failure::Usage(error.to_string()))?;
+    let file = desired::parse(&shown, &text).map_err(|error| Failure::File(error))?;
     let users = file
         .users
         .iter()
@@ -192,6 +195,30 @@ pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
     Ok(AccessFile {
         users: Some(users),
         rules,
+    })
+}
+
+/// Reads a Mosquitto `acl_file` (its users named by `user` lines), every
+/// problem reported as `FILE:LINE:COLUMN: reason` by the same lines as an
+/// access file's.
+fn load_acl_file(shown: &str, text: &str) -> Result<AccessFile, Failure> {
+    let (file, problems) = cloudmqtt_access::acl_file::read(text);
+    if !problems.is_empty() {
+        let problems = problems
+            .into_iter()
+            .map(|problem| {
+                let at = desired::Position {
+                    line: problem.line,
+                    column: problem.column,
+                };
+                Problem::new(at, problem.message)
+            })
+            .collect();
+        return Err(Failure::File(FileError::new(shown, problems)));
+    }
+    Ok(AccessFile {
+        rules: file.acl_rules(),
+        users: Some(file.users),
     })
 }
 
@@ -261,7 +288,10 @@ mod tests {
             ("r.json", "7", "r.json:1:1: "),
         ] {
             let (_dir, path) = file(name, text);
-            let message = load_file(&path).unwrap_err().to_string();
+            let message = match load_file(&path).unwrap_err() {
+                Failure::File(error) => error.lines.join("\n"),
+                other => panic!("not a file's problems: {other}"),
+            };
             assert!(
                 message.contains(expected),
                 "{message:?} should contain {expected:?}"

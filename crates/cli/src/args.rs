@@ -445,8 +445,9 @@ pub struct CheckArgs {
     /// May the user publish to the topic?
     #[arg(long)]
     pub write: bool,
-    /// Check the rules in this file (an access file, or a JSON array of
-    /// rules as `acl list --json` prints) instead of the server's.
+    /// Check the rules in this file (an access file, a JSON array of rules
+    /// as `acl list --json` prints, or a Mosquitto acl_file) instead of the
+    /// server's.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
 }
@@ -454,8 +455,8 @@ pub struct CheckArgs {
 /// Arguments of `acl lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Lint the users and rules in this file (an access file, or a JSON
-    /// array of rules) instead of the server's.
+    /// Lint the users and rules in this file (an access file, a JSON array
+    /// of rules, or a Mosquitto acl_file) instead of the server's.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
 }

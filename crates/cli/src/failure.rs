@@ -46,6 +46,16 @@ pub enum Failure {
     /// The command line or the terminal interaction was not usable.
     #[error("{0}")]
     Usage(String),
+    /// A file the command reads has problems: each is printed on its own
+    /// `FILE:LINE:COLUMN: reason` line before the error line, which counts
+    /// them.
+    #[error(
+        "{}: {} problem{} found; nothing was sent",
+        .0.file,
+        .0.lines.len(),
+        if .0.lines.len() == 1 { "" } else { "s" }
+    )]
+    File(cloudmqtt_api::desired::FileError),
     /// Writing the output failed.
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
@@ -75,7 +85,7 @@ impl Failure {
                 ErrorCode::Unauthorized | ErrorCode::Forbidden => ExitStatus::AUTH,
                 _ => ExitStatus::API,
             },
-            Self::Usage(_) => ExitStatus::USAGE,
+            Self::Usage(_) | Self::File(_) => ExitStatus::USAGE,
             Self::Output(_) | Self::Incomplete { .. } => ExitStatus::API,
             Self::Verdict => ExitStatus::VERDICT,
         }
@@ -129,14 +139,15 @@ pub fn error_line(failure: &Failure) -> String {
 }
 
 /// The JSON line printed to stderr with `--json`:
-/// `{"error":{"code":"NOT_FOUND","status":404,"message":"..."}}`. The code
+/// `{"error":{"code":"NOT_FOUND","status":404,"message":"..."}}`, with
+/// `"problems": ["FILE:LINE:COLUMN: reason", ...]` for a file's problems. The code
 /// is the npm package's (`INVALID_INPUT` for a usage error), `status` the
 /// HTTP status or `null`, and `message` the text of the one-line error,
 /// secrets already redacted by the core.
 pub fn error_json(failure: &Failure) -> String {
     let (code, status) = match failure {
         Failure::Api(error) => (error.code().as_str(), error.status()),
-        Failure::Usage(_) => (ErrorCode::InvalidInput.as_str(), None),
+        Failure::Usage(_) | Failure::File(_) => (ErrorCode::InvalidInput.as_str(), None),
         Failure::Output(_) => ("OUTPUT", None),
         Failure::Incomplete { cause, .. } => (cause.code().as_str(), cause.status()),
         // Never printed: the verdict is on stdout and the exit code says it.
@@ -144,7 +155,12 @@ pub fn error_json(failure: &Failure) -> String {
     };
     let message = error_line(failure);
     let message = message.strip_prefix("cloudmqtt: ").unwrap_or(&message);
-    serde_json::json!({"error": {"code": code, "status": status, "message": message}}).to_string()
+    let mut error = serde_json::json!({"code": code, "status": status, "message": message});
+    if let Failure::File(file) = failure {
+        // Each problem's `FILE:LINE:COLUMN: reason` line, as printed.
+        error["problems"] = serde_json::json!(file.lines);
+    }
+    serde_json::json!({ "error": error }).to_string()
 }
 
 /// Whether `--json` is on the command line (before any `--`), for a

@@ -76,6 +76,11 @@ fn fail(failure: &Failure, json: bool) -> ExitCode {
     // The failure's line is already safe for a terminal; a failed write
     // leaves the exit code to tell.
     let _ = output::to_stderr(|err| {
+        if let Failure::File(error) = failure {
+            for line in &error.lines {
+                writeln!(err, "{}", output::cell(line))?;
+            }
+        }
         writeln!(err, "{}", error_line(failure))?;
         if json {
             writeln!(err, "{}", error_json(failure))?;

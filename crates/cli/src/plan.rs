@@ -184,7 +184,7 @@ fn prepare(
         if problems.is_empty() {
             failure
         } else {
-            file_failure(&shown, problems)
+            Failure::File(FileError::new(&shown, problems))
         }
     };
     let mut client = connect().map_err(|failure| fail_with(problems.clone(), failure))?;
@@ -200,7 +200,7 @@ fn prepare(
     let (desired, password_problems) = file.resolve_some(needed, |source| lookup(base, source));
     if !problems.is_empty() {
         problems.extend(password_problems);
-        return Err(file_failure(&shown, problems));
+        return Err(Failure::File(FileError::new(&shown, problems)));
     }
     let plan = cloudmqtt_api::plan(&desired, &server, options)?;
     Ok(Prepared {
@@ -209,20 +209,6 @@ fn prepare(
         plan,
         missing: FileError::new(&shown, password_problems).lines,
     })
-}
-
-/// Prints every located problem on stderr, one line each, and fails with
-/// a usage error that counts them.
-fn file_failure(shown: &str, problems: Vec<Problem>) -> Failure {
-    let error = FileError::new(shown, problems);
-    for line in &error.lines {
-        crate::output::note(line);
-    }
-    let count = error.lines.len();
-    Failure::Usage(format!(
-        "{shown}: {count} problem{} found; nothing was sent",
-        if count == 1 { "" } else { "s" }
-    ))
 }
 
 /// A password from its source (an environment variable, or a file

@@ -274,3 +274,80 @@ fn files_need_no_server_and_no_key() {
         failed.stderr
     );
 }
+
+#[test]
+fn mosquitto_acl_files_are_read_as_the_broker_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = write(
+        &dir,
+        "mosquitto.acl",
+        "# rules of clients without a user name\ntopic read public/#\n\n\
+         user sensor-1\ntopic write sensors/1/#\ntopic deny sensors/1/secret\n\n\
+         user dashboard\ntopic read sensors/#\n\npattern readwrite home/%u/#\n",
+    );
+    let file = acl.to_str().unwrap();
+    let check = |args: &[&str]| {
+        let mut command = cloudmqtt();
+        command.args(["acl", "check"]).args(args).args(["-f", file]);
+        run(command, "")
+    };
+    let allowed = check(&["--user", "sensor-1", "--topic", "sensors/1/t", "--write"]);
+    allowed.expect_code(0);
+    assert_eq!(
+        allowed.stdout,
+        "allow: topic rule for sensor-1 on sensors/1/# (write)\n"
+    );
+    // A deny rule is tried first, whatever its place.
+    let denied = check(&[
+        "--user",
+        "sensor-1",
+        "--topic",
+        "sensors/1/secret",
+        "--write",
+    ]);
+    denied.expect_code(5);
+    assert_eq!(
+        denied.stdout,
+        "deny: topic rule for sensor-1 on sensors/1/secret (deny)\n"
+    );
+    check(&[
+        "--user",
+        "dashboard",
+        "--topic",
+        "home/dashboard/x",
+        "--write",
+    ])
+    .expect_code(0);
+    // The anonymous clients' rule is no named user's.
+    check(&["--user", "dashboard", "--topic", "public/x", "--read"]).expect_code(5);
+    let mut command = cloudmqtt();
+    command.args(["acl", "lint", "-f", file]);
+    let lint = run(command, "");
+    lint.expect_code(0);
+    assert_eq!(lint.stdout, "no findings in 5 rules\n");
+
+    let bad = write(
+        &dir,
+        "bad.acl",
+        "user a\ntopic readonly x/#\ntopic read a/#/b\nsubscribe y\n",
+    );
+    let mut command = cloudmqtt();
+    command.args(["acl", "lint", "--json", "-f", bad.to_str().unwrap()]);
+    let failed = run(command, "");
+    failed.expect_code(2);
+    let shown = bad.to_str().unwrap();
+    for line in [
+        format!(
+            "{shown}:2:7: unknown access \"readonly\": expected read, write, readwrite or deny"
+        ),
+        format!("{shown}:3:12: invalid topic filter: "),
+        format!("{shown}:4:1: unknown line: expected user, topic or pattern, not \"subscribe\""),
+        format!("cloudmqtt: {shown}: 3 problems found; nothing was sent"),
+    ] {
+        assert!(failed.stderr.contains(&line), "{line}\n{}", failed.stderr);
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(failed.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(json["error"]["code"], "INVALID_INPUT");
+    assert_eq!(json["error"]["problems"].as_array().unwrap().len(), 3);
+}

@@ -118,6 +118,8 @@ impl Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.lines.join("\n"))]
 pub struct FileError {
+    /// The file, as named in the lines.
+    pub file: String,
     /// The lines.
     pub lines: Vec<String>,
 }
@@ -128,6 +130,7 @@ impl FileError {
     pub fn new(name: &str, mut problems: Vec<Problem>) -> Self {
         problems.sort_by_key(|problem| problem.at);
         Self {
+            file: name.to_owned(),
             lines: problems
                 .into_iter()
                 .map(|problem| {
