@@ -165,12 +165,11 @@ pub fn load_file(path: &Path) -> Result<AccessFile, Failure> {
     if is_json && text.trim_start().starts_with('[') {
         // Read as the access file's rules are: every problem located, with
         // the validators creating the rules runs.
-        let rules =
-            desired::parse_rule_list(&shown, &text).map_err(|error| Failure::File(error))?;
+        let rules = desired::parse_rule_list(&shown, &text).map_err(Failure::File)?;
         let rules = rules.iter().map(NewAclRule::listed).collect();
         return Ok(AccessFile { users: None, rules });
     }
-    let file = desired::parse(&shown, &text).map_err(|error| Failure::File(error))?;
+    let file = desired::parse(&shown, &text).map_err(Failure::File)?;
     let users = file
         .users
         .iter()
