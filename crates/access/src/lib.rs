@@ -89,6 +89,7 @@
 #![deny(missing_docs)]
 
 pub mod acl_file;
+pub mod suite;
 
 use cloudmqtt_api::validate;
 pub use cloudmqtt_api::{AclKind, AclRule, Error, User};

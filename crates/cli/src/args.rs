@@ -353,6 +353,42 @@ pub enum AclCommand {
     /// Look for rules that do nothing or too much. Exit 5 on a finding of
     /// severity warning or higher.
     Lint(LintArgs),
+    /// Run rule tests: every case of a test file answered by the rules.
+    /// Exit 0 when all pass, 5 when any fails (or coverage is under
+    /// --min-coverage), 2 for a file with problems.
+    Test(TestArgs),
+}
+
+/// Arguments of `acl test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The test file: TOML (JSON when the name ends in .json) with
+    /// [[case]] tables of user, client_id (optional), topic, read = true or
+    /// write = true, expect = "allow" or "deny", and decided_by (optional:
+    /// the pattern of the rule that must decide).
+    #[arg(value_name = "CASES")]
+    pub cases: PathBuf,
+    /// Test the rules in this file (an access file, a JSON array of rules,
+    /// or a Mosquitto acl_file) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Also print which rules decided no case and which users no case
+    /// mentions.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail (exit 5) when fewer than PCT percent of the rules decided at
+    /// least one case, computed exactly (99.9 is not 100).
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub min_coverage: Option<cloudmqtt_access::suite::Percent>,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `--min-coverage`: a percentage with at most two decimals.
+fn parse_percent(text: &str) -> Result<cloudmqtt_access::suite::Percent, String> {
+    cloudmqtt_access::suite::Percent::parse(text)
+        .map_err(|_| "must be a percentage from 0 to 100 with at most two decimals".to_owned())
 }
 
 /// Arguments of `acl create`.

@@ -44,6 +44,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(AclCommand::Lint(args)) => {
             return access::lint_rules(args, json, || Client::new(&cli.global), &mut stdout);
         }
+        Command::Acl(AclCommand::Test(args)) => {
+            return crate::suite::test(args, json, || Client::new(&cli.global), &mut stdout);
+        }
         // These read and check their file before they need the server.
         Command::Plan(args) => {
             return crate::plan::plan(|| Client::new(&cli.global), &args, json, &mut stdout);
@@ -203,8 +206,8 @@ fn acl(
             };
             mutate(client, op, &wait, json, out, &done)?;
         }
-        AclCommand::Check(_) | AclCommand::Lint(_) => {
-            unreachable!("acl check and acl lint are run before a client is made")
+        AclCommand::Check(_) | AclCommand::Lint(_) | AclCommand::Test(_) => {
+            unreachable!("acl check, lint and test are run before a client is made")
         }
     }
     Ok(())

@@ -28,6 +28,7 @@ mod input;
 mod output;
 mod plan;
 mod profiles;
+mod suite;
 mod terminal;
 mod trace;
 mod transport;

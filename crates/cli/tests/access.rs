@@ -351,3 +351,96 @@ fn mosquitto_acl_files_are_read_as_the_broker_reads_them() {
     assert_eq!(json["error"]["code"], "INVALID_INPUT");
     assert_eq!(json["error"]["problems"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn rule_tests_against_the_server_and_files() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = write(
+        &dir,
+        "access.test.toml",
+        "[[case]]\nuser = \"sensor-1\"\ntopic = \"sensors/1/temp\"\nread = true\nexpect = \"allow\"\ndecided_by = \"sensors/1/#\"\n\n\
+         [[case]]\nuser = \"bob\"\ntopic = \"secret/keys\"\nwrite = true\nexpect = \"deny\"\n\n\
+         [[case]]\nuser = \"bob\"\ntopic = \"any/thing\"\nread = true\nexpect = \"allow\"\n",
+    );
+    let junit = dir.path().join("junit.xml");
+    let cases_path = cases.to_str().unwrap();
+    let tested = server.run(&[
+        "acl",
+        "test",
+        cases_path,
+        "--coverage",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    tested.expect_code(5);
+    let failed_case = format!("{cases_path}:14:1: expected allow, got deny: no rule matches");
+    let lines: Vec<&str> = tested.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            failed_case.as_str(),
+            "coverage: 2 of 3 rules decided a case (66.66 %)",
+            "  decided no case: pattern rule on # (write)",
+            "2 passed, 1 failed",
+        ]
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite name=") && xml.contains("tests=\"3\" failures=\"1\""));
+    assert_eq!(
+        xml.matches("<failure message=\"expected allow, got deny: no rule matches\"/>")
+            .count(),
+        1
+    );
+
+    let json = server.run(&["acl", "test", cases_path, "--json"]);
+    json.expect_code(5);
+    let report = json.json();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(report["coverage"]["rules"], 3);
+    assert_eq!(report["coverage"]["rules_deciding"], 2);
+    assert_eq!(report["cases"][0]["rule"]["pattern"], "sensors/1/#");
+
+    // Against a file: all pass, and the coverage is exact.
+    let rules = write(
+        &dir,
+        "rules.acl",
+        "user sensor-1\ntopic readwrite sensors/1/#\npattern deny secret/#\npattern read #\n",
+    );
+    let passing = write(
+        &dir,
+        "passing.json",
+        r#"{"case": [
+            {"user": "sensor-1", "topic": "sensors/1/temp", "read": true, "expect": "allow"},
+            {"user": "bob", "topic": "secret/keys", "read": true, "expect": "deny", "decided_by": "secret/#"},
+            {"user": "bob", "topic": "any/thing", "read": true, "expect": "allow"}
+        ]}"#,
+    );
+    let mut command = cloudmqtt();
+    command.args([
+        "acl",
+        "test",
+        passing.to_str().unwrap(),
+        "-f",
+        rules.to_str().unwrap(),
+        "--min-coverage",
+        "100",
+    ]);
+    let all = run(command, "");
+    all.expect_code(0);
+    assert_eq!(all.stdout, "3 passed, 0 failed\n");
+    let mut command = cloudmqtt();
+    command.args([
+        "acl",
+        "test",
+        passing.to_str().unwrap(),
+        "-f",
+        rules.to_str().unwrap(),
+        "--min-coverage",
+        "100.5",
+    ]);
+    run(command, "").expect_code(2);
+}

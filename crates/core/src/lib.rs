@@ -92,13 +92,13 @@ pub use config::{ApiConfig, ApiConfigBuilder, DEFAULT_BASE_URL, Encoding, Secret
 pub use declarative::apply::{
     Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
 };
-#[cfg(feature = "access-file")]
-pub use declarative::desired;
 pub use declarative::plan::{
     AccessChange, AccessPlan, DesiredAccess, PlanOptions, ServerAccess, plan, rights,
     sends_password,
 };
 pub use declarative::read::ReadServer;
+#[cfg(feature = "access-file")]
+pub use declarative::{cases, desired};
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use event::{Event, Progress};
 pub use http::{Method, Request, Response};

@@ -374,7 +374,7 @@ impl AccessFile {
     }
 }
 
-fn reason(error: &Error) -> String {
+pub(super) fn reason(error: &Error) -> String {
     match error {
         Error::InvalidInput { field, reason } => format!("{field} {reason}"),
         other => other.to_string(),
@@ -382,19 +382,19 @@ fn reason(error: &Error) -> String {
 }
 
 /// Byte offsets to lines and columns.
-struct Lines<'a> {
+pub(super) struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(super) fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(at, _)| at + 1));
         Self { text, starts }
     }
 
-    fn position(&self, offset: usize) -> Position {
+    pub(super) fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&start| start <= offset);
         let start = self.starts[line - 1];
@@ -407,13 +407,13 @@ impl<'a> Lines<'a> {
     }
 }
 
-struct Errors<'a> {
-    lines: &'a Lines<'a>,
-    found: Vec<Problem>,
+pub(super) struct Errors<'a> {
+    pub(super) lines: &'a Lines<'a>,
+    pub(super) found: Vec<Problem>,
 }
 
 impl Errors<'_> {
-    fn at(&mut self, offset: usize, message: impl Into<String>) {
+    pub(super) fn at(&mut self, offset: usize, message: impl Into<String>) {
         self.found
             .push(Problem::new(self.lines.position(offset), message));
     }
@@ -421,13 +421,13 @@ impl Errors<'_> {
 
 /// A parsed value with the byte offset where it starts.
 #[derive(Debug)]
-struct Node {
-    at: usize,
-    value: Value,
+pub(super) struct Node {
+    pub(super) at: usize,
+    pub(super) value: Value,
 }
 
 #[derive(Debug)]
-enum Value {
+pub(super) enum Value {
     Str(String),
     Bool(bool),
     /// Any other scalar, by its type's name.
@@ -438,7 +438,7 @@ enum Value {
 }
 
 impl Value {
-    fn type_name(&self) -> &'static str {
+    pub(super) fn type_name(&self) -> &'static str {
         match self {
             Self::Str(_) => "a string",
             Self::Bool(_) => "a boolean",
@@ -449,7 +449,7 @@ impl Value {
     }
 }
 
-fn toml_tree(text: &str) -> Result<Node, (usize, String)> {
+pub(super) fn toml_tree(text: &str) -> Result<Node, (usize, String)> {
     use toml::Spanned;
     use toml::de::{DeTable, DeValue};
 
@@ -487,7 +487,7 @@ fn toml_tree(text: &str) -> Result<Node, (usize, String)> {
     })
 }
 
-fn json_tree(text: &str) -> Result<Node, (usize, String)> {
+pub(super) fn json_tree(text: &str) -> Result<Node, (usize, String)> {
     use jsonc_parser::ast;
     use jsonc_parser::common::Ranged as _;
 
@@ -606,7 +606,7 @@ fn duplicate_rules(errors: &mut Errors<'_>, file: &AccessFile) {
 /// The one reader of a table's fields: each key is handed to `field`,
 /// which reads it or answers `Err(None)` for a key it does not know;
 /// problems are recorded at the field. Returns whether every field read.
-fn read_fields(
+pub(super) fn read_fields(
     fields: &[(String, usize, Node)],
     errors: &mut Errors<'_>,
     in_what: &str,
@@ -630,7 +630,11 @@ fn read_fields(
 }
 
 /// A field's string, or why it is not one.
-fn string_of<'a>(node: &'a Node, key: &str, in_what: &str) -> Result<&'a str, Option<String>> {
+pub(super) fn string_of<'a>(
+    node: &'a Node,
+    key: &str,
+    in_what: &str,
+) -> Result<&'a str, Option<String>> {
     match &node.value {
         Value::Str(text) => Ok(text),
         other => Err(Some(format!(
@@ -641,7 +645,7 @@ fn string_of<'a>(node: &'a Node, key: &str, in_what: &str) -> Result<&'a str, Op
 }
 
 /// A field's flag, or why it is not one.
-fn flag_of(node: &Node, key: &str, in_what: &str) -> Result<bool, Option<String>> {
+pub(super) fn flag_of(node: &Node, key: &str, in_what: &str) -> Result<bool, Option<String>> {
     match &node.value {
         Value::Bool(flag) => Ok(*flag),
         other => Err(Some(format!(

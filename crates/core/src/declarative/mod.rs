@@ -2,6 +2,7 @@
 //!
 //! - [`desired`] (with the `access-file` feature): reading an access file
 //!   into a [`DesiredAccess`];
+//! - [`cases`] (with the `access-file` feature): reading rule test files;
 //! - [`plan`](mod@plan): the pure difference between desired and actual
 //!   access ([`plan()`](plan::plan)), nothing sent;
 //! - [`read`]: the [`ReadServer`](read::ReadServer) machine, which reads
@@ -12,6 +13,8 @@
 //! [`DesiredAccess`]: plan::DesiredAccess
 
 pub mod apply;
+#[cfg(feature = "access-file")]
+pub mod cases;
 #[cfg(feature = "access-file")]
 pub mod desired;
 pub mod plan;
