@@ -106,24 +106,28 @@ function sleep(ms, signals) {
 }
 
 /**
- * Waits for the first of the fetches in `flying` (a map of promises of
- * `[ticket, outcome]`) to come back, at most `ms` (none when undefined):
+ * Waits for the first of the fetches in `flying` (a map of tickets to
+ * promises of outcomes) to come back, at most `ms` (none when undefined):
  * resolves to its `[ticket, outcome]`, `null` when the time ran out, or
  * ABORTED as soon as a signal fires. No timer or listener outlives it.
  */
 function nextArrival(flying, ms, signals) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let timer;
-    const finish = (value) => {
+    const settle = (done) => {
       clearTimeout(timer);
       if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", aborted);
-      resolve(value);
+      done();
     };
+    const finish = (value) => settle(() => resolve(value));
     const aborted = () => finish(ABORTED);
     if (anyAborted(signals)) return finish(ABORTED);
     if (ms !== undefined) timer = setTimeout(() => finish(null), ms);
     if (signals !== undefined) for (const signal of signals) signal.addEventListener("abort", aborted);
-    for (const flight of flying.values()) flight.then(finish);
+    // A fetch that throws (a caller's misused `fetch`) rejects the wait.
+    for (const [ticket, flight] of flying) {
+      flight.then((outcome) => finish([ticket, outcome]), (error) => settle(() => reject(error)));
+    }
   });
 }
 
@@ -527,9 +531,9 @@ export function bind(load, { access = false } = {}) {
       /** The last attempt that got no response, and how many were CORS-like. */
       let lastFailure;
       let blocked = 0;
-      /** Fetches in flight: ticket → promise of [ticket, outcome]. */
+      /** Fetches in flight: ticket → promise of its outcome. */
       const flying = new Map();
-      const handIn = ([ticket, outcome]) => {
+      const handIn = (ticket, outcome) => {
         flying.delete(ticket);
         if (outcome === ABORTED) throw stepError(task.aborted());
         if (outcome.failed) {
@@ -555,11 +559,7 @@ export function bind(load, { access = false } = {}) {
             // S: send, and step on at once.
             if (anyAborted(signals)) throw stepError(task.aborted());
             const request = JSON.parse(step.slice(1));
-            const ticket = request.ticket;
-            flying.set(
-              ticket,
-              attempt(request, signals, customFetch).then((outcome) => [ticket, outcome]),
-            );
+            flying.set(request.ticket, attempt(request, signals, customFetch));
             break;
           }
           case 87:
@@ -571,12 +571,15 @@ export function bind(load, { access = false } = {}) {
               if (anyAborted(signals) || !(await sleep(ms, signals))) throw stepError(task.aborted());
               break;
             }
-            const arrived =
-              ms === undefined && flying.size === 1
-                ? await flying.values().next().value
-                : await nextArrival(flying, ms, signals);
+            if (ms === undefined && flying.size === 1) {
+              // One fetch in flight (every call but an apply's): its outcome.
+              const [ticket, flight] = flying.entries().next().value;
+              handIn(ticket, await flight);
+              break;
+            }
+            const arrived = await nextArrival(flying, ms, signals);
             if (arrived === ABORTED) throw stepError(task.aborted());
-            if (arrived !== null) handIn(arrived);
+            if (arrived !== null) handIn(arrived[0], arrived[1]);
             break;
           }
           case 86:
