@@ -74,6 +74,63 @@ pub struct FileProblem {
     pub message: String,
 }
 
+/// Whether Mosquitto reads `text` (a user name or a topic filter) back
+/// from its `acl_file` unchanged, and writing it adds no line of its own:
+/// not empty, no control character (a line break above all), and no ASCII
+/// blanks at either end (the broker trims them).
+#[must_use]
+pub fn representable(text: &str) -> bool {
+    !text.is_empty()
+        && !text.chars().any(char::is_control)
+        && text.trim_matches(|c: char| c.is_ascii_whitespace()) == text
+}
+
+/// The access word of a rule: `readwrite`, `read`, `write` or `deny`.
+#[must_use]
+pub fn access_word(rule: &AclRule) -> &'static str {
+    match (rule.read, rule.write) {
+        (true, true) => "readwrite",
+        (true, false) => "read",
+        (false, true) => "write",
+        (false, false) => "deny",
+    }
+}
+
+/// Writes `rules` as an `acl_file` that Mosquitto 2.0 loads and enforces
+/// as [`evaluate`](crate::evaluate) answers over `rules`: every pattern
+/// rule as a `pattern` line, in order, then each user's topic rules, in
+/// order, under a `user` line (users sorted by name). Rules whose user
+/// name or filter is not [`representable`] (and topic rules without a
+/// user) are left out and returned beside the text.
+#[must_use]
+pub fn write(rules: &[AclRule]) -> (String, Vec<&AclRule>) {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+
+    let mut out = String::new();
+    let mut left_out = Vec::new();
+    let mut by_user: BTreeMap<&str, Vec<&AclRule>> = BTreeMap::new();
+    for rule in rules {
+        match (rule.kind, rule.username.as_deref()) {
+            _ if !representable(&rule.pattern) => left_out.push(rule),
+            (AclKind::Pattern, _) => {
+                let _ = writeln!(out, "pattern {} {}", access_word(rule), rule.pattern);
+            }
+            (AclKind::Topic, Some(name)) if representable(name) => {
+                by_user.entry(name).or_default().push(rule);
+            }
+            (AclKind::Topic, _) => left_out.push(rule),
+        }
+    }
+    for (name, rules) in by_user {
+        let _ = writeln!(out, "\nuser {name}");
+        for rule in rules {
+            let _ = writeln!(out, "topic {} {}", access_word(rule), rule.pattern);
+        }
+    }
+    (out, left_out)
+}
+
 /// Whether `text` looks like an `acl_file` rather than another rule file
 /// (a JSON list, a TOML or JSON access file): its first line that is not
 /// blank or a comment starts with the word `user`, `topic` or `pattern`
@@ -352,6 +409,62 @@ mod tests {
         // A tab is no word separator for the broker.
         assert_eq!((found[5].0, found[5].1), (6, 1));
         assert_eq!(file.rules.len(), 1);
+    }
+
+    #[test]
+    fn what_is_written_reads_back_and_answers_alike() {
+        let rules = vec![
+            rule(AclKind::Topic, Some("sensor-1"), "sensors/1/#", false, true),
+            rule(AclKind::Pattern, None, "home/%u/#", true, true),
+            rule(
+                AclKind::Topic,
+                Some("dash board"),
+                "with space/x",
+                true,
+                false,
+            ),
+            rule(
+                AclKind::Topic,
+                Some("sensor-1"),
+                "sensors/1/secret",
+                false,
+                false,
+            ),
+            rule(AclKind::Pattern, None, " padded", true, true),
+            rule(AclKind::Topic, Some("line\nbreak"), "x", true, true),
+        ];
+        let (text, left_out) = write(&rules);
+        assert_eq!(left_out, vec![&rules[4], &rules[5]]);
+        assert_eq!(
+            text,
+            "pattern readwrite home/%u/#\n\nuser dash board\ntopic read with space/x\n\nuser sensor-1\ntopic write sensors/1/#\ntopic deny sensors/1/secret\n"
+        );
+        let (file, problems) = read(&text);
+        assert_eq!(problems, vec![]);
+        let mut back = file.acl_rules();
+        let mut kept: Vec<AclRule> = rules[..4].to_vec();
+        let key = |rule: &AclRule| (rule.kind, rule.username.clone(), rule.pattern.clone());
+        let answers = |rules: &[AclRule]| {
+            let mut allowed = Vec::new();
+            for user in ["sensor-1", "dash board", "bob"] {
+                for topic in [
+                    "sensors/1/t",
+                    "sensors/1/secret",
+                    "home/bob/x",
+                    "with space/x",
+                ] {
+                    for access in [crate::Access::Read, crate::Access::Write] {
+                        let query = crate::AccessQuery::new(user, None, topic, access);
+                        allowed.push(crate::evaluate(rules, &query).unwrap().allowed);
+                    }
+                }
+            }
+            allowed
+        };
+        assert_eq!(answers(&back), answers(&kept));
+        back.sort_by_key(key);
+        kept.sort_by_key(key);
+        assert_eq!(back, kept);
     }
 
     #[test]

@@ -192,8 +192,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Bring the server's users and rules to what an access file says.
     Apply(ApplyArgs),
-    /// Print the server's users and rules as an access file.
-    Export,
+    /// Print the server's users and rules as an access file (TOML, or JSON
+    /// with --json), or its rules as a Mosquitto acl_file.
+    Export(ExportArgs),
     /// Print a shell completion script to stdout.
     Completions {
         /// The shell to complete for.
@@ -357,6 +358,25 @@ pub enum AclCommand {
     /// Exit 0 when all pass, 5 when any fails (or coverage is under
     /// --min-coverage), 2 for a file with problems.
     Test(TestArgs),
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write: an access file (plan and apply read it back as no
+    /// change), or a Mosquitto 2.0 acl_file that a stock broker loads and
+    /// enforces as CloudMQTT does.
+    #[arg(long, value_enum, default_value = "access-file")]
+    pub format: ExportFormat,
+}
+
+/// The formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// An access file: TOML, or JSON with --json.
+    AccessFile,
+    /// A Mosquitto acl_file (pattern lines, then each user's topic lines).
+    MosquittoAcl,
 }
 
 /// Arguments of `acl test`.

@@ -18,7 +18,7 @@ use cloudmqtt_api::{
 };
 use serde_json::{Value, json};
 
-use crate::args::{ApplyArgs, CommonArgs, PlanArgs};
+use crate::args::{ApplyArgs, CommonArgs, ExportFormat, PlanArgs};
 use crate::client::{Client, Watch};
 use crate::failure::Failure;
 
@@ -146,9 +146,24 @@ pub fn apply(
 }
 
 /// `cloudmqtt export`.
-pub fn export(client: &mut Client, json: bool, out: &mut impl Write) -> Result<(), Failure> {
+pub fn export(
+    client: &mut Client,
+    format: ExportFormat,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let server = read_server(client)?;
-    if json {
+    if format == ExportFormat::MosquittoAcl {
+        // The one writer the emulator's broker files come from too.
+        let (text, left_out) = cloudmqtt_access::acl_file::write(&server.rules);
+        out.write_all(text.as_bytes())?;
+        for rule in left_out {
+            crate::output::note(&format!(
+                "left out of the acl_file (Mosquitto cannot read it back): {}",
+                cloudmqtt_access::describe_rule(rule)
+            ));
+        }
+    } else if json {
         crate::output::write_json(out, &export_json(&server))?;
     } else {
         out.write_all(export_toml(&server).as_bytes())?;

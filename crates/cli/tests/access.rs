@@ -444,3 +444,43 @@ fn rule_tests_against_the_server_and_files() {
     ]);
     run(command, "").expect_code(2);
 }
+
+#[test]
+fn export_as_a_mosquitto_acl_file_answers_as_the_server() {
+    let server = Server::start();
+    let exported = server.run(&["export", "--format", "mosquitto-acl"]);
+    exported.expect_code(0);
+    assert!(
+        exported
+            .stdout
+            .contains("\nuser sensor-1\ntopic readwrite sensors/1/#\n"),
+        "{}",
+        exported.stdout
+    );
+    assert!(
+        exported.stdout.contains("pattern deny secret/#\n"),
+        "{}",
+        exported.stdout
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "exported.acl", &exported.stdout);
+    for (user, topic, access) in [
+        ("sensor-1", "sensors/1/temp", "--read"),
+        ("sensor-1", "sensors/1/temp", "--write"),
+        ("bob", "secret/keys", "--write"),
+        ("bob", "any/thing", "--write"),
+        ("bob", "any/thing", "--read"),
+        ("sensor-1", "secret/x", "--read"),
+    ] {
+        let args = ["acl", "check", "--user", user, "--topic", topic, access];
+        let from_server = server.run(&args);
+        let mut command = cloudmqtt();
+        command.args(args).args(["-f", file.to_str().unwrap()]);
+        let from_file = run(command, "");
+        assert_eq!(
+            (from_server.code, from_server.stdout.as_str()),
+            (from_file.code, from_file.stdout.as_str()),
+            "{user} {topic} {access}"
+        );
+    }
+}

@@ -91,11 +91,10 @@ pub fn representable_topic(topic: &str) -> bool {
 }
 
 /// Not empty, no control characters (`\n` and `\r` above all), and no
-/// ASCII blanks at either end, which Mosquitto trims.
+/// ASCII blanks at either end, which Mosquitto trims: the `acl_file`
+/// writer's own rule.
 fn fits_on_a_line(text: &str) -> bool {
-    !text.is_empty()
-        && !text.chars().any(char::is_control)
-        && text.trim_matches(|c: char| c.is_ascii_whitespace()) == text
+    cloudmqtt_access::acl_file::representable(text)
 }
 
 /// The `password_file` for a snapshot: one `name:hash` line per user.
@@ -109,51 +108,24 @@ pub fn password_file(snapshot: &Snapshot) -> String {
     out
 }
 
-/// The access word for a rule's two flags.
-pub fn access(read: bool, write: bool) -> &'static str {
-    match (read, write) {
-        (true, true) => "readwrite",
-        (true, false) => "read",
-        (false, true) => "write",
-        (false, false) => "deny",
-    }
-}
-
-/// The `acl_file` for a snapshot: every pattern rule as a `pattern` line
-/// (they apply to every user), then each user's topic rules under a `user`
-/// line.
+/// The `acl_file` for a snapshot, written by the access crate's one
+/// writer ([`cloudmqtt_access::acl_file::write`]): every pattern rule as a
+/// `pattern` line (they apply to every user), then each user's topic rules
+/// under a `user` line. Topic rules of a user the `password_file` cannot
+/// hold are left out with the user.
 pub fn acl_file(snapshot: &Snapshot) -> String {
+    let rules: Vec<AclRule> = snapshot
+        .rules
+        .iter()
+        .filter(|rule| {
+            rule.kind == AclKind::Pattern
+                || rule.username.as_deref().is_some_and(representable_name)
+        })
+        .cloned()
+        .collect();
+    let (text, _left_out) = cloudmqtt_access::acl_file::write(&rules);
     let mut out = String::from("# Written by cloudmqtt-emulator from its API state.\n");
-    for rule in &snapshot.rules {
-        if rule.kind == AclKind::Pattern && representable_topic(&rule.pattern) {
-            let _ = writeln!(
-                out,
-                "pattern {} {}",
-                access(rule.read, rule.write),
-                rule.pattern
-            );
-        }
-    }
-    let mut by_user: std::collections::BTreeMap<&str, Vec<&AclRule>> = Default::default();
-    for rule in &snapshot.rules {
-        if let (AclKind::Topic, Some(name)) = (rule.kind, rule.username.as_deref())
-            && representable_name(name)
-            && representable_topic(&rule.pattern)
-        {
-            by_user.entry(name).or_default().push(rule);
-        }
-    }
-    for (name, rules) in by_user {
-        let _ = writeln!(out, "\nuser {name}");
-        for rule in rules {
-            let _ = writeln!(
-                out,
-                "topic {} {}",
-                access(rule.read, rule.write),
-                rule.pattern
-            );
-        }
-    }
+    out.push_str(&text);
     out
 }
 
