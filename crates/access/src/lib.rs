@@ -89,6 +89,7 @@
 #![deny(missing_docs)]
 
 pub mod acl_file;
+pub mod explain;
 pub mod suite;
 
 use cloudmqtt_api::validate;
@@ -130,7 +131,7 @@ impl Access {
     }
 
     /// Whether a rule with these flags grants this access.
-    fn granted_by(self, rule: &AclRule) -> bool {
+    pub(crate) fn granted_by(self, rule: &AclRule) -> bool {
         match self {
             Self::Read => rule.read,
             Self::Write => rule.write,

@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use cloudmqtt_access::explain::explain;
+use cloudmqtt_access::suite;
 use cloudmqtt_access::{Access, AccessQuery, Reason, Severity, describe_rule, evaluate, lint};
 use cloudmqtt_api::desired::{self, FileError, Problem};
 use cloudmqtt_api::{AclRule, ListAclRules, NewAclRule, User};
@@ -48,21 +50,7 @@ pub fn check<S: Server>(
     connect: impl FnOnce() -> Result<S, Failure>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let query = AccessQuery::new(
-        args.user,
-        args.client_id,
-        args.topic,
-        if args.write {
-            Access::Write
-        } else {
-            Access::Read
-        },
-    );
-    query.validate()?;
-    let rules = match &args.file {
-        Some(path) => load_file(path)?.rules,
-        None => connect()?.rules()?,
-    };
+    let (query, rules) = query_and_rules(args, connect)?;
     let decision = evaluate(&rules, &query)?;
     if json {
         output::write_json(out, &decision)?;
@@ -83,6 +71,70 @@ pub fn check<S: Server>(
 
 fn reason_text(reason: Reason) -> &'static str {
     reason.describe()
+}
+
+/// The query of `acl check` or `acl why`, checked, and the rules: the
+/// file's, or the server's (`connect` is only called without `-f`).
+fn query_and_rules<S: Server>(
+    args: CheckArgs,
+    connect: impl FnOnce() -> Result<S, Failure>,
+) -> Result<(AccessQuery, Vec<AclRule>), Failure> {
+    let access = if args.write {
+        Access::Write
+    } else {
+        Access::Read
+    };
+    let query = AccessQuery::new(args.user, args.client_id, args.topic, access);
+    query.validate()?;
+    let rules = match &args.file {
+        Some(path) => load_file(path)?.rules,
+        None => connect()?.rules()?,
+    };
+    Ok((query, rules))
+}
+
+/// `acl why`: the decision as `acl check` prints it, then the nearest
+/// rules that did not decide, each with why; fails with
+/// [`Failure::Verdict`] when access is denied.
+///
+/// # Errors
+/// Invalid input, the server's failure, an unreadable file, or a denial.
+pub fn why<S: Server>(
+    args: CheckArgs,
+    json: bool,
+    connect: impl FnOnce() -> Result<S, Failure>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let (query, rules) = query_and_rules(args, connect)?;
+    let why = explain(&rules, &query)?;
+    let decided = suite::decided_text(&rules, why.decided);
+    if json {
+        let misses: Vec<serde_json::Value> = why
+            .misses
+            .iter()
+            .map(|miss| serde_json::json!({"rule": rules[miss.index], "why": miss.reason.to_string()}))
+            .collect();
+        let rule = why.decided.index.map(|index| &rules[index]);
+        output::write_json(
+            out,
+            &serde_json::json!({"allowed": why.allowed, "rule": rule, "decided_by": decided, "misses": misses}),
+        )?;
+    } else {
+        let verdict = if why.allowed { "allow" } else { "deny" };
+        writeln!(out, "{verdict}: {}", output::cell(&decided))?;
+        if !why.misses.is_empty() {
+            writeln!(out, "nearest rules that did not decide:")?;
+        }
+        for miss in &why.misses {
+            let line = format!("  {}: {}", describe_rule(&rules[miss.index]), miss.reason);
+            writeln!(out, "{}", output::cell(&line))?;
+        }
+    }
+    if why.allowed {
+        Ok(())
+    } else {
+        Err(Failure::Verdict)
+    }
 }
 
 /// `acl lint`: prints the findings and fails with [`Failure::Verdict`] when

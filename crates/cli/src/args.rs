@@ -351,6 +351,10 @@ pub enum AclCommand {
     /// May a user read or write a topic, and which rule decides? Exit 0
     /// when allowed, 5 when denied.
     Check(CheckArgs),
+    /// Why a user may or may not read or write a topic: the deciding rule,
+    /// and why each of the nearest other rules did not decide. Exit 0 when
+    /// allowed, 5 when denied.
+    Why(CheckArgs),
     /// Look for rules that do nothing or too much. Exit 5 on a finding of
     /// severity warning or higher.
     Lint(LintArgs),

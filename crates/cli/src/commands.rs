@@ -44,6 +44,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(AclCommand::Lint(args)) => {
             return access::lint_rules(args, json, || Client::new(&cli.global), &mut stdout);
         }
+        Command::Acl(AclCommand::Why(args)) => {
+            return access::why(args, json, || Client::new(&cli.global), &mut stdout);
+        }
         Command::Acl(AclCommand::Test(args)) => {
             return crate::suite::test(args, json, || Client::new(&cli.global), &mut stdout);
         }
@@ -206,8 +209,8 @@ fn acl(
             };
             mutate(client, op, &wait, json, out, &done)?;
         }
-        AclCommand::Check(_) | AclCommand::Lint(_) | AclCommand::Test(_) => {
-            unreachable!("acl check, lint and test are run before a client is made")
+        AclCommand::Check(_) | AclCommand::Why(_) | AclCommand::Lint(_) | AclCommand::Test(_) => {
+            unreachable!("acl check, why, lint and test are run before a client is made")
         }
     }
     Ok(())

@@ -484,3 +484,44 @@ fn export_as_a_mosquitto_acl_file_answers_as_the_server() {
         );
     }
 }
+
+#[test]
+fn why_names_the_deciding_rule_and_why_the_nearest_others_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = write(
+        &dir,
+        "why.acl",
+        "user sensor-1\ntopic readwrite sensors/+\ntopic read sensors/1/temp\ntopic deny sensors/1/secret\npattern readwrite home/%u/#\n",
+    );
+    let why = |args: &[&str]| {
+        let mut command = cloudmqtt();
+        command
+            .args(["acl", "why"])
+            .args(args)
+            .args(["-f", acl.to_str().unwrap()]);
+        run(command, "")
+    };
+    let denied = why(&["--user", "sensor-1", "--topic", "sensors/1/temp", "--write"]);
+    denied.expect_code(5);
+    let lines: Vec<&str> = denied.stdout.lines().collect();
+    assert_eq!(lines[0], "deny: no rule matches");
+    assert_eq!(lines[1], "nearest rules that did not decide:");
+    assert_eq!(
+        lines[2],
+        "  topic rule for sensor-1 on sensors/1/temp (read): it matches, but allows read only"
+    );
+    assert!(
+        lines[3].starts_with("  topic rule for sensor-1 on sensors/+ (read+write): '+' matches one level, not several"),
+        "{}",
+        denied.stdout
+    );
+    let allowed = why(&["--user", "bob", "--topic", "home/bob/x", "--read", "--json"]);
+    allowed.expect_code(0);
+    let json = allowed.json();
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["rule"]["pattern"], "home/%u/#");
+    assert_eq!(
+        json["misses"][0]["why"],
+        "a topic rule for another user (\"sensor-1\")"
+    );
+}
