@@ -90,6 +90,7 @@
 
 pub mod acl_file;
 pub mod explain;
+pub mod log;
 pub mod suite;
 
 use cloudmqtt_api::validate;

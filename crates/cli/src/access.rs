@@ -5,13 +5,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use cloudmqtt_access::explain::explain;
+use cloudmqtt_access::explain::{Explanation, explain};
+use cloudmqtt_access::log::denials;
 use cloudmqtt_access::suite;
 use cloudmqtt_access::{Access, AccessQuery, Reason, Severity, describe_rule, evaluate, lint};
 use cloudmqtt_api::desired::{self, FileError, Problem};
 use cloudmqtt_api::{AclRule, ListAclRules, NewAclRule, User};
 
-use crate::args::{CheckArgs, LintArgs};
+use crate::args::{CheckArgs, LintArgs, WhyArgs};
 use crate::failure::Failure;
 use crate::output;
 
@@ -95,46 +96,155 @@ fn query_and_rules<S: Server>(
 
 /// `acl why`: the decision as `acl check` prints it, then the nearest
 /// rules that did not decide, each with why; fails with
-/// [`Failure::Verdict`] when access is denied.
+/// [`Failure::Verdict`] when access is denied. With `--log`, each denied
+/// publish of a Mosquitto log, explained the same way (exit 0).
 ///
 /// # Errors
 /// Invalid input, the server's failure, an unreadable file, or a denial.
 pub fn why<S: Server>(
-    args: CheckArgs,
+    args: WhyArgs,
     json: bool,
     connect: impl FnOnce() -> Result<S, Failure>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let (query, rules) = query_and_rules(args, connect)?;
+    if let Some(log) = &args.log {
+        return why_log(log, args.file.as_deref(), json, connect, out);
+    }
+    let check = CheckArgs {
+        user: args.user.unwrap_or_default(),
+        client_id: args.client_id,
+        topic: args.topic.unwrap_or_default(),
+        read: args.read,
+        write: args.write,
+        file: args.file,
+    };
+    let (query, rules) = query_and_rules(check, connect)?;
     let why = explain(&rules, &query)?;
-    let decided = suite::decided_text(&rules, why.decided);
     if json {
-        let misses: Vec<serde_json::Value> = why
-            .misses
-            .iter()
-            .map(|miss| serde_json::json!({"rule": rules[miss.index], "why": miss.reason.to_string()}))
-            .collect();
-        let rule = why.decided.index.map(|index| &rules[index]);
-        output::write_json(
-            out,
-            &serde_json::json!({"allowed": why.allowed, "rule": rule, "decided_by": decided, "misses": misses}),
-        )?;
+        output::write_json(out, &why_json(&rules, &why))?;
     } else {
-        let verdict = if why.allowed { "allow" } else { "deny" };
-        writeln!(out, "{verdict}: {}", output::cell(&decided))?;
-        if !why.misses.is_empty() {
-            writeln!(out, "nearest rules that did not decide:")?;
-        }
-        for miss in &why.misses {
-            let line = format!("  {}: {}", describe_rule(&rules[miss.index]), miss.reason);
-            writeln!(out, "{}", output::cell(&line))?;
-        }
+        write_why(out, &rules, &why, "")?;
     }
     if why.allowed {
         Ok(())
     } else {
         Err(Failure::Verdict)
     }
+}
+
+/// An explanation as JSON: `{ allowed, rule, decided_by, misses: [{ rule,
+/// why }] }`.
+fn why_json(rules: &[AclRule], why: &Explanation) -> serde_json::Value {
+    let misses: Vec<serde_json::Value> = why
+        .misses
+        .iter()
+        .map(|miss| serde_json::json!({"rule": rules[miss.index], "why": miss.reason.to_string()}))
+        .collect();
+    let rule = why.decided.index.map(|index| &rules[index]);
+    let decided = suite::decided_text(rules, why.decided);
+    serde_json::json!({"allowed": why.allowed, "rule": rule, "decided_by": decided, "misses": misses})
+}
+
+/// An explanation as lines, each starting with `indent`.
+fn write_why(
+    out: &mut impl Write,
+    rules: &[AclRule],
+    why: &Explanation,
+    indent: &str,
+) -> std::io::Result<()> {
+    let verdict = if why.allowed { "allow" } else { "deny" };
+    let decided = suite::decided_text(rules, why.decided);
+    writeln!(out, "{indent}{verdict}: {}", output::cell(&decided))?;
+    if !why.misses.is_empty() {
+        writeln!(out, "{indent}nearest rules that did not decide:")?;
+    }
+    for miss in &why.misses {
+        let line = format!(
+            "{indent}  {}: {}",
+            describe_rule(&rules[miss.index]),
+            miss.reason
+        );
+        writeln!(out, "{}", output::cell(&line))?;
+    }
+    Ok(())
+}
+
+/// `acl why --log`: each denied publish of the log, with its user, and
+/// why the rules deny it.
+fn why_log<S: Server>(
+    log: &Path,
+    file: Option<&Path>,
+    json: bool,
+    connect: impl FnOnce() -> Result<S, Failure>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let shown = log.display().to_string();
+    let text = if shown == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(log)
+    }
+    .map_err(|error| Failure::Usage(format!("{shown}: cannot read: {error}")))?;
+    let rules = match file {
+        Some(path) => load_file(path)?.rules,
+        None => connect()?.rules()?,
+    };
+    let found = denials(&text);
+    let mut reports = Vec::new();
+    for denial in &found {
+        let explained = match &denial.username {
+            Some(user) => {
+                let query = AccessQuery::new(
+                    user.clone(),
+                    Some(denial.client_id.clone()),
+                    denial.topic.clone(),
+                    Access::Write,
+                );
+                // A log line may name what the checker refuses (a client id
+                // it cannot take): say so rather than fail the whole log.
+                Some(explain(&rules, &query).map_err(|error| error.to_string()))
+            }
+            None => None,
+        };
+        if json {
+            reports.push(serde_json::json!({
+                "line": denial.line,
+                "client_id": denial.client_id,
+                "user": denial.username,
+                "topic": denial.topic,
+                "access": "write",
+                "explanation": match &explained {
+                    Some(Ok(why)) => why_json(&rules, why),
+                    Some(Err(error)) => serde_json::json!({"error": error}),
+                    None => serde_json::Value::Null,
+                },
+            }));
+            continue;
+        }
+        let user = denial.username.as_deref().map_or_else(
+            || "no user name in the log".to_owned(),
+            |user| format!("user {user:?}"),
+        );
+        let head = format!(
+            "{shown}:{}: client {:?} ({user}) was denied publishing to {:?}",
+            denial.line, denial.client_id, denial.topic
+        );
+        writeln!(out, "{}", output::cell(&head))?;
+        match explained {
+            Some(Ok(why)) => write_why(out, &rules, &why, "  ")?,
+            Some(Err(error)) => writeln!(out, "  cannot be checked: {}", output::cell(&error))?,
+            None => writeln!(
+                out,
+                "  cannot be checked: the client connected before the log starts, or without a user name"
+            )?,
+        }
+    }
+    if json {
+        output::write_json(out, &reports)?;
+    } else if found.is_empty() {
+        writeln!(out, "no denied publish in {}", output::cell(&shown))?;
+    }
+    Ok(())
 }
 
 /// `acl lint`: prints the findings and fails with [`Failure::Verdict`] when

@@ -354,7 +354,7 @@ pub enum AclCommand {
     /// Why a user may or may not read or write a topic: the deciding rule,
     /// and why each of the nearest other rules did not decide. Exit 0 when
     /// allowed, 5 when denied.
-    Why(CheckArgs),
+    Why(WhyArgs),
     /// Look for rules that do nothing or too much. Exit 5 on a finding of
     /// severity warning or higher.
     Lint(LintArgs),
@@ -510,6 +510,41 @@ pub struct CheckArgs {
     /// server's.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+/// Arguments of `acl why`: a query as `acl check` takes it, or a broker's
+/// log whose denials are each explained.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("access").args(["read", "write"])))]
+pub struct WhyArgs {
+    /// The MQTT user name.
+    #[arg(long, value_name = "U", required_unless_present = "log")]
+    pub user: Option<String>,
+    /// The MQTT client id (rules with %c match nothing without it).
+    #[arg(long, value_name = "C")]
+    pub client_id: Option<String>,
+    /// The topic name (no wildcards).
+    #[arg(long, value_name = "T", required_unless_present = "log")]
+    pub topic: Option<String>,
+    /// May the user receive messages on the topic?
+    #[arg(long, required_unless_present_any = ["write", "log"])]
+    pub read: bool,
+    /// May the user publish to the topic?
+    #[arg(long)]
+    pub write: bool,
+    /// Explain the rules in this file (an access file, a JSON array of
+    /// rules, or a Mosquitto acl_file) instead of the server's.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Instead of one query, explain every denied publish in this Mosquitto
+    /// 2.0 log (written at debug level; - for stdin), each paired with the
+    /// user of its client's connection line.
+    #[arg(
+        long,
+        value_name = "LOG",
+        conflicts_with_all = ["user", "topic", "client_id", "read", "write"]
+    )]
+    pub log: Option<PathBuf>,
 }
 
 /// Arguments of `acl lint`.

@@ -65,6 +65,18 @@ pub struct BrokerSettings {
     pub port: u16,
     /// The address to listen on (loopback unless told otherwise).
     pub host: IpAddr,
+    /// Where the broker logs at debug level (every denied publish), instead
+    /// of its notices in the data directory's log.
+    pub debug_log: Option<PathBuf>,
+}
+
+impl BrokerSettings {
+    /// The broker's log file.
+    fn log_path(&self) -> PathBuf {
+        self.debug_log
+            .clone()
+            .unwrap_or_else(|| self.dir.join(mosquitto::LOG_FILE))
+    }
 }
 
 /// The broker's password and ACL files' contents.
@@ -293,7 +305,7 @@ fn supervise(
                         set_problem(problem, Some(why.clone()));
                         Err(refused(&why))
                     }
-                    Ok(()) => match process.reload(&settings.dir, &new_files) {
+                    Ok(()) => match process.reload(settings, &new_files) {
                         Ok(()) => {
                             files = new_files;
                             set_problem(problem, None);
@@ -304,7 +316,7 @@ fn supervise(
                             // last good files back.
                             let why = format!("the broker did not reload its files: {error}");
                             set_problem(problem, Some(why.clone()));
-                            if let Err(again) = process.reload(&settings.dir, &files) {
+                            if let Err(again) = process.reload(settings, &files) {
                                 log!(
                                     "cloudmqtt-emulator: restoring the last good files failed: {again}"
                                 );
@@ -396,7 +408,13 @@ impl Process {
         write_files(dir, files)?;
         write_atomically(
             &dir.join(mosquitto::CONFIG_FILE),
-            mosquitto::config_file(dir, settings.host, port, running_as_root()).as_bytes(),
+            mosquitto::config_file(
+                dir,
+                (settings.host, port),
+                running_as_root(),
+                (&settings.log_path(), settings.debug_log.is_some()),
+            )
+            .as_bytes(),
         )?;
         let stderr = fs::File::create(dir.join(STDERR_FILE))?;
         let mut command = match setpriv() {
@@ -434,7 +452,7 @@ impl Process {
             if process.has_exited() {
                 return Err(io::Error::other(format!(
                     "mosquitto exited at start: {}",
-                    tail(dir)
+                    tail(dir, &settings.log_path())
                 )));
             }
             // Ready when it answers MQTT, not merely when the port is open.
@@ -461,12 +479,12 @@ impl Process {
 
     /// Rewrites the files, sends `SIGHUP`, and waits for the broker's log to
     /// say it reloaded.
-    fn reload(&mut self, dir: &Path, files: &BrokerFiles) -> io::Result<()> {
-        write_files(dir, files)?;
+    fn reload(&mut self, settings: &BrokerSettings, files: &BrokerFiles) -> io::Result<()> {
+        write_files(&settings.dir, files)?;
         let Some(child) = &self.child else {
             return Err(io::Error::other("the broker is not running"));
         };
-        let log = dir.join(mosquitto::LOG_FILE);
+        let log = settings.log_path();
         let offset = fs::metadata(&log).map_or(0, |meta| meta.len());
         signal(child.id(), Signal::HUP)?;
         let deadline = Instant::now() + RELOAD_TIMEOUT;
@@ -711,10 +729,10 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// The last lines the broker wrote, to explain a failed start.
-fn tail(dir: &Path) -> String {
+fn tail(dir: &Path, log: &Path) -> String {
     let mut text = fs::read_to_string(dir.join(STDERR_FILE)).unwrap_or_default();
     if text.trim().is_empty() {
-        text = fs::read_to_string(dir.join(mosquitto::LOG_FILE)).unwrap_or_default();
+        text = fs::read_to_string(log).unwrap_or_default();
     }
     let lines: Vec<&str> = text.lines().rev().take(3).collect();
     let joined = lines.into_iter().rev().collect::<Vec<_>>().join(" | ");

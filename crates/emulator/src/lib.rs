@@ -193,6 +193,7 @@ impl Emulator {
                         dir: data_dir.clone(),
                         port: mqtt_listen.port(),
                         host: mqtt_listen.ip(),
+                        debug_log: options.broker_log.clone(),
                     },
                     BrokerFiles::from_snapshot(&store.state().applied),
                 )

@@ -229,11 +229,18 @@ fn shorten(text: &str) -> String {
     }
 }
 
-/// The broker's configuration: a loopback listener on `port`, no anonymous
-/// clients, the password and ACL files, no persistence, and a log file, all
-/// in `dir`. `run_as_root` keeps a broker started by root from dropping to
-/// the `mosquitto` user, which could not read a private directory.
-pub fn config_file(dir: &Path, host: std::net::IpAddr, port: u16, run_as_root: bool) -> String {
+/// The broker's configuration: a listener on `listen` (loopback unless
+/// told otherwise), no anonymous clients, the password and ACL files in
+/// `dir`, no persistence, and the log file `log.0`, at debug level when
+/// `log.1` (every denied publish is logged then). `run_as_root` keeps a
+/// broker started by root from dropping to the `mosquitto` user, which
+/// could not read a private directory.
+pub fn config_file(
+    dir: &Path,
+    (host, port): (std::net::IpAddr, u16),
+    run_as_root: bool,
+    (log, debug): (&Path, bool),
+) -> String {
     let path = |name: &str| dir.join(name).display().to_string();
     let mut out = format!(
         "# Written by cloudmqtt-emulator.\n\
@@ -250,8 +257,11 @@ pub fn config_file(dir: &Path, host: std::net::IpAddr, port: u16, run_as_root: b
          log_timestamp true\n",
         path(PASSWORD_FILE),
         path(ACL_FILE),
-        path(LOG_FILE),
+        log.display(),
     );
+    if debug {
+        out.push_str("log_type debug\n");
+    }
     if run_as_root {
         out.push_str("user root\n");
     }
@@ -406,14 +416,26 @@ mod tests {
 
     #[test]
     fn config_keeps_the_broker_on_loopback() {
-        let config = config_file(Path::new("/data"), [127, 0, 0, 1].into(), 1883, true);
+        let log = Path::new("/data").join(LOG_FILE);
+        let config = config_file(
+            Path::new("/data"),
+            ([127, 0, 0, 1].into(), 1883),
+            true,
+            (&log, false),
+        );
         assert!(config.contains("listener 1883 127.0.0.1\n"));
         assert!(config.contains("allow_anonymous false\n"));
         assert!(config.contains("password_file /data/mosquitto.passwd\n"));
         assert!(config.contains("acl_file /data/mosquitto.acl\n"));
         assert!(config.ends_with("user root\n"));
         assert!(
-            !config_file(Path::new("/data"), [127, 0, 0, 1].into(), 1, false).contains("user root")
+            !config_file(
+                Path::new("/data"),
+                ([127, 0, 0, 1].into(), 1),
+                false,
+                (&log, false)
+            )
+            .contains("user root")
         );
     }
 }

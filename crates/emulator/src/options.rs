@@ -44,6 +44,12 @@ pub struct Options {
     #[arg(long, value_name = "PATH", conflicts_with = "no_broker")]
     pub mosquitto: Option<PathBuf>,
 
+    /// Write the broker's log to this file at debug level, so that every
+    /// denied publish is logged (for `cloudmqtt acl why --log`), instead
+    /// of its notices in the data directory.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_broker")]
+    pub broker_log: Option<PathBuf>,
+
     /// Milliseconds before creates and deletes of users and ACL rules
     /// become visible and take effect on the broker (at most a day).
     #[arg(long, value_name = "N", default_value_t = 1000,
