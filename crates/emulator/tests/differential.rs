@@ -15,6 +15,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use cloudmqtt_access::explain::explain;
 use cloudmqtt_access::{Access, AccessQuery, evaluate};
 use cloudmqtt_api::{AclKind, AclRule, validate};
 use common::mqtt::{self, Client};
@@ -444,6 +445,18 @@ fn run(emulator: &Emulator, scenario: &Scenario) -> (usize, usize, Vec<String>) 
     let mut disagreements = Vec::new();
     for (query, broker_allowed) in scenario.queries.iter().zip(broker) {
         let decision = evaluate(&rules, query).unwrap();
+        // `acl why` names the rule the broker's decision follows, and
+        // explains every other rule near it.
+        let why = explain(&rules, query).unwrap();
+        if why.allowed != broker_allowed || why.decided.index != decision.index {
+            disagreements.push(format!(
+                "why says {} by rule {:?}, the broker {} ({:?}) for {query:?} over {rules:?}",
+                if why.allowed { "allowed" } else { "denied" },
+                why.decided.index,
+                if broker_allowed { "allowed" } else { "denied" },
+                decision.index,
+            ));
+        }
         if decision.allowed != broker_allowed {
             disagreements.push(format!(
                 "broker {} but checker {} ({:?}, rule {:?}) for {query:?} over {rules:?}",
