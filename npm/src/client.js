@@ -870,7 +870,54 @@ export function bind(load, { access = false } = {}) {
     return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
   }
 
+  /**
+   * Calls the access module's `name` with the rules' JSON text and `arg`;
+   * returns the parsed JSON report, whose rule positions the caller maps
+   * back to its own rule objects.
+   */
+  function accessReport(name, rules, arg) {
+    let answer;
+    try {
+      wasm ??= load();
+      answer = wasm[name](Array.isArray(rules) ? JSON.stringify(rules) : undefined, arg);
+    } catch (thrown) {
+      throw toError(thrown);
+    }
+    if (typeof answer !== "string") throw toError(answer);
+    return JSON.parse(answer);
+  }
+
+  /**
+   * Runs rule tests over these rules: each case's outcome and what the
+   * cases cover (see crates/wasm/src/access.rs). Pure and synchronous.
+   */
+  function testAccess(rules, cases) {
+    const report = accessReport("testAccess", rules, cases);
+    const rule = (index) => (index === null ? null : rules[index]);
+    return {
+      cases: report.cases.map((outcome) => ({ ...outcome, rule: rule(outcome.rule) })),
+      passed: report.passed,
+      failed: report.failed,
+      coverage: { ...report.coverage, undecidedRules: report.coverage.undecidedRules.map(rule) },
+    };
+  }
+
+  /**
+   * The decision of a query, and why each of the nearest rules that did
+   * not decide missed (see crates/wasm/src/access.rs). Pure and
+   * synchronous.
+   */
+  function explainAccess(rules, query) {
+    const report = accessReport("explainAccess", rules, query);
+    return {
+      allowed: report.allowed,
+      rule: report.rule === null ? null : rules[report.rule],
+      reason: report.reason,
+      misses: report.misses.map((miss) => ({ rule: rules[miss.rule], why: miss.why })),
+    };
+  }
+
   return access
-    ? { CloudMqtt, CloudMqttError, ...families, evaluateAccess }
+    ? { CloudMqtt, CloudMqttError, ...families, evaluateAccess, testAccess, explainAccess }
     : { CloudMqtt, CloudMqttError, ...families };
 }

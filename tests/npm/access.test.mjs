@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as main from "cloudmqtt-api";
-import { evaluateAccess } from "cloudmqtt-api/access";
+import { evaluateAccess, explainAccess, testAccess } from "cloudmqtt-api/access";
 import { CloudMqttError, accessClientFor as clientFor, failure, useServer } from "./helpers.mjs";
 
 const server = useServer();
@@ -112,5 +112,45 @@ describe("client.checkAccess", () => {
     const { checkAccess } = clientFor(server());
     const error = await failure(() => checkAccess({ username: "u", topic: "a", access: "read" }), "INVALID_INPUT");
     assert.equal(error.field, "this");
+  });
+});
+
+describe("testAccess", () => {
+  test("runs every case and reports what the cases cover", () => {
+    const report = testAccess(rules, [
+      { user: "sensor-1", topic: "sensors/1/t", access: "write", expect: "allow", decidedBy: "sensors/1/#" },
+      { user: "other", topic: "secret/x", access: "read", expect: "allow" },
+      { user: "bob", clientId: "c1", topic: "home/bob/c1", access: "write", expect: "allow", decidedBy: "sensors/1/#" },
+    ]);
+    assert.equal(report.passed, 1);
+    assert.equal(report.failed, 2);
+    assert.deepEqual(report.cases[0], { passed: true, allowed: true, rule: sensor, failure: null });
+    assert.equal(report.cases[1].rule, secret, "the caller's own rule object");
+    assert.equal(report.cases[1].failure, "expected allow, got deny: pattern rule on secret/# (deny)");
+    assert.match(report.cases[2].failure, /^allow as expected, but decided by pattern rule on home\/%u\/%c/);
+    assert.deepEqual(report.coverage, { rules: 3, rulesDeciding: 3, undecidedRules: [], unmentionedUsers: [] });
+    const partial = testAccess(rules, [{ user: "sensor-1", topic: "sensors/1/t", access: "read", expect: "allow" }]);
+    assert.deepEqual(partial.coverage.undecidedRules, [secret, home]);
+  });
+
+  test("refuses malformed cases before answering any", () => {
+    invalid(() => testAccess(rules, [{ user: "a", topic: "t", access: "read", expect: "maybe" }]), "expect");
+    invalid(() => testAccess(rules, [{ user: "a", topic: "t/#", access: "read", expect: "deny" }]), "topic");
+    invalid(() => testAccess(rules, "cases"), "cases");
+    invalid(() => testAccess("rules", []), "rules");
+  });
+});
+
+describe("explainAccess", () => {
+  test("names the decision and why the nearest rules missed", () => {
+    const why = explainAccess(rules, { username: "sensor-1", topic: "sensors/2/t", access: "write" });
+    assert.equal(why.allowed, false);
+    assert.equal(why.rule, null);
+    assert.equal(why.reason, "no rule matches");
+    const sensorMiss = why.misses.find((miss) => miss.rule === sensor);
+    assert.equal(sensorMiss.why, 'level 2 is "1" in the filter and "2" in the topic');
+    const home_ = why.misses.find((miss) => miss.rule === home);
+    assert.equal(home_.why, "it uses %c, and the client has no client id");
+    invalid(() => explainAccess(rules, { username: "a", topic: "t", access: "both" }), "access");
   });
 });

@@ -87,6 +87,8 @@ const EXPECTED_ACCESS = {
   read: { allowed: true, rule: { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false } },
   write: { allowed: false, rule: null },
   methods: ["checkAccess", "plan", "apply", "exportAccess"],
+  tested: 1,
+  why: "it matches, but allows read only",
 };
 
 /** Checks a report that also ran the access entry's probe, then the rest as `check` does. */

@@ -5,6 +5,11 @@ import {
   CloudMqtt,
   CloudMqttError,
   evaluateAccess,
+  explainAccess,
+  testAccess,
+  type AccessExplanation,
+  type AccessMiss,
+  type AccessTestReport,
   type Access,
   type AccessDecision,
   type AccessQuery,
@@ -88,3 +93,16 @@ export async function access(client: CloudMqtt, rules: AclRule[]): Promise<boole
   evaluateAccess(rules, { username: "u", access: "read" });
   return decision.allowed && remote.allowed && rule !== null;
 }
+
+// Rule tests and explanations.
+const report: AccessTestReport = testAccess([], [
+  { user: "sensor-1", topic: "t", access: "read", expect: "allow", decidedBy: "t" },
+]);
+assertType<Equal<typeof report.cases[number]["rule"], AclRule | null>>();
+assertType<Equal<typeof report.coverage.undecidedRules, AclRule[]>>();
+// @ts-expect-error expect is "allow" or "deny"
+testAccess([], [{ user: "a", topic: "t", access: "read", expect: "yes" }]);
+const explained: AccessExplanation = explainAccess([], { username: "a", topic: "t", access: "write" });
+const firstMiss: AccessMiss | undefined = explained.misses[0];
+assertType<Equal<typeof explained.reason, string>>();
+void firstMiss;

@@ -115,7 +115,9 @@ pub enum MissReason {
 impl fmt::Display for MissReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::OtherUser(owner) => write!(f, "a topic rule for another user ({owner:?})"),
+            Self::OtherUser(owner) => {
+                write!(f, "a topic rule for another user ({})", quoted(owner))
+            }
             Self::NotSubstituted => f.write_str(
                 "%u and %c are not substituted in a topic rule (a pattern rule substitutes them)",
             ),
@@ -129,7 +131,8 @@ impl fmt::Display for MissReason {
             ),
             Self::PlusOneLevel { level, with_hash } => write!(
                 f,
-                "'+' matches one level, not several: level {level} is the filter's last, and the topic goes on ({with_hash:?} would match)"
+                "'+' matches one level, not several: level {level} is the filter's last, and the topic goes on ({} would match)",
+                quoted(with_hash)
             ),
             Self::Level {
                 level,
@@ -137,7 +140,9 @@ impl fmt::Display for MissReason {
                 topic,
             } => write!(
                 f,
-                "level {level} is {filter:?} in the filter and {topic:?} in the topic"
+                "level {level} is {} in the filter and {} in the topic",
+                quoted(filter),
+                quoted(topic)
             ),
             Self::TopicShorter { topic, filter } => write!(
                 f,
@@ -160,6 +165,14 @@ impl fmt::Display for MissReason {
             }
         }
     }
+}
+
+/// `text` in double quotes, escaped as JSON (cheaper than `{:?}` in the
+/// WebAssembly build, and the same for the names and topics checked here).
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    cloudmqtt_api::push_json_string(&mut out, text);
+    out
 }
 
 /// Answers `query` over `rules` and explains the nearest rules that did

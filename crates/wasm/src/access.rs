@@ -1,16 +1,21 @@
 //! The access checker for JavaScript: [`cloudmqtt_access::evaluate_at`],
-//! pure and synchronous.
+//! rule tests ([`cloudmqtt_access::suite`]) and explanations
+//! ([`cloudmqtt_access::explain`]), pure and synchronous.
 //!
 //! The rules cross as the JSON text of the caller's array (`JSON.stringify`,
 //! read by the core's tolerant rule-list parser) and the answer as one
 //! number, so that the `.wasm` holds no glue of its own for either: the
 //! JavaScript layer hands back the caller's own rule object.
 
+use cloudmqtt_access::explain::explain;
+use cloudmqtt_access::suite::{self, Case};
 use cloudmqtt_access::{Access, AccessQuery, evaluate_at};
-use cloudmqtt_api::{Error, parse_acl_rules};
+use cloudmqtt_api::{AclRule, Error, parse_acl_rules};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::args::{self, Props, invalid};
+use crate::convert::{key, write_str, write_u64};
 use crate::error_object;
 
 /// Answers `query` (`{ username, clientId?, topic, access }`) over the
@@ -29,24 +34,38 @@ pub fn evaluate_access(rules: JsValue, query: JsValue) -> JsValue {
     }
 }
 
-fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
+/// `"read"` or `"write"`.
+fn access(props: Props<'_>) -> Result<Access, Error> {
+    match props.string("access")?.as_str() {
+        "read" => Ok(Access::Read),
+        "write" => Ok(Access::Write),
+        _ => Err(invalid("access", "must be \"read\" or \"write\"")),
+    }
+}
+
+/// `{ username, clientId?, topic, access }`.
+fn read_query(query: JsValue) -> Result<AccessQuery, Error> {
     let query = args::object(query, "query")?;
     let props = Props(Some(&query));
-    let access = match props.string("access")?.as_str() {
-        "read" => Access::Read,
-        "write" => Access::Write,
-        _ => return Err(invalid("access", "must be \"read\" or \"write\"")),
-    };
-    let query = AccessQuery::new(
+    Ok(AccessQuery::new(
         props.string("username")?,
         props.opt_string("clientId")?,
         props.string("topic")?,
-        access,
-    );
-    let rules = args::string(rules, "rules")
+        access(props)?,
+    ))
+}
+
+/// The rules from the JSON text of the caller's array.
+fn read_rules(rules: JsValue) -> Result<Vec<AclRule>, Error> {
+    args::string(rules, "rules")
         .ok()
         .and_then(|text| parse_acl_rules(text.as_bytes()).ok())
-        .ok_or_else(|| invalid("rules", "must be an array of rules"))?;
+        .ok_or_else(|| invalid("rules", "must be an array of rules"))
+}
+
+fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
+    let query = read_query(query)?;
+    let rules = read_rules(rules)?;
     let (allowed, decided) = evaluate_at(&rules, &query)?;
     Ok(
         match decided.index.and_then(|index| i32::try_from(index).ok()) {
@@ -54,4 +73,150 @@ fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
             Some(index) => index * 2 + i32::from(allowed),
         },
     )
+}
+
+/// Runs rule tests: `cases` is an array of `{ user, clientId?, topic,
+/// access, expect: "allow" | "deny", decidedBy? }`. The report crosses as
+/// JSON text, rules by their position in the caller's array: `{ cases: [{
+/// passed, allowed, rule, failure }], passed, failed, coverage: { rules,
+/// rulesDeciding, undecidedRules, unmentionedUsers } }`; a wrong argument
+/// gives an error object.
+#[wasm_bindgen(js_name = testAccess)]
+pub fn test_access(rules: JsValue, cases: JsValue) -> JsValue {
+    match run_tests(rules, cases) {
+        Ok(json) => json.into(),
+        Err(error) => error_object(&error),
+    }
+}
+
+fn read_cases(cases: JsValue) -> Result<Vec<Case>, Error> {
+    if !Array::is_array(&cases) {
+        return Err(invalid("cases", "must be an array of cases"));
+    }
+    let mut read = Vec::new();
+    for case in Array::from(&cases).iter() {
+        let case = args::object(case, "cases")?;
+        let props = Props(Some(&case));
+        let expect_allow = match props.string("expect")?.as_str() {
+            "allow" => true,
+            "deny" => false,
+            _ => return Err(invalid("expect", "must be \"allow\" or \"deny\"")),
+        };
+        read.push(Case {
+            user: props.string("user")?,
+            client_id: props.opt_string("clientId")?,
+            topic: props.string("topic")?,
+            access: access(props)?,
+            expect_allow,
+            decided_by: props.opt_string("decidedBy")?,
+        });
+    }
+    Ok(read)
+}
+
+fn run_tests(rules: JsValue, cases: JsValue) -> Result<String, Error> {
+    let rules = read_rules(rules)?;
+    let cases = read_cases(cases)?;
+    let report = suite::run(&rules, &[], &cases)?;
+    let mut out = String::from("{\"cases\":[");
+    for (index, outcome) in report.outcomes.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        key(&mut out, "passed");
+        out.push_str(if outcome.passed() { "true," } else { "false," });
+        key(&mut out, "allowed");
+        out.push_str(if outcome.allowed { "true," } else { "false," });
+        key(&mut out, "rule");
+        write_index(&mut out, outcome.decided.index);
+        out.push(',');
+        key(&mut out, "failure");
+        match &outcome.failure {
+            Some(failure) => write_str(&mut out, failure),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+    }
+    out.push_str("],");
+    key(&mut out, "passed");
+    write_u64(&mut out, report.passed() as u64);
+    out.push(',');
+    key(&mut out, "failed");
+    write_u64(&mut out, report.failed() as u64);
+    out.push_str(",\"coverage\":{");
+    key(&mut out, "rules");
+    write_u64(&mut out, rules.len() as u64);
+    out.push(',');
+    key(&mut out, "rulesDeciding");
+    write_u64(&mut out, report.coverage.rules_covered() as u64);
+    out.push(',');
+    key(&mut out, "undecidedRules");
+    out.push('[');
+    for (index, rule) in report.coverage.undecided_rules().into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_u64(&mut out, rule as u64);
+    }
+    out.push_str("],");
+    key(&mut out, "unmentionedUsers");
+    out.push('[');
+    for (index, user) in report.coverage.unmentioned_users.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, user);
+    }
+    out.push_str("]}}");
+    Ok(out)
+}
+
+/// A rule's position, or `null`.
+fn write_index(out: &mut String, index: Option<usize>) {
+    match index {
+        Some(index) => write_u64(out, index as u64),
+        None => out.push_str("null"),
+    }
+}
+
+/// Explains `query` over `rules`: `{ allowed, rule, reason, misses: [{
+/// rule, why }] }` as JSON text, rules by their position in the caller's
+/// array (`reason` says why no rule decided, when none did); a wrong
+/// argument gives an error object.
+#[wasm_bindgen(js_name = explainAccess)]
+pub fn explain_access(rules: JsValue, query: JsValue) -> JsValue {
+    match run_explain(rules, query) {
+        Ok(json) => json.into(),
+        Err(error) => error_object(&error),
+    }
+}
+
+fn run_explain(rules: JsValue, query: JsValue) -> Result<String, Error> {
+    let query = read_query(query)?;
+    let rules = read_rules(rules)?;
+    let why = explain(&rules, &query)?;
+    let mut out = String::from("{");
+    key(&mut out, "allowed");
+    out.push_str(if why.allowed { "true," } else { "false," });
+    key(&mut out, "rule");
+    write_index(&mut out, why.decided.index);
+    out.push(',');
+    key(&mut out, "reason");
+    write_str(&mut out, &suite::decided_text(&rules, why.decided));
+    out.push_str(",\"misses\":[");
+    for (index, miss) in why.misses.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        key(&mut out, "rule");
+        write_u64(&mut out, miss.index as u64);
+        out.push(',');
+        key(&mut out, "why");
+        write_str(&mut out, &miss.reason.to_string());
+        out.push('}');
+    }
+    out.push_str("]}");
+    Ok(out)
 }

@@ -21,4 +21,6 @@ export const {
   WaitTimeoutError,
   InternalError,
   evaluateAccess,
+  testAccess,
+  explainAccess,
 } = bind(() => wasm, { access: true });

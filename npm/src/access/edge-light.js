@@ -21,6 +21,8 @@ export const {
   WaitTimeoutError,
   InternalError,
   evaluateAccess,
+  testAccess,
+  explainAccess,
 } = bind(
   () => {
     wasm.initSync({ module });

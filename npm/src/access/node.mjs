@@ -16,4 +16,6 @@ export const {
   WaitTimeoutError,
   InternalError,
   evaluateAccess,
+  testAccess,
+  explainAccess,
 } = api;

@@ -20,6 +20,8 @@ export const {
   WaitTimeoutError,
   InternalError,
   evaluateAccess,
+  testAccess,
+  explainAccess,
 } = bind(
   () => {
     wasm.initSync({ module });

@@ -25,12 +25,17 @@ export async function probe(lib, baseUrl) {
  * The `cloudmqtt-api/access` entry's checker where it loads its own .wasm
  * (Workers, the Edge): one rule allows, nothing denies.
  */
-export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess }) {
+export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess, testAccess, explainAccess }) {
   const rule = { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false };
   return {
     classes: [CloudMqtt.name, CloudMqttError.name],
     read: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "read" }),
     write: evaluateAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "write" }),
     methods: ["checkAccess", "plan", "apply", "exportAccess"].filter((name) => typeof CloudMqtt.prototype[name] === "function"),
+    tested: testAccess([rule], [
+      { user: "sensor-1", topic: "sensors/1/t", access: "read", expect: "allow", decidedBy: "sensors/1/#" },
+      { user: "sensor-1", topic: "sensors/1/t", access: "write", expect: "allow" },
+    ]).failed,
+    why: explainAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "write" }).misses[0].why,
   };
 }
