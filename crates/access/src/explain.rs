@@ -112,58 +112,90 @@ pub enum MissReason {
     Refused,
 }
 
-impl fmt::Display for MissReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl MissReason {
+    /// The reason in words, built without `core::fmt` (which the
+    /// WebAssembly build would otherwise carry for it).
+    #[must_use]
+    pub fn text(&self) -> String {
+        let number = |value: usize| {
+            let mut out = String::new();
+            cloudmqtt_api::push_decimal(&mut out, value as u64);
+            out
+        };
         match self {
             Self::OtherUser(owner) => {
-                write!(f, "a topic rule for another user ({})", quoted(owner))
+                ["a topic rule for another user (", &quoted(owner), ")"].concat()
             }
-            Self::NotSubstituted => f.write_str(
-                "%u and %c are not substituted in a topic rule (a pattern rule substitutes them)",
-            ),
-            Self::NoClientId => f.write_str("it uses %c, and the client has no client id"),
-            Self::SubstitutedWildcard(what) => write!(
-                f,
-                "the {what} holds '+', '#' or '/', which change the substituted filter's levels"
-            ),
-            Self::DollarTopic => f.write_str(
-                "a topic starting with '$' is not matched by a filter starting with '+' or '#'",
-            ),
-            Self::PlusOneLevel { level, with_hash } => write!(
-                f,
-                "'+' matches one level, not several: level {level} is the filter's last, and the topic goes on ({} would match)",
-                quoted(with_hash)
-            ),
+            Self::NotSubstituted => {
+                "%u and %c are not substituted in a topic rule (a pattern rule substitutes them)"
+                    .to_owned()
+            }
+            Self::NoClientId => "it uses %c, and the client has no client id".to_owned(),
+            Self::SubstitutedWildcard(what) => [
+                "the ",
+                what,
+                " holds '+', '#' or '/', which change the substituted filter's levels",
+            ]
+            .concat(),
+            Self::DollarTopic => {
+                "a topic starting with '$' is not matched by a filter starting with '+' or '#'"
+                    .to_owned()
+            }
+            Self::PlusOneLevel { level, with_hash } => [
+                "'+' matches one level, not several: level ",
+                &number(*level),
+                " is the filter's last, and the topic goes on (",
+                &quoted(with_hash),
+                " would match)",
+            ]
+            .concat(),
             Self::Level {
                 level,
                 filter,
                 topic,
-            } => write!(
-                f,
-                "level {level} is {} in the filter and {} in the topic",
-                quoted(filter),
-                quoted(topic)
-            ),
-            Self::TopicShorter { topic, filter } => write!(
-                f,
-                "the topic has {topic} level(s) and the filter {filter} ('#' matches the rest, '+' exactly one)"
-            ),
-            Self::TopicLonger { topic, filter } => write!(
-                f,
-                "the topic has {topic} levels and the filter {filter}, without '#' to match the rest"
-            ),
-            Self::OtherAccess { allows } => {
-                write!(f, "it matches, but allows {allows} only")
-            }
-            Self::CameAfter(index) => write!(
-                f,
-                "it matches, but rule {} decided first (deny rules are tried first, and a user's topic rules before pattern rules)",
-                index + 1
-            ),
+            } => [
+                "level ",
+                &number(*level),
+                " is ",
+                &quoted(filter),
+                " in the filter and ",
+                &quoted(topic),
+                " in the topic",
+            ]
+            .concat(),
+            Self::TopicShorter { topic, filter } => [
+                "the topic has ",
+                &number(*topic),
+                " level(s) and the filter ",
+                &number(*filter),
+                " ('#' matches the rest, '+' exactly one)",
+            ]
+            .concat(),
+            Self::TopicLonger { topic, filter } => [
+                "the topic has ",
+                &number(*topic),
+                " levels and the filter ",
+                &number(*filter),
+                ", without '#' to match the rest",
+            ]
+            .concat(),
+            Self::OtherAccess { allows } => ["it matches, but allows ", allows, " only"].concat(),
+            Self::CameAfter(index) => [
+                "it matches, but rule ",
+                &number(index + 1),
+                " decided first (deny rules are tried first, and a user's topic rules before pattern rules)",
+            ]
+            .concat(),
             Self::Refused => {
-                f.write_str("it matches, but the broker refuses this access before any rule")
+                "it matches, but the broker refuses this access before any rule".to_owned()
             }
         }
+    }
+}
+
+impl fmt::Display for MissReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
     }
 }
 
@@ -276,7 +308,7 @@ fn levels(filter: &str, topic: &str) -> (usize, MissReason) {
         if filter_levels.last() == Some(&"+") {
             let reason = MissReason::PlusOneLevel {
                 level: filter_count,
-                with_hash: format!("{filter}/#"),
+                with_hash: [filter, "/#"].concat(),
             };
             return (near, reason);
         }

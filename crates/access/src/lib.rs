@@ -526,13 +526,14 @@ pub fn describe_rule(rule: &AclRule) -> String {
         (false, true) => "write",
         (false, false) => "deny",
     };
-    match (rule.kind, &rule.username) {
-        (AclKind::Topic, Some(user)) => {
-            format!("topic rule for {user} on {} ({access})", rule.pattern)
-        }
-        (AclKind::Topic, None) => format!("topic rule on {} ({access})", rule.pattern),
-        (AclKind::Pattern, _) => format!("pattern rule on {} ({access})", rule.pattern),
-    }
+    // Concatenated rather than formatted: the WebAssembly build carries no
+    // `core::fmt` for it.
+    let whose = match (rule.kind, &rule.username) {
+        (AclKind::Topic, Some(user)) => ["topic rule for ", user, " on "].concat(),
+        (AclKind::Topic, None) => "topic rule on ".to_owned(),
+        (AclKind::Pattern, _) => "pattern rule on ".to_owned(),
+    };
+    [&whose, rule.pattern.as_str(), " (", access, ")"].concat()
 }
 
 /// Looks for mistakes in a rule set. With `users` (the users that exist),

@@ -225,25 +225,37 @@ pub fn decided_text(rules: &[AclRule], decided: Decided) -> String {
 
 /// Why a case failed, or `None`.
 fn failure(rules: &[AclRule], case: &Case, allowed: bool, by: Decided) -> Option<String> {
+    // Concatenated rather than formatted: the WebAssembly build carries no
+    // `core::fmt` for it.
     let word = |allow: bool| if allow { "allow" } else { "deny" };
     if allowed != case.expect_allow {
-        return Some(format!(
-            "expected {}, got {}: {}",
-            word(case.expect_allow),
-            word(allowed),
-            decided_text(rules, by)
-        ));
+        return Some(
+            [
+                "expected ",
+                word(case.expect_allow),
+                ", got ",
+                word(allowed),
+                ": ",
+                &decided_text(rules, by),
+            ]
+            .concat(),
+        );
     }
     let expected = case.decided_by.as_deref()?;
     let rule = by.index.and_then(|index| rules.get(index));
     if rule.is_some_and(|rule| rule.pattern == expected) {
         return None;
     }
-    Some(format!(
-        "{} as expected, but decided by {}, not a rule on {expected}",
-        word(allowed),
-        decided_text(rules, by)
-    ))
+    Some(
+        [
+            word(allowed),
+            " as expected, but decided by ",
+            &decided_text(rules, by),
+            ", not a rule on ",
+            expected,
+        ]
+        .concat(),
+    )
 }
 
 #[cfg(test)]

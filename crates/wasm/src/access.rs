@@ -214,7 +214,7 @@ fn run_explain(rules: JsValue, query: JsValue) -> Result<String, Error> {
         write_u64(&mut out, miss.index as u64);
         out.push(',');
         key(&mut out, "why");
-        write_str(&mut out, &miss.reason.to_string());
+        write_str(&mut out, &miss.reason.text());
         out.push('}');
     }
     out.push_str("]}");
