@@ -1,7 +1,7 @@
 //! What became of each change: started, done, failed, and the progress
 //! not yet taken.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::declarative::plan::AccessChange;
 use crate::error::Error;
@@ -19,12 +19,15 @@ pub struct ApplyReport {
 }
 
 /// The outcomes of a plan's changes, and the requests sent for them.
+///
+/// Outcomes are kept by change number in vectors as long as the plan:
+/// smaller in the `.wasm` than ordered sets, and in plan order as they are.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Ledger {
     changes: Vec<AccessChange>,
-    started: BTreeSet<usize>,
-    done: BTreeSet<usize>,
-    failed: BTreeMap<usize, Error>,
+    started: Vec<bool>,
+    done: Vec<bool>,
+    failed: Vec<Option<Error>>,
     events: VecDeque<Event>,
     requests: u64,
 }
@@ -32,8 +35,12 @@ pub(super) struct Ledger {
 impl Ledger {
     /// Nothing done yet of `changes`.
     pub(super) fn new(changes: Vec<AccessChange>) -> Self {
+        let count = changes.len();
         Self {
             changes,
+            started: vec![false; count],
+            done: vec![false; count],
+            failed: std::iter::repeat_with(|| None).take(count).collect(),
             ..Self::default()
         }
     }
@@ -60,29 +67,29 @@ impl Ledger {
 
     /// A request of change `index` went out (reported the first time).
     pub(super) fn start(&mut self, index: usize) {
-        if self.started.insert(index) {
+        if !std::mem::replace(&mut self.started[index], true) {
             self.report_progress(index, Progress::Started);
         }
     }
 
     /// Change `index` shows on the server (reported once).
     pub(super) fn finish(&mut self, index: usize) {
-        if self.done.insert(index) {
+        if !std::mem::replace(&mut self.done[index], true) {
             self.report_progress(index, Progress::Done);
         }
     }
 
     /// Change `index` was given up; the first error given is the one kept.
     pub(super) fn fail(&mut self, index: usize, error: Error) {
-        if !self.failed.contains_key(&index) {
+        if self.failed[index].is_none() {
             self.report_progress(index, Progress::Failed);
-            self.failed.insert(index, error);
+            self.failed[index] = Some(error);
         }
     }
 
     /// Whether change `index` was given up.
     pub(super) fn has_failed(&self, index: usize) -> bool {
-        self.failed.contains_key(&index)
+        matches!(self.failed.get(index), Some(Some(_)))
     }
 
     fn report_progress(&mut self, index: usize, progress: Progress) {
@@ -102,14 +109,17 @@ impl Ledger {
     pub(super) fn report(&self) -> ApplyReport {
         ApplyReport {
             done: self
-                .done
+                .changes
                 .iter()
-                .map(|&index| self.changes[index].clone())
+                .zip(&self.done)
+                .filter(|(_, done)| **done)
+                .map(|(change, _)| change.clone())
                 .collect(),
             failed: self
-                .failed
+                .changes
                 .iter()
-                .map(|(&index, error)| (self.changes[index].clone(), error.clone()))
+                .zip(&self.failed)
+                .filter_map(|(change, error)| Some((change.clone(), error.clone()?)))
                 .collect(),
             requests: self.requests,
         }

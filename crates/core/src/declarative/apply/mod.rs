@@ -6,7 +6,7 @@ mod phases;
 mod task;
 mod throttle;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use crate::config::{ApiConfig, Secret};
@@ -102,12 +102,15 @@ impl Default for ApplyOptions {
 #[derive(Debug)]
 pub struct Apply {
     config: ApiConfig,
-    passwords: BTreeMap<String, Secret>,
+    /// The password of each user the plan creates or sets one for (the
+    /// map type of [`DesiredAccess::users`], whose code the `.wasm` has).
+    passwords: BTreeMap<String, Option<Secret>>,
     secrets: SecretForms,
     options: ApplyOptions,
     jitter: Jitter,
     phases: Phases,
-    in_flight: BTreeMap<Ticket, InFlight>,
+    /// Requests in flight (at most `concurrency` and a poll), unordered.
+    in_flight: Vec<(Ticket, InFlight)>,
     poll: Option<PollRun>,
     tickets: Tickets,
     events: VecDeque<Event>,
@@ -164,7 +167,7 @@ impl Apply {
             options,
             jitter: Jitter::new(seed),
             phases: Phases::default(),
-            in_flight: BTreeMap::new(),
+            in_flight: Vec::new(),
             poll: None,
             tickets: Tickets::default(),
             events: VecDeque::new(),
@@ -187,7 +190,7 @@ impl Apply {
             if let Op::CreateUser(name) | Op::SetPassword(name) = &op {
                 match desired.users.get(name) {
                     Some(Some(password)) => {
-                        apply.passwords.insert(name.clone(), password.clone());
+                        apply.passwords.insert(name.clone(), Some(password.clone()));
                         apply.secrets = apply.secrets.with(&SecretForms::new(&[password.expose()]));
                     }
                     Some(None) | None => {
@@ -294,7 +297,8 @@ impl Apply {
     }
 
     fn handle(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
-        match self.in_flight.remove(&ticket) {
+        let index = self.in_flight.iter().position(|(held, _)| *held == ticket);
+        match index.map(|index| self.in_flight.swap_remove(index).1) {
             Some(InFlight::Task(task)) => self.task_outcome(task, input, now),
             Some(InFlight::Poll) => self.poll_outcome(input, now),
             None => {}
@@ -324,7 +328,7 @@ impl Apply {
                     .push_back(Task::new(index, Op::CreateRule(to.clone())));
             }
         }
-        let missing: BTreeSet<&str> = ledger
+        let mut missing: Vec<&str> = ledger
             .changes()
             .iter()
             .enumerate()
@@ -335,13 +339,14 @@ impl Apply {
                 _ => None,
             })
             .collect();
+        missing.sort();
         let mut skipped = Vec::new();
         phase.queue.retain(|task| match &task.op {
             Op::CreateRule(rule)
                 if rule
                     .username
                     .as_deref()
-                    .is_some_and(|user| missing.contains(user)) =>
+                    .is_some_and(|user| missing.binary_search(&user).is_ok()) =>
             {
                 skipped.push((task.change, rule.username.clone().unwrap_or_default()));
                 false
@@ -359,7 +364,7 @@ impl Apply {
 
     fn ticket(&mut self, flight: InFlight) -> Ticket {
         let ticket = self.tickets.next();
-        self.in_flight.insert(ticket, flight);
+        self.in_flight.push((ticket, flight));
         self.ledger.count_request();
         ticket
     }

@@ -37,12 +37,12 @@ impl Op {
     pub(super) fn request(
         &self,
         config: &ApiConfig,
-        passwords: &BTreeMap<String, Secret>,
+        passwords: &BTreeMap<String, Option<Secret>>,
     ) -> Result<Request, Error> {
         let password = |name: &str| {
             passwords
                 .get(name)
-                .cloned()
+                .and_then(Option::clone)
                 .ok_or_else(|| Error::invalid("password", format!("none for user {name:?}")))
         };
         match self {
@@ -155,7 +155,7 @@ mod tests {
             .request(&config(), &passwords)
             .unwrap_err();
         assert!(error.to_string().contains("\"a\""), "{error}");
-        let passwords = BTreeMap::from([("a".to_owned(), Secret::from("pw"))]);
+        let passwords = BTreeMap::from([("a".to_owned(), Some(Secret::from("pw")))]);
         let request = Op::SetPassword("a".into())
             .request(&config(), &passwords)
             .unwrap();
