@@ -2,9 +2,9 @@
 //! ([`DesiredAccess`]) and those on the server ([`ServerAccess`]), as a list
 //! of changes ([`AccessPlan`]).
 //!
-//! Pure and linear: users and rules are matched through ordered maps keyed
-//! by name and by rule identity, never by scanning one list per entry of the
-//! other.
+//! Pure and linear: users are matched through ordered sets and maps keyed
+//! by name, rules through vectors sorted by rule identity, never by
+//! scanning one list per entry of the other.
 //!
 //! A rule's identity is its kind, its user (topic rules) and its pattern;
 //! read and write are its rights. The API cannot edit a rule, so a rule
@@ -297,10 +297,17 @@ impl DesiredAccess {
                 })?;
             }
         }
-        let mut seen = BTreeSet::new();
-        for rule in &self.rules {
+        // The first rule whose identity an earlier rule has: in each run
+        // of one identity (sorted, so in rule order), the second rule.
+        let sorted = sorted_identities(&self.rules);
+        let twin = sorted
+            .windows(2)
+            .filter(|pair| pair[0].0 == pair[1].0)
+            .map(|pair| pair[1].1)
+            .min();
+        for (index, rule) in self.rules.iter().enumerate() {
             rule.validate()?;
-            if !seen.insert((rule.kind(), rule.username(), rule.pattern())) {
+            if twin == Some(index) {
                 return Err(Error::invalid(
                     "rules",
                     format!("two rules for {}", IdentityText(rule)),
@@ -309,6 +316,29 @@ impl DesiredAccess {
         }
         Ok(())
     }
+}
+
+/// Each desired rule's identity with its index, sorted: by identity, then
+/// in rule order. A sorted vector rather than an ordered map, which is
+/// larger in the `.wasm`.
+fn sorted_identities(rules: &[NewAclRule]) -> Vec<(RuleIdentity<'_>, usize)> {
+    let mut sorted: Vec<_> = rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| ((rule.kind(), rule.username(), rule.pattern()), index))
+        .collect();
+    sorted.sort();
+    sorted
+}
+
+/// The entries of `sorted` with identity `key` (see [`sorted_identities`]).
+fn with_identity<'s, 'a>(
+    sorted: &'s [(RuleIdentity<'a>, usize)],
+    key: &RuleIdentity<'_>,
+) -> &'s [(RuleIdentity<'a>, usize)] {
+    let start = sorted.partition_point(|(identity, _)| identity < key);
+    let end = start + sorted[start..].partition_point(|(identity, _)| identity == key);
+    &sorted[start..end]
 }
 
 fn reason(error: &Error) -> String {
@@ -387,38 +417,39 @@ pub fn plan(
         }
     }
 
-    // Server rules grouped by identity (duplicates are possible on a
-    // server that does not merge them).
-    let mut on_server: BTreeMap<RuleIdentity<'_>, Vec<&AclRule>> = BTreeMap::new();
-    for rule in &server.rules {
-        on_server.entry(identity(rule)).or_default().push(rule);
-    }
-    let mut wanted: BTreeMap<RuleIdentity<'_>, &NewAclRule> = BTreeMap::new();
-    for rule in &desired.rules {
-        wanted.insert((rule.kind(), rule.username(), rule.pattern()), rule);
-    }
+    // Server rules by identity (duplicates are possible on a server that
+    // does not merge them), each identity's in the server's order.
+    let mut on_server: Vec<(RuleIdentity<'_>, usize)> = server
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| (identity(rule), index))
+        .collect();
+    on_server.sort();
+    let wanted = sorted_identities(&desired.rules);
 
     let mut replaces = Vec::new();
     let mut rule_deletes = Vec::new();
     let mut rule_creates = Vec::new();
-    for (key, rule) in &wanted {
-        let to = listed(rule);
-        match on_server.get(key) {
-            None => rule_creates.push(AccessChange::create_rule(to)),
-            Some(found) => {
-                let same =
-                    found.len() == 1 && found[0].read == to.read && found[0].write == to.write;
+    for (key, index) in &wanted {
+        let to = listed(&desired.rules[*index]);
+        match with_identity(&on_server, key) {
+            [] => rule_creates.push(AccessChange::create_rule(to)),
+            found => {
+                let first = &server.rules[found[0].1];
+                let same = found.len() == 1 && first.read == to.read && first.write == to.write;
                 if !same {
-                    replaces.push(AccessChange::replace_rule(found[0].clone(), to));
+                    replaces.push(AccessChange::replace_rule(first.clone(), to));
                 }
             }
         }
     }
     let mut user_deletes = Vec::new();
     if options.prune {
-        for (key, found) in &on_server {
-            if !wanted.contains_key(key) {
-                rule_deletes.push(AccessChange::delete_rule(found[0].clone()));
+        for (position, (key, index)) in on_server.iter().enumerate() {
+            let first = position == 0 || on_server[position - 1].0 != *key;
+            if first && with_identity(&wanted, key).is_empty() {
+                rule_deletes.push(AccessChange::delete_rule(server.rules[*index].clone()));
             }
         }
         for name in &server.users {
@@ -594,6 +625,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("two rules"), "{error}");
+        // The first rule whose identity an earlier one has is named; a
+        // rule invalid before it is reported first.
+        let rules = vec![
+            pattern("x", true, false),
+            pattern("y", true, false),
+            pattern("y", false, true),
+            pattern("x", false, true),
+        ];
+        let error = desired(&[], rules.clone()).validate().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("two rules for pattern rule \"y\""),
+            "{error}"
+        );
+        let mut invalid_first = rules;
+        invalid_first.insert(1, pattern("", true, false));
+        let error = desired(&[], invalid_first).validate().unwrap_err();
+        assert!(!error.to_string().contains("two rules"), "{error}");
         let mut bad = desired(&["a"], vec![]);
         bad.users.insert("b".into(), Some(Secret::new("")));
         assert_eq!(
