@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::model::{AclKind, AclRule};
 use crate::ops::NewAclRule;
 use crate::validate;
+use crate::wire::text::push_quoted;
 
 /// The users and rules meant to be on the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -169,34 +170,59 @@ impl AccessChange {
 /// `- rule pattern home/%u/# read+write`, `~ user sensor-1 (set password)`.
 impl fmt::Display for AccessChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl AccessChange {
+    /// The change as its `Display` shows it, built without `core::fmt`
+    /// (which the WebAssembly build would otherwise carry for it).
+    pub fn text(&self) -> String {
+        let mut out = String::new();
         match self {
-            Self::CreateUser { username, .. } => write!(f, "+ user {username}"),
-            Self::SetPassword { username, .. } => write!(f, "~ user {username} (set password)"),
-            Self::DeleteUser { username, .. } => write!(f, "- user {username}"),
-            Self::CreateRule { rule, .. } => write!(f, "+ rule {}", RuleText(rule)),
-            Self::DeleteRule { rule, .. } => write!(f, "- rule {}", RuleText(rule)),
-            Self::ReplaceRule { from, to, .. } => write!(
-                f,
-                "~ rule {} -> {}",
-                RuleText(from),
-                rights(to.read, to.write)
-            ),
+            Self::CreateUser { username } => {
+                out.push_str("+ user ");
+                out.push_str(username);
+            }
+            Self::SetPassword { username } => {
+                out.push_str("~ user ");
+                out.push_str(username);
+                out.push_str(" (set password)");
+            }
+            Self::DeleteUser { username } => {
+                out.push_str("- user ");
+                out.push_str(username);
+            }
+            Self::CreateRule { rule } => {
+                out.push_str("+ rule ");
+                push_rule(&mut out, rule);
+            }
+            Self::DeleteRule { rule } => {
+                out.push_str("- rule ");
+                push_rule(&mut out, rule);
+            }
+            Self::ReplaceRule { from, to } => {
+                out.push_str("~ rule ");
+                push_rule(&mut out, from);
+                out.push_str(" -> ");
+                out.push_str(rights(to.read, to.write));
+            }
         }
+        out
     }
 }
 
 /// `topic sensor-1 sensors/1/# write`.
-struct RuleText<'a>(&'a AclRule);
-
-impl fmt::Display for RuleText<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = self.0;
-        f.write_str(rule.kind.as_str())?;
-        if let Some(user) = &rule.username {
-            write!(f, " {user}")?;
-        }
-        write!(f, " {} {}", rule.pattern, rights(rule.read, rule.write))
+fn push_rule(out: &mut String, rule: &AclRule) {
+    out.push_str(rule.kind.as_str());
+    if let Some(user) = &rule.username {
+        out.push(' ');
+        out.push_str(user);
     }
+    out.push(' ');
+    out.push_str(&rule.pattern);
+    out.push(' ');
+    out.push_str(rights(rule.read, rule.write));
 }
 
 /// `read`, `write`, `read+write` or `none`.
@@ -293,7 +319,11 @@ impl DesiredAccess {
             validate::username(name)?;
             if let Some(password) = password {
                 validate::password(password.expose()).map_err(|error| {
-                    Error::invalid("password", format!("of user {name:?}: {}", reason(&error)))
+                    let mut why = String::from("of user ");
+                    push_quoted(&mut why, name);
+                    why.push_str(": ");
+                    why.push_str(&reason(&error));
+                    Error::invalid("password", why)
                 })?;
             }
         }
@@ -308,10 +338,9 @@ impl DesiredAccess {
         for (index, rule) in self.rules.iter().enumerate() {
             rule.validate()?;
             if twin == Some(index) {
-                return Err(Error::invalid(
-                    "rules",
-                    format!("two rules for {}", IdentityText(rule)),
-                ));
+                let mut why = String::from("two rules for ");
+                push_identity(&mut why, rule);
+                return Err(Error::invalid("rules", why));
             }
         }
         Ok(())
@@ -344,21 +373,34 @@ fn with_identity<'s, 'a>(
 fn reason(error: &Error) -> String {
     match error {
         Error::InvalidInput { reason, .. } => reason.clone(),
-        other => other.to_string(),
+        // What `Display` shows.
+        other => other.message(),
     }
 }
 
-/// `topic rule "p" of user "u"`, `pattern rule "p"`.
+/// `topic rule "p" of user "u"`, `pattern rule "p"` (for access files'
+/// messages).
+#[cfg(feature = "access-file")]
 pub(crate) struct IdentityText<'a>(pub(crate) &'a NewAclRule);
 
+#[cfg(feature = "access-file")]
 impl fmt::Display for IdentityText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = self.0;
-        write!(f, "{} rule {:?}", rule.kind().as_str(), rule.pattern())?;
-        if let Some(user) = rule.username() {
-            write!(f, " of user {user:?}")?;
-        }
-        Ok(())
+        let mut out = String::new();
+        push_identity(&mut out, self.0);
+        f.write_str(&out)
+    }
+}
+
+/// Appends `topic rule "p" of user "u"` or `pattern rule "p"`, without
+/// `core::fmt`.
+fn push_identity(out: &mut String, rule: &NewAclRule) {
+    out.push_str(rule.kind().as_str());
+    out.push_str(" rule ");
+    push_quoted(out, rule.pattern());
+    if let Some(user) = rule.username() {
+        out.push_str(" of user ");
+        push_quoted(out, user);
     }
 }
 
@@ -394,10 +436,13 @@ pub fn plan(
             } else {
                 "is neither in the desired users nor on the server"
             };
-            return Err(Error::invalid(
-                "username",
-                format!("user {user:?} of {} {where_}", IdentityText(rule)),
-            ));
+            let mut why = String::from("user ");
+            push_quoted(&mut why, user);
+            why.push_str(" of ");
+            push_identity(&mut why, rule);
+            why.push(' ');
+            why.push_str(where_);
+            return Err(Error::invalid("username", why));
         }
     }
 

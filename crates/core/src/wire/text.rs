@@ -158,6 +158,23 @@ pub fn push_decimal(out: &mut String, mut number: u64) {
     }
 }
 
+/// Appends `text` quoted as `format!("{text:?}")` shows it (the same
+/// escapes), without `core::fmt`: error messages of the declarative layer
+/// name users and patterns so.
+pub(crate) fn push_quoted(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        // `{:?}` of a string escapes what `char::escape_debug` does, but
+        // for the single quote.
+        if c == '\'' {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    out.push('"');
+}
+
 /// `number` in decimal (see [`push_decimal`]).
 pub(crate) fn format_decimal(number: u64) -> String {
     let mut out = String::new();
@@ -206,6 +223,20 @@ pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_is_debug_for_every_char() {
+        let quoted = |text: &str| {
+            let mut out = String::new();
+            push_quoted(&mut out, text);
+            out
+        };
+        for c in (0..=0x0010_FFFF).filter_map(char::from_u32) {
+            let text = format!("a{c}'{c}");
+            assert_eq!(quoted(&text), format!("{text:?}"), "{:x}", u32::from(c));
+        }
+        assert_eq!(quoted(""), "\"\"");
+    }
 
     /// Texts with every byte value, spaces, and characters beyond ASCII.
     fn samples() -> Vec<String> {

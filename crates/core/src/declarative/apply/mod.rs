@@ -17,6 +17,7 @@ use crate::http::Response;
 use crate::machine::{Input, Machine, Output, Ticket, Tickets, TransportError, later};
 use crate::poll::{ProbeSchedule, WaitOptions};
 use crate::retry::{AttemptFailure, Jitter, RetryAfter, RetryPolicy};
+use crate::wire::text::{push_decimal, push_quoted};
 
 pub use ledger::ApplyReport;
 
@@ -194,10 +195,10 @@ impl Apply {
                         apply.secrets = apply.secrets.with(&SecretForms::new(&[password.expose()]));
                     }
                     Some(None) | None => {
-                        apply.fatal = Some(Error::invalid(
-                            "desired",
-                            format!("has no password for user {name:?} of the plan"),
-                        ));
+                        let mut why = String::from("has no password for user ");
+                        push_quoted(&mut why, name);
+                        why.push_str(" of the plan");
+                        apply.fatal = Some(Error::invalid("desired", why));
                         return apply;
                     }
                 }
@@ -354,11 +355,10 @@ impl Apply {
             _ => true,
         });
         for (index, user) in skipped {
-            let error = Error::invalid(
-                "username",
-                format!("user {user:?} was not created, so its rule was not"),
-            );
-            self.fail(index, error);
+            let mut why = String::from("user ");
+            push_quoted(&mut why, &user);
+            why.push_str(" was not created, so its rule was not");
+            self.fail(index, Error::invalid("username", why));
         }
     }
 
@@ -563,8 +563,10 @@ impl Apply {
             return refused.clone();
         }
         // The timeout as it was given.
+        let mut what = self.ledger.change(task.change).text();
+        what.push_str(" to show");
         Error::WaitTimeout {
-            what: format!("{} to show", self.ledger.change(task.change)),
+            what,
             waited: self.options.wait.timeout,
         }
     }
@@ -589,13 +591,10 @@ impl Apply {
             {
                 // Looked for long enough: it never reached the server.
                 if task.attempts >= self.options.max_attempts {
-                    let error = Error::Network {
-                        message: format!(
-                            "no answer to any of {} attempts, and it did not show",
-                            task.attempts
-                        ),
-                    };
-                    self.fail(task.change, error);
+                    let mut message = String::from("no answer to any of ");
+                    push_decimal(&mut message, u64::from(task.attempts));
+                    message.push_str(" attempts, and it did not show");
+                    self.fail(task.change, Error::Network { message });
                 } else {
                     task.uncertain_since = None;
                     self.phases.current_mut().queue.push_back(task);

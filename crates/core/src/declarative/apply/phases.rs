@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::time::SystemTime;
 
 use super::task::Task;
+use crate::wire::text::push_decimal;
 
 /// One phase of an apply, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,7 +124,13 @@ impl Phases {
         }
         let count = phase.awaiting.len();
         let (what, show) = kind.awaited();
-        Some(format!("the {count} {what} {show}"))
+        let mut text = String::from("the ");
+        push_decimal(&mut text, count as u64);
+        text.push(' ');
+        text.push_str(what);
+        text.push(' ');
+        text.push_str(show);
+        Some(text)
     }
 }
 

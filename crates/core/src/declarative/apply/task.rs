@@ -10,6 +10,7 @@ use crate::model::{AclKind, AclRule};
 use crate::ops::{
     CreateAclRule, CreateUser, DeleteAclRule, DeleteUser, NewAclRule, Operation, UpdatePassword,
 };
+use crate::wire::text::push_quoted;
 
 /// One request a change needs.
 #[derive(Debug, Clone)]
@@ -40,10 +41,11 @@ impl Op {
         passwords: &BTreeMap<String, Option<Secret>>,
     ) -> Result<Request, Error> {
         let password = |name: &str| {
-            passwords
-                .get(name)
-                .and_then(Option::clone)
-                .ok_or_else(|| Error::invalid("password", format!("none for user {name:?}")))
+            passwords.get(name).and_then(Option::clone).ok_or_else(|| {
+                let mut why = String::from("none for user ");
+                push_quoted(&mut why, name);
+                Error::invalid("password", why)
+            })
         };
         match self {
             Self::CreateUser(name) => CreateUser {
