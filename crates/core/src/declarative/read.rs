@@ -9,8 +9,10 @@ use crate::config::ApiConfig;
 use crate::declarative::plan::ServerAccess;
 use crate::error::Error;
 use crate::event::Event;
+use crate::http::{Request, Response};
 use crate::machine::{Input, Machine, Output, Ticket};
-use crate::ops::{ListAclRules, ListUsers};
+use crate::model::{AclRule, User};
+use crate::ops::{ListAclRules, ListUsers, Operation};
 use crate::paginate::Paginator;
 use crate::retry::RetryPolicy;
 use crate::validate;
@@ -32,9 +34,42 @@ pub struct ReadServer {
 
 #[derive(Debug)]
 enum ReadState {
-    Users(Call<ListUsers>),
-    Rules(Call<ListAclRules>),
+    /// A page of users, or the rules.
+    Reading(Box<Call<Read>>),
     Done(Result<ServerAccess, Error>),
+}
+
+/// A page of the user list or the rule list, as one operation: the reads
+/// share one [`Call`] type (one copy of its code in the `.wasm`, not two).
+#[derive(Debug, Clone)]
+enum Read {
+    Users(ListUsers),
+    Rules,
+}
+
+/// What a [`Read`] gave.
+#[derive(Debug, Clone)]
+enum Listed {
+    Users(Vec<User>),
+    Rules(Vec<AclRule>),
+}
+
+impl Operation for Read {
+    type Output = Listed;
+
+    fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
+        match self {
+            Self::Users(page) => page.build_request(config),
+            Self::Rules => ListAclRules.build_request(config),
+        }
+    }
+
+    fn parse_success(&self, response: &Response) -> Result<Listed, Error> {
+        match self {
+            Self::Users(page) => page.parse_success(response).map(Listed::Users),
+            Self::Rules => ListAclRules.parse_success(response).map(Listed::Rules),
+        }
+    }
 }
 
 impl ReadServer {
@@ -56,15 +91,16 @@ impl ReadServer {
 
     fn next_state(&mut self) -> ReadState {
         self.seed = self.seed.wrapping_add(1);
-        match self.pages.next_request() {
-            Some(page) => ReadState::Users(Call::new(&self.config, page, self.policy, self.seed)),
-            None => ReadState::Rules(Call::new(
-                &self.config,
-                ListAclRules,
-                self.policy,
-                self.seed,
-            )),
-        }
+        let read = match self.pages.next_request() {
+            Some(page) => Read::Users(page),
+            None => Read::Rules,
+        };
+        ReadState::Reading(Box::new(Call::new(
+            &self.config,
+            read,
+            self.policy,
+            self.seed,
+        )))
     }
 }
 
@@ -75,8 +111,8 @@ impl Machine for ReadServer {
         loop {
             let next = match &mut self.state {
                 ReadState::Done(result) => return Output::Done(result.clone()),
-                ReadState::Users(call) => match call.poll_output(now) {
-                    Output::Done(Ok(page)) => {
+                ReadState::Reading(call) => match call.poll_output(now) {
+                    Output::Done(Ok(Listed::Users(page))) => {
                         let fresh = self.pages.handle_page(page);
                         self.read += 1;
                         let event = Event::Page {
@@ -88,17 +124,11 @@ impl Machine for ReadServer {
                         self.state = self.next_state();
                         return Output::Event(event);
                     }
-                    Output::Done(Err(error)) => ReadState::Done(Err(error)),
-                    Output::Send(ticket, request) => return Output::Send(ticket, request),
-                    Output::WaitUntil(at) => return Output::WaitUntil(at),
-                    Output::Pending => return Output::Pending,
-                    Output::Event(event) => return Output::Event(event),
-                },
-                ReadState::Rules(call) => match call.poll_output(now) {
-                    Output::Done(result) => ReadState::Done(result.map(|rules| ServerAccess {
+                    Output::Done(Ok(Listed::Rules(rules))) => ReadState::Done(Ok(ServerAccess {
                         users: std::mem::take(&mut self.users),
                         rules,
                     })),
+                    Output::Done(Err(error)) => ReadState::Done(Err(error)),
                     Output::Send(ticket, request) => return Output::Send(ticket, request),
                     Output::WaitUntil(at) => return Output::WaitUntil(at),
                     Output::Pending => return Output::Pending,
@@ -111,8 +141,7 @@ impl Machine for ReadServer {
 
     fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         match &mut self.state {
-            ReadState::Users(call) => call.handle_input(ticket, input, now),
-            ReadState::Rules(call) => call.handle_input(ticket, input, now),
+            ReadState::Reading(call) => call.handle_input(ticket, input, now),
             ReadState::Done(_) => {}
         }
     }
