@@ -217,6 +217,17 @@ async function buildModule(features, out, env, bindgen, opt) {
   const file = join(out, `${crateName}_bg.wasm`);
   run("node", [
     opt,
+    // Twice flattened and re-relooped, each time shrunk by -Oz: the
+    // control flow rebuilt from scratch ends smaller than -Oz alone makes
+    // it (measured: main 41,468 -> 41,214 B gzipped, access 67,640 ->
+    // 67,292 B; the step takes about 30 s longer). The passes keep what
+    // the code does.
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "--flatten",
+    "--rereloop",
+    "-Oz",
     "-Oz",
     "--converge",
     "--enable-bulk-memory",
