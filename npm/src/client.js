@@ -551,6 +551,18 @@ export function bind(load, { access = false } = {}) {
           task.respond(ticket, outcome.status, outcome.contentType, outcome.retryAfter, body, Date.now());
         }
       };
+      /** Hands in the first outcome to come back. */
+      const awaitOutcome = async () => {
+        if (flying.size === 1) {
+          // One fetch in flight (every call but an apply's): its outcome.
+          const [ticket, flight] = flying.entries().next().value;
+          handIn(ticket, await flight);
+          return;
+        }
+        const arrived = await nextArrival(flying, undefined, signals);
+        if (arrived === ABORTED) throw stepError(task.aborted());
+        handIn(arrived[0], arrived[1]);
+      };
       for (;;) {
         const step = task.step(Date.now());
         const kind = step.charCodeAt(0);
@@ -560,21 +572,15 @@ export function bind(load, { access = false } = {}) {
             if (anyAborted(signals)) throw stepError(task.aborted());
             const request = JSON.parse(step.slice(1));
             flying.set(request.ticket, attempt(request, signals, customFetch));
+            // `pending`: nothing to do until an outcome (a `P` step, spared).
+            if (request.pending) await awaitOutcome();
             break;
           }
-          case 87:
-          case 80: {
-            // W: wait, or less when a fetch comes back; P: wait for one.
-            const ms = kind === 87 ? Number(step.slice(1)) : undefined;
+          case 87: {
+            // W: wait, or less when a fetch comes back.
+            const ms = Number(step.slice(1));
             if (flying.size === 0) {
-              if (ms === undefined) throw failure(step, lastFailure);
               if (anyAborted(signals) || !(await sleep(ms, signals))) throw stepError(task.aborted());
-              break;
-            }
-            if (ms === undefined && flying.size === 1) {
-              // One fetch in flight (every call but an apply's): its outcome.
-              const [ticket, flight] = flying.entries().next().value;
-              handIn(ticket, await flight);
               break;
             }
             const arrived = await nextArrival(flying, ms, signals);
@@ -582,6 +588,11 @@ export function bind(load, { access = false } = {}) {
             if (arrived !== null) handIn(arrived[0], arrived[1]);
             break;
           }
+          case 80:
+            // P: wait for a fetch to come back.
+            if (flying.size === 0) throw failure(step, lastFailure);
+            await awaitOutcome();
+            break;
           case 86:
             // V: a change of an apply moved on (a listener's exception is
             // its own).

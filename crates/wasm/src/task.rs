@@ -7,6 +7,7 @@
 //! | step | meaning |
 //! | --- | --- |
 //! | `S{"ticket":1,"url":…,"timeoutMs":…,"init":{…}}` | send: `fetch(url, init)`, abort after `timeoutMs`, then [`respond`](Task::respond) or [`fail`](Task::fail) with the ticket; step again at once (more may go out meanwhile) |
+//! | `S{…,"pending":true}` | the same, and the machine has nothing more to do until an outcome comes back: hand one in before stepping again (what a `P` step would say, without the step) |
 //! | `W1500` | wait: sleep this many milliseconds, or less when a fetch in flight comes back, then step again |
 //! | `P` | pending: step again when a fetch in flight comes back |
 //! | `V{"change":{…},"state":"done"}` | event: a change of an apply moved on (for `onProgress`); step again at once |
@@ -52,6 +53,9 @@ pub struct Task {
     /// The client, for scrubbing its key from errors.
     inner: Rc<Inner>,
     signals: Vec<AbortSignal>,
+    /// What the machine answered when polled ahead after a send, to be
+    /// stepped next.
+    ahead: Option<Output<Value>>,
 }
 
 impl Task {
@@ -67,6 +71,7 @@ impl Task {
             machine,
             inner,
             signals,
+            ahead: None,
         }
     }
 
@@ -81,9 +86,8 @@ impl Task {
     /// The step of an output (events are stepped apart).
     fn output_step(&self, output: Output<Value>, now: SystemTime) -> String {
         match output {
-            Output::Send(ticket, request) => send_step(ticket, &request, now),
-            // Events are stepped in `step`: none reaches here.
-            Output::Pending | Output::Event(_) => "P".to_owned(),
+            // Sends and events are stepped in `step`: none reaches here.
+            Output::Pending | Output::Send(..) | Output::Event(_) => "P".to_owned(),
             Output::WaitUntil(at) => {
                 let mut out = String::from("W");
                 let wait = at.duration_since(now).unwrap_or_default();
@@ -120,11 +124,25 @@ impl Task {
     pub fn step(&mut self, now: f64) -> String {
         let now = clock::at(now);
         loop {
-            return match self.machine.poll_output(now) {
+            let output = match self.ahead.take() {
+                Some(output) => output,
+                None => self.machine.poll_output(now),
+            };
+            return match output {
                 Output::Event(event) => match event_step(&event) {
                     Some(step) => step,
                     None => continue,
                 },
+                Output::Send(ticket, request) => {
+                    // Polled ahead: a machine that now waits for this
+                    // outcome spares the driver a `P` step.
+                    let next = self.machine.poll_output(now);
+                    let pending = matches!(next, Output::Pending);
+                    if !pending {
+                        self.ahead = Some(next);
+                    }
+                    send_step(ticket, &request, now, pending)
+                }
                 other => self.output_step(other, now),
             };
         }
@@ -174,7 +192,7 @@ impl Task {
 
 /// `S` and the request: `{"url":…,"timeoutMs":…,"init":{"method":…,
 /// "headers":{…},"body":…}}`, the body absent when empty.
-fn send_step(ticket: Ticket, request: &Request, now: SystemTime) -> String {
+fn send_step(ticket: Ticket, request: &Request, now: SystemTime, pending: bool) -> String {
     let mut out = String::with_capacity(256 + request.body.len());
     out.push_str("S{");
     key(&mut out, "ticket");
@@ -212,7 +230,11 @@ fn send_step(ticket: Ticket, request: &Request, now: SystemTime) -> String {
         key(&mut out, "body");
         write_str(&mut out, body);
     }
-    out.push_str("}}");
+    out.push('}');
+    if pending {
+        out.push_str(",\"pending\":true");
+    }
+    out.push('}');
     out
 }
 
