@@ -308,15 +308,7 @@ impl<'a> Iterator for Words<'a> {
 mod tests {
     use super::*;
 
-    fn rule(kind: AclKind, user: Option<&str>, pattern: &str, read: bool, write: bool) -> AclRule {
-        AclRule {
-            kind,
-            pattern: pattern.to_owned(),
-            read,
-            write,
-            username: user.map(str::to_owned),
-        }
-    }
+    use crate::test_rule as rule;
 
     #[test]
     fn reads_users_topics_patterns_and_access_words() {

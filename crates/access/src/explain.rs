@@ -256,7 +256,7 @@ fn miss(rule: &AclRule, query: &AccessQuery, decided: Decided) -> (usize, MissRe
         }
     };
     if topic_matches(&filter, topic) {
-        let reason = if !query.access.granted_by(rule) && (rule.read || rule.write) {
+        let reason = if !query.access.granted_by(rule) && !crate::is_deny(rule) {
             let allows = if rule.read { "read" } else { "write" };
             MissReason::OtherAccess { allows }
         } else if decided.index.is_none() {
@@ -330,15 +330,7 @@ mod tests {
     use super::*;
     use crate::Access;
 
-    fn rule(kind: AclKind, user: Option<&str>, pattern: &str, read: bool, write: bool) -> AclRule {
-        AclRule {
-            kind,
-            pattern: pattern.to_owned(),
-            read,
-            write,
-            username: user.map(str::to_owned),
-        }
-    }
+    use crate::test_rule as rule;
 
     fn reasons(rules: &[AclRule], query: &AccessQuery) -> Vec<(usize, String)> {
         explain(rules, query)

@@ -350,7 +350,8 @@ fn first_decision(rules: &[AclRule], query: &AccessQuery, kind: AclKind) -> Opti
         .map(|index| (index, true))
 }
 
-fn is_deny(rule: &AclRule) -> bool {
+/// Whether a rule is a deny rule (neither read nor write).
+pub(crate) fn is_deny(rule: &AclRule) -> bool {
     !rule.read && !rule.write
 }
 
@@ -738,6 +739,24 @@ pub fn covers(outer: &str, inner: &str, substitutes: bool) -> bool {
         return false;
     }
     outer_levels.len() == inner_levels.len()
+}
+
+/// A rule, for the tests of this crate's modules.
+#[cfg(test)]
+pub(crate) fn test_rule(
+    kind: AclKind,
+    user: Option<&str>,
+    pattern: &str,
+    read: bool,
+    write: bool,
+) -> AclRule {
+    AclRule {
+        kind,
+        pattern: pattern.to_owned(),
+        read,
+        write,
+        username: user.map(str::to_owned),
+    }
 }
 
 #[cfg(test)]

@@ -263,15 +263,7 @@ mod tests {
     use super::*;
     use cloudmqtt_api::AclKind;
 
-    fn rule(kind: AclKind, user: Option<&str>, pattern: &str, read: bool, write: bool) -> AclRule {
-        AclRule {
-            kind,
-            pattern: pattern.to_owned(),
-            read,
-            write,
-            username: user.map(str::to_owned),
-        }
-    }
+    use crate::test_rule as rule;
 
     fn case(user: &str, topic: &str, access: Access, allow: bool, by: Option<&str>) -> Case {
         Case {
