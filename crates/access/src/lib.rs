@@ -89,6 +89,7 @@
 #![deny(missing_docs)]
 
 pub mod acl_file;
+pub mod diff;
 pub mod explain;
 pub mod log;
 pub mod suite;
@@ -243,7 +244,7 @@ fn no_rule() -> Reason {
 }
 
 /// The topic the broker lets anyone write under `$SYS` (bridge state).
-const SYS_WRITABLE: &str = "$SYS/broker/connection/+/state";
+pub(crate) const SYS_WRITABLE: &str = "$SYS/broker/connection/+/state";
 
 /// Answers a query over a rule list, as the broker would.
 ///
