@@ -60,7 +60,7 @@ const EXIT_CODES: [(ExitStatus, &str); 6] = [
     (ExitStatus::AUTH, "authentication or permission failure"),
     (
         ExitStatus::VERDICT,
-        "access denied (acl check), findings (acl lint) or changes (plan --exit-code)",
+        "access denied (acl check), findings (acl lint), failed cases (acl test), a --fail-on condition (acl diff) or changes (plan --exit-code)",
     ),
 ];
 
@@ -362,6 +362,9 @@ pub enum AclCommand {
     /// Exit 0 when all pass, 5 when any fails (or coverage is under
     /// --min-coverage), 2 for a file with problems.
     Test(TestArgs),
+    /// Who gains and who loses access from OLD to NEW, as topic filters
+    /// with exceptions, exactly. Exit 5 when a --fail-on condition holds.
+    Diff(DiffArgs),
 }
 
 /// Arguments of `export`.
@@ -413,6 +416,35 @@ pub struct TestArgs {
 fn parse_percent(text: &str) -> Result<cloudmqtt_access::suite::Percent, String> {
     cloudmqtt_access::suite::Percent::parse(text)
         .map_err(|_| "must be a percentage from 0 to 100 with at most two decimals".to_owned())
+}
+
+/// Arguments of `acl diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The rules before: @server for the server's, or a file (an access
+    /// file, a JSON array of rules, or a Mosquitto acl_file).
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The rules after: @server, or a file, as OLD.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Exit 5 when anyone gains access (new-access), or when a topic
+    /// becomes writable by every user (world-writable). Repeatable.
+    #[arg(long, value_enum, value_name = "CONDITION")]
+    pub fail_on: Vec<FailOn>,
+    /// Also report this user by name (for a user name holding '/', which
+    /// "every user" does not stand for). Repeatable.
+    #[arg(long = "user", value_name = "U")]
+    pub users: Vec<String>,
+}
+
+/// The conditions of `acl diff --fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Anyone gains any access.
+    NewAccess,
+    /// A topic becomes writable by every user.
+    WorldWritable,
 }
 
 /// Arguments of `acl create`.

@@ -47,6 +47,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(AclCommand::Why(args)) => {
             return access::why(args, json, || Client::new(&cli.global), &mut stdout);
         }
+        Command::Acl(AclCommand::Diff(args)) => {
+            return crate::diff::diff(args, json, || Client::new(&cli.global), &mut stdout);
+        }
         Command::Acl(AclCommand::Test(args)) => {
             return crate::suite::test(args, json, || Client::new(&cli.global), &mut stdout);
         }
@@ -209,7 +212,11 @@ fn acl(
             };
             mutate(client, op, &wait, json, out, &done)?;
         }
-        AclCommand::Check(_) | AclCommand::Why(_) | AclCommand::Lint(_) | AclCommand::Test(_) => {
+        AclCommand::Check(_)
+        | AclCommand::Why(_)
+        | AclCommand::Lint(_)
+        | AclCommand::Test(_)
+        | AclCommand::Diff(_) => {
             unreachable!("acl check, why, lint and test are run before a client is made")
         }
     }

@@ -23,6 +23,7 @@ mod access;
 mod args;
 mod client;
 mod commands;
+mod diff;
 mod failure;
 mod input;
 mod output;

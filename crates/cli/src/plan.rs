@@ -11,10 +11,11 @@ use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+use cloudmqtt_access::diff::{AccessDiff, diff};
 use cloudmqtt_api::desired::{self, FileError, PasswordSource, Problem};
 use cloudmqtt_api::{
-    AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess, Event,
-    PlanOptions, Progress, ReadServer, Secret, ServerAccess, WaitOptions,
+    AccessChange, AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess,
+    Event, PlanOptions, Progress, ReadServer, Secret, ServerAccess, WaitOptions,
 };
 use serde_json::{Value, json};
 
@@ -31,15 +32,26 @@ pub fn plan(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let Prepared { plan, missing, .. } = prepare(connect, &args.common)?;
+    let Prepared {
+        plan,
+        missing,
+        rules,
+        ..
+    } = prepare(connect, &args.common)?;
+    let access = diff(&rules, &plan.rules_after(&rules));
     if json {
         let mut value = serde_json::to_value(&plan).map_err(io::Error::other)?;
         if !missing.is_empty() {
             value["missing_passwords"] = json!(missing);
         }
+        value["access"] = crate::diff::diff_json(&access);
         crate::output::write_json(out, &value)?;
     } else {
-        write_plan(out, &plan)?;
+        for change in &plan.changes {
+            writeln!(out, "{}", crate::output::cell(&change.to_string()))?;
+        }
+        write_access(out, &plan, &access)?;
+        writeln!(out, "{}", plan.summary())?;
         write_missing(out, &missing)?;
     }
     if args.exit_code && !plan.is_empty() {
@@ -62,6 +74,7 @@ pub fn apply(
         desired,
         plan,
         missing,
+        ..
     } = prepare(connect, &args.common)?;
     let client = &mut client;
     if !missing.is_empty() {
@@ -179,6 +192,8 @@ struct Prepared {
     desired: DesiredAccess,
     plan: AccessPlan,
     missing: Vec<String>,
+    /// The server's rules, as the plan read them.
+    rules: Vec<AclRule>,
 }
 
 /// Reads and checks the file, connects, reads the server, then looks up
@@ -222,6 +237,7 @@ fn prepare(
         client,
         desired,
         plan,
+        rules: server.rules,
         missing: FileError::new(&shown, password_problems).lines,
     })
 }
@@ -264,6 +280,29 @@ fn write_missing(out: &mut (impl Write + ?Sized), missing: &[String]) -> io::Res
         writeln!(out, "  {}", crate::output::cell(line))?;
     }
     Ok(())
+}
+
+/// What the plan does to access, under its change lines: who gains and who
+/// loses what (`acl diff`'s lines), when the plan changes rules.
+fn write_access(
+    out: &mut (impl Write + ?Sized),
+    plan: &AccessPlan,
+    access: &AccessDiff,
+) -> io::Result<()> {
+    let changes_rules = plan.changes.iter().any(|change| {
+        matches!(
+            change,
+            AccessChange::CreateRule { .. }
+                | AccessChange::DeleteRule { .. }
+                | AccessChange::ReplaceRule { .. }
+        )
+    });
+    if !changes_rules {
+        return Ok(());
+    }
+    writeln!(out, "Access:")?;
+    crate::diff::write_lines(out, access, "  ")?;
+    writeln!(out, "  {}", crate::diff::summary(access))
 }
 
 fn write_plan(out: &mut (impl Write + ?Sized), plan: &AccessPlan) -> io::Result<()> {

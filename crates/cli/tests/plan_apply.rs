@@ -378,7 +378,19 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
             {"action": "delete", "kind": "rule",
              "rule": {"type": "topic", "pattern": "sensors/2/#", "read": false, "write": true, "username": "sensor-2"}},
             {"action": "delete", "kind": "user", "username": "sensor-2"},
-        ]})
+        ],
+        // What the plan does to access, as `acl diff --json` says it.
+        "access": {
+            "changes": [
+                {"gained": true, "access": "read", "who": "sensor-1", "user": "sensor-1",
+                 "client_id": null, "filter": "sensors/1/#", "except": []},
+                {"gained": false, "access": "write", "who": "sensor-2", "user": "sensor-2",
+                 "client_id": null, "filter": "sensors/2/#", "except": []},
+            ],
+            "lines": ["+ read sensor-1 sensors/1/#", "- write sensor-2 sensors/2/#"],
+            "gains_access": true,
+            "world_writable": [],
+        }})
     );
     let human = setup.run(&["plan", "-f", file, "--prune"]);
     assert_eq!(
@@ -386,6 +398,10 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
         "~ rule topic sensor-1 sensors/1/# write -> read+write\n\
          - rule topic sensor-2 sensors/2/# write\n\
          - user sensor-2\n\
+         Access:\n  \
+         + read sensor-1 sensors/1/#\n  \
+         - write sensor-2 sensors/2/#\n  \
+         1 gain, 1 loss of access\n\
          Plan: 0 to create, 1 to replace, 2 to delete.\n"
     );
     let mut args = vec!["apply", "-f", file, "--prune", "--json"];

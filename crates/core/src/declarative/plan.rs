@@ -292,6 +292,33 @@ impl AccessPlan {
         let (create, replace, delete) = self.counts();
         format!("Plan: {create} to create, {replace} to replace, {delete} to delete.")
     }
+
+    /// The rules the server has once the plan is applied: `rules` (the
+    /// server's, as the plan read them) less the rules it deletes or
+    /// replaces, then the rules it creates, replacements included. (The
+    /// order of created rules may differ on the server; what a rule set
+    /// allows does not depend on it.)
+    pub fn rules_after(&self, rules: &[AclRule]) -> Vec<AclRule> {
+        let mut after: Vec<AclRule> = rules.to_vec();
+        for change in &self.changes {
+            match change {
+                AccessChange::DeleteRule { rule }
+                | AccessChange::ReplaceRule { from: rule, .. } => {
+                    after.retain(|kept| identity(kept) != identity(rule));
+                }
+                _ => {}
+            }
+        }
+        for change in &self.changes {
+            match change {
+                AccessChange::CreateRule { rule } | AccessChange::ReplaceRule { to: rule, .. } => {
+                    after.push(rule.clone());
+                }
+                _ => {}
+            }
+        }
+        after
+    }
 }
 
 /// A rule's identity: kind, user (topic rules) and pattern.
@@ -698,6 +725,50 @@ mod tests {
     }
 
     #[cfg(feature = "serde")]
+    #[test]
+    fn the_rules_after_a_plan() {
+        let server = server(
+            &["a"],
+            vec![
+                topic("a", "gone", true, true),
+                topic("a", "changed", true, true),
+                topic("a", "kept", true, false),
+            ],
+        );
+        let desired = desired(
+            &["a"],
+            vec![
+                topic("a", "kept", true, false),
+                topic("a", "changed", true, false),
+                topic("a", "new", false, true),
+            ],
+        );
+        let plan = plan(
+            &desired,
+            &server,
+            PlanOptions {
+                prune: true,
+                set_passwords: false,
+            },
+        )
+        .unwrap();
+        let after: Vec<(String, bool, bool)> = plan
+            .rules_after(&server.rules)
+            .into_iter()
+            .map(|rule| (rule.pattern, rule.read, rule.write))
+            .collect();
+        let mut after = after;
+        after.sort();
+        assert_eq!(
+            after,
+            [
+                ("changed".to_owned(), true, false),
+                ("kept".to_owned(), true, false),
+                ("new".to_owned(), false, true)
+            ]
+        );
+    }
+
     #[test]
     fn summary_and_json() {
         let plan = plan(
