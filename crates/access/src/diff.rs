@@ -37,16 +37,21 @@
 //!   with `$`, gets its own section when its changes differ;
 //! - client ids likewise: the client id that is the user name, one the
 //!   rules spell out, one starting with `$`, and one holding `+` or `#`
-//!   get their own section when their changes differ.
+//!   get their own section when their changes differ;
+//! - a section that changes nothing where `every user` would say it does
+//!   is shown as `= admin no change of access`;
+//! - pattern rules give nothing to a client id holding `+` or `#`: for a
+//!   user that no topic rule names, nothing changes there, and the
+//!   `every user` lines leave such client ids out.
 //!
 //! A user name or client id holding `/` spreads over several levels; those
 //! are exact when named ([`diff_for`]), not as `every user`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cloudmqtt_api::AclKind;
 
-use crate::{Access, AccessQuery, AclRule, evaluate_at, substitute, topic_matches};
+use crate::{Access, AccessQuery, AclRule, decide, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
 const SYS_WRITABLE: &str = crate::SYS_WRITABLE;
@@ -197,22 +202,30 @@ impl AccessDiff {
     }
 
     /// The changes shown, each as `+ write sensor-1 sensors/1/#` or `- read
-    /// every user home/%u/# except home/%u/private`.
+    /// every user home/%u/# except home/%u/private`; a section without
+    /// changes that `every user` would otherwise speak for as
+    /// `= admin no change of access`.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
         self.sections().flat_map(|section| {
             let who = section.who();
-            section.changes.iter().map(move |change| {
-                let sign = if change.gained { "+ " } else { "- " };
-                [
-                    sign,
-                    change.access.as_str(),
-                    " ",
-                    &who,
-                    " ",
-                    &change.topics(),
-                ]
-                .concat()
-            })
+            let unchanged = section
+                .changes
+                .is_empty()
+                .then(|| ["= ", &who, " no change of access"].concat());
+            unchanged
+                .into_iter()
+                .chain(section.changes.iter().map(move |change| {
+                    let sign = if change.gained { "+ " } else { "- " };
+                    [
+                        sign,
+                        change.access.as_str(),
+                        " ",
+                        &who,
+                        " ",
+                        &change.topics(),
+                    ]
+                    .concat()
+                }))
         })
     }
 
@@ -255,7 +268,11 @@ impl AccessDiff {
         } else {
             dollar_class(user).map_or(Users::Every, Users::Prefixed)
         };
-        let clients = self.client_class(user, client_id);
+        let clients = self.client_classes(user, client_id);
+        if clients[0] == Clients::Wildcard && !self.named_users.contains(user) {
+            // Pattern rules give it nothing, and it has no topic rules.
+            return Vec::new();
+        }
         let find = |users: &Users, clients: &Clients| {
             self.sections
                 .iter()
@@ -263,12 +280,27 @@ impl AccessDiff {
         };
         // Kinds of names that make no difference to these rules have no
         // section: they are like any other.
-        let Some(section) = [&users, &Users::Every]
+        let Some(mut section) = [&users, &Users::Every]
             .into_iter()
-            .find_map(|users| find(users, &clients).or_else(|| find(users, &Clients::Any)))
+            .find_map(|users| clients.iter().find_map(|clients| find(users, clients)))
         else {
             return Vec::new();
         };
+        // A section not shown says what the section it falls back on
+        // says, names filled in: what a reader of the lines concludes.
+        while !section.shown {
+            let base = if section.clients != Clients::Any {
+                find(&section.users, &Clients::Any)
+            } else if section.users != Users::Every {
+                find(&Users::Every, &Clients::Any)
+            } else {
+                None
+            };
+            match base {
+                Some(base) => section = base,
+                None => break,
+            }
+        }
         let (user_name, client_name) = &section.names;
         let fill = |text: &str| replace_names(text, user_name, user, client_name, client_id);
         section
@@ -282,20 +314,21 @@ impl AccessDiff {
             .collect()
     }
 
-    fn client_class(&self, user: &str, client_id: &str) -> Clients {
+    /// The kinds of client ids a client id could be counted with, the
+    /// most particular first; the first with a section is its kind.
+    fn client_classes(&self, user: &str, client_id: &str) -> Vec<Clients> {
+        let mut classes = Vec::new();
         if client_id.contains(['+', '#']) {
-            return Clients::Wildcard;
+            classes.push(Clients::Wildcard);
+        } else if self.by_client {
+            if client_id == user {
+                classes.push(Clients::UserName);
+            }
+            classes.push(Clients::Named(client_id.to_owned()));
+            classes.extend(dollar_class(client_id).map(Clients::Prefixed));
         }
-        if !self.by_client {
-            return Clients::Any;
-        }
-        if client_id == user {
-            Clients::UserName
-        } else if self.spelled.contains(client_id) {
-            Clients::Named(client_id.to_owned())
-        } else {
-            dollar_class(client_id).map_or(Clients::Any, Clients::Prefixed)
-        }
+        classes.push(Clients::Any);
+        classes
     }
 }
 
@@ -353,6 +386,26 @@ struct Node {
     /// The prefix itself, as a topic (none at the root).
     exact: Option<Answers>,
     below: Below,
+    /// Which answers occur at or below the prefix, a bit each.
+    seen: u16,
+}
+
+/// The bit of some answers in [`Node::seen`].
+fn bit(answers: &Answers) -> u16 {
+    let index = answers
+        .iter()
+        .fold(0, |index, answer| index * 2 + usize::from(*answer));
+    1 << index
+}
+
+/// The answers of a bit of [`Node::seen`].
+fn unbit(index: usize) -> Answers {
+    [
+        index & 8 != 0,
+        index & 4 != 0,
+        index & 2 != 0,
+        index & 1 != 0,
+    ]
 }
 
 /// A node's topics inside a region and outside it, as lines.
@@ -404,6 +457,12 @@ struct Differ<'a> {
     old: &'a [AclRule],
     new: &'a [AclRule],
     extra: &'a [String],
+    /// Each user's topic rules, old and new.
+    own: BTreeMap<&'a str, [Vec<&'a AclRule>; 2]>,
+    /// The pattern rules, old and new.
+    patterns: [Vec<&'a AclRule>; 2],
+    /// Whether a user name holds `/`, which moves the levels after it.
+    shifted: bool,
     /// A prefix no rule or name contains, for made-up names and levels.
     fresh: String,
 }
@@ -414,6 +473,96 @@ struct Subject {
     clients: Clients,
     user: String,
     client: String,
+}
+
+/// The names a placeholder level of `patterns` could be filled with to
+/// become a literal level of `literals` at the same depth (any depth when
+/// `shifted`: a user name holding `/` moves the levels after it).
+fn spelled_names(
+    patterns: &[&AclRule],
+    literals: &[&AclRule],
+    placeholders: [&str; 2],
+    shifted: bool,
+) -> BTreeSet<String> {
+    let depth = |at: usize| if shifted { 0 } else { at };
+    let leveled = |rule: &&AclRule| -> Vec<(usize, String)> {
+        rule.pattern
+            .split('/')
+            .enumerate()
+            .map(|(at, level)| (depth(at), level.to_owned()))
+            .collect()
+    };
+    let literals: BTreeSet<(usize, String)> = literals
+        .iter()
+        .flat_map(leveled)
+        .filter(|(_, level)| !level.contains(['%', '+', '#']))
+        .collect();
+    let templates: BTreeSet<(usize, String)> = patterns
+        .iter()
+        .flat_map(leveled)
+        .filter(|(_, level)| level.contains('%'))
+        .collect();
+    let mut names = BTreeSet::new();
+    for (at, template) in &templates {
+        for placeholder in placeholders {
+            let Some((before, after)) = template.split_once(placeholder) else {
+                continue;
+            };
+            let meets = literals
+                .range((*at, String::new())..)
+                .take_while(|(other, _)| other == at);
+            for (_, literal) in meets {
+                if literal.len() > before.len() + after.len()
+                    && literal.starts_with(before)
+                    && literal.ends_with(after)
+                {
+                    names.insert(literal[before.len()..literal.len() - after.len()].to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A filter still matching a topic's prefix: its levels after the prefix,
+/// and whether its rule is in one list and not the other.
+type Alive<'f> = (&'f [String], bool);
+
+/// Which kinds of names the rules make a difference for.
+struct Kinds {
+    /// Client ids (a pattern rule uses `%c`).
+    by_client: bool,
+    /// Client ids holding `+` or `#` (there are pattern rules).
+    patterns: bool,
+    /// User names starting with `$`.
+    dollar_users: bool,
+    /// Client ids starting with `$`.
+    dollar_clients: bool,
+}
+
+/// A subject and the rules that can decide for it, old and new: its topic
+/// rules and the pattern rules.
+struct Case<'s> {
+    subject: &'s Subject,
+    old: Vec<AclRule>,
+    new: Vec<AclRule>,
+}
+
+/// Whether two lists of rules allow the same: the same rules, in any
+/// order (what is allowed does not depend on it), twice or once.
+fn alike(one: &[&AclRule], other: &[&AclRule]) -> bool {
+    keys(one) == keys(other)
+}
+
+/// The rules' patterns and rights, sorted, each once.
+fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(&'r str, bool, bool)> {
+    let mut keys: Vec<(&str, bool, bool)> = rules
+        .iter()
+        .map(|rule| (rule.pattern.as_str(), rule.read, rule.write))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 impl<'a> Differ<'a> {
@@ -428,10 +577,29 @@ impl<'a> Differ<'a> {
             .flat_map(|text| text.split(|c| c != '~').map(str::len))
             .max()
             .unwrap_or(0);
+        let mut own: BTreeMap<&str, [Vec<&AclRule>; 2]> = BTreeMap::new();
+        let mut patterns = [Vec::new(), Vec::new()];
+        for (side, rules) in [old, new].into_iter().enumerate() {
+            for rule in rules {
+                match (rule.kind, rule.username.as_deref()) {
+                    (AclKind::Pattern, _) => patterns[side].push(rule),
+                    (AclKind::Topic, Some(user)) => own.entry(user).or_default()[side].push(rule),
+                    (AclKind::Topic, None) => {}
+                }
+            }
+        }
+        let shifted = own
+            .keys()
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+            .any(|name| name.contains('/'));
         Self {
             old,
             new,
             extra,
+            own,
+            patterns,
+            shifted,
             fresh: "~".repeat(longest + 1),
         }
     }
@@ -459,13 +627,20 @@ impl<'a> Differ<'a> {
         } else {
             BTreeSet::new()
         };
-        let subjects = self.subjects(
-            &named_users,
-            &spelled,
-            by_user || by_client,
+        // A name starting with `$` makes a difference only where a filter
+        // starts with it.
+        let starts = |what: &str| {
+            self.rules()
+                .any(|rule| rule.kind == AclKind::Pattern && rule.pattern.starts_with(what))
+        };
+        let dollar_clients = starts("%c");
+        let kinds = Kinds {
             by_client,
             patterns,
-        );
+            dollar_users: starts("%u") || dollar_clients,
+            dollar_clients,
+        };
+        let subjects = self.subjects(&named_users, &spelled, &kinds);
         let mut sections: Vec<Section> = subjects.into_iter().map(|s| self.section(s)).collect();
         mark_shown(&mut sections);
         AccessDiff {
@@ -479,29 +654,25 @@ impl<'a> Differ<'a> {
     /// Literal levels of pattern rules that a level holding one `%u` or
     /// `%c` could become, and what the placeholder is then.
     fn spelled(&self) -> BTreeSet<String> {
+        let patterns: Vec<&AclRule> = self.patterns.iter().flatten().copied().collect();
+        spelled_names(&patterns, &patterns, ["%u", "%c"], self.shifted)
+    }
+
+    /// The client ids that a user's own topic rules spell out where a
+    /// pattern rule has `%c`.
+    fn spelled_clients(&self, user: &str) -> BTreeSet<String> {
+        let Some(own) = self.own.get(user) else {
+            return BTreeSet::new();
+        };
+        let own: Vec<&AclRule> = own.iter().flatten().copied().collect();
         let patterns: Vec<&AclRule> = self
-            .rules()
-            .filter(|rule| rule.kind == AclKind::Pattern)
+            .patterns
+            .iter()
+            .flatten()
+            .filter(|rule| rule.pattern.contains("%c"))
+            .copied()
             .collect();
-        let levels = || patterns.iter().flat_map(|rule| rule.pattern.split('/'));
-        let literals: BTreeSet<&str> = levels().filter(|level| !level.contains('%')).collect();
-        let mut names = BTreeSet::new();
-        for template in levels() {
-            for placeholder in ["%u", "%c"] {
-                let Some((before, after)) = template.split_once(placeholder) else {
-                    continue;
-                };
-                for literal in &literals {
-                    if literal.len() > before.len() + after.len()
-                        && literal.starts_with(before)
-                        && literal.ends_with(after)
-                    {
-                        names.insert(literal[before.len()..literal.len() - after.len()].to_owned());
-                    }
-                }
-            }
-        }
-        names
+        spelled_names(&patterns, &own, ["%c", "%c"], self.shifted)
     }
 
     /// Every kind of user and client id whose answers could differ.
@@ -509,9 +680,7 @@ impl<'a> Differ<'a> {
         &self,
         named: &BTreeSet<String>,
         spelled: &BTreeSet<String>,
-        by_name: bool,
-        by_client: bool,
-        patterns: bool,
+        kinds: &Kinds,
     ) -> Vec<Subject> {
         let fresh_user = [&self.fresh, "u"].concat();
         let fresh_client = [&self.fresh, "c"].concat();
@@ -521,7 +690,7 @@ impl<'a> Differ<'a> {
             .map(|name| (Users::Named(name.clone()), name.clone()))
             .collect();
         users.push((Users::Every, fresh_user.clone()));
-        if by_name {
+        if kinds.dollar_users {
             for prefix in ["$", "$SYS", "$share"] {
                 users.push((Users::Prefixed(prefix), [prefix, &fresh_user].concat()));
             }
@@ -529,18 +698,23 @@ impl<'a> Differ<'a> {
         let mut subjects = Vec::new();
         for (user_class, user) in users {
             let mut clients = vec![(Clients::Any, fresh_client.clone())];
-            if by_client {
+            if kinds.by_client {
                 clients.push((Clients::UserName, user.clone()));
+                let own = self.spelled_clients(&user);
                 clients.extend(
                     spelled
-                        .iter()
+                        .union(&own)
                         .map(|name| (Clients::Named(name.clone()), name.clone())),
                 );
+            }
+            if kinds.dollar_clients {
                 for prefix in ["$", "$SYS", "$share"] {
                     clients.push((Clients::Prefixed(prefix), [prefix, &fresh_client].concat()));
                 }
             }
-            if patterns {
+            // Pattern rules give nothing to a client id holding `+` or
+            // `#`, so only a user with topic rules can see a change there.
+            if kinds.patterns && named.contains(&user) {
                 clients.push((Clients::Wildcard, [&fresh_client, "+"].concat()));
             }
             for (clients, client) in clients {
@@ -557,35 +731,12 @@ impl<'a> Differ<'a> {
 
     /// The changes of one subject.
     fn section(&self, subject: Subject) -> Section {
-        let filters: Vec<Vec<String>> = self
-            .rules()
-            .filter_map(|rule| match rule.kind {
-                AclKind::Topic => (rule.username.as_deref() == Some(subject.user.as_str()))
-                    .then(|| rule.pattern.clone()),
-                AclKind::Pattern => substitute(&rule.pattern, &subject.user, Some(&subject.client)),
-            })
-            .chain([SYS_WRITABLE.to_owned()])
-            .map(|filter| filter.split('/').map(str::to_owned).collect())
-            .collect();
-        let alive: Vec<&[String]> = filters.iter().map(Vec::as_slice).collect();
-        let mut topic = Vec::new();
-        let tree = self.explore(&subject, &mut topic, &alive);
+        let none = [Vec::new(), Vec::new()];
+        let own = self.own.get(subject.user.as_str()).unwrap_or(&none);
         let mut raw = Vec::new();
-        for gained in [true, false] {
-            for access in [Access::Read, Access::Write] {
-                let inside = |answers: &Answers| {
-                    let at = usize::from(access == Access::Write);
-                    let (old, new) = (answers[at], answers[2 + at]);
-                    if gained { !old && new } else { old && !new }
-                };
-                let (lines, _) = describe(&tree, &mut Vec::new(), &inside);
-                raw.extend(lines.into_iter().map(|line| Change {
-                    gained,
-                    access,
-                    filter: shown_filter(&line.filter),
-                    except: line.except.iter().map(|e| shown_filter(e)).collect(),
-                }));
-            }
+        // Nothing that decides for this subject changed: no need to look.
+        if !alike(&own[0], &own[1]) || !alike(&self.patterns[0], &self.patterns[1]) {
+            self.changes(&subject, own, &mut raw);
         }
         let generic_user = matches!(subject.users, Users::Every | Users::Prefixed(_));
         let generic_client = subject.clients == Clients::Any;
@@ -619,77 +770,180 @@ impl<'a> Differ<'a> {
             raw,
         }
     }
+}
+
+/// Working out one subject's changes: the classes of topics, and their
+/// answers.
+impl Differ<'_> {
+    /// The changes of one subject whose rules changed, with its names in
+    /// place.
+    fn changes(&self, subject: &Subject, own: &[Vec<&AclRule>; 2], raw: &mut Vec<Change>) {
+        let rules = |side: usize| -> Vec<AclRule> {
+            own[side]
+                .iter()
+                .chain(&self.patterns[side])
+                .map(|rule| (*rule).clone())
+                .collect()
+        };
+        let case = Case {
+            subject,
+            old: rules(0),
+            new: rules(1),
+        };
+        // Only topics a rule in one list and not the other matches can be
+        // answered differently; every rule counts when pattern rules come
+        // or go (their presence alone denies wildcard names).
+        let key = |rule: &AclRule| (rule.kind, rule.pattern.clone(), rule.read, rule.write);
+        let keys = |rules: &[AclRule]| rules.iter().map(key).collect::<BTreeSet<_>>();
+        let (old_keys, new_keys) = (keys(&case.old), keys(&case.new));
+        let has_patterns =
+            |rules: &[AclRule]| rules.iter().any(|rule| rule.kind == AclKind::Pattern);
+        let everything = has_patterns(&case.old) != has_patterns(&case.new);
+        let filters: Vec<(Vec<String>, bool)> = case
+            .old
+            .iter()
+            .map(|rule| (rule, !new_keys.contains(&key(rule))))
+            .chain(
+                case.new
+                    .iter()
+                    .map(|rule| (rule, !old_keys.contains(&key(rule)))),
+            )
+            .filter_map(|(rule, changed)| {
+                let filter = match rule.kind {
+                    AclKind::Topic => Some(rule.pattern.clone()),
+                    AclKind::Pattern => {
+                        substitute(&rule.pattern, &subject.user, Some(&subject.client))
+                    }
+                }?;
+                Some((filter, changed || everything))
+            })
+            .chain([(SYS_WRITABLE.to_owned(), false)])
+            .map(|(filter, changed)| (filter.split('/').map(str::to_owned).collect(), changed))
+            .collect();
+        let alive: Vec<Alive<'_>> = filters
+            .iter()
+            .map(|(levels, changed)| (levels.as_slice(), *changed))
+            .collect();
+        let tree = self.explore(&case, &mut Vec::new(), &alive, false);
+        for gained in [true, false] {
+            for access in [Access::Read, Access::Write] {
+                let inside = |answers: &Answers| {
+                    let at = usize::from(access == Access::Write);
+                    let (old, new) = (answers[at], answers[2 + at]);
+                    if gained { !old && new } else { old && !new }
+                };
+                let (lines, _) = describe(&tree, &mut Vec::new(), &inside);
+                raw.extend(lines.into_iter().map(|line| Change {
+                    gained,
+                    access,
+                    filter: shown_filter(&line.filter),
+                    except: line.except.iter().map(|e| shown_filter(e)).collect(),
+                }));
+            }
+        }
+    }
 
     /// The classes of topics at and below `topic` (made-up levels standing
     /// for "any other"), given the filters still matching it (their levels
     /// after it).
-    fn explore(&self, subject: &Subject, topic: &mut Vec<String>, alive: &[&[String]]) -> Node {
-        let exact = (!topic.is_empty()).then(|| self.answers(subject, topic));
+    fn explore(
+        &self,
+        case: &Case<'_>,
+        topic: &mut Vec<String>,
+        alive: &[Alive<'_>],
+        covered: bool,
+    ) -> Node {
+        // No changed rule can match here or below: answered alike.
+        if !covered && !alive.iter().any(|(_, changed)| *changed) {
+            let same = [false; 4];
+            return Node {
+                exact: (!topic.is_empty()).then_some(same),
+                below: Below::Alike(same),
+                seen: bit(&same),
+            };
+        }
+        // A changed rule whose `#` takes in everything below.
+        let covered = covered
+            || alive
+                .iter()
+                .any(|(levels, changed)| *changed && levels.first().is_some_and(|l| l == "#"));
+        let exact = (!topic.is_empty()).then(|| answers(case, topic));
         // Filters with a level after the prefix other than a final `#`.
-        let going: Vec<&[String]> = alive
+        let going: Vec<Alive<'_>> = alive
             .iter()
-            .filter(|levels| levels.first().is_some_and(|level| level != "#"))
+            .filter(|(levels, _)| levels.first().is_some_and(|level| level != "#"))
             .copied()
             .collect();
         let other = [&self.fresh, "t"].concat();
         if going.is_empty() {
             topic.push(other);
-            let answers = self.answers(subject, topic);
+            let answers = answers(case, topic);
             topic.pop();
             return Node {
+                seen: exact.as_ref().map_or(0, bit) | bit(&answers),
                 exact,
                 below: Below::Alike(answers),
             };
         }
         let spelled: BTreeSet<&str> = going
             .iter()
-            .map(|levels| levels[0].as_str())
+            .map(|(levels, _)| levels[0].as_str())
             .filter(|level| !level.contains(['+', '#']))
             .collect();
         let mut children = Vec::new();
         for level in spelled {
-            let next: Vec<&[String]> = going
+            let next: Vec<Alive<'_>> = going
                 .iter()
-                .filter(|levels| levels[0] == level || levels[0] == "+")
-                .map(|levels| &levels[1..])
+                .filter(|(levels, _)| levels[0] == level || levels[0] == "+")
+                .map(|(levels, changed)| (&levels[1..], *changed))
                 .collect();
             topic.push(level.to_owned());
-            children.push((level.to_owned(), self.explore(subject, topic, &next)));
+            children.push((level.to_owned(), self.explore(case, topic, &next, covered)));
             topic.pop();
         }
-        let next: Vec<&[String]> = going
+        let next: Vec<Alive<'_>> = going
             .iter()
-            .filter(|levels| levels[0] == "+")
-            .map(|levels| &levels[1..])
+            .filter(|(levels, _)| levels[0] == "+")
+            .map(|(levels, changed)| (&levels[1..], *changed))
             .collect();
         topic.push(other);
-        let rest = self.explore(subject, topic, &next);
+        let rest = self.explore(case, topic, &next, covered);
         topic.pop();
+        let seen = children.iter().fold(
+            exact.as_ref().map_or(0, bit) | rest.seen,
+            |seen, (_, child)| seen | child.seen,
+        );
         Node {
             exact,
             below: Below::Split(children, Box::new(rest)),
+            seen,
         }
     }
+}
 
-    /// The answers for one topic.
-    fn answers(&self, subject: &Subject, topic: &[String]) -> Answers {
-        let topic = topic.join("/");
-        let ask = |rules: &[AclRule], access| {
-            let query = AccessQuery {
-                username: subject.user.clone(),
-                client_id: Some(subject.client.clone()),
-                topic: topic.clone(),
-                access,
-            };
-            evaluate_at(rules, &query).is_ok_and(|(allowed, _)| allowed)
-        };
-        [
-            ask(self.old, Access::Read),
-            ask(self.old, Access::Write),
-            ask(self.new, Access::Read),
-            ask(self.new, Access::Write),
-        ]
+/// The answers for one topic.
+fn answers(case: &Case<'_>, topic: &[String]) -> Answers {
+    let mut query = AccessQuery {
+        username: case.subject.user.clone(),
+        client_id: Some(case.subject.client.clone()),
+        topic: topic.join("/"),
+        access: Access::Read,
+    };
+    // The names and the topic are made of the rules' own levels and
+    // made-up ones: a query the broker could be asked, if any is.
+    if query.validate().is_err() {
+        return [false; 4];
     }
+    let mut ask = |rules: &[AclRule], access| {
+        query.access = access;
+        decide(rules, &query).0
+    };
+    [
+        ask(&case.old, Access::Read),
+        ask(&case.old, Access::Write),
+        ask(&case.new, Access::Read),
+        ask(&case.new, Access::Write),
+    ]
 }
 
 /// A filter's levels as text; `+/#` at the root is `#`.
@@ -705,20 +959,24 @@ fn shown_filter(levels: &[String]) -> String {
 /// about users by name (that no topic rule names) or by prefix said by
 /// every user's.
 fn mark_shown(sections: &mut [Section]) {
+    // Each kind of users' section for any client id.
+    let any: BTreeMap<&Users, usize> = sections
+        .iter()
+        .enumerate()
+        .filter(|(_, section)| section.clients == Clients::Any)
+        .map(|(index, section)| (&section.users, index))
+        .collect();
     let said = |sections: &[Section], index: usize| {
         let section = &sections[index];
         let base = if section.clients == Clients::Any {
             if matches!(section.users, Users::Every) {
                 return false;
             }
-            sections
-                .iter()
-                .find(|other| other.users == Users::Every && other.clients == Clients::Any)
+            any.get(&Users::Every)
         } else {
-            sections
-                .iter()
-                .find(|other| other.users == section.users && other.clients == Clients::Any)
+            any.get(&section.users)
         };
+        let base = base.map(|at| &sections[*at]);
         base.is_some_and(|base| {
             let (user, client) = &base.names;
             let fill =
@@ -738,14 +996,36 @@ fn mark_shown(sections: &mut [Section]) {
     let hidden: Vec<bool> = (0..sections.len())
         .map(|index| said(sections, index))
         .collect();
+    drop(any);
     for (section, hidden) in sections.iter_mut().zip(hidden) {
-        section.shown = !hidden && !section.changes.is_empty();
+        // Every user's section speaks for everyone else; any other one
+        // that says something else is shown, even when it says "no
+        // change".
+        let everyone = section.users == Users::Every && section.clients == Clients::Any;
+        section.shown = !(hidden || everyone && section.changes.is_empty());
     }
 }
 
 /// The topics of a node inside and outside a region, as lines: the
 /// shorter of the union of its parts and "all but the outside".
 fn describe(node: &Node, path: &mut Vec<String>, inside: &dyn Fn(&Answers) -> bool) -> Sides {
+    // All of the node on one side: no need to look further.
+    let sides = (0..16)
+        .filter(|index| node.seen & (1 << index) != 0)
+        .map(|index| inside(&unbit(index)));
+    let (some_in, some_out) = sides.fold((false, false), |(some_in, some_out), side| {
+        (some_in || side, some_out || !side)
+    });
+    let whole = || vec![Line::new(joined(path, &["#"]))];
+    if !some_in {
+        return (
+            Vec::new(),
+            if path.is_empty() { Vec::new() } else { whole() },
+        );
+    }
+    if !some_out && !path.is_empty() {
+        return (whole(), Vec::new());
+    }
     let exact = node.exact.map(|answers| inside(&answers));
     match &node.below {
         Below::Alike(answers) => {
@@ -900,6 +1180,42 @@ mod tests {
     }
 
     #[test]
+    fn a_user_the_rules_spell_out_is_not_left_to_every_user() {
+        let new = [
+            test_rule(AclKind::Pattern, None, "dev/admin", false, false),
+            test_rule(AclKind::Pattern, None, "dev/%u", false, true),
+        ];
+        let report = diff(&[], &new);
+        assert_eq!(
+            report.lines().collect::<Vec<_>>(),
+            ["= admin no change of access", "+ write every user dev/%u"]
+        );
+        assert!(report.changes_for("admin", "c").is_empty());
+        assert_eq!(report.changes_for("bob", "c")[0].filter, "dev/bob");
+    }
+
+    #[test]
+    fn a_client_id_a_topic_rule_spells_out_gets_its_own_section() {
+        let pattern = test_rule(AclKind::Pattern, None, "status/%c", false, true);
+        let old = [
+            test_rule(AclKind::Topic, Some("alice"), "status/c1", false, true),
+            pattern.clone(),
+        ];
+        let new = [pattern];
+        let report = diff(&old, &new);
+        // Client c1 keeps writing status/c1 through the pattern rule.
+        assert!(report.changes_for("alice", "c1").is_empty());
+        assert_eq!(report.changes_for("alice", "c2")[0].filter, "status/c1");
+        assert_eq!(
+            report.lines().collect::<Vec<_>>(),
+            [
+                "- write alice status/c1",
+                "= alice with client id c1 no change of access",
+            ]
+        );
+    }
+
+    #[test]
     fn world_writable_topics_are_found() {
         let new = [test_rule(AclKind::Pattern, None, "public/#", true, true)];
         let report = diff(&[], &new);
@@ -924,10 +1240,12 @@ mod tests {
         )];
         let new = [test_rule(AclKind::Pattern, None, "home/%u/#", true, false)];
         let report = diff(&old, &new);
-        // For user kitchen nothing changes, so it has no section.
+        // For user kitchen nothing changes, which every user's lines
+        // would not say.
         assert_eq!(
             report.lines().collect::<Vec<_>>(),
             [
+                "= kitchen no change of access",
                 "+ read every user home/%u/#",
                 "- read every user home/kitchen/#"
             ]

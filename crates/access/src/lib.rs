@@ -277,6 +277,11 @@ pub struct Decided {
 /// [`Error::InvalidInput`] when the query is not valid.
 pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Decided), Error> {
     query.validate()?;
+    Ok(decide(rules, query))
+}
+
+/// [`evaluate_at`] for a query known to be valid.
+pub(crate) fn decide(rules: &[AclRule], query: &AccessQuery) -> (bool, Decided) {
     let denied = |reason| {
         (
             false,
@@ -289,10 +294,10 @@ pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Deci
     let topic = query.topic.as_str();
     if topic.starts_with("$SYS") {
         if query.access == Access::Write && !topic_matches(SYS_WRITABLE, topic) {
-            return Ok(denied(Reason::SysWrite));
+            return denied(Reason::SysWrite);
         }
     } else if topic.starts_with("$share") {
-        return Ok(denied(Reason::Share));
+        return denied(Reason::Share);
     }
     let by = |(index, allowed)| {
         (
@@ -304,19 +309,19 @@ pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Deci
         )
     };
     if let Some(found) = first_decision(rules, query, AclKind::Topic) {
-        return Ok(by(found));
+        return by(found);
     }
     if !rules.iter().any(|rule| rule.kind == AclKind::Pattern) {
-        return Ok(denied(Reason::NoRuleMatches));
+        return denied(Reason::NoRuleMatches);
     }
     let wildcard = |text: &str| text.bytes().any(|byte| byte == b'+' || byte == b'#');
     if wildcard(&query.username) {
-        return Ok(denied(Reason::WildcardUsername));
+        return denied(Reason::WildcardUsername);
     }
     if query.client_id.as_deref().is_some_and(wildcard) {
-        return Ok(denied(Reason::WildcardClientId));
+        return denied(Reason::WildcardClientId);
     }
-    Ok(first_decision(rules, query, AclKind::Pattern).map_or(denied(Reason::NoRuleMatches), by))
+    first_decision(rules, query, AclKind::Pattern).map_or(denied(Reason::NoRuleMatches), by)
 }
 
 /// The first rule of one list (the user's topic rules, or the pattern

@@ -94,7 +94,7 @@ fn topic() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(150))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn the_diff_covers_exactly_the_topics_answered_differently(

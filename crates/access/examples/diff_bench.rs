@@ -1,0 +1,88 @@
+//! How long an access diff takes at scale: 10,000 users with 2 topic rules
+//! each (20,000 rules) and 3 pattern rules, against a rule set that holds
+//! half of those topic rules, some with other rights, printed next to a
+//! tenth of the size; then the same with a pattern rule changed, which
+//! every user must be looked at for.
+//!
+//! `cargo run --release -p cloudmqtt-access --example diff_bench`
+#![allow(clippy::disallowed_methods)] // A benchmark reads the clock.
+
+use std::time::{Duration, Instant};
+
+use cloudmqtt_access::diff::diff;
+use cloudmqtt_access::{AclKind, AclRule};
+
+fn rule(user: Option<&str>, pattern: String, read: bool, write: bool) -> AclRule {
+    AclRule {
+        kind: if user.is_some() {
+            AclKind::Topic
+        } else {
+            AclKind::Pattern
+        },
+        pattern,
+        read,
+        write,
+        username: user.map(str::to_owned),
+    }
+}
+
+fn inputs(users: usize, pattern_changed: bool) -> (Vec<AclRule>, Vec<AclRule>) {
+    let patterns = |write: bool| {
+        vec![
+            rule(None, "home/%u/private".into(), false, false),
+            rule(None, "home/%u/#".into(), true, write),
+            rule(None, "status/%c".into(), false, true),
+        ]
+    };
+    let mut old = patterns(true);
+    let mut new = patterns(!pattern_changed);
+    for i in 0..users {
+        let name = format!("device-{i:05}");
+        for topic in ["in", "out"] {
+            let pattern = format!("devices/{i}/{topic}/#");
+            let write = topic == "out";
+            new.push(rule(Some(&name), pattern.clone(), true, write));
+            if i % 2 == 0 {
+                old.push(rule(Some(&name), pattern, i % 10 != 0, write));
+            }
+        }
+    }
+    (old, new)
+}
+
+fn time(users: usize, pattern_changed: bool) -> (Duration, usize) {
+    let (old, new) = inputs(users, pattern_changed);
+    let mut best = Duration::MAX;
+    let mut lines = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = diff(&old, &new);
+        best = best.min(start.elapsed());
+        lines = report.lines().count();
+    }
+    (best, lines)
+}
+
+fn main() {
+    for pattern_changed in [false, true] {
+        let what = if pattern_changed {
+            "topic rules and a pattern rule changed"
+        } else {
+            "topic rules changed"
+        };
+        let (small, small_lines) = time(1_000, pattern_changed);
+        let (large, large_lines) = time(10_000, pattern_changed);
+        println!(
+            "diff  1,000 users /  2,003 rules, {what}: {:>9.2} ms ({small_lines} lines)",
+            small.as_secs_f64() * 1e3
+        );
+        println!(
+            "diff 10,000 users / 20,003 rules, {what}: {:>9.2} ms ({large_lines} lines)",
+            large.as_secs_f64() * 1e3
+        );
+        println!(
+            "ratio for 10x the input: {:.1}x",
+            large.as_secs_f64() / small.as_secs_f64()
+        );
+    }
+}
