@@ -881,16 +881,22 @@ export function bind(load, { access = false } = {}) {
     return answer < 0 ? { allowed: false, rule: null } : { allowed: (answer & 1) === 1, rule: rules[answer >> 1] };
   }
 
+  /** A rule array's JSON text; anything else crosses as `undefined`, which the module rejects. */
+  function ruleText(rules) {
+    return Array.isArray(rules) ? JSON.stringify(rules) : undefined;
+  }
+
   /**
-   * Calls the access module's `name` with the rules' JSON text and `arg`;
+   * Calls the access module's `name` with the rules' JSON text and `arg`
+   * (and `more`, for a call that takes a third argument);
    * returns the parsed JSON report, whose rule positions the caller maps
    * back to its own rule objects.
    */
-  function accessReport(name, rules, arg) {
+  function accessReport(name, rules, arg, more) {
     let answer;
     try {
       wasm ??= load();
-      answer = wasm[name](Array.isArray(rules) ? JSON.stringify(rules) : undefined, arg);
+      answer = wasm[name](ruleText(rules), arg, more);
     } catch (thrown) {
       throw toError(thrown);
     }
@@ -928,7 +934,17 @@ export function bind(load, { access = false } = {}) {
     };
   }
 
+  /**
+   * Who gains and who loses access from one rule list to another, as topic
+   * filters with exceptions, exact rather than sampled (see
+   * crates/access/src/diff.rs and crates/wasm/src/access.rs). Pure and
+   * synchronous.
+   */
+  function diffAccess(oldRules, newRules, options) {
+    return accessReport("diffAccess", oldRules, ruleText(newRules), options);
+  }
+
   return access
-    ? { CloudMqtt, CloudMqttError, ...families, evaluateAccess, testAccess, explainAccess }
+    ? { CloudMqtt, CloudMqttError, ...families, evaluateAccess, testAccess, explainAccess, diffAccess }
     : { CloudMqtt, CloudMqttError, ...families };
 }

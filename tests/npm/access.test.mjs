@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as main from "cloudmqtt-api";
-import { evaluateAccess, explainAccess, testAccess } from "cloudmqtt-api/access";
+import { ValidationError, diffAccess, evaluateAccess, explainAccess, testAccess } from "cloudmqtt-api/access";
 import { CloudMqttError, accessClientFor as clientFor, failure, useServer } from "./helpers.mjs";
 
 const server = useServer();
@@ -152,5 +152,108 @@ describe("explainAccess", () => {
     const home_ = why.misses.find((miss) => miss.rule === home);
     assert.equal(home_.why, "it uses %c, and the client has no client id");
     invalid(() => explainAccess(rules, { username: "a", topic: "t", access: "both" }), "access");
+  });
+});
+
+describe("diffAccess", () => {
+  test("a gain for a user a topic rule names", () => {
+    const diff = diffAccess([], [sensor]);
+    assert.deepEqual(diff.changes, [
+      { gained: true, access: "read", who: "sensor-1", user: "sensor-1", clientId: null, filter: "sensors/1/#", except: [] },
+      { gained: true, access: "write", who: "sensor-1", user: "sensor-1", clientId: null, filter: "sensors/1/#", except: [] },
+    ]);
+    assert.deepEqual(diff.lines, ["+ read sensor-1 sensors/1/#", "+ write sensor-1 sensors/1/#"]);
+    assert.equal(diff.gainsAccess, true);
+    assert.deepEqual(diff.worldWritable, []);
+    // Losing it is the same change the other way.
+    const back = diffAccess([sensor], []);
+    assert.deepEqual(back.lines, ["- read sensor-1 sensors/1/#", "- write sensor-1 sensors/1/#"]);
+    assert.equal(back.gainsAccess, false);
+  });
+
+  test("a pattern rule gain for every user, with an exception", () => {
+    const privateDeny = { type: "pattern", pattern: "home/%u/private", read: false, write: false, username: null };
+    const ownHome = { type: "pattern", pattern: "home/%u/#", read: true, write: false, username: null };
+    const diff = diffAccess([], [privateDeny, ownHome]);
+    assert.deepEqual(diff.changes, [
+      {
+        gained: true,
+        access: "read",
+        who: "every user",
+        user: null,
+        clientId: null,
+        filter: "home/%u/#",
+        except: ["home/%u/private"],
+      },
+    ]);
+    assert.deepEqual(diff.lines, ["+ read every user home/%u/# except home/%u/private"]);
+    assert.deepEqual(diff.worldWritable, [], "%u is not the same topic for everyone");
+    assert.deepEqual(diffAccess(rules, rules), { changes: [], lines: [], gainsAccess: false, worldWritable: [] });
+  });
+
+  test("worldWritable names what anyone may now write", () => {
+    const publicWrite = { type: "pattern", pattern: "public/#", read: false, write: true, username: null };
+    const diff = diffAccess([], [publicWrite]);
+    assert.deepEqual(diff.worldWritable, ["public/#"]);
+    assert.deepEqual(diff.lines, ["+ write every user public/#"]);
+    assert.equal(diff.gainsAccess, true);
+  });
+
+  test("options.users reports more users by name", () => {
+    // A name holding `/` spans two levels, so `+` does not match it as it
+    // matches every other user's.
+    const anyHome = { type: "pattern", pattern: "home/+/x", read: true, write: false, username: null };
+    const ownHome = { type: "pattern", pattern: "home/%u/x", read: true, write: false, username: null };
+    assert.deepEqual(diffAccess([anyHome], [ownHome]).lines, ["- read every user home/+/x except home/%u/x"]);
+    const diff = diffAccess([anyHome], [ownHome], { users: ["a/b"] });
+    assert.deepEqual(diff.lines, [
+      "+ read a/b home/a/b/x",
+      "- read a/b home/+/x",
+      "- read every user home/+/x except home/%u/x",
+    ]);
+    assert.deepEqual(diff.changes[0], {
+      gained: true,
+      access: "read",
+      who: "a/b",
+      user: "a/b",
+      clientId: null,
+      filter: "home/a/b/x",
+      except: [],
+    });
+    assert.deepEqual(diffAccess([anyHome], [ownHome], {}).lines, diffAccess([anyHome], [ownHome]).lines);
+  });
+
+  test("a client id the rules spell out gets sections of its own", () => {
+    const diff = diffAccess(
+      [],
+      [
+        { type: "pattern", pattern: "dev/admin", read: false, write: false, username: null },
+        { type: "pattern", pattern: "dev/%c", read: false, write: true, username: null },
+        { type: "pattern", pattern: "other/#", read: true, write: false, username: null },
+      ],
+    );
+    const admin = diff.changes.find((change) => change.who === "every user with client id admin");
+    assert.deepEqual(admin, {
+      gained: true,
+      access: "read",
+      who: "every user with client id admin",
+      user: null,
+      clientId: "admin",
+      filter: "other/#",
+      except: [],
+    });
+    assert.ok(diff.lines.includes("+ write every user dev/%c"), JSON.stringify(diff.lines));
+    assert.equal(diff.lines.length, diff.changes.length);
+  });
+
+  test("refuses malformed rules and options", () => {
+    invalid(() => diffAccess("rules", []), "oldRules");
+    invalid(() => diffAccess([], [{ type: "topic", pattern: 42, read: true, write: true }]), "newRules");
+    invalid(() => diffAccess([], [], { users: "a" }), "users");
+    invalid(() => diffAccess([], [], { users: [1] }), "users");
+    invalid(() => diffAccess([], [], "options"), "options");
+    // The same class as testAccess's errors.
+    assert.throws(() => diffAccess([], "rules"), ValidationError);
+    assert.throws(() => testAccess("rules", []), ValidationError);
   });
 });

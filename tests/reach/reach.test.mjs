@@ -89,6 +89,7 @@ const EXPECTED_ACCESS = {
   methods: ["checkAccess", "plan", "apply", "exportAccess"],
   tested: 1,
   why: "it matches, but allows read only",
+  diffed: ["+ read sensor-1 sensors/1/#"],
 };
 
 /** Checks a report that also ran the access entry's probe, then the rest as `check` does. */

@@ -4,9 +4,13 @@ import { CloudMqtt as Plain } from "cloudmqtt-api";
 import {
   CloudMqtt,
   CloudMqttError,
+  diffAccess,
   evaluateAccess,
   explainAccess,
   testAccess,
+  type AccessDiff,
+  type AccessDiffChange,
+  type AccessDiffOptions,
   type AccessExplanation,
   type AccessMiss,
   type AccessTestReport,
@@ -106,3 +110,22 @@ const explained: AccessExplanation = explainAccess([], { username: "a", topic: "
 const firstMiss: AccessMiss | undefined = explained.misses[0];
 assertType<Equal<typeof explained.reason, string>>();
 void firstMiss;
+
+// Rule-list diffs.
+const diffed: AccessDiff = diffAccess([], [{ type: "pattern", pattern: "home/%u/#", read: true, write: false, username: null }]);
+const firstChange: AccessDiffChange | undefined = diffed.changes[0];
+assertType<Equal<typeof diffed.lines, string[]>>();
+assertType<Equal<typeof diffed.worldWritable, string[]>>();
+assertType<Equal<typeof diffed.gainsAccess, boolean>>();
+assertType<Equal<AccessDiffChange["access"], Access>>();
+assertType<Equal<AccessDiffChange["user"], string | null>>();
+assertType<Equal<AccessDiffChange["clientId"], string | null>>();
+assertType<Equal<AccessDiffChange["except"], string[]>>();
+const diffOptions: AccessDiffOptions = { users: ["a/b"] };
+diffAccess([], [], diffOptions);
+diffAccess([], []);
+// @ts-expect-error users is an array of names
+diffAccess([], [], { users: "a/b" });
+// @ts-expect-error the new rules are required
+diffAccess([]);
+void firstChange;

@@ -1,12 +1,14 @@
 //! The access checker for JavaScript: [`cloudmqtt_access::evaluate_at`],
-//! rule tests ([`cloudmqtt_access::suite`]) and explanations
-//! ([`cloudmqtt_access::explain`]), pure and synchronous.
+//! rule tests ([`cloudmqtt_access::suite`]), explanations
+//! ([`cloudmqtt_access::explain`]) and rule-set diffs
+//! ([`cloudmqtt_access::diff`]), pure and synchronous.
 //!
 //! The rules cross as the JSON text of the caller's array (`JSON.stringify`,
 //! read by the core's tolerant rule-list parser) and the answer as one
 //! number, so that the `.wasm` holds no glue of its own for either: the
 //! JavaScript layer hands back the caller's own rule object.
 
+use cloudmqtt_access::diff::{Clients, Users, diff_for};
 use cloudmqtt_access::explain::explain;
 use cloudmqtt_access::suite::{self, Case};
 use cloudmqtt_access::{Access, AccessQuery, evaluate_at};
@@ -57,10 +59,16 @@ fn read_query(query: JsValue) -> Result<AccessQuery, Error> {
 
 /// The rules from the JSON text of the caller's array.
 fn read_rules(rules: JsValue) -> Result<Vec<AclRule>, Error> {
-    args::string(rules, "rules")
+    read_rules_as(rules, "rules")
+}
+
+/// The rules from the JSON text of the caller's array, errors naming
+/// `field`.
+fn read_rules_as(rules: JsValue, field: &'static str) -> Result<Vec<AclRule>, Error> {
+    args::string(rules, field)
         .ok()
         .and_then(|text| parse_acl_rules(text.as_bytes()).ok())
-        .ok_or_else(|| invalid("rules", "must be an array of rules"))
+        .ok_or_else(|| invalid(field, "must be an array of rules"))
 }
 
 fn decide(rules: JsValue, query: JsValue) -> Result<i32, Error> {
@@ -161,14 +169,11 @@ fn run_tests(rules: JsValue, cases: JsValue) -> Result<String, Error> {
     }
     out.push_str("],");
     key(&mut out, "unmentionedUsers");
-    out.push('[');
-    for (index, user) in report.coverage.unmentioned_users.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_str(&mut out, user);
-    }
-    out.push_str("]}}");
+    write_strs(
+        &mut out,
+        report.coverage.unmentioned_users.iter().map(String::as_str),
+    );
+    out.push_str("}}");
     Ok(out)
 }
 
@@ -218,5 +223,122 @@ fn run_explain(rules: JsValue, query: JsValue) -> Result<String, Error> {
         out.push('}');
     }
     out.push_str("]}");
+    Ok(out)
+}
+
+/// Who gains and who loses access from the rules whose JSON text is `old`
+/// to those whose JSON text is `new` (`options`: `{ users? }`, more user
+/// names to report by name): `{ changes: [{ gained, access, who, user,
+/// clientId, filter, except }], lines, gainsAccess, worldWritable }` as
+/// JSON text; a wrong argument gives an error object.
+#[wasm_bindgen(js_name = diffAccess)]
+pub fn diff_access(old: JsValue, new: JsValue, options: JsValue) -> JsValue {
+    match run_diff(old, new, options) {
+        Ok(json) => json.into(),
+        Err(error) => error_object(&error),
+    }
+}
+
+/// The `users` option: an array of user names.
+fn read_users(options: JsValue) -> Result<Vec<String>, Error> {
+    let options = args::opt_object(options, "options")?;
+    let users = Props(options.as_ref()).get("users")?;
+    if args::is_absent(&users) {
+        return Ok(Vec::new());
+    }
+    if !Array::is_array(&users) {
+        return Err(invalid("users", "must be an array of user names"));
+    }
+    Array::from(&users)
+        .iter()
+        .map(|user| args::string(user, "users"))
+        .collect()
+}
+
+/// Appends `["a","b"]`.
+fn write_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+    out.push('[');
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_str(out, item);
+    }
+    out.push(']');
+}
+
+/// Appends a name, or `null`.
+fn write_name(out: &mut String, name: Option<&String>) {
+    match name {
+        Some(name) => write_str(out, name),
+        None => out.push_str("null"),
+    }
+}
+
+fn run_diff(old: JsValue, new: JsValue, options: JsValue) -> Result<String, Error> {
+    let old = read_rules_as(old, "oldRules")?;
+    let new = read_rules_as(new, "newRules")?;
+    let users = read_users(options)?;
+    let report = diff_for(&old, &new, &users);
+    let mut out = String::from("{\"changes\":[");
+    let mut first = true;
+    for section in report.sections() {
+        let who = section.who();
+        let user = match &section.users {
+            Users::Named(name) => Some(name),
+            _ => None,
+        };
+        let client_id = match &section.clients {
+            Clients::Named(name) => Some(name),
+            _ => None,
+        };
+        for change in &section.changes {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('{');
+            key(&mut out, "gained");
+            out.push_str(if change.gained { "true," } else { "false," });
+            key(&mut out, "access");
+            write_str(&mut out, change.access.as_str());
+            out.push(',');
+            key(&mut out, "who");
+            write_str(&mut out, &who);
+            out.push(',');
+            key(&mut out, "user");
+            write_name(&mut out, user);
+            out.push(',');
+            key(&mut out, "clientId");
+            write_name(&mut out, client_id);
+            out.push(',');
+            key(&mut out, "filter");
+            write_str(&mut out, &change.filter);
+            out.push(',');
+            key(&mut out, "except");
+            write_strs(&mut out, change.except.iter().map(String::as_str));
+            out.push('}');
+        }
+    }
+    out.push_str("],");
+    key(&mut out, "lines");
+    let lines: Vec<String> = report.lines().collect();
+    write_strs(&mut out, lines.iter().map(String::as_str));
+    out.push(',');
+    key(&mut out, "gainsAccess");
+    out.push_str(if report.gains_access() {
+        "true,"
+    } else {
+        "false,"
+    });
+    key(&mut out, "worldWritable");
+    write_strs(
+        &mut out,
+        report
+            .world_writable()
+            .into_iter()
+            .map(|change| change.filter.as_str()),
+    );
+    out.push('}');
     Ok(out)
 }

@@ -23,4 +23,5 @@ export const {
   evaluateAccess,
   testAccess,
   explainAccess,
+  diffAccess,
 } = bind(() => wasm, { access: true });

@@ -23,6 +23,7 @@ export const {
   evaluateAccess,
   testAccess,
   explainAccess,
+  diffAccess,
 } = bind(
   () => {
     wasm.initSync({ module });

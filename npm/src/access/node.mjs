@@ -18,4 +18,5 @@ export const {
   evaluateAccess,
   testAccess,
   explainAccess,
+  diffAccess,
 } = api;

@@ -22,6 +22,7 @@ export const {
   evaluateAccess,
   testAccess,
   explainAccess,
+  diffAccess,
 } = bind(
   () => {
     wasm.initSync({ module });

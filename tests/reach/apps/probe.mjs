@@ -25,7 +25,7 @@ export async function probe(lib, baseUrl) {
  * The `cloudmqtt-api/access` entry's checker where it loads its own .wasm
  * (Workers, the Edge): one rule allows, nothing denies.
  */
-export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess, testAccess, explainAccess }) {
+export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess, testAccess, explainAccess, diffAccess }) {
   const rule = { type: "topic", username: "sensor-1", pattern: "sensors/1/#", read: true, write: false };
   return {
     classes: [CloudMqtt.name, CloudMqttError.name],
@@ -37,5 +37,6 @@ export function accessProbe({ CloudMqtt, CloudMqttError, evaluateAccess, testAcc
       { user: "sensor-1", topic: "sensors/1/t", access: "write", expect: "allow" },
     ]).failed,
     why: explainAccess([rule], { username: "sensor-1", topic: "sensors/1/t", access: "write" }).misses[0].why,
+    diffed: diffAccess([], [rule]).lines,
   };
 }
