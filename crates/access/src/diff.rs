@@ -180,6 +180,8 @@ pub struct AccessDiff {
     by_client: bool,
     /// The names the rules spell out as levels, user names of topic rules.
     named_users: BTreeSet<String>,
+    /// The users with topic rules.
+    own_users: BTreeSet<String>,
     /// Literal levels that a `%u` or `%c` level could become.
     spelled: BTreeSet<String>,
 }
@@ -269,7 +271,7 @@ impl AccessDiff {
             dollar_class(user).map_or(Users::Every, Users::Prefixed)
         };
         let clients = self.client_classes(user, client_id);
-        if clients[0] == Clients::Wildcard && !self.named_users.contains(user) {
+        if clients[0] == Clients::Wildcard && !self.own_users.contains(user) {
             // Pattern rules give it nothing, and it has no topic rules.
             return Vec::new();
         }
@@ -645,6 +647,7 @@ impl<'a> Differ<'a> {
         mark_shown(&mut sections);
         AccessDiff {
             sections,
+            own_users: self.own.keys().map(|name| (*name).to_owned()).collect(),
             by_client,
             named_users,
             spelled,
@@ -714,7 +717,7 @@ impl<'a> Differ<'a> {
             }
             // Pattern rules give nothing to a client id holding `+` or
             // `#`, so only a user with topic rules can see a change there.
-            if kinds.patterns && named.contains(&user) {
+            if kinds.patterns && self.own.contains_key(user.as_str()) {
                 clients.push((Clients::Wildcard, [&fresh_client, "+"].concat()));
             }
             for (clients, client) in clients {

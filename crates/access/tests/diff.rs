@@ -2,7 +2,7 @@
 //! users, client ids and topics, a change covers a topic exactly when the
 //! two rule sets answer it differently.
 
-use cloudmqtt_access::diff::diff;
+use cloudmqtt_access::diff::{diff, diff_for};
 use cloudmqtt_access::{Access, AccessQuery, AclKind, AclRule, evaluate};
 use proptest::prelude::*;
 
@@ -104,9 +104,13 @@ proptest! {
             (proptest::sample::select(USERS), proptest::sample::select(CLIENTS), topic()),
             40,
         ),
+        named in any::<bool>(),
     ) {
-        let report = diff(&old, &new);
-        for (user, client, topic) in questions {
+        // Users named by the caller are exact whatever their names hold.
+        let extra = ["a/b".to_owned(), "zed".to_owned()];
+        let report = if named { diff_for(&old, &new, &extra) } else { diff(&old, &new) };
+        for (index, (user, client, topic)) in questions.into_iter().enumerate() {
+            let user = if named && index % 4 == 0 { "a/b" } else { user };
             let changes = report.changes_for(user, client);
             for access in [Access::Read, Access::Write] {
                 let query = AccessQuery::new(user, Some(client.to_owned()), topic.clone(), access);
