@@ -47,8 +47,6 @@
 //! A user name or client id holding `/` spreads over several levels; those
 //! are exact when named ([`diff_for`]), not as `every user`.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use cloudmqtt_api::AclKind;
 
 use crate::{Access, AccessQuery, AclRule, decide, substitute, topic_matches};
@@ -179,11 +177,11 @@ pub struct AccessDiff {
     /// Whether client ids matter (a rule uses `%c`).
     by_client: bool,
     /// The names the rules spell out as levels, user names of topic rules.
-    named_users: BTreeSet<String>,
+    named_users: Names,
     /// The users with topic rules.
-    own_users: BTreeSet<String>,
+    own_users: Names,
     /// Literal levels that a `%u` or `%c` level could become.
-    spelled: BTreeSet<String>,
+    spelled: Names,
 }
 
 /// [`diff_for`] without extra users.
@@ -265,13 +263,13 @@ impl AccessDiff {
     /// The changes for one user name and client id, their names filled
     /// in: what the section that covers them says.
     pub fn changes_for(&self, user: &str, client_id: &str) -> Vec<Change> {
-        let users = if self.named_users.contains(user) || self.spelled.contains(user) {
+        let users = if has(&self.named_users, user) || has(&self.spelled, user) {
             Users::Named(user.to_owned())
         } else {
             dollar_class(user).map_or(Users::Every, Users::Prefixed)
         };
         let clients = self.client_classes(user, client_id);
-        if clients[0] == Clients::Wildcard && !self.own_users.contains(user) {
+        if clients[0] == Clients::Wildcard && !has(&self.own_users, user) {
             // Pattern rules give it nothing, and it has no topic rules.
             return Vec::new();
         }
@@ -332,6 +330,25 @@ impl AccessDiff {
         classes.push(Clients::Any);
         classes
     }
+}
+
+/// Names, sorted, each once (vectors rather than ordered sets: the
+/// WebAssembly build carries less code for them; see the README's Size
+/// table).
+type Names = Vec<String>;
+
+/// Sorts names and drops the repeated ones.
+fn names(mut names: Vec<String>) -> Names {
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Whether sorted names hold one.
+fn has(names: &[String], name: &str) -> bool {
+    names
+        .binary_search_by(|other| other.as_str().cmp(name))
+        .is_ok()
 }
 
 /// The `$` class of a name, if it starts with `$`.
@@ -460,7 +477,7 @@ struct Differ<'a> {
     new: &'a [AclRule],
     extra: &'a [String],
     /// Each user's topic rules, old and new.
-    own: BTreeMap<&'a str, [Vec<&'a AclRule>; 2]>,
+    own: Vec<(&'a str, [Vec<&'a AclRule>; 2])>,
     /// The pattern rules, old and new.
     patterns: [Vec<&'a AclRule>; 2],
     /// Whether a user name holds `/`, which moves the levels after it.
@@ -485,7 +502,7 @@ fn spelled_names(
     literals: &[&AclRule],
     placeholders: [&str; 2],
     shifted: bool,
-) -> BTreeSet<String> {
+) -> Names {
     let depth = |at: usize| if shifted { 0 } else { at };
     let leveled = |rule: &&AclRule| -> Vec<(usize, String)> {
         rule.pattern
@@ -494,36 +511,41 @@ fn spelled_names(
             .map(|(at, level)| (depth(at), level.to_owned()))
             .collect()
     };
-    let literals: BTreeSet<(usize, String)> = literals
+    let mut literals: Vec<(usize, String)> = literals
         .iter()
         .flat_map(leveled)
         .filter(|(_, level)| !level.contains(['%', '+', '#']))
         .collect();
-    let templates: BTreeSet<(usize, String)> = patterns
+    literals.sort_unstable();
+    literals.dedup();
+    let mut templates: Vec<(usize, String)> = patterns
         .iter()
         .flat_map(leveled)
         .filter(|(_, level)| level.contains('%'))
         .collect();
-    let mut names = BTreeSet::new();
+    templates.sort_unstable();
+    templates.dedup();
+    let mut found = Vec::new();
     for (at, template) in &templates {
         for placeholder in placeholders {
             let Some((before, after)) = template.split_once(placeholder) else {
                 continue;
             };
-            let meets = literals
-                .range((*at, String::new())..)
+            let start = literals.partition_point(|(other, _)| other < at);
+            let meets = literals[start..]
+                .iter()
                 .take_while(|(other, _)| other == at);
             for (_, literal) in meets {
                 if literal.len() > before.len() + after.len()
                     && literal.starts_with(before)
                     && literal.ends_with(after)
                 {
-                    names.insert(literal[before.len()..literal.len() - after.len()].to_owned());
+                    found.push(literal[before.len()..literal.len() - after.len()].to_owned());
                 }
             }
         }
     }
-    names
+    names(found)
 }
 
 /// A filter still matching a topic's prefix: its levels after the prefix,
@@ -579,20 +601,31 @@ impl<'a> Differ<'a> {
             .flat_map(|text| text.split(|c| c != '~').map(str::len))
             .max()
             .unwrap_or(0);
-        let mut own: BTreeMap<&str, [Vec<&AclRule>; 2]> = BTreeMap::new();
+        let mut topic = Vec::new();
         let mut patterns = [Vec::new(), Vec::new()];
         for (side, rules) in [old, new].into_iter().enumerate() {
             for rule in rules {
                 match (rule.kind, rule.username.as_deref()) {
                     (AclKind::Pattern, _) => patterns[side].push(rule),
-                    (AclKind::Topic, Some(user)) => own.entry(user).or_default()[side].push(rule),
+                    (AclKind::Topic, Some(user)) => topic.push((user, side, rule)),
                     (AclKind::Topic, None) => {}
                 }
             }
         }
+        // Each user's topic rules, by user name.
+        topic.sort_by(|one, other| one.0.cmp(other.0));
+        let mut own: Vec<(&str, [Vec<&AclRule>; 2])> = Vec::new();
+        for (user, side, rule) in topic {
+            if own.last().is_none_or(|(last, _)| *last != user) {
+                own.push((user, [Vec::new(), Vec::new()]));
+            }
+            if let Some((_, rules)) = own.last_mut() {
+                rules[side].push(rule);
+            }
+        }
         let shifted = own
-            .keys()
-            .copied()
+            .iter()
+            .map(|(name, _)| *name)
             .chain(extra.iter().map(String::as_str))
             .any(|name| name.contains('/'));
         Self {
@@ -604,6 +637,15 @@ impl<'a> Differ<'a> {
             shifted,
             fresh: "~".repeat(longest + 1),
         }
+    }
+
+    /// A user's topic rules, old and new.
+    fn own_rules(&self, user: &str) -> Option<&[Vec<&'a AclRule>; 2]> {
+        let at = self
+            .own
+            .binary_search_by(|(name, _)| (*name).cmp(user))
+            .ok()?;
+        Some(&self.own[at].1)
     }
 
     fn rules(&self) -> impl Iterator<Item = &'a AclRule> {
@@ -618,16 +660,17 @@ impl<'a> Differ<'a> {
         let by_user = uses("%u");
         let by_client = uses("%c");
         let patterns = self.rules().any(|rule| rule.kind == AclKind::Pattern);
-        let named_users: BTreeSet<String> = self
-            .rules()
-            .filter(|rule| rule.kind == AclKind::Topic)
-            .filter_map(|rule| rule.username.clone())
-            .chain(self.extra.iter().cloned())
-            .collect();
+        let named_users = names(
+            self.own
+                .iter()
+                .map(|(name, _)| (*name).to_owned())
+                .chain(self.extra.iter().cloned())
+                .collect(),
+        );
         let spelled = if by_user || by_client {
             self.spelled()
         } else {
-            BTreeSet::new()
+            Names::new()
         };
         // A name starting with `$` makes a difference only where a filter
         // starts with it.
@@ -647,7 +690,11 @@ impl<'a> Differ<'a> {
         mark_shown(&mut sections);
         AccessDiff {
             sections,
-            own_users: self.own.keys().map(|name| (*name).to_owned()).collect(),
+            own_users: self
+                .own
+                .iter()
+                .map(|(name, _)| (*name).to_owned())
+                .collect(),
             by_client,
             named_users,
             spelled,
@@ -656,16 +703,16 @@ impl<'a> Differ<'a> {
 
     /// Literal levels of pattern rules that a level holding one `%u` or
     /// `%c` could become, and what the placeholder is then.
-    fn spelled(&self) -> BTreeSet<String> {
+    fn spelled(&self) -> Names {
         let patterns: Vec<&AclRule> = self.patterns.iter().flatten().copied().collect();
         spelled_names(&patterns, &patterns, ["%u", "%c"], self.shifted)
     }
 
     /// The client ids that a user's own topic rules spell out where a
     /// pattern rule has `%c`.
-    fn spelled_clients(&self, user: &str) -> BTreeSet<String> {
-        let Some(own) = self.own.get(user) else {
-            return BTreeSet::new();
+    fn spelled_clients(&self, user: &str) -> Names {
+        let Some(own) = self.own_rules(user) else {
+            return Names::new();
         };
         let own: Vec<&AclRule> = own.iter().flatten().copied().collect();
         let patterns: Vec<&AclRule> = self
@@ -679,17 +726,12 @@ impl<'a> Differ<'a> {
     }
 
     /// Every kind of user and client id whose answers could differ.
-    fn subjects(
-        &self,
-        named: &BTreeSet<String>,
-        spelled: &BTreeSet<String>,
-        kinds: &Kinds,
-    ) -> Vec<Subject> {
+    fn subjects(&self, named: &[String], spelled: &[String], kinds: &Kinds) -> Vec<Subject> {
         let fresh_user = [&self.fresh, "u"].concat();
         let fresh_client = [&self.fresh, "c"].concat();
         let mut users: Vec<(Users, String)> = named
             .iter()
-            .chain(spelled.iter().filter(|name| !named.contains(*name)))
+            .chain(spelled.iter().filter(|name| !has(named, name)))
             .map(|name| (Users::Named(name.clone()), name.clone()))
             .collect();
         users.push((Users::Every, fresh_user.clone()));
@@ -704,10 +746,10 @@ impl<'a> Differ<'a> {
             if kinds.by_client {
                 clients.push((Clients::UserName, user.clone()));
                 let own = self.spelled_clients(&user);
+                let both = names(spelled.iter().chain(&own).cloned().collect());
                 clients.extend(
-                    spelled
-                        .union(&own)
-                        .map(|name| (Clients::Named(name.clone()), name.clone())),
+                    both.into_iter()
+                        .map(|name| (Clients::Named(name.clone()), name)),
                 );
             }
             if kinds.dollar_clients {
@@ -717,7 +759,7 @@ impl<'a> Differ<'a> {
             }
             // Pattern rules give nothing to a client id holding `+` or
             // `#`, so only a user with topic rules can see a change there.
-            if kinds.patterns && self.own.contains_key(user.as_str()) {
+            if kinds.patterns && self.own_rules(&user).is_some() {
                 clients.push((Clients::Wildcard, [&fresh_client, "+"].concat()));
             }
             for (clients, client) in clients {
@@ -735,7 +777,7 @@ impl<'a> Differ<'a> {
     /// The changes of one subject.
     fn section(&self, subject: Subject) -> Section {
         let none = [Vec::new(), Vec::new()];
-        let own = self.own.get(subject.user.as_str()).unwrap_or(&none);
+        let own = self.own_rules(&subject.user).unwrap_or(&none);
         let mut raw = Vec::new();
         // Nothing that decides for this subject changed: no need to look.
         if !alike(&own[0], &own[1]) || !alike(&self.patterns[0], &self.patterns[1]) {
@@ -796,8 +838,21 @@ impl Differ<'_> {
         // Only topics a rule in one list and not the other matches can be
         // answered differently; every rule counts when pattern rules come
         // or go (their presence alone denies wildcard names).
-        let key = |rule: &AclRule| (rule.kind, rule.pattern.clone(), rule.read, rule.write);
-        let keys = |rules: &[AclRule]| rules.iter().map(key).collect::<BTreeSet<_>>();
+        let key = |rule: &AclRule| {
+            let kind = if rule.kind == AclKind::Pattern {
+                "p"
+            } else {
+                "t"
+            };
+            [
+                kind,
+                &rule.pattern,
+                if rule.read { "r" } else { "-" },
+                if rule.write { "w" } else { "-" },
+            ]
+            .concat()
+        };
+        let keys = |rules: &[AclRule]| names(rules.iter().map(key).collect());
         let (old_keys, new_keys) = (keys(&case.old), keys(&case.new));
         let has_patterns =
             |rules: &[AclRule]| rules.iter().any(|rule| rule.kind == AclKind::Pattern);
@@ -805,11 +860,11 @@ impl Differ<'_> {
         let filters: Vec<(Vec<String>, bool)> = case
             .old
             .iter()
-            .map(|rule| (rule, !new_keys.contains(&key(rule))))
+            .map(|rule| (rule, !has(&new_keys, &key(rule))))
             .chain(
                 case.new
                     .iter()
-                    .map(|rule| (rule, !old_keys.contains(&key(rule)))),
+                    .map(|rule| (rule, !has(&old_keys, &key(rule)))),
             )
             .filter_map(|(rule, changed)| {
                 let filter = match rule.kind {
@@ -888,11 +943,13 @@ impl Differ<'_> {
                 below: Below::Alike(answers),
             };
         }
-        let spelled: BTreeSet<&str> = going
+        let mut spelled: Vec<&str> = going
             .iter()
             .map(|(levels, _)| levels[0].as_str())
             .filter(|level| !level.contains(['+', '#']))
             .collect();
+        spelled.sort_unstable();
+        spelled.dedup();
         let mut children = Vec::new();
         for level in spelled {
             let next: Vec<Alive<'_>> = going
@@ -962,24 +1019,27 @@ fn shown_filter(levels: &[String]) -> String {
 /// about users by name (that no topic rule names) or by prefix said by
 /// every user's.
 fn mark_shown(sections: &mut [Section]) {
-    // Each kind of users' section for any client id.
-    let any: BTreeMap<&Users, usize> = sections
+    // Each section's base: for a kind of client ids, its users' section
+    // for any client id, which comes first of theirs; for that one, every
+    // user's.
+    let every = sections
+        .iter()
+        .position(|section| section.users == Users::Every && section.clients == Clients::Any);
+    let mut first = 0;
+    let bases: Vec<Option<usize>> = sections
         .iter()
         .enumerate()
-        .filter(|(_, section)| section.clients == Clients::Any)
-        .map(|(index, section)| (&section.users, index))
+        .map(|(index, section)| {
+            if section.clients != Clients::Any {
+                return Some(first);
+            }
+            first = index;
+            every.filter(|every| *every != index)
+        })
         .collect();
     let said = |sections: &[Section], index: usize| {
         let section = &sections[index];
-        let base = if section.clients == Clients::Any {
-            if matches!(section.users, Users::Every) {
-                return false;
-            }
-            any.get(&Users::Every)
-        } else {
-            any.get(&section.users)
-        };
-        let base = base.map(|at| &sections[*at]);
+        let base = bases[index].map(|at| &sections[at]);
         base.is_some_and(|base| {
             let (user, client) = &base.names;
             let fill =
@@ -999,7 +1059,6 @@ fn mark_shown(sections: &mut [Section]) {
     let hidden: Vec<bool> = (0..sections.len())
         .map(|index| said(sections, index))
         .collect();
-    drop(any);
     for (section, hidden) in sections.iter_mut().zip(hidden) {
         // Every user's section speaks for everyone else; any other one
         // that says something else is shown, even when it says "no
