@@ -40,9 +40,12 @@
 //!   get their own section when their changes differ;
 //! - a section that changes nothing where `every user` would say it does
 //!   is shown as `= admin no change of access`;
-//! - pattern rules give nothing to a client id holding `+` or `#`, so the
-//!   lines that hold for it are only those that name it (`sensor-1 with a
-//!   client id holding + or #`): the others leave such client ids out.
+//! - pattern rules give nothing to a client id holding `+` or `#`: for a
+//!   user that no topic rule names nothing changes there, and the `every
+//!   user` lines leave such client ids out; the users with topic rules for
+//!   whose such client ids nothing changes, where their own lines would
+//!   say otherwise, share one line (`= alice, bob with a client id holding
+//!   + or # no change of access`).
 //!
 //! A user name or client id holding `/` spreads over several levels; those
 //! are exact when named ([`diff_for`]), not as `every user`.
@@ -206,7 +209,27 @@ impl AccessDiff {
     /// changes that `every user` would otherwise speak for as
     /// `= admin no change of access`.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        self.sections().flat_map(|section| {
+        let quiet =
+            |section: &&Section| section.clients == Clients::Wildcard && section.changes.is_empty();
+        // Client ids holding `+` or `#` for which nothing changes: one line.
+        let names: Vec<&str> = self
+            .sections()
+            .filter(quiet)
+            .filter_map(|section| match &section.users {
+                Users::Named(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let wildcard = (!names.is_empty()).then(|| {
+            [
+                "= ",
+                &names.join(", "),
+                " with a client id holding + or # no change of access",
+            ]
+            .concat()
+        });
+        let each = self.sections().filter(move |section| !quiet(section));
+        each.flat_map(|section| {
             let who = section.who();
             let unchanged = section
                 .changes
@@ -227,6 +250,7 @@ impl AccessDiff {
                     .concat()
                 }))
         })
+        .chain(wildcard)
     }
 
     /// Whether nobody gains or loses anything.
@@ -289,9 +313,7 @@ impl AccessDiff {
         // A section not shown says what the section it falls back on
         // says, names filled in: what a reader of the lines concludes.
         while !section.shown {
-            let base = if section.clients == Clients::Wildcard {
-                None
-            } else if section.clients != Clients::Any {
+            let base = if section.clients != Clients::Any {
                 find(&section.users, &Clients::Any)
             } else if section.users != Users::Every {
                 find(&Users::Every, &Clients::Any)
@@ -1032,11 +1054,6 @@ fn mark_shown(sections: &mut [Section]) {
         .iter()
         .enumerate()
         .map(|(index, section)| {
-            // Lines about client ids holding `+` or `#` are only those
-            // that name them.
-            if section.clients == Clients::Wildcard {
-                return None;
-            }
             if section.clients != Clients::Any {
                 return Some(first);
             }
@@ -1070,9 +1087,8 @@ fn mark_shown(sections: &mut [Section]) {
         // Every user's section speaks for everyone else; any other one
         // that says something else is shown, even when it says "no
         // change".
-        let alone = section.users == Users::Every && section.clients == Clients::Any
-            || section.clients == Clients::Wildcard;
-        section.shown = !(hidden || alone && section.changes.is_empty());
+        let everyone = section.users == Users::Every && section.clients == Clients::Any;
+        section.shown = !(hidden || everyone && section.changes.is_empty());
     }
 }
 
@@ -1281,7 +1297,6 @@ mod tests {
             [
                 "- write alice status/c1",
                 "= alice with client id c1 no change of access",
-                "- write alice with a client id holding + or # status/c1",
             ]
         );
     }
