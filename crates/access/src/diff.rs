@@ -148,9 +148,28 @@ pub struct Section {
     /// The changes with those names in place.
     #[cfg_attr(feature = "serde", serde(skip))]
     raw: Vec<Change>,
+    /// The section that speaks for this one when it is not shown.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    base: Option<usize>,
 }
 
 impl Section {
+    /// The user's name, for a section about one user.
+    pub fn user(&self) -> Option<&str> {
+        match &self.users {
+            Users::Named(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The client id, for a section about one client id.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.clients {
+            Clients::Named(name) => Some(name),
+            _ => None,
+        }
+    }
+
     /// Who the section is about, in words: `sensor-1`, `every user`,
     /// `every user with client id %u`, ...
     pub fn who(&self) -> String {
@@ -312,30 +331,10 @@ impl AccessDiff {
         };
         // A section not shown says what the section it falls back on
         // says, names filled in: what a reader of the lines concludes.
-        while !section.shown {
-            let base = if section.clients != Clients::Any {
-                find(&section.users, &Clients::Any)
-            } else if section.users != Users::Every {
-                find(&Users::Every, &Clients::Any)
-            } else {
-                None
-            };
-            match base {
-                Some(base) => section = base,
-                None => break,
-            }
+        while let (false, Some(base)) = (section.shown, section.base) {
+            section = &self.sections[base];
         }
-        let (user_name, client_name) = &section.names;
-        let fill = |text: &str| replace_names(text, user_name, user, client_name, client_id);
-        section
-            .raw
-            .iter()
-            .map(|change| Change {
-                filter: fill(&change.filter),
-                except: change.except.iter().map(|e| fill(e)).collect(),
-                ..change.clone()
-            })
-            .collect()
+        filled(&section.raw, &section.names, (user, client_id))
     }
 
     /// The kinds of client ids a client id could be counted with, the
@@ -380,6 +379,20 @@ fn dollar_class(name: &str) -> Option<&'static str> {
     ["$SYS", "$share", "$"]
         .into_iter()
         .find(|prefix| name.starts_with(prefix))
+}
+
+/// Changes with the names they were worked out for (`from`: user name,
+/// client id) replaced by others (`to`).
+fn filled(changes: &[Change], from: &(String, String), to: (&str, &str)) -> Vec<Change> {
+    let fill = |text: &str| replace_names(text, &from.0, to.0, &from.1, to.1);
+    changes
+        .iter()
+        .map(|change| Change {
+            filter: fill(&change.filter),
+            except: change.except.iter().map(|e| fill(e)).collect(),
+            ..change.clone()
+        })
+        .collect()
 }
 
 /// `text` with `from_user` replaced by `to_user` and `from_client` by
@@ -497,8 +510,6 @@ fn joined(path: &[String], more: &[&str]) -> Vec<String> {
 
 /// The work of one diff: both rule sets and the names used for "any".
 struct Differ<'a> {
-    old: &'a [AclRule],
-    new: &'a [AclRule],
     extra: &'a [String],
     /// Each user's topic rules, old and new.
     own: Vec<(&'a str, [Vec<&'a AclRule>; 2])>,
@@ -653,8 +664,6 @@ impl<'a> Differ<'a> {
             .chain(extra.iter().map(String::as_str))
             .any(|name| name.contains('/'));
         Self {
-            old,
-            new,
             extra,
             own,
             patterns,
@@ -672,18 +681,11 @@ impl<'a> Differ<'a> {
         Some(&self.own[at].1)
     }
 
-    fn rules(&self) -> impl Iterator<Item = &'a AclRule> {
-        self.old.iter().chain(self.new)
-    }
-
     fn run(&self) -> AccessDiff {
-        let uses = |what: &str| {
-            self.rules()
-                .any(|rule| rule.kind == AclKind::Pattern && rule.pattern.contains(what))
-        };
+        let patterns = || self.patterns.iter().flatten();
+        let uses = |what: &str| patterns().any(|rule| rule.pattern.contains(what));
         let by_user = uses("%u");
         let by_client = uses("%c");
-        let patterns = self.rules().any(|rule| rule.kind == AclKind::Pattern);
         let named_users = names(
             self.own
                 .iter()
@@ -698,14 +700,11 @@ impl<'a> Differ<'a> {
         };
         // A name starting with `$` makes a difference only where a filter
         // starts with it.
-        let starts = |what: &str| {
-            self.rules()
-                .any(|rule| rule.kind == AclKind::Pattern && rule.pattern.starts_with(what))
-        };
+        let starts = |what: &str| patterns().any(|rule| rule.pattern.starts_with(what));
         let dollar_clients = starts("%c");
         let kinds = Kinds {
             by_client,
-            patterns,
+            patterns: patterns().next().is_some(),
             dollar_users: starts("%u") || dollar_clients,
             dollar_clients,
         };
@@ -807,36 +806,26 @@ impl<'a> Differ<'a> {
         if !alike(&own[0], &own[1]) || !alike(&self.patterns[0], &self.patterns[1]) {
             self.changes(&subject, own, &mut raw);
         }
-        let generic_user = matches!(subject.users, Users::Every | Users::Prefixed(_));
-        let generic_client = subject.clients == Clients::Any;
-        let shown = |text: &str| {
-            let user = if generic_user {
-                "%u"
-            } else {
-                subject.user.as_str()
-            };
-            let client = if generic_client {
-                "%c"
-            } else {
-                subject.client.as_str()
-            };
-            replace_names(text, &subject.user, user, &subject.client, client)
+        // Shown with `%u` and `%c` for the names that stand for any.
+        let names = (subject.user, subject.client);
+        let user = match subject.users {
+            Users::Every | Users::Prefixed(_) => "%u",
+            Users::Named(_) => names.0.as_str(),
         };
-        let changes = raw
-            .iter()
-            .map(|change| Change {
-                filter: shown(&change.filter),
-                except: change.except.iter().map(|e| shown(e)).collect(),
-                ..change.clone()
-            })
-            .collect();
+        let client = if subject.clients == Clients::Any {
+            "%c"
+        } else {
+            names.1.as_str()
+        };
+        let changes = filled(&raw, &names, (user, client));
         Section {
             users: subject.users,
             clients: subject.clients,
             changes,
             shown: true,
-            names: (subject.user, subject.client),
+            names,
             raw,
+            base: None,
         }
     }
 }
@@ -1063,27 +1052,17 @@ fn mark_shown(sections: &mut [Section]) {
         .collect();
     let said = |sections: &[Section], index: usize| {
         let section = &sections[index];
-        let base = bases[index].map(|at| &sections[at]);
-        base.is_some_and(|base| {
-            let (user, client) = &base.names;
-            let fill =
-                |text: &str| replace_names(text, user, &section.names.0, client, &section.names.1);
-            let filled: Vec<Change> = base
-                .raw
-                .iter()
-                .map(|change| Change {
-                    filter: fill(&change.filter),
-                    except: change.except.iter().map(|e| fill(e)).collect(),
-                    ..change.clone()
-                })
-                .collect();
-            filled == section.raw
+        bases[index].is_some_and(|at| {
+            let base = &sections[at];
+            let (user, client) = &section.names;
+            filled(&base.raw, &base.names, (user, client)) == section.raw
         })
     };
     let hidden: Vec<bool> = (0..sections.len())
         .map(|index| said(sections, index))
         .collect();
-    for (section, hidden) in sections.iter_mut().zip(hidden) {
+    for ((section, hidden), base) in sections.iter_mut().zip(hidden).zip(bases) {
+        section.base = base;
         // Every user's section speaks for everyone else; any other one
         // that says something else is shown, even when it says "no
         // change".

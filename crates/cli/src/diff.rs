@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use cloudmqtt_access::diff::{AccessDiff, Clients, Users, diff_for};
+use cloudmqtt_access::diff::{AccessDiff, diff_for};
 use cloudmqtt_api::AclRule;
 use serde_json::{Value, json};
 
@@ -31,23 +31,16 @@ pub fn diff<S: Server>(
     connect: impl FnOnce() -> Result<S, Failure>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    // Both files are read before the server is asked.
+    // Both files are read before the server is asked, once at most.
     let old = read_side(&args.old)?;
     let new = read_side(&args.new)?;
-    let mut server = None;
-    let mut connect = Some(connect);
-    let mut rules = |side: Option<Vec<AclRule>>| -> Result<Vec<AclRule>, Failure> {
-        if let Some(rules) = side {
-            return Ok(rules);
-        }
-        if server.is_none() {
-            let connect = connect.take().expect("connects once");
-            server = Some(connect()?.rules()?);
-        }
-        Ok(server.clone().unwrap_or_default())
+    let server = if old.is_none() || new.is_none() {
+        connect()?.rules()?
+    } else {
+        Vec::new()
     };
-    let old = rules(old)?;
-    let new = rules(new)?;
+    let old = old.unwrap_or_else(|| server.clone());
+    let new = new.unwrap_or(server);
     let report = diff_for(&old, &new, &args.users);
     if json {
         output::write_json(out, &diff_json(&report))?;
@@ -124,14 +117,7 @@ pub fn diff_json(report: &AccessDiff) -> Value {
         .sections()
         .flat_map(|section| {
             let who = section.who();
-            let user = match &section.users {
-                Users::Named(name) => Some(name.clone()),
-                _ => None,
-            };
-            let client_id = match &section.clients {
-                Clients::Named(name) => Some(name.clone()),
-                _ => None,
-            };
+            let (user, client_id) = (section.user(), section.client_id());
             section.changes.iter().map(move |change| {
                 json!({
                     "gained": change.gained,

@@ -47,11 +47,7 @@ pub fn plan(
         value["access"] = crate::diff::diff_json(&access);
         crate::output::write_json(out, &value)?;
     } else {
-        for change in &plan.changes {
-            writeln!(out, "{}", crate::output::cell(&change.to_string()))?;
-        }
-        write_access(out, &plan, &access)?;
-        writeln!(out, "{}", plan.summary())?;
+        write_plan(out, &plan, Some(&access))?;
         write_missing(out, &missing)?;
     }
     if args.exit_code && !plan.is_empty() {
@@ -100,7 +96,7 @@ pub fn apply(
                 "apply needs --yes when not on a terminal; nothing was sent".to_owned(),
             ));
         }
-        crate::output::to_stderr(|err| write_plan(err, &plan))?;
+        crate::output::to_stderr(|err| write_plan(err, &plan, None))?;
         if !crate::input::confirm("Apply these changes?")? {
             return Err(Failure::Usage(
                 "apply not confirmed; nothing was sent".to_owned(),
@@ -305,9 +301,17 @@ fn write_access(
     writeln!(out, "  {}", crate::diff::summary(access))
 }
 
-fn write_plan(out: &mut (impl Write + ?Sized), plan: &AccessPlan) -> io::Result<()> {
+/// The change lines, what they do to access when given, and the summary.
+fn write_plan(
+    out: &mut (impl Write + ?Sized),
+    plan: &AccessPlan,
+    access: Option<&AccessDiff>,
+) -> io::Result<()> {
     for change in &plan.changes {
         writeln!(out, "{}", crate::output::cell(&change.to_string()))?;
+    }
+    if let Some(access) = access {
+        write_access(out, plan, access)?;
     }
     writeln!(out, "{}", plan.summary())
 }

@@ -8,7 +8,7 @@
 //! number, so that the `.wasm` holds no glue of its own for either: the
 //! JavaScript layer hands back the caller's own rule object.
 
-use cloudmqtt_access::diff::{Clients, Users, diff_for};
+use cloudmqtt_access::diff::diff_for;
 use cloudmqtt_access::explain::explain;
 use cloudmqtt_access::suite::{self, Case};
 use cloudmqtt_access::{Access, AccessQuery, evaluate_at};
@@ -268,7 +268,7 @@ fn write_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
 }
 
 /// Appends a name, or `null`.
-fn write_name(out: &mut String, name: Option<&String>) {
+fn write_name(out: &mut String, name: Option<&str>) {
     match name {
         Some(name) => write_str(out, name),
         None => out.push_str("null"),
@@ -284,14 +284,7 @@ fn run_diff(old: JsValue, new: JsValue, options: JsValue) -> Result<String, Erro
     let mut first = true;
     for section in report.sections() {
         let who = section.who();
-        let user = match &section.users {
-            Users::Named(name) => Some(name),
-            _ => None,
-        };
-        let client_id = match &section.clients {
-            Clients::Named(name) => Some(name),
-            _ => None,
-        };
+        let (user, client_id) = (section.user(), section.client_id());
         for change in &section.changes {
             if !first {
                 out.push(',');
