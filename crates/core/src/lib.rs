@@ -97,8 +97,12 @@ pub use declarative::plan::{
     sends_password,
 };
 pub use declarative::read::ReadServer;
+pub use declarative::saved::{PasswordRef, SavedFile, SavedPlan};
+pub use declarative::scope::{Outside, Ownership, Scope};
+pub use declarative::target::Target;
 #[cfg(feature = "access-file")]
 pub use declarative::{cases, desired};
+pub use declarative::{saved, scope};
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use event::{Event, Progress};
 pub use http::{Method, Request, Response};

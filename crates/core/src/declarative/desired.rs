@@ -28,6 +28,7 @@ use std::fmt;
 
 use crate::config::Secret;
 use crate::declarative::plan::{DesiredAccess, IdentityText};
+use crate::declarative::scope::Scope;
 use crate::error::Error;
 use crate::model::AclKind;
 use crate::ops::NewAclRule;
@@ -72,6 +73,9 @@ pub struct FileUser {
     pub at: Position,
     /// Where its password source is named.
     pub source_at: Position,
+    /// Its `password_version`: bumping it sets the password at the next
+    /// apply.
+    pub password_version: Option<u64>,
 }
 
 /// A rule of the file.
@@ -92,6 +96,8 @@ pub struct AccessFile {
     pub users: Vec<FileUser>,
     /// Rules, in file order.
     pub rules: Vec<FileRule>,
+    /// What the file owns (its `[scope]`); `None`: everything.
+    pub scope: Option<Scope>,
 }
 
 /// One problem of an access file, and where it is.
@@ -185,6 +191,7 @@ pub fn read(name: &str, text: &str) -> (AccessFile, Vec<Problem>) {
         name: name.to_owned(),
         users: Vec::new(),
         rules: Vec::new(),
+        scope: None,
     };
     match root {
         Ok(root) => read_root(&root, &mut errors, &mut file),
@@ -210,6 +217,7 @@ pub fn parse_rule_list(name: &str, text: &str) -> Result<Vec<NewAclRule>, FileEr
         name: name.to_owned(),
         users: Vec::new(),
         rules: Vec::new(),
+        scope: None,
     };
     match json_tree(text) {
         Ok(root) => {
@@ -430,6 +438,9 @@ pub(super) struct Node {
 pub(super) enum Value {
     Str(String),
     Bool(bool),
+    /// A whole number from 0 to 2^64-1; `None` for one out of range or
+    /// with a fraction.
+    Count(Option<u64>),
     /// Any other scalar, by its type's name.
     Other(&'static str),
     /// Entries in file order: key, the key's offset, value.
@@ -442,6 +453,7 @@ impl Value {
         match self {
             Self::Str(_) => "a string",
             Self::Bool(_) => "a boolean",
+            Self::Count(_) => "a number",
             Self::Other(name) => name,
             Self::Table(_) => "a table",
             Self::Array(_) => "an array",
@@ -458,7 +470,9 @@ pub(super) fn toml_tree(text: &str) -> Result<Node, (usize, String)> {
         let value = match value.get_ref() {
             DeValue::String(text) => Value::Str(text.to_string()),
             DeValue::Boolean(flag) => Value::Bool(*flag),
-            DeValue::Integer(_) => Value::Other("an integer"),
+            DeValue::Integer(int) => {
+                Value::Count(u64::from_str_radix(int.as_str(), int.radix()).ok())
+            }
             DeValue::Float(_) => Value::Other("a float"),
             DeValue::Datetime(_) => Value::Other("a date-time"),
             DeValue::Array(items) => Value::Array(items.iter().map(node).collect()),
@@ -496,7 +510,7 @@ pub(super) fn json_tree(text: &str) -> Result<Node, (usize, String)> {
         let value = match value {
             ast::Value::StringLit(text) => Value::Str(text.value.to_string()),
             ast::Value::BooleanLit(flag) => Value::Bool(flag.value),
-            ast::Value::NumberLit(_) => Value::Other("a number"),
+            ast::Value::NumberLit(number) => Value::Count(number.value.parse().ok()),
             ast::Value::NullKeyword(_) => Value::Other("null"),
             ast::Value::Array(items) => {
                 Value::Array(items.elements.iter().map(node).collect::<Result<_, _>>()?)
@@ -574,13 +588,82 @@ fn read_root(root: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
         match key.as_str() {
             "users" => read_users(value, errors, file),
             "rules" => read_rules(value, errors, file, "\"rules\""),
+            "scope" => file.scope = read_scope(value, errors),
             other => errors.at(
                 *key_at,
-                format!("unknown key {other:?} (expected \"users\" or \"rules\")"),
+                format!("unknown key {other:?} (expected \"users\", \"rules\" or \"scope\")"),
             ),
         }
     }
     duplicate_rules(errors, file);
+    outside_scope(errors, file);
+}
+
+/// `[scope]`: `users`, `exclude_users` and `patterns`, each a list of
+/// globs (see [`Scope`]); an empty glob is refused.
+fn read_scope(value: &Node, errors: &mut Errors<'_>) -> Option<Scope> {
+    let Value::Table(fields) = &value.value else {
+        errors.at(
+            value.at,
+            format!("[scope] must be a table, found {}", value.value.type_name()),
+        );
+        return None;
+    };
+    let mut scope = Scope::default();
+    let ok = read_fields(fields, errors, "[scope]", |key, _, node| {
+        let globs = || -> Result<Vec<String>, Option<String>> {
+            let Value::Array(items) = &node.value else {
+                return Err(Some(format!(
+                    "{key} in [scope] must be a list of globs, found {}",
+                    node.value.type_name()
+                )));
+            };
+            items
+                .iter()
+                .map(|item| match &item.value {
+                    Value::Str(glob) if !glob.is_empty() => Ok(glob.clone()),
+                    _ => Err(Some(format!(
+                        "{key} in [scope] must be a list of non-empty strings"
+                    ))),
+                })
+                .collect()
+        };
+        match key {
+            "users" => scope.users = Some(globs()?),
+            "exclude_users" => scope.exclude_users = globs()?,
+            "patterns" => scope.patterns = Some(globs()?),
+            _ => return Err(None),
+        }
+        Ok(())
+    });
+    ok.then_some(scope)
+}
+
+/// A user or rule the file declares outside its own `[scope]`.
+fn outside_scope(errors: &mut Errors<'_>, file: &AccessFile) {
+    let Some(scope) = &file.scope else {
+        return;
+    };
+    for user in &file.users {
+        if !scope.owns_user(&user.username) {
+            errors.found.push(Problem::new(
+                user.at,
+                format!("user {:?} is outside this file's [scope]", user.username),
+            ));
+        }
+    }
+    for rule in &file.rules {
+        let (kind, user, pattern) = (rule.rule.kind(), rule.rule.username(), rule.rule.pattern());
+        if !scope.owns_rule(kind, user, pattern) {
+            errors.found.push(Problem::new(
+                rule.at,
+                format!(
+                    "{} is outside this file's [scope]",
+                    IdentityText(&rule.rule)
+                ),
+            ));
+        }
+    }
 }
 
 /// A second rule with the identity of an earlier one.
@@ -676,7 +759,8 @@ fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
             );
             ok = false;
         }
-        if let Some((password, source_at)) = read_user(username, *name_at, user, errors)
+        if let Some((password, source_at, password_version)) =
+            read_user(username, *name_at, user, errors)
             && ok
         {
             file.users.push(FileUser {
@@ -684,19 +768,21 @@ fn read_users(value: &Node, errors: &mut Errors<'_>, file: &mut AccessFile) {
                 password,
                 at: errors.lines.position(*name_at),
                 source_at: errors.lines.position(source_at),
+                password_version,
             });
         }
     }
 }
 
-/// One user's table: its password source and where that is named, or
-/// `None` (problems recorded) when it has none or anything is wrong.
+/// One user's table: its password source, where that is named, and its
+/// `password_version`, or `None` (problems recorded) when it has no source
+/// or anything is wrong.
 fn read_user(
     username: &str,
     name_at: usize,
     user: &Node,
     errors: &mut Errors<'_>,
-) -> Option<(PasswordSource, usize)> {
+) -> Option<(PasswordSource, usize, Option<u64>)> {
     let path = format!("[{}]", user_path(username));
     let Value::Table(fields) = &user.value else {
         errors.at(
@@ -708,7 +794,18 @@ fn read_user(
     let mut source = None;
     let mut twice = None;
     let mut inline = None;
+    let mut version = None;
     let ok = read_fields(fields, errors, &path, |key, key_at, node| match key {
+        "password_version" => match node.value {
+            Value::Count(Some(number)) => {
+                version = Some(number);
+                Ok(())
+            }
+            _ => Err(Some(format!(
+                "password_version in {path} must be a whole number from 0, found {}",
+                node.value.type_name()
+            ))),
+        },
         "password_env" | "password_file" => {
             let text = string_of(node, key, &path)?;
             if text.is_empty() {
@@ -753,7 +850,9 @@ fn read_user(
             format!("{path} needs password_env or password_file"),
         );
     }
-    source.filter(|_| ok)
+    source
+        .filter(|_| ok)
+        .map(|(source, at)| (source, at, version))
 }
 
 /// The parts of one rule as read, each with where it was.
@@ -1033,7 +1132,7 @@ write = true
                 "access.toml:26:1: unknown key \"colour\" in rule 3",
                 "access.toml:32:8: read in rule 4 must be true or false, found a string",
                 "access.toml:39:1: a second topic rule \"dup\" of user \"d\" (the first is at line 34)",
-                "access.toml:45:2: unknown key \"other\" (expected \"users\" or \"rules\")",
+                "access.toml:45:2: unknown key \"other\" (expected \"users\", \"rules\" or \"scope\")",
             ]
         );
         assert_eq!(
@@ -1086,6 +1185,56 @@ write = true
             assert!(validate::new_username(name).is_err());
         }
         assert!(validate::acl_topic_filter("pattern", &deep).is_err());
+    }
+
+    #[test]
+    fn a_scope_owns_what_the_file_declares() {
+        let text = r#"
+[scope]
+users = ["team-a-*"]
+exclude_users = ["team-a-admin"]
+
+[users.team-a-1]
+password_env = "A1"
+password_version = 3
+
+[users.team-a-admin]
+password_env = "ADMIN"
+
+[[rules]]
+type = "topic"
+username = "team-a-1"
+pattern = "a/#"
+read = true
+write = true
+
+[[rules]]
+type = "pattern"
+pattern = "shared/%u"
+read = true
+write = false
+"#;
+        let (file, problems) = read("a.toml", text);
+        let lines = FileError::new("a.toml", problems).lines;
+        assert_eq!(
+            lines,
+            [
+                "a.toml:10:8: user \"team-a-admin\" is outside this file's [scope]",
+                "a.toml:20:1: pattern rule \"shared/%u\" is outside this file's [scope]",
+            ]
+        );
+        assert_eq!(file.users[0].password_version, Some(3));
+        let scope = file.scope.unwrap();
+        assert_eq!(scope.users, Some(vec!["team-a-*".to_owned()]));
+        assert_eq!(scope.patterns, None);
+        let json = r#"{"scope": {"patterns": ["x/*"], "users": "a"}, "users": {"u": {"password_env": "U", "password_version": -1}}}"#;
+        assert_eq!(
+            errors("a.json", json),
+            [
+                "a.json:1:42: users in [scope] must be a list of globs, found a string",
+                "a.json:1:105: password_version in [users.u] must be a whole number from 0, found a number",
+            ]
+        );
     }
 
     #[test]

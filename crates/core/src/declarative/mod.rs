@@ -8,7 +8,12 @@
 //! - [`read`]: the [`ReadServer`](read::ReadServer) machine, which reads
 //!   the actual access a plan starts from;
 //! - [`apply`]: the [`Apply`](apply::Apply) machine, which carries a plan
-//!   out.
+//!   out;
+//! - [`scope`]: what an access file owns (`[scope]`), and the part of the
+//!   server a plan may touch;
+//! - [`target`]: limiting a plan to some users and rules (`--target`);
+//! - [`saved`]: plans saved as versioned JSON, and the check that the
+//!   server has not changed since.
 //!
 //! [`DesiredAccess`]: plan::DesiredAccess
 
@@ -19,3 +24,6 @@ pub mod cases;
 pub mod desired;
 pub mod plan;
 pub mod read;
+pub mod saved;
+pub mod scope;
+pub mod target;

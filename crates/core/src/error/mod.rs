@@ -88,6 +88,13 @@ pub enum Error {
         /// passed).
         waited: Duration,
     },
+    /// A saved plan was made against a server state that has since
+    /// changed; nothing was sent.
+    StalePlan {
+        /// What changed since the plan was made, one `+ user x` or
+        /// `- rule topic u p read` each.
+        changes: Vec<String>,
+    },
 }
 
 /// A stable, machine-readable name for each kind of [`Error`].
@@ -122,6 +129,8 @@ pub enum ErrorCode {
     Aborted,
     /// See [`Error::WaitTimeout`].
     WaitTimeout,
+    /// See [`Error::StalePlan`].
+    StalePlan,
     /// A 400 or 409 whose message says the user or rule already exists
     /// (read from the server's words: `already exists`, `exists`, `taken`,
     /// `duplicate`); the error is still [`Error::BadRequest`] (or
@@ -136,7 +145,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     /// Every code, in declaration order: the list the JavaScript package's
     /// `CloudMqttError` codes and TypeScript types are checked against.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::InvalidInput,
         Self::Unauthorized,
         Self::Forbidden,
@@ -151,6 +160,7 @@ impl ErrorCode {
         Self::Timeout,
         Self::Aborted,
         Self::WaitTimeout,
+        Self::StalePlan,
         Self::AlreadyExists,
         Self::Internal,
     ];
@@ -172,6 +182,7 @@ impl ErrorCode {
             Self::Timeout => "TIMEOUT",
             Self::Aborted => "ABORTED",
             Self::WaitTimeout => "WAIT_TIMEOUT",
+            Self::StalePlan => "STALE_PLAN",
             Self::AlreadyExists => "ALREADY_EXISTS",
             Self::Internal => "INTERNAL",
         }
@@ -264,6 +275,7 @@ impl Error {
             Self::Timeout => ErrorCode::Timeout,
             Self::Aborted => ErrorCode::Aborted,
             Self::WaitTimeout { .. } => ErrorCode::WaitTimeout,
+            Self::StalePlan { .. } => ErrorCode::StalePlan,
         }
     }
 
@@ -394,6 +406,7 @@ impl Error {
             Self::Network { message } => scrub(message),
             Self::InvalidInput { reason, .. } => scrub(reason),
             Self::WaitTimeout { what, .. } => scrub(what),
+            Self::StalePlan { changes } => changes.iter_mut().for_each(scrub),
             Self::Timeout | Self::Aborted => {}
         }
         self
@@ -465,6 +478,10 @@ impl Error {
                 push_duration(&mut out, *waited);
                 out.push_str(" waiting for ");
                 out.push_str(what);
+            }
+            Self::StalePlan { changes } => {
+                out.push_str("plan is stale: the server changed since the plan was made: ");
+                out.push_str(&changes.join(", "));
             }
         }
         if let Some(message) = self.server_message() {
@@ -653,6 +670,7 @@ mod tests {
                 | ErrorCode::Timeout
                 | ErrorCode::Aborted
                 | ErrorCode::WaitTimeout
+                | ErrorCode::StalePlan
                 | ErrorCode::AlreadyExists
                 | ErrorCode::Internal => {}
             }
