@@ -15,7 +15,7 @@ use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueH
 use clap_complete::Shell;
 use cloudmqtt_api::{
     AclKind, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES, DEFAULT_SETTLE,
-    DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Encoding,
+    DEFAULT_WAIT_INTERVAL, DEFAULT_WAIT_TIMEOUT, Encoding, Target,
 };
 
 use crate::failure::{ExitStatus, Failure};
@@ -591,9 +591,13 @@ pub struct LintArgs {
 /// Arguments of `cloudmqtt plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The access file (JSON when it ends in .json, TOML otherwise).
+    /// The access files and what to plan.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Also save the plan as JSON to FILE, for `apply FILE` (the schema is
+    /// schema/plan.schema.json; passwords appear by their sources only).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Exit with 5 when there are changes, 0 when there are none (a drift
     /// check for CI).
     #[arg(long)]
@@ -603,9 +607,13 @@ pub struct PlanArgs {
 /// Arguments of `cloudmqtt apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The file and what to plan.
+    /// The files and what to plan.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// A plan saved by `plan -o`: makes exactly its changes, and refuses
+    /// (exit 6) when the server changed since it was made.
+    #[arg(value_name = "PLAN", conflicts_with_all = ["files", "prune", "set_passwords"])]
+    pub plan: Option<PathBuf>,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
@@ -627,15 +635,32 @@ pub struct ApplyArgs {
 /// What `plan` and `apply` share.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// The access file (JSON when it ends in .json, TOML otherwise).
+    /// An access file (JSON when it ends in .json, TOML otherwise), or a
+    /// folder of them; repeat to merge several.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: PathBuf,
+    pub files: Vec<PathBuf>,
     /// Delete users and rules that are not in the file.
     #[arg(long)]
     pub prune: bool,
     /// Set the password of every user of the file that already exists.
     #[arg(long)]
     pub set_passwords: bool,
+    /// Only the changes to a user and its topic rules (`user:NAME`) or to
+    /// one rule (`rule:topic:USER:PATTERN`, `rule:pattern::PATTERN`);
+    /// repeatable.
+    #[arg(long = "target", value_name = "TARGET", value_parser = parse_target)]
+    pub targets: Vec<Target>,
+    /// The file where apply records the password_version it set of each
+    /// user (default: cloudmqtt-state.json beside the first access file).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    Target::parse(text).map_err(|error| match error {
+        cloudmqtt_api::Error::InvalidInput { reason, .. } => reason,
+        other => other.to_string(),
+    })
 }
 
 /// Most requests in flight at once the command line allows.

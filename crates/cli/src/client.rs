@@ -54,6 +54,13 @@ impl Client {
         self.drive(&mut walk)
     }
 
+    /// Every user and every rule: the core's [`cloudmqtt_api::ReadServer`].
+    pub(crate) fn read_server(&mut self) -> Result<cloudmqtt_api::ServerAccess, Error> {
+        let seed = self.next_seed();
+        let mut read = cloudmqtt_api::ReadServer::new(&self.config, self.policy, seed);
+        self.drive(&mut read)
+    }
+
     /// A fresh seed for the next machine's jitter.
     pub(crate) fn next_seed(&mut self) -> u64 {
         self.seed = self.seed.wrapping_add(1);

@@ -76,7 +76,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Users(command) => users(&mut client, command, json, &mut stdout),
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
-        Command::Export(args) => crate::plan::export(&mut client, args.format, json, &mut stdout),
+        Command::Export(args) => crate::export::export(&mut client, args.format, json, &mut stdout),
         Command::Completions { .. }
         | Command::Man
         | Command::Profiles(_)

@@ -22,6 +22,9 @@ impl ExitStatus {
     /// `acl check` denied access, `acl lint` found a problem, or `plan
     /// --exit-code` found changes: the verdict is on stdout.
     pub const VERDICT: Self = Self(5);
+    /// `apply PLAN`: the server changed since the plan was made; nothing
+    /// was sent.
+    pub const STALE: Self = Self(6);
 }
 
 impl fmt::Display for ExitStatus {
@@ -83,6 +86,7 @@ impl Failure {
                 ErrorCode::InvalidInput => ExitStatus::USAGE,
                 ErrorCode::NotFound => ExitStatus::NOT_FOUND,
                 ErrorCode::Unauthorized | ErrorCode::Forbidden => ExitStatus::AUTH,
+                ErrorCode::StalePlan => ExitStatus::STALE,
                 _ => ExitStatus::API,
             },
             Self::Usage(_) | Self::File(_) => ExitStatus::USAGE,
@@ -101,6 +105,7 @@ fn cli_name(field: &'static str) -> &'static str {
         "page" => "--page",
         "query" => "--query",
         "interval" | "max_interval" => "--wait-interval",
+        "target" => "--target",
         other => other,
     }
 }

@@ -1,91 +1,187 @@
-//! `cloudmqtt plan`, `cloudmqtt apply` and `cloudmqtt export`: keeping a
-//! broker's users and rules as an access file says.
+//! `cloudmqtt plan` and `cloudmqtt apply`: keeping a broker's users and
+//! rules as access files say, or exactly as a saved plan says.
 //!
-//! The file is read and checked by the core (`cloudmqtt_api::desired`),
-//! the difference computed by the core's `plan`, and the changes carried
-//! out by the core's `Apply` machine; this module reads files and
-//! environment variables, carries requests (several at once, one thread
-//! each) and prints.
+//! The files are read and checked by the core (`cloudmqtt_api::desired`,
+//! through [`crate::files`]), the part of the server they own picked by the
+//! core's [`cloudmqtt_api::Ownership`], the difference computed by the
+//! core's `plan`, and the changes carried out by the core's `Apply`
+//! machine; a saved plan is written, read and checked against the server
+//! by the core's [`SavedPlan`]. This module reads files and environment
+//! variables, carries requests (several at once) and prints.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cloudmqtt_access::diff::{AccessDiff, diff};
-use cloudmqtt_api::desired::{self, FileError, PasswordSource, Problem};
+use cloudmqtt_api::desired::{self, PasswordSource};
 use cloudmqtt_api::{
-    AccessChange, AccessPlan, AclKind, AclRule, Apply, ApplyOptions, ApplyReport, DesiredAccess,
-    Event, PlanOptions, Progress, ReadServer, Secret, ServerAccess, WaitOptions,
+    AccessChange, AccessPlan, Apply, ApplyOptions, ApplyReport, DesiredAccess, Event, PasswordRef,
+    PasswordVersions, PlanOptions, Progress, SavedPlan, Secret, VersionCheck, WaitOptions,
 };
 use serde_json::{Value, json};
 
-use crate::args::{ApplyArgs, CommonArgs, ExportFormat, PlanArgs};
+use crate::args::{ApplyArgs, CommonArgs, PlanArgs};
 use crate::client::{Client, Watch};
 use crate::failure::Failure;
+use crate::files::Inputs;
 
-/// `cloudmqtt plan`. `connect` makes the client once the file has been
+/// `cloudmqtt plan`. `connect` makes the client once the files have been
 /// read and checked, so that a broken file is reported before a missing
-/// API key.
+/// API key. With `-o FILE` the plan is also saved, as `--json` prints it.
 pub fn plan(
     connect: impl FnOnce() -> Result<Client, Failure>,
     args: &PlanArgs,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let Prepared {
-        plan,
-        missing,
-        rules,
-        ..
-    } = prepare(connect, &args.common)?;
-    let access = diff(&rules, &plan.rules_after(&rules));
-    if json {
-        let mut value = serde_json::to_value(&plan).map_err(io::Error::other)?;
-        if !missing.is_empty() {
-            value["missing_passwords"] = json!(missing);
-        }
-        value["access"] = crate::diff::diff_json(&access);
-        crate::output::write_json(out, &value)?;
-    } else {
-        write_plan(out, &plan, Some(&access))?;
-        write_missing(out, &missing)?;
+    let prepared = prepare(connect, &args.common)?;
+    let saved = &prepared.saved;
+    let text = saved.to_json();
+    if let Some(path) = &args.out {
+        write_file(path, &text)?;
     }
-    if args.exit_code && !plan.is_empty() {
+    if json {
+        out.write_all(text.as_bytes())?;
+    } else {
+        write_plan(out, saved, Some(&prepared.access))?;
+        write_missing(out, &prepared.missing)?;
+    }
+    if let Some(path) = &args.out {
+        crate::output::note(&format!(
+            "Saved the plan to {0}; apply exactly it with: cloudmqtt apply {0}",
+            path.display()
+        ));
+    }
+    if args.exit_code && !saved.plan.is_empty() {
         // The plan on stdout is the verdict; main exits with its status.
         return Err(Failure::Verdict);
     }
     Ok(())
 }
 
-/// `cloudmqtt apply`. `connect` makes the client once the file has been
-/// read and checked (see [`plan`]).
+/// Writes `text` to `path` whole or not at all (a temporary file beside
+/// it, then a rename).
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|error| Failure::Usage(format!("cannot write {}: {error}", path.display())))
+}
+
+/// `cloudmqtt apply`: from access files (planned now), or from a saved
+/// plan. `connect` makes the client once the files have been read and
+/// checked (see [`plan`]).
 pub fn apply(
     connect: impl FnOnce() -> Result<Client, Failure>,
     args: &ApplyArgs,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let Prepared {
-        mut client,
-        desired,
-        plan,
-        missing,
-        ..
-    } = prepare(connect, &args.common)?;
-    let client = &mut client;
-    if !missing.is_empty() {
-        crate::output::to_stderr(|err| write_missing(err, &missing))?;
+    let run = match &args.plan {
+        Some(path) => from_saved(connect, path, &args.common)?,
+        None => {
+            let prepared = prepare(connect, &args.common)?;
+            if !prepared.missing.is_empty() {
+                crate::output::to_stderr(|err| write_missing(err, &prepared.missing))?;
+                let count = prepared.missing.len();
+                return Err(Failure::Usage(format!(
+                    "{}: {count} password{} the plan sends cannot be had; nothing was sent",
+                    prepared.label,
+                    if count == 1 { "" } else { "s" }
+                )));
+            }
+            Run {
+                client: prepared.client,
+                desired: prepared.desired,
+                state: prepared.state,
+                saved: prepared.saved,
+            }
+        }
+    };
+    carry_out(run, args, json, out)
+}
+
+/// What an apply carries out, from files or a saved plan.
+struct Run {
+    client: Client,
+    /// The passwords the plan sends.
+    desired: DesiredAccess,
+    /// Where the password versions are recorded.
+    state: StateFile,
+    /// The plan, its notes and the versions it records.
+    saved: SavedPlan,
+}
+
+/// `apply PLAN`: reads the plan, reads the server again and refuses when
+/// it changed (exit 6), then looks up the passwords the plan sends from
+/// the sources it names.
+fn from_saved(
+    connect: impl FnOnce() -> Result<Client, Failure>,
+    path: &Path,
+    args: &CommonArgs,
+) -> Result<Run, Failure> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Failure::Usage(format!("cannot read {shown}: {error}")))?;
+    let mut saved = SavedPlan::from_json(&text)
+        .map_err(|error| Failure::Usage(format!("{shown}: {}", error.message())))?;
+    let default_state = saved.files.first().map(|file| PathBuf::from(&file.name));
+    let state = StateFile::open(args.state.as_deref(), default_state.as_deref())?;
+    let mut client = connect()?;
+    saved.check_fresh(&client.read_server()?)?;
+    saved.plan = saved.plan.targeted(&args.targets);
+    let mut desired = DesiredAccess::default();
+    let mut problems = Vec::new();
+    for user in saved.plan.password_users() {
+        let source = saved.passwords.iter().find(|(name, _)| name == user);
+        let source = match source.map(|(_, source)| source) {
+            Some(PasswordRef::Env(name)) => PasswordSource::Env(name.clone()),
+            Some(PasswordRef::File(file)) => PasswordSource::File(file.clone()),
+            Some(PasswordRef::Given) | None => {
+                problems.push(format!("user {user:?}: the plan names no password source"));
+                continue;
+            }
+        };
+        match lookup(Path::new("."), &source) {
+            Ok(password) => {
+                desired.users.insert(user.to_owned(), Some(password));
+            }
+            Err(why) => problems.push(format!("user {user:?}: {source}: {why}")),
+        }
+    }
+    if !problems.is_empty() {
+        crate::output::to_stderr(|err| write_missing(err, &problems))?;
         return Err(Failure::Usage(format!(
-            "{}: {} password{} the plan sends cannot be had; nothing was sent",
-            args.common.file.display(),
-            missing.len(),
-            if missing.len() == 1 { "" } else { "s" }
+            "{shown}: {} password{} the plan sends cannot be had; nothing was sent",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
         )));
     }
+    Ok(Run {
+        client,
+        desired,
+        state,
+        saved,
+    })
+}
+
+/// Confirms, runs the apply, records the password versions set, and
+/// reports.
+fn carry_out(
+    mut run: Run,
+    args: &ApplyArgs,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let plan = &run.saved.plan;
     if plan.is_empty() {
         if json {
             crate::output::write_json(out, &json!({"changes": [], "failed": [], "requests": 0}))?;
         } else {
+            write_notes(out, &run.saved)?;
             writeln!(out, "No changes.")?;
         }
         return Ok(());
@@ -96,13 +192,14 @@ pub fn apply(
                 "apply needs --yes when not on a terminal; nothing was sent".to_owned(),
             ));
         }
-        crate::output::to_stderr(|err| write_plan(err, &plan, None))?;
+        crate::output::to_stderr(|err| write_plan(err, &run.saved, None))?;
         if !crate::input::confirm("Apply these changes?")? {
             return Err(Failure::Usage(
                 "apply not confirmed; nothing was sent".to_owned(),
             ));
         }
     }
+    let client = &mut run.client;
     let options = ApplyOptions {
         wait: WaitOptions {
             interval: args.wait_interval.0,
@@ -114,9 +211,21 @@ pub fn apply(
         backoff: client.policy,
         ..ApplyOptions::default()
     };
-    client.seed = client.seed.wrapping_add(1);
-    let mut machine = Apply::new(&client.config, &plan, &desired, options, client.seed);
+    let seed = client.next_seed();
+    let mut machine = Apply::new(&client.config, plan, &run.desired, options, seed);
     let report = drive(&mut machine, client)?;
+    run.state.record(&report.done, &run.saved.versions)?;
+    report_apply(out, plan, &report, json)
+}
+
+/// The apply's result: what was made and not made; an incomplete apply
+/// fails with the first change's error.
+fn report_apply(
+    out: &mut impl Write,
+    plan: &AccessPlan,
+    report: &ApplyReport,
+    json: bool,
+) -> Result<(), Failure> {
     if json {
         let failed: Vec<Value> = report
             .failed
@@ -141,106 +250,191 @@ pub fn apply(
         }
     }
     if report.failed.is_empty() {
-        Ok(())
-    } else {
-        out.flush()?;
-        let message = format!(
-            "{} of {} changes were not made; run apply again",
-            report.failed.len(),
-            plan.changes.len()
-        );
-        let cause = report.failed[0].1.clone();
-        Err(Failure::Incomplete { message, cause })
+        return Ok(());
     }
+    out.flush()?;
+    let message = format!(
+        "{} of {} changes were not made; run apply again",
+        report.failed.len(),
+        plan.changes.len()
+    );
+    let cause = report.failed[0].1.clone();
+    Err(Failure::Incomplete { message, cause })
 }
 
-/// `cloudmqtt export`.
-pub fn export(
-    client: &mut Client,
-    format: ExportFormat,
-    json: bool,
-    out: &mut impl Write,
-) -> Result<(), Failure> {
-    let server = read_server(client)?;
-    if format == ExportFormat::MosquittoAcl {
-        // The one writer the emulator's broker files come from too.
-        let (text, left_out) = cloudmqtt_access::acl_file::write(&server.rules);
-        out.write_all(text.as_bytes())?;
-        for rule in left_out {
-            crate::output::note(&format!(
-                "left out of the acl_file (Mosquitto cannot read it back): {}",
-                cloudmqtt_access::describe_rule(rule)
-            ));
-        }
-    } else if json {
-        crate::output::write_json(out, &export_json(&server))?;
-    } else {
-        out.write_all(export_toml(&server).as_bytes())?;
+/// The state file: the password versions applied, read before planning
+/// and written after an apply that set any.
+struct StateFile {
+    path: PathBuf,
+    versions: PasswordVersions,
+}
+
+/// The name of the state file beside the first access file.
+const STATE_NAME: &str = "cloudmqtt-state.json";
+
+impl StateFile {
+    /// `--state`, or the file beside `first` (an access file, or a folder
+    /// of them); a missing file records nothing.
+    fn open(given: Option<&Path>, first: Option<&Path>) -> Result<Self, Failure> {
+        let path = match (given, first) {
+            (Some(path), _) => path.to_path_buf(),
+            (None, Some(first)) if first.is_dir() => first.join(STATE_NAME),
+            (None, Some(first)) => crate::files::base(first).join(STATE_NAME),
+            (None, None) => PathBuf::from(STATE_NAME),
+        };
+        let versions = match std::fs::read_to_string(&path) {
+            Ok(text) => PasswordVersions::from_json(&text).map_err(|error| {
+                Failure::Usage(format!("{}: {}", path.display(), error.message()))
+            })?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => PasswordVersions::default(),
+            Err(error) => {
+                return Err(Failure::Usage(format!(
+                    "cannot read {}: {error}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(Self { path, versions })
     }
-    Ok(())
+
+    /// Records the versions of the passwords `done` set, and writes the
+    /// file when that changed it.
+    fn record(
+        &mut self,
+        done: &[AccessChange],
+        wanted: &BTreeMap<String, u64>,
+    ) -> Result<(), Failure> {
+        let before = self.versions.clone();
+        self.versions.record(done, wanted);
+        if self.versions == before {
+            return Ok(());
+        }
+        write_file(&self.path, &self.versions.to_json())
+    }
 }
 
 /// What `plan` and `apply` start from: the client, the desired state with
-/// the passwords the plan's changes send, the plan, and the located
-/// problems of the passwords it needs but could not have.
+/// the passwords the plan's changes send, the plan as it would be saved,
+/// what it does to access, and the located problems of the passwords it
+/// needs but could not have.
 struct Prepared {
     client: Client,
     desired: DesiredAccess,
-    plan: AccessPlan,
+    saved: SavedPlan,
+    access: AccessDiff,
     missing: Vec<String>,
-    /// The server's rules, as the plan read them.
-    rules: Vec<AclRule>,
+    state: StateFile,
+    /// The files, as the error line names them.
+    label: String,
 }
 
-/// Reads and checks the file, connects, reads the server, then looks up
-/// the passwords of the users the plan creates or sets (and no other), and
-/// plans. Every problem of the file (its reading, unknown users, password
-/// sources that are needed and unusable) is reported in one run, sorted by
-/// position; a password needed and missing is kept for the caller.
+/// Reads and checks the files, connects, reads the server (the part the
+/// files own), plans (password versions and targets included), then looks
+/// up the passwords of the users the plan creates or sets (and no other).
+/// Every problem of the files (their reading, unknown users) is reported in
+/// one run, sorted by position; a password needed and missing is kept for
+/// the caller.
 fn prepare(
     connect: impl FnOnce() -> Result<Client, Failure>,
     args: &CommonArgs,
 ) -> Result<Prepared, Failure> {
-    let shown = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|error| Failure::Usage(format!("cannot read {shown}: {error}")))?;
-    let (file, mut problems) = desired::read(&shown, &text);
-    // A broken file is reported first, whatever else fails after it.
-    let fail_with = |problems: Vec<Problem>, failure: Failure| {
-        if problems.is_empty() {
-            failure
-        } else {
-            Failure::File(FileError::new(&shown, problems))
-        }
+    let mut inputs = Inputs::read(&args.files)?;
+    let label = match inputs.files.as_slice() {
+        [one] => one.shown.clone(),
+        _ => "the access files".to_owned(),
     };
-    let mut client = connect().map_err(|failure| fail_with(problems.clone(), failure))?;
-    let server =
-        read_server(&mut client).map_err(|failure| fail_with(problems.clone(), failure))?;
-    problems.extend(file.user_problems(&server.users, args.prune));
+    let state = StateFile::open(
+        args.state.as_deref(),
+        args.files.first().map(PathBuf::as_path),
+    )?;
+    // A broken file is reported first, whatever else fails after it.
+    let fail_with = |inputs: &Inputs, failure: Failure| match inputs.error() {
+        Some(error) => Failure::File(error),
+        None => failure,
+    };
+    let mut client = connect().map_err(|failure| fail_with(&inputs, failure))?;
+    let server = client
+        .read_server()
+        .map_err(|error| fail_with(&inputs, error.into()))?;
+    let ownership = inputs.ownership();
+    let (owned, outside) = ownership.restrict(&server);
+    let mine: Vec<String> = inputs.users().into_iter().map(str::to_owned).collect();
+    let mine = mine.iter().map(String::as_str).collect();
+    for input in &mut inputs.files {
+        let problems = input
+            .file
+            .user_problems_among(&mine, &owned.users, args.prune);
+        input.problems.extend(problems);
+    }
     let options = PlanOptions {
         prune: args.prune,
         set_passwords: args.set_passwords,
     };
-    let needed = |name: &str| cloudmqtt_api::sends_password(name, &server, options);
-    let base = args.file.parent().unwrap_or(Path::new("."));
-    let (desired, password_problems) = file.resolve_some(needed, |source| lookup(base, source));
-    if !problems.is_empty() {
-        problems.extend(password_problems);
-        return Err(Failure::File(FileError::new(&shown, problems)));
+    let wanted = inputs.versions();
+    let check = VersionCheck::new(&wanted, &state.versions, &owned);
+    if inputs.error().is_some() {
+        // The passwords a plan would send are checked too, so that every
+        // problem is reported in one run.
+        let needed = |name: &str| {
+            cloudmqtt_api::sends_password(name, &owned, options) || check.is_bumped(name)
+        };
+        let _ = inputs.resolve(needed, lookup);
+        return Err(Failure::File(
+            inputs.error().unwrap_or_else(|| unreachable!()),
+        ));
     }
-    let plan = cloudmqtt_api::plan(&desired, &server, options)?;
+    let (planned_from, _) = inputs.resolve(|_| false, |_, _| Err(String::new()));
+    let mut plan = cloudmqtt_api::plan(&planned_from, &owned, options)?;
+    plan.set_passwords_of(&check.bumped);
+    let plan = plan.targeted(&args.targets);
+    let sent: Vec<String> = plan.password_users().map(str::to_owned).collect();
+    let (desired, missing) = inputs.resolve(|name| sent.iter().any(|user| user == name), lookup);
+    let access = diff(&owned.rules, &plan.rules_after(&owned.rules));
+    let saved = SavedPlan {
+        files: inputs.saved_files(),
+        options,
+        targets: args.targets.clone(),
+        ownership,
+        outside,
+        passwords: sent
+            .iter()
+            .filter_map(|user| {
+                let source = match inputs.source(user)? {
+                    PasswordSource::Env(name) => PasswordRef::Env(name),
+                    PasswordSource::File(path) => PasswordRef::File(path),
+                };
+                Some((user.clone(), source))
+            })
+            .collect(),
+        versions: wanted
+            .iter()
+            .filter(|(user, _)| sent.contains(user))
+            .map(|(user, version)| (user.clone(), *version))
+            .collect(),
+        missing_passwords: plan
+            .missing_passwords(&desired)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        notes: check.notes(),
+        access: Some(crate::diff::diff_json(&access).to_string()),
+        server: owned,
+        plan,
+    };
     Ok(Prepared {
         client,
         desired,
-        plan,
-        rules: server.rules,
-        missing: FileError::new(&shown, password_problems).lines,
+        saved,
+        access,
+        missing,
+        state,
+        label,
     })
 }
 
 /// A password from its source (an environment variable, or a file
-/// relative to the access file's directory), read by the core's one rule
-/// ([`desired::password_from`]: a file's first line, no control
+/// relative to `base`, the access file's directory), read by the core's
+/// one rule ([`desired::password_from`]: a file's first line, no control
 /// characters), and registered for redaction the moment it is learned.
 fn lookup(base: &Path, source: &PasswordSource) -> Result<Secret, String> {
     let value = match source {
@@ -257,13 +451,6 @@ fn lookup(base: &Path, source: &PasswordSource) -> Result<Secret, String> {
     let password = desired::password_from(source, value)?;
     crate::trace::add_secret(password.expose());
     Ok(password)
-}
-
-/// Every user and every rule: the core's [`ReadServer`].
-fn read_server(client: &mut Client) -> Result<ServerAccess, Failure> {
-    let seed = client.next_seed();
-    let mut read = ReadServer::new(&client.config, client.policy, seed);
-    Ok(client.drive(&mut read)?)
 }
 
 /// The passwords apply would need and cannot have, after the plan.
@@ -301,19 +488,34 @@ fn write_access(
     writeln!(out, "  {}", crate::diff::summary(access))
 }
 
-/// The change lines, what they do to access when given, and the summary.
+/// The change lines, what they do to access when given, the plan's notes,
+/// what is outside the files' scope, and the summary.
 fn write_plan(
     out: &mut (impl Write + ?Sized),
-    plan: &AccessPlan,
+    saved: &SavedPlan,
     access: Option<&AccessDiff>,
 ) -> io::Result<()> {
+    let plan = &saved.plan;
     for change in &plan.changes {
         writeln!(out, "{}", crate::output::cell(&change.to_string()))?;
     }
     if let Some(access) = access {
         write_access(out, plan, access)?;
     }
+    write_notes(out, saved)?;
     writeln!(out, "{}", plan.summary())
+}
+
+/// The plan's notes (password versions it cannot know) and the users and
+/// rules outside the files' scope.
+fn write_notes(out: &mut (impl Write + ?Sized), saved: &SavedPlan) -> io::Result<()> {
+    for note in &saved.notes {
+        writeln!(out, "Note: {}", crate::output::cell(note))?;
+    }
+    if let Some(line) = saved.outside.line() {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Runs the apply machine through the client's one loop (several
@@ -339,190 +541,4 @@ fn drive(machine: &mut Apply, client: &Client) -> Result<ApplyReport, Failure> {
         listen: Some(&mut listen),
     };
     Ok(client.drive_with(machine, watch)?)
-}
-
-/// `CLOUDMQTT_PASSWORD_<NAME>`: the name upper-cased, anything but
-/// letters and digits as `_`.
-pub fn password_variable(username: &str) -> String {
-    let mut name = String::from("CLOUDMQTT_PASSWORD_");
-    name.extend(username.chars().map(|c| {
-        if c.is_ascii_alphanumeric() {
-            c.to_ascii_uppercase()
-        } else {
-            '_'
-        }
-    }));
-    name
-}
-
-/// Distinct variable names: a second user mapping to one name gets `_2`.
-fn variables(server: &ServerAccess) -> Vec<(String, String)> {
-    let mut taken = BTreeSet::new();
-    server
-        .users
-        .iter()
-        .map(|user| {
-            let base = password_variable(user);
-            let mut name = base.clone();
-            let mut n = 1;
-            while !taken.insert(name.clone()) {
-                n += 1;
-                name = format!("{base}_{n}");
-            }
-            (user.clone(), name)
-        })
-        .collect()
-}
-
-fn export_json(server: &ServerAccess) -> Value {
-    let users: serde_json::Map<String, Value> = variables(server)
-        .into_iter()
-        .map(|(user, variable)| (user, json!({ "password_env": variable })))
-        .collect();
-    let rules: Vec<Value> = server.rules.iter().map(rule_json).collect();
-    json!({"users": users, "rules": rules})
-}
-
-fn rule_json(rule: &AclRule) -> Value {
-    let mut object = serde_json::Map::new();
-    object.insert("type".into(), rule.kind.as_str().into());
-    if let (AclKind::Topic, Some(user)) = (rule.kind, &rule.username) {
-        object.insert("username".into(), user.as_str().into());
-    }
-    object.insert("pattern".into(), rule.pattern.as_str().into());
-    object.insert("read".into(), rule.read.into());
-    object.insert("write".into(), rule.write.into());
-    Value::Object(object)
-}
-
-fn export_toml(server: &ServerAccess) -> String {
-    let mut out = String::from(
-        "# Exported by cloudmqtt export. Passwords cannot be read back:\n# set each variable named below before plan or apply.\n",
-    );
-    for (user, variable) in variables(server) {
-        out.push_str(&format!(
-            "\n[users.{}]\npassword_env = {}\n",
-            toml_key(&user),
-            toml_string(&variable)
-        ));
-    }
-    for rule in &server.rules {
-        out.push_str(&format!("\n[[rules]]\ntype = \"{}\"\n", rule.kind.as_str()));
-        if let (AclKind::Topic, Some(user)) = (rule.kind, &rule.username) {
-            out.push_str(&format!("username = {}\n", toml_string(user)));
-        }
-        out.push_str(&format!(
-            "pattern = {}\nread = {}\nwrite = {}\n",
-            toml_string(&rule.pattern),
-            rule.read,
-            rule.write
-        ));
-    }
-    out
-}
-
-/// A bare key when TOML allows one, else a quoted one.
-fn toml_key(key: &str) -> String {
-    if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        key.to_owned()
-    } else {
-        toml_string(key)
-    }
-}
-
-/// A TOML basic string: quotes, backslashes and control characters
-/// escaped.
-fn toml_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn server() -> ServerAccess {
-        ServerAccess {
-            users: ["sensor-1", "a b", "a_b", "q\"ü"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            rules: vec![
-                AclRule {
-                    kind: AclKind::Topic,
-                    pattern: "sensors/1/#".into(),
-                    read: false,
-                    write: true,
-                    username: Some("sensor-1".into()),
-                },
-                AclRule {
-                    kind: AclKind::Pattern,
-                    pattern: "home/%u/#".into(),
-                    read: true,
-                    write: true,
-                    username: None,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn exports_read_back_as_the_same_state() {
-        let server = server();
-        for (name, text) in [
-            ("access.toml", export_toml(&server)),
-            ("access.json", export_json(&server).to_string()),
-        ] {
-            let file = desired::parse(name, &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-            let desired = file
-                .resolve(|source| match source {
-                    PasswordSource::Env(variable) => Ok(Secret::new(format!("pw-{variable}"))),
-                    PasswordSource::File(_) => Err("unexpected".into()),
-                })
-                .unwrap();
-            let plan = cloudmqtt_api::plan(
-                &desired,
-                &server,
-                PlanOptions {
-                    prune: true,
-                    set_passwords: false,
-                },
-            )
-            .unwrap();
-            assert!(plan.is_empty(), "{name}: {:?}", plan.changes);
-            let variables: BTreeSet<String> = file
-                .users
-                .iter()
-                .map(|user| match &user.password {
-                    PasswordSource::Env(variable) => variable.clone(),
-                    PasswordSource::File(_) => unreachable!(),
-                })
-                .collect();
-            assert!(
-                variables.contains("CLOUDMQTT_PASSWORD_SENSOR_1"),
-                "{variables:?}"
-            );
-            assert!(
-                variables.contains("CLOUDMQTT_PASSWORD_A_B_2"),
-                "{variables:?}"
-            );
-            assert_eq!(variables.len(), 4);
-        }
-    }
 }

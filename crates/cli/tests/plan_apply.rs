@@ -369,8 +369,15 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
     let file = file.to_str().unwrap();
     let plan = setup.run(&["plan", "-f", file, "--prune", "--json"]);
     plan.expect_code(0);
+    // The saved plan's JSON: its changes and what they do to access.
+    let value = plan.json();
+    assert_eq!(value["format_version"], 1);
     assert_eq!(
-        plan.json(),
+        value["server"]["users"],
+        json!(["dashboard", "sensor-1", "sensor-2"])
+    );
+    assert_eq!(
+        json!({"changes": value["changes"], "access": value["access"]}),
         json!({"changes": [
             {"action": "replace", "kind": "rule",
              "from": {"type": "topic", "pattern": "sensors/1/#", "read": false, "write": true, "username": "sensor-1"},

@@ -93,16 +93,17 @@ pub use declarative::apply::{
     Apply, ApplyOptions, ApplyReport, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_SETTLE,
 };
 pub use declarative::plan::{
-    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ServerAccess, plan, rights,
-    sends_password,
+    AccessChange, AccessPlan, DesiredAccess, PlanOptions, ServerAccess, identity_text, plan,
+    rights, sends_password,
 };
 pub use declarative::read::ReadServer;
 pub use declarative::saved::{PasswordRef, SavedFile, SavedPlan};
 pub use declarative::scope::{Outside, Ownership, Scope};
 pub use declarative::target::Target;
+pub use declarative::versions::{PasswordVersions, VersionCheck};
 #[cfg(feature = "access-file")]
 pub use declarative::{cases, desired};
-pub use declarative::{saved, scope};
+pub use declarative::{saved, scope, versions};
 pub use error::{Error, ErrorCode, Hint, REDACT_ANYWHERE_MIN_CHARS, Reply};
 pub use event::{Event, Progress};
 pub use http::{Method, Request, Response};

@@ -361,6 +361,18 @@ impl AccessFile {
     /// The problems [`check_users`](Self::check_users) reports.
     pub fn user_problems(&self, server_users: &BTreeSet<String>, prune: bool) -> Vec<Problem> {
         let mine: BTreeSet<&str> = self.users.iter().map(|u| u.username.as_str()).collect();
+        self.user_problems_among(&mine, server_users, prune)
+    }
+
+    /// The problems [`check_users`](Self::check_users) reports when the
+    /// desired users are `desired_users` (those of several files read
+    /// together).
+    pub fn user_problems_among(
+        &self,
+        mine: &BTreeSet<&str>,
+        server_users: &BTreeSet<String>,
+        prune: bool,
+    ) -> Vec<Problem> {
         self.rules
             .iter()
             .filter_map(|rule| {

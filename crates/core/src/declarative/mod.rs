@@ -13,7 +13,9 @@
 //!   server a plan may touch;
 //! - [`target`]: limiting a plan to some users and rules (`--target`);
 //! - [`saved`]: plans saved as versioned JSON, and the check that the
-//!   server has not changed since.
+//!   server has not changed since;
+//! - [`versions`]: password versions, so that a password is set when its
+//!   version is bumped, one user at a time.
 //!
 //! [`DesiredAccess`]: plan::DesiredAccess
 
@@ -27,3 +29,4 @@ pub mod read;
 pub mod saved;
 pub mod scope;
 pub mod target;
+pub mod versions;

@@ -419,6 +419,14 @@ impl fmt::Display for IdentityText<'_> {
     }
 }
 
+/// `topic rule "p" of user "u"` or `pattern rule "p"`: a rule by its
+/// identity, as messages name it.
+pub fn identity_text(rule: &NewAclRule) -> String {
+    let mut out = String::new();
+    push_identity(&mut out, rule);
+    out
+}
+
 /// Appends `topic rule "p" of user "u"` or `pattern rule "p"`, without
 /// `core::fmt`.
 fn push_identity(out: &mut String, rule: &NewAclRule) {

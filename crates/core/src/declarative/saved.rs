@@ -13,6 +13,7 @@
 //!   "server": {"fingerprint": "sha256:…", "users": ["sensor-1"], "rules": [{…}]},
 //!   "changes": [{"action": "create", "kind": "user", "username": "sensor-2"}],
 //!   "passwords": [{"username": "sensor-2", "password_env": "SENSOR_2_PASSWORD"}],
+//!   "password_versions": {"sensor-2": 1},
 //!   "missing_passwords": [],
 //!   "notes": [],
 //!   "access": {…}
@@ -27,7 +28,7 @@
 //! Written and read here, without serde, so that the command line and the
 //! WebAssembly build write the same bytes and read with the same rules.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
@@ -83,6 +84,9 @@ pub struct SavedPlan {
     pub plan: AccessPlan,
     /// For each user whose password a change sends, where it comes from.
     pub passwords: Vec<(String, PasswordRef)>,
+    /// The `password_version` of each user whose password a change sends,
+    /// recorded once the change is made.
+    pub versions: BTreeMap<String, u64>,
     /// Users whose password a change sends and could not be had when the
     /// plan was made.
     pub missing_passwords: Vec<String>,
@@ -289,6 +293,16 @@ impl SavedPlan {
             }
             out.push('}');
         });
+        out.push_str(",\n  \"password_versions\": {");
+        for (index, (user, version)) in self.versions.iter().enumerate() {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            push_json_string(&mut out, user);
+            out.push_str(": ");
+            push_decimal(&mut out, *version);
+        }
+        out.push('}');
         out.push_str(",\n  \"missing_passwords\": ");
         push_strings(
             &mut out,
@@ -496,6 +510,22 @@ impl<'j, 'a> Fields<'j, 'a> {
         })
     }
 
+    fn versions(&self) -> Result<BTreeMap<String, u64>, Error> {
+        let Json::Object(members) = self.json else {
+            return Err(bad(&self.path, "must be an object"));
+        };
+        members
+            .iter()
+            .map(|(user, json)| {
+                let version = Fields {
+                    json,
+                    path: [&self.path, ".", user].concat(),
+                };
+                Ok((user.to_string(), version.count()?))
+            })
+            .collect()
+    }
+
     fn scope(&self) -> Result<Scope, Error> {
         Ok(Scope {
             users: self.get("users")?.opt_strings()?,
@@ -636,6 +666,7 @@ impl SavedPlan {
             passwords: (root.get("passwords")?.items()?.iter())
                 .map(Fields::password)
                 .collect::<Result<_, _>>()?,
+            versions: root.get("password_versions")?.versions()?,
             missing_passwords: root.get("missing_passwords")?.strings()?,
             notes: root.get("notes")?.strings()?,
             access: (!access.is_null()).then(|| {
@@ -712,6 +743,7 @@ mod tests {
                 ],
             },
             passwords: vec![("a-2".into(), PasswordRef::Env("A_2".into()))],
+            versions: [("a-2".to_owned(), 3)].into(),
             missing_passwords: vec![],
             notes: vec!["a note".into()],
             access: Some(r#"{"changes":[],"lines":["x"]}"#.into()),
