@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of the harness.
 
+pub mod fixture;
+
 use std::borrow::BorrowMut;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
