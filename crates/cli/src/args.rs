@@ -595,7 +595,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Also save the plan as JSON to FILE, for `apply FILE` (the schema is
-    /// schema/plan.schema.json; passwords appear by their sources only).
+    /// crates/core/plan.schema.json; passwords appear by their sources only).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit with 5 when there are changes, 0 when there are none (a drift

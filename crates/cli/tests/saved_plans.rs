@@ -88,8 +88,28 @@ fn read_json(fixture: &Fixture, name: &str) -> (String, Value) {
         assert!(!text.contains(secret), "{name} holds a password:\n{text}");
     }
     assert!(!text.contains(DASHBOARD_PASSWORD), "{text}");
-    let value = serde_json::from_str(&text).expect("JSON");
+    let value: Value = serde_json::from_str(&text).expect("JSON");
+    if value.get("changes").is_some() {
+        assert_valid_plan(&value);
+    }
     (text, value)
+}
+
+/// A saved plan is valid under `crates/core/plan.schema.json`.
+fn assert_valid_plan(plan: &Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/plan.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("plan.schema.json", schema)
+        .expect("the schema loads");
+    let index = compiler
+        .compile("plan.schema.json", &mut schemas)
+        .expect("the schema compiles");
+    if let Err(error) = schemas.validate(plan, index) {
+        panic!("the plan does not follow the schema: {error:#}\n{plan:#}");
+    }
 }
 
 #[test]
@@ -135,6 +155,7 @@ fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
     );
     // `plan --json` prints the same JSON as the file.
     let json = fixture.run(&["plan", "-f", "access.toml", "--json"]);
+    assert_valid_plan(&json.json());
     assert_eq!(json.json()["changes"], saved["changes"]);
     assert_eq!(json.json()["server"], saved["server"]);
 
@@ -279,6 +300,9 @@ fn two_scoped_files_on_one_instance_leave_each_other_alone() {
     }
     assert_eq!(fixture.users(), ["a-1", "b-1"]);
     assert_eq!(fixture.rules().len(), 4, "{:?}", fixture.rules());
+    let scoped = fixture.run(&["plan", "-f", "a/access.toml", "-f", "b", "--prune", "--json"]);
+    assert_valid_plan(&scoped.json());
+    assert_eq!(scoped.json()["scope"][1]["patterns"], serde_json::json!(["shared/*"]));
     let plan = fixture.run(&["plan", "-f", "a/access.toml", "--prune"]);
     assert_eq!(
         plan.stdout,

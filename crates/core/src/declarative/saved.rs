@@ -23,7 +23,7 @@
 //! `server` is the state the plan read (only what the files' scopes own):
 //! the users and rules, and a SHA-256 fingerprint of them in a canonical
 //! order. A password is recorded by its source, never its value. The
-//! schema is `schema/plan.schema.json` at the top of the repository.
+//! schema is `crates/core/plan.schema.json` (JSON Schema 2020-12).
 //!
 //! Written and read here, without serde, so that the command line and the
 //! WebAssembly build write the same bytes and read with the same rules.
