@@ -49,7 +49,7 @@ written to stderr, secrets redacted. With --json a failure also writes
 {"error":{"code":"NOT_FOUND","status":404,"message":"..."}} to stderr."#;
 
 /// Every exit code and what it means, for `--help` and the manual.
-const EXIT_CODES: [(ExitStatus, &str); 6] = [
+const EXIT_CODES: [(ExitStatus, &str); 7] = [
     (ExitStatus::OK, "success"),
     (
         ExitStatus::API,
@@ -61,6 +61,10 @@ const EXIT_CODES: [(ExitStatus, &str); 6] = [
     (
         ExitStatus::VERDICT,
         "access denied (acl check), findings (acl lint), failed cases (acl test), a --fail-on condition (acl diff) or changes (plan --exit-code)",
+    ),
+    (
+        ExitStatus::STALE,
+        "apply PLAN: the server changed since the plan was made (nothing was sent)",
     ),
 ];
 
@@ -1134,7 +1138,7 @@ mod tests {
     #[test]
     fn every_exit_code_is_listed() {
         let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| code.0).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
         assert!(after_help().contains("changes (plan --exit-code)"));
     }
 

@@ -300,9 +300,20 @@ fn two_scoped_files_on_one_instance_leave_each_other_alone() {
     }
     assert_eq!(fixture.users(), ["a-1", "b-1"]);
     assert_eq!(fixture.rules().len(), 4, "{:?}", fixture.rules());
-    let scoped = fixture.run(&["plan", "-f", "a/access.toml", "-f", "b", "--prune", "--json"]);
+    let scoped = fixture.run(&[
+        "plan",
+        "-f",
+        "a/access.toml",
+        "-f",
+        "b",
+        "--prune",
+        "--json",
+    ]);
     assert_valid_plan(&scoped.json());
-    assert_eq!(scoped.json()["scope"][1]["patterns"], serde_json::json!(["shared/*"]));
+    assert_eq!(
+        scoped.json()["scope"][1]["patterns"],
+        serde_json::json!(["shared/*"])
+    );
     let plan = fixture.run(&["plan", "-f", "a/access.toml", "--prune"]);
     assert_eq!(
         plan.stdout,

@@ -2,7 +2,11 @@
 //! against a server that holds half of them (some with other rights) and
 //! 2,000 others, next to a tenth of that size: the ratio shows the
 //! planner grows with its input (ordered maps: n log n), not with its
-//! square.
+//! square. Then, for the large plan, what `plan -o` and `apply PLAN` do
+//! besides: the saved plan written and read back, and the staleness check
+//! against the server read again. (What the plan does to access, the other
+//! local work of `plan -o`, is timed by the access crate's `diff_bench` on
+//! the same shape of input.)
 //!
 //! `cargo run --release -p cloudmqtt-api --example plan_bench`
 #![allow(clippy::disallowed_methods)] // A benchmark reads the clock.
@@ -11,7 +15,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use cloudmqtt_api::{
-    AclKind, AclRule, DesiredAccess, NewAclRule, PlanOptions, Secret, ServerAccess, plan,
+    AclKind, AclRule, DesiredAccess, NewAclRule, Outside, Ownership, PasswordRef, PlanOptions,
+    SavedPlan, Secret, ServerAccess, plan,
 };
 
 fn inputs(users: usize) -> (DesiredAccess, ServerAccess) {
@@ -70,6 +75,54 @@ fn time(users: usize) -> (Duration, usize) {
     (best, changes)
 }
 
+/// The best of five runs of `work`, in milliseconds.
+fn best_ms(mut work: impl FnMut()) -> f64 {
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        work();
+        best = best.min(start.elapsed());
+    }
+    best.as_secs_f64() * 1e3
+}
+
+/// The saved plan's parts for 10,000 users and 20,000 rules.
+fn saved_plan() {
+    let (desired, server) = inputs(10_000);
+    let options = PlanOptions {
+        prune: true,
+        set_passwords: false,
+    };
+    let planned = plan(&desired, &server, options).expect("a valid plan");
+    let saved = SavedPlan {
+        files: vec![],
+        options,
+        targets: vec![],
+        ownership: Ownership::everything(),
+        outside: Outside::default(),
+        passwords: planned
+            .password_users()
+            .map(|user| (user.to_owned(), PasswordRef::Env(format!("PW_{user}"))))
+            .collect(),
+        versions: BTreeMap::new(),
+        missing_passwords: vec![],
+        notes: vec![],
+        access: None,
+        server: server.clone(),
+        plan: planned,
+    };
+    let mut text = String::new();
+    let write = best_ms(|| text = saved.to_json());
+    let read = best_ms(|| {
+        SavedPlan::from_json(&text).expect("reads back");
+    });
+    let check = best_ms(|| saved.check_fresh(&server).expect("fresh"));
+    println!(
+        "saved plan of 10,000 users / 20,000 rules ({} KB): write {write:.2} ms, read {read:.2} ms, staleness check {check:.2} ms",
+        text.len() / 1024
+    );
+}
+
 fn main() {
     let (small, small_changes) = time(1_000);
     let (large, large_changes) = time(10_000);
@@ -85,4 +138,5 @@ fn main() {
         "ratio for 10x the input: {:.1}x (n log n plus cache effects; quadratic matching would be near 100x)",
         large.as_secs_f64() / small.as_secs_f64()
     );
+    saved_plan();
 }

@@ -205,17 +205,31 @@ fn push_strings<'a>(out: &mut String, items: Option<impl IntoIterator<Item = &'a
 }
 
 /// A list written one item per line, indented, for reviewable diffs.
-fn push_lines<T>(out: &mut String, items: &[T], mut each: impl FnMut(&mut String, &T)) {
+fn push_lines<T>(out: &mut String, items: &[T], each: impl FnMut(&mut String, &T)) {
+    push_lines_at(out, "  ", items, each);
+}
+
+/// [`push_lines`] for a list whose member line is indented by `indent`.
+fn push_lines_at<T>(
+    out: &mut String,
+    indent: &str,
+    items: &[T],
+    mut each: impl FnMut(&mut String, &T),
+) {
     if items.is_empty() {
         out.push_str("[]");
         return;
     }
     out.push('[');
     for (index, item) in items.iter().enumerate() {
-        out.push_str(if index == 0 { "\n    " } else { ",\n    " });
+        out.push_str(if index == 0 { "\n" } else { ",\n" });
+        out.push_str(indent);
+        out.push_str("  ");
         each(out, item);
     }
-    out.push_str("\n  ]");
+    out.push('\n');
+    out.push_str(indent);
+    out.push(']');
 }
 
 fn push_scope(out: &mut String, scope: &Scope) {
@@ -319,15 +333,20 @@ impl SavedPlan {
     }
 
     fn push_server(&self, out: &mut String) {
-        out.push_str("},\n  \"server\": {\n  \"fingerprint\": ");
+        out.push_str("},\n  \"server\": {\n    \"fingerprint\": ");
         push_json_string(out, &server_fingerprint(&self.server));
-        out.push_str(",\n  \"users\": ");
+        out.push_str(",\n    \"users\": ");
         let users: Vec<&String> = self.server.users.iter().collect();
-        push_lines(out, &users, |out, user| push_json_string(out, user));
-        out.push_str(",\n  \"rules\": ");
-        push_lines(out, &sorted_rules(&self.server.rules), |out, rule| {
-            push_rule_json(out, rule);
-        });
+        push_lines_at(out, "    ", &users, |out, user| push_json_string(out, user));
+        out.push_str(",\n    \"rules\": ");
+        push_lines_at(
+            out,
+            "    ",
+            &sorted_rules(&self.server.rules),
+            |out, rule| {
+                push_rule_json(out, rule);
+            },
+        );
         out.push_str("\n  }");
     }
 
