@@ -90,6 +90,7 @@
 
 pub mod acl_file;
 pub mod diff;
+pub mod diff_json;
 pub mod explain;
 pub mod log;
 pub mod suite;

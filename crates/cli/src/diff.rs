@@ -8,7 +8,6 @@ use std::path::Path;
 
 use cloudmqtt_access::diff::{AccessDiff, diff_for};
 use cloudmqtt_api::AclRule;
-use serde_json::{Value, json};
 
 use crate::access::{Server, load_file};
 use crate::args::{DiffArgs, FailOn};
@@ -43,7 +42,7 @@ pub fn diff<S: Server>(
     let new = new.unwrap_or(server);
     let report = diff_for(&old, &new, &args.users);
     if json {
-        output::write_json(out, &diff_json(&report))?;
+        writeln!(out, "{}", diff_json(&report))?;
     } else {
         write_lines(out, &report, "")?;
         writeln!(out, "{}", summary(&report))?;
@@ -111,37 +110,9 @@ pub fn summary(report: &AccessDiff) -> String {
 
 /// The diff as JSON: each change (`gained`, `access`, `who`, `user`,
 /// `client_id`, `filter`, `except`), the lines as printed, and the gate's
-/// findings.
-pub fn diff_json(report: &AccessDiff) -> Value {
-    let changes: Vec<Value> = report
-        .sections()
-        .flat_map(|section| {
-            let who = section.who();
-            let (user, client_id) = (section.user(), section.client_id());
-            section.changes.iter().map(move |change| {
-                json!({
-                    "gained": change.gained,
-                    "access": change.access.as_str(),
-                    "who": who,
-                    "user": user,
-                    "client_id": client_id,
-                    "filter": change.filter,
-                    "except": change.except,
-                })
-            })
-        })
-        .collect();
-    let world: Vec<&str> = report
-        .world_writable()
-        .iter()
-        .map(|change| change.filter.as_str())
-        .collect();
-    json!({
-        "changes": changes,
-        "lines": report.lines().collect::<Vec<_>>(),
-        "gains_access": report.gains_access(),
-        "world_writable": world,
-    })
+/// findings (the access crate's one writer).
+pub fn diff_json(report: &AccessDiff) -> String {
+    cloudmqtt_access::diff_json::to_json(report, cloudmqtt_access::diff_json::Keys::Snake)
 }
 
 #[cfg(test)]

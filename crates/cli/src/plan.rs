@@ -417,7 +417,7 @@ fn prepare(
             .map(str::to_owned)
             .collect(),
         notes: check.notes(),
-        access: Some(crate::diff::diff_json(&access).to_string()),
+        access: Some(crate::diff::diff_json(&access)),
         server: owned,
         plan,
     };

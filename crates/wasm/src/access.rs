@@ -267,71 +267,13 @@ fn write_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
     out.push(']');
 }
 
-/// Appends a name, or `null`.
-fn write_name(out: &mut String, name: Option<&str>) {
-    match name {
-        Some(name) => write_str(out, name),
-        None => out.push_str("null"),
-    }
-}
-
 fn run_diff(old: JsValue, new: JsValue, options: JsValue) -> Result<String, Error> {
     let old = read_rules_as(old, "oldRules")?;
     let new = read_rules_as(new, "newRules")?;
     let users = read_users(options)?;
     let report = diff_for(&old, &new, &users);
-    let mut out = String::from("{\"changes\":[");
-    let mut first = true;
-    for section in report.sections() {
-        let who = section.who();
-        let (user, client_id) = (section.user(), section.client_id());
-        for change in &section.changes {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            out.push('{');
-            key(&mut out, "gained");
-            out.push_str(if change.gained { "true," } else { "false," });
-            key(&mut out, "access");
-            write_str(&mut out, change.access.as_str());
-            out.push(',');
-            key(&mut out, "who");
-            write_str(&mut out, &who);
-            out.push(',');
-            key(&mut out, "user");
-            write_name(&mut out, user);
-            out.push(',');
-            key(&mut out, "clientId");
-            write_name(&mut out, client_id);
-            out.push(',');
-            key(&mut out, "filter");
-            write_str(&mut out, &change.filter);
-            out.push(',');
-            key(&mut out, "except");
-            write_strs(&mut out, change.except.iter().map(String::as_str));
-            out.push('}');
-        }
-    }
-    out.push_str("],");
-    key(&mut out, "lines");
-    let lines: Vec<String> = report.lines().collect();
-    write_strs(&mut out, lines.iter().map(String::as_str));
-    out.push(',');
-    key(&mut out, "gainsAccess");
-    out.push_str(if report.gains_access() {
-        "true,"
-    } else {
-        "false,"
-    });
-    key(&mut out, "worldWritable");
-    write_strs(
-        &mut out,
-        report
-            .world_writable()
-            .into_iter()
-            .map(|change| change.filter.as_str()),
-    );
-    out.push('}');
-    Ok(out)
+    Ok(cloudmqtt_access::diff_json::to_json(
+        &report,
+        cloudmqtt_access::diff_json::Keys::Camel,
+    ))
 }

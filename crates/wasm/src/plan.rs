@@ -1,19 +1,27 @@
-//! Declarative access from JavaScript: `plan`, `apply` and `exportAccess`.
+//! Declarative access from JavaScript: `plan`, `apply` (of a desired
+//! state, or of a saved plan) and `exportAccess`.
 //!
 //! Each is one machine, stepped by the npm package's driver like every
 //! other call ([`Task`]): the core's [`ReadServer`] reads the users and
-//! rules, the core's [`plan`] computes the changes, and for `apply` the
-//! core's [`Apply`] makes them, with up to `concurrency` requests in flight
-//! (the driver carries every request it is given). Each change's progress
+//! rules, the core's [`Ownership`] picks the part a desired state's scope
+//! owns, the core's [`plan`] computes the changes (with password versions
+//! and targets), and for `apply` the core's [`Apply`] makes them, with up
+//! to `concurrency` requests in flight (the driver carries every request it
+//! is given). A plan is the core's [`SavedPlan`] JSON, the same bytes as
+//! `cloudmqtt plan --json`; an apply of a saved plan checks the server
+//! against it first ([`SavedPlan::check_fresh`]). Each change's progress
 //! reaches `onProgress` as a `V` step
 //! ([`event_json`](crate::convert::event_json)).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use cloudmqtt_access::diff::diff;
+use cloudmqtt_access::diff_json::{Keys, to_json as diff_to_json};
 use cloudmqtt_api::{
     AccessChange, ApiConfig, Apply, ApplyOptions, ApplyReport, DesiredAccess, Error, Input,
-    Machine, NewAclRule, Output, PlanOptions, ReadServer, Secret, ServerAccess, Ticket, plan,
+    Machine, NewAclRule, Output, Ownership, PasswordRef, PasswordVersions, PlanOptions, ReadServer,
+    SavedPlan, Scope, Secret, ServerAccess, Target, Ticket, VersionCheck, plan,
 };
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
@@ -35,21 +43,36 @@ pub enum AccessMethod {
     Apply = 1,
     /// `exportAccess(options)`.
     Export = 2,
+    /// `apply(savedPlan, options)`: `desired` is the plan's JSON text.
+    ApplySaved = 3,
 }
 
 #[wasm_bindgen]
 impl WasmClient {
     /// Plans, applies or exports declarative access (see [`AccessMethod`])
     /// as a [`Task`] for the driver: `desired` is `{ users?: { [name]: {
-    /// password? } }, rules?: [...] }`, `options` `{ prune?,
-    /// setPasswords?, signal?, timeoutMs?, wait?, concurrency?, onProgress?
-    /// }`. A plan ends with `{ changes, missingPasswords }`, an apply with
-    /// the same shape (the changes made), an export with a desired state
-    /// that plans no changes (`{ users: { [name]: {} }, rules }`).
+    /// password?, passwordVersion? } }, rules?: [...], scope?: { users?,
+    /// excludeUsers?, patterns? } }` (or a saved plan's JSON text),
+    /// `options` `{ prune?, setPasswords?, targets?, passwordVersions?,
+    /// passwords?, signal?, timeoutMs?, maxRetries?, wait?, concurrency?,
+    /// onProgress? }`. A plan ends with the saved plan's JSON (and
+    /// `missingPasswords`), an apply with `{ changes, missingPasswords,
+    /// passwordVersions }` (the changes made, the versions now applied), an
+    /// export with a desired state that plans no changes.
     pub fn access(&self, method: AccessMethod, desired: JsValue, options: JsValue) -> Task {
         let prepared = prepare(&self.inner.config, method, desired, options, &self.inner);
         Task::new(std::rc::Rc::clone(&self.inner), prepared)
     }
+}
+
+/// What the caller asked for beside the desired state.
+struct Asked {
+    method: AccessMethod,
+    plan_options: PlanOptions,
+    targets: Vec<Target>,
+    recorded: PasswordVersions,
+    /// `apply(savedPlan, { passwords })`.
+    passwords: BTreeMap<String, Secret>,
 }
 
 /// A call's arguments, read and checked, as its machine and signals.
@@ -60,9 +83,10 @@ fn prepare(
     options: JsValue,
     inner: &Inner,
 ) -> crate::Prepared {
-    let (desired, options) = match method {
-        AccessMethod::Export => (DesiredAccess::default(), desired),
-        _ => (read_desired(desired)?, options),
+    let (input, options) = match method {
+        AccessMethod::Export => (Wanted::default(), desired),
+        AccessMethod::ApplySaved => (Wanted::saved(desired)?, options),
+        _ => (Wanted::read(desired)?, options),
     };
     let (call, object) = inner.call_options(options)?;
     let props = Props(object.as_ref());
@@ -71,17 +95,29 @@ fn prepare(
         backoff: call.policy,
         ..ApplyOptions::default()
     };
-    let plan_options = PlanOptions {
-        prune: props.opt_bool("prune")?.unwrap_or(false),
-        set_passwords: props.opt_bool("setPasswords")?.unwrap_or(false),
+    let asked = Asked {
+        method,
+        plan_options: PlanOptions {
+            prune: props.opt_bool("prune")?.unwrap_or(false),
+            set_passwords: props.opt_bool("setPasswords")?.unwrap_or(false),
+        },
+        targets: read_targets(props.get("targets")?)?,
+        recorded: PasswordVersions {
+            applied: read_counts(props.get("passwordVersions")?, "passwordVersions")?,
+        },
+        passwords: read_passwords(props.get("passwords")?)?,
     };
-    if method == AccessMethod::Apply {
+    if matches!(method, AccessMethod::Apply | AccessMethod::ApplySaved) {
         let wait = props.get("wait")?;
         if !args::is_absent(&wait) {
             let wait = args::opt_object(wait, "wait")?;
             let wait = Inner::wait_options(Props(wait.as_ref()), call.policy.attempt_timeout)?;
             apply.wait = wait.options;
             signals.extend(wait.signal);
+        }
+        // `maxRetries` counts retries of each change, beside the reads'.
+        if let Some(max_retries) = props.opt_u32("maxRetries")? {
+            apply.max_attempts = max_retries.saturating_add(1);
         }
         if let Some(concurrency) = props.opt_u32("concurrency")? {
             if concurrency == 0 {
@@ -93,12 +129,14 @@ fn prepare(
         // the driver calls it.
         props.opt_function("onProgress")?;
     }
-    desired.validate()?;
+    input.desired.validate()?;
+    if let Some(scope) = &input.scope {
+        scope.check(&input.desired)?;
+    }
     let machine = AccessMachine {
-        method,
         config: config.clone(),
-        desired,
-        plan_options,
+        input,
+        asked,
         apply,
         stage: Stage::Read(Box::new(ReadServer::new(config, call.policy, seed()))),
     };
@@ -120,88 +158,262 @@ fn missing_passwords(users: &[&str]) -> Error {
     invalid("password", &reason)
 }
 
-/// `{ users?: { [name]: { password? } }, rules?: NewAclRule[] }`; a user
-/// without a password is one that exists, or one a plan reports in
-/// `missingPasswords`.
-fn read_desired(value: JsValue) -> Result<DesiredAccess, Error> {
-    let object = args::object(value, "desired")?;
-    let props = Props(Some(&object));
-    let mut users = BTreeMap::new();
-    if let Some(map) = args::opt_object(props.get("users")?, "users")? {
+/// What the call wants: a desired state (with its scope and password
+/// versions), or a saved plan.
+#[derive(Default)]
+struct Wanted {
+    desired: DesiredAccess,
+    scope: Option<Scope>,
+    versions: BTreeMap<String, u64>,
+    saved: Option<SavedPlan>,
+}
+
+impl Wanted {
+    /// `{ users?: { [name]: { password?, passwordVersion? } }, rules?:
+    /// NewAclRule[], scope? }`; a user without a password is one that
+    /// exists, or one a plan reports in `missingPasswords`.
+    fn read(value: JsValue) -> Result<Self, Error> {
+        let object = args::object(value, "desired")?;
+        let props = Props(Some(&object));
+        let mut wanted = Self::default();
+        if let Some(map) = args::opt_object(props.get("users")?, "users")? {
+            for entry in Object::entries(&map).iter() {
+                let entry: Array = entry.unchecked_into();
+                let name = args::string(entry.get(0), "users")?;
+                let user = args::object(entry.get(1), "users").map_err(|_| {
+                    invalid("users", "must map each user name to { password } or {}")
+                })?;
+                let user = Props(Some(&user));
+                let password = user.opt_string("password")?;
+                if let Some(version) = user.opt_u32("passwordVersion")? {
+                    wanted.versions.insert(name.clone(), u64::from(version));
+                }
+                wanted.desired.users.insert(name, password.map(Secret::new));
+            }
+        }
+        wanted.desired.rules = read_rules(props.get("rules")?)?;
+        if let Some(scope) = args::opt_object(props.get("scope")?, "scope")? {
+            let scope = Props(Some(&scope));
+            wanted.scope = Some(Scope {
+                users: read_strings(scope.get("users")?, "scope")?,
+                exclude_users: read_strings(scope.get("excludeUsers")?, "scope")?
+                    .unwrap_or_default(),
+                patterns: read_strings(scope.get("patterns")?, "scope")?,
+            });
+        }
+        Ok(wanted)
+    }
+
+    /// A saved plan, as its JSON text.
+    fn saved(value: JsValue) -> Result<Self, Error> {
+        let text = args::string(value, "plan")?;
+        Ok(Self {
+            saved: Some(SavedPlan::from_json(&text)?),
+            ..Self::default()
+        })
+    }
+}
+
+/// `NewAclRule[]`, or nothing.
+fn read_rules(list: JsValue) -> Result<Vec<NewAclRule>, Error> {
+    let mut rules = Vec::new();
+    if args::is_absent(&list) {
+        return Ok(rules);
+    }
+    if !Array::is_array(&list) {
+        return Err(invalid("rules", "must be an array"));
+    }
+    for rule in Array::from(&list).iter() {
+        let rule = args::object(rule, "rules")?;
+        let rule = Props(Some(&rule));
+        rules.push(NewAclRule::from_parts(
+            acl_kind(rule)?,
+            rule.opt_string("username")?,
+            rule.string("pattern")?,
+            rule.boolean("read")?,
+            rule.boolean("write")?,
+        )?);
+    }
+    Ok(rules)
+}
+
+/// An optional array of strings.
+fn read_strings(value: JsValue, field: &'static str) -> Result<Option<Vec<String>>, Error> {
+    if args::is_absent(&value) {
+        return Ok(None);
+    }
+    if !Array::is_array(&value) {
+        return Err(invalid(field, "must be an array of strings"));
+    }
+    Array::from(&value)
+        .iter()
+        .map(|item| args::string(item, field))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// `targets: ["user:NAME", "rule:TYPE:USER:PATTERN"]`.
+fn read_targets(value: JsValue) -> Result<Vec<Target>, Error> {
+    read_strings(value, "targets")?
+        .unwrap_or_default()
+        .iter()
+        .map(|text| Target::parse(text))
+        .collect()
+}
+
+/// `{ [user]: whole number }`.
+fn read_counts(value: JsValue, field: &'static str) -> Result<BTreeMap<String, u64>, Error> {
+    let mut counts = BTreeMap::new();
+    if let Some(map) = args::opt_object(value, field)? {
         for entry in Object::entries(&map).iter() {
             let entry: Array = entry.unchecked_into();
-            let name = args::string(entry.get(0), "users")?;
-            let user = args::object(entry.get(1), "users")
-                .map_err(|_| invalid("users", "must map each user name to { password } or {}"))?;
-            let password = Props(Some(&user)).opt_string("password")?;
-            users.insert(name, password.map(Secret::new));
+            let name = args::string(entry.get(0), field)?;
+            let count = entry
+                .get(1)
+                .as_f64()
+                .filter(|n| n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(n))
+                .ok_or_else(|| invalid(field, "must map each user name to a whole number"))?;
+            counts.insert(name, count as u64);
         }
     }
-    let mut rules = Vec::new();
-    let list = props.get("rules")?;
-    if !args::is_absent(&list) {
-        if !Array::is_array(&list) {
-            return Err(invalid("rules", "must be an array"));
-        }
-        for rule in Array::from(&list).iter() {
-            let rule = args::object(rule, "rules")?;
-            let rule = Props(Some(&rule));
-            rules.push(NewAclRule::from_parts(
-                acl_kind(rule)?,
-                rule.opt_string("username")?,
-                rule.string("pattern")?,
-                rule.boolean("read")?,
-                rule.boolean("write")?,
-            )?);
+    Ok(counts)
+}
+
+/// `passwords: { [user]: string }` (for a saved plan's apply).
+fn read_passwords(value: JsValue) -> Result<BTreeMap<String, Secret>, Error> {
+    let mut passwords = BTreeMap::new();
+    if let Some(map) = args::opt_object(value, "passwords")? {
+        for entry in Object::entries(&map).iter() {
+            let entry: Array = entry.unchecked_into();
+            let name = args::string(entry.get(0), "passwords")?;
+            let password = args::string(entry.get(1), "passwords")?;
+            passwords.insert(name, Secret::new(password));
         }
     }
-    Ok(DesiredAccess { users, rules })
+    Ok(passwords)
 }
 
 /// Where an access call stands.
 enum Stage {
     Read(Box<ReadServer>),
-    Apply(Box<Apply>),
+    Apply(Box<Apply>, BTreeMap<String, u64>),
     Done(Result<Value, Error>),
 }
 
 /// Reads the server, then plans, exports, or plans and applies.
 struct AccessMachine {
-    method: AccessMethod,
     config: ApiConfig,
-    desired: DesiredAccess,
-    plan_options: PlanOptions,
+    input: Wanted,
+    asked: Asked,
     apply: ApplyOptions,
     stage: Stage,
 }
 
 impl AccessMachine {
     /// What follows the read: the result, or the apply.
-    fn after_read(&self, server: &ServerAccess) -> Stage {
-        if self.method == AccessMethod::Export {
-            return Stage::Done(Ok(Value::Json(export_json(server))));
+    fn after_read(&mut self, server: &ServerAccess) -> Result<Stage, Error> {
+        match self.asked.method {
+            AccessMethod::Export => Ok(Stage::Done(Ok(Value::Json(export_json(server))))),
+            AccessMethod::ApplySaved => self.apply_saved(server),
+            AccessMethod::Plan | AccessMethod::Apply => self.plan_then(server),
         }
-        let planned = match plan(&self.desired, server, self.plan_options) {
-            Ok(planned) => planned,
-            Err(error) => return Stage::Done(Err(error)),
+    }
+
+    /// Plans against the owned part of `server`; a plan ends there, an
+    /// apply goes on.
+    fn plan_then(&mut self, server: &ServerAccess) -> Result<Stage, Error> {
+        let ownership = Ownership::of([self.input.scope.as_ref()]);
+        let (owned, outside) = ownership.restrict(server);
+        let check = VersionCheck::new(&self.input.versions, &self.asked.recorded, &owned);
+        let mut planned = plan(&self.input.desired, &owned, self.asked.plan_options)?;
+        planned.set_passwords_of(&check.bumped);
+        let planned = planned.targeted(&self.asked.targets);
+        let missing: Vec<String> = planned
+            .missing_passwords(&self.input.desired)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let versions: BTreeMap<String, u64> = planned
+            .password_users()
+            .filter_map(|user| Some((user.to_owned(), *self.input.versions.get(user)?)))
+            .collect();
+        if self.asked.method == AccessMethod::Apply {
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+                return Err(missing_passwords(&names));
+            }
+            let apply = Apply::new(
+                &self.config,
+                &planned,
+                &self.input.desired,
+                self.apply,
+                seed(),
+            );
+            return Ok(Stage::Apply(Box::new(apply), versions));
+        }
+        let access = diff(&owned.rules, &planned.rules_after(&owned.rules));
+        let saved = SavedPlan {
+            files: Vec::new(),
+            options: self.asked.plan_options,
+            targets: self.asked.targets.clone(),
+            ownership,
+            outside,
+            passwords: planned
+                .password_users()
+                .filter(|user| !missing.iter().any(|name| name == user))
+                .map(|user| (user.to_owned(), PasswordRef::Given))
+                .collect(),
+            versions,
+            missing_passwords: missing,
+            notes: check.notes(),
+            access: Some(diff_to_json(&access, Keys::Snake)),
+            server: owned,
+            plan: planned,
         };
-        let missing = planned.missing_passwords(&self.desired);
-        if self.method == AccessMethod::Plan {
-            return Stage::Done(Ok(Value::Json(plan_json(&planned.changes, &missing))));
+        Ok(Stage::Done(Ok(Value::Json(plan_json(&saved)))))
+    }
+
+    /// A saved plan: refused when the server changed since it was made,
+    /// else applied with the passwords the call gives.
+    fn apply_saved(&mut self, server: &ServerAccess) -> Result<Stage, Error> {
+        let Some(saved) = &self.input.saved else {
+            return Err(invalid("plan", "is missing"));
+        };
+        saved.check_fresh(server)?;
+        let planned = saved.plan.targeted(&self.asked.targets);
+        let mut desired = DesiredAccess::default();
+        let mut missing = Vec::new();
+        for user in planned.password_users() {
+            match self.asked.passwords.get(user) {
+                Some(password) => {
+                    desired
+                        .users
+                        .insert(user.to_owned(), Some(password.clone()));
+                }
+                None => missing.push(user),
+            }
         }
         if !missing.is_empty() {
-            return Stage::Done(Err(missing_passwords(&missing)));
+            return Err(missing_passwords(&missing));
         }
-        let apply = Apply::new(&self.config, &planned, &self.desired, self.apply, seed());
-        Stage::Apply(Box::new(apply))
+        desired.validate()?;
+        let apply = Apply::new(&self.config, &planned, &desired, self.apply, seed());
+        Ok(Stage::Apply(Box::new(apply), saved.versions.clone()))
     }
-}
 
-/// An apply's result: the changes made, or the first change given up.
-fn applied(report: ApplyReport) -> Result<Value, Error> {
-    match report.failed.into_iter().next() {
-        None => Ok(Value::Json(plan_json(&report.done, &[]))),
-        Some((_, error)) => Err(error),
+    /// An apply's result: the changes made and the password versions now
+    /// applied, or the first change given up.
+    fn applied(
+        &self,
+        report: ApplyReport,
+        versions: &BTreeMap<String, u64>,
+    ) -> Result<Value, Error> {
+        if let Some((_, error)) = report.failed.into_iter().next() {
+            return Err(error);
+        }
+        let mut recorded = self.asked.recorded.clone();
+        recorded.record(&report.done, versions);
+        Ok(Value::Json(applied_json(&report.done, &recorded)))
     }
 }
 
@@ -225,12 +437,17 @@ impl Machine for AccessMachine {
                 Stage::Done(result) => return Output::Done(result.clone()),
                 Stage::Read(read) => match relay(read.poll_output(now)) {
                     Ok(output) => return output,
-                    Err(Ok(server)) => self.after_read(&server),
+                    Err(Ok(server)) => self
+                        .after_read(&server)
+                        .unwrap_or_else(|e| Stage::Done(Err(e))),
                     Err(Err(error)) => Stage::Done(Err(error)),
                 },
-                Stage::Apply(apply) => match relay(apply.poll_output(now)) {
+                Stage::Apply(apply, versions) => match relay(apply.poll_output(now)) {
                     Ok(output) => return output,
-                    Err(result) => Stage::Done(result.and_then(applied)),
+                    Err(result) => {
+                        let versions = std::mem::take(versions);
+                        Stage::Done(result.and_then(|report| self.applied(report, &versions)))
+                    }
                 },
             };
             self.stage = next;
@@ -240,7 +457,7 @@ impl Machine for AccessMachine {
     fn handle_input(&mut self, ticket: Ticket, input: Input, now: SystemTime) {
         match &mut self.stage {
             Stage::Read(read) => read.handle_input(ticket, input, now),
-            Stage::Apply(apply) => apply.handle_input(ticket, input, now),
+            Stage::Apply(apply, _) => apply.handle_input(ticket, input, now),
             Stage::Done(_) => {}
         }
     }
@@ -264,10 +481,28 @@ fn export_json(server: &ServerAccess) -> String {
     json
 }
 
-/// `{"changes":[...],"missingPasswords":[...]}`: the users of `changes`
-/// that an apply could not create, or set the password of, without the
-/// password they lack.
-fn plan_json(changes: &[AccessChange], missing: &[&str]) -> String {
+/// The saved plan's JSON, with `missingPasswords` beside its
+/// `missing_passwords` (the name this package gave it first).
+fn plan_json(saved: &SavedPlan) -> String {
+    let mut json = saved.to_json();
+    let end = json.rfind('}').unwrap_or(json.len());
+    let mut extra = String::from(",\n  \"missingPasswords\": [");
+    for (index, name) in saved.missing_passwords.iter().enumerate() {
+        if index > 0 {
+            extra.push(',');
+        }
+        write_str(&mut extra, name);
+    }
+    extra.push_str("]\n");
+    // Before the closing brace, after the last member's line break.
+    let at = json[..end].trim_end().len();
+    json.replace_range(at..end, &extra);
+    json
+}
+
+/// `{"changes":[...],"missingPasswords":[],"passwordVersions":{...}}`: the
+/// changes an apply made, and the password versions applied after it.
+fn applied_json(changes: &[AccessChange], recorded: &PasswordVersions) -> String {
     let mut json = String::from("{\"changes\":[");
     for (index, change) in changes.iter().enumerate() {
         if index > 0 {
@@ -275,13 +510,15 @@ fn plan_json(changes: &[AccessChange], missing: &[&str]) -> String {
         }
         write_change(&mut json, change);
     }
-    json.push_str("],\"missingPasswords\":[");
-    for (index, name) in missing.iter().enumerate() {
+    json.push_str("],\"missingPasswords\":[],\"passwordVersions\":{");
+    for (index, (user, version)) in recorded.applied.iter().enumerate() {
         if index > 0 {
             json.push(',');
         }
-        write_str(&mut json, name);
+        write_str(&mut json, user);
+        json.push(':');
+        cloudmqtt_api::push_decimal(&mut json, *version);
     }
-    json.push_str("]}");
+    json.push_str("}}");
     json
 }

@@ -20,8 +20,10 @@
 
 use wildmatch::WildMatch;
 
-use crate::declarative::plan::ServerAccess;
+use crate::declarative::plan::{DesiredAccess, ServerAccess, identity_text};
+use crate::error::Error;
 use crate::model::{AclKind, AclRule};
+use crate::wire::text::push_quoted;
 
 /// What one access file owns (its `[scope]` table).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,6 +65,37 @@ impl Scope {
             }
             AclKind::Pattern => pattern_inside(false),
         }
+    }
+}
+
+impl Scope {
+    /// Refuses a desired state that declares a user or rule outside the
+    /// scope (the access file's reader reports each, located; this is the
+    /// same rule for a desired state given whole).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `scope` and the first user or rule
+    /// outside it.
+    pub fn check(&self, desired: &DesiredAccess) -> Result<(), Error> {
+        let outside = |what: String| {
+            Err(Error::invalid(
+                "scope",
+                [&what, " is outside the scope"].concat(),
+            ))
+        };
+        for name in desired.users.keys() {
+            if !self.owns_user(name) {
+                let mut what = String::from("user ");
+                push_quoted(&mut what, name);
+                return outside(what);
+            }
+        }
+        for rule in &desired.rules {
+            if !self.owns_rule(rule.kind(), rule.username(), rule.pattern()) {
+                return outside(identity_text(rule));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -219,6 +252,29 @@ mod tests {
         assert!(with_patterns.owns_rule(AclKind::Topic, Some("u"), "sensors/1/#"));
         assert!(!with_patterns.owns_rule(AclKind::Topic, Some("u"), "other/#"));
         assert!(!with_patterns.owns_rule(AclKind::Pattern, None, "other/%u"));
+    }
+
+    #[test]
+    fn a_desired_state_outside_its_scope_is_refused() {
+        let scope = scope(Some(&["a-*"]), &[], None);
+        let mut desired = DesiredAccess::default();
+        desired.users.insert("a-1".into(), None);
+        assert_eq!(scope.check(&desired), Ok(()));
+        desired.users.insert("b-1".into(), None);
+        assert_eq!(
+            scope.check(&desired).unwrap_err().to_string(),
+            "invalid scope: user \"b-1\" is outside the scope"
+        );
+        desired.users.remove("b-1");
+        desired.rules.push(crate::ops::NewAclRule::Pattern {
+            pattern: "x/%u".into(),
+            read: true,
+            write: false,
+        });
+        assert_eq!(
+            scope.check(&desired).unwrap_err().to_string(),
+            "invalid scope: pattern rule \"x/%u\" is outside the scope"
+        );
     }
 
     #[test]
