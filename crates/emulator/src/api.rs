@@ -47,7 +47,7 @@ use cloudmqtt_api::{AclKind, AclRule, validate};
 
 use crate::broker::{Broker, BrokerFiles};
 use crate::mosquitto;
-use crate::store::{Change, Refusal, Store};
+use crate::store::{Change, Refusal, State, Store};
 pub use crate::wire::{ApiRequest, ApiResponse};
 use crate::wire::{Fields, decode_segment, invalid, number, rejected};
 
@@ -75,6 +75,30 @@ impl Inner {
                 log!("cloudmqtt-emulator: could not save applied changes: {error}");
             }
         }
+    }
+
+    /// Replaces the state with what `edit` makes of it, saved, and has the
+    /// broker reload its files (rewritten even when nothing changed).
+    ///
+    /// # Errors
+    /// A 500 when the state cannot be saved or the broker does not reload.
+    pub(crate) fn replace_state(
+        &mut self,
+        edit: impl FnOnce(&mut State),
+    ) -> Result<(), ApiResponse> {
+        self.store
+            .update(|state| {
+                edit(state);
+                Ok::<_, WriteError>(())
+            })
+            .map_err(ApiResponse::from)?;
+        if let Some(broker) = &self.broker {
+            broker.reload(self.files()).map_err(|error| {
+                log!("cloudmqtt-emulator: the broker did not reload: {error}");
+                ApiResponse::error(500, "internal error: the broker did not reload")
+            })?;
+        }
+        Ok(())
     }
 
     fn files(&self) -> BrokerFiles {
@@ -122,7 +146,7 @@ impl From<WriteError> for ApiResponse {
 
 /// The paths the API serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Route {
+pub(crate) enum Route {
     Users,
     User(String),
     Acl,
@@ -131,7 +155,8 @@ enum Route {
 }
 
 impl Route {
-    fn parse(path: &str) -> Option<Self> {
+    /// The route of a path (without the query), if the API serves it.
+    pub(crate) fn parse(path: &str) -> Option<Self> {
         let rest = path.strip_prefix("/api/")?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         Some(match rest {
@@ -149,7 +174,8 @@ impl Route {
         })
     }
 
-    fn allowed(&self) -> &'static [&'static str] {
+    /// The methods the route serves.
+    pub(crate) fn allowed(&self) -> &'static [&'static str] {
         match self {
             Self::Users => &["GET", "POST"],
             Self::User(_) => &["GET", "PUT", "DELETE"],

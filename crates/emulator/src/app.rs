@@ -1,7 +1,10 @@
 //! The emulated service around the API: the key check, injected latency
-//! and faults, the clock and the lock, and the thread that applies changes
-//! when they fall due. The API itself answers in [`crate::api`].
+//! and faults, the clock and the lock, the journal, and the thread that
+//! applies changes when they fall due. The API itself answers in
+//! [`crate::api`], the control API under `/_emulator/` in
+//! [`crate::control`].
 
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,8 +15,11 @@ use subtle::ConstantTimeEq as _;
 
 use crate::api::Inner;
 use crate::broker::Broker;
-use crate::faults::{Faults, Verdict};
-use crate::store::Store;
+use crate::control::{self, Control};
+use crate::faults::{Faults, ScopedFaults, Verdict};
+use crate::journal::Journal;
+use crate::store::{State, Store};
+use crate::strict;
 use crate::wire::{ApiRequest, ApiResponse};
 
 /// How the API behaves.
@@ -25,13 +31,22 @@ pub struct AppSettings {
     pub apply_delay: Duration,
     /// Injected faults.
     pub faults: Faults,
+    /// Answer requests the real API would not accept as it does, and flag
+    /// them in the journal (`--strict`).
+    pub strict: bool,
 }
 
 /// The emulated service: settings, state, broker.
 pub struct App {
     key_digest: [u8; 32],
+    /// The key, to redact from the journal.
+    api_key: cloudmqtt_api::Secret,
     apply_delay: Duration,
     faults: Faults,
+    scoped: ScopedFaults,
+    strict: bool,
+    journal: Journal,
+    snapshots: Mutex<BTreeMap<String, State>>,
     inner: Mutex<Inner>,
     changed: Condvar,
 }
@@ -42,6 +57,7 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("apply_delay", &self.apply_delay)
             .field("faults", &self.faults)
+            .field("strict", &self.strict)
             .finish_non_exhaustive()
     }
 }
@@ -51,8 +67,13 @@ impl App {
     pub fn new(settings: AppSettings, store: Store, broker: Option<Broker>) -> Self {
         Self {
             key_digest: Sha256::digest(settings.api_key.expose().as_bytes()).into(),
+            api_key: settings.api_key,
             apply_delay: settings.apply_delay,
             faults: settings.faults,
+            scoped: ScopedFaults::default(),
+            strict: settings.strict,
+            journal: Journal::default(),
+            snapshots: Mutex::new(BTreeMap::new()),
             inner: Mutex::new(Inner { store, broker }),
             changed: Condvar::new(),
         }
@@ -115,12 +136,53 @@ impl App {
             .take()
     }
 
-    /// Answers one request: the injected latency and faults, then the
-    /// request itself, answered by `api::Inner::respond` from the state as it
-    /// stands at this moment, under the lock.
+    /// Answers one request. A control request (under `/_emulator/`) needs
+    /// the key and nothing else happens to it; any other request gets the
+    /// injected latency and faults (scoped ones first), the key check, the
+    /// `--strict` check, and is answered by `api::Inner::respond` from the
+    /// state as it stands at this moment, under the lock; then it goes into
+    /// the journal.
     pub fn handle(&self, request: &ApiRequest) -> ApiResponse {
-        if !self.faults.latency().is_zero() {
-            std::thread::sleep(self.faults.latency());
+        if control::is_control(&request.url) {
+            if !self.authorized(request) {
+                return unauthorized();
+            }
+            return Control {
+                journal: &self.journal,
+                faults: &self.scoped,
+                snapshots: &self.snapshots,
+                inner: &self.inner,
+            }
+            .respond(request);
+        }
+        let started = Instant::now();
+        let mut flagged = None;
+        let response = self.answer(request, &mut flagged);
+        self.journal.record(
+            request,
+            self.api_key.expose(),
+            response.status,
+            started.elapsed(),
+            flagged,
+        );
+        response
+    }
+
+    /// Answers an API request; sets `flagged` when `--strict` finds the
+    /// real API would not accept it.
+    fn answer(&self, request: &ApiRequest, flagged: &mut Option<String>) -> ApiResponse {
+        let path = request.url.split('?').next().unwrap_or("");
+        let scoped = self.scoped.judge(&request.method, path);
+        let latency = self.faults.latency() + scoped.latency;
+        if !latency.is_zero() {
+            std::thread::sleep(latency);
+        }
+        if let Some((status, retry_after)) = scoped.status {
+            let response = ApiResponse::error(status, "injected fault");
+            return match retry_after {
+                Some(seconds) => response.with_header("Retry-After", seconds.to_string()),
+                None => response,
+            };
         }
         match self.faults.judge(Instant::now()) {
             Verdict::Pass => {}
@@ -131,8 +193,15 @@ impl App {
             Verdict::Fail => return ApiResponse::error(500, "internal error (injected)"),
         }
         if !self.authorized(request) {
-            return ApiResponse::error(401, "unauthorized: wrong or missing API key")
-                .with_header("WWW-Authenticate", "Basic realm=\"cloudmqtt\"");
+            return unauthorized();
+        }
+        if self.strict
+            && let Some(violation) = strict::violation(request)
+        {
+            *flagged = Some(violation.reason);
+            if let Some(answer) = violation.answer {
+                return answer;
+            }
         }
         let now = SystemTime::now();
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -167,4 +236,11 @@ impl App {
         let presented: [u8; 32] = Sha256::digest(&decoded[colon + 1..]).into();
         presented.ct_eq(&self.key_digest).into()
     }
+}
+
+/// The answer to a missing or wrong key, on the API and the control API
+/// alike.
+fn unauthorized() -> ApiResponse {
+    ApiResponse::error(401, "unauthorized: wrong or missing API key")
+        .with_header("WWW-Authenticate", "Basic realm=\"cloudmqtt\"")
 }

@@ -13,7 +13,11 @@
 //!   delay, persisted so that nothing acknowledged is lost ([`store`]).
 //! - A supervised Mosquitto broker whose `password_file` and `acl_file`
 //!   follow the API's state ([`broker`], [`mosquitto`]).
-//! - Fault injection for client tests ([`faults`]).
+//! - Fault injection for client tests ([`faults`]), set at start by flags
+//!   and at run time through the control API ([`control`]), which also
+//!   shows the journal of requests ([`journal`]), resets the state and
+//!   keeps named snapshots of it; `--strict` flags requests the real API
+//!   would not accept.
 //! - What browsers, containers and harnesses need ([`server`],
 //!   [`environment`]): CORS for chosen origins (`--cors-origin`), listening
 //!   beyond loopback (`--listen`, `--mqtt-listen`), every flag from a
@@ -55,13 +59,17 @@ macro_rules! log {
 pub mod api;
 pub mod app;
 pub mod broker;
+pub mod control;
 pub mod environment;
 pub mod faults;
+pub mod journal;
 pub mod mosquitto;
 pub mod options;
+pub mod redact;
 pub mod seed;
 pub mod server;
 pub mod store;
+mod strict;
 pub mod wire;
 
 use std::fmt;
@@ -225,6 +233,7 @@ impl Emulator {
                     options.rate_limit,
                     seed,
                 ),
+                strict: options.strict,
             },
             store,
             broker,

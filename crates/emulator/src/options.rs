@@ -86,6 +86,13 @@ pub struct Options {
     /// (default: loopback).
     #[arg(long, value_name = "ADDR")]
     pub mqtt_listen: Option<MqttListen>,
+    /// Answer requests the real API would not accept (an unknown route or
+    /// method, a body field the endpoint does not take, a JSON body
+    /// without a JSON Content-Type) as it does, and flag them in the
+    /// journal of GET /_emulator/requests.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Start with the users and rules of this access file (the file
     /// `cloudmqtt plan` and `apply` read; passwords from the same sources).
     #[arg(long, value_name = "FILE")]

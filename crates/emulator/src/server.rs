@@ -25,7 +25,7 @@
 //! error: method, path, status and duration. Headers, bodies and query
 //! strings are never logged, and the API key is scrubbed from the path
 //! should a client put it there, plainly or percent-encoded (see
-//! [`loggable_path`]). A log line that cannot be written (standard error
+//! [`crate::redact::loggable_path`]). A log line that cannot be written (standard error
 //! closed) is dropped; the request is answered all the same.
 
 use std::net::{SocketAddr, TcpListener};
@@ -47,6 +47,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::App;
 use crate::broker::{self, BrokerState};
+use crate::redact::loggable_path;
 use crate::wire::{ApiRequest, ApiResponse};
 
 /// The largest request body accepted (enough for the longest user name and
@@ -349,113 +350,4 @@ fn into_response(api: ApiResponse) -> Response {
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
-}
-
-/// The path of a request target as logged: the query left out, and every
-/// occurrence of `api_key` replaced by `[redacted]`, whether written
-/// plainly, percent-encoded, or in any mix of the two (`/api/user/%6B1`
-/// for the key `k1`: the name the handler sees once it decodes the path).
-/// The rest of the path is logged as sent, undecoded, so that a
-/// percent-encoded line break cannot split a log line.
-pub fn loggable_path(url: &str, api_key: &str) -> String {
-    let path = url.split('?').next().unwrap_or("").as_bytes();
-    let key = api_key.as_bytes();
-    if key.is_empty() {
-        return String::from_utf8_lossy(path).into_owned();
-    }
-    // The decoded bytes, each with the range of `path` it came from.
-    let mut decoded = Vec::with_capacity(path.len());
-    let mut sources = Vec::with_capacity(path.len());
-    let mut at = 0;
-    while at < path.len() {
-        let escaped = match path.get(at..at + 3) {
-            Some([b'%', high, low]) => hex_digit(*high)
-                .zip(hex_digit(*low))
-                .map(|(high, low)| (high << 4) | low),
-            _ => None,
-        };
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                sources.push(at..at + 3);
-                at += 3;
-            }
-            None => {
-                decoded.push(path[at]);
-                sources.push(at..at + 1);
-                at += 1;
-            }
-        }
-    }
-    // Ranges of `path` to hide: the key as written, and the key once
-    // decoded (which covers the plain form too, unless the key itself
-    // holds a `%`).
-    let mut hidden: Vec<std::ops::Range<usize>> = Vec::new();
-    for start in 0..path.len() {
-        if path[start..].starts_with(key) {
-            hidden.push(start..start + key.len());
-        }
-    }
-    for start in 0..decoded.len() {
-        if decoded[start..].starts_with(key) {
-            let end = start + key.len() - 1;
-            hidden.push(sources[start].start..sources[end].end);
-        }
-    }
-    hidden.sort_by_key(|range| range.start);
-    let mut logged = Vec::with_capacity(path.len());
-    let mut copied = 0;
-    for range in hidden {
-        if range.end <= copied {
-            continue;
-        }
-        if range.start >= copied {
-            logged.extend_from_slice(&path[copied..range.start]);
-            logged.extend_from_slice(b"[redacted]");
-        }
-        copied = range.end;
-    }
-    logged.extend_from_slice(&path[copied..]);
-    String::from_utf8_lossy(&logged).into_owned()
-}
-
-fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte)
-        .to_digit(16)
-        .and_then(|digit| u8::try_from(digit).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_key_is_redacted_in_every_spelling() {
-        let cases = [
-            ("/api/user/k1", "k1", "/api/user/[redacted]"),
-            ("/api/user/%6B1", "k1", "/api/user/[redacted]"),
-            ("/api/user/%6b%31", "k1", "/api/user/[redacted]"),
-            ("/api/user/k%31x", "k1", "/api/user/[redacted]x"),
-            (
-                "/api/user/xk1k1?k1=k1",
-                "k1",
-                "/api/user/x[redacted][redacted]",
-            ),
-            ("/api/user/k1%6B1", "k1", "/api/user/[redacted][redacted]"),
-            ("/api/user/kk1", "kk1k", "/api/user/kk1"),
-            ("/api/user/%6", "k1", "/api/user/%6"),
-            ("/api/user/%0A", "k1", "/api/user/%0A"),
-            ("/api/user/%6B%6B", "kk", "/api/user/[redacted]"),
-            ("/api/user/aaa", "aa", "/api/user/[redacted]"),
-            // A key holding a `%`: as written, and encoded.
-            ("/api/user/a%41", "a%41", "/api/user/[redacted]"),
-            ("/api/user/a%2541", "a%41", "/api/user/[redacted]"),
-            ("/api/user/%C3%A9t%C3%A9", "été", "/api/user/[redacted]"),
-            ("/api/user/%C3%A9", "", "/api/user/%C3%A9"),
-            ("", "k1", ""),
-        ];
-        for (url, key, logged) in cases {
-            assert_eq!(loggable_path(url, key), logged, "{url} {key}");
-        }
-    }
 }

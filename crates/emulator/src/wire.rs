@@ -101,13 +101,8 @@ pub(crate) struct Fields(Map<String, Value>);
 impl Fields {
     pub(crate) fn parse(request: &ApiRequest, query: &str) -> Result<Self, ApiResponse> {
         let content_type = request.header("content-type").unwrap_or("");
-        let media = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let is_json = media == "application/json" || media.ends_with("+json");
+        let media = media_type(request);
+        let is_json = is_json_media(&media);
         let mut map = if request.body.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else if media == "multipart/form-data" {
@@ -128,6 +123,16 @@ impl Fields {
                 .or_insert_with(|| Value::String(value.into_owned()));
         }
         Ok(Self(map))
+    }
+
+    /// The fields by name.
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+
+    /// The names of the fields.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 
     /// A text field: `None` when absent or `null`.
@@ -163,6 +168,24 @@ impl Fields {
             Some(_) => Err(bad()),
         }
     }
+}
+
+/// The request's media type (`Content-Type` without parameters), in
+/// lower case; empty without one.
+pub(crate) fn media_type(request: &ApiRequest) -> String {
+    request
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether a media type says JSON (`application/json` or `+json`).
+pub(crate) fn is_json_media(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
 }
 
 /// Reads the text fields of a `multipart/form-data` body (what a browser's

@@ -20,6 +20,7 @@ fn app(dir: &std::path::Path) -> App {
             api_key: KEY.into(),
             apply_delay: Duration::ZERO,
             faults: Faults::new(Duration::ZERO, 0.0, None, 0),
+            strict: false,
         },
         Store::open(dir).unwrap(),
         None,

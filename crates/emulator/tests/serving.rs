@@ -90,6 +90,7 @@ fn health_is_503_when_the_broker_does_not_answer() {
             api_key: KEY.into(),
             apply_delay: Duration::ZERO,
             faults: Faults::new(Duration::ZERO, 0.0, None, 0),
+            strict: false,
         },
         Store::open(dir.path()).unwrap(),
         None,

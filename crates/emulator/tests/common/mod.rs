@@ -240,8 +240,31 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: Option<Body>,
     ) -> Reply {
+        self.send(method, &format!("/api{path}"), headers, body)
+    }
+
+    /// Sends a control request (`/_emulator{path}`) with the API key.
+    pub fn control(&self, method: &str, path: &str, body: Option<Body>) -> Reply {
+        let auth = basic(&self.key);
+        self.send(
+            method,
+            &format!("/_emulator{path}"),
+            &[("Authorization", auth.as_str())],
+            body,
+        )
+    }
+
+    /// Sends a request for any target with exactly these headers (plus
+    /// Host and Content-Length).
+    pub fn send(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: Option<Body>,
+    ) -> Reply {
         let mut head = format!(
-            "{method} /api{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             self.api
         );
         for (name, value) in headers {
