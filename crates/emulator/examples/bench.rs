@@ -1,14 +1,19 @@
-//! Requests per second for `GET /api/user` with 100 users, from loopback.
+//! The emulator's speed, from loopback, in three figures.
 //!
 //! ```text
 //! cargo run --release -p cloudmqtt-emulator --example bench
 //! ```
 //!
-//! Starts the emulator in-process without a broker, creates 100 users,
-//! then has [`CLIENTS`] threads send [`REQUESTS`] requests each over
-//! keep-alive connections, checking every answer. Prints one line:
-//! `bench GET /api/user (100 users): N requests, C connections, T s, R req/s`.
-//! The figure is printed, never asserted.
+//! 1. Requests per second for `GET /api/user` with 100 users: the emulator
+//!    in-process without a broker, [`CLIENTS`] threads sending
+//!    [`REQUESTS`] requests each over keep-alive connections.
+//! 2. [`WRITES`] changes as `cloudmqtt apply` sends them ([`WRITERS`]
+//!    connections at once): pattern rules, queued (no broker, no password
+//!    hashing), so that the figure is the cost of saving the state.
+//! 3. `POST /_emulator/reset` with [`RESET_USERS`] users applied, with the
+//!    real broker when `mosquitto` is installed.
+//!
+//! Every answer is checked; the figures are printed, never asserted.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -23,8 +28,120 @@ const USERS: usize = 100;
 const CLIENTS: usize = 4;
 /// How many requests each client sends.
 const REQUESTS: usize = 2_500;
+/// How many changes the write figure sends.
+const WRITES: usize = 600;
+/// How many connections send them at once (`cloudmqtt apply`'s default).
+const WRITERS: usize = 4;
+/// How many users the reset figure removes.
+const RESET_USERS: usize = 1_000;
 
 fn main() {
+    reads();
+    writes();
+    reset();
+}
+
+/// `Basic base64(":key")`.
+fn basic(key: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(":{key}"))
+    )
+}
+
+/// The socket address of a running emulator's API.
+fn address_of(emulator: &Emulator) -> SocketAddr {
+    emulator
+        .api_url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .parse()
+        .expect("a socket address")
+}
+
+/// Figure 2: saving the state for a burst of changes.
+fn writes() {
+    let options = Options {
+        no_broker: true,
+        api_key: Some("bench-key".into()),
+        apply_delay_ms: 600_000,
+        ..Options::default()
+    };
+    let emulator = Emulator::start(options).expect("the emulator starts");
+    let address = address_of(&emulator);
+    let auth = basic("bench-key");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for writer in 0..WRITERS {
+            let auth = auth.as_str();
+            scope.spawn(move || {
+                let mut connection = Connection::open(address);
+                for index in (writer..WRITES).step_by(WRITERS) {
+                    let body = format!("type=pattern&pattern=bench/%25u/{index}&read=true");
+                    let (status, _) = connection.send("POST", "/api/acl", auth, body.as_bytes());
+                    assert_eq!(status, 204, "change {index}");
+                }
+            });
+        }
+    });
+    let took = started.elapsed();
+    println!(
+        "bench {WRITES} changes (POST /api/acl, queued), {WRITERS} connections: {:.0} ms, {:.2} ms per change",
+        took.as_secs_f64() * 1000.0,
+        took.as_secs_f64() * 1000.0 / WRITES as f64
+    );
+    emulator.shutdown();
+}
+
+/// Figure 3: `POST /_emulator/reset` with many users.
+fn reset() {
+    let options = Options {
+        api_key: Some("bench-key".into()),
+        apply_delay_ms: 500,
+        ..Options::default()
+    };
+    let emulator = Emulator::start(options).expect("the emulator starts");
+    let broker = if emulator.mqtt_url().is_some() {
+        "with the broker"
+    } else {
+        "without a broker"
+    };
+    let address = address_of(&emulator);
+    let auth = basic("bench-key");
+    let mut connection = Connection::open(address);
+    for round in 0..3 {
+        for index in 0..RESET_USERS {
+            let body = format!("username=user-{index:04}&password=pw-{index}");
+            let (status, _) = connection.send("POST", "/api/user", &auth, body.as_bytes());
+            assert_eq!(status, 204, "creating user {index}");
+        }
+        loop {
+            let (status, body) = connection.send("GET", "/api/user", &auth, b"");
+            assert_eq!(status, 200);
+            let listed: serde_json::Value = serde_json::from_slice(&body).expect("a JSON list");
+            if listed.as_array().map(Vec::len) == Some(RESET_USERS) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let started = Instant::now();
+        let (status, _) = connection.send("POST", "/_emulator/reset", &auth, b"");
+        let took = started.elapsed();
+        assert_eq!(status, 204);
+        let (_, body) = connection.send("GET", "/api/user", &auth, b"");
+        assert_eq!(body, b"[]");
+        println!(
+            "bench POST /_emulator/reset ({RESET_USERS} users, {broker}), round {}: {:.1} ms",
+            round + 1,
+            took.as_secs_f64() * 1000.0
+        );
+    }
+    drop(connection);
+    emulator.shutdown();
+}
+
+/// Figure 1: reads.
+fn reads() {
     let options = Options {
         no_broker: true,
         api_key: Some("bench-key".into()),
@@ -32,16 +149,8 @@ fn main() {
         ..Options::default()
     };
     let emulator = Emulator::start(options).expect("the emulator starts");
-    let address: SocketAddr = emulator
-        .api_url()
-        .trim_start_matches("http://")
-        .trim_end_matches("/api")
-        .parse()
-        .expect("a socket address");
-    let auth = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(":bench-key")
-    );
+    let address = address_of(&emulator);
+    let auth = basic("bench-key");
     let mut connection = Connection::open(address);
     for index in 0..USERS {
         let body = format!("username=user-{index:03}&password=pw-{index}");
