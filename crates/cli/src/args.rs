@@ -210,6 +210,49 @@ pub enum Command {
     /// List, add and remove profiles: named instances in the config file.
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Drive a cloudmqtt-emulator used as a test fixture: its journal of
+    /// requests, reset, snapshots and scoped faults.
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+}
+
+/// `cloudmqtt emulator ...`: the emulator's control API (`/_emulator/`
+/// beside the base URL's `/api`).
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Print the journal of API requests (oldest first), or clear it.
+    Requests {
+        /// Only the requests whose sequence number is above N.
+        #[arg(long, value_name = "N", conflicts_with = "clear")]
+        since: Option<u64>,
+        /// Empty the journal instead.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Remove every user, rule, pending change and scoped fault, empty the
+    /// journal, and rewrite the broker's files.
+    Reset,
+    /// Keep the users, rules and pending changes under a name.
+    Snapshot {
+        /// 1 to 64 letters, digits, ., _ and -, starting with a letter or
+        /// digit.
+        #[arg(value_hint = ValueHint::Other)]
+        name: String,
+    },
+    /// Bring back the state kept under a name (exit 3 when there is none).
+    Restore {
+        /// The snapshot's name.
+        #[arg(value_hint = ValueHint::Other)]
+        name: String,
+    },
+    /// Print the scoped faults that remain, or replace them.
+    Faults {
+        /// Replace them with the rules of this JSON file (- for stdin):
+        /// {"rules": [{"method": "POST", "path": "/api/acl", "status": 429,
+        /// "retry_after": 1, "times": 3}]}.
+        #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+        set: Option<PathBuf>,
+    },
 }
 
 /// `cloudmqtt profiles ...`
@@ -1098,7 +1141,7 @@ mod tests {
         assert_eq!(
             usage_message(&[]),
             "a command is needed: users, acl, instance, plan, apply, export, completions, man, \
-             profiles (try 'cloudmqtt --help')"
+             profiles, emulator (try 'cloudmqtt --help')"
         );
         // Option values are skipped, whatever they look like.
         assert_eq!(

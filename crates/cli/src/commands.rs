@@ -77,6 +77,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Acl(command) => acl(&mut client, command, json, &mut stdout),
         Command::Instance(command) => instance(&mut client, command, json, &mut stdout),
         Command::Export(args) => crate::export::export(&mut client, args.format, json, &mut stdout),
+        Command::Emulator(command) => crate::emulator::run(&mut client, command, json, &mut stdout),
         Command::Completions { .. }
         | Command::Man
         | Command::Profiles(_)

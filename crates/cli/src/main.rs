@@ -24,6 +24,7 @@ mod args;
 mod client;
 mod commands;
 mod diff;
+mod emulator;
 mod export;
 mod failure;
 mod files;

@@ -109,7 +109,7 @@ pub fn cell(text: &str) -> String {
 
 /// Writes a header and rows with columns padded to their widest cell; the
 /// last column is not padded.
-fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|name| name.chars().count()).collect();
     for row in rows {
         for (width, value) in widths.iter_mut().zip(row) {
