@@ -7,9 +7,10 @@
 //! 1. Requests per second for `GET /api/user` with 100 users: the emulator
 //!    in-process without a broker, [`CLIENTS`] threads sending
 //!    [`REQUESTS`] requests each over keep-alive connections.
-//! 2. [`WRITES`] changes as `cloudmqtt apply` sends them ([`WRITERS`]
-//!    connections at once): pattern rules, queued (no broker, no password
-//!    hashing), so that the figure is the cost of saving the state.
+//! 2. [`WRITES`] changes, from one connection and as `cloudmqtt apply`
+//!    sends them ([`WRITERS`] connections at once): pattern rules, queued
+//!    (no broker, no password hashing), so that the figure is the cost of
+//!    saving the state: the writes of the state file and their time.
 //! 3. `POST /_emulator/reset` with [`RESET_USERS`] users applied, with the
 //!    real broker when `mosquitto` is installed.
 //!
@@ -59,38 +60,47 @@ fn address_of(emulator: &Emulator) -> SocketAddr {
         .expect("a socket address")
 }
 
-/// Figure 2: saving the state for a burst of changes.
+/// Figure 2: saving the state for a burst of changes, sent by one
+/// connection (each change waits for its own write, as every change did
+/// before writes were batched) and by [`WRITERS`] at once (changes that
+/// come while a write runs share the next one).
 fn writes() {
-    let options = Options {
-        no_broker: true,
-        api_key: Some("bench-key".into()),
-        apply_delay_ms: 600_000,
-        ..Options::default()
-    };
-    let emulator = Emulator::start(options).expect("the emulator starts");
-    let address = address_of(&emulator);
-    let auth = basic("bench-key");
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for writer in 0..WRITERS {
-            let auth = auth.as_str();
-            scope.spawn(move || {
-                let mut connection = Connection::open(address);
-                for index in (writer..WRITES).step_by(WRITERS) {
-                    let body = format!("type=pattern&pattern=bench/%25u/{index}&read=true");
-                    let (status, _) = connection.send("POST", "/api/acl", auth, body.as_bytes());
-                    assert_eq!(status, 204, "change {index}");
-                }
-            });
-        }
-    });
-    let took = started.elapsed();
-    println!(
-        "bench {WRITES} changes (POST /api/acl, queued), {WRITERS} connections: {:.0} ms, {:.2} ms per change",
-        took.as_secs_f64() * 1000.0,
-        took.as_secs_f64() * 1000.0 / WRITES as f64
-    );
-    emulator.shutdown();
+    for writers in [1, WRITERS] {
+        let options = Options {
+            no_broker: true,
+            api_key: Some("bench-key".into()),
+            apply_delay_ms: 600_000,
+            ..Options::default()
+        };
+        let emulator = Emulator::start(options).expect("the emulator starts");
+        let address = address_of(&emulator);
+        let auth = basic("bench-key");
+        let before = emulator.state_writes();
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for writer in 0..writers {
+                let auth = auth.as_str();
+                scope.spawn(move || {
+                    let mut connection = Connection::open(address);
+                    for index in (writer..WRITES).step_by(writers) {
+                        let body = format!("type=pattern&pattern=bench/%25u/{index}&read=true");
+                        let (status, _) =
+                            connection.send("POST", "/api/acl", auth, body.as_bytes());
+                        assert_eq!(status, 204, "change {index}");
+                    }
+                });
+            }
+        });
+        let took = started.elapsed();
+        let after = emulator.state_writes();
+        println!(
+            "bench {WRITES} changes (POST /api/acl, queued), {writers} connection(s): {:.0} ms, {} writes of the state file, {:.0} ms writing",
+            took.as_secs_f64() * 1000.0,
+            after.writes - before.writes,
+            (after.time - before.time).as_secs_f64() * 1000.0
+        );
+        emulator.shutdown();
+    }
 }
 
 /// Figure 3: `POST /_emulator/reset` with many users.

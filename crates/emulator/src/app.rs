@@ -5,7 +5,7 @@
 //! [`crate::control`].
 
 use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
@@ -18,7 +18,7 @@ use crate::broker::Broker;
 use crate::control::{self, Control};
 use crate::faults::{Faults, ScopedFaults, Verdict};
 use crate::journal::Journal;
-use crate::store::{State, Store};
+use crate::store::{GroupCommit, State, Store, WriteStats};
 use crate::strict;
 use crate::wire::{ApiRequest, ApiResponse};
 
@@ -48,6 +48,8 @@ pub struct App {
     journal: Journal,
     snapshots: Mutex<BTreeMap<String, State>>,
     inner: Mutex<Inner>,
+    /// The state file's writes, waited on without holding `inner`.
+    commits: Arc<GroupCommit>,
     changed: Condvar,
 }
 
@@ -74,6 +76,7 @@ impl App {
             strict: settings.strict,
             journal: Journal::default(),
             snapshots: Mutex::new(BTreeMap::new()),
+            commits: store.commits(),
             inner: Mutex::new(Inner { store, broker }),
             changed: Condvar::new(),
         }
@@ -87,12 +90,24 @@ impl App {
     }
 
     /// Applies due changes until `stop` says so, sleeping until the next
-    /// change falls due (or a new one is queued). Runs on its own thread.
+    /// change falls due (or a new one is queued), and saves what it
+    /// applied (without the lock, so that requests go on meanwhile). Runs
+    /// on its own thread.
     pub fn run_applier(&self, stop: &std::sync::atomic::AtomicBool) {
         let mut inner = self.lock();
+        let mut saved = inner.store.generation();
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
             let now = SystemTime::now();
             inner.apply_due(now);
+            if inner.store.generation() != saved {
+                saved = inner.store.generation();
+                drop(inner);
+                if let Err(error) = self.save(saved) {
+                    log!("cloudmqtt-emulator: could not save applied changes: {error}");
+                }
+                inner = self.lock();
+                continue;
+            }
             let wait = inner
                 .store
                 .state()
@@ -107,6 +122,43 @@ impl App {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// Returns once the state of `generation` is saved, writing it (with
+    /// whatever else changed meanwhile) when no write is running.
+    fn save(&self, generation: u64) -> std::io::Result<()> {
+        self.commits.wait_durable(generation, || {
+            self.inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .store
+                .image()
+        })
+    }
+
+    /// `response`, once every change made until now is saved; a 500 when
+    /// saving fails (the change stays, and the next write saves it).
+    fn when_saved(&self, response: ApiResponse) -> ApiResponse {
+        let generation = self
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .store
+            .generation();
+        match self.save(generation) {
+            Ok(()) => response,
+            Err(error) => {
+                log!("cloudmqtt-emulator: could not save the state: {error}");
+                ApiResponse::error(500, "internal error: could not save the state")
+            }
+        }
+    }
+
+    /// How many times the state file has been written since the start,
+    /// and the time it took.
+    #[must_use]
+    pub fn state_writes(&self) -> WriteStats {
+        self.commits.stats()
     }
 
     /// Wakes the applier (after queueing a change, or to stop it).
@@ -141,19 +193,21 @@ impl App {
     /// injected latency and faults (scoped ones first), the key check, the
     /// `--strict` check, and is answered by `api::Inner::respond` from the
     /// state as it stands at this moment, under the lock; then it goes into
-    /// the journal.
+    /// the journal. Either answer waits until the changes made so far are
+    /// saved (see [`crate::store`]).
     pub fn handle(&self, request: &ApiRequest) -> ApiResponse {
         if control::is_control(&request.url) {
             if !self.authorized(request) {
                 return unauthorized();
             }
-            return Control {
+            let response = Control {
                 journal: &self.journal,
                 faults: &self.scoped,
                 snapshots: &self.snapshots,
                 inner: &self.inner,
             }
             .respond(request);
+            return self.when_saved(response);
         }
         let started = Instant::now();
         let mut flagged = None;
@@ -211,7 +265,9 @@ impl App {
             // A change may have been queued: the applier's next due time moved.
             self.wake();
         }
-        response
+        // Acknowledged only once saved, together with the changes that
+        // came meanwhile.
+        self.when_saved(response)
     }
 
     /// Whether the request carries the API key as its Basic password,

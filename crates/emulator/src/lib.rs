@@ -292,6 +292,12 @@ impl Emulator {
         self.api_key.expose()
     }
 
+    /// How many times the state file has been written since the start
+    /// (changes made at once share a write), and the time it took.
+    pub fn state_writes(&self) -> store::WriteStats {
+        self.app.state_writes()
+    }
+
     /// Where the state lives.
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
@@ -405,6 +411,7 @@ fn open_store(options: &Options, dir: &std::path::Path) -> Result<Store, StartEr
             })
             .map_err(fail("saving the state"))?;
     }
+    store.save().map_err(fail("saving the state"))?;
     Ok(store)
 }
 

@@ -17,10 +17,17 @@
 //! The whole state, pending changes with their due times included, lives in
 //! one JSON file that is replaced atomically (temporary file in the same
 //! directory, `fsync`, `rename`, `fsync` of the directory). A kill at any
-//! moment leaves either the old or the new file, and every acknowledged
-//! write is in it. Due times are wall-clock milliseconds since the Unix
-//! epoch, so a change still pending when the emulator stops applies on the
-//! next start once its time has come.
+//! moment leaves either the old or the new file. Due times are wall-clock
+//! milliseconds since the Unix epoch, so a change still pending when the
+//! emulator stops applies on the next start once its time has come.
+//!
+//! Writes are batched (group commit, [`GroupCommit`]): [`Store::update`]
+//! changes the state in memory and counts a new generation; a change is
+//! acknowledged only once [`GroupCommit::wait_durable`] says a write that
+//! includes its generation is durable. One write runs at a time; the
+//! changes made while it runs share the next one, so a burst of concurrent
+//! changes costs a few writes rather than one each, and a kill at any
+//! moment still loses no acknowledged change.
 //!
 //! One emulator at a time owns a data directory: [`Store::open`] takes an
 //! exclusive lock on its `lock` file and a second emulator is refused with
@@ -40,6 +47,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cloudmqtt_api::{AclKind, AclRule, User, UserAcl, UserInfo};
@@ -358,8 +366,10 @@ pub fn unix_ms(time: SystemTime) -> u64 {
 /// The state and the file it lives in.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
     state: State,
+    /// Counts the changes: one more for each update that changed the state.
+    generation: u64,
+    commits: Arc<GroupCommit>,
     /// The data directory's lock, held for as long as the store lives (the
     /// kernel releases it when the process ends, even on `kill -9`).
     _lock: File,
@@ -501,8 +511,9 @@ impl Store {
             Err(error) => return Err(error),
         };
         Ok(Self {
-            path,
             state,
+            generation: 0,
+            commits: Arc::new(GroupCommit::new(path)),
             _lock: lock,
         })
     }
@@ -513,25 +524,164 @@ impl Store {
     }
 
     /// Runs `edit` on a copy of the state and, if it succeeds and changed
-    /// anything, saves the copy before making it current. On a save error
-    /// the current state is left as it was.
+    /// anything, makes the copy current and counts a new generation. The
+    /// change is in memory only: it is saved by the next write of
+    /// [`GroupCommit::wait_durable`] (or [`Store::save`]), which whoever
+    /// acknowledges it waits for.
     ///
     /// # Errors
-    /// `edit`'s error, or the save's.
-    pub fn update<T, E: From<io::Error>>(
-        &mut self,
-        edit: impl FnOnce(&mut State) -> Result<T, E>,
-    ) -> Result<T, E> {
+    /// `edit`'s error; the state is then left as it was.
+    pub fn update<T, E>(&mut self, edit: impl FnOnce(&mut State) -> Result<T, E>) -> Result<T, E> {
         let mut next = self.state.clone();
         let value = edit(&mut next)?;
         if next != self.state {
-            write_atomically(
-                &self.path,
-                &serde_json::to_vec_pretty(&next).map_err(io::Error::other)?,
-            )?;
             self.state = next;
+            self.generation += 1;
         }
         Ok(value)
+    }
+
+    /// The generation of the current state: a change is durable once a
+    /// write of this generation (or a later one) is.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The current state as the state file holds it, with its generation.
+    ///
+    /// # Errors
+    /// When the state cannot be encoded.
+    pub fn image(&self) -> io::Result<Image> {
+        Ok(Image {
+            generation: self.generation,
+            bytes: serde_json::to_vec_pretty(&self.state).map_err(io::Error::other)?,
+        })
+    }
+
+    /// The gate through which the state's writes go, to wait on without
+    /// holding the store.
+    #[must_use]
+    pub fn commits(&self) -> Arc<GroupCommit> {
+        Arc::clone(&self.commits)
+    }
+
+    /// Saves the current state now, unless it is saved already.
+    ///
+    /// # Errors
+    /// The write's.
+    pub fn save(&self) -> io::Result<()> {
+        self.commits.wait_durable(self.generation, || self.image())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // What was changed but never waited for (changes applied by the
+        // applier just before a stop) is saved on the way out.
+        if let Err(error) = self.save() {
+            log!("cloudmqtt-emulator: could not save the state: {error}");
+        }
+    }
+}
+
+/// The state's bytes at one generation: what one write saves.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The generation the bytes hold.
+    pub generation: u64,
+    /// The state file's content.
+    pub bytes: Vec<u8>,
+}
+
+/// Group commit for the state file: one write at a time, and every change
+/// made while a write runs saved by the next one, whose durability all of
+/// their requests wait for.
+#[derive(Debug)]
+pub struct GroupCommit {
+    path: PathBuf,
+    progress: Mutex<Progress>,
+    written: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    /// The last generation known to be on disk.
+    durable: u64,
+    /// Whether a write is running.
+    writing: bool,
+    /// The writes made so far, for the benchmark.
+    stats: WriteStats,
+}
+
+/// How many times the state file was written, and the time it took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Writes (each a temporary file, `fsync`, `rename`, `fsync` of the
+    /// directory).
+    pub writes: u64,
+    /// The time spent writing.
+    pub time: Duration,
+}
+
+impl GroupCommit {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            progress: Mutex::new(Progress::default()),
+            written: Condvar::new(),
+        }
+    }
+
+    /// Returns once generation `generation` is durable. When no write is
+    /// running, this thread writes [`Image`]s from `image` (the current
+    /// state, taken under the caller's lock) until `generation` is on disk;
+    /// otherwise it waits for the running write, then checks again.
+    ///
+    /// # Errors
+    /// The write's error (a waiter then takes its turn at writing).
+    pub fn wait_durable(
+        &self,
+        generation: u64,
+        mut image: impl FnMut() -> io::Result<Image>,
+    ) -> io::Result<()> {
+        let mut progress = self.lock();
+        loop {
+            if progress.durable >= generation {
+                return Ok(());
+            }
+            if progress.writing {
+                progress = self
+                    .written
+                    .wait(progress)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            progress.writing = true;
+            drop(progress);
+            let started = std::time::Instant::now();
+            let result = image().and_then(|image| {
+                write_atomically(&self.path, &image.bytes)?;
+                Ok(image.generation)
+            });
+            progress = self.lock();
+            progress.writing = false;
+            self.written.notify_all();
+            let written = result?;
+            progress.stats.writes += 1;
+            progress.stats.time += started.elapsed();
+            progress.durable = progress.durable.max(written);
+        }
+    }
+
+    /// The writes made so far.
+    #[must_use]
+    pub fn stats(&self) -> WriteStats {
+        self.lock().stats
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -798,6 +948,49 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, [MARKER_FILE, LOCK_FILE, STATE_FILE]);
+    }
+
+    #[test]
+    fn a_change_is_on_disk_once_its_generation_is_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let commits = store.commits();
+        let saved = || -> State {
+            serde_json::from_slice(&fs::read(dir.path().join(STATE_FILE)).unwrap()).unwrap()
+        };
+        for name in ["a", "b"] {
+            store
+                .update(|state| {
+                    state.applied.apply(&create(name));
+                    Ok::<_, io::Error>(())
+                })
+                .unwrap();
+        }
+        assert_eq!(store.generation(), 2);
+        // Nothing written yet: both changes share the first write.
+        assert_eq!(commits.stats().writes, 0);
+        commits.wait_durable(1, || store.image()).unwrap();
+        assert_eq!(commits.stats().writes, 1);
+        assert!(saved().applied.has_user("a") && saved().applied.has_user("b"));
+        // Durable already: no second write for either generation.
+        commits.wait_durable(2, || store.image()).unwrap();
+        store.save().unwrap();
+        assert_eq!(commits.stats().writes, 1);
+        // An edit that changes nothing counts no generation.
+        store.update(|_| Ok::<_, io::Error>(())).unwrap();
+        assert_eq!(store.generation(), 2);
+        // A failed write is an error, and the next waiter writes again.
+        let failed = commits.wait_durable(3, || Err(io::Error::other("disk full")));
+        assert_eq!(failed.unwrap_err().to_string(), "disk full");
+        store
+            .update(|state| {
+                state.applied.apply(&create("c"));
+                Ok::<_, io::Error>(())
+            })
+            .unwrap();
+        store.save().unwrap();
+        assert!(saved().applied.has_user("c"));
+        assert_eq!(commits.stats().writes, 2);
     }
 
     #[test]
