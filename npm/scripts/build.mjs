@@ -7,8 +7,9 @@
 //   4. wasm-opt -Oz (npm package `binaryen`): dist/cloudmqtt_api_wasm_bg.wasm,
 //      the one .wasm of the package, and its base64 copy for Node
 //      (dist/wasm-inline.cjs, so that Node bundles carry it)
-//   5. the hand-written JavaScript layer, entry points and type declarations;
-//      the CommonJS copies (.cjs) made with esbuild
+//   5. the hand-written JavaScript layer, entry points and type declarations
+//      (the `testing` entry among them: plain JavaScript, no .wasm); the
+//      CommonJS copies (.cjs) made with esbuild
 //
 // Usage: node scripts/build.mjs [--if-stale]
 //   --if-stale  do nothing when dist/ is complete and was built from the
@@ -70,9 +71,9 @@ function inputsHash() {
 }
 
 /** The ES modules of npm/src that also ship as CommonJS (`.cjs`). */
-const dualModules = ["client.js", "load.js", "slim.js"];
+const dualModules = ["client.js", "load.js", "slim.js", "testing.js"];
 /** The entry points and modules copied from npm/src as they are. */
-const copied = ["client.js", "load.js", "node.cjs", "node-bundler.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js"];
+const copied = ["client.js", "load.js", "node.cjs", "node-bundler.mjs", "browser.js", "workerd.js", "edge-light.js", "slim.js", "testing.js"];
 /** The access entry's entry points, copied from npm/src/access. */
 const accessCopied = ["node.cjs", "node.mjs", "browser.js", "workerd.js", "edge-light.js"];
 
@@ -88,6 +89,10 @@ const outputs = [
   "index.d.cts",
   "slim.d.ts",
   "slim.d.cts",
+  // The `cloudmqtt-api/testing` entry: the emulator's control API in plain
+  // JavaScript, no WebAssembly.
+  "testing.d.ts",
+  "testing.d.cts",
   // The `cloudmqtt-api/access` entry: the client plus the access checker,
   // plan, apply and exportAccess, in a .wasm of its own (plan and apply are
   // too large for the main one's budget, the checker for its target).
@@ -294,11 +299,15 @@ async function build() {
   const types = readFileSync(join(src, "index.d.ts"), "utf8");
   const slimTypes = types + readFileSync(join(src, "slim.d.ts"), "utf8");
   const accessTypes = types + readFileSync(join(src, "access", "index.d.ts"), "utf8");
+  // The testing entry's declarations stand alone: it shares no code with the client.
+  const testingTypes = readFileSync(join(src, "testing.d.ts"), "utf8");
   for (const [name, text] of [
     ["index.d.ts", types],
     ["index.d.cts", types],
     ["slim.d.ts", slimTypes],
     ["slim.d.cts", slimTypes],
+    ["testing.d.ts", testingTypes],
+    ["testing.d.cts", testingTypes],
     ["access/index.d.ts", accessTypes],
     ["access/index.d.cts", accessTypes],
   ]) {
