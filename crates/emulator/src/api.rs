@@ -5,9 +5,12 @@
 //! faults, checks the key, then takes the lock and the time and hands the
 //! request to `Inner::respond`, which answers it from the state and `now`
 //! alone (no clock, sleep or lock of its own). Order of checks: added
-//! latency, rate limit, injected failure, authentication, path (404),
-//! method (405), body and arguments (400), then the operation (404 for
-//! unknown users, 204 on success). A
+//! latency (scoped faults' and `--latency-ms`), a scoped fault's status,
+//! rate limit, injected failure, authentication, `--strict`
+//! ([`crate::strict`]), path (404), method (405), body and arguments
+//! (400), then the operation (404 for unknown users, 204 on success).
+//! Requests under `/_emulator/` go to the control API ([`crate::control`])
+//! instead, after authentication alone. A
 //! body over the size limit never gets here: the HTTP layer answers 413 at
 //! once, before latency, rate limit, injected failure and authentication
 //! (see [`crate::server`]).

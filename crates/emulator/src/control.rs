@@ -33,6 +33,7 @@ pub const PREFIX: &str = "/_emulator/";
 pub const MAX_SNAPSHOT_NAME: usize = 64;
 
 /// Whether a request target is the control API's.
+#[must_use]
 pub(crate) fn is_control(url: &str) -> bool {
     let path = url.split('?').next().unwrap_or("");
     path.starts_with(PREFIX) || path == PREFIX.trim_end_matches('/')
@@ -110,6 +111,7 @@ fn snapshot_name(name: &str) -> Result<&str, ApiResponse> {
 
 impl Control<'_> {
     /// Answers an authenticated control request.
+    #[must_use]
     pub(crate) fn respond(&self, request: &ApiRequest) -> ApiResponse {
         let (path, query) = request
             .url

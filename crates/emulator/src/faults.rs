@@ -231,6 +231,7 @@ impl ScopedFaults {
     /// Decides what the rules do to a request and counts down the `times`
     /// of every rule that took effect (every matching latency rule, the
     /// first matching rule with a status), removing those that reach 0.
+    #[must_use]
     pub fn judge(&self, method: &str, path: &str) -> ScopedVerdict {
         let mut rules = self.lock();
         let mut verdict = ScopedVerdict::default();

@@ -44,6 +44,7 @@ fn known_fields(route: &Route, method: &str) -> &'static [&'static str] {
 }
 
 /// Why the real API would not accept `request`, if it would not.
+#[must_use]
 pub(crate) fn violation(request: &ApiRequest) -> Option<Violation> {
     let path = request.url.split('?').next().unwrap_or("");
     let Some(route) = Route::parse(path) else {
