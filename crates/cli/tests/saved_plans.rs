@@ -457,4 +457,35 @@ fn a_bumped_password_version_sets_that_password_only() {
     .expect_code(0);
     let (_, state) = read_json(&fixture, "cloudmqtt-state.json");
     assert_eq!(state["password_versions"], serde_json::json!({"p-1": 2}));
+
+    // The rest of the cycle: exports, and every file written, hold no
+    // password either.
+    for args in [
+        &["export"][..],
+        &["export", "--json"],
+        &["export", "--format", "mosquitto-acl"],
+    ] {
+        fixture.run(args).expect_code(0);
+    }
+    for entry in walk(fixture.dir.path()) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with("-pw") {
+            let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
+            fixture.assert_no_secret(&text);
+        }
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -71,14 +71,35 @@ impl Fixture {
     /// Runs `cloudmqtt ARGS`; no secret appears in what it printed.
     pub fn run(&self, args: &[&str]) -> Run {
         let result = run(self.cli(args), "");
-        let output = result.all_output();
-        for secret in self.env.iter().map(|(_, value)| *value).chain([self.key]) {
-            assert!(
-                !output.contains(secret),
-                "a secret was printed: {result:#?}"
-            );
-        }
+        self.assert_no_secret(&result.all_output());
         result
+    }
+
+    /// No secret (the key, any value of the environment) appears in
+    /// `text` in any form a request carries it: as is, percent-encoded,
+    /// JSON-escaped, in Base64 and in Basic credentials.
+    pub fn assert_no_secret(&self, text: &str) {
+        use base64::Engine as _;
+        let base64 = |raw: &str| base64::engine::general_purpose::STANDARD.encode(raw);
+        for secret in self.env.iter().map(|(_, value)| *value).chain([self.key]) {
+            let forms = [
+                secret.to_owned(),
+                percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string(),
+                serde_json::to_string(secret)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_owned(),
+                base64(secret),
+                base64(&format!(":{secret}")),
+            ];
+            for form in forms {
+                assert!(
+                    !text.contains(&form),
+                    "a secret ({form}) was printed:\n{text}"
+                );
+            }
+        }
     }
 
     /// The rules, as `acl list --json` gives them.
