@@ -7,85 +7,24 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use clap::Parser as _;
-use cloudmqtt_emulator::Options;
-use common::{Run, against, run};
-use serde_json::{Value, json};
+use common::fixture::Fixture;
+use common::run;
+use serde_json::json;
 
 const KEY: &str = "access-key-5c1e";
 
-/// The emulator with its broker, and a scratch directory for files.
-struct Setup {
-    emulator: Option<cloudmqtt_emulator::Emulator>,
-    api: String,
-    mqtt: Option<u16>,
-    dir: tempfile::TempDir,
-}
+/// The emulator (with its broker unless told otherwise) and a scratch
+/// directory, every run with the passwords in its environment.
+type Setup = Fixture;
 
-impl Setup {
-    fn start(extra: &[&str]) -> Self {
-        let mut args = vec!["cloudmqtt-emulator", "--api-key", KEY];
-        args.extend(extra);
-        let options = Options::try_parse_from(args).expect("valid emulator options");
-        let emulator = cloudmqtt_emulator::Emulator::start(options).expect("the emulator starts");
-        let api = emulator.api_url();
-        let mqtt = emulator
-            .mqtt_url()
-            .and_then(|url| url.rsplit(':').next().and_then(|port| port.parse().ok()));
-        Self {
-            emulator: Some(emulator),
-            api,
-            mqtt,
-            dir: tempfile::tempdir().expect("a scratch directory"),
-        }
-    }
-
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).expect("write the file");
-        path
-    }
-
-    /// `cloudmqtt ARGS` with generous retries (faults are injected) and
-    /// the passwords in the environment.
-    fn cli(&self, args: &[&str]) -> Command {
-        let mut command = against(&self.api, KEY, args);
-        command.args(["--retries", "12"]);
-        for (name, value) in PASSWORDS {
-            command.env(name, value);
-        }
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let result = run(self.cli(args), "");
-        for (_, password) in PASSWORDS {
-            assert!(!result.all_output().contains(password), "{result:#?}");
-        }
-        result
-    }
-
-    fn rules(&self) -> Vec<Value> {
-        let result = self.run(&["acl", "list", "--json"]);
-        result.expect_code(0);
-        result.json().as_array().cloned().unwrap()
-    }
-
-    fn users(&self) -> Vec<String> {
-        let result = self.run(&["users", "list", "--all", "--json"]);
-        result.expect_code(0);
-        result
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|user| user["username"].as_str().unwrap().to_owned())
-            .collect()
+impl Fixture {
+    fn start_with(extra: &[&str]) -> Self {
+        Fixture::start(KEY, extra, &PASSWORDS)
     }
 
     /// No rule is listed twice; returns how many there are.
@@ -100,14 +39,6 @@ impl Setup {
         let distinct: BTreeSet<&String> = users.iter().collect();
         assert_eq!(distinct.len(), users.len(), "{users:?}");
         rules.len()
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        if let Some(emulator) = self.emulator.take() {
-            emulator.shutdown();
-        }
     }
 }
 
@@ -266,7 +197,7 @@ fn write_secret(dir: &Path) {
 
 #[test]
 fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
-    let setup = Setup::start(&[
+    let setup = Setup::start_with(&[
         "--apply-delay-ms",
         "200",
         "--fail-rate",
@@ -463,7 +394,7 @@ fn apply_converges_under_faults_and_the_broker_enforces_the_file() {
 
 #[test]
 fn a_killed_apply_is_finished_by_running_it_again() {
-    let setup = Setup::start(&[
+    let setup = Setup::start_with(&[
         "--no-broker",
         "--apply-delay-ms",
         "400",
@@ -531,7 +462,7 @@ fn a_killed_apply_is_finished_by_running_it_again() {
 
 #[test]
 fn files_are_checked_before_anything_is_sent() {
-    let setup = Setup::start(&["--no-broker", "--apply-delay-ms", "0"]);
+    let setup = Setup::start_with(&["--no-broker", "--apply-delay-ms", "0"]);
     let file = setup.file(
         "access.toml",
         "[users.sensor-1]\npasswd = \"x\"\n\n[users.b]\npassword = \"inline\"\n\n[[rules]]\ntype = \"pattern\"\nusername = \"b\"\npattern = \"a/#\"\n",
@@ -597,7 +528,7 @@ fn the_emulator_starts_from_an_access_file() {
         );
     let file = scratch.path().join("access.toml");
     std::fs::write(&file, &text).unwrap();
-    let setup = Setup::start(&["--no-broker", "--from", file.to_str().unwrap()]);
+    let setup = Setup::start_with(&["--no-broker", "--from", file.to_str().unwrap()]);
     setup
         .run(&[
             "plan",
