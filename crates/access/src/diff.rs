@@ -50,9 +50,11 @@
 //! A user name or client id holding `/` spreads over several levels; those
 //! are exact when named ([`diff_for`]), not as `every user`.
 
-use cloudmqtt_api::AclKind;
+use std::borrow::Cow;
 
-use crate::{Access, AccessQuery, AclRule, decide, substitute, topic_matches};
+use cloudmqtt_api::{AclKind, validate};
+
+use crate::{Access, AclRule, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
 const SYS_WRITABLE: &str = crate::SYS_WRITABLE;
@@ -428,20 +430,21 @@ fn replace_names(
 /// topics: `[old read, old write, new read, new write]`.
 type Answers = [bool; 4];
 
-/// The classes of topics under a prefix.
-enum Below {
+/// The classes of topics under a prefix (levels borrowed from the
+/// filters).
+enum Below<'t> {
     /// Every topic below the prefix is answered alike.
     Alike(Answers),
     /// Split by the next level: the levels the filters spell out, and any
     /// other level.
-    Split(Vec<(String, Node)>, Box<Node>),
+    Split(Vec<(&'t str, Node<'t>)>, Box<Node<'t>>),
 }
 
 /// The topics at and below one prefix.
-struct Node {
+struct Node<'t> {
     /// The prefix itself, as a topic (none at the root).
     exact: Option<Answers>,
-    below: Below,
+    below: Below<'t>,
     /// Which answers occur at or below the prefix, a bit each.
     seen: u16,
 }
@@ -465,17 +468,18 @@ fn unbit(index: usize) -> Answers {
 }
 
 /// A node's topics inside a region and outside it, as lines.
-type Sides = (Vec<Line>, Vec<Line>);
+type Sides<'t> = (Vec<Line<'t>>, Vec<Line<'t>>);
 
-/// A topic filter less some exceptions, as levels.
+/// A topic filter less some exceptions, as levels (borrowed from the
+/// filters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Line {
-    filter: Vec<String>,
-    except: Vec<Vec<String>>,
+struct Line<'t> {
+    filter: Vec<&'t str>,
+    except: Vec<Vec<&'t str>>,
 }
 
-impl Line {
-    fn new(filter: Vec<String>) -> Self {
+impl<'t> Line<'t> {
+    fn new(filter: Vec<&'t str>) -> Self {
         Self {
             filter,
             except: Vec::new(),
@@ -487,10 +491,10 @@ impl Line {
     }
 
     /// The line with level `at` (a `+`) replaced by `level`.
-    fn with_level(&self, at: usize, level: &str) -> Self {
-        let put = |levels: &Vec<String>| {
+    fn with_level(&self, at: usize, level: &'t str) -> Self {
+        let put = |levels: &Vec<&'t str>| {
             let mut levels = levels.clone();
-            levels[at] = level.to_owned();
+            levels[at] = level;
             levels
         };
         Self {
@@ -501,11 +505,11 @@ impl Line {
 }
 
 /// Extends a path by some levels.
-fn joined(path: &[String], more: &[&str]) -> Vec<String> {
-    path.iter()
-        .cloned()
-        .chain(more.iter().map(|level| (*level).to_owned()))
-        .collect()
+fn joined<'t>(path: &[&'t str], more: &[&'t str]) -> Vec<&'t str> {
+    let mut levels = Vec::with_capacity(path.len() + more.len());
+    levels.extend_from_slice(path);
+    levels.extend_from_slice(more);
+    levels
 }
 
 /// The work of one diff: both rule sets and the names used for "any".
@@ -519,6 +523,8 @@ struct Differ<'a> {
     shifted: bool,
     /// A prefix no rule or name contains, for made-up names and levels.
     fresh: String,
+    /// The made-up level standing for any other level.
+    other: String,
 }
 
 /// One kind of user and client id, and the names that stand for them.
@@ -585,7 +591,7 @@ fn spelled_names(
 
 /// A filter still matching a topic's prefix: its levels after the prefix,
 /// and whether its rule is in one list and not the other.
-type Alive<'f> = (&'f [String], bool);
+type Alive<'f> = (&'f [&'f str], bool);
 
 /// Which kinds of names the rules make a difference for.
 struct Kinds {
@@ -600,11 +606,65 @@ struct Kinds {
 }
 
 /// A subject and the rules that can decide for it, old and new: its topic
-/// rules and the pattern rules.
-struct Case<'s> {
-    subject: &'s Subject,
-    old: Vec<AclRule>,
-    new: Vec<AclRule>,
+/// rules and the pattern rules, their filters as levels with the
+/// subject's names in place.
+struct Case<'f> {
+    /// Whether the user name and client id can be asked about.
+    valid: bool,
+    /// Whether the user name or the client id holds `+` or `#`.
+    wildcard: bool,
+    /// The old rules and the new.
+    sides: [Side<'f>; 2],
+}
+
+/// One rule set as it decides for a subject.
+#[derive(Default)]
+struct Side<'f> {
+    /// The subject's topic rules.
+    own: Vec<Asked<'f>>,
+    /// The pattern rules.
+    patterns: Vec<Asked<'f>>,
+}
+
+/// A rule as it decides for a subject: its filter's levels and rights.
+struct Asked<'f> {
+    levels: &'f [&'f str],
+    read: bool,
+    write: bool,
+}
+
+/// A rule's filter for a subject, as text: which side it is on, whether
+/// it is a pattern rule, its rights, and whether the other side lacks it.
+struct Filter<'r> {
+    side: usize,
+    pattern: bool,
+    text: Cow<'r, str>,
+    read: bool,
+    write: bool,
+    changed: bool,
+}
+
+/// A topic being looked at: its levels and its text.
+struct Topic<'f> {
+    levels: Vec<&'f str>,
+    text: String,
+}
+
+impl<'f> Topic<'f> {
+    fn push(&mut self, level: &'f str) {
+        if !self.levels.is_empty() {
+            self.text.push('/');
+        }
+        self.text.push_str(level);
+        self.levels.push(level);
+    }
+
+    fn pop(&mut self) {
+        if let Some(level) = self.levels.pop() {
+            let slash = usize::from(!self.levels.is_empty());
+            self.text.truncate(self.text.len() - level.len() - slash);
+        }
+    }
 }
 
 /// Whether two lists of rules allow the same: the same rules, in any
@@ -668,6 +728,7 @@ impl<'a> Differ<'a> {
             own,
             patterns,
             shifted,
+            other: "~".repeat(longest + 1) + "t",
             fresh: "~".repeat(longest + 1),
         }
     }
@@ -836,66 +897,42 @@ impl Differ<'_> {
     /// The changes of one subject whose rules changed, with its names in
     /// place.
     fn changes(&self, subject: &Subject, own: &[Vec<&AclRule>; 2], raw: &mut Vec<Change>) {
-        let rules = |side: usize| -> Vec<AclRule> {
-            own[side]
-                .iter()
-                .chain(&self.patterns[side])
-                .map(|rule| (*rule).clone())
-                .collect()
-        };
-        let case = Case {
-            subject,
-            old: rules(0),
-            new: rules(1),
-        };
-        // Only topics a rule in one list and not the other matches can be
-        // answered differently; every rule counts when pattern rules come
-        // or go (their presence alone denies wildcard names).
-        let key = |rule: &AclRule| {
-            let kind = if rule.kind == AclKind::Pattern {
-                "p"
-            } else {
-                "t"
-            };
-            [
-                kind,
-                &rule.pattern,
-                if rule.read { "r" } else { "-" },
-                if rule.write { "w" } else { "-" },
-            ]
-            .concat()
-        };
-        let keys = |rules: &[AclRule]| names(rules.iter().map(key).collect());
-        let (old_keys, new_keys) = (keys(&case.old), keys(&case.new));
-        let has_patterns =
-            |rules: &[AclRule]| rules.iter().any(|rule| rule.kind == AclKind::Pattern);
-        let everything = has_patterns(&case.old) != has_patterns(&case.new);
-        let filters: Vec<(Vec<String>, bool)> = case
-            .old
+        let filters = self.filters(subject, own);
+        let levels: Vec<Vec<&str>> = filters
             .iter()
-            .map(|rule| (rule, !has(&new_keys, &key(rule))))
-            .chain(
-                case.new
-                    .iter()
-                    .map(|rule| (rule, !has(&old_keys, &key(rule)))),
-            )
-            .filter_map(|(rule, changed)| {
-                let filter = match rule.kind {
-                    AclKind::Topic => Some(rule.pattern.clone()),
-                    AclKind::Pattern => {
-                        substitute(&rule.pattern, &subject.user, Some(&subject.client))
-                    }
-                }?;
-                Some((filter, changed || everything))
-            })
-            .chain([(SYS_WRITABLE.to_owned(), false)])
-            .map(|(filter, changed)| (filter.split('/').map(str::to_owned).collect(), changed))
+            .map(|filter| filter.text.split('/').collect())
             .collect();
+        let wildcard = |text: &str| text.contains(['+', '#']);
+        let mut case = Case {
+            valid: validate::username(&subject.user).is_ok()
+                && validate::client_id(&subject.client).is_ok(),
+            wildcard: wildcard(&subject.user) || wildcard(&subject.client),
+            sides: [Side::default(), Side::default()],
+        };
+        // The last filter is the `$SYS` topic anyone may write, no rule's.
+        for (filter, levels) in filters.iter().zip(&levels).take(filters.len() - 1) {
+            let side = &mut case.sides[filter.side];
+            let list = if filter.pattern {
+                &mut side.patterns
+            } else {
+                &mut side.own
+            };
+            list.push(Asked {
+                levels,
+                read: filter.read,
+                write: filter.write,
+            });
+        }
         let alive: Vec<Alive<'_>> = filters
             .iter()
-            .map(|(levels, changed)| (levels.as_slice(), *changed))
+            .zip(&levels)
+            .map(|(filter, levels)| (levels.as_slice(), filter.changed))
             .collect();
-        let tree = self.explore(&case, &mut Vec::new(), &alive, false);
+        let mut topic = Topic {
+            levels: Vec::new(),
+            text: String::new(),
+        };
+        let tree = self.explore(&case, &mut topic, &alive, false);
         for gained in [true, false] {
             for access in [Access::Read, Access::Write] {
                 let inside = |answers: &Answers| {
@@ -914,21 +951,74 @@ impl Differ<'_> {
         }
     }
 
+    /// The filters of a subject's rules, old then new, with its names in
+    /// place, and last the `$SYS` topic anyone may write. Only topics a
+    /// rule in one list and not the other matches can be answered
+    /// differently; every rule counts when pattern rules come or go
+    /// (their presence alone denies wildcard names).
+    fn filters<'r>(&'r self, subject: &Subject, own: &[Vec<&'r AclRule>; 2]) -> Vec<Filter<'r>> {
+        let rules = |side: usize| own[side].iter().chain(&self.patterns[side]).copied();
+        let key = |rule: &'r AclRule| {
+            let pattern = rule.kind == AclKind::Pattern;
+            (pattern, rule.pattern.as_str(), rule.read, rule.write)
+        };
+        let keys = |side: usize| {
+            let mut keys: Vec<_> = rules(side).map(key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        };
+        let keys = [keys(0), keys(1)];
+        let everything = self.patterns[0].is_empty() != self.patterns[1].is_empty();
+        let mut filters = Vec::new();
+        for side in 0..2 {
+            for rule in rules(side) {
+                let text = match rule.kind {
+                    AclKind::Topic => Cow::Borrowed(rule.pattern.as_str()),
+                    AclKind::Pattern => {
+                        match substitute(&rule.pattern, &subject.user, Some(&subject.client)) {
+                            Some(text) => Cow::Owned(text),
+                            None => continue,
+                        }
+                    }
+                };
+                let changed = keys[1 - side].binary_search(&key(rule)).is_err();
+                filters.push(Filter {
+                    side,
+                    pattern: rule.kind == AclKind::Pattern,
+                    text,
+                    read: rule.read,
+                    write: rule.write,
+                    changed: changed || everything,
+                });
+            }
+        }
+        filters.push(Filter {
+            side: 0,
+            pattern: false,
+            text: Cow::Borrowed(SYS_WRITABLE),
+            read: false,
+            write: false,
+            changed: false,
+        });
+        filters
+    }
+
     /// The classes of topics at and below `topic` (made-up levels standing
     /// for "any other"), given the filters still matching it (their levels
     /// after it).
-    fn explore(
-        &self,
+    fn explore<'f>(
+        &'f self,
         case: &Case<'_>,
-        topic: &mut Vec<String>,
-        alive: &[Alive<'_>],
+        topic: &mut Topic<'f>,
+        alive: &[Alive<'f>],
         covered: bool,
-    ) -> Node {
+    ) -> Node<'f> {
         // No changed rule can match here or below: answered alike.
         if !covered && !alive.iter().any(|(_, changed)| *changed) {
             let same = [false; 4];
             return Node {
-                exact: (!topic.is_empty()).then_some(same),
+                exact: (!topic.levels.is_empty()).then_some(same),
                 below: Below::Alike(same),
                 seen: bit(&same),
             };
@@ -937,15 +1027,15 @@ impl Differ<'_> {
         let covered = covered
             || alive
                 .iter()
-                .any(|(levels, changed)| *changed && levels.first().is_some_and(|l| l == "#"));
-        let exact = (!topic.is_empty()).then(|| answers(case, topic));
+                .any(|(levels, changed)| *changed && levels.first() == Some(&"#"));
+        let exact = (!topic.levels.is_empty()).then(|| answers(case, topic));
         // Filters with a level after the prefix other than a final `#`.
-        let going: Vec<Alive<'_>> = alive
+        let going: Vec<Alive<'f>> = alive
             .iter()
-            .filter(|(levels, _)| levels.first().is_some_and(|level| level != "#"))
+            .filter(|(levels, _)| levels.first().is_some_and(|level| *level != "#"))
             .copied()
             .collect();
-        let other = [&self.fresh, "t"].concat();
+        let other = self.other.as_str();
         if going.is_empty() {
             topic.push(other);
             let answers = answers(case, topic);
@@ -956,29 +1046,34 @@ impl Differ<'_> {
                 below: Below::Alike(answers),
             };
         }
-        let mut spelled: Vec<&str> = going
+        let mut spelled: Vec<&'f str> = going
             .iter()
-            .map(|(levels, _)| levels[0].as_str())
+            .map(|(levels, _)| levels[0])
             .filter(|level| !level.contains(['+', '#']))
             .collect();
         spelled.sort_unstable();
         spelled.dedup();
-        let mut children = Vec::new();
+        let mut children = Vec::with_capacity(spelled.len());
+        let mut next = Vec::with_capacity(going.len());
         for level in spelled {
-            let next: Vec<Alive<'_>> = going
-                .iter()
-                .filter(|(levels, _)| levels[0] == level || levels[0] == "+")
-                .map(|(levels, changed)| (&levels[1..], *changed))
-                .collect();
-            topic.push(level.to_owned());
-            children.push((level.to_owned(), self.explore(case, topic, &next, covered)));
+            next.clear();
+            next.extend(
+                going
+                    .iter()
+                    .filter(|(levels, _)| levels[0] == level || levels[0] == "+")
+                    .map(|(levels, changed)| (&levels[1..], *changed)),
+            );
+            topic.push(level);
+            children.push((level, self.explore(case, topic, &next, covered)));
             topic.pop();
         }
-        let next: Vec<Alive<'_>> = going
-            .iter()
-            .filter(|(levels, _)| levels[0] == "+")
-            .map(|(levels, changed)| (&levels[1..], *changed))
-            .collect();
+        next.clear();
+        next.extend(
+            going
+                .iter()
+                .filter(|(levels, _)| levels[0] == "+")
+                .map(|(levels, changed)| (&levels[1..], *changed)),
+        );
         topic.push(other);
         let rest = self.explore(case, topic, &next, covered);
         topic.pop();
@@ -994,33 +1089,83 @@ impl Differ<'_> {
     }
 }
 
-/// The answers for one topic.
-fn answers(case: &Case<'_>, topic: &[String]) -> Answers {
-    let mut query = AccessQuery {
-        username: case.subject.user.clone(),
-        client_id: Some(case.subject.client.clone()),
-        topic: topic.join("/"),
-        access: Access::Read,
-    };
+/// The answers for one topic, as the evaluator gives them
+/// ([`crate::decide`]): `$SYS` and `$share` first, then the subject's
+/// topic rules (a matching deny rule denies, else a matching rule with
+/// the access allows), then, when there are pattern rules and neither
+/// name holds a wildcard, the pattern rules alike.
+fn answers(case: &Case<'_>, topic: &Topic<'_>) -> Answers {
     // The names and the topic are made of the rules' own levels and
     // made-up ones: a query the broker could be asked, if any is.
-    if query.validate().is_err() {
+    if !case.valid || validate::topic_name("topic", &topic.text).is_err() {
         return [false; 4];
     }
-    let mut ask = |rules: &[AclRule], access| {
-        query.access = access;
-        decide(rules, &query).0
+    let levels = topic.levels.as_slice();
+    let sys = levels[0].starts_with("$SYS");
+    if !sys && levels[0].starts_with("$share") {
+        return [false; 4];
+    }
+    let writable = !sys || {
+        let allowed: Vec<&str> = SYS_WRITABLE.split('/').collect();
+        levels_match(&allowed, levels)
     };
-    [
-        ask(&case.old, Access::Read),
-        ask(&case.old, Access::Write),
-        ask(&case.new, Access::Read),
-        ask(&case.new, Access::Write),
-    ]
+    let mut answers = [false; 4];
+    for (side, rules) in case.sides.iter().enumerate() {
+        let own = matched(&rules.own, levels);
+        let patterns = (!rules.patterns.is_empty() && !case.wildcard)
+            .then(|| matched(&rules.patterns, levels));
+        for at in 0..2 {
+            let allowed = if own[0] {
+                false
+            } else {
+                own[1 + at] || patterns.is_some_and(|patterns| !patterns[0] && patterns[1 + at])
+            };
+            answers[2 * side + at] = allowed && (at == 0 || writable);
+        }
+    }
+    answers
+}
+
+/// What the rules of one list that match a topic give: whether one
+/// denies, whether one allows reading, whether one allows writing.
+fn matched(rules: &[Asked<'_>], topic: &[&str]) -> [bool; 3] {
+    let mut found = [false; 3];
+    for rule in rules {
+        let deny = !rule.read && !rule.write;
+        let adds = deny && !found[0] || rule.read && !found[1] || rule.write && !found[2];
+        if adds && levels_match(rule.levels, topic) {
+            found[0] |= deny;
+            found[1] |= rule.read;
+            found[2] |= rule.write;
+        }
+    }
+    found
+}
+
+/// [`topic_matches`] on a filter and a topic split into levels.
+fn levels_match(filter: &[&str], topic: &[&str]) -> bool {
+    let dollar = |levels: &[&str]| levels.first().is_some_and(|level| level.starts_with('$'));
+    if dollar(filter) != dollar(topic) {
+        return false;
+    }
+    let mut names = topic.iter();
+    for (index, level) in filter.iter().enumerate() {
+        if *level == "#" {
+            // Valid only as the last level.
+            return index + 1 == filter.len();
+        }
+        match names.next() {
+            None => return false,
+            // A level holding a wildcard never equals a topic's.
+            Some(name) if *level != "+" && level != name => return false,
+            Some(_) => {}
+        }
+    }
+    names.next().is_none()
 }
 
 /// A filter's levels as text; `+/#` at the root is `#`.
-fn shown_filter(levels: &[String]) -> String {
+fn shown_filter(levels: &[&str]) -> String {
     if levels == ["+", "#"] {
         return "#".to_owned();
     }
@@ -1073,7 +1218,11 @@ fn mark_shown(sections: &mut [Section]) {
 
 /// The topics of a node inside and outside a region, as lines: the
 /// shorter of the union of its parts and "all but the outside".
-fn describe(node: &Node, path: &mut Vec<String>, inside: &dyn Fn(&Answers) -> bool) -> Sides {
+fn describe<'f>(
+    node: &Node<'f>,
+    path: &mut Vec<&'f str>,
+    inside: &dyn Fn(&Answers) -> bool,
+) -> Sides<'f> {
     // All of the node on one side: no need to look further.
     let sides = (0..16)
         .filter(|index| node.seen & (1 << index) != 0)
@@ -1081,15 +1230,19 @@ fn describe(node: &Node, path: &mut Vec<String>, inside: &dyn Fn(&Answers) -> bo
     let (some_in, some_out) = sides.fold((false, false), |(some_in, some_out), side| {
         (some_in || side, some_out || !side)
     });
-    let whole = || vec![Line::new(joined(path, &["#"]))];
+    let whole = |path: &[&'f str]| vec![Line::new(joined(path, &["#"]))];
     if !some_in {
         return (
             Vec::new(),
-            if path.is_empty() { Vec::new() } else { whole() },
+            if path.is_empty() {
+                Vec::new()
+            } else {
+                whole(path)
+            },
         );
     }
     if !some_out && !path.is_empty() {
-        return (whole(), Vec::new());
+        return (whole(path), Vec::new());
     }
     let exact = node.exact.map(|answers| inside(&answers));
     match &node.below {
@@ -1104,26 +1257,27 @@ fn describe(node: &Node, path: &mut Vec<String>, inside: &dyn Fn(&Answers) -> bo
             (lines(true), lines(false))
         }
         Below::Split(children, rest) => {
-            let mut parts = Vec::new();
+            let mut ins = Vec::with_capacity(children.len());
+            let mut outs = Vec::with_capacity(children.len());
             for (level, child) in children {
-                path.push(level.clone());
-                parts.push((level.as_str(), describe(child, path, inside)));
+                path.push(level);
+                let (child_in, child_out) = describe(child, path, inside);
                 path.pop();
+                ins.push((*level, child_in));
+                outs.push((*level, child_out));
             }
-            path.push("+".to_owned());
-            let rest = describe(rest, path, inside);
+            path.push("+");
+            let (rest_in, rest_out) = describe(rest, path, inside);
             path.pop();
-            let union = |want: bool| union(path, exact == Some(want), &parts, &rest, want);
-            let (inner, outer) = (union(true), union(false));
-            let best = |want: bool, lines: Vec<Line>, others: &[Line]| match all_but(
-                path, exact, want, others,
-            ) {
+            let inner = union(path, exact == Some(true), ins, rest_in);
+            let outer = union(path, exact == Some(false), outs, rest_out);
+            let inner_all = all_but(path, exact, true, &outer);
+            let outer_all = all_but(path, exact, false, &inner);
+            let best = |lines: Vec<Line<'f>>, all: Option<Vec<Line<'f>>>| match all {
                 Some(all) if Line::cost(&all) < Line::cost(&lines) => all,
                 _ => lines,
             };
-            let inside_lines = best(true, inner.clone(), &outer);
-            let outside_lines = best(false, outer, &inner);
-            (inside_lines, outside_lines)
+            (best(inner, inner_all), best(outer, outer_all))
         }
     }
 }
@@ -1131,24 +1285,21 @@ fn describe(node: &Node, path: &mut Vec<String>, inside: &dyn Fn(&Answers) -> bo
 /// The lines of a split node's topics on one side: the prefix itself, each
 /// spelled-out level's lines, and the lines of "any other level", which
 /// take in a spelled-out level's identical line or else except it.
-fn union(
-    path: &[String],
+fn union<'f>(
+    path: &[&'f str],
     exact: bool,
-    parts: &[(&str, Sides)],
-    rest: &Sides,
-    want: bool,
-) -> Vec<Line> {
-    let side = |pair: &Sides| if want { pair.0.clone() } else { pair.1.clone() };
+    parts: Vec<(&'f str, Vec<Line<'f>>)>,
+    rest: Vec<Line<'f>>,
+) -> Vec<Line<'f>> {
     let at = path.len();
     let mut lines = Vec::new();
     if exact {
         lines.push(Line::new(path.to_vec()));
     }
-    let mut spelled: Vec<Vec<Line>> = parts.iter().map(|(_, pair)| side(pair)).collect();
-    for line in side(rest) {
-        let mut line = line;
+    let (levels, mut spelled): (Vec<&'f str>, Vec<Vec<Line<'f>>>) = parts.into_iter().unzip();
+    for mut line in rest {
         let mut excepted = Vec::new();
-        for ((level, _), their) in parts.iter().zip(spelled.iter_mut()) {
+        for (level, their) in levels.iter().zip(spelled.iter_mut()) {
             // `+` never matches a first level starting with `$`.
             if at == 0 && level.starts_with('$') {
                 continue;
@@ -1171,7 +1322,12 @@ fn union(
 /// A node's topics on one side as "all but the other side", when the other
 /// side's lines have no exceptions of their own (not at the root, where
 /// `#` leaves out `$` topics).
-fn all_but(path: &[String], exact: Option<bool>, want: bool, others: &[Line]) -> Option<Vec<Line>> {
+fn all_but<'f>(
+    path: &[&'f str],
+    exact: Option<bool>,
+    want: bool,
+    others: &[Line<'f>],
+) -> Option<Vec<Line<'f>>> {
     let exact = exact?;
     let base = if exact == want {
         joined(path, &["#"])
