@@ -409,6 +409,11 @@ fn replace_names(
 ) -> String {
     let mut pairs = [(from_user, to_user), (from_client, to_client)];
     pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    // Where no name that changes occurs, the text stays as it is.
+    let changes = |(from, to): &(&str, &str)| !from.is_empty() && from != to && text.contains(from);
+    if !pairs.iter().any(changes) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     'outer: while !rest.is_empty() {
@@ -519,6 +524,8 @@ struct Differ<'a> {
     own: Vec<(&'a str, [Vec<&'a AclRule>; 2])>,
     /// The pattern rules, old and new.
     patterns: [Vec<&'a AclRule>; 2],
+    /// Whether the old and new pattern rules allow the same.
+    patterns_alike: bool,
     /// Whether a user name holds `/`, which moves the levels after it.
     shifted: bool,
     /// A prefix no rule or name contains, for made-up names and levels.
@@ -726,6 +733,7 @@ impl<'a> Differ<'a> {
         Self {
             extra,
             own,
+            patterns_alike: alike(&patterns[0], &patterns[1]),
             patterns,
             shifted,
             other: "~".repeat(longest + 1) + "t",
@@ -864,7 +872,7 @@ impl<'a> Differ<'a> {
         let own = self.own_rules(&subject.user).unwrap_or(&none);
         let mut raw = Vec::new();
         // Nothing that decides for this subject changed: no need to look.
-        if !alike(&own[0], &own[1]) || !alike(&self.patterns[0], &self.patterns[1]) {
+        if !self.patterns_alike || !alike(&own[0], &own[1]) {
             self.changes(&subject, own, &mut raw);
         }
         // Shown with `%u` and `%c` for the names that stand for any.
