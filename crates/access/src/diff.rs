@@ -495,17 +495,18 @@ impl<'t> Line<'t> {
         lines.iter().map(|line| 1 + line.except.len()).sum()
     }
 
-    /// The line with level `at` (a `+`) replaced by `level`.
-    fn with_level(&self, at: usize, level: &'t str) -> Self {
-        let put = |levels: &Vec<&'t str>| {
-            let mut levels = levels.clone();
-            levels[at] = level;
-            levels
+    /// Whether `other` is this line with level `at` (a `+`) replaced by
+    /// `level`.
+    fn is_twin(&self, at: usize, level: &str, other: &Self) -> bool {
+        let same = |mine: &[&str], theirs: &[&str]| {
+            mine.len() == theirs.len()
+                && (mine.iter().zip(theirs).enumerate()).all(|(index, (mine, theirs))| {
+                    *theirs == if index == at { level } else { mine }
+                })
         };
-        Self {
-            filter: put(&self.filter),
-            except: self.except.iter().map(put).collect(),
-        }
+        same(&self.filter, &other.filter)
+            && self.except.len() == other.except.len()
+            && (self.except.iter().zip(&other.except)).all(|(mine, theirs)| same(mine, theirs))
     }
 }
 
@@ -545,28 +546,27 @@ struct Subject {
 /// The names a placeholder level of `patterns` could be filled with to
 /// become a literal level of `literals` at the same depth (any depth when
 /// `shifted`: a user name holding `/` moves the levels after it).
-fn spelled_names(
-    patterns: &[&AclRule],
-    literals: &[&AclRule],
+fn spelled_names<'r>(
+    patterns: &[&'r AclRule],
+    literals: &[&'r AclRule],
     placeholders: [&str; 2],
     shifted: bool,
 ) -> Names {
     let depth = |at: usize| if shifted { 0 } else { at };
-    let leveled = |rule: &&AclRule| -> Vec<(usize, String)> {
+    let leveled = |rule: &&'r AclRule| {
         rule.pattern
             .split('/')
             .enumerate()
-            .map(|(at, level)| (depth(at), level.to_owned()))
-            .collect()
+            .map(move |(at, level)| (depth(at), level))
     };
-    let mut literals: Vec<(usize, String)> = literals
+    let mut literals: Vec<(usize, &str)> = literals
         .iter()
         .flat_map(leveled)
         .filter(|(_, level)| !level.contains(['%', '+', '#']))
         .collect();
     literals.sort_unstable();
     literals.dedup();
-    let mut templates: Vec<(usize, String)> = patterns
+    let mut templates: Vec<(usize, &str)> = patterns
         .iter()
         .flat_map(leveled)
         .filter(|(_, level)| level.contains('%'))
@@ -1279,13 +1279,10 @@ fn describe<'f>(
             path.pop();
             let inner = union(path, exact == Some(true), ins, rest_in);
             let outer = union(path, exact == Some(false), outs, rest_out);
-            let inner_all = all_but(path, exact, true, &outer);
-            let outer_all = all_but(path, exact, false, &inner);
-            let best = |lines: Vec<Line<'f>>, all: Option<Vec<Line<'f>>>| match all {
-                Some(all) if Line::cost(&all) < Line::cost(&lines) => all,
-                _ => lines,
-            };
-            (best(inner, inner_all), best(outer, outer_all))
+            // The shorter of the two ways, for each side.
+            let inner_all = all_but(path, exact, true, &outer, Line::cost(&inner));
+            let outer_all = all_but(path, exact, false, &inner, Line::cost(&outer));
+            (inner_all.unwrap_or(inner), outer_all.unwrap_or(outer))
         }
     }
 }
@@ -1312,12 +1309,18 @@ fn union<'f>(
             if at == 0 && level.starts_with('$') {
                 continue;
             }
-            let twin = line.with_level(at, level);
-            match their.iter().position(|theirs| *theirs == twin) {
+            match their
+                .iter()
+                .position(|theirs| line.is_twin(at, level, theirs))
+            {
                 Some(found) => {
                     their.remove(found);
                 }
-                None => excepted.push(twin.filter),
+                None => {
+                    let mut twin = line.filter.clone();
+                    twin[at] = level;
+                    excepted.push(twin);
+                }
             }
         }
         line.except.extend(excepted);
@@ -1329,28 +1332,30 @@ fn union<'f>(
 
 /// A node's topics on one side as "all but the other side", when the other
 /// side's lines have no exceptions of their own (not at the root, where
-/// `#` leaves out `$` topics).
+/// `#` leaves out `$` topics) and that costs less than `than`.
 fn all_but<'f>(
     path: &[&'f str],
     exact: Option<bool>,
     want: bool,
     others: &[Line<'f>],
+    than: usize,
 ) -> Option<Vec<Line<'f>>> {
     let exact = exact?;
+    if others.iter().any(|line| !line.except.is_empty()) {
+        return None;
+    }
+    let excepted = |line: &&Line<'f>| line.filter.as_slice() != path;
+    if 1 + others.iter().filter(excepted).count() >= than {
+        return None;
+    }
     let base = if exact == want {
         joined(path, &["#"])
     } else {
         joined(path, &["+", "#"])
     };
-    let mut except = Vec::new();
-    for line in others {
-        if !line.except.is_empty() {
-            return None;
-        }
-        if line.filter.as_slice() != path {
-            except.push(line.filter.clone());
-        }
-    }
+    let except = (others.iter().filter(excepted))
+        .map(|line| line.filter.clone())
+        .collect();
     Some(vec![Line {
         filter: base,
         except,
