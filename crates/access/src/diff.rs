@@ -495,18 +495,19 @@ impl<'t> Line<'t> {
         lines.iter().map(|line| 1 + line.except.len()).sum()
     }
 
-    /// Whether `other` is this line with level `at` (a `+`) replaced by
-    /// `level`.
-    fn is_twin(&self, at: usize, level: &str, other: &Self) -> bool {
+    /// Whether `other` is this line, with only its first `known`
+    /// exceptions, with level `at` (a `+`) replaced by `level`.
+    fn is_twin(&self, known: usize, at: usize, level: &str, other: &Self) -> bool {
         let same = |mine: &[&str], theirs: &[&str]| {
             mine.len() == theirs.len()
                 && (mine.iter().zip(theirs).enumerate()).all(|(index, (mine, theirs))| {
                     *theirs == if index == at { level } else { mine }
                 })
         };
+        let except = &self.except[..known];
         same(&self.filter, &other.filter)
-            && self.except.len() == other.except.len()
-            && (self.except.iter().zip(&other.except)).all(|(mine, theirs)| same(mine, theirs))
+            && except.len() == other.except.len()
+            && (except.iter().zip(&other.except)).all(|(mine, theirs)| same(mine, theirs))
     }
 }
 
@@ -937,8 +938,8 @@ impl Differ<'_> {
             .map(|(filter, levels)| (levels.as_slice(), filter.changed))
             .collect();
         let mut topic = Topic {
-            levels: Vec::new(),
-            text: String::new(),
+            levels: Vec::with_capacity(8),
+            text: String::with_capacity(64),
         };
         let tree = self.explore(&case, &mut topic, &alive, false);
         for gained in [true, false] {
@@ -948,7 +949,7 @@ impl Differ<'_> {
                     let (old, new) = (answers[at], answers[2 + at]);
                     if gained { !old && new } else { old && !new }
                 };
-                let (lines, _) = describe(&tree, &mut Vec::new(), &inside);
+                let (lines, _) = describe(&tree, &mut Vec::with_capacity(8), &inside);
                 raw.extend(lines.into_iter().map(|line| Change {
                     gained,
                     access,
@@ -1293,25 +1294,26 @@ fn describe<'f>(
 fn union<'f>(
     path: &[&'f str],
     exact: bool,
-    parts: Vec<(&'f str, Vec<Line<'f>>)>,
+    mut parts: Vec<(&'f str, Vec<Line<'f>>)>,
     rest: Vec<Line<'f>>,
 ) -> Vec<Line<'f>> {
     let at = path.len();
-    let mut lines = Vec::new();
+    let spelled: usize = parts.iter().map(|(_, their)| their.len()).sum();
+    let mut lines = Vec::with_capacity(usize::from(exact) + rest.len() + spelled);
     if exact {
         lines.push(Line::new(path.to_vec()));
     }
-    let (levels, mut spelled): (Vec<&'f str>, Vec<Vec<Line<'f>>>) = parts.into_iter().unzip();
     for mut line in rest {
-        let mut excepted = Vec::new();
-        for (level, their) in levels.iter().zip(spelled.iter_mut()) {
+        // The line's own exceptions; those added here come after them.
+        let known = line.except.len();
+        for (level, their) in &mut parts {
             // `+` never matches a first level starting with `$`.
             if at == 0 && level.starts_with('$') {
                 continue;
             }
             match their
                 .iter()
-                .position(|theirs| line.is_twin(at, level, theirs))
+                .position(|theirs| line.is_twin(known, at, level, theirs))
             {
                 Some(found) => {
                     their.remove(found);
@@ -1319,14 +1321,13 @@ fn union<'f>(
                 None => {
                     let mut twin = line.filter.clone();
                     twin[at] = level;
-                    excepted.push(twin);
+                    line.except.push(twin);
                 }
             }
         }
-        line.except.extend(excepted);
         lines.push(line);
     }
-    lines.extend(spelled.into_iter().flatten());
+    lines.extend(parts.into_iter().flat_map(|(_, their)| their));
     lines
 }
 
