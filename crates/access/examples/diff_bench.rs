@@ -2,7 +2,10 @@
 //! each (20,000 rules) and 3 pattern rules, against a rule set that holds
 //! half of those topic rules, some with other rights, printed next to a
 //! tenth of the size; then the same with a pattern rule changed, which
-//! every user must be looked at for.
+//! every user must be looked at for. Each figure comes with the number of
+//! lines and an FNV-1a fingerprint of them: a faster diff must print the
+//! same fingerprints (`6bfc810ade296675` and `9c5aa0aee8f87b64` for the
+//! 10,000 users).
 //!
 //! `cargo run --release -p cloudmqtt-access --example diff_bench`
 #![allow(clippy::disallowed_methods)] // A benchmark reads the clock.
