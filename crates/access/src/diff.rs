@@ -1151,26 +1151,10 @@ fn matched(rules: &[Asked<'_>], topic: &[&str]) -> [bool; 3] {
     found
 }
 
-/// [`topic_matches`] on a filter and a topic split into levels.
+/// The evaluator's one matcher ([`crate::levels_match`]) on levels split
+/// once.
 fn levels_match(filter: &[&str], topic: &[&str]) -> bool {
-    let dollar = |levels: &[&str]| levels.first().is_some_and(|level| level.starts_with('$'));
-    if dollar(filter) != dollar(topic) {
-        return false;
-    }
-    let mut names = topic.iter();
-    for (index, level) in filter.iter().enumerate() {
-        if *level == "#" {
-            // Valid only as the last level.
-            return index + 1 == filter.len();
-        }
-        match names.next() {
-            None => return false,
-            // A level holding a wildcard never equals a topic's.
-            Some(name) if *level != "+" && level != name => return false,
-            Some(_) => {}
-        }
-    }
-    names.next().is_none()
+    crate::levels_match(filter.iter().copied(), topic.iter().copied())
 }
 
 /// A filter's levels as text; `+/#` at the root is `#`.

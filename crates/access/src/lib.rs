@@ -393,29 +393,34 @@ pub fn substitute(pattern: &str, username: &str, client_id: Option<&str>) -> Opt
 /// (`tests/access.rs` checks this against a byte-for-byte port of
 /// Mosquitto's function.)
 pub fn topic_matches(filter: &str, topic: &str) -> bool {
-    if topic.is_empty() || filter.starts_with('$') != topic.starts_with('$') {
+    !topic.is_empty() && levels_match(filter.split('/'), topic.split('/'))
+}
+
+/// [`topic_matches`] on a filter and a topic already split into levels:
+/// the one matcher, which the access diff runs on levels it split once.
+pub(crate) fn levels_match<'f, 't>(
+    filter: impl IntoIterator<Item = &'f str>,
+    topic: impl IntoIterator<Item = &'t str>,
+) -> bool {
+    let mut filter = filter.into_iter().peekable();
+    let mut topic = topic.into_iter().peekable();
+    let dollar = |level: Option<&&str>| level.is_some_and(|level| level.starts_with('$'));
+    if dollar(filter.peek()) != dollar(topic.peek()) {
         return false;
     }
-    let mut topic_levels = topic.split('/');
-    let mut rest = Some(filter);
-    while let Some(text) = rest {
-        let (level, after) = match text.split_once('/') {
-            Some((level, after)) => (level, Some(after)),
-            None => (text, None),
-        };
-        rest = after;
+    while let Some(level) = filter.next() {
         if level == "#" {
             // Valid only as the last level.
-            return after.is_none();
+            return filter.next().is_none();
         }
-        match topic_levels.next() {
+        match topic.next() {
             None => return false,
             // A level holding a wildcard never equals a topic's.
             Some(name) if level != "+" && level != name => return false,
             Some(_) => {}
         }
     }
-    topic_levels.next().is_none()
+    topic.next().is_none()
 }
 
 // ---------------------------------------------------------------------------
