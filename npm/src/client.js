@@ -226,9 +226,12 @@ function corsHint(url) {
 
 /**
  * One attempt of an `S` step: `fetch`, then the whole body, within
- * `timeoutMs`. Resolves to the response's parts, a failure, or ABORTED.
+ * `timeoutMs`. Resolves to the response's parts, a failure, or ABORTED;
+ * each outcome but ABORTED carries `sent` (what went out: method, URL,
+ * attempt). With an `observer` (a hook or a logger listens), the attempt
+ * is timed and reported to it; without one, nothing is.
  */
-async function attempt({ url, timeoutMs, init }, signals, customFetch) {
+async function attempt({ url, timeoutMs, init }, signals, customFetch, sent, observer) {
   const controller = new AbortController();
   const abort = () => controller.abort(new Error("the request was aborted"));
   const timer = setTimeout(abort, timeoutMs);
@@ -236,6 +239,7 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch) {
   init.credentials = "omit";
   init.redirect = "manual";
   init.signal = controller.signal;
+  const started = observer === undefined ? 0 : observer.request(sent, init);
   try {
     let response;
     let body;
@@ -247,23 +251,264 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch) {
       [response, body] = await race(readWith(customFetch, new Request(url, init)), controller.signal);
     }
     const headers = response.headers;
-    return {
+    const outcome = {
       status: response.status,
+      headers,
       contentType: headers.get("content-type"),
       retryAfter: headers.get("retry-after"),
       body: new Uint8Array(body),
+      sent,
     };
+    if (observer !== undefined) observer.response(sent, outcome.status, undefined, started);
+    return outcome;
   } catch (error) {
     if (error?.[MISUSE] === true) throw error;
-    if (anyAborted(signals)) return ABORTED;
+    if (anyAborted(signals)) {
+      if (observer !== undefined) observer.response(sent, undefined, "ABORTED", started);
+      return ABORTED;
+    }
     const timeout = controller.signal.aborted;
     const hint = timeout ? undefined : corsHint(url);
     const message = hint === undefined ? describe(error) : `${describe(error)} (${hint})`;
-    return { failed: true, timeout, message, cause: error, cors: hint !== undefined };
+    if (observer !== undefined) observer.response(sent, undefined, timeout ? "TIMEOUT" : "NETWORK", started);
+    return { failed: true, timeout, message, cause: error, cors: hint !== undefined, sent };
   } finally {
     clearTimeout(timer);
     if (signals !== undefined) for (const signal of signals) signal.removeEventListener("abort", abort);
   }
+}
+
+/**
+ * What an `S` step sends, as hooks and log lines name it: `{ method, url,
+ * attempt }`. `attempt` counts the attempts of one request (method, URL
+ * and body), as the CLI's `--debug` counts them (crates/cli/src/trace.rs):
+ * a send after an answer the core retries (no response, a 429 or a 5xx)
+ * is the next attempt, a send after any other answer (a wait's probe
+ * asking again) attempt 1 of a new request. `counts` maps each request of
+ * a call to its last attempt's number and whether that attempt's answer
+ * was one the core retries (`retried`, set when its outcome is handed in).
+ */
+function sentOf(counts, { url, init }) {
+  const key = `${init.method} ${url}\n${init.body ?? ""}`;
+  const before = counts.get(key);
+  const sent = {
+    method: init.method,
+    url,
+    attempt: before !== undefined && before.retried ? before.attempt + 1 : 1,
+    key,
+    retried: false,
+  };
+  counts.set(key, sent);
+  return sent;
+}
+
+/** Whether an attempt's outcome is one the core retries (see `sentOf`). */
+function retriedAfter(outcome) {
+  return outcome.failed === true || outcome.status === 429 || outcome.status >= 500;
+}
+
+// --- Logging and hooks ------------------------------------------------------
+// Built from what the driver sees of each attempt (timed here) and from the
+// core's events (`V` steps: a retry and why, a wait that looks again). A
+// client whose options ask for neither a hook nor a debug or info logger
+// has no observer, and the driver then times nothing and builds nothing.
+
+/** The log levels, from the most verbose; `off` logs nothing. */
+const LOG_LEVELS = ["debug", "info", "warn", "error", "off"];
+/** The variable `logLevel` is read from, where there is an environment, when the option is absent. */
+const LOG_ENV = "CLOUDMQTT_LOG";
+/** The hook options. */
+const HOOKS = ["onRequest", "onResponse", "onRetry"];
+/** The methods a logger has. */
+const LOGGER_METHODS = ["debug", "info", "warn", "error"];
+
+/** Milliseconds on a monotonic clock where the runtime has one. */
+const clockMs = () => globalThis.performance?.now?.() ?? Date.now();
+
+/**
+ * The client's log level: the `logLevel` option, else `CLOUDMQTT_LOG`
+ * where the runtime has `process.env`, else `"warn"`. An error object
+ * (`INVALID_INPUT`, field `logLevel`) for any other value.
+ */
+function logLevelOf(settings) {
+  let level = settings.logLevel;
+  let source = "";
+  if (level === undefined) {
+    try {
+      level = globalThis.process?.env?.[LOG_ENV];
+    } catch {
+      // Deno without --allow-env: no environment to read.
+    }
+    if (level === undefined || level === "") return "warn";
+    source = ` (from the ${LOG_ENV} environment variable)`;
+  }
+  if (LOG_LEVELS.includes(level)) return level;
+  throw {
+    code: "INVALID_INPUT",
+    message: `invalid logLevel${source}: must be "debug", "info", "warn", "error" or "off"`,
+    field: "logLevel",
+  };
+}
+
+/** The `logger` option, checked: an object with the four methods (default `console`). */
+function loggerOf(settings) {
+  const logger = settings.logger ?? globalThis.console;
+  if (logger !== null && typeof logger === "object" && LOGGER_METHODS.every((name) => typeof logger[name] === "function")) {
+    return logger;
+  }
+  throw {
+    code: "INVALID_INPUT",
+    message: "invalid logger: must be an object with debug, info, warn and error methods",
+    field: "logger",
+  };
+}
+
+/**
+ * The passwords a call was given, by its method's name in `Method` or
+ * `AccessMethod`: a log line scrubs them (with the key) in every form.
+ */
+function passwordsOf(method, args) {
+  const found = [];
+  const add = (value) => {
+    if (typeof value === "string" && value !== "") found.push(value);
+  };
+  if (method === "CreateUser") add(args[0]?.password);
+  if (method === "UpdateUserPassword") add(args[1]);
+  if ((method === "Plan" || method === "Apply") && args[0]?.users !== null && typeof args[0]?.users === "object") {
+    for (const user of Object.values(args[0].users)) add(user?.password);
+  }
+  return found;
+}
+
+/**
+ * What listens to a client's calls: its hooks and its logger, with the
+ * secrets its log lines are scrubbed of. Made only when a hook is given
+ * or the level is `debug` or `info`; hooks and log lines get the same
+ * facts. `redact(text, secrets)` is the core's redaction (the CLI's
+ * `--debug` uses the same), through the WebAssembly client.
+ */
+class Observer {
+  constructor(settings, level, logger, redact) {
+    this.hooks = {};
+    for (const name of HOOKS) if (settings[name] !== undefined) this.hooks[name] = settings[name];
+    this.logger = logger;
+    this.redact = redact;
+    const rank = LOG_LEVELS.indexOf(level);
+    this.debug = rank <= 0;
+    this.info = rank <= 1;
+    this.warn = rank <= 2;
+    /** The passwords the client was given, and the Basic credentials. */
+    this.secrets = new Set();
+    /** Whether a hook's exception was reported (once per client). */
+    this.warned = false;
+  }
+
+  /** Keeps the passwords a call was given, to scrub them from log lines. */
+  learn(method, args) {
+    for (const password of passwordsOf(method, args)) this.secrets.add(password);
+  }
+
+  /** Writes `line` at `level`, scrubbed; a logger's exception is its own. */
+  log(level, line) {
+    try {
+      this.logger[level](this.redact(`cloudmqtt: ${line}`, [...this.secrets]));
+    } catch {}
+  }
+
+  /** Calls a hook with a frozen info object; its exception is reported once, at warn. */
+  call(name, info) {
+    const hook = this.hooks[name];
+    if (hook === undefined) return;
+    try {
+      hook(Object.freeze(info));
+    } catch (error) {
+      if (this.warned) return;
+      this.warned = true;
+      if (this.warn) this.log("warn", `the ${name} hook threw (not reported again; the call goes on): ${describe(error)}`);
+    }
+  }
+
+  /** An attempt goes out: `onRequest`. Returns when it started. */
+  request(sent, init) {
+    const authorization = init.headers?.authorization;
+    if (typeof authorization === "string") {
+      const credentials = authorization.slice(authorization.indexOf(" ") + 1);
+      this.secrets.add(credentials);
+      this.secrets.add(credentials.replace(/=+$/, ""));
+    }
+    this.call("onRequest", { method: sent.method, url: sent.url, attempt: sent.attempt });
+    return clockMs();
+  }
+
+  /**
+   * An attempt is over, with a status or the code of what it got instead
+   * (`NETWORK`, `TIMEOUT`, `ABORTED`): `onResponse`, and a debug line.
+   */
+  response(sent, status, error, started) {
+    const durationMs = Math.round((clockMs() - started) * 10) / 10;
+    const { method, url, attempt } = sent;
+    if (this.debug) {
+      const result = status === undefined ? `no response after ${durationMs} ms: ${error}` : `${status} in ${durationMs} ms`;
+      this.log("debug", `${method} ${url} attempt ${attempt}: ${result}`);
+    }
+    this.call("onResponse", { method, url, attempt, status, durationMs, error });
+  }
+
+  /**
+   * A core event (a `V` step's JSON): a retry (`onRetry`, an info line),
+   * naming `sent`, the attempt whose answer caused it; or a wait that
+   * looks again (a debug line naming what it waits for).
+   */
+  event(event, sent) {
+    if (event.retry !== undefined) {
+      const { retry, reason, status, delayMs } = event;
+      const method = sent?.method;
+      const url = sent?.url;
+      const attempt = sent === undefined ? retry + 1 : sent.attempt + 1;
+      if (this.info) {
+        const why = status === undefined ? reason : `${reason} (${status})`;
+        this.log("info", `retry ${retry} of ${method} ${url} in ${delayMs} ms (attempt ${attempt}): ${why}`);
+      }
+      this.call("onRetry", { method, url, attempt, retry, reason, status, delayMs });
+    } else if (event.wait !== undefined && this.debug) {
+      this.log("debug", `wait ${event.delayMs} ms, then look for ${event.wait}`);
+    }
+  }
+}
+
+/**
+ * The observer of a client's options (see `Observer`), or undefined when
+ * nothing listens. Checks `logLevel`, `logger` and the hooks; throws an
+ * error object naming the option that is wrong.
+ */
+function observerOf(settings, redact) {
+  const level = logLevelOf(settings);
+  const logger = loggerOf(settings);
+  let hooked = false;
+  for (const name of HOOKS) {
+    const hook = settings[name];
+    if (hook === undefined) continue;
+    if (typeof hook !== "function") {
+      throw { code: "INVALID_INPUT", message: `invalid ${name}: must be a function`, field: name };
+    }
+    hooked = true;
+  }
+  return hooked || level === "debug" || level === "info" ? new Observer(settings, level, logger, redact) : undefined;
+}
+
+/**
+ * `promise` with `withResponse()`: the same result, with the response
+ * behind it, `{ data, response }`, read from `call.last` (the last
+ * outcome the call handed in; see `responseOf`).
+ */
+function withResponse(promise, call) {
+  promise.withResponse = () => promise.then((data) => ({ data, response: responseOf(call.last) }));
+  return promise;
+}
+
+/** `{ status, headers, attempts }` of an outcome (see `withResponse`). */
+function responseOf(outcome) {
+  return Object.freeze({ status: outcome?.status, headers: outcome?.headers, attempts: outcome?.sent.attempt });
 }
 
 // The keys of every options object and of the desired state, as their
@@ -274,9 +519,22 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch) {
 // every user. A new option goes into its reader and here.
 
 /** A client's options. */
-const CLIENT_OPTIONS = ["apiKey", "baseUrl", "encoding", "timeoutMs", "maxRetries", "allowInsecureHttp", "fetch"];
+const CLIENT_OPTIONS = [
+  "apiKey",
+  "baseUrl",
+  "encoding",
+  "timeoutMs",
+  "maxRetries",
+  "allowInsecureHttp",
+  "fetch",
+  "logLevel",
+  "logger",
+  "onRequest",
+  "onResponse",
+  "onRetry",
+];
 /** A call's options. */
-const CALL_OPTIONS = ["signal", "timeoutMs"];
+const CALL_OPTIONS = ["signal", "timeoutMs", "maxRetries"];
 /** The object of a `wait` option. */
 const WAIT_OPTIONS = ["signal", "timeoutMs", "intervalMs"];
 const CHANGE_OPTIONS = [...CALL_OPTIONS, "wait"];
@@ -372,6 +630,19 @@ export function bind(load, { access = false } = {}) {
     Object.defineProperty(family.prototype, "name", { value: name, writable: true, configurable: true });
     families[name] = family;
     for (const code of codes) classOf.set(code, family);
+  }
+
+  /**
+   * `error` with the `headers` of the last response (`last`, the last
+   * outcome its call handed in) and the number of the last attempt
+   * (`attempts`); a TypeError of the caller's misuse, or an error of a
+   * call that sent nothing, as it is.
+   */
+  function withAttempts(error, last) {
+    if (last === undefined || !(error instanceof CloudMqttError) || error.attempts !== undefined) return error;
+    if (last.headers !== undefined) Object.defineProperty(error, "headers", { value: last.headers, enumerable: true });
+    Object.defineProperty(error, "attempts", { value: last.sent.attempt, enumerable: true });
+    return error;
   }
 
   /** A CloudMqttError of the subclass its code belongs to. */
@@ -516,13 +787,17 @@ export function bind(load, { access = false } = {}) {
    * Runs the task `make()` returns to its end (see crates/wasm/src/task.rs
    * for its steps) and frees it, unless `keep` (a walk, which ends at each
    * page): the driver carries requests (as many at once as the task sends),
-   * tells the time, sleeps, and hands each change of an apply to
-   * `onProgress`. Rejects with a CloudMqttError, whatever failed (`make()`
-   * included).
+   * tells the time, sleeps, hands each change of an apply to `onProgress`,
+   * and reports attempts and the core's events to `call.observer` when
+   * there is one. `call.last` is the last outcome handed in (what
+   * `withResponse` reads). Rejects with a CloudMqttError, whatever failed
+   * (`make()` included), carrying the last response's `headers` and the
+   * last attempt's number.
    */
-  async function drive(make, customFetch, keep = false, onProgress = undefined) {
+  async function drive(make, customFetch, keep = false, onProgress = undefined, call = {}) {
     running++;
     let task;
+    const observer = call.observer;
     try {
       task = make();
       const signals = task.signals();
@@ -533,9 +808,13 @@ export function bind(load, { access = false } = {}) {
       let blocked = 0;
       /** Fetches in flight: ticket → promise of its outcome. */
       const flying = new Map();
+      /** Each request's last attempt (see `sentOf`). */
+      const counts = new Map();
       const handIn = (ticket, outcome) => {
         flying.delete(ticket);
         if (outcome === ABORTED) throw stepError(task.aborted());
+        call.last = outcome;
+        outcome.sent.retried = retriedAfter(outcome);
         if (outcome.failed) {
           lastFailure = outcome;
           // A request that CORS may block is tried twice at most: the
@@ -571,7 +850,8 @@ export function bind(load, { access = false } = {}) {
             // S: send, and step on at once.
             if (anyAborted(signals)) throw stepError(task.aborted());
             const request = JSON.parse(step.slice(1));
-            flying.set(request.ticket, attempt(request, signals, customFetch));
+            const sent = sentOf(counts, request);
+            flying.set(request.ticket, attempt(request, signals, customFetch, sent, observer));
             // `pending`: nothing to do until an outcome (a `P` step, spared).
             if (request.pending) await awaitOutcome();
             break;
@@ -593,16 +873,20 @@ export function bind(load, { access = false } = {}) {
             if (flying.size === 0) throw failure(step, lastFailure);
             await awaitOutcome();
             break;
-          case 86:
-            // V: a change of an apply moved on (a listener's exception is
-            // its own).
-            if (onProgress !== undefined) {
-              const { change, state } = JSON.parse(step.slice(1));
+          case 86: {
+            // V: an event: a change of an apply moved on (a listener's
+            // exception is its own), a retry, a wait looking again.
+            if (onProgress === undefined && observer === undefined) break;
+            const event = JSON.parse(step.slice(1));
+            if (event.change === undefined) {
+              observer?.event(event, call.last?.sent);
+            } else if (onProgress !== undefined) {
               try {
-                onProgress(change, state);
+                onProgress(event.change, event.state);
               } catch {}
             }
             break;
+          }
           case 68:
             // D: done, with JSON.
             return JSON.parse(step.slice(1));
@@ -619,7 +903,7 @@ export function bind(load, { access = false } = {}) {
         }
       }
     } catch (thrown) {
-      throw toError(thrown);
+      throw withAttempts(toError(thrown), call.last);
     } finally {
       if (!keep) task?.free();
       if (--running === 0) release();
@@ -633,6 +917,8 @@ export function bind(load, { access = false } = {}) {
     #baseUrl;
     /** The caller's `fetch` option, checked; undefined for the global one. */
     #fetch;
+    /** Its hooks and logger (see `Observer`); undefined when nothing listens. */
+    #observer;
 
     constructor(options) {
       // Instantiates the module on the first construction: importing the
@@ -657,7 +943,9 @@ export function bind(load, { access = false } = {}) {
           settings.apiKey = keyFromEnvironment();
         }
         client = clientFor(settings);
+        this.#observer = observerOf(settings, (text, secrets) => clientFor(settings).redact(text, secrets));
       } catch (thrown) {
+        release();
         throw toError(thrown);
       }
       this.#baseUrl = client.baseUrl;
@@ -721,11 +1009,13 @@ export function bind(load, { access = false } = {}) {
 
     /** Reads the rules with `listAcls` and answers the query over them. */
     checkAccess(query, options) {
-      return call(async () => {
+      const state = CloudMqtt.#call(this);
+      const answer = call(async () => {
         // The query is checked before anything is sent.
         evaluateAccess([], query);
-        return evaluateAccess(await CloudMqtt.#run(this, "ListAcls", options), query);
+        return evaluateAccess(await CloudMqtt.#start(this, "ListAcls", [options], state), query);
       });
+      return withResponse(answer, state);
     }
 
     plan(desired, options) {
@@ -741,38 +1031,61 @@ export function bind(load, { access = false } = {}) {
     }
 
     /**
+     * What a call of `self` shares with its driver: the client's observer
+     * and the last outcome (see `drive`).
+     */
+    static #call(self) {
+      return { observer: #observer in Object(self) ? self.#observer : undefined, last: undefined };
+    }
+
+    /**
      * Runs an access method (`cloudmqtt-api/access` only) as a task made
      * for this call, with this driver, as `#run` does.
      */
     static #access(self, method, ...args) {
       const ours = #settings in Object(self);
       const options = args.at(-1);
-      return drive(
+      const state = CloudMqtt.#call(self);
+      const driven = drive(
         () => {
           const inner = CloudMqtt.#inner(self);
           if (method !== "Export") checkDesired(args[0]);
           checkOptions(method, options);
+          state.observer?.learn(method, args);
           return inner.access(wasm.AccessMethod[method], ...args);
         },
         ours ? self.#fetch : undefined,
         false,
         method === "Apply" ? options?.onProgress : undefined,
+        state,
       );
+      return withResponse(driven, state);
     }
 
     /**
      * Runs `method` as a task made for this call, with this driver (a
-     * method called without its client rejects).
+     * method called without its client rejects); the promise has
+     * `withResponse()`.
      */
     static #run(self, method, ...args) {
+      const state = CloudMqtt.#call(self);
+      return withResponse(CloudMqtt.#start(self, method, args, state), state);
+    }
+
+    /** Drives `method` with `args` for `#run`, sharing `state` with the driver. */
+    static #start(self, method, args, state) {
       const ours = #settings in Object(self);
       return drive(
         () => {
           if (!ours) throw notClient();
           checkOptions(method, args.at(-1));
+          state.observer?.learn(method, args);
           return clientFor(self.#settings).start(wasm.Method[method], ...args);
         },
         ours ? self.#fetch : undefined,
+        false,
+        undefined,
+        state,
       );
     }
 
@@ -783,11 +1096,15 @@ export function bind(load, { access = false } = {}) {
      */
     static #walk(self, method, params, options) {
       const customFetch = #fetch in Object(self) ? self.#fetch : undefined;
-      return walkUsers(() => {
-        const inner = CloudMqtt.#inner(self);
-        checkOptions(method, options);
-        return inner.start(wasm.Method[method], params, options);
-      }, customFetch);
+      return walkUsers(
+        () => {
+          const inner = CloudMqtt.#inner(self);
+          checkOptions(method, options);
+          return inner.start(wasm.Method[method], params, options);
+        },
+        customFetch,
+        CloudMqtt.#call(self),
+      );
     }
 
     /**
@@ -843,9 +1160,10 @@ export function bind(load, { access = false } = {}) {
    * Every user once, page by page: one task for the whole walk, ending at
    * each page with its users (see crates/wasm/src/pages.rs); the Rust
    * paginator decides the pages. Nothing runs before the first `next()`,
-   * which rejects on a bad argument.
+   * which rejects on a bad argument. `state` goes to the driver (see
+   * `drive`).
    */
-  async function* walkUsers(start, customFetch) {
+  async function* walkUsers(start, customFetch, state) {
     let task;
     try {
       task = start();
@@ -854,7 +1172,7 @@ export function bind(load, { access = false } = {}) {
     }
     try {
       for (;;) {
-        const batch = await drive(() => task, customFetch, true);
+        const batch = await drive(() => task, customFetch, true, undefined, state);
         if (batch === null) return;
         yield* batch;
       }

@@ -48,6 +48,172 @@ export interface ClientOptions {
    * resolve to a `Response`.
    */
   fetch?: ((request: Request) => Promise<Response>) | undefined;
+  /**
+   * What the client logs: `"debug"` (every attempt with its method, URL,
+   * attempt number, status and duration, and every wait with what it
+   * waits for), `"info"` (every retry, with its reason and delay), `"warn"`
+   * (a hook that threw, once), `"error"` (nothing: failures reject) or
+   * `"off"`. Each level includes those after it. Default: the
+   * `CLOUDMQTT_LOG` environment variable where the runtime has
+   * `process.env`, else `"warn"`. Every line starts with `cloudmqtt: `,
+   * and every form of the API key, of the Basic credentials and of every
+   * password the client was given is `[redacted]` in it.
+   *
+   * @example
+   * const api = new CloudMqtt({ logLevel: "debug" });
+   * // cloudmqtt: GET https://api.cloudmqtt.com/api/user attempt 1: 503 in 41.2 ms
+   * // cloudmqtt: retry 1 of GET https://api.cloudmqtt.com/api/user in 312 ms (attempt 2): SERVER_ERROR (503)
+   * // cloudmqtt: GET https://api.cloudmqtt.com/api/user attempt 2: 200 in 38.9 ms
+   */
+  logLevel?: LogLevel | undefined;
+  /** Where log lines go; default `console`. Each line is one string argument. */
+  logger?: Logger | undefined;
+  /**
+   * Called as each attempt of every call goes out (retries and a wait's
+   * probes included). An exception it throws does not break the call: the
+   * first is logged at `warn`.
+   *
+   * @example
+   * const api = new CloudMqtt({ onRequest: ({ method, url, attempt }) => console.log(method, url, attempt) });
+   */
+  onRequest?: ((info: RequestHookInfo) => void) | undefined;
+  /**
+   * Called as each attempt is over: with its `status`, or with no status
+   * and the `error` code of what it got instead. An exception it throws
+   * does not break the call.
+   *
+   * @example
+   * const api = new CloudMqtt({
+   *   onResponse: ({ status, durationMs, error }) => metrics.record(status ?? error, durationMs),
+   * });
+   */
+  onResponse?: ((info: ResponseHookInfo) => void) | undefined;
+  /**
+   * Called when the core decides to try a request again: why, and after
+   * how long. An exception it throws does not break the call.
+   *
+   * @example
+   * const api = new CloudMqtt({ onRetry: ({ reason, delayMs }) => console.log(`retrying in ${delayMs} ms: ${reason}`) });
+   */
+  onRetry?: ((info: RetryHookInfo) => void) | undefined;
+}
+
+/** How much a client logs (see {@link ClientOptions.logLevel}). */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "off";
+
+/**
+ * Where a client's log lines go: any object with these four methods, such
+ * as `console` (the default) or a pino or winston logger.
+ *
+ * @example
+ * const lines: string[] = [];
+ * const logger: Logger = { debug: (l) => lines.push(l), info: (l) => lines.push(l), warn: console.warn, error: console.error };
+ */
+export interface Logger {
+  /** Every attempt and every wait. */
+  debug(message: string): void;
+  /** Every retry. */
+  info(message: string): void;
+  /** A hook that threw (once per client). */
+  warn(message: string): void;
+  /** Nothing today: a failed call rejects. */
+  error(message: string): void;
+}
+
+/**
+ * One attempt going out ({@link ClientOptions.onRequest}). Frozen.
+ *
+ * @example
+ * const onRequest = (info: RequestHookInfo) => console.log(`${info.method} ${info.url} #${info.attempt}`);
+ */
+export interface RequestHookInfo {
+  /** `"GET"`, `"POST"`, `"PUT"` or `"DELETE"`. */
+  readonly method: string;
+  /** The URL, path segments and query percent-encoded. */
+  readonly url: string;
+  /**
+   * Which attempt of this request it is, from 1: a send after an answer
+   * that is retried (no response, a 429 or a 5xx) is the next attempt; a
+   * wait's probe after any other answer is attempt 1 of a new request.
+   */
+  readonly attempt: number;
+}
+
+/**
+ * One attempt over ({@link ClientOptions.onResponse}). Frozen.
+ *
+ * @example
+ * const onResponse = (info: ResponseHookInfo) => console.log(info.status ?? info.error, `${info.durationMs} ms`);
+ */
+export interface ResponseHookInfo extends RequestHookInfo {
+  /** The HTTP status, when a response came. */
+  readonly status: number | undefined;
+  /** How long the attempt took, in milliseconds (to a tenth), body included. */
+  readonly durationMs: number;
+  /** When no response came: `"NETWORK"`, `"TIMEOUT"`, or `"ABORTED"` (your signal). */
+  readonly error: "NETWORK" | "TIMEOUT" | "ABORTED" | undefined;
+}
+
+/**
+ * A request about to be tried again ({@link ClientOptions.onRetry}), as
+ * the core's retry policy decided. Frozen.
+ *
+ * @example
+ * const onRetry = (info: RetryHookInfo) => console.log(`retry ${info.retry} in ${info.delayMs} ms: ${info.reason}`);
+ */
+export interface RetryHookInfo {
+  /** The method of the request whose answer caused the retry. */
+  readonly method: string | undefined;
+  /** Its URL. */
+  readonly url: string | undefined;
+  /** The number the next attempt of the request will have (2 for the first retry). */
+  readonly attempt: number;
+  /** Which retry of the call this is, from 1. */
+  readonly retry: number;
+  /**
+   * Why, as the code the failed attempt would have ended the call with:
+   * `"RATE_LIMITED"` (429), `"SERVER_ERROR"` (5xx), `"NETWORK"`, `"TIMEOUT"`.
+   */
+  readonly reason: ErrorCode;
+  /** The status of the failed attempt, when a response came. */
+  readonly status: number | undefined;
+  /** How long until the request goes out again, in milliseconds (a 429's `Retry-After` honoured). */
+  readonly delayMs: number;
+}
+
+/**
+ * The response behind a call's result: that of the last attempt the call
+ * got an answer to (for a create or delete with `wait`, the wait's last
+ * probe; for `apply`, the last to arrive). Frozen.
+ */
+export interface CallResponse {
+  /** Its HTTP status. */
+  readonly status: number;
+  /** Its headers (a `Headers`: `get` is case-insensitive). */
+  readonly headers: Headers;
+  /** The number of the attempt it answered (1 unless its request was retried; see {@link RequestHookInfo.attempt}). */
+  readonly attempts: number;
+}
+
+/**
+ * What a call's promise resolves to: its result, unchanged. Its
+ * `withResponse()` resolves to the result and the response behind it.
+ *
+ * @example
+ * const { data: users, response } = await api.listUsers().withResponse();
+ * console.log(users.length, response.status, response.headers.get("content-type"), response.attempts);
+ */
+export interface CallPromise<T> extends Promise<T> {
+  /** The same call's result, with the response behind it; rejects as the call does. */
+  withResponse(): Promise<WithResponse<T>>;
+}
+
+/** What {@link CallPromise.withResponse} resolves to. */
+export interface WithResponse<T> {
+  /** The call's result, as `await` gives it. */
+  data: T;
+  /** The response behind it. */
+  response: CallResponse;
 }
 
 /**
@@ -58,13 +224,20 @@ export interface ClientOptions {
  *
  * @example
  * const controller = new AbortController();
- * await api.listUsers({ limit: 10 }, { signal: controller.signal, timeoutMs: 5_000 });
+ * await api.listUsers({ limit: 10 }, { signal: controller.signal, timeoutMs: 5_000, maxRetries: 0 });
  */
 export interface CallOptions {
   /** Cancels the call (`ABORTED`), in flight or between retries. */
   signal?: AbortSignal | undefined;
   /** How long one attempt may take, in milliseconds; default: the client's `timeoutMs`. */
   timeoutMs?: number | undefined;
+  /**
+   * Retries after the first attempt, for this call; default: the client's
+   * `maxRetries`; 0 disables. A whole number from 0 to 4294967295, else
+   * `INVALID_INPUT` (field `maxRetries`). For `apply`, also each change's
+   * retries.
+   */
+  maxRetries?: number | undefined;
 }
 
 /**
@@ -307,7 +480,7 @@ export class CloudMqtt {
    * @example
    * await api.restartInstance({ timeoutMs: 60_000 });
    */
-  restartInstance(options?: CallOptions): Promise<void>;
+  restartInstance(options?: CallOptions): CallPromise<void>;
 
   /**
    * Resets the instance (`POST /instance/reset`).
@@ -317,7 +490,7 @@ export class CloudMqtt {
    * @example
    * await api.resetInstance();
    */
-  resetInstance(options?: CallOptions): Promise<void>;
+  resetInstance(options?: CallOptions): CallPromise<void>;
 
   /**
    * One page of users (`GET /user`).
@@ -337,7 +510,7 @@ export class CloudMqtt {
     page?: number | undefined;
     /** Only users whose names start with this. */
     query?: string | undefined;
-  }, options?: CallOptions): Promise<User[]>;
+  }, options?: CallOptions): CallPromise<User[]>;
 
   /**
    * Every user once, fetched page by page; nothing is fetched before the
@@ -369,7 +542,7 @@ export class CloudMqtt {
    *   if (!(error instanceof CloudMqttError && error.code === "NOT_FOUND")) throw error;
    * }
    */
-  getUser(username: string, options?: CallOptions): Promise<UserInfo>;
+  getUser(username: string, options?: CallOptions): CallPromise<UserInfo>;
 
   /**
    * Creates a user (`POST /user`); with `wait`, resolves once the user is
@@ -386,7 +559,7 @@ export class CloudMqtt {
     username: string;
     /** Its password: not empty. Never appears in errors. */
     password: string;
-  }, options?: CallOptions & WaitFor): Promise<void>;
+  }, options?: CallOptions & WaitFor): CallPromise<void>;
 
   /**
    * Sets a user's password (`PUT /user/{username}`).
@@ -396,7 +569,7 @@ export class CloudMqtt {
    * @example
    * await api.updateUserPassword("sensor-1", "n3w-s3cret");
    */
-  updateUserPassword(username: string, password: string, options?: CallOptions): Promise<void>;
+  updateUserPassword(username: string, password: string, options?: CallOptions): CallPromise<void>;
 
   /**
    * Deletes a user (`DELETE /user/{username}`); with `wait`, resolves once
@@ -407,7 +580,7 @@ export class CloudMqtt {
    * @example
    * await api.deleteUser("sensor-1", { wait: true });
    */
-  deleteUser(username: string, options?: CallOptions & WaitFor): Promise<void>;
+  deleteUser(username: string, options?: CallOptions & WaitFor): CallPromise<void>;
 
   /**
    * Every ACL rule (`GET /acl`).
@@ -418,7 +591,7 @@ export class CloudMqtt {
    * const rules = await api.listAcls();
    * const patterns = rules.filter((rule) => rule.type === "pattern");
    */
-  listAcls(options?: CallOptions): Promise<AclRule[]>;
+  listAcls(options?: CallOptions): CallPromise<AclRule[]>;
 
   /**
    * Creates an ACL rule (`POST /acl`); with `wait`, resolves once it is
@@ -434,7 +607,7 @@ export class CloudMqtt {
    *   { wait: true },
    * );
    */
-  createAcl(rule: NewAclRule, options?: CallOptions & WaitFor): Promise<void>;
+  createAcl(rule: NewAclRule, options?: CallOptions & WaitFor): CallPromise<void>;
 
   /**
    * Deletes ACL rules (`DELETE /acl`): a user's topic rules for a filter,
@@ -466,7 +639,7 @@ export class CloudMqtt {
           topic: string;
         },
     options?: CallOptions & WaitFor,
-  ): Promise<void>;
+  ): CallPromise<void>;
 
   /**
    * Waits until a user exists (or, with `exists: false`, is gone).
@@ -479,7 +652,7 @@ export class CloudMqtt {
   waitForUser(username: string, options?: WaitOptions & {
     /** `true` (the default): wait until it exists; `false`: until it is gone. */
     exists?: boolean | undefined;
-  }): Promise<void>;
+  }): CallPromise<void>;
 
   /**
    * Waits until an ACL rule is listed (or, with `exists: false`, is not).
@@ -502,7 +675,7 @@ export class CloudMqtt {
       /** `true` (the default): wait until it is listed; `false`: until it is not. */
       exists?: boolean | undefined;
     },
-  ): Promise<void>;
+  ): CallPromise<void>;
 }
 
 /** Reading (receiving messages) or writing (publishing). */
@@ -544,7 +717,7 @@ export interface AccessMethods {
    * `listAcls`: `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`, `SERVER_ERROR`,
    * `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
-  checkAccess(query: AccessQuery, options?: CallOptions): Promise<AccessDecision>;
+  checkAccess(query: AccessQuery, options?: CallOptions): CallPromise<AccessDecision>;
   /**
    * Reads the server (every user, every rule) and returns the changes that
    * would bring it to `desired`, and the users among them that would need a
@@ -560,7 +733,7 @@ export interface AccessMethods {
    * option), and the codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`,
    * `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
-  plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): Promise<AccessPlan>;
+  plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): CallPromise<AccessPlan>;
   /**
    * Plans, then makes the changes: users created and passwords set, replaced
    * and pruned rules deleted, rules created, pruned users deleted, waiting
@@ -587,7 +760,7 @@ export interface AccessMethods {
       /** Called as each change starts and as it is done. */
       onProgress?: ((change: AccessChange, state: "started" | "done") => void) | undefined;
     },
-  ): Promise<AccessPlan>;
+  ): CallPromise<AccessPlan>;
   /**
    * The server's users and rules as a desired state: each user by name
    * with no password (`{}`), every rule. Planning it changes nothing, with
@@ -600,7 +773,7 @@ export interface AccessMethods {
    * codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`, `RATE_LIMITED`,
    * `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
-  exportAccess(options?: CallOptions): Promise<ExportedAccess>;
+  exportAccess(options?: CallOptions): CallPromise<ExportedAccess>;
 }
 
 /**
@@ -672,6 +845,13 @@ export class CloudMqttError extends Error {
   readonly field?: string | undefined;
   /** `NETWORK` and `INTERNAL`: what `fetch` (or the module) threw. */
   readonly cause?: unknown;
+  /** The headers of the last response the call got, when it got one. */
+  readonly headers?: Headers | undefined;
+  /**
+   * The number of the call's last attempt (see {@link RequestHookInfo.attempt}):
+   * 3 for a request that failed three times; absent when nothing was sent.
+   */
+  readonly attempts?: number | undefined;
 }
 
 /** The names a {@link CloudMqttError} may have: its own and its subclasses'. */

@@ -7,8 +7,8 @@
 //! not a thousand objects and names).
 
 #[cfg(feature = "access")]
-use cloudmqtt_api::{AccessChange, Event, Progress};
-use cloudmqtt_api::{AclRule, User, UserAcl, UserInfo};
+use cloudmqtt_api::{AccessChange, Progress};
+use cloudmqtt_api::{AclRule, AttemptFailure, Error, Event, Response, User, UserAcl, UserInfo};
 
 /// A call's result as the JavaScript driver receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,25 +181,75 @@ pub(crate) fn write_change(out: &mut String, change: &AccessChange) {
     out.push('}');
 }
 
-/// `{"change":{...},"state":"started"}` for a change of an apply that
-/// started or was made (what `onProgress` hears); `None` for any other
-/// event.
-#[cfg(feature = "access")]
+/// An event as the JSON of a `V` step, for the driver's logger and hooks
+/// (and, with the `access` feature, `onProgress`); `None` for an event
+/// JavaScript does not hear (a page read, a change given up):
+///
+/// - `{"retry":1,"reason":"SERVER_ERROR","status":503,"delayMs":250}`: a
+///   retry, its number, why (the error code the failed attempt would have
+///   ended the call with; `status` when a response came) and its delay;
+/// - `{"wait":"user \"a\" to exist","delayMs":125}`: a wait looks again;
+/// - `{"change":{...},"state":"started"}`: a change of an apply started
+///   or was made.
 pub(crate) fn event_json(event: &Event) -> Option<String> {
-    let Event::Change {
-        change, progress, ..
-    } = event
-    else {
-        return None;
-    };
-    if *progress == Progress::Failed {
-        return None;
+    let mut json = String::from("{");
+    match event {
+        Event::Retry {
+            failure,
+            retry,
+            delay,
+        } => {
+            key(&mut json, "retry");
+            write_u64(&mut json, u64::from(*retry));
+            json.push(',');
+            key(&mut json, "reason");
+            let (code, status) = match failure {
+                AttemptFailure::Status(status, _) => {
+                    let error =
+                        Error::from_response(&Response::new(*status, Vec::new(), Vec::new()));
+                    (error.code(), Some(*status))
+                }
+                AttemptFailure::Network => (
+                    Error::Network {
+                        message: String::new(),
+                    }
+                    .code(),
+                    None,
+                ),
+                AttemptFailure::Timeout => (Error::Timeout.code(), None),
+            };
+            write_str(&mut json, code.as_str());
+            if let Some(status) = status {
+                json.push(',');
+                key(&mut json, "status");
+                write_u64(&mut json, u64::from(status));
+            }
+            write_delay(&mut json, *delay);
+        }
+        Event::Waiting { what, delay } => {
+            key(&mut json, "wait");
+            write_str(&mut json, what);
+            write_delay(&mut json, *delay);
+        }
+        #[cfg(feature = "access")]
+        Event::Change {
+            change, progress, ..
+        } if *progress != Progress::Failed => {
+            key(&mut json, "change");
+            write_change(&mut json, change);
+            json.push(',');
+            key(&mut json, "state");
+            write_str(&mut json, progress.as_str());
+        }
+        _ => return None,
     }
-    let mut json = String::from("{\"change\":");
-    write_change(&mut json, change);
-    json.push(',');
-    key(&mut json, "state");
-    write_str(&mut json, progress.as_str());
     json.push('}');
     Some(json)
+}
+
+/// Appends `,"delayMs":N`, the delay as a timer's milliseconds.
+fn write_delay(out: &mut String, delay: std::time::Duration) {
+    out.push(',');
+    key(out, "delayMs");
+    write_u64(out, crate::clock::timer_ms(delay) as u64);
 }

@@ -83,7 +83,7 @@ struct Inner {
     fetch: Option<Function>,
 }
 
-/// A call's own options: `{ signal, timeoutMs }`.
+/// A call's own options: `{ signal, timeoutMs, maxRetries }`.
 struct CallOptions {
     signal: Option<AbortSignal>,
     /// The retry policy with this call's per-attempt timeout.
@@ -141,8 +141,8 @@ impl Inner {
         })
     }
 
-    /// Reads `{ signal, timeoutMs }` (a call's options), and hands back the
-    /// object for the options that follow (`wait`).
+    /// Reads `{ signal, timeoutMs, maxRetries }` (a call's options), and
+    /// hands back the object for the options that follow (`wait`).
     fn call_options(&self, value: JsValue) -> Result<(CallOptions, Option<Object>), Error> {
         let object = args::opt_object(value, "options")?;
         let props = Props(object.as_ref());
@@ -150,6 +150,9 @@ impl Inner {
         let mut policy = self.policy;
         if let Some(timeout) = props.opt_millis("timeoutMs", 1.0)? {
             policy.attempt_timeout = timeout;
+        }
+        if let Some(max_retries) = props.opt_u32("maxRetries")? {
+            policy.max_retries = max_retries;
         }
         Ok((CallOptions { signal, policy }, object))
     }
@@ -392,6 +395,20 @@ impl WasmClient {
     /// keeps the `.wasm` small: each export costs glue of its own.
     pub fn start(&self, method: MethodId, a: JsValue, b: JsValue, c: JsValue) -> Task {
         Task::new(Rc::clone(&self.inner), self.inner.prepare(method, a, b, c))
+    }
+
+    /// `text` with every form of the API key and of each of `secrets` (the
+    /// passwords the client was given) replaced by `[redacted]`: the
+    /// core's redaction of error texts, for the driver's log lines.
+    pub fn redact(&self, text: String, secrets: Vec<String>) -> String {
+        let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        all.push(self.inner.config.api_key().expose());
+        match (Error::Network { message: text }).redact(&all) {
+            Error::Network { message } => message,
+            // The core keeps the variant; should that ever change, show
+            // nothing rather than a secret.
+            _ => "[redacted]".to_owned(),
+        }
     }
 
     /// The caller's `fetch` option, which the driver calls with a

@@ -10,7 +10,7 @@
 //! | `S{…,"pending":true}` | the same, and the machine has nothing more to do until an outcome comes back: hand one in before stepping again (what a `P` step would say, without the step) |
 //! | `W1500` | wait: sleep this many milliseconds, or less when a fetch in flight comes back, then step again |
 //! | `P` | pending: step again when a fetch in flight comes back |
-//! | `V{"change":{…},"state":"done"}` | event: a change of an apply moved on (for `onProgress`); step again at once |
+//! | `V{"retry":1,"reason":…,"delayMs":…}`, `V{"wait":…,"delayMs":…}`, `V{"change":{…},"state":"done"}` | event: a retry, a wait that looks again (for the logger and hooks), a change of an apply moved on (for `onProgress`); step again at once ([`event_json`](crate::convert::event_json)) |
 //! | `D<json>` | done: the result is `JSON.parse(json)` |
 //! | `C` | done: the result is `JSON.parse` of the last response's body (already the result's compact JSON) |
 //! | `U` | done: the result is `undefined` |
@@ -277,15 +277,8 @@ fn ticket_of(number: f64) -> Ticket {
     Ticket::new(number as u64)
 }
 
-/// The `V` step of an event JavaScript hears (a change of an apply), or
-/// `None` for one it does not.
-#[cfg(feature = "access")]
+/// The `V` step of an event JavaScript hears (a retry, a wait, a change
+/// of an apply), or `None` for one it does not.
 fn event_step(event: &Event) -> Option<String> {
     crate::convert::event_json(event).map(|json| ["V", &json].concat())
-}
-
-/// The main module's calls report no event to JavaScript.
-#[cfg(not(feature = "access"))]
-fn event_step(_event: &Event) -> Option<String> {
-    None
 }
