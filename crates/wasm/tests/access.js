@@ -126,8 +126,9 @@ export async function driveTask(task, fetch, onProgress) {
         const request = JSON.parse(rest);
         flying.set(request.ticket, carry(request, fetch));
       } else if (kind === "V") {
+        // A retry or a wait (for a logger) has no change.
         const { change, state } = JSON.parse(rest);
-        onProgress(change, state);
+        if (change !== undefined) onProgress(change, state);
       } else if (kind === "W" || kind === "P") {
         const waits = [...flying.values()];
         if (kind === "W") waits.push(new Promise((resolve) => setTimeout(() => resolve(null), Number(rest))));
