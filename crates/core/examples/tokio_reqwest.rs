@@ -11,13 +11,21 @@
 //!
 //! It creates a user and waits until it exists, grants it a topic rule,
 //! lists every user page by page, and removes both again.
+//!
+//! It logs with `tracing` (written to stderr by `tracing-subscriber`; the
+//! level from `CLOUDMQTT_LOG`, `info` by default): each attempt at `debug`
+//! (method, URL, status, duration), and the core's events, which are how a
+//! transport logs what a machine decides ([`log_event`]): a retry and why at
+//! `info`, a wait and what for and a page read at `debug`. Nothing it logs
+//! holds a secret: a URL never carries one, and no event carries the key
+//! or a password.
 
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use cloudmqtt_api::{
     AllUsers, ApiConfig, Call, CreateAclRule, CreateUser, DEFAULT_ATTEMPT_TIMEOUT, DeleteUser,
-    Error, Input, Machine, Mutation, NewAclRule, Output, Request, Response, RetryPolicy,
+    Error, Event, Input, Machine, Mutation, NewAclRule, Output, Request, Response, RetryPolicy,
     TransportError, WaitOptions,
 };
 
@@ -31,7 +39,7 @@ fn now() -> SystemTime {
 /// Runs any of the core's machines to the end: sends what it asks for,
 /// each request on its own task so that a machine may keep several in
 /// flight; sleeps when it asks (waking early when an outcome comes back);
-/// tells it the time; and prints its events on stderr.
+/// tells it the time; and logs its events ([`log_event`]).
 ///
 /// # Errors
 /// The machine's error.
@@ -49,7 +57,7 @@ pub async fn drive<M: Machine>(
                 continue;
             }
             Output::Event(event) => {
-                eprintln!("{event:?}");
+                log_event(&event);
                 continue;
             }
             Output::WaitUntil(at) => Some(at.duration_since(now).unwrap_or_default()),
@@ -69,9 +77,55 @@ pub async fn drive<M: Machine>(
     }
 }
 
+/// Logs one of the core's events: the one place this transport learns
+/// what a machine decided (a retry and why, a wait and what for, a page
+/// read, a change of an apply).
+pub fn log_event(event: &Event) {
+    match event {
+        Event::Retry {
+            failure,
+            retry,
+            delay,
+        } => tracing::info!(
+            retry,
+            delay_ms = delay.as_millis() as u64,
+            ?failure,
+            "retrying"
+        ),
+        Event::Waiting { what, delay } => {
+            tracing::debug!(delay_ms = delay.as_millis() as u64, "waiting for {what}");
+        }
+        Event::Page { page, users } => tracing::debug!(page, users, "page read"),
+        Event::Change {
+            index,
+            change,
+            progress,
+        } => tracing::info!(index, ?change, progress = progress.as_str(), "change"),
+        // The enum is non-exhaustive: events added later are logged too.
+        other => tracing::debug!(event = ?other, "event"),
+    }
+}
+
+/// Carries one request and logs it at `debug`: method, URL, and the status
+/// and duration, or why no response came.
+async fn send(client: &reqwest::Client, request: Request, now: SystemTime) -> Input {
+    let method = request.method.as_str();
+    let url = request.url.clone();
+    let started = Instant::now();
+    let input = carry(client, request, now).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &input {
+        Input::Response(response) => {
+            tracing::debug!(method, url, status = response.status, ms, "attempt");
+        }
+        Input::Failed(failure) => tracing::debug!(method, url, ?failure, ms, "attempt failed"),
+    }
+    input
+}
+
 /// Carries one request: any status is a response; no response (or none
 /// by the attempt's deadline) is a transport error for the core to judge.
-async fn send(client: &reqwest::Client, request: Request, now: SystemTime) -> Input {
+async fn carry(client: &reqwest::Client, request: Request, now: SystemTime) -> Input {
     let timeout = request.time_left(now).unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
     let method = match reqwest::Method::from_bytes(request.method.as_str().as_bytes()) {
         Ok(method) => method,
@@ -171,8 +225,22 @@ pub async fn demo(base_url: &str, api_key: &str) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
+/// Writes `tracing` output to stderr at the level `CLOUDMQTT_LOG` names
+/// (`debug`, `info`, `warn`, `error`; `info` when unset or unknown).
+fn init_logging() {
+    let level = std::env::var("CLOUDMQTT_LOG")
+        .ok()
+        .and_then(|level| level.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    init_logging();
     let Ok(api_key) = std::env::var("CLOUDMQTT_API_KEY") else {
         eprintln!("set CLOUDMQTT_API_KEY");
         return ExitCode::from(2);

@@ -8,6 +8,39 @@ use crate::declarative::plan::AccessChange;
 use crate::retry::AttemptFailure;
 
 /// Something that happened in a machine, worth showing or logging.
+///
+/// # Logging
+/// This crate logs nothing itself and depends on no logging crate: its
+/// events are how a Rust transport logs what a machine decides. A driver
+/// logs each [`Event`] it polls (a retry and why, a wait and what for, a
+/// page read, a change of an apply) beside its own record of each attempt
+/// (method, URL, status, duration), which only it can time:
+///
+/// ```
+/// use cloudmqtt_api::Event;
+///
+/// /// One log line per event, with whatever logger the program uses.
+/// fn log_event(event: &Event, log: &mut impl FnMut(String)) {
+///     match event {
+///         Event::Retry { failure, retry, delay } => {
+///             log(format!("retry {retry} in {} ms: {failure:?}", delay.as_millis()));
+///         }
+///         Event::Waiting { what, delay } => log(format!("wait {} ms for {what}", delay.as_millis())),
+///         other => log(format!("{other:?}")),
+///     }
+/// }
+///
+/// let mut lines = Vec::new();
+/// let event = Event::Waiting { what: "user \"a\" to exist".into(), delay: std::time::Duration::from_millis(125) };
+/// log_event(&event, &mut |line| lines.push(line));
+/// assert_eq!(lines, ["wait 125 ms for user \"a\" to exist"]);
+/// ```
+///
+/// `examples/tokio_reqwest.rs` logs them with `tracing`; the CLI's
+/// `--debug` writes its wait and retry lines from them; the npm package's
+/// logger and `onRetry` hook hear them through its WebAssembly bindings.
+/// No event carries the API key or a password, so their `Debug` output
+/// can be logged as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

@@ -18,6 +18,11 @@
 //! driven the same way by `fetch` in WebAssembly and by a blocking client in
 //! a command-line tool.
 //!
+//! Logging, too: the machines report [`Event`]s ([`Output::Event`]) and a
+//! driver logs them, with its own timing of each attempt, through whatever
+//! logger it uses (see [`Event`]'s *Logging*, and
+//! `examples/tokio_reqwest.rs`, which logs with `tracing`).
+//!
 //! Who may publish or read on a topic under a rule set, and a lint over
 //! rule sets, are the `cloudmqtt-access` crate's, on this crate's model.
 //!

@@ -5,7 +5,25 @@
 #[path = "../examples/tokio_reqwest.rs"]
 mod example;
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
 use clap::Parser as _;
+
+/// Where the example's log lines go in this test.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 #[test]
 fn the_tokio_reqwest_example_runs_against_the_emulator() {
@@ -19,6 +37,13 @@ fn the_tokio_reqwest_example_runs_against_the_emulator() {
     ])
     .unwrap();
     let emulator = cloudmqtt_emulator::Emulator::start(options).unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -43,5 +68,18 @@ fn the_tokio_reqwest_example_runs_against_the_emulator() {
         example::drive(&client, &mut list).await
     });
     assert_eq!(runtime_check.unwrap(), []);
+    // The example logged its attempts and the core's events, no secret.
+    let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("attempt"), "{logged}");
+    assert!(logged.contains("attempt method=\"POST\""), "{logged}");
+    assert!(logged.contains(" status=20"), "{logged}");
+    assert!(
+        logged.contains("waiting for user \"example-device\" to exist"),
+        "{logged}"
+    );
+    assert!(logged.contains("page read"), "{logged}");
+    for secret in [emulator.api_key(), "example-password"] {
+        assert!(!logged.contains(secret), "{secret} in {logged}");
+    }
     emulator.shutdown();
 }
