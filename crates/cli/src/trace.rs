@@ -27,6 +27,12 @@
 //! Control characters are escaped, so that a body cannot rewrite the
 //! terminal. Bodies longer than [`MAX_BODY_SHOWN`] bytes are cut.
 //!
+//! The wait lines are written from the core's events (`Event::Waiting`
+//! and `Event::Retry`, as `Client::drive_with` hears them), the attempt
+//! lines from the transport's own timing of each request: the split of
+//! every driver of the core, the npm package's logger and the tokio
+//! example's `tracing` lines included.
+//!
 //! The state is process-wide: the CLI runs one command, and the transport
 //! (on any thread), the drivers and the places that learn secrets all
 //! report here without being handed a tracer.
