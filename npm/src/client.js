@@ -784,6 +784,22 @@ export function bind(load, { access = false } = {}) {
   }
 
   /**
+   * A `V` step: a change of an apply goes to `onProgress` (a listener's
+   * exception is its own), a retry or a wait to `call.observer`, naming
+   * the attempt whose outcome came in last.
+   */
+  function hear(step, onProgress, call) {
+    const event = JSON.parse(step.slice(1));
+    if (event.change === undefined) {
+      call.observer?.event(event, call.last?.sent);
+    } else if (onProgress !== undefined) {
+      try {
+        onProgress(event.change, event.state);
+      } catch {}
+    }
+  }
+
+  /**
    * Runs the task `make()` returns to its end (see crates/wasm/src/task.rs
    * for its steps) and frees it, unless `keep` (a walk, which ends at each
    * page): the driver carries requests (as many at once as the task sends),
@@ -797,19 +813,16 @@ export function bind(load, { access = false } = {}) {
   async function drive(make, customFetch, keep = false, onProgress = undefined, call = {}) {
     running++;
     let task;
-    const observer = call.observer;
     try {
       task = make();
       const signals = task.signals();
       /** The body of the last response handed in (for a `C` step). */
       let body;
-      /** The last attempt that got no response, and how many were CORS-like. */
-      let lastFailure;
-      let blocked = 0;
+      let lastFailure; // the last attempt that got no response
+      let blocked = 0; // how many of those were CORS-like
       /** Fetches in flight: ticket → promise of its outcome. */
       const flying = new Map();
-      /** Each request's last attempt (see `sentOf`). */
-      const counts = new Map();
+      const counts = new Map(); // each request's last attempt (see `sentOf`)
       const handIn = (ticket, outcome) => {
         flying.delete(ticket);
         if (outcome === ABORTED) throw stepError(task.aborted());
@@ -851,7 +864,7 @@ export function bind(load, { access = false } = {}) {
             if (anyAborted(signals)) throw stepError(task.aborted());
             const request = JSON.parse(step.slice(1));
             const sent = sentOf(counts, request);
-            flying.set(request.ticket, attempt(request, signals, customFetch, sent, observer));
+            flying.set(request.ticket, attempt(request, signals, customFetch, sent, call.observer));
             // `pending`: nothing to do until an outcome (a `P` step, spared).
             if (request.pending) await awaitOutcome();
             break;
@@ -859,13 +872,11 @@ export function bind(load, { access = false } = {}) {
           case 87: {
             // W: wait, or less when a fetch comes back.
             const ms = Number(step.slice(1));
-            if (flying.size === 0) {
-              if (anyAborted(signals) || !(await sleep(ms, signals))) throw stepError(task.aborted());
-              break;
-            }
-            const arrived = await nextArrival(flying, ms, signals);
-            if (arrived === ABORTED) throw stepError(task.aborted());
-            if (arrived !== null) handIn(arrived[0], arrived[1]);
+            if (flying.size > 0) {
+              const arrived = await nextArrival(flying, ms, signals);
+              if (arrived === ABORTED) throw stepError(task.aborted());
+              if (arrived !== null) handIn(arrived[0], arrived[1]);
+            } else if (anyAborted(signals) || !(await sleep(ms, signals))) throw stepError(task.aborted());
             break;
           }
           case 80:
@@ -873,20 +884,10 @@ export function bind(load, { access = false } = {}) {
             if (flying.size === 0) throw failure(step, lastFailure);
             await awaitOutcome();
             break;
-          case 86: {
-            // V: an event: a change of an apply moved on (a listener's
-            // exception is its own), a retry, a wait looking again.
-            if (onProgress === undefined && observer === undefined) break;
-            const event = JSON.parse(step.slice(1));
-            if (event.change === undefined) {
-              observer?.event(event, call.last?.sent);
-            } else if (onProgress !== undefined) {
-              try {
-                onProgress(event.change, event.state);
-              } catch {}
-            }
+          case 86:
+            // V: an event (a change of an apply, a retry, a wait).
+            if (onProgress !== undefined || call.observer !== undefined) hear(step, onProgress, call);
             break;
-          }
           case 68:
             // D: done, with JSON.
             return JSON.parse(step.slice(1));
@@ -894,9 +895,9 @@ export function bind(load, { access = false } = {}) {
             // C: done, the last body being the result's JSON.
             decoder ??= new TextDecoder();
             return JSON.parse(decoder.decode(body));
-          case 85:
+          case 85: // U
             return undefined;
-          case 78:
+          case 78: // N
             return null;
           default:
             throw failure(step, lastFailure);

@@ -8,7 +8,7 @@
 
 #[cfg(feature = "access")]
 use cloudmqtt_api::{AccessChange, Progress};
-use cloudmqtt_api::{AclRule, AttemptFailure, Error, Event, Response, User, UserAcl, UserInfo};
+use cloudmqtt_api::{AclRule, AttemptFailure, Error, Event, User, UserAcl, UserInfo};
 
 /// A call's result as the JavaScript driver receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,26 +203,11 @@ pub(crate) fn event_json(event: &Event) -> Option<String> {
             write_u64(&mut json, u64::from(*retry));
             json.push(',');
             key(&mut json, "reason");
-            let (code, status) = match failure {
-                AttemptFailure::Status(status, _) => {
-                    let error =
-                        Error::from_response(&Response::new(*status, Vec::new(), Vec::new()));
-                    (error.code(), Some(*status))
-                }
-                AttemptFailure::Network => (
-                    Error::Network {
-                        message: String::new(),
-                    }
-                    .code(),
-                    None,
-                ),
-                AttemptFailure::Timeout => (Error::Timeout.code(), None),
-            };
-            write_str(&mut json, code.as_str());
-            if let Some(status) = status {
+            write_str(&mut json, Error::of_attempt(*failure).code().as_str());
+            if let AttemptFailure::Status(status, _) = failure {
                 json.push(',');
                 key(&mut json, "status");
-                write_u64(&mut json, u64::from(status));
+                write_u64(&mut json, u64::from(*status));
             }
             write_delay(&mut json, *delay);
         }

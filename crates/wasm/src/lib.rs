@@ -400,7 +400,9 @@ impl WasmClient {
     /// `text` with every form of the API key and of each of `secrets` (the
     /// passwords the client was given) replaced by `[redacted]`: the
     /// core's redaction of error texts, for the driver's log lines.
-    pub fn redact(&self, text: String, secrets: Vec<String>) -> String {
+    pub fn redact(&self, text: String, secrets: js_sys::Array) -> String {
+        // An array read item by item: a `Vec<String>` argument costs glue.
+        let secrets: Vec<String> = secrets.iter().filter_map(|s| s.as_string()).collect();
         let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
         all.push(self.inner.config.api_key().expose());
         match (Error::Network { message: text }).redact(&all) {

@@ -19,7 +19,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::http::Response;
-use crate::retry::RetryAfter;
+use crate::retry::{AttemptFailure, RetryAfter};
 use crate::wire::text::push_decimal;
 
 pub(crate) use body::body_snippet;
@@ -334,18 +334,46 @@ impl Error {
             body: body_snippet(&response.body),
             hint: None,
         };
-        match response.status {
+        let retry_after = response.header("retry-after").and_then(RetryAfter::parse);
+        Self::of_status(reply, retry_after)
+    }
+
+    /// The variant of a failed reply's status (`retry_after` is kept for a
+    /// 429): the one place a status picks the error.
+    fn of_status(reply: Reply, retry_after: Option<RetryAfter>) -> Self {
+        match reply.status {
             400 => Self::BadRequest(reply),
             401 => Self::Unauthorized(reply),
             403 => Self::Forbidden(reply),
             404 => Self::NotFound(reply),
             405 => Self::MethodNotAllowed(reply),
-            429 => Self::RateLimited {
-                retry_after: response.header("retry-after").and_then(RetryAfter::parse),
-                reply,
-            },
+            429 => Self::RateLimited { retry_after, reply },
             500..=599 => Self::ServerError(reply),
             _ => Self::UnexpectedStatus(reply),
+        }
+    }
+
+    /// The error a failed attempt stands for, without the server's words:
+    /// what the call would end with were the attempt not retried. Its
+    /// [`code`](Self::code) is a retry's reason as a driver reports it
+    /// ([`Event::Retry`](crate::Event::Retry)'s failure, in the npm
+    /// package's `onRetry`).
+    #[must_use]
+    pub fn of_attempt(failure: AttemptFailure) -> Self {
+        match failure {
+            AttemptFailure::Status(status, retry_after) => {
+                let reply = Reply {
+                    status,
+                    message: None,
+                    body: String::new(),
+                    hint: None,
+                };
+                Self::of_status(reply, retry_after)
+            }
+            AttemptFailure::Network => Self::Network {
+                message: String::new(),
+            },
+            AttemptFailure::Timeout => Self::Timeout,
         }
     }
 
