@@ -82,6 +82,28 @@ const PAGE = `<!doctype html>
     }
     await api.deleteUser("from-browser", { wait: true });
     report.after = (await api.listUsers()).map((user) => user.username);
+    // An emulator that rate-limits to one request a second: the logger,
+    // the hooks and withResponse see the 429s and the retries.
+    const lines = [];
+    const log = (line) => lines.push(line);
+    const seen = [];
+    const limited = new CloudMqtt({
+      apiKey: __KEY__,
+      baseUrl: __LIMITED__,
+      maxRetries: 10,
+      logLevel: "debug",
+      logger: { debug: log, info: log, warn: log, error: log },
+      onRequest: (info) => seen.push("request " + info.attempt),
+      onResponse: (info) => seen.push("response " + (info.status ?? info.error)),
+      onRetry: (info) => seen.push("retry " + info.reason),
+    });
+    report.limited = [];
+    for (let i = 0; i < 4; i++) {
+      const { data, response } = await limited.listUsers({}, { maxRetries: 10 }).withResponse();
+      report.limited.push({ users: data.length, status: response.status, attempts: response.attempts });
+    }
+    report.limitedLines = lines;
+    report.limitedHooks = seen;
     const closed = new CloudMqtt({ apiKey: __KEY__, baseUrl: __REFUSED__, maxRetries: 0 });
     try {
       await closed.listUsers();
@@ -126,7 +148,8 @@ test("a page on another origin uses the emulator through --cors-origin", async (
       )
         .replaceAll("__KEY__", JSON.stringify(KEY))
         .replace("__ALLOWED__", JSON.stringify(urls.allowed))
-        .replace("__REFUSED__", JSON.stringify(urls.refused));
+        .replace("__REFUSED__", JSON.stringify(urls.refused))
+        .replace("__LIMITED__", JSON.stringify(urls.limited));
       res.writeHead(200, { "content-type": TYPES[".html"] });
       res.end(page);
       return;
@@ -146,7 +169,8 @@ test("a page on another origin uses the emulator through --cors-origin", async (
   const origin = `http://127.0.0.1:${site.address().port}`;
   const allowed = await startEmulator(["--cors-origin", origin]);
   const refused = await startEmulator([]);
-  urls = { allowed: allowed.url, refused: refused.url };
+  const limited = await startEmulator(["--cors-origin", origin, "--rate-limit", "1"]);
+  urls = { allowed: allowed.url, refused: refused.url, limited: limited.url };
   assert.notEqual(new URL(allowed.url).origin, origin, "the API is on another origin");
 
   profile = mkdtempSync(path.join(os.tmpdir(), "cloudmqtt-chromium-"));
@@ -186,6 +210,17 @@ test("a page on another origin uses the emulator through --cors-origin", async (
   assert.equal(report.missingStatus, 404);
   assert.deepEqual(report.after, []);
   assert.equal(report.refused, "NETWORK", "a page must not reach an emulator without --cors-origin");
+  // Four lists in a row at one request a second: 429s, retried.
+  assert.deepEqual(report.limited.map(({ users, status }) => [users, status]), [[0, 200], [0, 200], [0, 200], [0, 200]]);
+  assert.ok(report.limited.some(({ attempts }) => attempts > 1), JSON.stringify(report.limited));
+  const hooks = report.limitedHooks;
+  assert.ok(hooks.includes("retry RATE_LIMITED"), hooks.join("\n"));
+  assert.ok(hooks.includes("response 429"), hooks.join("\n"));
+  assert.equal(hooks.filter((h) => h.startsWith("request")).length, hooks.filter((h) => h.startsWith("response")).length);
+  const text = report.limitedLines.join("\n");
+  assert.match(text, /^cloudmqtt: GET \S+\/user attempt 1: 429 in [\d.]+ ms$/m);
+  assert.match(text, /^cloudmqtt: retry 1 of GET \S+\/user in \d+ ms \(attempt 2\): RATE_LIMITED \(429\)$/m);
+  assert.ok(!text.includes(KEY) && !text.includes(Buffer.from(`:${KEY}`).toString("base64")), text);
   // The browser did send preflights, and the emulator answered them.
   await stop(allowed.child);
   assert.match(allowed.child.output, /OPTIONS \/api\/user 20\d /);

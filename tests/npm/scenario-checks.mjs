@@ -40,6 +40,23 @@ export function checkReport(report, { browser = false } = {}) {
   assert.deepEqual(report.timeout, { code: "TIMEOUT" });
   assert.deepEqual(report.retried, { username: "flaky", acls: [] });
   assert.equal(report.waited, true);
+  assert.deepEqual(report.observed, { data: { username: "flaky", acls: [] }, status: 200, attempts: 2, type: "application/json" });
+  assert.deepEqual(report.noRetry, { code: "SERVER_ERROR", status: 503, attempts: 1 });
+  assert.deepEqual(report.hooks, [
+    "request GET 1 true",
+    "response 1 503 number",
+    "retry 2 SERVER_ERROR 503 number",
+    "request GET 2 true",
+    "response 2 200 number",
+    "request GET 1 true",
+    "response 1 503 number",
+  ]);
+  assert.deepEqual(report.lines, [
+    "cloudmqtt: GET URL/user/flaky attempt 1: 503 in T ms",
+    "cloudmqtt: retry 1 of GET URL/user/flaky in T ms (attempt 2): SERVER_ERROR (503)",
+    "cloudmqtt: GET URL/user/flaky attempt 2: 200 in T ms",
+    "cloudmqtt: GET URL/user/flaky attempt 1: 503 in T ms",
+  ]);
   assert.equal(report.keyLeaked, false);
   assert.match(String(report.described), /^CloudMqtt \{ baseUrl: "http:\/\/127\.0\.0\.1:\d+\/api" \}$/);
 }
@@ -65,7 +82,9 @@ export function checkRequests(calls) {
   }
   assert.ok(!calls.some((r) => r.path.startsWith("/trap/")), "a redirect was followed");
   assert.ok(seen.includes("GET /redirecting/user"), "the redirecting request was not made");
-  assert.equal(seen.filter((s) => s === "GET /api/user/flaky").length, 2, "GET /api/user/flaky was not retried once");
+  // Retried once by a call, then once by an observed call, then a call
+  // with maxRetries 0 that is not retried.
+  assert.equal(seen.filter((s) => s === "GET /api/user/flaky").length, 5, "GET /api/user/flaky was not retried as asked");
   const post = calls.find((r) => r.method === "POST" && r.url === "/api/user");
   assert.equal(post.headers["content-type"], "application/json");
   assert.equal(post.text, '{"username":"runtime-user","password":"runtime-pass"}');

@@ -69,6 +69,33 @@ export async function runScenario(lib, baseUrl, { browser = false } = {}) {
     report.retried = await retrying.getUser("flaky");
     await retrying.waitForUser("alice", { intervalMs: 50, timeoutMs: 5000 });
     report.waited = true;
+    // The logger, the hooks, withResponse and maxRetries, on the route
+    // that fails every other time (a 503, then the retry succeeds).
+    const lines = [];
+    const log = (line) => lines.push(line);
+    const seen = [];
+    const observed = new CloudMqtt({
+      apiKey: RUNTIME_KEY,
+      baseUrl,
+      maxRetries: 2,
+      logLevel: "debug",
+      logger: { debug: log, info: log, warn: log, error: log },
+      onRequest: (info) => seen.push(`request ${info.method} ${info.attempt} ${Object.isFrozen(info)}`),
+      onResponse: (info) => seen.push(`response ${info.attempt} ${info.status} ${typeof info.durationMs}`),
+      onRetry: (info) => seen.push(`retry ${info.attempt} ${info.reason} ${info.status} ${typeof info.delayMs}`),
+    });
+    const { data, response } = await observed.getUser("flaky").withResponse();
+    report.observed = { data, status: response.status, attempts: response.attempts, type: response.headers.get("content-type") };
+    try {
+      await observed.getUser("flaky", { maxRetries: 0 });
+      report.noRetry = "no error";
+    } catch (error) {
+      report.noRetry = { code: error.code, status: error.status, attempts: error.attempts };
+    }
+    report.hooks = seen;
+    // Durations and the server's address vary: the lines' shape does not.
+    report.lines = lines.map((line) => line.split(baseUrl).join("URL").replace(/\d+(\.\d+)? ms/g, "T ms"));
+    texts += lines.join("\n");
     if (browser) {
       // A server that does not allow this origin: the browser hides the
       // answer, which is a network error that says CORS may be why, with
