@@ -445,8 +445,9 @@ export interface PlanOptions {
 
 /**
  * A client for the CloudMQTT management API. Every method returns a
- * Promise and rejects with a {@link CloudMqttError}; arguments are checked
- * before anything is sent. `String(client)` is `CloudMqtt { baseUrl: "…" }`;
+ * Promise (a {@link CallPromise}, whose `withResponse()` also gives the
+ * response behind the result) and rejects with a {@link CloudMqttError};
+ * arguments are checked before anything is sent. `String(client)` is `CloudMqtt { baseUrl: "…" }`;
  * the key never shows. A client holds no resources: make one per request if
  * that suits you, nothing needs freeing.
  *
@@ -464,7 +465,8 @@ export class CloudMqtt {
    * @param options The API key and settings; all optional (the key then
    *   comes from `CLOUDMQTT_API_KEY`).
    * @throws {CloudMqttError} `INVALID_INPUT` when an option is wrong
-   *   (`field` names it, e.g. `apiKey` or `baseUrl`), or when there is no
+   *   (`field` names it, e.g. `apiKey`, `baseUrl`, `logLevel`, `logger` or
+   *   a hook), when `CLOUDMQTT_LOG` names no level, or when there is no
    *   key at all.
    * @throws {Error} from `cloudmqtt-api/slim` only, before `init()` resolved.
    * @example
