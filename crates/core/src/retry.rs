@@ -236,29 +236,4 @@ mod tests {
         assert_eq!(error.retry_after(now), Some(Duration::from_secs(3)));
         assert_eq!(error.to_string(), "rate limited (retry after 3s)");
     }
-
-    #[test]
-    fn a_failed_attempt_has_the_code_its_call_would_end_with() {
-        use crate::{Error, ErrorCode};
-        let code = |failure| Error::of_attempt(failure).code();
-        assert_eq!(
-            code(AttemptFailure::Status(429, None)),
-            ErrorCode::RateLimited
-        );
-        assert_eq!(
-            code(AttemptFailure::Status(503, None)),
-            ErrorCode::ServerError
-        );
-        assert_eq!(code(AttemptFailure::Status(404, None)), ErrorCode::NotFound);
-        assert_eq!(code(AttemptFailure::Network), ErrorCode::Network);
-        assert_eq!(code(AttemptFailure::Timeout), ErrorCode::Timeout);
-        let limited = Error::of_attempt(AttemptFailure::Status(
-            429,
-            Some(RetryAfter::Delay(Duration::from_secs(2))),
-        ));
-        assert_eq!(
-            limited.retry_after(SystemTime::UNIX_EPOCH),
-            Some(Duration::from_secs(2))
-        );
-    }
 }
