@@ -227,11 +227,12 @@ function corsHint(url) {
 /**
  * One attempt of an `S` step: `fetch`, then the whole body, within
  * `timeoutMs`. Resolves to the response's parts, a failure, or ABORTED;
- * each outcome but ABORTED carries `sent` (what went out: method, URL,
- * attempt). With an `observer` (a hook or a logger listens), the attempt
+ * each outcome but ABORTED carries `sent`, the step's request (`sent`,
+ * with its `url`, `init.method` and `attempt`). With an `observer` (a hook or a logger listens), the attempt
  * is timed and reported to it; without one, nothing is.
  */
-async function attempt({ url, timeoutMs, init }, signals, customFetch, sent, observer) {
+async function attempt(sent, signals, customFetch, observer) {
+  const { url, timeoutMs, init } = sent;
   const controller = new AbortController();
   const abort = () => controller.abort(new Error("the request was aborted"));
   const timer = setTimeout(abort, timeoutMs);
@@ -279,30 +280,26 @@ async function attempt({ url, timeoutMs, init }, signals, customFetch, sent, obs
 }
 
 /**
- * What an `S` step sends, as hooks and log lines name it: `{ method, url,
- * attempt }`. `attempt` counts the attempts of one request (method, URL
- * and body), as the CLI's `--debug` counts them (crates/cli/src/trace.rs):
- * a send after an answer the core retries (no response, a 429 or a 5xx)
- * is the next attempt, a send after any other answer (a wait's probe
- * asking again) attempt 1 of a new request. `counts` maps each request of
- * a call to its last attempt's number and whether that attempt's answer
- * was one the core retries (`retried`, set when its outcome is handed in).
+ * Numbers the attempt `request` (an `S` step's) is, as `request.attempt`:
+ * the attempts of one request (method, URL and body) are counted as the
+ * CLI's `--debug` counts them (crates/cli/src/trace.rs): a send after an
+ * answer the core retries (no response, a 429 or a 5xx) is the next
+ * attempt, a send after any other answer (a wait's probe asking again)
+ * attempt 1 of a new request. `retried` (undefined while empty) holds the
+ * sent requests of a call whose answer was one the core retries and that
+ * have not gone out again; a call that is never retried builds nothing.
  */
-function sentOf(counts, { url, init }) {
-  const key = `${init.method} ${url}\n${init.body ?? ""}`;
-  const before = counts.get(key);
-  const sent = {
-    method: init.method,
-    url,
-    attempt: before !== undefined && before.retried ? before.attempt + 1 : 1,
-    key,
-    retried: false,
-  };
-  counts.set(key, sent);
-  return sent;
+function countAttempt(retried, request) {
+  request.attempt = 1;
+  if (retried === undefined) return;
+  const { url, init } = request;
+  const index = retried.findIndex((before) => before.url === url && before.init.method === init.method && before.init.body === init.body);
+  if (index < 0) return;
+  request.attempt = retried[index].attempt + 1;
+  retried.splice(index, 1);
 }
 
-/** Whether an attempt's outcome is one the core retries (see `sentOf`). */
+/** Whether an attempt's outcome is one the core retries (see `countAttempt`). */
 function retriedAfter(outcome) {
   return outcome.failed === true || outcome.status === 429 || outcome.status >= 500;
 }
@@ -436,7 +433,7 @@ class Observer {
       this.secrets.add(credentials);
       this.secrets.add(credentials.replace(/=+$/, ""));
     }
-    this.call("onRequest", { method: sent.method, url: sent.url, attempt: sent.attempt });
+    this.call("onRequest", { method: init.method, url: sent.url, attempt: sent.attempt });
     return clockMs();
   }
 
@@ -446,7 +443,8 @@ class Observer {
    */
   response(sent, status, error, started) {
     const durationMs = Math.round((clockMs() - started) * 10) / 10;
-    const { method, url, attempt } = sent;
+    const { url, attempt } = sent;
+    const method = sent.init.method;
     if (this.debug) {
       const result = status === undefined ? `no response after ${durationMs} ms: ${error}` : `${status} in ${durationMs} ms`;
       this.log("debug", `${method} ${url} attempt ${attempt}: ${result}`);
@@ -462,7 +460,7 @@ class Observer {
   event(event, sent) {
     if (event.retry !== undefined) {
       const { retry, reason, status, delayMs } = event;
-      const method = sent?.method;
+      const method = sent?.init.method;
       const url = sent?.url;
       const attempt = sent === undefined ? retry + 1 : sent.attempt + 1;
       if (this.info) {
@@ -822,12 +820,12 @@ export function bind(load, { access = false } = {}) {
       let blocked = 0; // how many of those were CORS-like
       /** Fetches in flight: ticket → promise of its outcome. */
       const flying = new Map();
-      const counts = new Map(); // each request's last attempt (see `sentOf`)
+      let retried; // see `countAttempt`
       const handIn = (ticket, outcome) => {
         flying.delete(ticket);
         if (outcome === ABORTED) throw stepError(task.aborted());
         call.last = outcome;
-        outcome.sent.retried = retriedAfter(outcome);
+        if (retriedAfter(outcome)) (retried ??= []).push(outcome.sent);
         if (outcome.failed) {
           lastFailure = outcome;
           // A request that CORS may block is tried twice at most: the
@@ -863,8 +861,8 @@ export function bind(load, { access = false } = {}) {
             // S: send, and step on at once.
             if (anyAborted(signals)) throw stepError(task.aborted());
             const request = JSON.parse(step.slice(1));
-            const sent = sentOf(counts, request);
-            flying.set(request.ticket, attempt(request, signals, customFetch, sent, call.observer));
+            countAttempt(retried, request);
+            flying.set(request.ticket, attempt(request, signals, customFetch, call.observer));
             // `pending`: nothing to do until an outcome (a `P` step, spared).
             if (request.pending) await awaitOutcome();
             break;
