@@ -11,6 +11,7 @@ import { start, stop } from "./runtime.mjs";
 const KEY = "access-e2e-key-8d1f";
 let emulator;
 let api;
+let apiUrl;
 let mqttPort;
 
 /** The repository (the runner exports it); its emulator is built here. */
@@ -43,7 +44,8 @@ before(async () => {
   const field = (name) => ready.split(" ").find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
   assert.ok(field("mqtt"), `the emulator runs its broker: ${ready}`);
   mqttPort = new URL(field("mqtt")).port;
-  api = new CloudMqtt({ apiKey: KEY, baseUrl: field("api"), maxRetries: 12 });
+  apiUrl = field("api");
+  api = new CloudMqtt({ apiKey: KEY, baseUrl: apiUrl, maxRetries: 12 });
 });
 
 after(async () => {
@@ -128,5 +130,49 @@ describe("cloudmqtt-api/access against the emulator and its broker", () => {
     const exported = await api.exportAccess();
     assert.deepEqual(exported.users, { dashboard: {}, "sensor-1": {} });
     assert.deepEqual(await api.plan(exported, { prune: true }), { changes: [], missingPasswords: [] });
+  });
+
+  test("under its faults, the logger and hooks see every attempt and every retry, and no secret", async () => {
+    const lines = [];
+    const log = (line) => lines.push(line);
+    const requests = [];
+    const responses = [];
+    const retries = [];
+    const observed = new CloudMqtt({
+      apiKey: KEY,
+      baseUrl: apiUrl,
+      maxRetries: 12,
+      logLevel: "debug",
+      logger: { debug: log, info: log, warn: log, error: log },
+      onRequest: (info) => requests.push(info),
+      onResponse: (info) => responses.push(info),
+      onRetry: (info) => retries.push(info),
+    });
+    const password = "observed-pw-9931";
+    const applied = await observed
+      .apply({ users: { observed: { password } } }, { wait, concurrency: 2 })
+      .withResponse();
+    assert.deepEqual(applied.data.changes, [{ action: "create", kind: "user", username: "observed" }]);
+    // Reads in a row: at 20 requests a second and one in five failing,
+    // some are refused and retried.
+    const attempts = [];
+    for (let i = 0; i < 30; i++) {
+      const { response } = await observed.listUsers({}, { maxRetries: 20 }).withResponse();
+      assert.equal(response.status, 200);
+      attempts.push(response.attempts);
+    }
+    assert.equal(requests.length, responses.length);
+    assert.ok(retries.length > 0, "no retry under --fail-rate 0.2 and --rate-limit 20");
+    assert.ok(attempts.some((n) => n > 1), attempts.join(" "));
+    for (const retry of retries) {
+      assert.ok(["SERVER_ERROR", "RATE_LIMITED"].includes(retry.reason), JSON.stringify(retry));
+      assert.ok(retry.attempt >= 2);
+    }
+    assert.equal(lines.filter((line) => / attempt \d+: /.test(line)).length, responses.length);
+    assert.equal(lines.filter((line) => line.startsWith("cloudmqtt: retry ")).length, retries.length);
+    const text = lines.join("\n");
+    for (const secret of [KEY, password, Buffer.from(`:${KEY}`).toString("base64").replace(/=+$/, "")]) {
+      assert.ok(!text.includes(secret), `${secret} in the log`);
+    }
   });
 });
