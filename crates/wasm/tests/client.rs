@@ -207,6 +207,8 @@ struct Run {
     end: String,
     /// When the final step was taken.
     now: f64,
+    /// The `V` steps' JSON (a retry, a wait), in order.
+    events: Vec<String>,
     /// The body of the last response handed in (the result of a `C`).
     last_body: Option<String>,
 }
@@ -247,6 +249,17 @@ fn error_of(step: &str) -> JsValue {
     JSON::parse(json).unwrap_or_else(|_| panic!("error JSON: {json}"))
 }
 
+/// The next step the driver acts on: the events before it (`V` steps: a
+/// retry or a wait, for the logger and the hooks) are passed over.
+fn next(task: &mut Task, now: f64) -> String {
+    loop {
+        let step = task.step(now);
+        if !step.starts_with('V') {
+            return step;
+        }
+    }
+}
+
 /// Steps `task` from `start` as the driver does: each `S` gets the next
 /// reply (the last one repeats), each `W` moves the clock on by its
 /// milliseconds, and a timeout is handed in once the attempt's
@@ -255,6 +268,7 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
     let mut now = start;
     let mut sent = Vec::new();
     let mut waits = Vec::new();
+    let mut events = Vec::new();
     let mut last_body = None;
     for _ in 0..1000 {
         let step = task.step(now);
@@ -291,6 +305,7 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
                 }
                 sent.push(request);
             }
+            Some(b'V') => events.push(step[1..].to_owned()),
             Some(b'W') => {
                 let ms: f64 = step[1..].parse().unwrap_or_else(|_| panic!("wait {step}"));
                 waits.push(ms);
@@ -308,6 +323,7 @@ fn drive(task: &mut Task, replies: &[Reply], start: f64) -> Run {
                     waits,
                     end: step,
                     now,
+                    events,
                     last_body,
                 };
             }
@@ -457,12 +473,12 @@ fn every_method_sends_its_documented_request() {
     for (method, args, verb, path, body) in cases {
         let mut task = start(&api, method, args);
         let mut at = T0;
-        let mut step = task.step(at);
+        let mut step = next(&mut task, at);
         // A wait's first probe goes out after the schedule's first delay.
         if let Some(ms) = step.strip_prefix('W') {
             assert_eq!(ms.parse::<f64>().ok(), Some(FIRST_PROBE_MS), "{method:?}");
             at += FIRST_PROBE_MS;
-            step = task.step(at);
+            step = next(&mut task, at);
         }
         let request = Sent::parse(&step, at);
         assert_eq!(
@@ -779,6 +795,17 @@ fn idempotent_calls_are_retried_and_posts_are_not() {
     );
     assert_eq!(run.result(), "[]");
     assert_eq!(run.sent.len(), 3);
+    // Each retry is a `V` step for the logger and the hooks: which retry,
+    // why (the code the attempt would have failed with) and the delay.
+    assert_eq!(run.events.len(), 2, "{:?}", run.events);
+    let retry_event = |index: usize, start: &str| {
+        assert!(run.events[index].starts_with(start), "{:?}", run.events);
+    };
+    retry_event(
+        0,
+        r#"{"retry":1,"reason":"SERVER_ERROR","status":503,"delayMs":"#,
+    );
+    retry_event(1, r#"{"retry":2,"reason":"NETWORK","delayMs":"#);
     // Full jitter: each backoff is at most its ceiling, which doubles. A
     // backoff of zero sends again at once, with no wait step, so the waits
     // are the backoffs that were not zero, in order: each must fit the
@@ -863,7 +890,7 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
 
     // An HTTP date counts from the time the task is stepped at.
     let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
-    let sent = Sent::parse(&task.step(T0), T0);
+    let sent = Sent::parse(&next(&mut task, T0), T0);
     task.respond(
         sent.ticket,
         429,
@@ -872,9 +899,9 @@ fn rate_limits_wait_as_long_as_the_server_asks() {
         Vec::new(),
         T0,
     );
-    assert_eq!(task.step(T0), "W30000");
-    assert_eq!(task.step(T0 + 10_000.0), "W20000");
-    let again = Sent::parse(&task.step(T0 + 30_000.0), T0 + 30_000.0);
+    assert_eq!(next(&mut task, T0), "W30000");
+    assert_eq!(next(&mut task, T0 + 10_000.0), "W20000");
+    let again = Sent::parse(&next(&mut task, T0 + 30_000.0), T0 + 30_000.0);
     assert_eq!(again.line(), format!("GET {BASE_URL}/acl"));
 
     // Without retries left, or asked to wait too long, the call fails and
@@ -1080,10 +1107,10 @@ fn aborted_is_an_aborted_error_at_any_step() {
     };
     let mut task = start(&api, MethodId::ListAcls, [none(), none(), none()]);
     check(&task);
-    let sent = Sent::parse(&task.step(T0), T0);
+    let sent = Sent::parse(&next(&mut task, T0), T0);
     check(&task);
     task.respond(sent.ticket, 429, None, Some("5".to_owned()), Vec::new(), T0);
-    assert_eq!(task.step(T0), "W5000");
+    assert_eq!(next(&mut task, T0), "W5000");
     check(&task);
 }
 
@@ -1235,6 +1262,12 @@ fn create_with_wait_probes_until_visible() {
     );
     // The first probe soon after the change, the next twice as late.
     assert_eq!(run.waits, [FIRST_PROBE_MS, 2.0 * FIRST_PROBE_MS]);
+    // Each wait is a `V` step naming what it waits for, for the logger.
+    let probe = |ms: f64| format!(r#"{{"wait":"user \"u\" to exist","delayMs":{ms}}}"#);
+    assert_eq!(
+        run.events,
+        [probe(FIRST_PROBE_MS), probe(2.0 * FIRST_PROBE_MS)]
+    );
 
     // Wait options set the interval; without `wait` nothing is probed.
     let run = call(
