@@ -227,9 +227,10 @@ function corsHint(url) {
 /**
  * One attempt of an `S` step: `fetch`, then the whole body, within
  * `timeoutMs`. Resolves to the response's parts, a failure, or ABORTED;
- * each outcome but ABORTED carries `sent`, the step's request (`sent`,
- * with its `url`, `init.method` and `attempt`). With an `observer` (a hook or a logger listens), the attempt
- * is timed and reported to it; without one, nothing is.
+ * each outcome but ABORTED carries `sent`, the step's request (its `url`,
+ * `init.method` and `attempt`). With an `observer` (a hook or a logger
+ * listens), the attempt is timed and reported to it; without one, nothing
+ * is.
  */
 async function attempt(sent, signals, customFetch, observer) {
   const { url, timeoutMs, init } = sent;
