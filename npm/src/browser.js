@@ -20,5 +20,6 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
 } = bind(() => wasm);

@@ -38,6 +38,7 @@ const CODES = new Set([
   "TIMEOUT",
   "ABORTED",
   "WAIT_TIMEOUT",
+  "STALE_PLAN",
   "ALREADY_EXISTS",
   "INTERNAL",
 ]);
@@ -56,6 +57,7 @@ const FAMILIES = [
   ["ConnectionError", ["NETWORK", "TIMEOUT"]],
   ["AbortError", ["ABORTED"]],
   ["WaitTimeoutError", ["WAIT_TIMEOUT"]],
+  ["StalePlanError", ["STALE_PLAN"]],
   ["InternalError", ["INTERNAL"]],
 ];
 
@@ -375,6 +377,10 @@ function passwordsOf(method, args) {
   if ((method === "Plan" || method === "Apply") && args[0]?.users !== null && typeof args[0]?.users === "object") {
     for (const user of Object.values(args[0].users)) add(user?.password);
   }
+  const given = args.at(-1)?.passwords;
+  if (method === "ApplySaved" && given !== null && typeof given === "object") {
+    for (const password of Object.values(given)) add(password);
+  }
   return found;
 }
 
@@ -538,7 +544,7 @@ const CALL_OPTIONS = ["signal", "timeoutMs", "maxRetries"];
 const WAIT_OPTIONS = ["signal", "timeoutMs", "intervalMs"];
 const CHANGE_OPTIONS = [...CALL_OPTIONS, "wait"];
 const WAIT_FOR_OPTIONS = [...WAIT_OPTIONS, "exists"];
-const PLAN_OPTIONS = [...CALL_OPTIONS, "prune", "setPasswords"];
+const PLAN_OPTIONS = [...CALL_OPTIONS, "prune", "setPasswords", "targets", "passwordVersions"];
 /**
  * The options of each method (its last argument) by its name in `Method`
  * or `AccessMethod`, where they are not just a call's.
@@ -552,10 +558,12 @@ const METHOD_OPTIONS = {
   WaitForAcl: WAIT_FOR_OPTIONS,
   Plan: PLAN_OPTIONS,
   Apply: [...PLAN_OPTIONS, "wait", "concurrency", "onProgress"],
+  ApplySaved: [...CALL_OPTIONS, "targets", "passwordVersions", "passwords", "wait", "concurrency", "onProgress"],
 };
-/** The desired state of `plan` and `apply`, each of its users and each rule. */
-const DESIRED = ["users", "rules"];
-const DESIRED_USER = ["password"];
+/** The desired state of `plan` and `apply`, each of its users, its scope and each rule. */
+const DESIRED = ["users", "rules", "scope"];
+const DESIRED_USER = ["password", "passwordVersion"];
+const DESIRED_SCOPE = ["users", "excludeUsers", "patterns"];
 const DESIRED_RULE = ["type", "username", "pattern", "read", "write"];
 
 /** `path.key`, or `path["key"]` where the key is not an identifier. */
@@ -767,6 +775,13 @@ export function bind(load, { access = false } = {}) {
     if (Array.isArray(rules)) {
       rules.forEach((rule, index) => refuseUnknownKeys(rule, `desired.rules[${index}]`, DESIRED_RULE));
     }
+    const { scope } = Object(desired);
+    if (scope !== null && typeof scope === "object") refuseUnknownKeys(scope, "desired.scope", DESIRED_SCOPE);
+  }
+
+  /** Whether `value` is a saved plan (what `plan` resolves to, or a plan file read back). */
+  function isSavedPlan(value) {
+    return value !== null && typeof value === "object" && Object.hasOwn(value, "format_version");
   }
 
   async function call(run) {
@@ -1023,6 +1038,10 @@ export function bind(load, { access = false } = {}) {
     }
 
     apply(desired, options) {
+      if (isSavedPlan(desired)) {
+        // The core reads the plan's JSON, with the rules it reads a plan file by.
+        return CloudMqtt.#access(this, "ApplySaved", JSON.stringify(desired), options);
+      }
       return CloudMqtt.#access(this, "Apply", desired, options);
     }
 
@@ -1049,14 +1068,14 @@ export function bind(load, { access = false } = {}) {
       const driven = drive(
         () => {
           const inner = CloudMqtt.#inner(self);
-          if (method !== "Export") checkDesired(args[0]);
+          if (method === "Plan" || method === "Apply") checkDesired(args[0]);
           checkOptions(method, options);
           state.observer?.learn(method, args);
           return inner.access(wasm.AccessMethod[method], ...args);
         },
         ours ? self.#fetch : undefined,
         false,
-        method === "Apply" ? options?.onProgress : undefined,
+        method === "Apply" || method === "ApplySaved" ? options?.onProgress : undefined,
         state,
       );
       return withResponse(driven, state);

@@ -21,6 +21,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
 } = bind(() => {
   wasm.initSync({ module });

@@ -361,6 +361,34 @@ export interface DesiredAccess {
    * them (a pattern rule's `username` is `null`) are taken too.
    */
   rules?: Array<NewAclRule | ExportedRule> | undefined;
+  /**
+   * What this desired state owns: a plan and an apply (`prune` included)
+   * consider only the users and rules inside it, and never create, change
+   * or delete anything outside; a desired state that declares a user or
+   * rule outside its own scope is refused (`INVALID_INPUT`, field
+   * `scope`). Absent: everything.
+   */
+  scope?: AccessScope | undefined;
+}
+
+/**
+ * The users and rules a {@link DesiredAccess} owns. Globs have `*` (any
+ * run of characters, `/` included) and `?` (one character) and match the
+ * whole name. A user is inside when it matches `users` and not
+ * `excludeUsers`; a topic rule when its user is inside and its pattern
+ * matches `patterns`; a pattern rule only when `patterns` is given and
+ * matches it.
+ *
+ * @example
+ * const scope: AccessScope = { users: ["sensor-*"], excludeUsers: ["sensor-admin"], patterns: ["sensors/*"] };
+ */
+export interface AccessScope {
+  /** Globs over user names; absent: every user. */
+  users?: string[] | undefined;
+  /** Globs over user names left out even when `users` matches. */
+  excludeUsers?: string[] | undefined;
+  /** Globs over rule patterns; absent: every topic rule's pattern, and no pattern rule. */
+  patterns?: string[] | undefined;
 }
 
 /** A user of a {@link DesiredAccess}. */
@@ -372,6 +400,15 @@ export interface DesiredUser {
    * `undefined` is the same as absent.
    */
   password?: string | undefined;
+  /**
+   * Bumping it sets this user's password at the next apply, and no other
+   * user's: the plan compares it with the version recorded in
+   * {@link PlanOptions.passwordVersions} (what the last apply resolved to
+   * in {@link AppliedAccess.passwordVersions}). Without a record the
+   * version is unknown: the plan says so in {@link SavedPlan.notes} and
+   * sets nothing.
+   */
+  passwordVersion?: number | undefined;
 }
 
 /**
@@ -441,6 +478,150 @@ export interface PlanOptions {
   prune?: boolean | undefined;
   /** Set the password of every desired user that already exists; default false. */
   setPasswords?: boolean | undefined;
+  /**
+   * Only the changes to a user and its topic rules (`"user:NAME"`) or to
+   * one rule (`"rule:topic:USER:PATTERN"`, `"rule:pattern::PATTERN"`).
+   */
+  targets?: string[] | undefined;
+  /**
+   * The password versions applied, by user (what the last apply resolved
+   * to in {@link AppliedAccess.passwordVersions}; keep it between runs).
+   */
+  passwordVersions?: Record<string, number> | undefined;
+}
+
+/**
+ * A plan as {@link AccessMethods.plan} resolves to it: the same JSON as
+ * `cloudmqtt plan --json` writes (snake_case, described by the JSON Schema
+ * `crates/core/plan.schema.json` of the repository), to save, review and
+ * give to {@link AccessMethods.apply} later. Passwords appear by their
+ * sources only: one given to `plan` is `{ username, password_given: true }`,
+ * and `apply` is given it again in `passwords`.
+ *
+ * @example
+ * const saved = await api.plan(desired, { prune: true });
+ * await writeFile("plan.json", JSON.stringify(saved, null, 2));
+ * // reviewed, later:
+ * await api.apply(JSON.parse(await readFile("plan.json", "utf8")), { passwords: { "sensor-7": secret } });
+ */
+export interface SavedPlan extends AccessPlan {
+  /** The version of the format; this package reads 1. */
+  format_version: 1;
+  /** The access files it was made from (none from JavaScript). */
+  files: Array<{
+    /** The file as named. */
+    name: string;
+    /** `sha256:` and the hex SHA-256 of its bytes. */
+    fingerprint: string;
+  }>;
+  /** How it was planned. */
+  options: {
+    /** {@link PlanOptions.prune}. */
+    prune: boolean;
+    /** {@link PlanOptions.setPasswords}. */
+    set_passwords: boolean;
+  };
+  /** {@link PlanOptions.targets}. */
+  targets: string[];
+  /** What the desired state owned ({@link AccessScope}, as snake_case); `null`: everything. */
+  scope: Array<{
+    /** {@link AccessScope.users}; `null`: every user. */
+    users: string[] | null;
+    /** {@link AccessScope.excludeUsers}. */
+    exclude_users: string[];
+    /** {@link AccessScope.patterns}; `null` when not given. */
+    patterns: string[] | null;
+  }> | null;
+  /** How many users and rules on the server were outside the scope, untouched. */
+  outside: {
+    /** Users outside. */
+    users: number;
+    /** Rules outside. */
+    rules: number;
+  };
+  /** The part of the server the plan read; `apply` refuses when it changed (`STALE_PLAN`). */
+  server: {
+    /** `sha256:` and the hex SHA-256 of the users and rules, sorted. */
+    fingerprint: string;
+    /** The users, sorted. */
+    users: string[];
+    /** The rules, sorted. */
+    rules: AclRule[];
+  };
+  /** Where each password a change sends comes from (never the password). */
+  passwords: Array<
+    | {
+        /** The user. */
+        username: string;
+        /** Given to the call: `apply` is given it again in `passwords`. */
+        password_given: true;
+      }
+    | {
+        /** The user. */
+        username: string;
+        /** An environment variable (a plan made by the command line). */
+        password_env: string;
+      }
+    | {
+        /** The user. */
+        username: string;
+        /** A file (a plan made by the command line). */
+        password_file: string;
+      }
+  >;
+  /** The {@link DesiredUser.passwordVersion} of each user whose password a change sends. */
+  password_versions: Record<string, number>;
+  /** {@link AccessPlan.missingPasswords}, as the file names it. */
+  missing_passwords: string[];
+  /** What the plan says beside its changes (a password version it cannot know). */
+  notes: string[];
+  /** What the changes do to access, as `cloudmqtt acl diff --json` says it. */
+  access: {
+    /** Each change of access. */
+    changes: Array<{
+      /** Gained, or lost. */
+      gained: boolean;
+      /** `read` or `write`. */
+      access: Access;
+      /** Whom it is about, as the line says it. */
+      who: string;
+      /** The user, when one is named. */
+      user: string | null;
+      /** The client id, when one is named. */
+      client_id: string | null;
+      /** The filter gained or lost. */
+      filter: string;
+      /** Filters under it left out. */
+      except: string[];
+    }>;
+    /** The lines as printed. */
+    lines: string[];
+    /** Whether anyone gains access. */
+    gains_access: boolean;
+    /** Filters every user gains write access to. */
+    world_writable: string[];
+  } | null;
+}
+
+/** What {@link AccessMethods.apply} resolves to. */
+export interface AppliedAccess extends AccessPlan {
+  /**
+   * The password versions applied after this apply, by user: the ones it
+   * was given in {@link PlanOptions.passwordVersions}, with the version of
+   * each user it created or set the password of, less the users it
+   * deleted. Keep it for the next plan.
+   */
+  passwordVersions: Record<string, number>;
+}
+
+/** The options of {@link AccessMethods.apply} beside the plan's. */
+export interface ApplyOptions {
+  /** How to wait after each step until its changes show (`intervalMs`, `timeoutMs`). */
+  wait?: WaitOptions | undefined;
+  /** Requests in flight at most; default 4. */
+  concurrency?: number | undefined;
+  /** Called as each change starts and as it is done. */
+  onProgress?: ((change: AccessChange, state: "started" | "done") => void) | undefined;
 }
 
 /**
@@ -735,7 +916,7 @@ export interface AccessMethods {
    * option), and the codes of the reads: `UNAUTHORIZED`, `FORBIDDEN`,
    * `RATE_LIMITED`, `SERVER_ERROR`, `DECODE`, `NETWORK`, `TIMEOUT`, `ABORTED`.
    */
-  plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): CallPromise<AccessPlan>;
+  plan(desired: DesiredAccess, options?: PlanOptions & CallOptions): CallPromise<SavedPlan>;
   /**
    * Plans, then makes the changes: users created and passwords set, replaced
    * and pruned rules deleted, rules created, pruned users deleted, waiting
@@ -752,17 +933,33 @@ export interface AccessMethods {
    * passwords), and the error of the first change not made (`BAD_REQUEST`,
    * `NOT_FOUND`, `WAIT_TIMEOUT`, …).
    */
+  apply(desired: DesiredAccess, options?: PlanOptions & CallOptions & ApplyOptions): CallPromise<AppliedAccess>;
+  /**
+   * Applies a saved plan ({@link SavedPlan}, what `plan` resolved to, or
+   * `cloudmqtt plan -o` wrote) exactly: reads the server again first and
+   * rejects with {@link StalePlanError} (`STALE_PLAN`, nothing sent) when
+   * the part the plan read changed since, naming each difference. The
+   * passwords the plan sends are given in `passwords`, by user; one
+   * missing is refused (`INVALID_INPUT`) before any change.
+   * @example
+   * const saved = await api.plan(desired);
+   * // ... reviewed ...
+   * await api.apply(saved, { passwords: { "sensor-1": process.env.SENSOR_1_PASSWORD ?? "" } });
+   * @throws {CloudMqttError} `STALE_PLAN`, `INVALID_INPUT` (a plan that
+   * cannot be read, an edited one, a password missing), and as `apply`.
+   */
   apply(
-    desired: DesiredAccess,
-    options?: PlanOptions & CallOptions & {
-      /** How to wait after each step until its changes show (`intervalMs`, `timeoutMs`). */
-      wait?: WaitOptions | undefined;
-      /** Requests in flight at most; default 4. */
-      concurrency?: number | undefined;
-      /** Called as each change starts and as it is done. */
-      onProgress?: ((change: AccessChange, state: "started" | "done") => void) | undefined;
-    },
-  ): CallPromise<AccessPlan>;
+    plan: SavedPlan,
+    options?: CallOptions &
+      ApplyOptions & {
+        /** The password of each user whose password the plan sends. */
+        passwords?: Record<string, string> | undefined;
+        /** {@link PlanOptions.targets}: only some of the plan's changes. */
+        targets?: string[] | undefined;
+        /** {@link PlanOptions.passwordVersions}. */
+        passwordVersions?: Record<string, number> | undefined;
+      },
+  ): CallPromise<AppliedAccess>;
   /**
    * The server's users and rules as a desired state: each user by name
    * with no password (`{}`), every rule. Planning it changes nothing, with
@@ -794,6 +991,8 @@ export interface AccessMethods {
  *   `fetch` threw); `TIMEOUT`: an attempt ran out of time; `ABORTED`: the
  *   caller's signal fired.
  * - `WAIT_TIMEOUT`: a wait ended before the change was visible.
+ * - `STALE_PLAN`: `apply(savedPlan)` found the server changed since the
+ *   plan was made; nothing was sent.
  * - `INTERNAL`: the package itself failed (its WebAssembly module), never
  *   the server; `cause` is what was thrown.
  */
@@ -812,6 +1011,7 @@ export type ErrorCode =
   | "TIMEOUT"
   | "ABORTED"
   | "WAIT_TIMEOUT"
+  | "STALE_PLAN"
   | "ALREADY_EXISTS"
   | "INTERNAL";
 
@@ -868,6 +1068,7 @@ export type ErrorName =
   | "ConnectionError"
   | "AbortError"
   | "WaitTimeoutError"
+  | "StalePlanError"
   | "InternalError";
 
 /**
@@ -970,6 +1171,21 @@ export class WaitTimeoutError extends CloudMqttError {
   readonly name: "WaitTimeoutError";
   /** Always `"WAIT_TIMEOUT"`. */
   readonly code: "WAIT_TIMEOUT";
+}
+
+/**
+ * `STALE_PLAN`: `apply(savedPlan)` read the server again and found it
+ * changed since the plan was made; nothing was sent. The message names
+ * each difference (`+ user x`, `- rule topic u p read`).
+ *
+ * @example
+ * await api.apply(saved).catch((error) => { if (error instanceof StalePlanError) console.log("plan again:", error.message); });
+ */
+export class StalePlanError extends CloudMqttError {
+  /** Always `"StalePlanError"`. */
+  readonly name: "StalePlanError";
+  /** Always `"STALE_PLAN"`. */
+  readonly code: "STALE_PLAN";
 }
 
 /** `INTERNAL`: this package failed (a bug); `cause` is what was thrown. */

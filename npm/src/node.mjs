@@ -37,5 +37,6 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
 } = api;

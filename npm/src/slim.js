@@ -41,6 +41,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
 } = bind(() => {
   if (!loaded) {

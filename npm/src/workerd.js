@@ -17,6 +17,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
 } = bind(() => {
   wasm.initSync({ module });

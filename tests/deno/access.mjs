@@ -11,7 +11,8 @@ const desired = {
 const report = {};
 for (const [name, lib] of [["byName", byName], ["web", web]]) {
   const api = new lib.CloudMqtt({ apiKey: "deno-key", baseUrl: Deno.args[0] });
-  report[name] = await api.plan(desired);
+  const { changes, missingPasswords } = await api.plan(desired);
+  report[name] = { changes, missingPasswords };
 }
 report.resolved = import.meta.resolve("cloudmqtt-api/access");
 console.log(JSON.stringify(report));

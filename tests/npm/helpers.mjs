@@ -31,6 +31,7 @@ export const FAMILY = {
   TIMEOUT: "ConnectionError",
   ABORTED: "AbortError",
   WAIT_TIMEOUT: "WaitTimeoutError",
+  STALE_PLAN: "StalePlanError",
   INTERNAL: "InternalError",
 };
 
@@ -43,6 +44,11 @@ export const API_KEY = "k3y-S3cret-Value-4711";
 export const AUTHORIZATION = `Basic ${Buffer.from(`:${API_KEY}`).toString("base64")}`;
 
 /** A client for the test server. */
+/** `{ changes, missingPasswords }` of a plan (a saved plan has more) or of an apply's result. */
+export function brief(plan) {
+  return { changes: plan.changes, missingPasswords: plan.missingPasswords };
+}
+
 export function clientFor(server, options = {}) {
   return new CloudMqtt({ apiKey: API_KEY, baseUrl: server.baseUrl, ...options });
 }

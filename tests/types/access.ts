@@ -4,6 +4,7 @@ import { CloudMqtt as Plain } from "cloudmqtt-api";
 import {
   CloudMqtt,
   CloudMqttError,
+  StalePlanError,
   diffAccess,
   evaluateAccess,
   explainAccess,
@@ -18,6 +19,8 @@ import {
   type AccessDecision,
   type AccessQuery,
   type AccessChange,
+  type AppliedAccess,
+  type SavedPlan,
   type AccessPlan,
   type AclRule,
   type DesiredAccess,
@@ -61,7 +64,30 @@ async function use(): Promise<void> {
     signal: new AbortController().signal,
     onProgress: (change: AccessChange, state: "started" | "done") => void [change, state],
   });
-  assertType<Equal<typeof made, AccessPlan>>();
+  assertType<Equal<typeof made, AppliedAccess>>();
+  const versions: Record<string, number> = made.passwordVersions;
+  // A saved plan: planned with targets and recorded versions, applied later.
+  const saved: SavedPlan = await api.plan(
+    { scope: { users: ["a-*"], excludeUsers: ["a-admin"] }, users: { "a-1": { password: "pw", passwordVersion: 2 } } },
+    { targets: ["user:a-1"], passwordVersions: versions },
+  );
+  const fingerprint: string = saved.server.fingerprint;
+  const lines: string[] = saved.access?.lines ?? [];
+  void [fingerprint, lines, saved.format_version, saved.notes, saved.outside.users];
+  const again: AppliedAccess = await api.apply(saved, { passwords: { "a-1": "pw" }, concurrency: 2, targets: ["user:a-1"] });
+  void again;
+  // @ts-expect-error a saved plan is applied as it was planned: no prune
+  await api.apply(saved, { prune: true });
+  // @ts-expect-error a scope's globs are strings
+  await api.plan({ scope: { users: "a-*" } });
+  try {
+    await api.apply(saved);
+  } catch (error) {
+    if (error instanceof StalePlanError) {
+      const code: "STALE_PLAN" = error.code;
+      void code;
+    }
+  }
   const missing: string[] = planned.missingPasswords;
   void missing;
   const exported = await api.exportAccess();

@@ -184,6 +184,7 @@ export function errors(error: unknown): string {
       case "TIMEOUT":
       case "ABORTED":
       case "WAIT_TIMEOUT":
+      case "STALE_PLAN":
       case "ALREADY_EXISTS":
       case "INTERNAL":
         return code;

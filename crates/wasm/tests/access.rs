@@ -51,6 +51,17 @@ fn text(value: &JsValue) -> String {
     JSON::stringify(value).unwrap().as_string().unwrap()
 }
 
+/// `{"changes":…,"missingPasswords":…}` of a plan (a saved plan has more)
+/// or of an apply's result (which has `passwordVersions` too).
+fn brief(value: &JsValue) -> String {
+    let out = Object::new();
+    for key in ["changes", "missingPasswords"] {
+        let member = Reflect::get(value, &key.into()).unwrap();
+        Reflect::set(&out, &key.into(), &member).unwrap();
+    }
+    text(&out)
+}
+
 fn client(server: &AccessServer) -> WasmClient {
     let options = Object::new();
     let set = |name: &str, value: JsValue| {
@@ -89,7 +100,7 @@ async fn plan_apply_and_export() {
     .await
     .unwrap();
     assert_eq!(
-        text(&planned),
+        brief(&planned),
         r#"{"changes":[{"action":"create","kind":"user","username":"dashboard"},{"action":"create","kind":"user","username":"sensor-1"},{"action":"create","kind":"rule","rule":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"}},{"action":"create","kind":"rule","rule":{"type":"pattern","pattern":"home/%u/#","read":true,"write":true,"username":null}}],"missingPasswords":[]}"#
     );
     assert_eq!(server.log().length(), 2, "the plan only reads");
@@ -101,7 +112,7 @@ async fn plan_apply_and_export() {
     )
     .await
     .unwrap();
-    assert_eq!(text(&made), text(&planned));
+    assert_eq!(brief(&made), brief(&planned));
     assert_eq!(server.max_active(), 2, "two requests in flight at once");
     assert_eq!(server.user_names(), "dashboard,sensor-1");
     assert_eq!(server.password("sensor-1").as_deref(), Some("s1-secret"));
@@ -132,7 +143,7 @@ async fn plan_apply_and_export() {
     )
     .await
     .unwrap();
-    assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
+    assert_eq!(brief(&again), r#"{"changes":[],"missingPasswords":[]}"#);
 
     // Change rights and prune the dashboard.
     let changed = DESIRED
@@ -149,7 +160,7 @@ async fn plan_apply_and_export() {
     .await
     .unwrap();
     assert_eq!(
-        text(&made),
+        brief(&made),
         r#"{"changes":[{"action":"replace","kind":"rule","from":{"type":"topic","pattern":"sensors/1/#","read":false,"write":true,"username":"sensor-1"},"to":{"type":"topic","pattern":"sensors/1/#","read":true,"write":true,"username":"sensor-1"}},{"action":"delete","kind":"user","username":"dashboard"}],"missingPasswords":[]}"#
     );
     let exported = settle(
@@ -167,7 +178,7 @@ async fn plan_apply_and_export() {
     let again = settle(&server, api.access(AccessMethod::Plan, exported, options))
         .await
         .unwrap();
-    assert_eq!(text(&again), r#"{"changes":[],"missingPasswords":[]}"#);
+    assert_eq!(brief(&again), r#"{"changes":[],"missingPasswords":[]}"#);
 }
 
 #[wasm_bindgen_test]

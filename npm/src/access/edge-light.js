@@ -19,6 +19,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
   evaluateAccess,
   testAccess,

@@ -14,6 +14,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
   evaluateAccess,
   testAccess,

@@ -18,6 +18,7 @@ export const {
   ConnectionError,
   AbortError,
   WaitTimeoutError,
+  StalePlanError,
   InternalError,
   evaluateAccess,
   testAccess,
