@@ -101,27 +101,11 @@ impl WriteJson for UserInfo {
     }
 }
 
+/// A rule as the rule list shows it, by the core's one writer (which
+/// saved plans use too).
 impl WriteJson for AclRule {
     fn write_json(&self, out: &mut String) {
-        out.push('{');
-        key(out, "type");
-        write_str(out, self.kind.as_str());
-        out.push(',');
-        key(out, "pattern");
-        write_str(out, &self.pattern);
-        out.push(',');
-        key(out, "read");
-        write_bool(out, self.read);
-        out.push(',');
-        key(out, "write");
-        write_bool(out, self.write);
-        out.push(',');
-        key(out, "username");
-        match &self.username {
-            Some(username) => write_str(out, username),
-            None => out.push_str("null"),
-        }
-        out.push('}');
+        cloudmqtt_api::saved::push_rule_json(out, self);
     }
 }
 
@@ -148,37 +132,11 @@ pub(crate) fn to_json(value: &impl WriteJson) -> String {
     out
 }
 
-/// One change as the TypeScript `AccessChange` describes it.
+/// One change as the TypeScript `AccessChange` describes it, by the
+/// core's one writer (the saved plan's and `--json`'s shape).
 #[cfg(feature = "access")]
 pub(crate) fn write_change(out: &mut String, change: &AccessChange) {
-    out.push('{');
-    key(out, "action");
-    write_str(out, change.action());
-    out.push(',');
-    key(out, "kind");
-    match change {
-        AccessChange::CreateUser { username, .. }
-        | AccessChange::SetPassword { username, .. }
-        | AccessChange::DeleteUser { username, .. } => {
-            out.push_str("\"user\",");
-            key(out, "username");
-            write_str(out, username);
-        }
-        AccessChange::CreateRule { rule, .. } | AccessChange::DeleteRule { rule, .. } => {
-            out.push_str("\"rule\",");
-            key(out, "rule");
-            out.push_str(&to_json(rule));
-        }
-        AccessChange::ReplaceRule { from, to, .. } => {
-            out.push_str("\"rule\",");
-            key(out, "from");
-            out.push_str(&to_json(from));
-            out.push(',');
-            key(out, "to");
-            out.push_str(&to_json(to));
-        }
-    }
-    out.push('}');
+    cloudmqtt_api::saved::push_change_json(out, change);
 }
 
 /// An event as the JSON of a `V` step, for the driver's logger and hooks

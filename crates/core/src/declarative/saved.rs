@@ -144,21 +144,22 @@ pub fn server_fingerprint(server: &ServerAccess) -> String {
     fingerprint(text.as_bytes())
 }
 
-/// `{"type":…,"username":…,"pattern":…,"read":…,"write":…}`.
-fn push_rule_json(out: &mut String, rule: &AclRule) {
+/// `{"type":…,"pattern":…,"read":…,"write":…,"username":…}`: a rule as
+/// the rule list and `--json` show it.
+pub fn push_rule_json(out: &mut String, rule: &AclRule) {
     out.push_str("{\"type\":");
     push_json_string(out, rule.kind.as_str());
-    out.push_str(",\"username\":");
-    match &rule.username {
-        Some(user) => push_json_string(out, user),
-        None => out.push_str("null"),
-    }
     out.push_str(",\"pattern\":");
     push_json_string(out, &rule.pattern);
     out.push_str(",\"read\":");
     out.push_str(if rule.read { "true" } else { "false" });
     out.push_str(",\"write\":");
     out.push_str(if rule.write { "true" } else { "false" });
+    out.push_str(",\"username\":");
+    match &rule.username {
+        Some(user) => push_json_string(out, user),
+        None => out.push_str("null"),
+    }
     out.push('}');
 }
 
