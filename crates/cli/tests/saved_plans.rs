@@ -2,8 +2,8 @@
 //! would: `plan -o` reviewed and `apply PLAN` later, a stale plan refused,
 //! `--target`, two scoped files applied to one instance in turn, several
 //! files and folders, and a password rotated one user at a time; against
-//! the emulator with faults on (and its broker where passwords are
-//! checked). No output, plan file or state file holds a password.
+//! the emulator and its broker with faults on. No output, plan file or
+//! state file holds a password.
 
 mod common;
 
@@ -114,7 +114,7 @@ fn assert_valid_plan(plan: &Value) {
 
 #[test]
 fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
-    let fixture = Fixture::start(KEY, &[&["--no-broker"][..], &FAULTS].concat(), &SECRETS);
+    let fixture = Fixture::start(KEY, &FAULTS, &SECRETS);
     fixture.file("secrets/dashboard", &format!("{DASHBOARD_PASSWORD}\n"));
     fixture.file("access.toml", ACCESS);
 
@@ -278,7 +278,7 @@ write = false
 
 #[test]
 fn two_scoped_files_on_one_instance_leave_each_other_alone() {
-    let fixture = Fixture::start(KEY, &[&["--no-broker"][..], &FAULTS].concat(), &SECRETS);
+    let fixture = Fixture::start(KEY, &FAULTS, &SECRETS);
     fixture.file("a/access.toml", TEAM_A);
     fixture.file("b/access.toml", TEAM_B);
     // Something neither team owns.
