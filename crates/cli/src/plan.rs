@@ -378,10 +378,11 @@ fn prepare(
         let needed = |name: &str| {
             cloudmqtt_api::sends_password(name, &owned, options) || check.is_bumped(name)
         };
-        let _ = inputs.resolve(needed, lookup);
-        return Err(Failure::File(
-            inputs.error().unwrap_or_else(|| unreachable!()),
-        ));
+        // Their problems join the files'.
+        let (_, _) = inputs.resolve(needed, lookup);
+    }
+    if let Some(error) = inputs.error() {
+        return Err(Failure::File(error));
     }
     let (planned_from, _) = inputs.resolve(|_| false, |_, _| Err(String::new()));
     let mut plan = cloudmqtt_api::plan(&planned_from, &owned, options)?;
