@@ -2,12 +2,11 @@
 // broker: apply under injected failures and a rate limit, MQTT clients
 // checking what the rules allow, prune, and convergence.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { CloudMqtt } from "cloudmqtt-api/access";
 import { brief } from "./helpers.mjs";
-import { start, stop } from "./runtime.mjs";
+import { startEmulator } from "./emulator.mjs";
 
 const KEY = "access-e2e-key-8d1f";
 let emulator;
@@ -15,42 +14,21 @@ let api;
 let apiUrl;
 let mqttPort;
 
-/** The repository (the runner exports it); its emulator is built here. */
-function emulatorBinary() {
-  const root = process.env.CLOUDMQTT_REPO;
-  assert.ok(root, "CLOUDMQTT_REPO names the repository (tests/run-npm-e2e.sh sets it)");
-  execFileSync("cargo", ["build", "--quiet", "-p", "cloudmqtt-emulator"], { cwd: root, stdio: "inherit" });
-  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
-  return path.join(target, "debug", "cloudmqtt-emulator");
-}
-
 before(async () => {
-  emulator = start(emulatorBinary(), [
+  emulator = await startEmulator([
     "--api-key", KEY,
     "--apply-delay-ms", "200",
     "--fail-rate", "0.2",
     "--rate-limit", "20",
     "--seed", "11",
   ]);
-  const ready = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line:\n${emulator.output}`)), 20_000);
-    emulator.stdout.on("data", () => {
-      const line = emulator.output.split("\n").find((l) => l.startsWith("ready "));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-  });
-  const field = (name) => ready.split(" ").find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
-  assert.ok(field("mqtt"), `the emulator runs its broker: ${ready}`);
-  mqttPort = new URL(field("mqtt")).port;
-  apiUrl = field("api");
+  mqttPort = emulator.mqttPort;
+  apiUrl = emulator.api;
   api = new CloudMqtt({ apiKey: KEY, baseUrl: apiUrl, maxRetries: 12 });
 });
 
 after(async () => {
-  await stop(emulator);
+  await emulator.stop();
 });
 
 /** What the broker answers to an MQTT 5 QoS 1 publish. */

@@ -3,12 +3,11 @@
 // the client sent (nothing flagged, no secret), snapshots checked with
 // MQTT clients, scoped faults counting down, and its errors.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { CloudMqtt } from "cloudmqtt-api";
 import { EmulatorControlError, emulatorControl } from "cloudmqtt-api/testing";
-import { start, stop } from "./runtime.mjs";
+import { startEmulator } from "./emulator.mjs";
 
 const KEY = "control-e2e-key-5a9c";
 const PASSWORD = "control-e2e-pw-77e1";
@@ -17,36 +16,15 @@ let control;
 let api;
 let mqttPort;
 
-/** The repository (the runner exports it); its emulator is built here. */
-function emulatorBinary() {
-  const root = process.env.CLOUDMQTT_REPO;
-  assert.ok(root, "CLOUDMQTT_REPO names the repository (tests/run-npm-e2e.sh sets it)");
-  execFileSync("cargo", ["build", "--quiet", "-p", "cloudmqtt-emulator"], { cwd: root, stdio: "inherit" });
-  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
-  return path.join(target, "debug", "cloudmqtt-emulator");
-}
-
 before(async () => {
-  emulator = start(emulatorBinary(), ["--api-key", KEY, "--apply-delay-ms", "100", "--strict"]);
-  const ready = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line:\n${emulator.output}`)), 20_000);
-    emulator.stdout.on("data", () => {
-      const line = emulator.output.split("\n").find((l) => l.startsWith("ready "));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-  });
-  const field = (name) => ready.split(" ").find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
-  assert.ok(field("mqtt"), `the emulator runs its broker: ${ready}`);
-  mqttPort = new URL(field("mqtt")).port;
-  control = emulatorControl(field("api"), KEY);
-  api = new CloudMqtt({ apiKey: KEY, baseUrl: field("api") });
+  emulator = await startEmulator(["--api-key", KEY, "--apply-delay-ms", "100", "--strict"]);
+  mqttPort = emulator.mqttPort;
+  control = emulatorControl(emulator.api, KEY);
+  api = new CloudMqtt({ apiKey: KEY, baseUrl: emulator.api });
 });
 
 after(async () => {
-  await stop(emulator);
+  await emulator.stop();
 });
 
 beforeEach(async () => {
@@ -130,7 +108,7 @@ describe("cloudmqtt-api/testing", () => {
     const bad = await control.setFaults([{ path: "/api" }]).then(() => null, (error) => error);
     assert.equal(bad.status, 400);
     assert.match(bad.message, /needs a status or a latency_ms/);
-    const denied = await emulatorControl(baseOf(), "not-the-key").reset().then(() => null, (error) => error);
+    const denied = await emulatorControl(emulator.api, "not-the-key").reset().then(() => null, (error) => error);
     assert.equal(denied.status, 401);
     assert.ok(!denied.message.includes("not-the-key") && !String(denied.stack).includes(KEY));
     const aborted = new AbortController();
@@ -139,8 +117,3 @@ describe("cloudmqtt-api/testing", () => {
   });
 });
 
-/** The API's base URL, from the emulator's ready line. */
-function baseOf() {
-  const line = emulator.output.split("\n").find((l) => l.startsWith("ready "));
-  return line.split(" ").find((f) => f.startsWith("api=")).slice(4);
-}

@@ -5,11 +5,10 @@
 // each other alone, a bumped passwordVersion sets that password only. No
 // password is ever in a plan or a result.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import path from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { CloudMqtt, StalePlanError, ValidationError } from "cloudmqtt-api/access";
-import { start, stop } from "./runtime.mjs";
+import { startEmulator } from "./emulator.mjs";
 
 const KEY = "saved-plan-key-2c7e";
 const PASSWORDS = ["saved-s1-pw-11", "saved-a1-pw-12", "saved-b1-pw-13", "saved-s1-pw-new-14"];
@@ -17,39 +16,20 @@ let emulator;
 let api;
 let mqttPort;
 
-function emulatorBinary() {
-  const root = process.env.CLOUDMQTT_REPO;
-  assert.ok(root, "CLOUDMQTT_REPO names the repository (tests/run-npm-e2e.sh sets it)");
-  execFileSync("cargo", ["build", "--quiet", "-p", "cloudmqtt-emulator"], { cwd: root, stdio: "inherit" });
-  const target = process.env.CARGO_TARGET_DIR || path.join(root, "target");
-  return path.join(target, "debug", "cloudmqtt-emulator");
-}
-
 before(async () => {
-  emulator = start(emulatorBinary(), [
+  emulator = await startEmulator([
     "--api-key", KEY,
     "--apply-delay-ms", "100",
     "--fail-rate", "0.2",
     "--rate-limit", "20",
     "--seed", "23",
   ]);
-  const ready = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line:\n${emulator.output}`)), 20_000);
-    emulator.stdout.on("data", () => {
-      const line = emulator.output.split("\n").find((l) => l.startsWith("ready "));
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    });
-  });
-  const field = (name) => ready.split(" ").find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
-  mqttPort = new URL(field("mqtt")).port;
-  api = new CloudMqtt({ apiKey: KEY, baseUrl: field("api"), maxRetries: 12 });
+  mqttPort = emulator.mqttPort;
+  api = new CloudMqtt({ apiKey: KEY, baseUrl: emulator.api, maxRetries: 12 });
 });
 
 after(async () => {
-  await stop(emulator);
+  await emulator.stop();
 });
 
 /** Whether `user` can connect with `password` (tried until it is `expect`, for 20 s at most). */
