@@ -5,7 +5,7 @@
 //! `{"changes":[{"gained","access","who","user","client_id","filter",
 //! "except"}],"lines":[...],"gains_access":bool,"world_writable":[...]}`.
 
-use cloudmqtt_api::push_json_string;
+use cloudmqtt_api::{push_json_string, push_json_strings as strings};
 
 use crate::diff::AccessDiff;
 
@@ -30,17 +30,6 @@ impl Keys {
 fn key(out: &mut String, name: &str) {
     push_json_string(out, name);
     out.push(':');
-}
-
-fn strings<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
-    out.push('[');
-    for (index, item) in items.into_iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        push_json_string(out, item);
-    }
-    out.push(']');
 }
 
 fn name(out: &mut String, name: Option<&str>) {

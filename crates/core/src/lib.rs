@@ -141,7 +141,7 @@ pub use wire::text::encode_path_segment;
 /// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
 /// API covered by semver.
 #[doc(hidden)]
-pub use wire::text::{push_decimal, push_json_string};
+pub use wire::text::{push_decimal, push_json_string, push_json_strings};
 
 /// The repository README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

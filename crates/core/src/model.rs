@@ -91,6 +91,24 @@ pub struct AclRule {
     pub username: Option<String>,
 }
 
+#[cfg(test)]
+impl AclRule {
+    /// A rule for tests: a topic rule of `user`, or a pattern rule.
+    pub(crate) fn test(user: Option<&str>, pattern: &str, read: bool, write: bool) -> Self {
+        Self {
+            kind: if user.is_some() {
+                AclKind::Topic
+            } else {
+                AclKind::Pattern
+            },
+            pattern: pattern.to_owned(),
+            read,
+            write,
+            username: user.map(str::to_owned),
+        }
+    }
+}
+
 /// Parses a body as JSON.
 pub(crate) fn parse_json(body: &[u8]) -> Result<Json<'_>, Error> {
     json::parse(body)

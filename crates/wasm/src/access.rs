@@ -169,7 +169,7 @@ fn run_tests(rules: JsValue, cases: JsValue) -> Result<String, Error> {
     }
     out.push_str("],");
     key(&mut out, "unmentionedUsers");
-    write_strs(
+    cloudmqtt_api::push_json_strings(
         &mut out,
         report.coverage.unmentioned_users.iter().map(String::as_str),
     );
@@ -253,18 +253,6 @@ fn read_users(options: JsValue) -> Result<Vec<String>, Error> {
         .iter()
         .map(|user| args::string(user, "users"))
         .collect()
-}
-
-/// Appends `["a","b"]`.
-fn write_strs<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
-    out.push('[');
-    for (index, item) in items.into_iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_str(out, item);
-    }
-    out.push(']');
 }
 
 fn run_diff(old: JsValue, new: JsValue, options: JsValue) -> Result<String, Error> {

@@ -38,7 +38,7 @@ use crate::declarative::target::Target;
 use crate::error::Error;
 use crate::model::{AclKind, AclRule};
 use crate::wire::json::{self, Json};
-use crate::wire::text::{push_decimal, push_json_string};
+use crate::wire::text::{push_decimal, push_json_string, push_json_strings};
 
 /// The `format_version` this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -189,20 +189,12 @@ pub fn push_change_json(out: &mut String, change: &AccessChange) {
     out.push('}');
 }
 
-/// `[a, b]` of JSON strings, or `null` for `None`.
+/// `["a","b"]`, or `null` for `None`.
 fn push_strings<'a>(out: &mut String, items: Option<impl IntoIterator<Item = &'a str>>) {
-    let Some(items) = items else {
-        out.push_str("null");
-        return;
-    };
-    out.push('[');
-    for (index, item) in items.into_iter().enumerate() {
-        if index > 0 {
-            out.push_str(", ");
-        }
-        push_json_string(out, item);
+    match items {
+        Some(items) => push_json_strings(out, items),
+        None => out.push_str("null"),
     }
-    out.push(']');
 }
 
 /// A list written one item per line, indented, for reviewable diffs.
@@ -712,17 +704,7 @@ mod tests {
     use super::*;
 
     fn rule(user: Option<&str>, pattern: &str, read: bool) -> AclRule {
-        AclRule {
-            kind: if user.is_some() {
-                AclKind::Topic
-            } else {
-                AclKind::Pattern
-            },
-            username: user.map(str::to_owned),
-            pattern: pattern.to_owned(),
-            read,
-            write: !read,
-        }
+        AclRule::test(user, pattern, read, !read)
     }
 
     fn saved() -> SavedPlan {

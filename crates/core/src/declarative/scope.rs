@@ -284,17 +284,7 @@ mod tests {
         let both = Ownership::of([Some(&a), Some(&b)]);
         assert!(both.owns_user("a-1") && both.owns_user("b-1") && !both.owns_user("c"));
         assert!(Ownership::of([Some(&a), None]).is_everything());
-        let rule = |user: Option<&str>, pattern: &str| AclRule {
-            kind: if user.is_some() {
-                AclKind::Topic
-            } else {
-                AclKind::Pattern
-            },
-            username: user.map(str::to_owned),
-            pattern: pattern.to_owned(),
-            read: true,
-            write: false,
-        };
+        let rule = |user: Option<&str>, pattern: &str| AclRule::test(user, pattern, true, false);
         let server = ServerAccess {
             users: ["a-1", "b-1", "c"].map(str::to_owned).into(),
             rules: vec![

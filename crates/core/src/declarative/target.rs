@@ -163,17 +163,7 @@ mod tests {
     use crate::model::AclRule;
 
     fn rule(user: Option<&str>, pattern: &str) -> AclRule {
-        AclRule {
-            kind: if user.is_some() {
-                AclKind::Topic
-            } else {
-                AclKind::Pattern
-            },
-            username: user.map(str::to_owned),
-            pattern: pattern.to_owned(),
-            read: true,
-            write: false,
-        }
+        AclRule::test(user, pattern, true, false)
     }
 
     #[test]

@@ -211,6 +211,18 @@ pub fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// Appends `["a","b"]`: each string as [`push_json_string`] writes it.
+pub fn push_json_strings<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+    out.push('[');
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        push_json_string(out, item);
+    }
+    out.push(']');
+}
+
 /// Appends a JSON `\uXXXX` escape of one UTF-16 code unit (lower-case hex).
 pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
