@@ -54,7 +54,7 @@ use std::borrow::Cow;
 
 use cloudmqtt_api::{AclKind, validate};
 
-use crate::{Access, AclRule, substitute, topic_matches};
+use crate::{Access, AclRule, Reason, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
 const SYS_WRITABLE: &str = crate::SYS_WRITABLE;
@@ -1098,11 +1098,9 @@ impl Differ<'_> {
     }
 }
 
-/// The answers for one topic, as the evaluator gives them
-/// ([`crate::decide`]): `$SYS` and `$share` first, then the subject's
-/// topic rules (a matching deny rule denies, else a matching rule with
-/// the access allows), then, when there are pattern rules and neither
-/// name holds a wildcard, the pattern rules alike.
+/// The answers for one topic, old and new, read and write, in the
+/// evaluator's one order of decision ([`crate::in_order`], which
+/// [`crate::decide`] follows too), on filters already split into levels.
 fn answers(case: &Case<'_>, topic: &Topic<'_>) -> Answers {
     // The names and the topic are made of the rules' own levels and
     // made-up ones: a query the broker could be asked, if any is.
@@ -1110,26 +1108,31 @@ fn answers(case: &Case<'_>, topic: &Topic<'_>) -> Answers {
         return [false; 4];
     }
     let levels = topic.levels.as_slice();
-    let sys = levels[0].starts_with("$SYS");
-    if !sys && levels[0].starts_with("$share") {
-        return [false; 4];
-    }
-    let writable = !sys || {
-        let allowed: Vec<&str> = SYS_WRITABLE.split('/').collect();
-        levels_match(&allowed, levels)
-    };
+    // Which name holds a wildcard matters only for the reason, not here.
+    let wildcard_name = case.wildcard.then_some(Reason::WildcardUsername);
     let mut answers = [false; 4];
     for (side, rules) in case.sides.iter().enumerate() {
         let own = matched(&rules.own, levels);
         let patterns = (!rules.patterns.is_empty() && !case.wildcard)
             .then(|| matched(&rules.patterns, levels));
-        for at in 0..2 {
-            let allowed = if own[0] {
-                false
+        // A matching deny rule denies, else a matching rule with the
+        // access allows, else the list does not decide.
+        let decides = |found: [bool; 3], at: usize| {
+            if found[0] {
+                Some(false)
             } else {
-                own[1 + at] || patterns.is_some_and(|patterns| !patterns[0] && patterns[1 + at])
-            };
-            answers[2 * side + at] = allowed && (at == 0 || writable);
+                found[1 + at].then_some(true)
+            }
+        };
+        for at in 0..2 {
+            answers[2 * side + at] = crate::in_order(
+                crate::gate(levels.iter().copied(), at == 1),
+                || decides(own, at),
+                !rules.patterns.is_empty(),
+                wildcard_name,
+                || patterns.and_then(|found| decides(found, at)),
+            )
+            .unwrap_or(false);
         }
     }
     answers

@@ -283,46 +283,78 @@ pub fn evaluate_at(rules: &[AclRule], query: &AccessQuery) -> Result<(bool, Deci
 
 /// [`evaluate_at`] for a query known to be valid.
 pub(crate) fn decide(rules: &[AclRule], query: &AccessQuery) -> (bool, Decided) {
-    let denied = |reason| {
-        (
-            false,
-            Decided {
-                index: None,
-                reason,
-            },
-        )
+    let wildcard = |text: &str| text.bytes().any(|byte| byte == b'+' || byte == b'#');
+    let wildcard_name = if wildcard(&query.username) {
+        Some(Reason::WildcardUsername)
+    } else if query.client_id.as_deref().is_some_and(wildcard) {
+        Some(Reason::WildcardClientId)
+    } else {
+        None
     };
-    let topic = query.topic.as_str();
-    if topic.starts_with("$SYS") {
-        if query.access == Access::Write && !topic_matches(SYS_WRITABLE, topic) {
-            return denied(Reason::SysWrite);
-        }
-    } else if topic.starts_with("$share") {
-        return denied(Reason::Share);
-    }
-    let by = |(index, allowed)| {
-        (
+    let decided = in_order(
+        gate(query.topic.split('/'), query.access == Access::Write),
+        || first_decision(rules, query, AclKind::Topic),
+        rules.iter().any(|rule| rule.kind == AclKind::Pattern),
+        wildcard_name,
+        || first_decision(rules, query, AclKind::Pattern),
+    );
+    match decided {
+        Ok((index, allowed)) => (
             allowed,
             Decided {
                 index: Some(index),
                 reason: Reason::Rule,
             },
-        )
-    };
-    if let Some(found) = first_decision(rules, query, AclKind::Topic) {
-        return by(found);
+        ),
+        Err(reason) => (
+            false,
+            Decided {
+                index: None,
+                reason,
+            },
+        ),
     }
-    if !rules.iter().any(|rule| rule.kind == AclKind::Pattern) {
-        return denied(Reason::NoRuleMatches);
+}
+
+/// What refuses a topic before any rule is looked at: a write under
+/// `$SYS` other than to the one writable topic, anything under `$share`.
+pub(crate) fn gate<'t>(
+    levels: impl Iterator<Item = &'t str> + Clone,
+    write: bool,
+) -> Option<Reason> {
+    let first = levels.clone().next().unwrap_or("");
+    if first.starts_with("$SYS") {
+        (write && !levels_match(SYS_WRITABLE.split('/'), levels)).then_some(Reason::SysWrite)
+    } else {
+        first.starts_with("$share").then_some(Reason::Share)
     }
-    let wildcard = |text: &str| text.bytes().any(|byte| byte == b'+' || byte == b'#');
-    if wildcard(&query.username) {
-        return denied(Reason::WildcardUsername);
+}
+
+/// The broker's order of decision, the one both the evaluator and the
+/// access diff follow: what [`gate`] refuses; else the subject's topic
+/// rules (`own`, `Some` when one decides); else, when there are pattern
+/// rules and neither name holds `+` or `#` (`wildcard_name` says which
+/// does), the pattern rules alike; else no rule matches.
+pub(crate) fn in_order<T>(
+    gated: Option<Reason>,
+    own: impl FnOnce() -> Option<T>,
+    has_patterns: bool,
+    wildcard_name: Option<Reason>,
+    patterns: impl FnOnce() -> Option<T>,
+) -> Result<T, Reason> {
+    if let Some(reason) = gated {
+        return Err(reason);
     }
-    if query.client_id.as_deref().is_some_and(wildcard) {
-        return denied(Reason::WildcardClientId);
+    if let Some(found) = own() {
+        return Ok(found);
     }
-    first_decision(rules, query, AclKind::Pattern).map_or(denied(Reason::NoRuleMatches), by)
+    if !has_patterns {
+        return Err(Reason::NoRuleMatches);
+    }
+    if let Some(reason) = wildcard_name {
+        return Err(reason);
+    }
+    patterns().ok_or(Reason::NoRuleMatches)
 }
 
 /// The first rule of one list (the user's topic rules, or the pattern
