@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Size and speed figures of the npm package `cloudmqtt-api`.
 //
-//   node bench/run.mjs [--package DIR] [--size-only] [--calls N]
+//   node bench/run.mjs [--package DIR] [--size-only] [--calls N] [--against OTHER]
 //
 // DIR is an installed package (default: the copy tests/run-npm-e2e.sh
 // installed under target/npm-e2e/app, else npm/ if it has been built).
+// OTHER is another build of it (say an earlier commit's npm/, built with
+// npm/scripts/build.mjs): the per-call figure is also printed against it,
+// both in this process, rounds interleaved.
 // Prints figures; asserts nothing except the size budget: exits 1 when a
 // .wasm file the main entry loads is over 45,000 bytes gzipped.
 import { spawn } from "node:child_process";
@@ -319,6 +322,18 @@ try {
   const base = new BaselineClient({ apiKey: "bench", baseUrl: server.baseUrl, maxRetries: 0 });
   const [perPkg, perBase, perRatio] = await interleaved(() => client.listUsers(), () => base.listUsers(), { rounds: ROUNDS, n: calls, warm: WARM_CALLS });
   figure("per call, small list", "µs", perPkg * 1000, perBase * 1000, perRatio, "<= 1.10x");
+  const against = option("--against");
+  if (against !== undefined) {
+    // Another build of the package (an earlier commit's `npm/`), the same
+    // calls in this process: a change's own cost, apart from the noise
+    // between runs that the ratio to the baseline carries.
+    const otherDir = path.resolve(against);
+    const otherPkg = JSON.parse(readFileSync(path.join(otherDir, "package.json"), "utf8"));
+    const otherUrl = pathToFileURL(path.resolve(otherDir, resolveExport(otherPkg, ["node", "import", "default"]))).href;
+    const other = new (await import(otherUrl)).CloudMqtt({ apiKey: "bench", baseUrl: server.baseUrl, maxRetries: 0 });
+    const [mine, theirs, ratio] = await interleaved(() => client.listUsers(), () => other.listUsers(), { rounds: ROUNDS, n: calls, warm: WARM_CALLS });
+    console.log(`per call against ${otherDir}: ${(mine * 1000).toFixed(0)} µs against ${(theirs * 1000).toFixed(0)} µs, ratio ${ratio.toFixed(2)}x (printed, no target)`);
+  }
 
   // Both sides get the same in-memory Response through the global `fetch`,
   // each calling `fetch(url, init)` as it does by default, so the figure is
