@@ -192,9 +192,10 @@ pub enum Command {
     /// Restart or reset the instance.
     #[command(subcommand)]
     Instance(InstanceCommand),
-    /// Show what applying an access file would change.
+    /// Show what applying access files would change (-o saves the plan).
     Plan(PlanArgs),
-    /// Bring the server's users and rules to what an access file says.
+    /// Bring the server's users and rules to what access files say, or make
+    /// a saved plan's changes.
     Apply(ApplyArgs),
     /// Print the server's users and rules as an access file (TOML, or JSON
     /// with --json), or its rules as a Mosquitto acl_file.
