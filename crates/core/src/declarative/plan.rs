@@ -213,7 +213,7 @@ impl AccessChange {
 }
 
 /// `topic sensor-1 sensors/1/# write`.
-fn push_rule(out: &mut String, rule: &AclRule) {
+pub(crate) fn push_rule(out: &mut String, rule: &AclRule) {
     out.push_str(rule.kind.as_str());
     if let Some(user) = &rule.username {
         out.push(' ');

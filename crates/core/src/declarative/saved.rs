@@ -28,11 +28,11 @@
 //! Written and read here, without serde, so that the command line and the
 //! WebAssembly build write the same bytes and read with the same rules.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::declarative::plan::{AccessChange, AccessPlan, PlanOptions, ServerAccess};
+use crate::declarative::plan::{AccessChange, AccessPlan, PlanOptions, ServerAccess, push_rule};
 use crate::declarative::scope::{Outside, Ownership, Scope};
 use crate::declarative::target::Target;
 use crate::error::Error;
@@ -117,7 +117,10 @@ fn sorted_rules(rules: &[AclRule]) -> Vec<&AclRule> {
     sorted
 }
 
-fn rule_key(rule: &AclRule) -> (AclKind, Option<&str>, &str, bool, bool) {
+/// A rule's identity and rights, in the order rules are sorted.
+type RuleKey<'a> = (AclKind, Option<&'a str>, &'a str, bool, bool);
+
+fn rule_key(rule: &AclRule) -> RuleKey<'_> {
     (
         rule.kind,
         rule.username.as_deref(),
@@ -361,7 +364,7 @@ impl SavedPlan {
 }
 
 /// What changed from `then` to `now`: users gone and come, then rules.
-pub fn differences(then: &ServerAccess, now: &ServerAccess) -> Vec<String> {
+pub fn differences<'a>(then: &'a ServerAccess, now: &'a ServerAccess) -> Vec<String> {
     let mut out = Vec::new();
     for user in then.users.difference(&now.users) {
         out.push(["- user ", user].concat());
@@ -369,24 +372,25 @@ pub fn differences(then: &ServerAccess, now: &ServerAccess) -> Vec<String> {
     for user in now.users.difference(&then.users) {
         out.push(["+ user ", user].concat());
     }
-    let then_rules: BTreeSet<_> = then.rules.iter().map(rule_key).collect();
-    let now_rules: BTreeSet<_> = now.rules.iter().map(rule_key).collect();
-    let text = |key: &(AclKind, Option<&str>, &str, bool, bool), sign: &str| {
-        let change = AccessChange::create_rule(AclRule {
-            kind: key.0,
-            username: key.1.map(str::to_owned),
-            pattern: key.2.to_owned(),
-            read: key.3,
-            write: key.4,
-        })
-        .text();
-        [sign, &change[1..]].concat()
+    let by_key = |rules: &'a [AclRule]| -> BTreeMap<RuleKey<'a>, &'a AclRule> {
+        rules.iter().map(|rule| (rule_key(rule), rule)).collect()
     };
-    for key in then_rules.difference(&now_rules) {
-        out.push(text(key, "-"));
+    let (then_rules, now_rules) = (by_key(&then.rules), by_key(&now.rules));
+    // `- rule topic u p read`, as a plan's change line shows a rule.
+    let line = |sign: &str, rule: &AclRule| {
+        let mut text = String::from(sign);
+        push_rule(&mut text, rule);
+        text
+    };
+    for (key, rule) in &then_rules {
+        if !now_rules.contains_key(key) {
+            out.push(line("- rule ", rule));
+        }
     }
-    for key in now_rules.difference(&then_rules) {
-        out.push(text(key, "+"));
+    for (key, rule) in &now_rules {
+        if !then_rules.contains_key(key) {
+            out.push(line("+ rule ", rule));
+        }
     }
     out
 }
