@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::fixture::Fixture;
+use common::fixture::{FAST, Fixture};
 use common::run;
 use serde_json::json;
 
@@ -84,18 +84,6 @@ pattern = "home/%u/#"
 read = true
 write = true
 "#;
-
-/// Quick waits: the emulator applies changes after 200 ms.
-const FAST: [&str; 8] = [
-    "--yes",
-    "--settle",
-    "1",
-    "--wait-interval",
-    "0.3",
-    "--wait-timeout",
-    "30",
-    "--concurrency",
-];
 
 /// What the broker answers to an MQTT 5 QoS 1 publish.
 #[derive(Debug, PartialEq, Eq)]

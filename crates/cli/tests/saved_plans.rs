@@ -9,7 +9,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::fixture::Fixture;
+use common::fixture::{FAST, Fixture};
 use common::run;
 use serde_json::Value;
 
@@ -24,19 +24,6 @@ const FAULTS: [&str; 8] = [
     "15",
     "--seed",
     "22",
-];
-
-/// Quick waits: the emulator applies changes after 100 ms.
-const FAST: [&str; 9] = [
-    "--yes",
-    "--settle",
-    "1",
-    "--wait-interval",
-    "0.3",
-    "--wait-timeout",
-    "30",
-    "--concurrency",
-    "4",
 ];
 
 /// Passwords in the environment; the last three are those of files,
@@ -79,6 +66,7 @@ fn apply(fixture: &Fixture, args: &[&str]) -> common::Run {
     let mut all = vec!["apply"];
     all.extend(args);
     all.extend(FAST);
+    all.push("4");
     fixture.run(&all)
 }
 

@@ -11,6 +11,19 @@ use serde_json::Value;
 
 use super::{Run, against, run};
 
+/// `apply`'s options for quick waits on an emulator that applies changes
+/// within a few hundred ms; the concurrency's value follows.
+pub const FAST: [&str; 8] = [
+    "--yes",
+    "--settle",
+    "1",
+    "--wait-interval",
+    "0.3",
+    "--wait-timeout",
+    "30",
+    "--concurrency",
+];
+
 /// A running emulator, the key it wants, the environment every run gets,
 /// and a scratch directory.
 pub struct Fixture {
