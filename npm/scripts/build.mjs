@@ -203,6 +203,53 @@ function acceptAnyRealm(glue) {
 }
 
 /**
+ * Gives the .wasm at `file` one-letter import, export and import-module
+ * names (`wasm-opt --minify-imports-and-exports-and-modules`), and `glue`
+ * the same names: wasm-bindgen's names carry a hash each, which gzip cannot
+ * shrink (see README, Size). Returns the glue. Fails when a name is not
+ * where the glue is expected to hold it (each import once, as a key of the
+ * imports object; each export read as `wasm.NAME`), so that a change in
+ * wasm-bindgen's glue stops the build rather than breaking the package.
+ */
+function minifyNames(opt, file, glue) {
+  const before = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(file)));
+  const modules = new Set(before.map((entry) => entry.module));
+  const printed = execFileSync(
+    "node",
+    [opt, "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue", "--minify-imports-and-exports-and-modules", file, "-o", file],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const map = JSON.parse(printed.slice(printed.indexOf("{")));
+  const after = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(file)));
+  const newModules = new Set(after.map((entry) => entry.module));
+  if (modules.size !== 1 || newModules.size !== 1) throw new Error(`build: expected one import module, found ${[...modules]} -> ${[...newModules]}`);
+  const [oldModule] = modules;
+  const [newModule] = newModules;
+  const word = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const replaceCounted = (text, pattern, replacement, what, exactly) => {
+    let count = 0;
+    const result = text.replace(pattern, () => {
+      count += 1;
+      return replacement;
+    });
+    if (exactly !== undefined ? count !== exactly : count === 0) {
+      throw new Error(`build: ${what} found ${count} times in the wasm-bindgen glue`);
+    }
+    return result;
+  };
+  let out = replaceCounted(glue, new RegExp(`"${word(oldModule)}":`, "g"), `"${newModule}":`, `the import module "${oldModule}"`, 1);
+  for (const [, name, short] of map.imports) {
+    out = replaceCounted(out, new RegExp(`(?<![\\w$])${word(name)}(?=: )`, "g"), short, `the import ${name}`, 1);
+  }
+  for (const [name, short] of map.exports) {
+    // Exports the glue never reads (wasm-bindgen's own) are left alone.
+    if (!new RegExp(`\\bwasm\\.${word(name)}(?![\\w$])`).test(out)) continue;
+    out = replaceCounted(out, new RegExp(`\\bwasm\\.${word(name)}(?![\\w$])`, "g"), `wasm.${short}`, `the export ${name}`);
+  }
+  return out;
+}
+
+/**
  * Builds the crate (with `features`) into `out`: the optimised .wasm, its
  * base64 copy for Node bundles, and the wasm-bindgen glue as ES module and
  * CommonJS. Returns the .wasm's bytes.
@@ -257,12 +304,12 @@ async function buildModule(features, out, env, bindgen, opt) {
     "-o",
     file,
   ]);
+  const glue = minifyNames(opt, file, acceptAnyRealm(readFileSync(join(bindgenOut, `${crateName}.js`), "utf8")));
   const bytes = readFileSync(file);
   writeFileSync(
     join(out, "wasm-inline.cjs"),
     `"use strict";\n// ${crateName}_bg.wasm, base64: Node bundles carry it with the code.\nmodule.exports = "${bytes.toString("base64")}";\n`,
   );
-  const glue = acceptAnyRealm(readFileSync(join(bindgenOut, `${crateName}.js`), "utf8"));
   writeFileSync(join(out, "wasm.js"), glue);
   writeFileSync(join(out, "wasm.cjs"), await commonJs(glue, "wasm.js"));
   return bytes;
