@@ -74,15 +74,14 @@ impl Paginator {
 
     /// Takes the users of the page just fetched and returns those not seen
     /// before, in the server's order.
-    pub fn handle_page(&mut self, users: Vec<User>) -> Vec<User> {
+    pub fn handle_page(&mut self, mut users: Vec<User>) -> Vec<User> {
         if self.finished {
             return Vec::new();
         }
         let full = users.len() >= self.page_size as usize;
-        let fresh: Vec<User> = users
-            .into_iter()
-            .filter(|user| self.seen.insert(&user.username))
-            .collect();
+        // `retain` rather than a filtering `collect`: the same, in less code.
+        users.retain(|user| self.seen.insert(&user.username));
+        let fresh = users;
         match self.next_page.checked_add(1) {
             Some(next) if full && !fresh.is_empty() => self.next_page = next,
             _ => self.finished = true,

@@ -31,7 +31,7 @@ pub(crate) use redact::SecretForms;
 ///
 /// Secrets never appear here: the API key and passwords are scrubbed from any
 /// text the server sent back before it is stored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.message())]
 #[non_exhaustive]
 pub enum Error {
@@ -95,6 +95,47 @@ pub enum Error {
         /// `- rule topic u p read` each.
         changes: Vec<String>,
     },
+}
+
+impl Clone for Error {
+    /// One copy of this function in a binary: the derived one was inlined
+    /// into each machine that keeps its result (see README, Size).
+    #[inline(never)]
+    fn clone(&self) -> Self {
+        match self {
+            Self::InvalidInput { field, reason } => Self::InvalidInput {
+                field,
+                reason: reason.clone(),
+            },
+            Self::Unauthorized(reply) => Self::Unauthorized(reply.clone()),
+            Self::Forbidden(reply) => Self::Forbidden(reply.clone()),
+            Self::NotFound(reply) => Self::NotFound(reply.clone()),
+            Self::MethodNotAllowed(reply) => Self::MethodNotAllowed(reply.clone()),
+            Self::RateLimited { reply, retry_after } => Self::RateLimited {
+                reply: reply.clone(),
+                retry_after: *retry_after,
+            },
+            Self::BadRequest(reply) => Self::BadRequest(reply.clone()),
+            Self::ServerError(reply) => Self::ServerError(reply.clone()),
+            Self::UnexpectedStatus(reply) => Self::UnexpectedStatus(reply.clone()),
+            Self::Decode { reason, body } => Self::Decode {
+                reason: reason.clone(),
+                body: body.clone(),
+            },
+            Self::Network { message } => Self::Network {
+                message: message.clone(),
+            },
+            Self::Timeout => Self::Timeout,
+            Self::Aborted => Self::Aborted,
+            Self::WaitTimeout { what, waited } => Self::WaitTimeout {
+                what: what.clone(),
+                waited: *waited,
+            },
+            Self::StalePlan { changes } => Self::StalePlan {
+                changes: changes.clone(),
+            },
+        }
+    }
 }
 
 /// A stable, machine-readable name for each kind of [`Error`].
@@ -509,7 +550,12 @@ impl Error {
             }
             Self::StalePlan { changes } => {
                 out.push_str("plan is stale: the server changed since the plan was made: ");
-                out.push_str(&changes.join(", "));
+                for (at, change) in changes.iter().enumerate() {
+                    if at > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(change);
+                }
             }
         }
         if let Some(message) = self.server_message() {
