@@ -210,6 +210,12 @@ async function timeLoop(fn, n) {
   return (performance.now() - start) / n;
 }
 
+/** The export names of the package's main .wasm, joined by commas. */
+function mainWasmExports() {
+  const file = path.join(pkgDir, "dist", "cloudmqtt_api_wasm_bg.wasm");
+  return WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(file))).map((entry) => entry.name).join(",");
+}
+
 /**
  * Interleaved rounds of two loops: the median round of each, in ms, and
  * the median of the rounds' ratios.
@@ -373,11 +379,15 @@ try {
     // Only the package's own module counts: Node's fetch (undici)
     // instantiates its HTTP parser, with a memory of its own, lazily and
     // at a moment of its choosing.
-    const ours = (instance) => typeof instance.exports?.wasmclient_start === "function";
+    // The package's module is told by its export names, those of the main
+    // .wasm (one letter each: the build minifies them).
+    const ourExports = ${JSON.stringify(mainWasmExports())};
+    const ours = (instance) => Object.keys(instance.exports ?? {}).join(",") === ourExports;
+    const memoryOf = (instance) => Object.values(instance.exports).find((value) => value instanceof WebAssembly.Memory);
     const Instance = WebAssembly.Instance;
     WebAssembly.Instance = function (module, imports) {
       const instance = new Instance(module, imports);
-      if (ours(instance)) memories.push(instance.exports.memory);
+      if (ours(instance)) memories.push(memoryOf(instance));
       return instance;
     };
     WebAssembly.Instance.prototype = Instance.prototype;
@@ -385,7 +395,7 @@ try {
     WebAssembly.instantiate = async (...args) => {
       const result = await instantiate(...args);
       const instance = result.instance ?? result;
-      if (ours(instance)) memories.push(instance.exports.memory);
+      if (ours(instance)) memories.push(memoryOf(instance));
       return result;
     };
     const { CloudMqtt } = await import(${JSON.stringify(entryUrl)});
@@ -407,6 +417,7 @@ try {
     console.log(JSON.stringify({ marks }));
   `;
   const { marks } = await child(memorySource, ["--expose-gc"]);
+  if (marks.every((m) => m.wasmBytes === 0)) throw new Error("bench: the package's WebAssembly memory was not found");
   for (const m of marks) {
     console.log(
       `  ${m.clients < 0 ? "after gc" : `${m.clients.toLocaleString("en-US")} clients`}: wasm memory ${kb(m.wasmBytes)}, JS heap ${(m.heapUsed / 1e6).toFixed(1)} MB`,
