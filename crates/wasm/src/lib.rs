@@ -231,18 +231,17 @@ impl Inner {
     }
 
     /// A wait on its own, with `{ signal?, timeoutMs?, intervalMs?,
-    /// exists? }`; `target` makes the target from `exists`.
-    fn wait_for(
-        &self,
-        target: Result<impl FnOnce(bool) -> WaitTarget, Error>,
-        options: JsValue,
-    ) -> Prepared {
-        let target = target?;
+    /// exists? }`; `exists` replaces the target's own (`true`).
+    fn wait_for(&self, target: Result<WaitTarget, Error>, options: JsValue) -> Prepared {
+        let mut target = target?;
         let options = args::opt_object(options, "options")?;
         let props = Props(options.as_ref());
-        let exists = props.opt_bool("exists")?.unwrap_or(true);
+        let wanted = props.opt_bool("exists")?.unwrap_or(true);
+        match &mut target {
+            WaitTarget::User { exists, .. } | WaitTarget::Acl { exists, .. } => *exists = wanted,
+        }
         let wait = Self::wait_options(props, self.policy.attempt_timeout)?;
-        let poller = Poller::new(&self.config, target(exists), wait.options);
+        let poller = Poller::new(&self.config, target, wait.options);
         Ok((Box::new(Unit(poller)), wait.signal.into_iter().collect()))
     }
 
@@ -267,10 +266,11 @@ impl Inner {
             MethodId::DeleteAcl => self.call_and_wait(delete_acl(a), b),
             MethodId::WaitForUser => {
                 let username = args::string(a, "username");
-                self.wait_for(
-                    username.map(|username| |exists| WaitTarget::User { username, exists }),
-                    b,
-                )
+                let target = username.map(|username| WaitTarget::User {
+                    username,
+                    exists: true,
+                });
+                self.wait_for(target, b)
             }
             MethodId::WaitForAcl => self.wait_for(acl_target(a), b),
             MethodId::UserPages => self.walk(a, b),

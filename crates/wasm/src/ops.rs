@@ -77,17 +77,18 @@ pub(crate) fn delete_acl(rule: JsValue) -> Result<Erased, Error> {
     )?))
 }
 
-/// `{ type, username?, pattern }` of a rule to wait for.
-pub(crate) fn acl_target(rule: JsValue) -> Result<impl FnOnce(bool) -> WaitTarget, Error> {
+/// `{ type, username?, pattern }` of a rule to wait for (to exist, until
+/// the wait's options say otherwise).
+pub(crate) fn acl_target(rule: JsValue) -> Result<WaitTarget, Error> {
     let rule = args::object(rule, "rule")?;
     let props = Props(Some(&rule));
     let kind = acl_kind(props)?;
     let username = props.opt_string("username")?;
     let pattern = props.string("pattern")?;
-    Ok(move |exists| WaitTarget::Acl {
+    Ok(WaitTarget::Acl {
         kind: Some(kind),
         username,
         pattern,
-        exists,
+        exists: true,
     })
 }
