@@ -366,33 +366,49 @@ impl SavedPlan {
 /// What changed from `then` to `now`: users gone and come, then rules.
 pub fn differences<'a>(then: &'a ServerAccess, now: &'a ServerAccess) -> Vec<String> {
     let mut out = Vec::new();
-    for user in then.users.difference(&now.users) {
-        out.push(["- user ", user].concat());
+    for user in &then.users {
+        if !now.users.contains(user) {
+            out.push(["- user ", user].concat());
+        }
     }
-    for user in now.users.difference(&then.users) {
-        out.push(["+ user ", user].concat());
+    for user in &now.users {
+        if !then.users.contains(user) {
+            out.push(["+ user ", user].concat());
+        }
     }
-    let by_key = |rules: &'a [AclRule]| -> BTreeMap<RuleKey<'a>, &'a AclRule> {
-        rules.iter().map(|rule| (rule_key(rule), rule)).collect()
-    };
-    let (then_rules, now_rules) = (by_key(&then.rules), by_key(&now.rules));
+    let (then_rules, now_rules) = (distinct_rules(&then.rules), distinct_rules(&now.rules));
     // `- rule topic u p read`, as a plan's change line shows a rule.
     let line = |sign: &str, rule: &AclRule| {
         let mut text = String::from(sign);
         push_rule(&mut text, rule);
         text
     };
-    for (key, rule) in &then_rules {
-        if !now_rules.contains_key(key) {
+    for rule in &then_rules {
+        if !has_rule(&now_rules, rule) {
             out.push(line("- rule ", rule));
         }
     }
-    for (key, rule) in &now_rules {
-        if !then_rules.contains_key(key) {
+    for rule in &now_rules {
+        if !has_rule(&then_rules, rule) {
             out.push(line("+ rule ", rule));
         }
     }
     out
+}
+
+/// `rules` sorted by identity and rights, each such key once.
+fn distinct_rules(rules: &[AclRule]) -> Vec<&AclRule> {
+    let mut sorted = sorted_rules(rules);
+    sorted.dedup_by(|a, b| rule_key(a) == rule_key(b));
+    sorted
+}
+
+/// Whether `sorted` (from [`distinct_rules`]) has a rule of `rule`'s key.
+fn has_rule(sorted: &[&AclRule], rule: &AclRule) -> bool {
+    let key = rule_key(rule);
+    sorted
+        .binary_search_by(|probe| rule_key(probe).cmp(&key))
+        .is_ok()
 }
 
 /// Why a saved plan cannot be read: `invalid plan: <where>: <what>`.
