@@ -27,8 +27,6 @@
 //! # Ok::<(), cloudmqtt_access::Error>(())
 //! ```
 
-use std::collections::BTreeSet;
-
 use cloudmqtt_api::{AclRule, Error, User};
 
 use crate::{Access, AccessQuery, Decided, Reason, describe_rule, evaluate_at};
@@ -195,15 +193,18 @@ pub fn run(rules: &[AclRule], users: &[User], cases: &[Case]) -> Result<Report, 
             failure: failure(rules, case, allowed, by),
         });
     }
-    let mentioned: BTreeSet<&str> = cases.iter().map(|case| case.user.as_str()).collect();
-    let mut listed = BTreeSet::new();
-    let unmentioned_users = users
-        .iter()
-        .map(|user| user.username.as_str())
-        .chain(rules.iter().filter_map(|rule| rule.username.as_deref()))
-        .filter(|name| !mentioned.contains(name) && listed.insert(*name))
-        .map(str::to_owned)
-        .collect();
+    let mut mentioned = Vec::new();
+    for case in cases {
+        insert_sorted(&mut mentioned, &case.user);
+    }
+    let mut listed = Vec::new();
+    let mut unmentioned_users = Vec::new();
+    let names = users.iter().map(|user| user.username.as_str());
+    for name in names.chain(rules.iter().filter_map(|rule| rule.username.as_deref())) {
+        if mentioned.binary_search(&name).is_err() && insert_sorted(&mut listed, name) {
+            unmentioned_users.push(name.to_owned());
+        }
+    }
     Ok(Report {
         outcomes,
         coverage: Coverage {
@@ -211,6 +212,17 @@ pub fn run(rules: &[AclRule], users: &[User], cases: &[Case]) -> Result<Report, 
             unmentioned_users,
         },
     })
+}
+
+/// Adds `name` to the sorted `set` unless it is there; whether it was not.
+fn insert_sorted<'a>(set: &mut Vec<&'a str>, name: &'a str) -> bool {
+    match set.binary_search(&name) {
+        Ok(_) => false,
+        Err(at) => {
+            set.insert(at, name);
+            true
+        }
+    }
 }
 
 /// What decided, in words: the rule, or why none did.
