@@ -71,8 +71,9 @@ struct Asked {
     plan_options: PlanOptions,
     targets: Vec<Target>,
     recorded: PasswordVersions,
-    /// `apply(savedPlan, { passwords })`.
-    passwords: BTreeMap<String, Secret>,
+    /// `apply(savedPlan, { passwords })`, each `Some` (the map type of
+    /// [`DesiredAccess::users`]).
+    passwords: BTreeMap<String, Option<Secret>>,
 }
 
 /// A call's arguments, read and checked, as its machine and signals.
@@ -280,14 +281,14 @@ fn read_counts(value: JsValue, field: &'static str) -> Result<BTreeMap<String, u
 }
 
 /// `passwords: { [user]: string }` (for a saved plan's apply).
-fn read_passwords(value: JsValue) -> Result<BTreeMap<String, Secret>, Error> {
+fn read_passwords(value: JsValue) -> Result<BTreeMap<String, Option<Secret>>, Error> {
     let mut passwords = BTreeMap::new();
     if let Some(map) = args::opt_object(value, "passwords")? {
         for entry in Object::entries(&map).iter() {
             let entry: Array = entry.unchecked_into();
             let name = args::string(entry.get(0), "passwords")?;
             let password = args::string(entry.get(1), "passwords")?;
-            passwords.insert(name, Secret::new(password));
+            passwords.insert(name, Some(Secret::new(password)));
         }
     }
     Ok(passwords)
@@ -386,9 +387,7 @@ impl AccessMachine {
         for user in planned.password_users() {
             match self.asked.passwords.get(user) {
                 Some(password) => {
-                    desired
-                        .users
-                        .insert(user.to_owned(), Some(password.clone()));
+                    desired.users.insert(user.to_owned(), password.clone());
                 }
                 None => missing.push(user),
             }
