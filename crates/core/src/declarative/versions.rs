@@ -84,20 +84,35 @@ impl PasswordVersions {
         done: impl IntoIterator<Item = &'a AccessChange>,
         wanted: &BTreeMap<String, u64>,
     ) {
+        // The last change to each user decides its version (`None`:
+        // forgotten); the map is rebuilt rather than edited in place.
+        let mut last: Vec<(&str, Option<u64>)> = Vec::new();
         for change in done {
-            match change {
+            let (user, version) = match change {
                 AccessChange::CreateUser { username } | AccessChange::SetPassword { username } => {
-                    match wanted.get(username) {
-                        Some(version) => self.applied.insert(username.clone(), *version),
-                        None => self.applied.remove(username),
-                    };
+                    (username.as_str(), wanted.get(username.as_str()).copied())
                 }
-                AccessChange::DeleteUser { username } => {
-                    self.applied.remove(username);
-                }
-                _ => {}
+                AccessChange::DeleteUser { username } => (username.as_str(), None),
+                _ => continue,
+            };
+            match last.binary_search_by(|(name, _)| (*name).cmp(user)) {
+                Ok(at) => last[at].1 = version,
+                Err(at) => last.insert(at, (user, version)),
             }
         }
+        let touched = |user: &str| last.binary_search_by(|(name, _)| (*name).cmp(user)).is_ok();
+        let mut applied = BTreeMap::new();
+        for (user, version) in &self.applied {
+            if !touched(user) {
+                applied.insert(user.clone(), *version);
+            }
+        }
+        for (user, version) in &last {
+            if let Some(version) = version {
+                applied.insert((*user).to_owned(), *version);
+            }
+        }
+        self.applied = applied;
     }
 }
 
@@ -125,7 +140,7 @@ impl VersionCheck {
             if !server.users.contains(user) {
                 continue;
             }
-            match recorded.applied.get(user) {
+            match recorded.applied.get(user.as_str()) {
                 Some(applied) if applied == version => {}
                 Some(_) => check.bumped.push(user.clone()),
                 None => check.unknown.push((user.clone(), *version)),
@@ -230,5 +245,30 @@ mod tests {
             PasswordVersions::default()
         );
         assert!(PasswordVersions::from_json("{\"format_version\": 2}").is_err());
+    }
+
+    #[test]
+    fn the_last_change_to_a_user_decides_its_recorded_version() {
+        let wanted: BTreeMap<String, u64> =
+            [("a", 5), ("c", 7)].map(|(u, v)| (u.to_owned(), v)).into();
+        let mut versions = PasswordVersions {
+            applied: [("a", 1), ("b", 2), ("d", 4)]
+                .map(|(u, v)| (u.to_owned(), v))
+                .into(),
+        };
+        let done = [
+            AccessChange::delete_user("a"),
+            AccessChange::create_user("a"),
+            AccessChange::set_password("b"),
+            AccessChange::create_user("c"),
+            AccessChange::delete_user("c"),
+            AccessChange::set_password("c"),
+            AccessChange::delete_user("e"),
+        ];
+        versions.record(&done, &wanted);
+        let expected: BTreeMap<String, u64> = [("a", 5), ("c", 7), ("d", 4)]
+            .map(|(u, v)| (u.to_owned(), v))
+            .into();
+        assert_eq!(versions.applied, expected);
     }
 }
