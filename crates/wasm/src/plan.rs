@@ -334,10 +334,12 @@ impl AccessMachine {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let versions: BTreeMap<String, u64> = planned
-            .password_users()
-            .filter_map(|user| Some((user.to_owned(), *self.input.versions.get(user)?)))
-            .collect();
+        let mut versions = BTreeMap::new();
+        for user in planned.password_users() {
+            if let Some(version) = self.input.versions.get(user) {
+                versions.insert(user.to_owned(), *version);
+            }
+        }
         if self.asked.method == AccessMethod::Apply {
             if !missing.is_empty() {
                 let names: Vec<&str> = missing.iter().map(String::as_str).collect();

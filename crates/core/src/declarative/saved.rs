@@ -546,16 +546,15 @@ impl<'j, 'a> Fields<'j, 'a> {
         let Json::Object(members) = self.json else {
             return Err(bad(&self.path, "must be an object"));
         };
-        members
-            .iter()
-            .map(|(user, json)| {
-                let version = Fields {
-                    json,
-                    path: [&self.path, ".", user].concat(),
-                };
-                Ok((user.to_string(), version.count()?))
-            })
-            .collect()
+        let mut versions = BTreeMap::new();
+        for (user, json) in members {
+            let version = Fields {
+                json,
+                path: [&self.path, ".", user].concat(),
+            };
+            versions.insert(user.to_string(), version.count()?);
+        }
+        Ok(versions)
     }
 
     fn scope(&self) -> Result<Scope, Error> {
