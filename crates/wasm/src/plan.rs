@@ -379,7 +379,7 @@ impl AccessMachine {
     /// A saved plan: refused when the server changed since it was made,
     /// else applied with the passwords the call gives.
     fn apply_saved(&mut self, server: &ServerAccess) -> Result<Stage, Error> {
-        let Some(saved) = &self.input.saved else {
+        let Some(saved) = &mut self.input.saved else {
             return Err(invalid("plan", "is missing"));
         };
         saved.check_fresh(server)?;
@@ -399,20 +399,25 @@ impl AccessMachine {
         }
         desired.validate()?;
         let apply = Apply::new(&self.config, &planned, &desired, self.apply, seed());
-        Ok(Stage::Apply(Box::new(apply), saved.versions.clone()))
+        // The plan is not read again: its versions are moved, not copied.
+        Ok(Stage::Apply(
+            Box::new(apply),
+            std::mem::take(&mut saved.versions),
+        ))
     }
 
     /// An apply's result: the changes made and the password versions now
     /// applied, or the first change given up.
     fn applied(
-        &self,
+        &mut self,
         report: ApplyReport,
         versions: &BTreeMap<String, u64>,
     ) -> Result<Value, Error> {
         if let Some((_, error)) = report.failed.into_iter().next() {
             return Err(error);
         }
-        let mut recorded = self.asked.recorded.clone();
+        // Called once, at the end: the versions given are moved, not copied.
+        let mut recorded = std::mem::take(&mut self.asked.recorded);
         recorded.record(&report.done, versions);
         Ok(Value::Json(applied_json(&report.done, &recorded)))
     }
