@@ -638,8 +638,12 @@ impl SavedPlan {
             return Err(bad("format_version", &why));
         }
         let server = root.get("server")?;
+        let mut users = std::collections::BTreeSet::new();
+        for user in server.get("users")?.strings()? {
+            users.insert(user);
+        }
         let state = ServerAccess {
-            users: server.get("users")?.strings()?.into_iter().collect(),
+            users,
             rules: (server.get("rules")?.items()?.iter())
                 .map(Fields::rule)
                 .collect::<Result<_, _>>()?,

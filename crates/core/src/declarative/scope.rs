@@ -160,12 +160,12 @@ impl Ownership {
         if self.is_everything() {
             return (server.clone(), Outside::default());
         }
-        let users: std::collections::BTreeSet<String> = server
-            .users
-            .iter()
-            .filter(|name| self.owns_user(name))
-            .cloned()
-            .collect();
+        let mut users = std::collections::BTreeSet::new();
+        for name in &server.users {
+            if self.owns_user(name) {
+                users.insert(name.clone());
+            }
+        }
         let rules: Vec<AclRule> = server
             .rules
             .iter()
