@@ -485,11 +485,30 @@ impl<'j, 'a> Fields<'j, 'a> {
             .collect())
     }
 
+    /// Each item read with `each`, the first error returned: a loop rather
+    /// than a collected iterator, whose code is larger in the `.wasm`.
+    #[inline(never)]
+    fn list<T>(&self, each: fn(&Self) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+        let items = self.items()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            out.push(each(item)?);
+        }
+        Ok(out)
+    }
+
     fn strings(&self) -> Result<Vec<String>, Error> {
-        self.items()?
-            .iter()
-            .map(|item| item.str().map(str::to_owned))
-            .collect()
+        self.list(|item| item.str().map(str::to_owned))
+    }
+
+    /// Every item a string, then each parsed as a target.
+    fn targets(&self) -> Result<Vec<Target>, Error> {
+        let texts = self.strings()?;
+        let mut targets = Vec::with_capacity(texts.len());
+        for text in &texts {
+            targets.push(Target::parse(text)?);
+        }
+        Ok(targets)
     }
 
     fn opt_strings(&self) -> Result<Option<Vec<String>>, Error> {
@@ -637,79 +656,67 @@ impl SavedPlan {
             push_decimal(&mut why, FORMAT_VERSION);
             return Err(bad("format_version", &why));
         }
+        // Filled in field by field, so that an error drops one value.
+        let mut plan = Self::empty();
         let server = root.get("server")?;
-        let mut users = std::collections::BTreeSet::new();
         for user in server.get("users")?.strings()? {
-            users.insert(user);
+            plan.server.users.insert(user);
         }
-        let state = ServerAccess {
-            users,
-            rules: (server.get("rules")?.items()?.iter())
-                .map(Fields::rule)
-                .collect::<Result<_, _>>()?,
-        };
-        if server.get("fingerprint")?.str()? != server_fingerprint(&state) {
+        plan.server.rules = server.get("rules")?.list(Fields::rule)?;
+        if server.get("fingerprint")?.str()? != server_fingerprint(&plan.server) {
             return Err(bad(
                 "server.fingerprint",
                 "does not match the users and rules recorded; the plan was edited",
             ));
         }
         let scope = root.get("scope")?;
-        let ownership = if scope.is_null() {
-            Ownership::everything()
-        } else {
-            Ownership {
-                scopes: Some(
-                    scope
-                        .items()?
-                        .iter()
-                        .map(Fields::scope)
-                        .collect::<Result<_, _>>()?,
-                ),
-            }
-        };
+        if !scope.is_null() {
+            plan.ownership.scopes = Some(scope.list(Fields::scope)?);
+        }
         let options = root.get("options")?;
         let outside = root.get("outside")?;
         let access = root.get("access")?;
-        Ok(Self {
-            files: (root.get("files")?.items()?.iter())
-                .map(|file| {
-                    Ok(SavedFile {
-                        name: file.get("name")?.str()?.to_owned(),
-                        fingerprint: file.get("fingerprint")?.str()?.to_owned(),
-                    })
-                })
-                .collect::<Result<_, Error>>()?,
-            options: PlanOptions {
-                prune: options.get("prune")?.bool()?,
-                set_passwords: options.get("set_passwords")?.bool()?,
-            },
-            targets: (root.get("targets")?.strings()?.iter())
-                .map(|text| Target::parse(text))
-                .collect::<Result<_, _>>()?,
-            ownership,
-            outside: Outside {
-                users: outside.get("users")?.count()? as usize,
-                rules: outside.get("rules")?.count()? as usize,
-            },
-            server: state,
-            plan: AccessPlan {
-                changes: (root.get("changes")?.items()?.iter())
-                    .map(Fields::change)
-                    .collect::<Result<_, _>>()?,
-            },
-            passwords: (root.get("passwords")?.items()?.iter())
-                .map(Fields::password)
-                .collect::<Result<_, _>>()?,
-            versions: root.get("password_versions")?.versions()?,
-            missing_passwords: root.get("missing_passwords")?.strings()?,
-            notes: root.get("notes")?.strings()?,
-            access: (!access.is_null()).then(|| {
-                let mut out = String::new();
-                push_json(&mut out, access.json);
-                out
-            }),
-        })
+        plan.files = root.get("files")?.list(|file| {
+            Ok(SavedFile {
+                name: file.get("name")?.str()?.to_owned(),
+                fingerprint: file.get("fingerprint")?.str()?.to_owned(),
+            })
+        })?;
+        plan.options.prune = options.get("prune")?.bool()?;
+        plan.options.set_passwords = options.get("set_passwords")?.bool()?;
+        plan.targets = root.get("targets")?.targets()?;
+        plan.outside.users = outside.get("users")?.count()? as usize;
+        plan.outside.rules = outside.get("rules")?.count()? as usize;
+        plan.plan.changes = root.get("changes")?.list(Fields::change)?;
+        plan.passwords = root.get("passwords")?.list(Fields::password)?;
+        plan.versions = root.get("password_versions")?.versions()?;
+        plan.missing_passwords = root.get("missing_passwords")?.strings()?;
+        plan.notes = root.get("notes")?.strings()?;
+        if !access.is_null() {
+            let mut out = String::new();
+            push_json(&mut out, access.json);
+            plan.access = Some(out);
+        }
+        Ok(plan)
+    }
+
+    /// A plan of nothing, made against nothing: what
+    /// [`from_json`](Self::from_json) fills in.
+    fn empty() -> Self {
+        Self {
+            files: Vec::new(),
+            options: PlanOptions::default(),
+            targets: Vec::new(),
+            ownership: Ownership::everything(),
+            outside: Outside::default(),
+            server: ServerAccess::default(),
+            plan: AccessPlan::default(),
+            passwords: Vec::new(),
+            versions: BTreeMap::new(),
+            missing_passwords: Vec::new(),
+            notes: Vec::new(),
+            access: None,
+        }
     }
 
     /// The users whose password a change sends and which the plan records
