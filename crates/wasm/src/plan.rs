@@ -246,20 +246,20 @@ fn read_strings(value: JsValue, field: &'static str) -> Result<Option<Vec<String
     if !Array::is_array(&value) {
         return Err(invalid(field, "must be an array of strings"));
     }
-    Array::from(&value)
-        .iter()
-        .map(|item| args::string(item, field))
-        .collect::<Result<_, _>>()
-        .map(Some)
+    let mut strings = Vec::new();
+    for item in Array::from(&value).iter() {
+        strings.push(args::string(item, field)?);
+    }
+    Ok(Some(strings))
 }
 
 /// `targets: ["user:NAME", "rule:TYPE:USER:PATTERN"]`.
 fn read_targets(value: JsValue) -> Result<Vec<Target>, Error> {
-    read_strings(value, "targets")?
-        .unwrap_or_default()
-        .iter()
-        .map(|text| Target::parse(text))
-        .collect()
+    let mut targets = Vec::new();
+    for text in read_strings(value, "targets")?.unwrap_or_default() {
+        targets.push(Target::parse(&text)?);
+    }
+    Ok(targets)
 }
 
 /// `{ [user]: whole number }`.
@@ -358,7 +358,8 @@ impl AccessMachine {
         let saved = SavedPlan {
             files: Vec::new(),
             options: self.asked.plan_options,
-            targets: self.asked.targets.clone(),
+            // Read once, by this plan: moved, not copied.
+            targets: std::mem::take(&mut self.asked.targets),
             ownership,
             outside,
             passwords: planned
