@@ -249,10 +249,11 @@ fn read_users(options: JsValue) -> Result<Vec<String>, Error> {
     if !Array::is_array(&users) {
         return Err(invalid("users", "must be an array of user names"));
     }
-    Array::from(&users)
-        .iter()
-        .map(|user| args::string(user, "users"))
-        .collect()
+    let mut names = Vec::new();
+    for user in Array::from(&users).iter() {
+        names.push(args::string(user, "users")?);
+    }
+    Ok(names)
 }
 
 fn run_diff(old: JsValue, new: JsValue, options: JsValue) -> Result<String, Error> {
