@@ -329,11 +329,10 @@ impl AccessMachine {
         let mut planned = plan(&self.input.desired, &owned, self.asked.plan_options)?;
         planned.set_passwords_of(&check.bumped);
         let planned = planned.targeted(&self.asked.targets);
-        let missing: Vec<String> = planned
-            .missing_passwords(&self.input.desired)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let mut missing = Vec::new();
+        for user in planned.missing_passwords(&self.input.desired) {
+            missing.push(user.to_owned());
+        }
         let mut versions = BTreeMap::new();
         for user in planned.password_users() {
             if let Some(version) = self.input.versions.get(user) {
@@ -355,6 +354,12 @@ impl AccessMachine {
             return Ok(Stage::Apply(Box::new(apply), versions));
         }
         let access = diff(&owned.rules, &planned.rules_after(&owned.rules));
+        let mut passwords = Vec::new();
+        for user in planned.password_users() {
+            if !missing.iter().any(|name| name == user) {
+                passwords.push((user.to_owned(), PasswordRef::Given));
+            }
+        }
         let saved = SavedPlan {
             files: Vec::new(),
             options: self.asked.plan_options,
@@ -362,11 +367,7 @@ impl AccessMachine {
             targets: std::mem::take(&mut self.asked.targets),
             ownership,
             outside,
-            passwords: planned
-                .password_users()
-                .filter(|user| !missing.iter().any(|name| name == user))
-                .map(|user| (user.to_owned(), PasswordRef::Given))
-                .collect(),
+            passwords,
             versions,
             missing_passwords: missing,
             notes: check.notes(),

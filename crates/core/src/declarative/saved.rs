@@ -472,17 +472,15 @@ impl<'j, 'a> Fields<'j, 'a> {
         let Json::Array(items) = self.json else {
             return Err(bad(&self.path, "must be an array"));
         };
-        Ok(items
-            .iter()
-            .enumerate()
-            .map(|(index, json)| {
-                let mut path = self.path.clone();
-                path.push('[');
-                push_decimal(&mut path, index as u64);
-                path.push(']');
-                Fields { json, path }
-            })
-            .collect())
+        let mut fields = Vec::with_capacity(items.len());
+        for (index, json) in items.iter().enumerate() {
+            let mut path = self.path.clone();
+            path.push('[');
+            push_decimal(&mut path, index as u64);
+            path.push(']');
+            fields.push(Fields { json, path });
+        }
+        Ok(fields)
     }
 
     /// Each item read with `each`, the first error returned: a loop rather

@@ -166,12 +166,12 @@ impl Ownership {
                 users.insert(name.clone());
             }
         }
-        let rules: Vec<AclRule> = server
-            .rules
-            .iter()
-            .filter(|rule| self.owns_listed(rule))
-            .cloned()
-            .collect();
+        let mut rules = Vec::new();
+        for rule in &server.rules {
+            if self.owns_listed(rule) {
+                rules.push(rule.clone());
+            }
+        }
         let outside = Outside {
             users: server.users.len() - users.len(),
             rules: server.rules.len() - rules.len(),

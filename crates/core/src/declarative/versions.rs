@@ -157,18 +157,17 @@ impl VersionCheck {
 
     /// The plan's lines about versions it cannot know, one per user.
     pub fn notes(&self) -> Vec<String> {
-        self.unknown
-            .iter()
-            .map(|(user, version)| {
-                let mut note = String::from("password version of user ");
-                note.push_str(user);
-                note.push_str(" is unknown (none recorded), so its password is not set; to set it and record version ");
-                push_decimal(&mut note, *version);
-                note.push_str(": --set-passwords --target user:");
-                note.push_str(user);
-                note
-            })
-            .collect()
+        let mut notes = Vec::with_capacity(self.unknown.len());
+        for (user, version) in &self.unknown {
+            let mut note = String::from("password version of user ");
+            note.push_str(user);
+            note.push_str(" is unknown (none recorded), so its password is not set; to set it and record version ");
+            push_decimal(&mut note, *version);
+            note.push_str(": --set-passwords --target user:");
+            note.push_str(user);
+            notes.push(note);
+        }
+        notes
     }
 }
 
