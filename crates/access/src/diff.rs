@@ -553,27 +553,8 @@ fn spelled_names<'r>(
     placeholders: [&str; 2],
     shifted: bool,
 ) -> Names {
-    let depth = |at: usize| if shifted { 0 } else { at };
-    let leveled = |rule: &&'r AclRule| {
-        rule.pattern
-            .split('/')
-            .enumerate()
-            .map(move |(at, level)| (depth(at), level))
-    };
-    let mut literals: Vec<(usize, &str)> = literals
-        .iter()
-        .flat_map(leveled)
-        .filter(|(_, level)| !level.contains(['%', '+', '#']))
-        .collect();
-    literals.sort_unstable();
-    literals.dedup();
-    let mut templates: Vec<(usize, &str)> = patterns
-        .iter()
-        .flat_map(leveled)
-        .filter(|(_, level)| level.contains('%'))
-        .collect();
-    templates.sort_unstable();
-    templates.dedup();
+    let literals = levels(literals, shifted, |level| !level.contains(['%', '+', '#']));
+    let templates = levels(patterns, shifted, |level| level.contains('%'));
     let mut found = Vec::new();
     for (at, template) in &templates {
         for placeholder in placeholders {
@@ -595,6 +576,26 @@ fn spelled_names<'r>(
         }
     }
     names(found)
+}
+
+/// The levels of `rules` that `keep` keeps, each with its depth (0 when
+/// `shifted`), sorted and each once.
+fn levels<'r>(
+    rules: &[&'r AclRule],
+    shifted: bool,
+    keep: fn(&str) -> bool,
+) -> Vec<(usize, &'r str)> {
+    let mut found = Vec::new();
+    for rule in rules {
+        for (at, level) in rule.pattern.split('/').enumerate() {
+            if keep(level) {
+                found.push((if shifted { 0 } else { at }, level));
+            }
+        }
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
 }
 
 /// A filter still matching a topic's prefix: its levels after the prefix,
