@@ -708,18 +708,20 @@ impl<'a> Differ<'a> {
         let mut topic = Vec::new();
         let mut patterns = [Vec::new(), Vec::new()];
         for (side, rules) in [old, new].into_iter().enumerate() {
-            for rule in rules {
+            for (at, rule) in rules.iter().enumerate() {
                 match (rule.kind, rule.username.as_deref()) {
                     (AclKind::Pattern, _) => patterns[side].push(rule),
-                    (AclKind::Topic, Some(user)) => topic.push((user, side, rule)),
+                    (AclKind::Topic, Some(user)) => topic.push((user, side, at, rule)),
                     (AclKind::Topic, None) => {}
                 }
             }
         }
-        // Each user's topic rules, by user name.
-        topic.sort_by(|one, other| one.0.cmp(other.0));
+        // Each user's topic rules, by user name, then in the lists' order
+        // (a distinct key: an unstable sort gives the stable order).
+        topic
+            .sort_unstable_by(|one, other| (one.0, one.1, one.2).cmp(&(other.0, other.1, other.2)));
         let mut own: Vec<(&str, [Vec<&AclRule>; 2])> = Vec::new();
-        for (user, side, rule) in topic {
+        for (user, side, _, rule) in topic {
             if own.last().is_none_or(|(last, _)| *last != user) {
                 own.push((user, [Vec::new(), Vec::new()]));
             }

@@ -224,7 +224,7 @@ pub fn explain(rules: &[AclRule], query: &AccessQuery) -> Result<Explanation, Er
         })
         .collect();
     // Nearest first; the file's order among equals.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.index.cmp(&b.1.index)));
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.index.cmp(&b.1.index)));
     Ok(Explanation {
         allowed,
         decided,

@@ -383,7 +383,8 @@ fn sorted_identities(rules: &[NewAclRule]) -> Vec<(RuleIdentity<'_>, usize)> {
         .enumerate()
         .map(|(index, rule)| ((rule.kind(), rule.username(), rule.pattern()), index))
         .collect();
-    sorted.sort();
+    // Unstable is enough: the indices make every entry distinct.
+    sorted.sort_unstable();
     sorted
 }
 
@@ -505,7 +506,7 @@ pub fn plan(
         .enumerate()
         .map(|(index, rule)| (identity(rule), index))
         .collect();
-    on_server.sort();
+    on_server.sort_unstable();
     let wanted = sorted_identities(&desired.rules);
 
     let mut replaces = Vec::new();

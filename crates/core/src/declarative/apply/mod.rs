@@ -340,7 +340,7 @@ impl Apply {
                 _ => None,
             })
             .collect();
-        missing.sort();
+        missing.sort_unstable();
         let mut skipped = Vec::new();
         phase.queue.retain(|task| match &task.op {
             Op::CreateRule(rule)
