@@ -465,6 +465,22 @@ impl<'j, 'a> Fields<'j, 'a> {
         }
     }
 
+    /// The string member `key` ([`get`](Self::get), then
+    /// [`str`](Self::str)).
+    fn str_at(&self, key: &str) -> Result<&'j str, Error> {
+        self.get(key)?.str()
+    }
+
+    /// The true-or-false member `key`.
+    fn bool_at(&self, key: &str) -> Result<bool, Error> {
+        self.get(key)?.bool()
+    }
+
+    /// The whole-number member `key`.
+    fn count_at(&self, key: &str) -> Result<u64, Error> {
+        self.get(key)?.count()
+    }
+
     fn is_null(&self) -> bool {
         matches!(self.json, Json::Null)
     }
@@ -519,7 +535,7 @@ impl<'j, 'a> Fields<'j, 'a> {
     }
 
     fn rule(&self) -> Result<AclRule, Error> {
-        let kind = AclKind::parse(self.get("type")?.str()?)
+        let kind = AclKind::parse(self.str_at("type")?)
             .map_err(|_| bad(&self.path, "type must be \"topic\" or \"pattern\""))?;
         let username = self.get("username")?;
         let username = if username.is_null() {
@@ -527,23 +543,23 @@ impl<'j, 'a> Fields<'j, 'a> {
         } else {
             Some(username.str()?.to_owned())
         };
-        let pattern = self.get("pattern")?.str()?.to_owned();
+        let pattern = self.str_at("pattern")?.to_owned();
         crate::validate::acl_rule(kind, username.as_deref(), &pattern)
             .map_err(|error| bad(&self.path, &error.message()))?;
         Ok(AclRule {
             kind,
             username,
             pattern,
-            read: self.get("read")?.bool()?,
-            write: self.get("write")?.bool()?,
+            read: self.bool_at("read")?,
+            write: self.bool_at("write")?,
         })
     }
 
     fn change(&self) -> Result<AccessChange, Error> {
-        let action = self.get("action")?.str()?;
-        let kind = self.get("kind")?.str()?;
+        let action = self.str_at("action")?;
+        let kind = self.str_at("kind")?;
         let user = || -> Result<String, Error> {
-            let name = self.get("username")?.str()?;
+            let name = self.str_at("username")?;
             crate::validate::username(name).map_err(|e| bad(&self.path, &e.message()))?;
             Ok(name.to_owned())
         };
@@ -584,12 +600,12 @@ impl<'j, 'a> Fields<'j, 'a> {
     }
 
     fn password(&self) -> Result<(String, PasswordRef), Error> {
-        let user = self.get("username")?.str()?.to_owned();
+        let user = self.str_at("username")?.to_owned();
         let source = if let Ok(env) = self.get("password_env") {
             PasswordRef::Env(env.str()?.to_owned())
         } else if let Ok(file) = self.get("password_file") {
             PasswordRef::File(file.str()?.to_owned())
-        } else if self.get("password_given")?.bool()? {
+        } else if self.bool_at("password_given")? {
             PasswordRef::Given
         } else {
             return Err(bad(&self.path, "names no password source"));
@@ -647,7 +663,7 @@ impl SavedPlan {
             json: &json,
             path: String::new(),
         };
-        let version = root.get("format_version")?.count()?;
+        let version = root.count_at("format_version")?;
         if version != FORMAT_VERSION {
             let mut why = String::from("is ");
             push_decimal(&mut why, version);
@@ -662,7 +678,7 @@ impl SavedPlan {
             plan.server.users.insert(user);
         }
         plan.server.rules = server.get("rules")?.list(Fields::rule)?;
-        if server.get("fingerprint")?.str()? != server_fingerprint(&plan.server) {
+        if server.str_at("fingerprint")? != server_fingerprint(&plan.server) {
             return Err(bad(
                 "server.fingerprint",
                 "does not match the users and rules recorded; the plan was edited",
@@ -677,15 +693,15 @@ impl SavedPlan {
         let access = root.get("access")?;
         plan.files = root.get("files")?.list(|file| {
             Ok(SavedFile {
-                name: file.get("name")?.str()?.to_owned(),
-                fingerprint: file.get("fingerprint")?.str()?.to_owned(),
+                name: file.str_at("name")?.to_owned(),
+                fingerprint: file.str_at("fingerprint")?.to_owned(),
             })
         })?;
-        plan.options.prune = options.get("prune")?.bool()?;
-        plan.options.set_passwords = options.get("set_passwords")?.bool()?;
+        plan.options.prune = options.bool_at("prune")?;
+        plan.options.set_passwords = options.bool_at("set_passwords")?;
         plan.targets = root.get("targets")?.targets()?;
-        plan.outside.users = outside.get("users")?.count()? as usize;
-        plan.outside.rules = outside.get("rules")?.count()? as usize;
+        plan.outside.users = outside.count_at("users")? as usize;
+        plan.outside.rules = outside.count_at("rules")? as usize;
         plan.plan.changes = root.get("changes")?.list(Fields::change)?;
         plan.passwords = root.get("passwords")?.list(Fields::password)?;
         plan.versions = root.get("password_versions")?.versions()?;
