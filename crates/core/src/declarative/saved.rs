@@ -481,6 +481,21 @@ impl<'j, 'a> Fields<'j, 'a> {
         self.get(key)?.count()
     }
 
+    /// The rule member `key`.
+    fn rule_at(&self, key: &str) -> Result<AclRule, Error> {
+        self.get(key)?.rule()
+    }
+
+    /// The member `key`, an array of strings.
+    fn strings_at(&self, key: &str) -> Result<Vec<String>, Error> {
+        self.get(key)?.strings()
+    }
+
+    /// The member `key`, an array of strings or `null`.
+    fn opt_strings_at(&self, key: &str) -> Result<Option<Vec<String>>, Error> {
+        self.get(key)?.opt_strings()
+    }
+
     fn is_null(&self) -> bool {
         matches!(self.json, Json::Null)
     }
@@ -567,10 +582,10 @@ impl<'j, 'a> Fields<'j, 'a> {
             ("create", "user") => AccessChange::create_user(&user()?),
             ("set-password", "user") => AccessChange::set_password(&user()?),
             ("delete", "user") => AccessChange::delete_user(&user()?),
-            ("create", "rule") => AccessChange::create_rule(self.get("rule")?.rule()?),
-            ("delete", "rule") => AccessChange::delete_rule(self.get("rule")?.rule()?),
+            ("create", "rule") => AccessChange::create_rule(self.rule_at("rule")?),
+            ("delete", "rule") => AccessChange::delete_rule(self.rule_at("rule")?),
             ("replace", "rule") => {
-                AccessChange::replace_rule(self.get("from")?.rule()?, self.get("to")?.rule()?)
+                AccessChange::replace_rule(self.rule_at("from")?, self.rule_at("to")?)
             }
             _ => return Err(bad(&self.path, "unknown action and kind")),
         })
@@ -593,9 +608,9 @@ impl<'j, 'a> Fields<'j, 'a> {
 
     fn scope(&self) -> Result<Scope, Error> {
         Ok(Scope {
-            users: self.get("users")?.opt_strings()?,
-            exclude_users: self.get("exclude_users")?.strings()?,
-            patterns: self.get("patterns")?.opt_strings()?,
+            users: self.opt_strings_at("users")?,
+            exclude_users: self.strings_at("exclude_users")?,
+            patterns: self.opt_strings_at("patterns")?,
         })
     }
 
@@ -674,7 +689,7 @@ impl SavedPlan {
         // Filled in field by field, so that an error drops one value.
         let mut plan = Self::empty();
         let server = root.get("server")?;
-        for user in server.get("users")?.strings()? {
+        for user in server.strings_at("users")? {
             plan.server.users.insert(user);
         }
         plan.server.rules = server.get("rules")?.list(Fields::rule)?;
@@ -705,8 +720,8 @@ impl SavedPlan {
         plan.plan.changes = root.get("changes")?.list(Fields::change)?;
         plan.passwords = root.get("passwords")?.list(Fields::password)?;
         plan.versions = root.get("password_versions")?.versions()?;
-        plan.missing_passwords = root.get("missing_passwords")?.strings()?;
-        plan.notes = root.get("notes")?.strings()?;
+        plan.missing_passwords = root.strings_at("missing_passwords")?;
+        plan.notes = root.strings_at("notes")?;
         if !access.is_null() {
             let mut out = String::new();
             push_json(&mut out, access.json);
