@@ -573,22 +573,23 @@ impl<'j, 'a> Fields<'j, 'a> {
     fn change(&self) -> Result<AccessChange, Error> {
         let action = self.str_at("action")?;
         let kind = self.str_at("kind")?;
-        let user = || -> Result<String, Error> {
+        let user = |make: fn(&str) -> AccessChange| -> Result<AccessChange, Error> {
             let name = self.str_at("username")?;
             crate::validate::username(name).map_err(|e| bad(&self.path, &e.message()))?;
-            Ok(name.to_owned())
+            Ok(make(name))
         };
-        Ok(match (action, kind) {
-            ("create", "user") => AccessChange::create_user(&user()?),
-            ("set-password", "user") => AccessChange::set_password(&user()?),
-            ("delete", "user") => AccessChange::delete_user(&user()?),
-            ("create", "rule") => AccessChange::create_rule(self.rule_at("rule")?),
-            ("delete", "rule") => AccessChange::delete_rule(self.rule_at("rule")?),
-            ("replace", "rule") => {
-                AccessChange::replace_rule(self.rule_at("from")?, self.rule_at("to")?)
-            }
-            _ => return Err(bad(&self.path, "unknown action and kind")),
-        })
+        match (action, kind) {
+            ("create", "user") => user(AccessChange::create_user),
+            ("set-password", "user") => user(AccessChange::set_password),
+            ("delete", "user") => user(AccessChange::delete_user),
+            ("create", "rule") => Ok(AccessChange::create_rule(self.rule_at("rule")?)),
+            ("delete", "rule") => Ok(AccessChange::delete_rule(self.rule_at("rule")?)),
+            ("replace", "rule") => Ok(AccessChange::replace_rule(
+                self.rule_at("from")?,
+                self.rule_at("to")?,
+            )),
+            _ => Err(bad(&self.path, "unknown action and kind")),
+        }
     }
 
     fn versions(&self) -> Result<BTreeMap<String, u64>, Error> {
