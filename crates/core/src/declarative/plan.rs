@@ -41,6 +41,21 @@ pub struct ServerAccess {
     pub rules: Vec<AclRule>,
 }
 
+impl ServerAccess {
+    /// A copy, its users inserted one by one: the same value as `clone`,
+    /// without the ordered set's separate copying code.
+    pub(crate) fn copy(&self) -> Self {
+        let mut users = BTreeSet::new();
+        for user in &self.users {
+            users.insert(user.clone());
+        }
+        Self {
+            users,
+            rules: self.rules.clone(),
+        }
+    }
+}
+
 /// What to plan beyond creating what is missing and replacing what differs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlanOptions {

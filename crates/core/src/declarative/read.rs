@@ -110,7 +110,12 @@ impl Machine for ReadServer {
     fn poll_output(&mut self, now: SystemTime) -> Output<ServerAccess> {
         loop {
             let next = match &mut self.state {
-                ReadState::Done(result) => return Output::Done(result.clone()),
+                ReadState::Done(result) => {
+                    return Output::Done(match result {
+                        Ok(server) => Ok(server.copy()),
+                        Err(error) => Err(error.clone()),
+                    });
+                }
                 ReadState::Reading(call) => match call.poll_output(now) {
                     Output::Done(Ok(Listed::Users(page))) => {
                         let fresh = self.pages.handle_page(page);
