@@ -294,9 +294,13 @@ impl AccessPlan {
     /// password in `desired`: an apply of this plan refuses to start
     /// while there is any.
     pub fn missing_passwords<'a>(&'a self, desired: &DesiredAccess) -> Vec<&'a str> {
-        self.password_users()
-            .filter(|name| !matches!(desired.users.get(*name), Some(Some(_))))
-            .collect()
+        let mut missing = Vec::new();
+        for name in self.password_users() {
+            if !matches!(desired.users.get(name), Some(Some(_))) {
+                missing.push(name);
+            }
+        }
+        missing
     }
 
     /// `Plan: N to create, N to replace, N to delete.` or `No changes.`

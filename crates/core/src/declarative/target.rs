@@ -135,24 +135,23 @@ impl AccessPlan {
             return self.clone();
         }
         let selected = |change: &AccessChange| targets.iter().any(|target| target.selects(change));
-        let needed: Vec<&str> = self
-            .changes
-            .iter()
-            .filter(|change| selected(change))
-            .filter_map(|change| match change {
-                AccessChange::CreateRule { rule } => rule.username.as_deref(),
-                _ => None,
-            })
-            .collect();
-        let changes = self
-            .changes
-            .iter()
-            .filter(|change| {
-                selected(change)
-                    || matches!(change, AccessChange::CreateUser { username } if needed.contains(&username.as_str()))
-            })
-            .cloned()
-            .collect();
+        let mut needed = Vec::new();
+        for change in &self.changes {
+            if let AccessChange::CreateRule { rule } = change
+                && let Some(user) = &rule.username
+                && selected(change)
+            {
+                needed.push(user.as_str());
+            }
+        }
+        let mut changes = Vec::new();
+        for change in &self.changes {
+            if selected(change)
+                || matches!(change, AccessChange::CreateUser { username } if needed.contains(&username.as_str()))
+            {
+                changes.push(change.clone());
+            }
+        }
         AccessPlan { changes }
     }
 }

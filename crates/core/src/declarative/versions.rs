@@ -186,13 +186,15 @@ impl AccessPlan {
                 )
             })
             .count();
-        let sent: Vec<&str> = self.password_users().collect();
-        let added: Vec<AccessChange> = users
-            .iter()
-            .filter(|user| !sent.contains(&user.as_str()))
-            .map(|user| AccessChange::set_password(user))
-            .collect();
-        self.changes.splice(at..at, added);
+        let mut added = Vec::new();
+        for user in users {
+            if !self.password_users().any(|sent| sent == user) {
+                added.push(AccessChange::set_password(user));
+            }
+        }
+        let mut rest = self.changes.split_off(at);
+        self.changes.append(&mut added);
+        self.changes.append(&mut rest);
     }
 }
 

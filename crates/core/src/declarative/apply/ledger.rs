@@ -107,20 +107,19 @@ impl Ledger {
 
     /// What was done and what failed, in plan order.
     pub(super) fn report(&self) -> ApplyReport {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for (index, change) in self.changes.iter().enumerate() {
+            if self.done[index] {
+                done.push(change.clone());
+            }
+            if let Some(error) = &self.failed[index] {
+                failed.push((change.clone(), error.clone()));
+            }
+        }
         ApplyReport {
-            done: self
-                .changes
-                .iter()
-                .zip(&self.done)
-                .filter(|(_, done)| **done)
-                .map(|(change, _)| change.clone())
-                .collect(),
-            failed: self
-                .changes
-                .iter()
-                .zip(&self.failed)
-                .filter_map(|(change, error)| Some((change.clone(), error.clone()?)))
-                .collect(),
+            done,
+            failed,
             requests: self.requests,
         }
     }

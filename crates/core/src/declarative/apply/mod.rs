@@ -329,17 +329,14 @@ impl Apply {
                     .push_back(Task::new(index, Op::CreateRule(to.clone())));
             }
         }
-        let mut missing: Vec<&str> = ledger
-            .changes()
-            .iter()
-            .enumerate()
-            .filter_map(|(index, change)| match change {
-                AccessChange::CreateUser { username, .. } if ledger.has_failed(index) => {
-                    Some(username.as_str())
-                }
-                _ => None,
-            })
-            .collect();
+        let mut missing = Vec::new();
+        for (index, change) in ledger.changes().iter().enumerate() {
+            if let AccessChange::CreateUser { username, .. } = change
+                && ledger.has_failed(index)
+            {
+                missing.push(username.as_str());
+            }
+        }
         missing.sort_unstable();
         let mut skipped = Vec::new();
         phase.queue.retain(|task| match &task.op {
