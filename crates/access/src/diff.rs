@@ -231,35 +231,24 @@ impl AccessDiff {
     /// `= admin no change of access`.
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
         let quiet =
-            |section: &&Section| section.clients == Clients::Wildcard && section.changes.is_empty();
+            |section: &Section| section.clients == Clients::Wildcard && section.changes.is_empty();
         // Client ids holding `+` or `#` for which nothing changes: one line.
-        let names: Vec<&str> = self
-            .sections()
-            .filter(quiet)
-            .filter_map(|section| match &section.users {
-                Users::Named(name) => Some(name.as_str()),
-                _ => None,
-            })
-            .collect();
-        let wildcard = (!names.is_empty()).then(|| {
-            [
-                "= ",
-                &names.join(", "),
-                " with a client id holding + or # no change of access",
-            ]
-            .concat()
-        });
-        let each = self.sections().filter(move |section| !quiet(section));
-        each.flat_map(|section| {
+        let mut names: Vec<&str> = Vec::new();
+        let mut lines = Vec::new();
+        for section in self.sections() {
+            if quiet(section) {
+                if let Users::Named(name) = &section.users {
+                    names.push(name);
+                }
+                continue;
+            }
             let who = section.who();
-            let unchanged = section
-                .changes
-                .is_empty()
-                .then(|| ["= ", &who, " no change of access"].concat());
-            unchanged
-                .into_iter()
-                .chain(section.changes.iter().map(move |change| {
-                    let sign = if change.gained { "+ " } else { "- " };
+            if section.changes.is_empty() {
+                lines.push(["= ", &who, " no change of access"].concat());
+            }
+            for change in &section.changes {
+                let sign = if change.gained { "+ " } else { "- " };
+                lines.push(
                     [
                         sign,
                         change.access.as_str(),
@@ -268,10 +257,21 @@ impl AccessDiff {
                         " ",
                         &change.topics(),
                     ]
-                    .concat()
-                }))
-        })
-        .chain(wildcard)
+                    .concat(),
+                );
+            }
+        }
+        if !names.is_empty() {
+            lines.push(
+                [
+                    "= ",
+                    &names.join(", "),
+                    " with a client id holding + or # no change of access",
+                ]
+                .concat(),
+            );
+        }
+        lines.into_iter()
     }
 
     /// Whether nobody gains or loses anything.
@@ -292,17 +292,22 @@ impl AccessDiff {
     /// everyone (no `%u` or `%c`): topics the change makes writable by
     /// every user.
     pub fn world_writable(&self) -> Vec<&Change> {
-        self.sections
-            .iter()
-            .filter(|section| section.users == Users::Every && section.clients == Clients::Any)
-            .flat_map(|section| &section.changes)
-            .filter(|change| {
-                change.gained
+        let mut found = Vec::new();
+        for section in &self.sections {
+            if section.users != Users::Every || section.clients != Clients::Any {
+                continue;
+            }
+            for change in &section.changes {
+                if change.gained
                     && change.access == Access::Write
                     && !change.filter.contains("%u")
                     && !change.filter.contains("%c")
-            })
-            .collect()
+                {
+                    found.push(change);
+                }
+            }
+        }
+        found
     }
 
     /// The changes for one user name and client id, their names filled
@@ -387,14 +392,19 @@ fn dollar_class(name: &str) -> Option<&'static str> {
 /// client id) replaced by others (`to`).
 fn filled(changes: &[Change], from: &(String, String), to: (&str, &str)) -> Vec<Change> {
     let fill = |text: &str| replace_names(text, &from.0, to.0, &from.1, to.1);
-    changes
-        .iter()
-        .map(|change| Change {
+    let mut filled = Vec::with_capacity(changes.len());
+    for change in changes {
+        let mut except = Vec::with_capacity(change.except.len());
+        for text in &change.except {
+            except.push(fill(text));
+        }
+        filled.push(Change {
             filter: fill(&change.filter),
-            except: change.except.iter().map(|e| fill(e)).collect(),
+            except,
             ..change.clone()
-        })
-        .collect()
+        });
+    }
+    filled
 }
 
 /// `text` with `from_user` replaced by `to_user` and `from_client` by
