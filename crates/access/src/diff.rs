@@ -792,15 +792,18 @@ impl<'a> Differ<'a> {
             dollar_clients,
         };
         let subjects = self.subjects(&named_users, &spelled, &kinds);
-        let mut sections: Vec<Section> = subjects.into_iter().map(|s| self.section(s)).collect();
+        let mut sections = Vec::with_capacity(subjects.len());
+        for subject in subjects {
+            sections.push(self.section(subject));
+        }
         mark_shown(&mut sections);
+        let mut own_users = Vec::with_capacity(self.own.len());
+        for (name, _) in &self.own {
+            own_users.push((*name).to_owned());
+        }
         AccessDiff {
             sections,
-            own_users: self
-                .own
-                .iter()
-                .map(|(name, _)| (*name).to_owned())
-                .collect(),
+            own_users,
             by_client,
             named_users,
             spelled,
@@ -810,7 +813,7 @@ impl<'a> Differ<'a> {
     /// Literal levels of pattern rules that a level holding one `%u` or
     /// `%c` could become, and what the placeholder is then.
     fn spelled(&self) -> Names {
-        let patterns: Vec<&AclRule> = self.patterns.iter().flatten().copied().collect();
+        let patterns = [&self.patterns[0][..], &self.patterns[1][..]].concat();
         spelled_names(&patterns, &patterns, ["%u", "%c"], self.shifted)
     }
 
@@ -820,14 +823,13 @@ impl<'a> Differ<'a> {
         let Some(own) = self.own_rules(user) else {
             return Names::new();
         };
-        let own: Vec<&AclRule> = own.iter().flatten().copied().collect();
-        let patterns: Vec<&AclRule> = self
-            .patterns
-            .iter()
-            .flatten()
-            .filter(|rule| rule.pattern.contains("%c"))
-            .copied()
-            .collect();
+        let own = [&own[0][..], &own[1][..]].concat();
+        let mut patterns = Vec::new();
+        for rule in self.patterns.iter().flatten() {
+            if rule.pattern.contains("%c") {
+                patterns.push(*rule);
+            }
+        }
         spelled_names(&patterns, &own, ["%c", "%c"], self.shifted)
     }
 
@@ -835,11 +837,15 @@ impl<'a> Differ<'a> {
     fn subjects(&self, named: &[String], spelled: &[String], kinds: &Kinds) -> Vec<Subject> {
         let fresh_user = [&self.fresh, "u"].concat();
         let fresh_client = [&self.fresh, "c"].concat();
-        let mut users: Vec<(Users, String)> = named
-            .iter()
-            .chain(spelled.iter().filter(|name| !has(named, name)))
-            .map(|name| (Users::Named(name.clone()), name.clone()))
-            .collect();
+        let mut users = Vec::new();
+        for name in named {
+            users.push((Users::Named(name.clone()), name.clone()));
+        }
+        for name in spelled {
+            if !has(named, name) {
+                users.push((Users::Named(name.clone()), name.clone()));
+            }
+        }
         users.push((Users::Every, fresh_user.clone()));
         if kinds.dollar_users {
             for prefix in ["$", "$SYS", "$share"] {
@@ -852,11 +858,10 @@ impl<'a> Differ<'a> {
             if kinds.by_client {
                 clients.push((Clients::UserName, user.clone()));
                 let own = self.spelled_clients(&user);
-                let both = names(spelled.iter().chain(&own).cloned().collect());
-                clients.extend(
-                    both.into_iter()
-                        .map(|name| (Clients::Named(name.clone()), name)),
-                );
+                let both = names([spelled, &own[..]].concat());
+                for name in both {
+                    clients.push((Clients::Named(name.clone()), name));
+                }
             }
             if kinds.dollar_clients {
                 for prefix in ["$", "$SYS", "$share"] {
@@ -920,10 +925,10 @@ impl Differ<'_> {
     /// place.
     fn changes(&self, subject: &Subject, own: &[Vec<&AclRule>; 2], raw: &mut Vec<Change>) {
         let filters = self.filters(subject, own);
-        let levels: Vec<Vec<&str>> = filters
-            .iter()
-            .map(|filter| filter.text.split('/').collect())
-            .collect();
+        let mut levels: Vec<Vec<&str>> = Vec::with_capacity(filters.len());
+        for filter in &filters {
+            levels.push(filter.text.split('/').collect());
+        }
         let wildcard = |text: &str| text.contains(['+', '#']);
         let mut case = Case {
             valid: validate::username(&subject.user).is_ok()
@@ -945,11 +950,10 @@ impl Differ<'_> {
                 write: filter.write,
             });
         }
-        let alive: Vec<Alive<'_>> = filters
-            .iter()
-            .zip(&levels)
-            .map(|(filter, levels)| (levels.as_slice(), filter.changed))
-            .collect();
+        let mut alive: Vec<Alive<'_>> = Vec::with_capacity(filters.len());
+        for (filter, levels) in filters.iter().zip(&levels) {
+            alive.push((levels.as_slice(), filter.changed));
+        }
         let mut topic = Topic {
             levels: Vec::with_capacity(8),
             text: String::with_capacity(64),
@@ -963,12 +967,18 @@ impl Differ<'_> {
                     if gained { !old && new } else { old && !new }
                 };
                 let (lines, _) = describe(&tree, &mut Vec::with_capacity(8), &inside);
-                raw.extend(lines.into_iter().map(|line| Change {
-                    gained,
-                    access,
-                    filter: shown_filter(&line.filter),
-                    except: line.except.iter().map(|e| shown_filter(e)).collect(),
-                }));
+                for line in lines {
+                    let mut except = Vec::with_capacity(line.except.len());
+                    for levels in &line.except {
+                        except.push(shown_filter(levels));
+                    }
+                    raw.push(Change {
+                        gained,
+                        access,
+                        filter: shown_filter(&line.filter),
+                        except,
+                    });
+                }
             }
         }
     }
