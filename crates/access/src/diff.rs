@@ -1062,11 +1062,12 @@ impl Differ<'_> {
                 .any(|(levels, changed)| *changed && levels.first() == Some(&"#"));
         let exact = (!topic.levels.is_empty()).then(|| answers(case, topic));
         // Filters with a level after the prefix other than a final `#`.
-        let going: Vec<Alive<'f>> = alive
-            .iter()
-            .filter(|(levels, _)| levels.first().is_some_and(|level| *level != "#"))
-            .copied()
-            .collect();
+        let mut going: Vec<Alive<'f>> = Vec::new();
+        for &(levels, changed) in alive {
+            if levels.first().is_some_and(|level| *level != "#") {
+                going.push((levels, changed));
+            }
+        }
         let other = self.other.as_str();
         if going.is_empty() {
             topic.push(other);
@@ -1078,34 +1079,33 @@ impl Differ<'_> {
                 below: Below::Alike(answers),
             };
         }
-        let mut spelled: Vec<&'f str> = going
-            .iter()
-            .map(|(levels, _)| levels[0])
-            .filter(|level| !level.contains(['+', '#']))
-            .collect();
+        let mut spelled: Vec<&'f str> = Vec::new();
+        for (levels, _) in &going {
+            if !levels[0].contains(['+', '#']) {
+                spelled.push(levels[0]);
+            }
+        }
         spelled.sort_unstable();
         spelled.dedup();
         let mut children = Vec::with_capacity(spelled.len());
         let mut next = Vec::with_capacity(going.len());
         for level in spelled {
             next.clear();
-            next.extend(
-                going
-                    .iter()
-                    .filter(|(levels, _)| levels[0] == level || levels[0] == "+")
-                    .map(|(levels, changed)| (&levels[1..], *changed)),
-            );
+            for (levels, changed) in &going {
+                if levels[0] == level || levels[0] == "+" {
+                    next.push((&levels[1..], *changed));
+                }
+            }
             topic.push(level);
             children.push((level, self.explore(case, topic, &next, covered)));
             topic.pop();
         }
         next.clear();
-        next.extend(
-            going
-                .iter()
-                .filter(|(levels, _)| levels[0] == "+")
-                .map(|(levels, changed)| (&levels[1..], *changed)),
-        );
+        for (levels, changed) in &going {
+            if levels[0] == "+" {
+                next.push((&levels[1..], *changed));
+            }
+        }
         topic.push(other);
         let rest = self.explore(case, topic, &next, covered);
         topic.pop();
