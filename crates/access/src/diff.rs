@@ -694,10 +694,10 @@ fn alike(one: &[&AclRule], other: &[&AclRule]) -> bool {
 
 /// The rules' patterns and rights, sorted, each once.
 fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(&'r str, bool, bool)> {
-    let mut keys: Vec<(&str, bool, bool)> = rules
-        .iter()
-        .map(|rule| (rule.pattern.as_str(), rule.read, rule.write))
-        .collect();
+    let mut keys: Vec<(&str, bool, bool)> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        keys.push((rule.pattern.as_str(), rule.read, rule.write));
+    }
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -1243,12 +1243,14 @@ fn describe<'f>(
     inside: &dyn Fn(&Answers) -> bool,
 ) -> Sides<'f> {
     // All of the node on one side: no need to look further.
-    let sides = (0..16)
-        .filter(|index| node.seen & (1 << index) != 0)
-        .map(|index| inside(&unbit(index)));
-    let (some_in, some_out) = sides.fold((false, false), |(some_in, some_out), side| {
-        (some_in || side, some_out || !side)
-    });
+    let (mut some_in, mut some_out) = (false, false);
+    for index in 0..16 {
+        if node.seen & (1 << index) != 0 {
+            let side = inside(&unbit(index));
+            some_in |= side;
+            some_out |= !side;
+        }
+    }
     let whole = |path: &[&'f str]| vec![Line::new(joined(path, &["#"]))];
     if !some_in {
         return (
@@ -1337,7 +1339,9 @@ fn union<'f>(
         }
         lines.push(line);
     }
-    lines.extend(parts.into_iter().flat_map(|(_, their)| their));
+    for (_, mut their) in parts {
+        lines.append(&mut their);
+    }
     lines
 }
 
@@ -1364,9 +1368,12 @@ fn all_but<'f>(
     } else {
         joined(path, &["+", "#"])
     };
-    let except = (others.iter().filter(excepted))
-        .map(|line| line.filter.clone())
-        .collect();
+    let mut except = Vec::new();
+    for line in others {
+        if excepted(&line) {
+            except.push(line.filter.clone());
+        }
+    }
     Some(vec![Line {
         filter: base,
         except,
