@@ -1203,17 +1203,15 @@ fn mark_shown(sections: &mut [Section]) {
         .iter()
         .position(|section| section.users == Users::Every && section.clients == Clients::Any);
     let mut first = 0;
-    let bases: Vec<Option<usize>> = sections
-        .iter()
-        .enumerate()
-        .map(|(index, section)| {
-            if section.clients != Clients::Any {
-                return Some(first);
-            }
-            first = index;
-            every.filter(|every| *every != index)
-        })
-        .collect();
+    let mut bases: Vec<Option<usize>> = Vec::with_capacity(sections.len());
+    for (index, section) in sections.iter().enumerate() {
+        if section.clients != Clients::Any {
+            bases.push(Some(first));
+            continue;
+        }
+        first = index;
+        bases.push(every.filter(|every| *every != index));
+    }
     let said = |sections: &[Section], index: usize| {
         let section = &sections[index];
         bases[index].is_some_and(|at| {
@@ -1222,9 +1220,10 @@ fn mark_shown(sections: &mut [Section]) {
             filled(&base.raw, &base.names, (user, client)) == section.raw
         })
     };
-    let hidden: Vec<bool> = (0..sections.len())
-        .map(|index| said(sections, index))
-        .collect();
+    let mut hidden = Vec::with_capacity(sections.len());
+    for index in 0..sections.len() {
+        hidden.push(said(sections, index));
+    }
     for ((section, hidden), base) in sections.iter_mut().zip(hidden).zip(bases) {
         section.base = base;
         // Every user's section speaks for everyone else; any other one

@@ -214,25 +214,23 @@ fn quoted(text: &str) -> String {
 /// [`Error::InvalidInput`] when the query is not valid.
 pub fn explain(rules: &[AclRule], query: &AccessQuery) -> Result<Explanation, Error> {
     let (allowed, decided) = evaluate_at(rules, query)?;
-    let mut ranked: Vec<(usize, Miss)> = rules
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| Some(*index) != decided.index)
-        .map(|(index, rule)| {
+    let mut ranked: Vec<(usize, Miss)> = Vec::with_capacity(rules.len());
+    for (index, rule) in rules.iter().enumerate() {
+        if Some(index) != decided.index {
             let (nearness, reason) = miss(rule, query, decided);
-            (nearness, Miss { index, reason })
-        })
-        .collect();
+            ranked.push((nearness, Miss { index, reason }));
+        }
+    }
     // Nearest first; the file's order among equals.
     ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.index.cmp(&b.1.index)));
+    let mut misses = Vec::with_capacity(ranked.len().min(MOST_MISSES));
+    for (_, miss) in ranked.into_iter().take(MOST_MISSES) {
+        misses.push(miss);
+    }
     Ok(Explanation {
         allowed,
         decided,
-        misses: ranked
-            .into_iter()
-            .take(MOST_MISSES)
-            .map(|(_, miss)| miss)
-            .collect(),
+        misses,
     })
 }
 

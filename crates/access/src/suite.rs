@@ -82,9 +82,13 @@ impl Coverage {
     /// The positions of the rules that decided no case.
     #[must_use]
     pub fn undecided_rules(&self) -> Vec<usize> {
-        (0..self.decided.len())
-            .filter(|&index| self.decided[index] == 0)
-            .collect()
+        let mut undecided = Vec::new();
+        for (index, count) in self.decided.iter().enumerate() {
+            if *count == 0 {
+                undecided.push(index);
+            }
+        }
+        undecided
     }
 
     /// How many rules decided at least one case.
