@@ -397,11 +397,10 @@ impl DesiredAccess {
 /// in rule order. A sorted vector rather than an ordered map, which is
 /// larger in the `.wasm`.
 fn sorted_identities(rules: &[NewAclRule]) -> Vec<(RuleIdentity<'_>, usize)> {
-    let mut sorted: Vec<_> = rules
-        .iter()
-        .enumerate()
-        .map(|(index, rule)| ((rule.kind(), rule.username(), rule.pattern()), index))
-        .collect();
+    let mut sorted = Vec::with_capacity(rules.len());
+    for (index, rule) in rules.iter().enumerate() {
+        sorted.push(((rule.kind(), rule.username(), rule.pattern()), index));
+    }
     // Unstable is enough: the indices make every entry distinct.
     sorted.sort_unstable();
     sorted
@@ -519,12 +518,10 @@ pub fn plan(
 
     // Server rules by identity (duplicates are possible on a server that
     // does not merge them), each identity's in the server's order.
-    let mut on_server: Vec<(RuleIdentity<'_>, usize)> = server
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(index, rule)| (identity(rule), index))
-        .collect();
+    let mut on_server: Vec<(RuleIdentity<'_>, usize)> = Vec::with_capacity(server.rules.len());
+    for (index, rule) in server.rules.iter().enumerate() {
+        on_server.push((identity(rule), index));
+    }
     on_server.sort_unstable();
     let wanted = sorted_identities(&desired.rules);
 

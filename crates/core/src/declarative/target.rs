@@ -131,9 +131,6 @@ impl AccessPlan {
     /// `targets` is empty.
     #[must_use]
     pub fn targeted(&self, targets: &[Target]) -> AccessPlan {
-        if targets.is_empty() {
-            return self.clone();
-        }
         let selected = |change: &AccessChange| targets.iter().any(|target| target.selects(change));
         let mut needed = Vec::new();
         for change in &self.changes {
@@ -146,7 +143,8 @@ impl AccessPlan {
         }
         let mut changes = Vec::new();
         for change in &self.changes {
-            if selected(change)
+            if targets.is_empty()
+                || selected(change)
                 || matches!(change, AccessChange::CreateUser { username } if needed.contains(&username.as_str()))
             {
                 changes.push(change.clone());
