@@ -556,17 +556,19 @@ impl<'j, 'a> Fields<'j, 'a> {
         let username = if username.is_null() {
             None
         } else {
-            Some(username.str()?.to_owned())
+            Some(username.str()?)
         };
-        let pattern = self.str_at("pattern")?.to_owned();
-        crate::validate::acl_rule(kind, username.as_deref(), &pattern)
+        let pattern = self.str_at("pattern")?;
+        crate::validate::acl_rule(kind, username, pattern)
             .map_err(|error| bad(&self.path, &error.message()))?;
+        let read = self.bool_at("read")?;
+        let write = self.bool_at("write")?;
         Ok(AclRule {
             kind,
-            username,
-            pattern,
-            read: self.bool_at("read")?,
-            write: self.bool_at("write")?,
+            username: username.map(str::to_owned),
+            pattern: pattern.to_owned(),
+            read,
+            write,
         })
     }
 
