@@ -318,14 +318,17 @@ impl AccessPlan {
     /// order of created rules may differ on the server; what a rule set
     /// allows does not depend on it.)
     pub fn rules_after(&self, rules: &[AclRule]) -> Vec<AclRule> {
-        let mut after: Vec<AclRule> = rules.to_vec();
-        for change in &self.changes {
-            match change {
+        let deleted = |kept: &AclRule| {
+            self.changes.iter().any(|change| match change {
                 AccessChange::DeleteRule { rule }
-                | AccessChange::ReplaceRule { from: rule, .. } => {
-                    after.retain(|kept| identity(kept) != identity(rule));
-                }
-                _ => {}
+                | AccessChange::ReplaceRule { from: rule, .. } => identity(kept) == identity(rule),
+                _ => false,
+            })
+        };
+        let mut after = Vec::with_capacity(rules.len());
+        for rule in rules {
+            if !deleted(rule) {
+                after.push(rule.clone());
             }
         }
         for change in &self.changes {
