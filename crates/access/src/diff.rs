@@ -692,11 +692,17 @@ fn alike(one: &[&AclRule], other: &[&AclRule]) -> bool {
     keys(one) == keys(other)
 }
 
-/// The rules' patterns and rights, sorted, each once.
-fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(&'r str, bool, bool)> {
-    let mut keys: Vec<(&str, bool, bool)> = Vec::with_capacity(rules.len());
+/// A rule's kind (whether a pattern rule), pattern and rights.
+fn rule_key(rule: &AclRule) -> (bool, &str, bool, bool) {
+    let pattern = rule.kind == AclKind::Pattern;
+    (pattern, rule.pattern.as_str(), rule.read, rule.write)
+}
+
+/// The rules' [`rule_key`]s, sorted, each once.
+fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(bool, &'r str, bool, bool)> {
+    let mut keys = Vec::with_capacity(rules.len());
     for rule in rules {
-        keys.push((rule.pattern.as_str(), rule.read, rule.write));
+        keys.push(rule_key(rule));
     }
     keys.sort_unstable();
     keys.dedup();
@@ -990,17 +996,8 @@ impl Differ<'_> {
     /// (their presence alone denies wildcard names).
     fn filters<'r>(&'r self, subject: &Subject, own: &[Vec<&'r AclRule>; 2]) -> Vec<Filter<'r>> {
         let rules = |side: usize| own[side].iter().chain(&self.patterns[side]).copied();
-        let key = |rule: &'r AclRule| {
-            let pattern = rule.kind == AclKind::Pattern;
-            (pattern, rule.pattern.as_str(), rule.read, rule.write)
-        };
-        let keys = |side: usize| {
-            let mut keys: Vec<_> = rules(side).map(key).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            keys
-        };
-        let keys = [keys(0), keys(1)];
+        let side_keys = |side: usize| keys(&[&own[side][..], &self.patterns[side][..]].concat());
+        let keys = [side_keys(0), side_keys(1)];
         let everything = self.patterns[0].is_empty() != self.patterns[1].is_empty();
         let mut filters = Vec::new();
         for side in 0..2 {
@@ -1014,7 +1011,7 @@ impl Differ<'_> {
                         }
                     }
                 };
-                let changed = keys[1 - side].binary_search(&key(rule)).is_err();
+                let changed = keys[1 - side].binary_search(&rule_key(rule)).is_err();
                 filters.push(Filter {
                     side,
                     pattern: rule.kind == AclKind::Pattern,
