@@ -323,7 +323,11 @@ impl AccessMachine {
     /// Plans against the owned part of `server`; a plan ends there, an
     /// apply goes on.
     fn plan_then(&mut self, server: &ServerAccess) -> Result<Stage, Error> {
-        let ownership = Ownership::of([self.input.scope.as_ref()]);
+        // What `Ownership::of` makes of the one scope, which this plan,
+        // made once, moves rather than copies.
+        let ownership = Ownership {
+            scopes: self.input.scope.take().map(|scope| vec![scope]),
+        };
         let (owned, outside) = ownership.restrict(server);
         let check = VersionCheck::new(&self.input.versions, &self.asked.recorded, &owned);
         let mut planned = plan(&self.input.desired, &owned, self.asked.plan_options)?;

@@ -271,7 +271,10 @@ impl SavedPlan {
             "false"
         });
         out.push_str("},\n  \"targets\": ");
-        let targets: Vec<String> = self.targets.iter().map(Target::text).collect();
+        let mut targets = Vec::with_capacity(self.targets.len());
+        for target in &self.targets {
+            targets.push(target.text());
+        }
         push_strings(&mut out, Some(targets.iter().map(String::as_str)));
         out.push_str(",\n  \"scope\": ");
         match &self.ownership.scopes {
