@@ -711,16 +711,22 @@ fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(bool, &'r str, bool, bool)> {
 
 impl<'a> Differ<'a> {
     fn new(old: &'a [AclRule], new: &'a [AclRule], extra: &'a [String]) -> Self {
-        let texts = old
-            .iter()
-            .chain(new)
-            .flat_map(|rule| [Some(rule.pattern.as_str()), rule.username.as_deref()])
-            .flatten()
-            .chain(extra.iter().map(String::as_str));
-        let longest = texts
-            .flat_map(|text| text.split(|c| c != '~').map(str::len))
-            .max()
-            .unwrap_or(0);
+        // The longest run of `~` in any pattern, user name or extra name.
+        let mut longest = 0;
+        let mut measure = |text: &str| {
+            for run in text.split(|c| c != '~') {
+                longest = longest.max(run.len());
+            }
+        };
+        for rule in old.iter().chain(new) {
+            measure(&rule.pattern);
+            if let Some(user) = &rule.username {
+                measure(user);
+            }
+        }
+        for name in extra {
+            measure(name);
+        }
         let mut topic = Vec::new();
         let mut patterns = [Vec::new(), Vec::new()];
         for (side, rules) in [old, new].into_iter().enumerate() {
@@ -775,13 +781,12 @@ impl<'a> Differ<'a> {
         let uses = |what: &str| patterns().any(|rule| rule.pattern.contains(what));
         let by_user = uses("%u");
         let by_client = uses("%c");
-        let named_users = names(
-            self.own
-                .iter()
-                .map(|(name, _)| (*name).to_owned())
-                .chain(self.extra.iter().cloned())
-                .collect(),
-        );
+        let mut named_users = Vec::with_capacity(self.own.len() + self.extra.len());
+        for (name, _) in &self.own {
+            named_users.push((*name).to_owned());
+        }
+        named_users.extend_from_slice(self.extra);
+        let named_users = names(named_users);
         let spelled = if by_user || by_client {
             self.spelled()
         } else {
