@@ -751,11 +751,8 @@ impl<'a> Differ<'a> {
                 rules[side].push(rule);
             }
         }
-        let shifted = own
-            .iter()
-            .map(|(name, _)| *name)
-            .chain(extra.iter().map(String::as_str))
-            .any(|name| name.contains('/'));
+        let shifted = own.iter().any(|(name, _)| name.contains('/'))
+            || extra.iter().any(|name| name.contains('/'));
         Self {
             extra,
             own,
@@ -777,7 +774,8 @@ impl<'a> Differ<'a> {
     }
 
     fn run(&self) -> AccessDiff {
-        let patterns = || self.patterns.iter().flatten();
+        let all_patterns = [&self.patterns[0][..], &self.patterns[1][..]].concat();
+        let patterns = || all_patterns.iter();
         let uses = |what: &str| patterns().any(|rule| rule.pattern.contains(what));
         let by_user = uses("%u");
         let by_client = uses("%c");
@@ -1000,9 +998,8 @@ impl Differ<'_> {
     /// differently; every rule counts when pattern rules come or go
     /// (their presence alone denies wildcard names).
     fn filters<'r>(&'r self, subject: &Subject, own: &[Vec<&'r AclRule>; 2]) -> Vec<Filter<'r>> {
-        let rules = |side: usize| own[side].iter().chain(&self.patterns[side]).copied();
-        let side_keys = |side: usize| keys(&[&own[side][..], &self.patterns[side][..]].concat());
-        let keys = [side_keys(0), side_keys(1)];
+        let rules = |side: usize| [&own[side][..], &self.patterns[side][..]].concat();
+        let keys = [keys(&rules(0)), keys(&rules(1))];
         let everything = self.patterns[0].is_empty() != self.patterns[1].is_empty();
         let mut filters = Vec::new();
         for side in 0..2 {
