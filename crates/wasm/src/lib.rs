@@ -100,6 +100,18 @@ struct Wait {
 /// (the core's) and the signals that end it.
 pub(crate) type Prepared = Result<(BoxedMachine, Vec<AbortSignal>), Error>;
 
+/// The signals of a call and of its wait, those given.
+fn signal_list(call: Option<AbortSignal>, wait: Option<AbortSignal>) -> Vec<AbortSignal> {
+    let mut signals = Vec::new();
+    if let Some(signal) = call {
+        signals.push(signal);
+    }
+    if let Some(signal) = wait {
+        signals.push(signal);
+    }
+    signals
+}
+
 impl Inner {
     /// Reads a client's options: `{ apiKey, baseUrl?, encoding?,
     /// timeoutMs?, maxRetries?, allowInsecureHttp?, fetch? }`. The key is
@@ -194,11 +206,11 @@ impl Inner {
                 Some(Self::wait_options(Props(object.as_ref()), timeout)?)
             }
         };
-        let mut signals: Vec<AbortSignal> = options.signal.into_iter().collect();
-        let wait_options = wait.map(|wait| {
-            signals.extend(wait.signal);
-            wait.options
-        });
+        let (wait_options, wait_signal) = match wait {
+            Some(wait) => (Some(wait.options), wait.signal),
+            None => (None, None),
+        };
+        let signals = signal_list(options.signal, wait_signal);
         let machine = Mutation::new(
             &self.config,
             op,
@@ -214,7 +226,7 @@ impl Inner {
         let op = op?;
         let (options, _) = self.call_options(options)?;
         let machine = Call::new(&self.config, op, options.policy, clock::seed());
-        Ok((Box::new(machine), options.signal.into_iter().collect()))
+        Ok((Box::new(machine), signal_list(options.signal, None)))
     }
 
     /// A walk over the user list with `{ query?, pageSize? }` and `{
@@ -227,7 +239,7 @@ impl Inner {
         let pages = Paginator::new(query, size.unwrap_or(DEFAULT_PAGE_SIZE))?;
         let (options, _) = self.call_options(options)?;
         let walk = Walk::new(Rc::clone(self), pages, options.policy);
-        Ok((Box::new(walk), options.signal.into_iter().collect()))
+        Ok((Box::new(walk), signal_list(options.signal, None)))
     }
 
     /// A wait on its own, with `{ signal?, timeoutMs?, intervalMs?,
@@ -242,7 +254,7 @@ impl Inner {
         }
         let wait = Self::wait_options(props, self.policy.attempt_timeout)?;
         let poller = Poller::new(&self.config, target, wait.options);
-        Ok((Box::new(Unit(poller)), wait.signal.into_iter().collect()))
+        Ok((Box::new(Unit(poller)), signal_list(wait.signal, None)))
     }
 
     /// Prepares `method` with its arguments.
@@ -366,6 +378,16 @@ pub struct WasmClient {
     inner: Rc<Inner>,
 }
 
+impl WasmClient {
+    /// Starts one call of `method` with its arguments (`a`, `b`, `c`, as
+    /// many as it takes; see [`MethodId`]). A wrong argument makes a task
+    /// whose first step is its error. One entry point for every method
+    /// keeps the `.wasm` small: each export costs glue of its own.
+    pub fn start(&self, method: MethodId, a: JsValue, b: JsValue, c: JsValue) -> Task {
+        Task::new(Rc::clone(&self.inner), self.inner.prepare(method, a, b, c))
+    }
+}
+
 #[wasm_bindgen]
 impl WasmClient {
     /// Reads `{ apiKey, baseUrl?, encoding?, timeoutMs?, maxRetries?,
@@ -389,12 +411,15 @@ impl WasmClient {
         self.inner.config.base_url().to_owned()
     }
 
-    /// Starts one call of `method` with its arguments (`a`, `b`, `c`, as
-    /// many as it takes; see [`MethodId`]). A wrong argument makes a task
-    /// whose first step is its error. One entry point for every method
-    /// keeps the `.wasm` small: each export costs glue of its own.
-    pub fn start(&self, method: MethodId, a: JsValue, b: JsValue, c: JsValue) -> Task {
-        Task::new(Rc::clone(&self.inner), self.inner.prepare(method, a, b, c))
+    /// [`start`](WasmClient::start) for JavaScript, the method by its
+    /// number in `Method`: one bounds check rather than the glue's check
+    /// of each variant (see README, Size).
+    #[wasm_bindgen(js_name = start)]
+    pub fn start_number(&self, method: u32, a: JsValue, b: JsValue, c: JsValue) -> Task {
+        match MethodId::ALL.get(method as usize) {
+            Some(method) => self.start(*method, a, b, c),
+            None => wasm_bindgen::throw_str("invalid enum value passed"),
+        }
     }
 
     /// `text` with every form of the API key and of each of `secrets` (the
@@ -402,8 +427,16 @@ impl WasmClient {
     /// core's redaction of error texts, for the driver's log lines.
     pub fn redact(&self, text: String, secrets: js_sys::Array) -> String {
         // An array read item by item: a `Vec<String>` argument costs glue.
-        let secrets: Vec<String> = secrets.iter().filter_map(|s| s.as_string()).collect();
-        let mut all: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        let mut owned = Vec::new();
+        for secret in secrets.iter() {
+            if let Some(secret) = secret.as_string() {
+                owned.push(secret);
+            }
+        }
+        let mut all = Vec::with_capacity(owned.len() + 1);
+        for secret in &owned {
+            all.push(secret.as_str());
+        }
         all.push(self.inner.config.api_key().expose());
         match (Error::Network { message: text }).redact(&all) {
             Error::Network { message } => message,

@@ -280,5 +280,9 @@ fn ticket_of(number: f64) -> Ticket {
 /// The `V` step of an event JavaScript hears (a retry, a wait, a change
 /// of an apply), or `None` for one it does not.
 fn event_step(event: &Event) -> Option<String> {
-    crate::convert::event_json(event).map(|json| ["V", &json].concat())
+    let json = crate::convert::event_json(event)?;
+    let mut out = String::with_capacity(json.len() + 1);
+    out.push('V');
+    out.push_str(&json);
+    Some(out)
 }
