@@ -164,7 +164,7 @@ impl ApiConfigBuilder {
         let mut authorization = String::from("Basic ");
         crate::wire::text::push_base64(
             &mut authorization,
-            [":", self.api_key.expose()].concat().as_bytes(),
+            crate::wire::text::concat(&[":", self.api_key.expose()]).as_bytes(),
         );
         let encoded = &authorization["Basic ".len()..];
         // The padded form first (longest first), so that an echoed header
@@ -231,7 +231,7 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
             .split_once(':')
             .map_or((authority, ""), |(host, port)| (host, port));
         if !port.is_empty() || authority.ends_with(':') {
-            check_port(&[":", port].concat(), &invalid)?;
+            check_port(&crate::wire::text::concat(&[":", port]), &invalid)?;
         }
         host
     };
@@ -244,7 +244,12 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
         ));
     }
     let path = path.trim_end_matches('/');
-    Ok([&scheme.to_ascii_lowercase(), "://", authority, path].concat())
+    Ok(crate::wire::text::concat(&[
+        &scheme.to_ascii_lowercase(),
+        "://",
+        authority,
+        path,
+    ]))
 }
 
 fn check_port(after_host: &str, invalid: &dyn Fn(&str) -> Error) -> Result<(), Error> {

@@ -111,8 +111,12 @@ impl AclRule {
 
 /// Parses a body as JSON.
 pub(crate) fn parse_json(body: &[u8]) -> Result<Json<'_>, Error> {
-    json::parse(body)
-        .map_err(|error| Error::decode(["invalid JSON: ", &error.describe()].concat(), body))
+    json::parse(body).map_err(|error| {
+        Error::decode(
+            crate::wire::text::concat(&["invalid JSON: ", &error.describe()]),
+            body,
+        )
+    })
 }
 
 /// Reads a list, bare or wrapped in an object under `items`, `users`,
@@ -157,7 +161,12 @@ fn list_items<'a, 'b>(
         Json::Null => Some(&[][..]),
         _ => None,
     };
-    items.ok_or_else(|| Error::decode(["expected a list of ", what].concat(), body))
+    items.ok_or_else(|| {
+        Error::decode(
+            crate::wire::text::concat(&["expected a list of ", what]),
+            body,
+        )
+    })
 }
 
 /// The error for the list entry at `index` that `item` could not read.

@@ -46,7 +46,7 @@ impl WaitTarget {
         let state = |exists: bool| if exists { "exist" } else { "be gone" };
         match self {
             Self::User { username, exists } => {
-                ["user \"", username, "\" to ", state(*exists)].concat()
+                crate::wire::text::concat(&["user \"", username, "\" to ", state(*exists)])
             }
             Self::Acl {
                 kind,
@@ -55,7 +55,7 @@ impl WaitTarget {
                 exists,
             } => {
                 let kind = kind.map_or("ACL", AclKind::as_str);
-                let mut out = [kind, " rule \"", pattern, "\""].concat();
+                let mut out = crate::wire::text::concat(&[kind, " rule \"", pattern, "\""]);
                 if let Some(user) = username {
                     out.push_str(" of user \"");
                     out.push_str(user);

@@ -187,7 +187,7 @@ fn bounded(text: &str) -> Option<String> {
         return None;
     }
     match text.char_indices().nth(MESSAGE_LIMIT) {
-        Some((cut, _)) => Some([text[..cut].trim_end(), "…"].concat()),
+        Some((cut, _)) => Some(crate::wire::text::concat(&[text[..cut].trim_end(), "…"])),
         None => Some(text.to_owned()),
     }
 }

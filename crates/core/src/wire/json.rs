@@ -64,7 +64,7 @@ pub(crate) struct SyntaxError {
 impl SyntaxError {
     /// `<reason> at byte <offset>`, built without `core::fmt`.
     pub(crate) fn describe(&self) -> String {
-        let mut out = [self.reason, " at byte "].concat();
+        let mut out = crate::wire::text::concat(&[self.reason, " at byte "]);
         crate::wire::text::push_decimal(&mut out, self.offset as u64);
         out
     }
