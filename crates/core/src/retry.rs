@@ -159,11 +159,12 @@ fn decimal_seconds(value: &str) -> Option<Duration> {
     } else {
         crate::wire::text::parse_decimal(whole)?
     };
-    let nanos = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(9)
-        .fold(0u32, |nanos, digit| nanos * 10 + u32::from(digit - b'0'));
+    // The first nine digits, padded with zeros.
+    let mut nanos = 0u32;
+    for at in 0..9 {
+        let digit = fraction.as_bytes().get(at).map_or(0, |digit| digit - b'0');
+        nanos = nanos * 10 + u32::from(digit);
+    }
     Some(Duration::new(seconds, nanos))
 }
 

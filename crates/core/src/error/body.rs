@@ -78,7 +78,11 @@ fn errors_message(errors: &Json<'_>) -> Option<String> {
                 let mut text = String::new();
                 match value {
                     Json::Array(items) => join_messages(&mut text, items, ", "),
-                    other => text.extend(json_message(other)),
+                    other => {
+                        if let Some(message) = json_message(other) {
+                            text = message;
+                        }
+                    }
                 }
                 if !text.is_empty() {
                     if !parts.is_empty() {

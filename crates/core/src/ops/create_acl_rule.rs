@@ -127,15 +127,14 @@ impl Operation for CreateAclRule {
     fn build_request(&self, config: &ApiConfig) -> Result<Request, Error> {
         self.rule.validate()?;
         let (read, write) = self.rule.access();
-        let mut fields = vec![("type", Field::Text(self.rule.kind().as_str()))];
+        let mut fields = Vec::with_capacity(5);
+        fields.push(("type", Field::Text(self.rule.kind().as_str())));
         if let Some(username) = self.rule.username() {
             fields.push(("username", Field::Text(username)));
         }
-        fields.extend([
-            ("pattern", Field::Text(self.rule.pattern())),
-            ("read", Field::Flag(read)),
-            ("write", Field::Flag(write)),
-        ]);
+        fields.push(("pattern", Field::Text(self.rule.pattern())));
+        fields.push(("read", Field::Flag(read)));
+        fields.push(("write", Field::Flag(write)));
         let request = request(config, Method::Post, &["acl"], &[]);
         Ok(with_body(request, config.encoding(), &fields))
     }
