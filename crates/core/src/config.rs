@@ -172,7 +172,7 @@ impl ApiConfigBuilder {
         let key_forms = SecretForms::new(&[
             self.api_key.expose(),
             encoded,
-            encoded.trim_end_matches('='),
+            crate::wire::text::trim_end_byte(encoded, b'='),
         ]);
         Ok(ApiConfig {
             base_url,
@@ -243,7 +243,7 @@ fn parse_base_url(url: &str, allow_insecure_http: bool) -> Result<String, Error>
             "uses plain http to a host that is not loopback; the API key would travel in clear (use https, or allow insecure http explicitly)",
         ));
     }
-    let path = path.trim_end_matches('/');
+    let path = crate::wire::text::trim_end_byte(path, b'/');
     Ok(crate::wire::text::concat(&[
         &scheme.to_ascii_lowercase(),
         "://",

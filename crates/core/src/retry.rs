@@ -150,7 +150,11 @@ fn decimal_seconds(value: &str) -> Option<Duration> {
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
         return None;
     }
-    let whole = whole.trim_start_matches('0');
+    let mut zeros = 0;
+    while whole.as_bytes().get(zeros) == Some(&b'0') {
+        zeros += 1;
+    }
+    let whole = &whole[zeros..];
     if whole.len() > 12 {
         return None;
     }

@@ -89,8 +89,8 @@ fn secret_forms(secrets: &[&str]) -> Vec<SecretForm> {
             }
         }
         // PHP's json_encode also escapes `/`.
-        let json_slashed = json.replace('/', "\\/");
-        let ascii_slashed = ascii.replace('/', "\\/");
+        let json_slashed = crate::wire::text::slashes_escaped(&json);
+        let ascii_slashed = crate::wire::text::slashes_escaped(&ascii);
         let form = crate::wire::text::form_component(secret);
         let segment = crate::wire::text::encode_path_segment(secret);
         for text in [

@@ -73,13 +73,15 @@ pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {
     let bytes = text.as_bytes();
     let mut fields: Vec<&str> = Vec::new();
     let mut start = 0;
-    for end in 0..=bytes.len() {
+    let mut end = 0;
+    while end <= bytes.len() {
         if end == bytes.len() || bytes[end] == b' ' || bytes[end] == b',' {
             if end > start {
                 fields.push(&text[start..end]);
             }
             start = end + 1;
         }
+        end += 1;
     }
     let (day, month, year, time) = match fields[..] {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT

@@ -3,6 +3,31 @@
 //! strings, percent-encoding, decimals). This module uses nothing else of
 //! the crate, so that every other module can use it.
 
+/// `text` without the `byte`s (an ASCII character) at its end: a
+/// `trim_end_matches` with less code (see README, Size).
+pub(crate) fn trim_end_byte(text: &str, byte: u8) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes()[end - 1] == byte {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `text` with each `/` escaped as `\/`, as PHP's `json_encode` writes it.
+pub(crate) fn slashes_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte == b'/' {
+            out.push_str(&text[start..at]);
+            out.push_str("\\/");
+            start = at + 1;
+        }
+    }
+    out.push_str(&text[start..]);
+    out
+}
+
 /// The parts one after another: `[..].concat()` with one copy of the
 /// code for every caller, and smaller (see README, Size).
 pub(crate) fn concat(parts: &[&str]) -> String {
