@@ -139,7 +139,10 @@ impl Seen {
     /// Doubles the chains (keeping about one name a chain).
     fn grow(&mut self) {
         let count = (self.chains.len() * 2).max(Self::MIN_CHAINS);
-        let mut chains: Vec<Vec<String>> = (0..count).map(|_| Vec::new()).collect();
+        let mut chains: Vec<Vec<String>> = Vec::with_capacity(count);
+        while chains.len() < count {
+            chains.push(Vec::new());
+        }
         for chain in std::mem::take(&mut self.chains) {
             for name in chain {
                 chains[Self::slot(&name, count)].push(name);
