@@ -332,6 +332,16 @@ pub enum MethodId {
     UserPages = 12,
 }
 
+// `WasmClient::start_number` finds a method by its number in `ALL`: each
+// method sits at the index of its number, checked when compiling.
+const _: () = {
+    let mut index = 0;
+    while index < MethodId::ALL.len() {
+        assert!(MethodId::ALL[index] as usize == index);
+        index += 1;
+    }
+};
+
 impl MethodId {
     /// Every method, in order: the list `npm/src/client.js` and
     /// `npm/src/index.d.ts` are checked against (`tests/surface.rs`).

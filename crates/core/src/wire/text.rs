@@ -275,6 +275,31 @@ pub(crate) fn push_unicode_escape(out: &mut String, unit: u16) {
 mod tests {
     use super::*;
 
+    // The small replacements above, checked against the standard library
+    // calls they stand for.
+    proptest::proptest! {
+        #[test]
+        fn trim_end_byte_is_trim_end_matches(text in "[a/=é ]{0,12}") {
+            for byte in [b'/', b'=', b' '] {
+                proptest::prop_assert_eq!(
+                    trim_end_byte(&text, byte),
+                    text.trim_end_matches(char::from(byte))
+                );
+            }
+        }
+
+        #[test]
+        fn slashes_escaped_is_replace(text in "[a/\\\\é]{0,12}") {
+            proptest::prop_assert_eq!(slashes_escaped(&text), text.replace('/', "\\/"));
+        }
+
+        #[test]
+        fn concat_is_slice_concat(parts in proptest::collection::vec("[a-zé/]{0,5}", 0..5)) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            proptest::prop_assert_eq!(concat(&parts), parts.concat());
+        }
+    }
+
     #[test]
     fn quoted_is_debug_for_every_char() {
         let quoted = |text: &str| {
