@@ -54,6 +54,7 @@ use std::borrow::Cow;
 
 use cloudmqtt_api::{AclKind, validate};
 
+use crate::text::{contains, find, has_placeholder};
 use crate::{Access, AclRule, Reason, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
@@ -300,8 +301,7 @@ impl AccessDiff {
             for change in &section.changes {
                 if change.gained
                     && change.access == Access::Write
-                    && !change.filter.contains("%u")
-                    && !change.filter.contains("%c")
+                    && !has_placeholder(&change.filter)
                 {
                     found.push(change);
                 }
@@ -420,7 +420,8 @@ fn replace_names(
     let mut pairs = [(from_user, to_user), (from_client, to_client)];
     pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     // Where no name that changes occurs, the text stays as it is.
-    let changes = |(from, to): &(&str, &str)| !from.is_empty() && from != to && text.contains(from);
+    let changes =
+        |(from, to): &(&str, &str)| !from.is_empty() && from != to && contains(text, from);
     if !pairs.iter().any(changes) {
         return text.to_owned();
     }
@@ -568,7 +569,9 @@ fn spelled_names<'r>(
     let mut found = Vec::new();
     for (at, template) in &templates {
         for placeholder in placeholders {
-            let Some((before, after)) = template.split_once(placeholder) else {
+            let Some((before, after)) = find(template, placeholder)
+                .map(|at| (&template[..at], &template[at + placeholder.len()..]))
+            else {
                 continue;
             };
             let start = literals.partition_point(|(other, _)| other < at);
@@ -776,7 +779,7 @@ impl<'a> Differ<'a> {
     fn run(&self) -> AccessDiff {
         let all_patterns = [&self.patterns[0][..], &self.patterns[1][..]].concat();
         let patterns = || all_patterns.iter();
-        let uses = |what: &str| patterns().any(|rule| rule.pattern.contains(what));
+        let uses = |what: &str| patterns().any(|rule| contains(&rule.pattern, what));
         let by_user = uses("%u");
         let by_client = uses("%c");
         let mut named_users = Vec::with_capacity(self.own.len() + self.extra.len());
@@ -835,7 +838,7 @@ impl<'a> Differ<'a> {
         let own = [&own[0][..], &own[1][..]].concat();
         let mut patterns = Vec::new();
         for rule in self.patterns.iter().flatten() {
-            if rule.pattern.contains("%c") {
+            if contains(&rule.pattern, "%c") {
                 patterns.push(*rule);
             }
         }

@@ -26,6 +26,7 @@ use std::fmt;
 
 use cloudmqtt_api::{AclKind, AclRule, Error};
 
+use crate::text::{contains, has_placeholder};
 use crate::{AccessQuery, Decided, evaluate_at, substitute, topic_matches};
 
 /// Rules shown as missing, at most.
@@ -264,7 +265,7 @@ fn miss(rule: &AclRule, query: &AccessQuery, decided: Decided) -> (usize, MissRe
         };
         return (MATCHED, reason);
     }
-    if rule.kind == AclKind::Topic && (rule.pattern.contains("%u") || rule.pattern.contains("%c")) {
+    if rule.kind == AclKind::Topic && has_placeholder(&rule.pattern) {
         let substituted = substitute(&rule.pattern, &query.username, query.client_id.as_deref());
         if substituted.is_some_and(|filter| topic_matches(&filter, topic)) {
             return (MATCHED - 1, MissReason::NotSubstituted);
@@ -272,10 +273,10 @@ fn miss(rule: &AclRule, query: &AccessQuery, decided: Decided) -> (usize, MissRe
     }
     if rule.kind == AclKind::Pattern {
         let holds = |text: &str| text.bytes().any(|byte| matches!(byte, b'+' | b'#' | b'/'));
-        if rule.pattern.contains("%u") && holds(&query.username) {
+        if contains(&rule.pattern, "%u") && holds(&query.username) {
             return (MATCHED - 2, MissReason::SubstitutedWildcard("user name"));
         }
-        if rule.pattern.contains("%c") && query.client_id.as_deref().is_some_and(holds) {
+        if contains(&rule.pattern, "%c") && query.client_id.as_deref().is_some_and(holds) {
             return (MATCHED - 2, MissReason::SubstitutedWildcard("client id"));
         }
     }

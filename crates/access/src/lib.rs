@@ -94,9 +94,11 @@ pub mod diff_json;
 pub mod explain;
 pub mod log;
 pub mod suite;
+mod text;
 
 use cloudmqtt_api::validate;
 pub use cloudmqtt_api::{AclKind, AclRule, Error, User};
+use text::has_placeholder;
 
 /// Reading (receiving messages) or writing (publishing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -605,9 +607,7 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
                 vec![rule.clone()],
             ));
         }
-        if rule.kind == AclKind::Topic
-            && (rule.pattern.contains("%u") || rule.pattern.contains("%c"))
-        {
+        if rule.kind == AclKind::Topic && has_placeholder(&rule.pattern) {
             findings.push(Finding::new(
                 FindingCode::LiteralPlaceholder,
                 format!(
@@ -632,7 +632,7 @@ pub fn lint(users: Option<&[User]>, rules: &[AclRule]) -> Vec<Finding> {
                     vec![rule.clone()],
                 ));
             }
-            if !rule.pattern.contains("%u") && !rule.pattern.contains("%c") && !everything {
+            if !has_placeholder(&rule.pattern) && !everything {
                 findings.push(Finding::new(
                     FindingCode::PatternWithoutPlaceholder,
                     format!("{described}: has no %u or %c, so it applies to every user alike"),
@@ -751,7 +751,7 @@ fn shadowing(rules: &[AclRule], index: usize) -> Option<&AclRule> {
 pub fn covers(outer: &str, inner: &str, substitutes: bool) -> bool {
     let outer_levels: Vec<&str> = outer.split('/').collect();
     let inner_levels: Vec<&str> = inner.split('/').collect();
-    let placeholder = |level: &str| substitutes && (level.contains("%u") || level.contains("%c"));
+    let placeholder = |level: &str| substitutes && has_placeholder(level);
     // With substitution, a `%` level may turn into several: only a prefix
     // of identical levels and then `#` is safe once one was met.
     let mut shifted = false;
