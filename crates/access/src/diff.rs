@@ -54,7 +54,7 @@ use std::borrow::Cow;
 
 use cloudmqtt_api::{AclKind, validate};
 
-use crate::text::{contains, find, has_placeholder};
+use crate::text::{concat, contains, find, has_placeholder, join};
 use crate::{Access, AclRule, Reason, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
@@ -127,7 +127,14 @@ impl Change {
         if self.except.is_empty() {
             return self.filter.clone();
         }
-        [&self.filter, " except ", &self.except.join(", ")].concat()
+        let mut out = concat(&[&self.filter, " except "]);
+        for (at, except) in self.except.iter().enumerate() {
+            if at > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(except);
+        }
+        out
     }
 }
 
@@ -179,13 +186,13 @@ impl Section {
         let users = match &self.users {
             Users::Named(name) => name.clone(),
             Users::Every => "every user".to_owned(),
-            Users::Prefixed(prefix) => ["every user whose name starts with ", prefix].concat(),
+            Users::Prefixed(prefix) => concat(&["every user whose name starts with ", prefix]),
         };
         let clients = match &self.clients {
             Clients::Any => String::new(),
             Clients::UserName => " with client id %u".to_owned(),
-            Clients::Named(name) => [" with client id ", name].concat(),
-            Clients::Prefixed(prefix) => [" with a client id starting with ", prefix].concat(),
+            Clients::Named(name) => concat(&[" with client id ", name]),
+            Clients::Prefixed(prefix) => concat(&[" with a client id starting with ", prefix]),
             Clients::Wildcard => " with a client id holding + or #".to_owned(),
         };
         users + &clients
@@ -245,32 +252,26 @@ impl AccessDiff {
             }
             let who = section.who();
             if section.changes.is_empty() {
-                lines.push(["= ", &who, " no change of access"].concat());
+                lines.push(concat(&["= ", &who, " no change of access"]));
             }
             for change in &section.changes {
                 let sign = if change.gained { "+ " } else { "- " };
-                lines.push(
-                    [
-                        sign,
-                        change.access.as_str(),
-                        " ",
-                        &who,
-                        " ",
-                        &change.topics(),
-                    ]
-                    .concat(),
-                );
+                lines.push(concat(&[
+                    sign,
+                    change.access.as_str(),
+                    " ",
+                    &who,
+                    " ",
+                    &change.topics(),
+                ]));
             }
         }
         if !names.is_empty() {
-            lines.push(
-                [
-                    "= ",
-                    &names.join(", "),
-                    " with a client id holding + or # no change of access",
-                ]
-                .concat(),
-            );
+            lines.push(concat(&[
+                "= ",
+                &join(&names, ", "),
+                " with a client id holding + or # no change of access",
+            ]));
         }
         lines.into_iter()
     }
@@ -847,8 +848,8 @@ impl<'a> Differ<'a> {
 
     /// Every kind of user and client id whose answers could differ.
     fn subjects(&self, named: &[String], spelled: &[String], kinds: &Kinds) -> Vec<Subject> {
-        let fresh_user = [&self.fresh, "u"].concat();
-        let fresh_client = [&self.fresh, "c"].concat();
+        let fresh_user = concat(&[&self.fresh, "u"]);
+        let fresh_client = concat(&[&self.fresh, "c"]);
         let mut users = Vec::new();
         for name in named {
             users.push((Users::Named(name.clone()), name.clone()));
@@ -861,7 +862,7 @@ impl<'a> Differ<'a> {
         users.push((Users::Every, fresh_user.clone()));
         if kinds.dollar_users {
             for prefix in ["$", "$SYS", "$share"] {
-                users.push((Users::Prefixed(prefix), [prefix, &fresh_user].concat()));
+                users.push((Users::Prefixed(prefix), concat(&[prefix, &fresh_user])));
             }
         }
         let mut subjects = Vec::new();
@@ -877,13 +878,13 @@ impl<'a> Differ<'a> {
             }
             if kinds.dollar_clients {
                 for prefix in ["$", "$SYS", "$share"] {
-                    clients.push((Clients::Prefixed(prefix), [prefix, &fresh_client].concat()));
+                    clients.push((Clients::Prefixed(prefix), concat(&[prefix, &fresh_client])));
                 }
             }
             // Pattern rules give nothing to a client id holding `+` or
             // `#`, so only a user with topic rules can see a change there.
             if kinds.patterns && self.own_rules(&user).is_some() {
-                clients.push((Clients::Wildcard, [&fresh_client, "+"].concat()));
+                clients.push((Clients::Wildcard, concat(&[&fresh_client, "+"])));
             }
             for (clients, client) in clients {
                 subjects.push(Subject {
@@ -1190,7 +1191,7 @@ fn shown_filter(levels: &[&str]) -> String {
     if levels == ["+", "#"] {
         return "#".to_owned();
     }
-    levels.join("/")
+    join(levels, "/")
 }
 
 /// Hides a section that says what another says, names filled in: one

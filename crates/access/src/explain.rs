@@ -26,7 +26,7 @@ use std::fmt;
 
 use cloudmqtt_api::{AclKind, AclRule, Error};
 
-use crate::text::{contains, has_placeholder};
+use crate::text::{concat, contains, has_placeholder};
 use crate::{AccessQuery, Decided, evaluate_at, substitute, topic_matches};
 
 /// Rules shown as missing, at most.
@@ -125,36 +125,34 @@ impl MissReason {
         };
         match self {
             Self::OtherUser(owner) => {
-                ["a topic rule for another user (", &quoted(owner), ")"].concat()
+                concat(&["a topic rule for another user (", &quoted(owner), ")"])
             }
             Self::NotSubstituted => {
                 "%u and %c are not substituted in a topic rule (a pattern rule substitutes them)"
                     .to_owned()
             }
             Self::NoClientId => "it uses %c, and the client has no client id".to_owned(),
-            Self::SubstitutedWildcard(what) => [
+            Self::SubstitutedWildcard(what) => concat(&[
                 "the ",
                 what,
                 " holds '+', '#' or '/', which change the substituted filter's levels",
-            ]
-            .concat(),
+            ]),
             Self::DollarTopic => {
                 "a topic starting with '$' is not matched by a filter starting with '+' or '#'"
                     .to_owned()
             }
-            Self::PlusOneLevel { level, with_hash } => [
+            Self::PlusOneLevel { level, with_hash } => concat(&[
                 "'+' matches one level, not several: level ",
                 &number(*level),
                 " is the filter's last, and the topic goes on (",
                 &quoted(with_hash),
                 " would match)",
-            ]
-            .concat(),
+            ]),
             Self::Level {
                 level,
                 filter,
                 topic,
-            } => [
+            } => concat(&[
                 "level ",
                 &number(*level),
                 " is ",
@@ -162,31 +160,27 @@ impl MissReason {
                 " in the filter and ",
                 &quoted(topic),
                 " in the topic",
-            ]
-            .concat(),
-            Self::TopicShorter { topic, filter } => [
+            ]),
+            Self::TopicShorter { topic, filter } => concat(&[
                 "the topic has ",
                 &number(*topic),
                 " level(s) and the filter ",
                 &number(*filter),
                 " ('#' matches the rest, '+' exactly one)",
-            ]
-            .concat(),
-            Self::TopicLonger { topic, filter } => [
+            ]),
+            Self::TopicLonger { topic, filter } => concat(&[
                 "the topic has ",
                 &number(*topic),
                 " levels and the filter ",
                 &number(*filter),
                 ", without '#' to match the rest",
-            ]
-            .concat(),
-            Self::OtherAccess { allows } => ["it matches, but allows ", allows, " only"].concat(),
-            Self::CameAfter(index) => [
+            ]),
+            Self::OtherAccess { allows } => concat(&["it matches, but allows ", allows, " only"]),
+            Self::CameAfter(index) => concat(&[
                 "it matches, but rule ",
                 &number(index + 1),
                 " decided first (deny rules are tried first, and a user's topic rules before pattern rules)",
-            ]
-            .concat(),
+            ]),
             Self::Refused => {
                 "it matches, but the broker refuses this access before any rule".to_owned()
             }
@@ -307,7 +301,7 @@ fn levels(filter: &str, topic: &str) -> (usize, MissReason) {
         if filter_levels.last() == Some(&"+") {
             let reason = MissReason::PlusOneLevel {
                 level: filter_count,
-                with_hash: [filter, "/#"].concat(),
+                with_hash: concat(&[filter, "/#"]),
             };
             return (near, reason);
         }

@@ -98,7 +98,7 @@ mod text;
 
 use cloudmqtt_api::validate;
 pub use cloudmqtt_api::{AclKind, AclRule, Error, User};
-use text::has_placeholder;
+use text::{concat, has_placeholder};
 
 /// Reading (receiving messages) or writing (publishing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -576,11 +576,11 @@ pub fn describe_rule(rule: &AclRule) -> String {
     // Concatenated rather than formatted: the WebAssembly build carries no
     // `core::fmt` for it.
     let whose = match (rule.kind, &rule.username) {
-        (AclKind::Topic, Some(user)) => ["topic rule for ", user, " on "].concat(),
+        (AclKind::Topic, Some(user)) => concat(&["topic rule for ", user, " on "]),
         (AclKind::Topic, None) => "topic rule on ".to_owned(),
         (AclKind::Pattern, _) => "pattern rule on ".to_owned(),
     };
-    [&whose, rule.pattern.as_str(), " (", access, ")"].concat()
+    concat(&[&whose, rule.pattern.as_str(), " (", access, ")"])
 }
 
 /// Looks for mistakes in a rule set. With `users` (the users that exist),

@@ -29,6 +29,7 @@
 
 use cloudmqtt_api::{AclRule, Error, User};
 
+use crate::text::concat;
 use crate::{Access, AccessQuery, Decided, Reason, describe_rule, evaluate_at};
 
 /// One case: a client, a topic, read or write, and what is expected.
@@ -245,33 +246,27 @@ fn failure(rules: &[AclRule], case: &Case, allowed: bool, by: Decided) -> Option
     // `core::fmt` for it.
     let word = |allow: bool| if allow { "allow" } else { "deny" };
     if allowed != case.expect_allow {
-        return Some(
-            [
-                "expected ",
-                word(case.expect_allow),
-                ", got ",
-                word(allowed),
-                ": ",
-                &decided_text(rules, by),
-            ]
-            .concat(),
-        );
+        return Some(concat(&[
+            "expected ",
+            word(case.expect_allow),
+            ", got ",
+            word(allowed),
+            ": ",
+            &decided_text(rules, by),
+        ]));
     }
     let expected = case.decided_by.as_deref()?;
     let rule = by.index.and_then(|index| rules.get(index));
     if rule.is_some_and(|rule| rule.pattern == expected) {
         return None;
     }
-    Some(
-        [
-            word(allowed),
-            " as expected, but decided by ",
-            &decided_text(rules, by),
-            ", not a rule on ",
-            expected,
-        ]
-        .concat(),
-    )
+    Some(concat(&[
+        word(allowed),
+        " as expected, but decided by ",
+        &decided_text(rules, by),
+        ", not a rule on ",
+        expected,
+    ]))
 }
 
 #[cfg(test)]

@@ -23,3 +23,29 @@ pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
 pub(crate) fn has_placeholder(text: &str) -> bool {
     contains(text, "%u") || contains(text, "%c")
 }
+
+/// The parts one after another: `[..].concat()` with one copy of the code
+/// for every caller, and smaller.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut len = 0;
+    for part in parts {
+        len += part.len();
+    }
+    let mut out = String::with_capacity(len);
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// The parts with `separator` between each two: `[..].join(separator)`.
+pub(crate) fn join(parts: &[&str], separator: &str) -> String {
+    let mut out = String::new();
+    for (at, part) in parts.iter().enumerate() {
+        if at > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(part);
+    }
+    out
+}

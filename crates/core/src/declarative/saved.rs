@@ -38,7 +38,7 @@ use crate::declarative::target::Target;
 use crate::error::Error;
 use crate::model::{AclKind, AclRule};
 use crate::wire::json::{self, Json};
-use crate::wire::text::{push_decimal, push_json_string, push_json_strings};
+use crate::wire::text::{concat, push_decimal, push_json_string, push_json_strings};
 
 /// The `format_version` this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -372,12 +372,12 @@ pub fn differences<'a>(then: &'a ServerAccess, now: &'a ServerAccess) -> Vec<Str
     let mut out = Vec::new();
     for user in &then.users {
         if !now.users.contains(user) {
-            out.push(["- user ", user].concat());
+            out.push(concat(&["- user ", user]));
         }
     }
     for user in &now.users {
         if !then.users.contains(user) {
-            out.push(["+ user ", user].concat());
+            out.push(concat(&["+ user ", user]));
         }
     }
     let (then_rules, now_rules) = (distinct_rules(&then.rules), distinct_rules(&now.rules));
@@ -438,7 +438,7 @@ impl<'j, 'a> Fields<'j, 'a> {
         let path = if self.path.is_empty() {
             key.to_owned()
         } else {
-            [&self.path, ".", key].concat()
+            concat(&[&self.path, ".", key])
         };
         match self.json.get(key) {
             Some(json) => Ok(Fields { json, path }),
@@ -605,7 +605,7 @@ impl<'j, 'a> Fields<'j, 'a> {
         for (user, json) in members {
             let version = Fields {
                 json,
-                path: [&self.path, ".", user].concat(),
+                path: concat(&[&self.path, ".", user]),
             };
             versions.insert(user.to_string(), version.count()?);
         }

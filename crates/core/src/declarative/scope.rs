@@ -23,7 +23,7 @@ use wildmatch::WildMatch;
 use crate::declarative::plan::{DesiredAccess, ServerAccess, identity_text};
 use crate::error::Error;
 use crate::model::{AclKind, AclRule};
-use crate::wire::text::push_quoted;
+use crate::wire::text::{concat, push_quoted};
 
 /// What one access file owns (its `[scope]` table).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl Scope {
         let outside = |what: String| {
             Err(Error::invalid(
                 "scope",
-                [&what, " is outside the scope"].concat(),
+                concat(&[&what, " is outside the scope"]),
             ))
         };
         for name in desired.users.keys() {
@@ -202,15 +202,12 @@ impl Outside {
             text.push_str(if n == 1 { one } else { many });
             text
         };
-        Some(
-            [
-                plural(self.users, "user", "users"),
-                " and ".to_owned(),
-                plural(self.rules, "rule", "rules"),
-                " outside this file's scope, untouched".to_owned(),
-            ]
-            .concat(),
-        )
+        Some(concat(&[
+            &plural(self.users, "user", "users"),
+            " and ",
+            &plural(self.rules, "rule", "rules"),
+            " outside this file's scope, untouched",
+        ]))
     }
 }
 

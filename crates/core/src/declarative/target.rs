@@ -11,7 +11,7 @@ use crate::declarative::plan::{AccessChange, AccessPlan};
 use crate::error::Error;
 use crate::model::AclKind;
 use crate::validate;
-use crate::wire::text::push_quoted;
+use crate::wire::text::{concat, push_quoted};
 
 /// One `--target`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,20 +85,19 @@ impl Target {
     /// The target as written: `user:NAME` or `rule:TYPE:USER:PATTERN`.
     pub fn text(&self) -> String {
         match self {
-            Self::User(name) => ["user:", name].concat(),
+            Self::User(name) => concat(&["user:", name]),
             Self::Rule {
                 kind,
                 username,
                 pattern,
-            } => [
+            } => concat(&[
                 "rule:",
                 kind.as_str(),
                 ":",
                 username.as_deref().unwrap_or(""),
                 ":",
                 pattern,
-            ]
-            .concat(),
+            ]),
         }
     }
 
