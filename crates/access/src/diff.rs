@@ -870,8 +870,9 @@ impl<'a> Differ<'a> {
             let mut clients = vec![(Clients::Any, fresh_client.clone())];
             if kinds.by_client {
                 clients.push((Clients::UserName, user.clone()));
-                let own = self.spelled_clients(&user);
-                let both = names([spelled, &own[..]].concat());
+                let mut both = self.spelled_clients(&user);
+                both.extend_from_slice(spelled);
+                let both = names(both);
                 for name in both {
                     clients.push((Clients::Named(name.clone()), name));
                 }
