@@ -496,7 +496,7 @@ fn export_json(server: &ServerAccess) -> String {
 /// The saved plan's JSON, with `missingPasswords` beside its
 /// `missing_passwords` (the name this package gave it first).
 fn plan_json(saved: &SavedPlan) -> String {
-    let mut json = saved.to_json();
+    let json = saved.to_json();
     let end = json.rfind('}').unwrap_or(json.len());
     let mut extra = String::from(",\n  \"missingPasswords\": [");
     for (index, name) in saved.missing_passwords.iter().enumerate() {
@@ -508,8 +508,11 @@ fn plan_json(saved: &SavedPlan) -> String {
     extra.push_str("]\n");
     // Before the closing brace, after the last member's line break.
     let at = json[..end].trim_end().len();
-    json.replace_range(at..end, &extra);
-    json
+    let mut out = String::with_capacity(json.len() + extra.len());
+    out.push_str(&json[..at]);
+    out.push_str(&extra);
+    out.push_str(&json[end..]);
+    out
 }
 
 /// `{"changes":[...],"missingPasswords":[],"passwordVersions":{...}}`: the

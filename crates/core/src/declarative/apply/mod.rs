@@ -129,6 +129,16 @@ enum InFlight {
     Poll,
 }
 
+/// A copy of each change: a loop rather than `Vec::clone`, whose own copy
+/// of the code the WebAssembly build would carry (see README, Size).
+fn owned_changes(changes: &[AccessChange]) -> Vec<AccessChange> {
+    let mut owned = Vec::with_capacity(changes.len());
+    for change in changes {
+        owned.push(change.clone());
+    }
+    owned
+}
+
 /// The phase a change's (first) request belongs to, and the request.
 fn first_op(change: &AccessChange) -> (PhaseKind, Op) {
     match change {
@@ -175,7 +185,7 @@ impl Apply {
             announced: None,
             throttle: Throttle::new(options.concurrency),
             schedule: ProbeSchedule::new(&options.wait),
-            ledger: Ledger::new(plan.changes.clone()),
+            ledger: Ledger::new(owned_changes(&plan.changes)),
             fatal: None,
         };
         if let Err(error) = options.wait.validate() {
