@@ -349,18 +349,21 @@ impl Apply {
         }
         missing.sort_unstable();
         let mut skipped = Vec::new();
-        phase.queue.retain(|task| match &task.op {
-            Op::CreateRule(rule)
-                if rule
-                    .username
-                    .as_deref()
-                    .is_some_and(|user| missing.binary_search(&user).is_ok()) =>
-            {
-                skipped.push((task.change, rule.username.clone().unwrap_or_default()));
-                false
+        // Queued again one by one rather than by `VecDeque::retain`, whose
+        // own code the WebAssembly build would carry (see README, Size).
+        for task in std::mem::take(&mut phase.queue) {
+            match &task.op {
+                Op::CreateRule(rule)
+                    if rule
+                        .username
+                        .as_deref()
+                        .is_some_and(|user| missing.binary_search(&user).is_ok()) =>
+                {
+                    skipped.push((task.change, rule.username.clone().unwrap_or_default()));
+                }
+                _ => phase.queue.push_back(task),
             }
-            _ => true,
-        });
+        }
         for (index, user) in skipped {
             let mut why = String::from("user ");
             push_quoted(&mut why, &user);
