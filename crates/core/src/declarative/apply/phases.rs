@@ -63,7 +63,18 @@ impl Phase {
     /// Takes the first task that may go out at `now`.
     pub(super) fn take_ready(&mut self, now: SystemTime) -> Option<Task> {
         let position = self.queue.iter().position(|task| task.is_ready(now))?;
-        self.queue.remove(position)
+        // The ones before it taken off and put back, rather than
+        // `VecDeque::remove`, whose own code the WebAssembly build would
+        // carry (see README, Size).
+        let mut before = Vec::with_capacity(position);
+        for _ in 0..position {
+            before.extend(self.queue.pop_front());
+        }
+        let task = self.queue.pop_front();
+        while let Some(earlier) = before.pop() {
+            self.queue.push_front(earlier);
+        }
+        task
     }
 
     /// The earliest instant a queued task waits for.
