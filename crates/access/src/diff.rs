@@ -696,14 +696,19 @@ fn alike(one: &[&AclRule], other: &[&AclRule]) -> bool {
     keys(one) == keys(other)
 }
 
-/// A rule's kind (whether a pattern rule), pattern and rights.
-fn rule_key(rule: &AclRule) -> (bool, &str, bool, bool) {
-    let pattern = rule.kind == AclKind::Pattern;
-    (pattern, rule.pattern.as_str(), rule.read, rule.write)
+/// A rule's kind (whether a pattern rule) and rights as one number, and
+/// its pattern. The keys are only compared for equality and looked up, so
+/// any order does; this one is the type [`levels`] sorts, which the
+/// WebAssembly build then sorts with one copy of the code (see README,
+/// Size).
+fn rule_key(rule: &AclRule) -> (usize, &str) {
+    let pattern = usize::from(rule.kind == AclKind::Pattern);
+    let rights = pattern * 4 + usize::from(rule.read) * 2 + usize::from(rule.write);
+    (rights, rule.pattern.as_str())
 }
 
 /// The rules' [`rule_key`]s, sorted, each once.
-fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(bool, &'r str, bool, bool)> {
+fn keys<'r>(rules: &[&'r AclRule]) -> Vec<(usize, &'r str)> {
     let mut keys = Vec::with_capacity(rules.len());
     for rule in rules {
         keys.push(rule_key(rule));
