@@ -333,9 +333,10 @@ impl AccessMachine {
         let mut planned = plan(&self.input.desired, &owned, self.asked.plan_options)?;
         planned.set_passwords_of(&check.bumped);
         let planned = planned.targeted(&self.asked.targets);
-        let mut missing = Vec::new();
-        for user in planned.missing_passwords(&self.input.desired) {
-            missing.push(user.to_owned());
+        let names = planned.missing_passwords(&self.input.desired);
+        let mut missing = Vec::with_capacity(names.len());
+        for user in &names {
+            missing.push((*user).to_owned());
         }
         let mut versions = BTreeMap::new();
         for user in planned.password_users() {
@@ -344,8 +345,7 @@ impl AccessMachine {
             }
         }
         if self.asked.method == AccessMethod::Apply {
-            if !missing.is_empty() {
-                let names: Vec<&str> = missing.iter().map(String::as_str).collect();
+            if !names.is_empty() {
                 return Err(missing_passwords(&names));
             }
             let apply = Apply::new(
