@@ -54,7 +54,7 @@ use std::borrow::Cow;
 
 use cloudmqtt_api::{AclKind, validate};
 
-use crate::text::{concat, contains, find, has_placeholder, join};
+use crate::text::{concat, contains, find, has_placeholder, join, split_levels};
 use crate::{Access, AclRule, Reason, substitute, topic_matches};
 
 /// The topic the broker lets anyone write under `$SYS`.
@@ -946,7 +946,7 @@ impl Differ<'_> {
         let filters = self.filters(subject, own);
         let mut levels: Vec<Vec<&str>> = Vec::with_capacity(filters.len());
         for filter in &filters {
-            levels.push(filter.text.split('/').collect());
+            levels.push(split_levels(&filter.text));
         }
         let wildcard = |text: &str| text.contains(['+', '#']);
         let mut case = Case {

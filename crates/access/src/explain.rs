@@ -26,7 +26,7 @@ use std::fmt;
 
 use cloudmqtt_api::{AclKind, AclRule, Error};
 
-use crate::text::{concat, contains, has_placeholder};
+use crate::text::{concat, contains, has_placeholder, split_levels};
 use crate::{AccessQuery, Decided, evaluate_at, substitute, topic_matches};
 
 /// Rules shown as missing, at most.
@@ -283,8 +283,8 @@ fn miss(rule: &AclRule, query: &AccessQuery, decided: Decided) -> (usize, MissRe
 /// Where a filter and a topic part: the number of leading levels that
 /// match (the nearness) and the reason.
 fn levels(filter: &str, topic: &str) -> (usize, MissReason) {
-    let filter_levels: Vec<&str> = filter.split('/').collect();
-    let topic_levels: Vec<&str> = topic.split('/').collect();
+    let filter_levels = split_levels(filter);
+    let topic_levels = split_levels(topic);
     for (index, (want, have)) in filter_levels.iter().zip(&topic_levels).enumerate() {
         if *want != "+" && *want != "#" && want != have {
             let reason = MissReason::Level {

@@ -685,7 +685,7 @@ fn unmatchable(rule: &AclRule) -> Option<&'static str> {
 /// Whether a filter starting with `$SYS` could match a topic of the form
 /// `$SYS/broker/connection/+/state`.
 fn could_match_sys_writable(filter: &str) -> bool {
-    let levels: Vec<&str> = filter.split('/').collect();
+    let levels = text::split_levels(filter);
     let want = ["$SYS", "broker", "connection", "", "state"];
     for (index, level) in levels.iter().enumerate() {
         if *level == "#" {
@@ -749,8 +749,8 @@ fn shadowing(rules: &[AclRule], index: usize) -> Option<&AclRule> {
 /// (conservative: `false` when unsure). With `substitutes`, levels holding
 /// `%u` or `%c` are covered only by the same text or by `#`.
 pub fn covers(outer: &str, inner: &str, substitutes: bool) -> bool {
-    let outer_levels: Vec<&str> = outer.split('/').collect();
-    let inner_levels: Vec<&str> = inner.split('/').collect();
+    let outer_levels = text::split_levels(outer);
+    let inner_levels = text::split_levels(inner);
     let placeholder = |level: &str| substitutes && has_placeholder(level);
     // With substitution, a `%` level may turn into several: only a prefix
     // of identical levels and then `#` is safe once one was met.
