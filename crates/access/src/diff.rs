@@ -736,28 +736,33 @@ impl<'a> Differ<'a> {
         for name in extra {
             measure(name);
         }
-        let mut topic = Vec::new();
+        let topic_user = |rule: &'a AclRule| match rule.kind {
+            AclKind::Topic => rule.username.as_deref(),
+            AclKind::Pattern => None,
+        };
+        // Each user's topic rules, by user name, then in the lists' order:
+        // the names sorted first (as `&str`, which other code here sorts
+        // too, see README, Size), then the rules dealt out in order.
+        let mut users: Vec<&str> = Vec::new();
+        for rule in old.iter().chain(new) {
+            users.extend(topic_user(rule));
+        }
+        users.sort_unstable();
+        users.dedup();
+        let mut own: Vec<(&str, [Vec<&AclRule>; 2])> = Vec::with_capacity(users.len());
+        for user in users {
+            own.push((user, [Vec::new(), Vec::new()]));
+        }
         let mut patterns = [Vec::new(), Vec::new()];
         for (side, rules) in [old, new].into_iter().enumerate() {
-            for (at, rule) in rules.iter().enumerate() {
-                match (rule.kind, rule.username.as_deref()) {
-                    (AclKind::Pattern, _) => patterns[side].push(rule),
-                    (AclKind::Topic, Some(user)) => topic.push((user, side, at, rule)),
-                    (AclKind::Topic, None) => {}
+            for rule in rules {
+                if rule.kind == AclKind::Pattern {
+                    patterns[side].push(rule);
+                } else if let Some(user) = topic_user(rule)
+                    && let Ok(at) = own.binary_search_by(|(name, _)| (*name).cmp(user))
+                {
+                    own[at].1[side].push(rule);
                 }
-            }
-        }
-        // Each user's topic rules, by user name, then in the lists' order
-        // (a distinct key: an unstable sort gives the stable order).
-        topic
-            .sort_unstable_by(|one, other| (one.0, one.1, one.2).cmp(&(other.0, other.1, other.2)));
-        let mut own: Vec<(&str, [Vec<&AclRule>; 2])> = Vec::new();
-        for (user, side, _, rule) in topic {
-            if own.last().is_none_or(|(last, _)| *last != user) {
-                own.push((user, [Vec::new(), Vec::new()]));
-            }
-            if let Some((_, rules)) = own.last_mut() {
-                rules[side].push(rule);
             }
         }
         let shifted = own.iter().any(|(name, _)| name.contains('/'))
