@@ -368,11 +368,16 @@ impl AccessDiff {
 /// table).
 type Names = Vec<String>;
 
-/// Sorts names and drops the repeated ones.
-fn names(mut names: Vec<String>) -> Names {
+/// Sorts names and drops the repeated ones. Sorted as `&str`, which
+/// other code here sorts too, and only then copied (see README, Size).
+fn names(mut names: Vec<&str>) -> Names {
     names.sort_unstable();
     names.dedup();
-    names
+    let mut owned = Vec::with_capacity(names.len());
+    for name in names {
+        owned.push(name.to_owned());
+    }
+    owned
 }
 
 /// Whether sorted names hold one.
@@ -584,7 +589,7 @@ fn spelled_names<'r>(
                     && literal.starts_with(before)
                     && literal.ends_with(after)
                 {
-                    found.push(literal[before.len()..literal.len() - after.len()].to_owned());
+                    found.push(&literal[before.len()..literal.len() - after.len()]);
                 }
             }
         }
@@ -795,9 +800,11 @@ impl<'a> Differ<'a> {
         let by_client = uses("%c");
         let mut named_users = Vec::with_capacity(self.own.len() + self.extra.len());
         for (name, _) in &self.own {
-            named_users.push((*name).to_owned());
+            named_users.push(*name);
         }
-        named_users.extend_from_slice(self.extra);
+        for name in self.extra {
+            named_users.push(name.as_str());
+        }
         let named_users = names(named_users);
         let spelled = if by_user || by_client {
             self.spelled()
@@ -880,8 +887,11 @@ impl<'a> Differ<'a> {
             let mut clients = vec![(Clients::Any, fresh_client.clone())];
             if kinds.by_client {
                 clients.push((Clients::UserName, user.clone()));
-                let mut both = self.spelled_clients(&user);
-                both.extend_from_slice(spelled);
+                let own = self.spelled_clients(&user);
+                let mut both = Vec::with_capacity(own.len() + spelled.len());
+                for name in own.iter().chain(spelled) {
+                    both.push(name.as_str());
+                }
                 let both = names(both);
                 for name in both {
                     clients.push((Clients::Named(name.clone()), name));
