@@ -1,18 +1,8 @@
 //! Small text helpers in place of the standard library's larger general
 //! forms, which the WebAssembly build would otherwise carry (see README,
-//! Size).
+//! Size). `find` and `concat` are the core's own.
 
-/// Where `needle` first occurs in `haystack`: a plain scan in place of
-/// `str::find` with a `&str`. The texts searched here are short.
-pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .position(|window| window == needle.as_bytes())
-}
+pub(crate) use cloudmqtt_api::{text_concat as concat, text_find as find};
 
 /// Whether `needle` occurs in `haystack`: `str::contains` with a `&str`.
 pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
@@ -22,20 +12,6 @@ pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
 /// Whether `text` holds a `%u` or a `%c` placeholder.
 pub(crate) fn has_placeholder(text: &str) -> bool {
     contains(text, "%u") || contains(text, "%c")
-}
-
-/// The parts one after another: `[..].concat()` with one copy of the code
-/// for every caller, and smaller.
-pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut len = 0;
-    for part in parts {
-        len += part.len();
-    }
-    let mut out = String::with_capacity(len);
-    for part in parts {
-        out.push_str(part);
-    }
-    out
 }
 
 /// The parts with `separator` between each two: `[..].join(separator)`.

@@ -138,6 +138,11 @@ pub use wire::canonical::is_canonical_user_list;
 /// semver.
 #[doc(hidden)]
 pub use wire::text::encode_path_segment;
+/// For the access checker (`cloudmqtt-access`): the core's small text
+/// helpers, one copy for both crates; not part of the API covered by
+/// semver.
+#[doc(hidden)]
+pub use wire::text::{concat as text_concat, find as text_find};
 /// For the WebAssembly bindings (`cloudmqtt-api-wasm`); not part of the
 /// API covered by semver.
 #[doc(hidden)]

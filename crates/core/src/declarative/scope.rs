@@ -13,7 +13,7 @@
 //! topic rule when its user is inside and its pattern matches `patterns`;
 //! a pattern rule only when `patterns` is given and matches it. Globs
 //! have `*` (any run of characters, `/` included) and `?` (one
-//! character), and match the whole name ([`wildmatch`]).
+//! character), and match the whole name (as the `wildmatch` crate matches them).
 //!
 //! A plan considers only what is inside ([`Ownership::restrict`]):
 //! nothing outside is ever created, changed or deleted.

@@ -30,7 +30,7 @@ pub(crate) fn slashes_escaped(text: &str) -> String {
 
 /// The parts one after another: `[..].concat()` with one copy of the
 /// code for every caller, and smaller (see README, Size).
-pub(crate) fn concat(parts: &[&str]) -> String {
+pub fn concat(parts: &[&str]) -> String {
     let mut len = 0;
     for part in parts {
         len += part.len();
@@ -46,7 +46,7 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 /// core searches are short, and the standard library's substring search
 /// (`str::find` with a `&str`) is one of the larger pieces of the
 /// WebAssembly build.
-pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
     if needle.is_empty() {
         return Some(0);
     }
