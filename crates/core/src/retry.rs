@@ -150,11 +150,7 @@ fn decimal_seconds(value: &str) -> Option<Duration> {
     if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
         return None;
     }
-    let mut zeros = 0;
-    while whole.as_bytes().get(zeros) == Some(&b'0') {
-        zeros += 1;
-    }
-    let whole = &whole[zeros..];
+    let whole = crate::wire::text::trim_start_byte(whole, b'0');
     if whole.len() > 12 {
         return None;
     }

@@ -206,8 +206,8 @@ impl Ownership {
     /// scope, untouched`).
     #[must_use]
     pub fn restrict(&self, server: &ServerAccess) -> (ServerAccess, Outside) {
-        // Everything owned: every user and rule is kept, and none is
-        // outside.
+        // Copied name by name and rule by rule (all of them when everything
+        // is owned).
         let mut users = std::collections::BTreeSet::new();
         for name in &server.users {
             if self.owns_user(name) {
